@@ -1,0 +1,2 @@
+// Chat demo: a placeholder until its issue lands.
+export {};

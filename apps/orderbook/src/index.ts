@@ -1,0 +1,2 @@
+// Orderbook demo: a placeholder until its issue lands.
+export {};

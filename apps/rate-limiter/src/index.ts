@@ -1,0 +1,2 @@
+// Rate limiter demo: a placeholder until its issue lands.
+export {};

@@ -1,0 +1,3 @@
+import { mosaikProject } from '@mosaik/tooling/vitest';
+
+export default mosaikProject('discovery');
