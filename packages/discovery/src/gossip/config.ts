@@ -1,0 +1,61 @@
+/** Tunables of the gossip layer; defaults follow ref-discovery §9.3 (iroh-gossip's). */
+export interface GossipConfig {
+  /** HyParView active view capacity (neighbours). */
+  readonly activeViewCapacity: number;
+  /** HyParView passive view capacity (backup peers). */
+  readonly passiveViewCapacity: number;
+  /** Active random walk length: the TTL of a `ForwardJoin`. */
+  readonly activeRandomWalkLength: number;
+  /** Passive random walk length: a `ForwardJoin` at this TTL also lands in the passive view. */
+  readonly passiveRandomWalkLength: number;
+  /** TTL of a `Shuffle` walk. */
+  readonly shuffleRandomWalkLength: number;
+  /** Active-view entries sent in a shuffle. */
+  readonly shuffleActiveCount: number;
+  /** Passive-view entries sent in a shuffle. */
+  readonly shufflePassiveCount: number;
+  /** Period of the shuffle, ms. */
+  readonly shuffleIntervalMs: number;
+  /** How long a neighbour request may stay unanswered, ms. */
+  readonly neighborRequestTimeoutMs: number;
+  /** Plumtree: wait after the first `IHave` before grafting, ms. */
+  readonly graftTimeout1Ms: number;
+  /** Plumtree: wait between grafts to further `IHave` senders, ms. */
+  readonly graftTimeout2Ms: number;
+  /** Plumtree: `IHave` entries are batched for this long, ms. */
+  readonly ihaveDispatchDelayMs: number;
+  /** Plumtree: round difference that triggers a tree optimisation. */
+  readonly optimizationThreshold: number;
+  /** Plumtree: how long delivered payloads stay available for `Graft`, ms. */
+  readonly messageCacheRetentionMs: number;
+  /** Plumtree: how long a delivered message id suppresses duplicates, ms. */
+  readonly messageIdRetentionMs: number;
+  /** Plumtree: cache eviction period, ms. */
+  readonly cacheEvictIntervalMs: number;
+  /** Largest payload `broadcast` accepts, bytes (the frame cap of the announce ALPN). */
+  readonly maxPayloadSize: number;
+  /** Most `IHave` entries in one message (keeps the frame under the cap). */
+  readonly maxIHaveEntries: number;
+}
+
+/** Reference defaults. */
+export const DEFAULT_GOSSIP_CONFIG: GossipConfig = Object.freeze({
+  activeViewCapacity: 5,
+  passiveViewCapacity: 30,
+  activeRandomWalkLength: 6,
+  passiveRandomWalkLength: 3,
+  shuffleRandomWalkLength: 6,
+  shuffleActiveCount: 3,
+  shufflePassiveCount: 4,
+  shuffleIntervalMs: 60_000,
+  neighborRequestTimeoutMs: 500,
+  graftTimeout1Ms: 80,
+  graftTimeout2Ms: 40,
+  ihaveDispatchDelayMs: 5,
+  optimizationThreshold: 7,
+  messageCacheRetentionMs: 30_000,
+  messageIdRetentionMs: 90_000,
+  cacheEvictIntervalMs: 1_000,
+  maxPayloadSize: 4096,
+  maxIHaveEntries: 64,
+});

@@ -1,0 +1,143 @@
+/**
+ * The broadcast scenario of issue 4: n nodes join one by one, broadcasts from random nodes,
+ * then a fraction crashes, the overlay repairs, and broadcasts run again.
+ */
+import type { GossipConfig } from '../gossip/config.js';
+import { MessageType } from '../gossip/types.js';
+import { GossipSimulator } from './simulator.js';
+
+/** Options of {@link runBroadcastScenario}. */
+export interface ScenarioOptions {
+  readonly nodes: number;
+  readonly broadcasts: number;
+  /** Fraction of nodes crashed between the two phases (0 skips the second phase). */
+  readonly crashFraction: number;
+  readonly seed: number;
+  /** Virtual time between joins, ms. Default 10. */
+  readonly joinIntervalMs?: number;
+  /** Virtual time the overlay gets to settle after joining (and after the crash), ms. Default 20 000. */
+  readonly settleMs?: number;
+  /** Virtual time between broadcasts, ms. Default 50. */
+  readonly broadcastIntervalMs?: number;
+  readonly latencyMs?: readonly [number, number];
+  readonly config?: Partial<GossipConfig>;
+}
+
+/** Results of one broadcast phase. */
+export interface PhaseReport {
+  /** Alive nodes during the phase. */
+  readonly nodes: number;
+  readonly broadcasts: number;
+  /** Deliveries / (broadcasts × (alive nodes − 1)). */
+  readonly deliveryRatio: number;
+  /** Largest hop count of any delivery. */
+  readonly maxHops: number;
+  /** Mean hop count over all deliveries. */
+  readonly meanHops: number;
+  /** Broadcast-layer messages (Gossip, IHave, Graft, Prune) per alive node per broadcast. */
+  readonly messagesPerNodePerBroadcast: number;
+  /** Gossip (payload-carrying) messages per alive node per broadcast. */
+  readonly payloadMessagesPerNodePerBroadcast: number;
+  /** Slowest delivery after its broadcast started, ms of virtual time. */
+  readonly maxLatencyMs: number;
+  /** Whether the overlay of alive nodes was connected when the phase started. */
+  readonly connected: boolean;
+}
+
+/** Results of the scenario. */
+export interface ScenarioReport {
+  readonly healthy: PhaseReport;
+  readonly afterCrash?: PhaseReport;
+  readonly crashed: number;
+}
+
+const BROADCAST_TYPES = [MessageType.Gossip, MessageType.IHave, MessageType.Graft, MessageType.Prune];
+
+export function runBroadcastScenario(options: ScenarioOptions): ScenarioReport {
+  const sim = new GossipSimulator(options.nodes, {
+    seed: options.seed,
+    ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}),
+    ...(options.config ? { config: options.config } : {}),
+  });
+  const joinInterval = options.joinIntervalMs ?? 10;
+  const settle = options.settleMs ?? 20_000;
+  for (let i = 1; i < options.nodes; i++) {
+    const contact = Math.floor(sim.random() * i);
+    sim.schedule(i, { type: 'join', peers: [{ id: contact }] }, i * joinInterval);
+  }
+  sim.runFor(options.nodes * joinInterval + settle);
+  const healthy = runPhase(sim, options);
+
+  if (options.crashFraction <= 0) return { healthy, crashed: 0 };
+  const victims = pickVictims(sim, Math.floor(options.nodes * options.crashFraction));
+  sim.crash(victims);
+  sim.runFor(settle);
+  const afterCrash = runPhase(sim, options);
+  return { healthy, afterCrash, crashed: victims.length };
+}
+
+function pickVictims(sim: GossipSimulator, count: number): number[] {
+  const alive = sim.alive();
+  for (let i = alive.length - 1; i > 0; i--) {
+    const j = Math.floor(sim.random() * (i + 1));
+    [alive[i], alive[j]] = [alive[j] as number, alive[i] as number];
+  }
+  return alive.slice(0, count);
+}
+
+function runPhase(sim: GossipSimulator, options: ScenarioOptions): PhaseReport {
+  const interval = options.broadcastIntervalMs ?? 50;
+  const alive = sim.alive();
+  const connected = sim.isConnected();
+  const startedAt = new Map<string, number>();
+  const reached = new Map<string, Set<number>>();
+  let maxHops = 0;
+  let hopSum = 0;
+  let deliveries = 0;
+  let maxLatencyMs = 0;
+  sim.onDeliver = (d) => {
+    const key = contentKey(d.content);
+    const set = reached.get(key);
+    if (set === undefined || set.has(d.node)) return;
+    set.add(d.node);
+    deliveries++;
+    hopSum += d.hops;
+    maxHops = Math.max(maxHops, d.hops);
+    maxLatencyMs = Math.max(maxLatencyMs, d.at - (startedAt.get(key) ?? d.at));
+  };
+  sim.resetCounters();
+  for (let b = 0; b < options.broadcasts; b++) {
+    const origin = alive[Math.floor(sim.random() * alive.length)] as number;
+    const content = new Uint8Array(64);
+    new DataView(content.buffer).setFloat64(0, sim.now);
+    new DataView(content.buffer).setUint32(8, b);
+    for (let i = 12; i < content.length; i++) content[i] = Math.floor(sim.random() * 256);
+    const key = contentKey(content);
+    startedAt.set(key, sim.now);
+    reached.set(key, new Set([origin]));
+    sim.broadcast(origin, content);
+    sim.runFor(interval);
+  }
+  // Let stragglers (grafts after lazy announcements) finish.
+  sim.runFor(5_000);
+  sim.onDeliver = undefined;
+  const counters = sim.counters();
+  const perNodeBroadcast = alive.length * options.broadcasts;
+  const broadcastMessages = BROADCAST_TYPES.reduce((n, t) => n + (counters.messagesByType.get(t) ?? 0), 0);
+  return {
+    nodes: alive.length,
+    broadcasts: options.broadcasts,
+    deliveryRatio: deliveries / (options.broadcasts * (alive.length - 1)),
+    maxHops,
+    meanHops: deliveries === 0 ? 0 : hopSum / deliveries,
+    messagesPerNodePerBroadcast: broadcastMessages / perNodeBroadcast,
+    payloadMessagesPerNodePerBroadcast:
+      (counters.messagesByType.get(MessageType.Gossip) ?? 0) / perNodeBroadcast,
+    maxLatencyMs,
+    connected,
+  };
+}
+
+function contentKey(content: Uint8Array): string {
+  return `${new DataView(content.buffer, content.byteOffset).getFloat64(0)}:${new DataView(content.buffer, content.byteOffset).getUint32(8)}`;
+}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { runBroadcastScenario } from './scenario.js';
+
+describe('gossip simulation (issue 4)', () => {
+  it('1000 nodes, 100 broadcasts: >= 99.9 % delivery, and again after 20 % crash', () => {
+    const t0 = performance.now();
+    const report = runBroadcastScenario({ nodes: 1000, broadcasts: 100, crashFraction: 0.2, seed: 4 });
+    const ms = performance.now() - t0;
+    console.log(JSON.stringify({ ...report, wallMs: Math.round(ms) }, null, 1));
+    expect(report.healthy.connected).toBe(true);
+    expect(report.healthy.deliveryRatio).toBeGreaterThanOrEqual(0.999);
+    expect(report.crashed).toBe(200);
+    expect(report.afterCrash?.connected).toBe(true);
+    expect(report.afterCrash?.deliveryRatio).toBeGreaterThanOrEqual(0.999);
+  });
+});
