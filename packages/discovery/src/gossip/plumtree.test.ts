@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { Harness } from '../../test/gossip-harness.js';
+import { fastDigest } from '../sim/prng.js';
+import { GossipPayloadTooLargeError } from './engine.js';
+import { MessageType } from './types.js';
+
+const payload = (n: number) => new Uint8Array([n, 1, 2, 3]);
+
+/** Triangle 0-1-2 (every pair neighbours). */
+function triangle(): Harness {
+  const h = new Harness([0, 1, 2]);
+  h.joinAll(0, [1, 2]);
+  h.input(1, { type: 'join', peers: [{ id: 2 }] });
+  h.pump();
+  for (const i of [0, 1, 2]) expect(h.engine(i).neighbors()).toHaveLength(2);
+  h.sent.length = 0;
+  return h;
+}
+
+describe('Plumtree broadcast', () => {
+  it('delivers once per node; a duplicate prunes the edge it came over', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(1) });
+    h.pump();
+    const deliveries = h.delivered.filter((d) => d.content[0] === 1);
+    expect(deliveries.map((d) => d.node).sort()).toEqual([1, 2]);
+    expect(deliveries.every((d) => d.round === 0)).toBe(true);
+    // 1 and 2 each forward to the other; each second copy is a duplicate and is pruned.
+    expect(h.sentOfType(MessageType.Prune)).toHaveLength(2);
+    expect(h.engine(1).lazyPeers()).toEqual([2]);
+    expect(h.engine(1).eagerPeers()).toEqual([0]);
+  });
+
+  it('sends IHave to lazy peers only after the 5 ms dispatch delay', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(1) });
+    h.pump();
+    h.timers.length = 0;
+    h.sent.length = 0;
+    h.input(0, { type: 'broadcast', content: payload(2) });
+    h.pump();
+    // 1 forwards to nobody eagerly (2 is lazy) and queues an IHave.
+    expect(h.sentOfType(MessageType.IHave)).toHaveLength(0);
+    expect(h.timers).toContainEqual({ node: 1, afterMs: 5, timer: { kind: 'ihave' } });
+    h.fire('ihave');
+    const ihaves = h.sentOfType(MessageType.IHave);
+    expect(ihaves.length).toBeGreaterThan(0);
+    expect(ihaves[0]?.message).toMatchObject({ entries: [{ id: fastDigest(payload(2)), round: 1 }] });
+  });
+
+  it('grafts a payload announced by IHave after 80 ms, then tries the next announcer after 40 ms', () => {
+    const h = new Harness([0, 1, 2]);
+    h.joinAll(0, [1, 2]);
+    const id = fastDigest(payload(7));
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.IHave, entries: [{ id, round: 3 }] } });
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 2 }] } });
+    const graftTimers = h.timers.filter((t) => t.timer.kind === 'graft');
+    expect(graftTimers).toHaveLength(1); // one timer per id
+    expect(graftTimers[0]?.afterMs).toBe(80);
+    h.fire('graft');
+    expect(h.queue.at(-1)).toEqual({ from: 0, to: 1, message: { t: MessageType.Graft, id, round: 3 } });
+    expect(h.timers.at(-1)).toMatchObject({ afterMs: 40, timer: { kind: 'graft' } });
+    h.fire('graft');
+    expect(h.queue.at(-1)).toEqual({ from: 0, to: 2, message: { t: MessageType.Graft, id, round: 2 } });
+    h.fire('graft');
+    expect(h.timers.filter((t) => t.timer.kind === 'graft')).toHaveLength(0);
+  });
+
+  it('answers a Graft with the cached payload until the 30 s cache retention ends', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(3) });
+    const id = fastDigest(payload(3));
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Graft, id, round: 0 } });
+    expect(h.queue.at(-1)?.message).toEqual({ t: MessageType.Gossip, id, content: payload(3), round: 0 });
+    h.now = 30_000;
+    h.fire('evict');
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Graft, id, round: 0 } });
+    expect(h.queue).toEqual([]);
+  });
+
+  it('suppresses an identical payload for the 90 s id retention, then accepts it again', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(4) });
+    h.pump();
+    h.sent.length = 0;
+    h.input(0, { type: 'broadcast', content: payload(4) });
+    expect(h.sent).toEqual([]);
+    for (h.now = 1000; h.now <= 90_000; h.now += 1000) h.fire('evict');
+    h.input(0, { type: 'broadcast', content: payload(4) });
+    expect(h.sentOfType(MessageType.Gossip).length).toBeGreaterThan(0);
+  });
+
+  it('rejects a payload whose id is not its hash, and delivers nothing', () => {
+    const h = triangle();
+    const out = h.input(0, {
+      type: 'message',
+      from: 1,
+      message: { t: MessageType.Gossip, id: new Uint8Array(32), content: payload(5), round: 0 },
+    });
+    expect(out).toEqual([{ type: 'violation', peer: 1, reason: 'gossip id is not the hash of its content' }]);
+    expect(h.delivered).toEqual([]);
+  });
+
+  it('optimises the tree when a lazy path is >= 7 rounds shorter', () => {
+    const h = triangle();
+    const content = payload(6);
+    const id = fastDigest(content);
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 1 }] } });
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 8 } });
+    expect(h.queue).toContainEqual({ from: 0, to: 2, message: { t: MessageType.Graft, round: 1 } });
+    expect(h.queue).toContainEqual({ from: 0, to: 1, message: { t: MessageType.Prune } });
+    expect(h.engine(0).lazyPeers()).toEqual([1]);
+  });
+
+  it('does not optimise below the threshold', () => {
+    const h = triangle();
+    const content = payload(8);
+    const id = fastDigest(content);
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 2 }] } });
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 8 } });
+    expect(h.queue.filter((s) => s.message.t === MessageType.Prune)).toEqual([]);
+  });
+
+  it('refuses a payload above the cap (4096 by default, configurable)', () => {
+    const h = new Harness([0]);
+    expect(() => h.input(0, { type: 'broadcast', content: new Uint8Array(4097) })).toThrow(
+      GossipPayloadTooLargeError,
+    );
+    expect(h.engine(0).fits(new Uint8Array(4096))).toBe(true);
+    const small = new Harness([0], { maxPayloadSize: 100 });
+    expect(() => small.input(0, { type: 'broadcast', content: new Uint8Array(101) })).toThrow(/100-byte cap/);
+  });
+
+  it('a lost neighbour stops receiving pushes', () => {
+    const h = triangle();
+    h.input(0, { type: 'disconnected', peer: 1 });
+    h.input(0, { type: 'broadcast', content: payload(9) });
+    expect(h.queue.filter((s) => s.from === 0 && s.to === 1)).toEqual([]);
+  });
+});
