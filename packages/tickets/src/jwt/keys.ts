@@ -169,7 +169,7 @@ function fingerprint(alg: JwtAlgorithm, material: Uint8Array): Digest {
  * HMAC secrets: at least the hash size (RFC 7518 §3.2), and never something that is plainly a
  * public key, the classic alg-confusion set-up where a verifier "HMACs with the public key".
  */
-function hmacSecret(alg: JwtHmacAlgorithm, secret: unknown, minSize: number): Uint8Array {
+function hmacSecret(alg: JwtAlgorithm, secret: unknown, minSize: number): Uint8Array {
   let bytes: Uint8Array;
   if (typeof secret === 'string') bytes = new TextEncoder().encode(secret);
   else if (secret instanceof Uint8Array) bytes = secret;
@@ -183,7 +183,7 @@ function hmacSecret(alg: JwtHmacAlgorithm, secret: unknown, minSize: number): Ui
   return new Uint8Array(bytes);
 }
 
-function ecPublicKey(alg: JwtEcAlgorithm, spec: AlgorithmSpec & { kind: 'ec' }, input: unknown): KeyObject {
+function ecPublicKey(alg: JwtAlgorithm, spec: AlgorithmSpec & { kind: 'ec' }, input: unknown): KeyObject {
   try {
     if (input instanceof KeyObject) return toPublic(checkAsymmetric(input, 'any', alg, spec));
     if (isJwk(input)) {
