@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { id, type PeerId, SecretKey } from '@mosaik/id';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   claimsFor,
   clock,
@@ -16,6 +16,7 @@ import {
 } from '../../test/fixtures.js';
 import { InvalidTicket, TicketConfigError } from '../errors.js';
 import { Expiration } from '../expiration.js';
+import { scheduleExpiry } from '../schedule.js';
 import type { Ticket } from '../ticket.js';
 import { validateAll } from '../validator.js';
 import type { JwtAlgorithm } from './algorithms.js';
@@ -471,5 +472,28 @@ describe('Jwt configuration errors', () => {
     expect(new Jwt({ key: { alg: 'EdDSA', publicKey }, issuer: 'i', clock }).validate(token, holder).at).toBe(
       NOW + 3_600_000,
     );
+  });
+});
+
+describe('Jwt tickets and the expiry scheduler (stream_*_ticket_expiry)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a 3 s ticket fires its expiry timer at 3 s, after which it no longer validates', async () => {
+    vi.useFakeTimers({ now: NOW });
+    const holder = peer();
+    const jwt = new Jwt({ key: { alg: 'HS256', secret: TEST_SECRET }, issuer: TEST_ISSUER });
+    const ticket = await hs256Builder().expiresIn(3_000).build(holder);
+    const expiration = validateAll([ticket], [jwt], holder);
+    const expired = vi.fn();
+    scheduleExpiry(expiration, expired);
+    vi.advanceTimersByTime(2_999);
+    expect(expired).not.toHaveBeenCalled();
+    expect(validateAll([ticket], [jwt], holder).equals(expiration)).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(expired).toHaveBeenCalledOnce();
+    expect(() => validateAll([ticket], [jwt], holder)).toThrow(/expired at/);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
