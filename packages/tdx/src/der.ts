@@ -83,17 +83,14 @@ export const TAG = {
 /** Reads a UTCTime or GeneralizedTime (the `Z` forms DER requires) as ms since the epoch. */
 export function readTime(der: Der): number {
   const text = Buffer.from(der.body).toString('latin1');
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (der.tag === TAG.utcTime && (m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text))) {
-    const yy = Number(m[1]);
-    year = yy < 50 ? 2000 + yy : 1900 + yy;
-  } else if (der.tag === TAG.generalizedTime && (m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text))) {
-    year = Number(m[1]);
-  } else {
-    throw new DerError('bad time');
-  }
-  return Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  // UTCTime has a two-digit year (50..99 → 19xx); GeneralizedTime a four-digit one.
+  const pattern = der.tag === TAG.utcTime ? /^(\d\d)(\d{10})Z$/ : /^(\d{4})(\d{10})Z$/;
+  const m = der.tag === TAG.utcTime || der.tag === TAG.generalizedTime ? pattern.exec(text) : null;
+  if (!m) throw new DerError('bad time');
+  let year = Number(m[1]);
+  if (der.tag === TAG.utcTime) year += year < 50 ? 2000 : 1900;
+  const [mo, d, h, mi, s] = m[2]!.match(/\d\d/g)!.map(Number) as [number, number, number, number, number];
+  return Date.UTC(year, mo - 1, d, h, mi, s);
 }
 
 // ---- writer ----
@@ -123,7 +120,8 @@ export function uint(magnitude: Uint8Array): Uint8Array {
 }
 
 /** A small non-negative INTEGER. */
-export const int = (n: number): Uint8Array => uint(Uint8Array.of((n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255));
+export const int = (n: number): Uint8Array =>
+  uint(Uint8Array.of((n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255));
 
 /** An OBJECT IDENTIFIER from dotted text. */
 export function oid(dotted: string): Uint8Array {

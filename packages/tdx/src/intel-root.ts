@@ -4,7 +4,7 @@
  * Published by Intel at https://certificates.trustedservices.intel.com/IntelSGXRootCA.der
  * (subject `CN=Intel SGX Root CA, O=Intel Corporation, L=Santa Clara, ST=CA, C=US`, valid
  * 2018-05-21 to 2049-12-31, SHA-256 fingerprint
- * `44a0196b2b99f889b8e149e95b807a350e74249643998e85a7cbb8ccfab674d3`). The fingerprint is
+ * `44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3`). The fingerprint is
  * asserted by a unit test so an accidental edit cannot go unnoticed.
  */
 export const INTEL_SGX_ROOT_CA_PEM = `-----BEGIN CERTIFICATE-----
@@ -26,4 +26,5 @@ AiEA4J0lrHoMs+Xo5o/sX6O9QWxHRAvZUGOdRQ7cvqRXaqI=
 `;
 
 /** SHA-256 fingerprint (lowercase hex) of {@link INTEL_SGX_ROOT_CA_PEM}. */
-export const INTEL_SGX_ROOT_CA_FINGERPRINT = '44a0196b2b99f889b8e149e95b807a350e74249643998e85a7cbb8ccfab674d3';
+export const INTEL_SGX_ROOT_CA_FINGERPRINT =
+  '44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3';

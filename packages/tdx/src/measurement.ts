@@ -64,9 +64,17 @@ export class Measurements {
    * and initrd (OS/application level); RTMR3: runtime, extended by the TD itself. */
   readonly rtmr: readonly [Measurement, Measurement, Measurement, Measurement];
 
-  constructor(mrtd: MeasurementInput, rtmr: readonly [MeasurementInput, MeasurementInput, MeasurementInput, MeasurementInput]) {
+  constructor(
+    mrtd: MeasurementInput,
+    rtmr: readonly [MeasurementInput, MeasurementInput, MeasurementInput, MeasurementInput],
+  ) {
     this.mrtd = Measurement.from(mrtd);
-    this.rtmr = [Measurement.from(rtmr[0]), Measurement.from(rtmr[1]), Measurement.from(rtmr[2]), Measurement.from(rtmr[3])];
+    this.rtmr = [
+      Measurement.from(rtmr[0]),
+      Measurement.from(rtmr[1]),
+      Measurement.from(rtmr[2]),
+      Measurement.from(rtmr[3]),
+    ];
     Object.freeze(this);
   }
 
@@ -89,7 +97,12 @@ export class Measurements {
   }
 }
 
-type Rtmrs = readonly [Measurement | undefined, Measurement | undefined, Measurement | undefined, Measurement | undefined];
+type Rtmrs = readonly [
+  Measurement | undefined,
+  Measurement | undefined,
+  Measurement | undefined,
+  Measurement | undefined,
+];
 
 /** Partial measurements, as accepted by {@link MeasurementsCriteria.of}. */
 export interface CriteriaInput {
@@ -107,7 +120,12 @@ export interface CriteriaInput {
 export class MeasurementsCriteria {
   /** Domain of {@link MeasurementsCriteria.signature}. */
   static readonly SIGNATURE_DOMAIN = 'mosaik.tee.tdx.measurements-criteria.v1';
-  private static readonly EMPTY = new MeasurementsCriteria(undefined, [undefined, undefined, undefined, undefined]);
+  private static readonly EMPTY = new MeasurementsCriteria(undefined, [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ]);
 
   readonly mrtd: Measurement | undefined;
   readonly rtmr: Rtmrs;
@@ -126,7 +144,12 @@ export class MeasurementsCriteria {
   /** Criteria requiring the given registers. */
   static of(input: CriteriaInput): MeasurementsCriteria {
     const m = (v: MeasurementInput | undefined) => (v === undefined ? undefined : Measurement.from(v));
-    return new MeasurementsCriteria(m(input.mrtd), [m(input.rtmr0), m(input.rtmr1), m(input.rtmr2), m(input.rtmr3)]);
+    return new MeasurementsCriteria(m(input.mrtd), [
+      m(input.rtmr0),
+      m(input.rtmr1),
+      m(input.rtmr2),
+      m(input.rtmr3),
+    ]);
   }
 
   /** Criteria requiring all five registers to equal `measurements`. */
@@ -142,7 +165,12 @@ export class MeasurementsCriteria {
   /** A copy that also requires RTMR`index` = `m`. */
   withRtmr(index: 0 | 1 | 2 | 3, m: MeasurementInput): MeasurementsCriteria {
     if (![0, 1, 2, 3].includes(index)) throw new TdxConfigError(`RTMR index must be 0..3, got ${index}`);
-    const rtmr = [...this.rtmr] as [Measurement | undefined, Measurement | undefined, Measurement | undefined, Measurement | undefined];
+    const rtmr = [...this.rtmr] as [
+      Measurement | undefined,
+      Measurement | undefined,
+      Measurement | undefined,
+      Measurement | undefined,
+    ];
     rtmr[index] = Measurement.from(m);
     return new MeasurementsCriteria(this.mrtd, rtmr);
   }

@@ -22,7 +22,9 @@ function issue(o: IssueOptions): Uint8Array {
   const ca = o.pathLength !== undefined;
   const basicConstraints = ca ? seq(TRUE, int(o.pathLength!)) : seq();
   // keyCertSign + cRLSign for CAs, digitalSignature for the PCK leaf (as Intel issues them).
-  const keyUsage = ca ? der(TAG.bitString, Uint8Array.of(1, 0x06)) : der(TAG.bitString, Uint8Array.of(7, 0x80));
+  const keyUsage = ca
+    ? der(TAG.bitString, Uint8Array.of(1, 0x06))
+    : der(TAG.bitString, Uint8Array.of(7, 0x80));
   const tbs = seq(
     explicit(0, int(2)),
     uint(o.serial),
@@ -128,7 +130,10 @@ export class MockPckCa {
    * listing the `revoked` certificates. A CRL only applies to certificates its issuer issued:
    * revoke `'pck'` with the platform CA, `'intermediate'` with the root.
    */
-  crl(revoked: readonly ('pck' | 'intermediate')[] = [], issuer: 'platform-ca' | 'root' = 'platform-ca'): Crl {
+  crl(
+    revoked: readonly ('pck' | 'intermediate')[] = [],
+    issuer: 'platform-ca' | 'root' = 'platform-ca',
+  ): Crl {
     const now = Date.now();
     const entries = revoked.map((which) =>
       seq(uint(parseCertificate(which === 'pck' ? this.pck : this.intermediate).serial), time(now)),

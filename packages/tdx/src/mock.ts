@@ -98,7 +98,7 @@ export class MockTdxProvider implements QuoteProvider {
     body.set(Uint8Array.of(0x05, 0x01, 0x02), 0); // tee_tcb_svn: arbitrary but non-zero
     body.fill(0xa5, 16, 64); // mrseam
     body.set(this.measurements.mrtd.bytes, 136);
-    this.measurements.rtmr.forEach((m, i) => body.set(m.bytes, 328 + 48 * i));
+    for (const [i, m] of this.measurements.rtmr.entries()) body.set(m.bytes, 328 + 48 * i);
     body.set(reportData, 520);
     if (is15) body.fill(0x5a, 600, 648); // mrservicetd
 
@@ -115,10 +115,7 @@ export class MockTdxProvider implements QuoteProvider {
     const qeReport = new Uint8Array(QE_REPORT_LENGTH);
     qeReport.fill(0x11, 64, 96); // mrenclave
     qeReport.fill(0x22, 128, 160); // mrsigner
-    qeReport.set(
-      createHash('sha256').update(this.attestationKeyXY).update(this.qeAuthData).digest(),
-      320,
-    );
+    qeReport.set(createHash('sha256').update(this.attestationKeyXY).update(this.qeAuthData).digest(), 320);
     const qeSignature = sign('sha256', qeReport, { key: this.ca.pckKey, dsaEncoding: 'ieee-p1363' });
     const chain = Buffer.from(this.ca.chainPem(), 'latin1');
     const qeCertData = concat(

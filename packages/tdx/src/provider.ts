@@ -74,14 +74,18 @@ export class ConfigfsTsmProvider implements QuoteProvider {
     try {
       const provider = (await readFile(join(dir, 'provider'), 'utf8')).trim();
       if (provider !== 'tdx_guest') {
-        throw new TdxUnavailableError(`configfs-tsm provider is "${provider}", not tdx_guest: not a TDX guest`);
+        throw new TdxUnavailableError(
+          `configfs-tsm provider is "${provider}", not tdx_guest: not a TDX guest`,
+        );
       }
       const before = await readGeneration(dir);
       await writeFile(join(dir, 'inblob'), reportData);
       const quote = new Uint8Array(await readFile(join(dir, 'outblob')));
       const after = await readGeneration(dir);
       if (after !== before + 1) {
-        throw new QuoteGenerationError(`configfs-tsm generation moved from ${before} to ${after}: concurrent writer`);
+        throw new QuoteGenerationError(
+          `configfs-tsm generation moved from ${before} to ${after}: concurrent writer`,
+        );
       }
       if (quote.length === 0) throw new QuoteGenerationError('configfs-tsm returned an empty quote');
       return quote;

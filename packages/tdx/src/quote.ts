@@ -232,7 +232,10 @@ export function parseQuote(input: Uint8Array): TdxQuote {
   const lengthAt = c.offset;
   const signatureLength = c.u32('signature data length');
   if (signatureLength > c.remaining) {
-    throw new QuoteParseError(`signature data length is ${signatureLength} but ${c.remaining} bytes follow`, lengthAt);
+    throw new QuoteParseError(
+      `signature data length is ${signatureLength} but ${c.remaining} bytes follow`,
+      lengthAt,
+    );
   }
   const paddingAt = c.offset + signatureLength;
   for (let i = paddingAt; i < bytes.length; i++) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toHex } from './bytes.js';
-import { QuoteVerificationError } from './errors.js';
+import type { QuoteVerificationError } from './errors.js';
 import { MockPckCa } from './mock-ca.js';
 import { parseQuote } from './quote.js';
 import { verifyQuote } from './verify.js';
@@ -13,7 +13,10 @@ import { verifyQuote } from './verify.js';
  * Certificates are checked at a fixed instant inside the PCK certificate's validity.
  */
 const quoteBytes = new Uint8Array(
-  Buffer.from(readFileSync(new URL('../test/fixtures/real-tdx-v4-quote.hex', import.meta.url), 'utf8').trim(), 'hex'),
+  Buffer.from(
+    readFileSync(new URL('../test/fixtures/real-tdx-v4-quote.hex', import.meta.url), 'utf8').trim(),
+    'hex',
+  ),
 );
 const now = Date.UTC(2026, 0, 1);
 

@@ -33,6 +33,12 @@ export interface QuoteVerification {
   readonly mode: VerificationMode;
   /** The PCK leaf certificate (`verified` mode only). */
   readonly pckCertificate: CertificateInfo | undefined;
+  /**
+   * When the result holds: the window in which every certificate of the chain is valid
+   * (unbounded in `self-consistent` mode, which involves no certificates).
+   */
+  readonly validFrom: number;
+  readonly validUntil: number;
 }
 
 /**
@@ -53,7 +59,14 @@ export function verifyQuote(quote: TdxQuote, options: VerifyOptions = {}): Quote
   if (!bytesEqual(reportData.subarray(0, 32), expected) || !isZero(reportData.subarray(32))) {
     throw new QuoteVerificationError('qe_report_binding', 'QE report does not bind the attestation key');
   }
-  if (mode === 'self-consistent') return { mode, pckCertificate: undefined };
+  if (mode === 'self-consistent') {
+    return {
+      mode,
+      pckCertificate: undefined,
+      validFrom: Number.NEGATIVE_INFINITY,
+      validUntil: Number.POSITIVE_INFINITY,
+    };
+  }
 
   if (cert.certificationType !== CERT_DATA_PCK_CHAIN) {
     throw new QuoteVerificationError(
@@ -67,11 +80,16 @@ export function verifyQuote(quote: TdxQuote, options: VerifyOptions = {}): Quote
   } catch (err) {
     throw new QuoteVerificationError('pck_chain', 'malformed PEM certificate chain', { cause: err });
   }
-  const leaf = verifyPckChain(ders, options.trustAnchor ?? TrustAnchor.intel(), options.now ?? Date.now(), options.crls);
+  const { leaf, validFrom, validUntil } = verifyPckChain(
+    ders,
+    options.trustAnchor ?? TrustAnchor.intel(),
+    options.now ?? Date.now(),
+    options.crls,
+  );
   if (!verifyP1363(leaf.x509.publicKey, cert.qeReport.bytes, cert.qeReportSignature)) {
     throw new QuoteVerificationError('qe_report_signature', 'QE report is not signed by the PCK key');
   }
-  return { mode, pckCertificate: leaf };
+  return { mode, pckCertificate: leaf, validFrom, validUntil };
 }
 
 /** A P-256 public key from raw x ‖ y (64 bytes). */

@@ -1,6 +1,6 @@
 import { createHash, verify as cryptoVerify, type KeyObject, X509Certificate } from 'node:crypto';
 import { bytesEqual, toHex } from './bytes.js';
-import { type Der, DerError, child, children, readDer, readDerExact, readTime, TAG } from './der.js';
+import { child, children, type Der, DerError, readDer, readDerExact, readTime, TAG } from './der.js';
 import { QuoteVerificationError, TdxConfigError } from './errors.js';
 import { INTEL_SGX_ROOT_CA_PEM } from './intel-root.js';
 
@@ -62,7 +62,8 @@ export function parseCertificate(der: Uint8Array): CertificateInfo {
       const parts = children(ext);
       const id = parts[0];
       const value = parts[parts.length - 1];
-      if (!id || id.tag !== TAG.oid || !value || value.tag !== TAG.octetString) throw new DerError('bad extension');
+      if (!id || id.tag !== TAG.oid || !value || value.tag !== TAG.octetString)
+        throw new DerError('bad extension');
       if (bytesEqual(id.body, OID_BASIC_CONSTRAINTS)) {
         const bc = children(readDerExact(value.body));
         for (const item of bc) {
@@ -285,8 +286,17 @@ export class Crl {
   }
 }
 
+/** Result of {@link verifyPckChain}. */
+export interface VerifiedChain {
+  /** The PCK leaf certificate. */
+  readonly leaf: CertificateInfo;
+  /** The window in which every certificate of the path (anchor included) is valid. */
+  readonly validFrom: number;
+  readonly validUntil: number;
+}
+
 /**
- * Verifies a PCK chain (leaf first) up to `anchor` at time `now` and returns the leaf.
+ * Verifies a PCK chain (leaf first) up to `anchor` at time `now`.
  * A trailing copy of the anchor in the chain is allowed (Intel includes the root).
  *
  * @throws QuoteVerificationError (`pck_chain`, `pck_revoked` or `crl`).
@@ -296,7 +306,7 @@ export function verifyPckChain(
   anchor: TrustAnchor,
   now: number,
   crls: readonly Crl[] = [],
-): CertificateInfo {
+): VerifiedChain {
   const fail = (message: string, cause?: unknown) =>
     new QuoteVerificationError('pck_chain', message, cause === undefined ? undefined : { cause });
   let chain: CertificateInfo[];
@@ -310,8 +320,10 @@ export function verifyPckChain(
 
   const path = [...chain, anchor.certificate];
   for (const [i, cert] of path.entries()) {
-    const label = i === 0 ? 'PCK certificate' : i === path.length - 1 ? 'trust anchor' : `CA certificate ${i}`;
-    if (now < cert.notBefore) throw fail(`${label} is not valid before ${new Date(cert.notBefore).toISOString()}`);
+    const label =
+      i === 0 ? 'PCK certificate' : i === path.length - 1 ? 'trust anchor' : `CA certificate ${i}`;
+    if (now < cert.notBefore)
+      throw fail(`${label} is not valid before ${new Date(cert.notBefore).toISOString()}`);
     if (now > cert.notAfter) throw fail(`${label} expired at ${new Date(cert.notAfter).toISOString()}`);
     if (i === 0) continue;
     const below = path[i - 1]!;
@@ -330,7 +342,9 @@ export function verifyPckChain(
     }
     if (!below.x509.verify(cert.x509.publicKey)) {
       throw fail(
-        i === path.length - 1 ? 'top of chain is not signed by the trust anchor' : `certificate ${i - 1} signature invalid`,
+        i === path.length - 1
+          ? 'top of chain is not signed by the trust anchor'
+          : `certificate ${i - 1} signature invalid`,
       );
     }
   }
@@ -353,12 +367,22 @@ export function verifyPckChain(
         throw new QuoteVerificationError('crl', 'CRL issuer may not sign CRLs');
       }
       if (!crl.verifySignature(issuer.x509.publicKey)) {
-        throw new QuoteVerificationError('crl', `CRL for ${issuer.x509.subject.replace(/\n/g, ', ')} has an invalid signature`);
+        throw new QuoteVerificationError(
+          'crl',
+          `CRL for ${issuer.x509.subject.replace(/\n/g, ', ')} has an invalid signature`,
+        );
       }
       if (crl.revokes(cert.serial)) {
-        throw new QuoteVerificationError('pck_revoked', `certificate with serial ${toHex(cert.serial)} is revoked`);
+        throw new QuoteVerificationError(
+          'pck_revoked',
+          `certificate with serial ${toHex(cert.serial)} is revoked`,
+        );
       }
     }
   }
-  return leaf;
+  return {
+    leaf,
+    validFrom: Math.max(...path.map((c) => c.notBefore)),
+    validUntil: Math.min(...path.map((c) => c.notAfter)),
+  };
 }
