@@ -1,6 +1,25 @@
 /**
- * @mosaik/raft: A pure, deterministic Raft core with a simulator and a linearizability checker.
+ * @mosaik/raft: a pure, deterministic Raft core (PreVote, CheckQuorum, learners, single-server
+ * membership changes, ReadIndex and lease reads, chunked snapshots, leader transfer, flow
+ * control), its storage (in memory and on disk) and its message codec.
  *
- * Not implemented yet; see the project's open issues.
+ * The simulator and the linearizability checker live in `@mosaik/raft/testing`.
  */
-export {};
+export { isMember, isVoter, quorum } from './core/config.js';
+export { createPrng, type Prng } from './core/prng.js';
+export { RaftNode, type RaftOptions, type RaftStatus } from './core/raft.js';
+export {
+  CompactedError,
+  ConfChangeError,
+  InvalidConfigError,
+  LogGapError,
+  NotLeaderError,
+  ProposalDroppedError,
+  RaftInvariantError,
+  SnapshotOutOfDateError,
+  StorageCorruptError,
+  UnavailableError,
+} from './errors.js';
+export { MemoryStorage } from './storage/memory.js';
+export { entrySize, type Storage } from './storage/storage.js';
+export * from './types.js';

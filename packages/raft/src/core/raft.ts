@@ -1,0 +1,1134 @@
+import {
+  ConfChangeError,
+  InvalidConfigError,
+  NotLeaderError,
+  ProposalDroppedError,
+  RaftInvariantError,
+} from '../errors.js';
+import { entrySize, type Storage } from '../storage/storage.js';
+import type {
+  AppendMessage,
+  AppendRespMessage,
+  ConfChange,
+  ConfState,
+  Entry,
+  HardState,
+  HeartbeatMessage,
+  HeartbeatRespMessage,
+  Message,
+  NodeId,
+  RaftRole,
+  ReadState,
+  Ready,
+  Snapshot,
+  SnapshotMessage,
+  SnapshotRespMessage,
+  SoftState,
+  VoteMessage,
+} from '../types.js';
+import { EntryType, MessageType } from '../types.js';
+import { ConfTracker, isMember, isVoter, quorum } from './config.js';
+import { RaftLog } from './log.js';
+import { createPrng } from './prng.js';
+import { Progress } from './progress.js';
+
+/** Options of a `RaftNode`. Times are in ticks: the caller decides how long a tick is. */
+export interface RaftOptions {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** Durable state; a restarted node resumes from it. */
+  readonly storage: Storage;
+  /** Minimum election timeout; the actual one is uniform in [electionTick, 2·electionTick). Default 10. */
+  readonly electionTick?: number;
+  /** Heartbeat interval of a leader. Default 1. */
+  readonly heartbeatTick?: number;
+  /**
+   * Uniform random numbers in [0, 1) for the election timeout jitter. Default: a PRNG seeded from
+   * the node id, so the core stays deterministic.
+   */
+  readonly random?: () => number;
+  /** Run a pre-vote round before bumping the term (thesis §9.6). Default true. */
+  readonly preVote?: boolean;
+  /** A leader that has not heard from a quorum for an election timeout steps down. Default true. */
+  readonly checkQuorum?: boolean;
+  /**
+   * Serve `readIndex` from a leader lease instead of a heartbeat round when the lease is valid.
+   * Safe only if every node enables it, `checkQuorum` is on, and tick rates differ by at most
+   * `maxClockDrift`. Default false.
+   */
+  readonly leaseReads?: boolean;
+  /** Bound on the relative tick-rate difference between nodes (0.1 = 10 %). Default 0.1. */
+  readonly maxClockDrift?: number;
+  /** Maximum bytes of entries in one AppendEntries. Default 1 MiB. */
+  readonly maxSizePerMsg?: number;
+  /** Maximum unacknowledged AppendEntries per follower. Default 256. */
+  readonly maxInflightMsgs?: number;
+  /** Maximum unacknowledged bytes per follower. Default 16 MiB. */
+  readonly maxInflightBytes?: number;
+  /** Bytes per InstallSnapshot chunk. Default 1 MiB. */
+  readonly snapshotChunkSize?: number;
+  /** Maximum bytes of committed entries in one `Ready`. Default 16 MiB. */
+  readonly maxCommittedSizePerReady?: number;
+  /** Index the caller's state machine has already applied (on restart). Default: the snapshot index. */
+  readonly applied?: number;
+  /**
+   * Configuration of a brand-new cluster. Used only if the storage is empty; every founding node
+   * must pass the same value. A node joining an existing cluster passes nothing and waits to be
+   * added by the leader.
+   */
+  readonly bootstrap?: ConfState;
+}
+
+/** A summary of the node's state, for callers, metrics and tests. */
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly role: RaftRole;
+  readonly term: number;
+  readonly vote: NodeId;
+  readonly lead: NodeId;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly firstIndex: number;
+  readonly conf: ConfState;
+  /** Leader only: match index of each follower. */
+  readonly progress: ReadonlyMap<
+    NodeId,
+    { readonly match: number; readonly next: number; readonly state: string }
+  >;
+  readonly leadTransferee: NodeId;
+}
+
+interface ReadRequest {
+  readonly ctx: string;
+  readonly from: NodeId;
+  readonly index: number;
+  readonly acks: Set<NodeId>;
+}
+
+interface IncomingSnapshot {
+  readonly meta: Snapshot['meta'];
+  readonly parts: Uint8Array[];
+  size: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * A Raft node driven entirely by its caller, in the style of etcd's raft library: no timers, no
+ * I/O, no promises. Feed it `tick()`, `step(message)`, `propose(...)`, `readIndex(...)`; collect
+ * work with `ready()`; persist, send, apply; then `advance(ready)`.
+ */
+export class RaftNode {
+  readonly id: NodeId;
+  readonly #log: RaftLog;
+  readonly #conf: ConfTracker;
+  readonly #electionTick: number;
+  readonly #heartbeatTick: number;
+  readonly #random: () => number;
+  readonly #preVote: boolean;
+  readonly #checkQuorum: boolean;
+  readonly #leaseReads: boolean;
+  readonly #leaseTicks: number;
+  readonly #maxSizePerMsg: number;
+  readonly #maxInflightMsgs: number;
+  readonly #maxInflightBytes: number;
+  readonly #chunkSize: number;
+  readonly #maxCommittedSize: number;
+
+  #term = 0;
+  #vote: NodeId = '';
+  #lead: NodeId = '';
+  #role: RaftRole = 'follower';
+  #prs = new Map<NodeId, Progress>();
+  #votes = new Map<NodeId, boolean>();
+  #msgs: Message[] = [];
+  #readStates: ReadState[] = [];
+  #electionElapsed = 0;
+  #heartbeatElapsed = 0;
+  #randomizedTimeout = 0;
+  /** Ticks since this node object was created (the leader's clock for leases). */
+  #now = 0;
+  #leadTransferee: NodeId = '';
+  #pendingConfIndex = 0;
+  #reads: ReadRequest[] = [];
+  #readsByCtx = new Map<string, ReadRequest>();
+  /** Reads received before the leader committed an entry of its term. */
+  #deferredReads: { ctx: string; from: NodeId }[] = [];
+  #leaseDisabled = false;
+  #incoming: IncomingSnapshot | undefined;
+  /** Leader: appended entries not broadcast yet (proposals are batched until `ready()`). */
+  #appendDirty = false;
+  #prevSoft: SoftState;
+  #prevHard: HardState;
+
+  constructor(options: RaftOptions) {
+    this.id = options.id;
+    if (this.id === '') throw new InvalidConfigError('node id must not be empty');
+    this.#electionTick = options.electionTick ?? 10;
+    this.#heartbeatTick = options.heartbeatTick ?? 1;
+    if (this.#heartbeatTick < 1 || this.#electionTick <= this.#heartbeatTick) {
+      throw new InvalidConfigError('need 1 <= heartbeatTick < electionTick');
+    }
+    this.#random = options.random ?? createPrng(options.id);
+    this.#preVote = options.preVote ?? true;
+    this.#checkQuorum = options.checkQuorum ?? true;
+    this.#leaseReads = options.leaseReads ?? false;
+    if (this.#leaseReads && !this.#checkQuorum) throw new InvalidConfigError('leaseReads needs checkQuorum');
+    const drift = options.maxClockDrift ?? 0.1;
+    // Followers ignore votes for electionTick of their own ticks after hearing from the leader;
+    // with drift that is at least electionTick / (1 + drift) leader ticks. One tick of margin
+    // covers the tick granularity.
+    this.#leaseTicks = Math.floor(this.#electionTick / (1 + drift)) - 1;
+    this.#maxSizePerMsg = options.maxSizePerMsg ?? MiB;
+    this.#maxInflightMsgs = options.maxInflightMsgs ?? 256;
+    this.#maxInflightBytes = options.maxInflightBytes ?? 16 * MiB;
+    this.#chunkSize = options.snapshotChunkSize ?? MiB;
+    this.#maxCommittedSize = options.maxCommittedSizePerReady ?? 16 * MiB;
+
+    const storage = options.storage;
+    const hs = storage.hardState();
+    const snap = storage.snapshot();
+    this.#log = new RaftLog(storage, options.applied ?? snap.meta.index);
+    this.#conf = new ConfTracker(snap.meta.conf, snap.meta.index);
+    const first = storage.firstIndex();
+    const last = storage.lastIndex();
+    if (last >= first) this.#conf.onAppend(storage.entries(first, last + 1));
+    this.#term = hs.term;
+    this.#vote = hs.vote;
+
+    const fresh = hs.term === 0 && last === 0 && snap.meta.index === 0;
+    if (fresh && options.bootstrap !== undefined) {
+      if (options.bootstrap.voters.length === 0) throw new InvalidConfigError('bootstrap needs a voter');
+      // Every founding node writes the same entry (1, 1), so logs match; it counts as committed.
+      this.#term = 1;
+      const entry: Entry = {
+        term: 1,
+        index: 1,
+        type: EntryType.Conf,
+        data: new Uint8Array(0),
+        conf: normalizeConf(options.bootstrap),
+      };
+      this.#appendLocal([entry]);
+      this.#log.commitTo(1);
+    }
+    this.#prevHard = hs;
+    this.#prevSoft = { lead: '', role: 'follower' };
+    this.#becomeFollower(this.#term, '');
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  get role(): RaftRole {
+    return this.#role;
+  }
+
+  get term(): number {
+    return this.#term;
+  }
+
+  get lead(): NodeId {
+    return this.#lead;
+  }
+
+  /** The configuration in force (the latest one in the log, committed or not). */
+  get conf(): ConfState {
+    return this.#conf.current();
+  }
+
+  status(): RaftStatus {
+    const progress = new Map<NodeId, { match: number; next: number; state: string }>();
+    for (const [id, pr] of this.#prs) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
+    return {
+      id: this.id,
+      role: this.#role,
+      term: this.#term,
+      vote: this.#vote,
+      lead: this.#lead,
+      commit: this.#log.committed,
+      applied: this.#log.applied,
+      lastIndex: this.#log.lastIndex(),
+      firstIndex: this.#log.firstIndex(),
+      conf: this.#conf.current(),
+      progress,
+      leadTransferee: this.#leadTransferee,
+    };
+  }
+
+  /** Term of entry `i` in this node's log (including unpersisted entries), if present. */
+  termAt(i: number): number | undefined {
+    return this.#log.term(i);
+  }
+
+  /** Entries `[lo, hi)` of this node's log (including unpersisted entries); `lo` must not be compacted. */
+  entriesAt(lo: number, hi: number): Entry[] {
+    return this.#log.slice(lo, hi);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Advance the logical clock by one tick. */
+  tick(): void {
+    this.#now++;
+    if (this.#role === 'leader') this.#tickHeartbeat();
+    else this.#tickElection();
+  }
+
+  /** Start an election now (if this node is a voter). */
+  campaign(): void {
+    if (this.#role === 'leader' || !this.#promotable()) return;
+    this.#campaign(this.#preVote ? 'pre' : 'real', false);
+  }
+
+  /**
+   * Append commands to the log. Only a leader accepts proposals.
+   * @returns the index range the commands were given.
+   * @throws NotLeaderError, ProposalDroppedError
+   */
+  propose(commands: readonly Uint8Array[]): { first: number; last: number } {
+    if (this.#role !== 'leader') throw new NotLeaderError(this.#lead);
+    if (this.#leadTransferee !== '') throw new ProposalDroppedError('leadership transfer in progress');
+    if (!isMember(this.#conf.current(), this.id)) throw new ProposalDroppedError('leader is being removed');
+    const first = this.#log.lastIndex() + 1;
+    if (commands.length === 0) return { first, last: first - 1 };
+    const entries: Entry[] = [];
+    for (let i = 0; i < commands.length; i++) {
+      const data = commands[i]!;
+      if (data.length === 0) throw new ProposalDroppedError('empty command (reserved for no-ops)');
+      entries.push({ term: this.#term, index: first + i, type: EntryType.Normal, data });
+    }
+    this.#appendLeader(entries);
+    return { first, last: first + commands.length - 1 };
+  }
+
+  /**
+   * Propose a single-server membership change. It takes effect as soon as it is appended; only
+   * one change may be uncommitted at a time, and a new leader must first commit its no-op.
+   * @returns the index of the configuration entry.
+   * @throws NotLeaderError, ConfChangeError
+   */
+  proposeConfChange(change: ConfChange): number {
+    if (this.#role !== 'leader') throw new NotLeaderError(this.#lead);
+    if (this.#leadTransferee !== '') throw new ProposalDroppedError('leadership transfer in progress');
+    if (this.#pendingConfIndex > this.#log.committed) {
+      throw new ConfChangeError('a previous change (or the no-op of this term) is not committed yet');
+    }
+    if (change.node === '') throw new ConfChangeError('empty node id');
+    const cur = this.#conf.current();
+    const voters = cur.voters.filter((v) => v !== change.node);
+    const learners = cur.learners.filter((l) => l !== change.node);
+    switch (change.type) {
+      case 'add-voter':
+        if (cur.voters.includes(change.node)) throw new ConfChangeError(`${change.node} is already a voter`);
+        voters.push(change.node);
+        break;
+      case 'add-learner':
+        if (cur.learners.includes(change.node))
+          throw new ConfChangeError(`${change.node} is already a learner`);
+        learners.push(change.node);
+        break;
+      case 'remove':
+        if (!isMember(cur, change.node)) throw new ConfChangeError(`${change.node} is not a member`);
+        break;
+    }
+    if (voters.length === 0) throw new ConfChangeError('the last voter cannot be removed');
+    const index = this.#log.lastIndex() + 1;
+    const conf = normalizeConf({ voters, learners });
+    this.#appendLeader([{ term: this.#term, index, type: EntryType.Conf, data: new Uint8Array(0), conf }]);
+    this.#pendingConfIndex = index;
+    return index;
+  }
+
+  /**
+   * Ask for a linearizable read point. When confirmed, a `ReadState { index, ctx }` appears in a
+   * later `Ready`: the read may be served once the local state machine has applied `index`.
+   * A follower forwards the request to its leader. `ctx` must be unique among pending reads.
+   * Requests may be lost (leader change, message loss): callers time out and retry.
+   * @throws NotLeaderError when no leader is known
+   */
+  readIndex(ctx: string): void {
+    if (this.#role === 'leader') {
+      this.#handleReadRequest(ctx, this.id);
+    } else if (this.#lead !== '') {
+      this.#send({ t: MessageType.ReadIndex, from: this.id, to: this.#lead, term: this.#term, ctx });
+    } else {
+      throw new NotLeaderError('');
+    }
+  }
+
+  /** Hand leadership to `target` (a voter), once it has caught up. Aborted after an election timeout. */
+  transferLeadership(target: NodeId): void {
+    if (this.#role !== 'leader') throw new NotLeaderError(this.#lead);
+    if (target === this.id) return;
+    const pr = this.#prs.get(target);
+    if (pr === undefined || pr.isLearner) throw new InvalidConfigError(`${target} is not a voter`);
+    if (this.#leadTransferee === target) return;
+    this.#leadTransferee = target;
+    this.#electionElapsed = 0;
+    // The target will campaign with `force`, bypassing the followers' lease: ours is void for good.
+    this.#leaseDisabled = true;
+    if (pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(target);
+    else this.#sendAppend(target);
+  }
+
+  /** Process a message from a peer. Stale, misaddressed and unknown-sender messages are ignored. */
+  step(m: Message): void {
+    if (m.to !== this.id || m.from === this.id || m.from === '') return;
+    if (m.term > this.#term) {
+      if (m.t === MessageType.Vote || m.t === MessageType.PreVote) {
+        if (!m.force && this.#inLease()) return;
+      }
+      if (m.t === MessageType.PreVote) {
+        // A pre-vote never changes our term.
+      } else if (m.t === MessageType.PreVoteResp && !m.reject) {
+        // A granted pre-vote carries the term the candidate will use; not ours yet.
+      } else if (
+        m.t === MessageType.Append ||
+        m.t === MessageType.Heartbeat ||
+        m.t === MessageType.Snapshot
+      ) {
+        this.#becomeFollower(m.term, m.from);
+      } else {
+        this.#becomeFollower(m.term, '');
+      }
+    } else if (m.term < this.#term) {
+      if (
+        (this.#checkQuorum || this.#preVote) &&
+        (m.t === MessageType.Append || m.t === MessageType.Heartbeat)
+      ) {
+        // A stale leader (e.g. back from a partition) learns our term and steps down; without this
+        // it could keep us from ever hearing from it with pre-vote on.
+        this.#send({
+          t: MessageType.AppendResp,
+          from: this.id,
+          to: m.from,
+          term: this.#term,
+          index: 0,
+          reject: false,
+          hint: 0,
+          hintTerm: 0,
+        });
+      } else if (m.t === MessageType.PreVote) {
+        this.#send({ t: MessageType.PreVoteResp, from: this.id, to: m.from, term: this.#term, reject: true });
+      }
+      return;
+    }
+
+    if (m.t === MessageType.Vote || m.t === MessageType.PreVote) {
+      this.#handleVote(m);
+      return;
+    }
+    switch (this.#role) {
+      case 'leader':
+        this.#stepLeader(m);
+        break;
+      case 'candidate':
+      case 'pre-candidate':
+        this.#stepCandidate(m);
+        break;
+      case 'follower':
+        this.#stepFollower(m);
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------- ready / advance
+
+  /** Whether `ready()` has anything to hand out. */
+  hasReady(): boolean {
+    if (this.#appendDirty) return true;
+    if (this.#msgs.length > 0 || this.#readStates.length > 0) return true;
+    if (this.#log.unstableEntries().length > 0 || this.#log.unstableSnapshot() !== undefined) return true;
+    if (this.#log.hasNextCommitted()) return true;
+    const soft = this.#prevSoft;
+    if (soft.lead !== this.#lead || soft.role !== this.#role) return true;
+    const hard = this.#prevHard;
+    return hard.term !== this.#term || hard.vote !== this.#vote || hard.commit !== this.#log.committed;
+  }
+
+  /**
+   * Collect pending work. Committed entries handed out here count as applied: the caller must
+   * apply them (after persisting) and call `advance` before the next `ready()`.
+   */
+  ready(): Ready {
+    if (this.#appendDirty) {
+      this.#appendDirty = false;
+      if (this.#role === 'leader') this.#bcastAppend();
+    }
+    const entries = this.#log.unstableEntries().slice();
+    const snapshot = this.#log.unstableSnapshot();
+    const committedEntries = this.#log.nextCommitted(this.#maxCommittedSize);
+    if (snapshot !== undefined) this.#log.applied = Math.max(this.#log.applied, snapshot.meta.index);
+    if (committedEntries.length > 0)
+      this.#log.appliedTo(committedEntries[committedEntries.length - 1]!.index);
+    const hard: HardState = { term: this.#term, vote: this.#vote, commit: this.#log.committed };
+    const prevHard = this.#prevHard;
+    const hardChanged =
+      hard.term !== prevHard.term || hard.vote !== prevHard.vote || hard.commit !== prevHard.commit;
+    const soft: SoftState = { lead: this.#lead, role: this.#role };
+    const softChanged = soft.lead !== this.#prevSoft.lead || soft.role !== this.#prevSoft.role;
+    const rd: Ready = {
+      ...(softChanged ? { softState: soft } : {}),
+      ...(hardChanged ? { hardState: hard } : {}),
+      entries,
+      ...(snapshot !== undefined ? { snapshot } : {}),
+      committedEntries,
+      messages: this.#msgs,
+      readStates: this.#readStates,
+      mustSync:
+        entries.length > 0 ||
+        snapshot !== undefined ||
+        hard.term !== prevHard.term ||
+        hard.vote !== prevHard.vote,
+    };
+    this.#msgs = [];
+    this.#readStates = [];
+    if (hardChanged) this.#prevHard = hard;
+    if (softChanged) this.#prevSoft = soft;
+    return rd;
+  }
+
+  /** The caller has persisted (and synced) everything in `rd`. */
+  advance(rd: Ready): void {
+    if (rd.snapshot !== undefined) this.#log.stableSnapTo(rd.snapshot.meta.index);
+    const last = rd.entries[rd.entries.length - 1];
+    if (last !== undefined) this.#log.stableTo(last.index, last.term);
+    // Configuration records are not needed below the compaction boundary.
+    this.#conf.prune(Math.min(this.#log.firstIndex() - 1, this.#log.committed));
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  #promotable(): boolean {
+    return isVoter(this.#conf.current(), this.id) && this.#log.unstableSnapshot() === undefined;
+  }
+
+  /** Whether we have heard from a live leader recently enough to ignore vote requests. */
+  #inLease(): boolean {
+    if (!this.#checkQuorum) return false;
+    if (this.#lead !== '' && this.#electionElapsed < this.#electionTick) return true;
+    // With lease reads, a restarted node may have acknowledged a lease before it crashed.
+    return this.#leaseReads && this.#now < this.#electionTick;
+  }
+
+  #reset(term: number): void {
+    if (term !== this.#term) {
+      this.#term = term;
+      this.#vote = '';
+    }
+    this.#lead = '';
+    this.#electionElapsed = 0;
+    this.#heartbeatElapsed = 0;
+    this.#randomizedTimeout = this.#electionTick + Math.floor(this.#random() * this.#electionTick);
+    this.#leadTransferee = '';
+    this.#votes.clear();
+    this.#prs.clear();
+    this.#reads = [];
+    this.#readsByCtx.clear();
+    this.#deferredReads = [];
+    this.#leaseDisabled = false;
+    this.#appendDirty = false;
+  }
+
+  #becomeFollower(term: number, lead: NodeId): void {
+    this.#reset(term);
+    this.#lead = lead;
+    this.#role = 'follower';
+  }
+
+  #becomePreCandidate(): void {
+    // Neither the term nor the vote changes: a failed pre-vote leaves no trace.
+    this.#votes.clear();
+    this.#lead = '';
+    this.#role = 'pre-candidate';
+  }
+
+  #becomeCandidate(): void {
+    this.#reset(this.#term + 1);
+    this.#vote = this.id;
+    this.#role = 'candidate';
+  }
+
+  #becomeLeader(): void {
+    this.#reset(this.#term);
+    this.#lead = this.id;
+    this.#role = 'leader';
+    this.#syncProgress();
+    // Entries of earlier terms commit only once an entry of ours does: append a no-op now.
+    // Membership changes wait for it too (the single-server change bug, thesis §4.1 errata).
+    const index = this.#log.lastIndex() + 1;
+    this.#appendLeader([{ term: this.#term, index, type: EntryType.Normal, data: new Uint8Array(0) }]);
+    this.#pendingConfIndex = index;
+  }
+
+  /** Leader: make the progress map match the configuration. */
+  #syncProgress(): void {
+    const conf = this.#conf.current();
+    const next = this.#log.lastIndex() + 1;
+    const members = new Set<NodeId>();
+    for (const v of conf.voters) members.add(v);
+    for (const l of conf.learners) members.add(l);
+    members.delete(this.id);
+    for (const id of this.#prs.keys()) if (!members.has(id)) this.#prs.delete(id);
+    for (const id of members) {
+      const learner = conf.learners.includes(id);
+      const pr = this.#prs.get(id);
+      if (pr === undefined) {
+        const p = new Progress(next, learner, this.#maxInflightMsgs, this.#maxInflightBytes);
+        // A new member counts as active until the next CheckQuorum round can judge it.
+        p.recentActive = true;
+        this.#prs.set(id, p);
+      } else {
+        pr.isLearner = learner;
+      }
+    }
+    if (this.#leadTransferee !== '' && !this.#prs.has(this.#leadTransferee)) this.#leadTransferee = '';
+  }
+
+  #tickElection(): void {
+    this.#electionElapsed++;
+    if (this.#promotable() && this.#electionElapsed >= this.#randomizedTimeout) {
+      this.#electionElapsed = 0;
+      this.#campaign(this.#preVote ? 'pre' : 'real', false);
+    }
+  }
+
+  #tickHeartbeat(): void {
+    this.#heartbeatElapsed++;
+    this.#electionElapsed++;
+    if (this.#electionElapsed >= this.#electionTick) {
+      this.#electionElapsed = 0;
+      if (this.#checkQuorum) {
+        if (!this.#quorumActive()) {
+          this.#becomeFollower(this.#term, '');
+          return;
+        }
+      }
+      if (this.#leadTransferee !== '') this.#leadTransferee = '';
+    }
+    if (this.#heartbeatElapsed >= this.#heartbeatTick) {
+      this.#heartbeatElapsed = 0;
+      this.#bcastHeartbeat();
+    }
+  }
+
+  /** CheckQuorum: did a quorum of voters (counting us) talk to us this round? Resets the marks. */
+  #quorumActive(): boolean {
+    const conf = this.#conf.current();
+    let active = 0;
+    for (const v of conf.voters) {
+      if (v === this.id) active++;
+      else if (this.#prs.get(v)?.recentActive === true) active++;
+    }
+    for (const pr of this.#prs.values()) pr.recentActive = false;
+    return active >= quorum(conf.voters.length);
+  }
+
+  #campaign(kind: 'pre' | 'real', force: boolean): void {
+    let voteTerm: number;
+    if (kind === 'pre') {
+      this.#becomePreCandidate();
+      voteTerm = this.#term + 1;
+    } else {
+      this.#becomeCandidate();
+      voteTerm = this.#term;
+    }
+    if (this.#poll(this.id, true) === 'won') {
+      // A single-voter cluster.
+      if (kind === 'pre') this.#campaign('real', force);
+      else this.#becomeLeader();
+      return;
+    }
+    const t = kind === 'pre' ? MessageType.PreVote : MessageType.Vote;
+    const index = this.#log.lastIndex();
+    const logTerm = this.#log.lastTerm();
+    for (const v of this.#conf.current().voters) {
+      if (v === this.id) continue;
+      this.#send({ t, from: this.id, to: v, term: voteTerm, index, logTerm, force });
+    }
+  }
+
+  #poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    const voters = this.#conf.current().voters;
+    if (!voters.includes(from)) return 'pending';
+    if (!this.#votes.has(from)) this.#votes.set(from, granted);
+    let yes = 0;
+    let no = 0;
+    for (const v of voters) {
+      const g = this.#votes.get(v);
+      if (g === true) yes++;
+      else if (g === false) no++;
+    }
+    const q = quorum(voters.length);
+    if (yes >= q) return 'won';
+    if (no > voters.length - q) return 'lost';
+    return 'pending';
+  }
+
+  #handleVote(m: VoteMessage): void {
+    const pre = m.t === MessageType.PreVote;
+    const canVote =
+      this.#vote === m.from || (this.#vote === '' && this.#lead === '') || (pre && m.term > this.#term);
+    const respT = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
+    if (canVote && this.#log.isUpToDate(m.index, m.logTerm)) {
+      // A granted pre-vote answers with the candidate's future term so it can count it.
+      this.#send({ t: respT, from: this.id, to: m.from, term: m.term, reject: false });
+      if (!pre) {
+        this.#electionElapsed = 0;
+        this.#vote = m.from;
+      }
+    } else {
+      this.#send({ t: respT, from: this.id, to: m.from, term: this.#term, reject: true });
+    }
+  }
+
+  #stepLeader(m: Message): void {
+    if (m.t === MessageType.ReadIndex) {
+      if (this.#prs.has(m.from)) this.#handleReadRequest(m.ctx, m.from);
+      return;
+    }
+    const pr = this.#prs.get(m.from);
+    if (pr === undefined) return; // not a member (anymore)
+    switch (m.t) {
+      case MessageType.AppendResp:
+        pr.recentActive = true;
+        this.#handleAppendResp(m, pr);
+        break;
+      case MessageType.HeartbeatResp:
+        pr.recentActive = true;
+        this.#handleHeartbeatResp(m, pr);
+        break;
+      case MessageType.SnapshotResp:
+        pr.recentActive = true;
+        this.#handleSnapshotResp(m, pr);
+        break;
+      default:
+        // Votes for a term we already won, a second leader in our term (impossible), ...
+        break;
+    }
+  }
+
+  #stepCandidate(m: Message): void {
+    switch (m.t) {
+      case MessageType.Append:
+      case MessageType.Heartbeat:
+      case MessageType.Snapshot:
+        // Someone won this term.
+        this.#becomeFollower(m.term, m.from);
+        this.#stepFollower(m);
+        break;
+      case MessageType.VoteResp:
+      case MessageType.PreVoteResp: {
+        const mine = this.#role === 'pre-candidate' ? MessageType.PreVoteResp : MessageType.VoteResp;
+        if (m.t !== mine) return;
+        const r = this.#poll(m.from, !m.reject);
+        if (r === 'won') {
+          if (this.#role === 'pre-candidate') this.#campaign('real', false);
+          else this.#becomeLeader();
+        } else if (r === 'lost') {
+          this.#becomeFollower(this.#term, '');
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  #stepFollower(m: Message): void {
+    switch (m.t) {
+      case MessageType.Append:
+        this.#electionElapsed = 0;
+        this.#lead = m.from;
+        this.#handleAppend(m);
+        break;
+      case MessageType.Heartbeat:
+        this.#electionElapsed = 0;
+        this.#lead = m.from;
+        this.#handleHeartbeat(m);
+        break;
+      case MessageType.Snapshot:
+        this.#electionElapsed = 0;
+        this.#lead = m.from;
+        this.#handleSnapshotChunk(m);
+        break;
+      case MessageType.TimeoutNow:
+        // Only our leader may hand over; the forced campaign skips pre-vote and the followers' lease.
+        if (m.from === this.#lead && this.#promotable()) this.#campaign('real', true);
+        break;
+      case MessageType.ReadIndexResp:
+        this.#readStates.push({ index: m.index, ctx: m.ctx });
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------- follower side
+
+  #handleAppend(m: AppendMessage): void {
+    if (m.index < this.#log.committed) {
+      this.#sendAppendResp(m.from, this.#log.committed, false, 0, 0);
+      return;
+    }
+    const r = this.#log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (r.last >= 0) {
+      if (r.from !== 0) this.#conf.onAppend(m.entries.slice(r.from - m.index - 1));
+      this.#sendAppendResp(m.from, r.last, false, 0, 0);
+      return;
+    }
+    const hint = this.#log.findConflictByTerm(Math.min(m.index, this.#log.lastIndex()), m.logTerm);
+    this.#sendAppendResp(m.from, m.index, true, hint, this.#log.term(hint) ?? 0);
+  }
+
+  #sendAppendResp(to: NodeId, index: number, reject: boolean, hint: number, hintTerm: number): void {
+    this.#send({
+      t: MessageType.AppendResp,
+      from: this.id,
+      to,
+      term: this.#term,
+      index,
+      reject,
+      hint,
+      hintTerm,
+    });
+  }
+
+  #handleHeartbeat(m: HeartbeatMessage): void {
+    // The leader sends min(match, commit): never past what we hold, but clamp defensively.
+    this.#log.commitTo(Math.min(m.commit, this.#log.lastIndex()));
+    this.#send({
+      t: MessageType.HeartbeatResp,
+      from: this.id,
+      to: m.from,
+      term: this.#term,
+      round: m.round,
+      ctx: m.ctx,
+    });
+  }
+
+  #handleSnapshotChunk(m: SnapshotMessage): void {
+    const inc = this.#incoming;
+    const same = inc !== undefined && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term;
+    const respond = (offset: number, reject: boolean) =>
+      this.#send({
+        t: MessageType.SnapshotResp,
+        from: this.id,
+        to: m.from,
+        term: this.#term,
+        index: m.meta.index,
+        offset,
+        reject,
+      });
+    if (m.meta.index <= this.#log.committed) {
+      // Nothing to learn; tell the leader where we are instead.
+      this.#incoming = undefined;
+      this.#sendAppendResp(m.from, this.#log.committed, false, 0, 0);
+      return;
+    }
+    let cur: IncomingSnapshot;
+    if (same) {
+      cur = inc;
+    } else if (m.offset === 0) {
+      cur = { meta: m.meta, parts: [], size: 0 };
+      this.#incoming = cur;
+    } else {
+      respond(0, true);
+      return;
+    }
+    if (m.offset !== cur.size) {
+      // A duplicate or a gap: say what we expect.
+      respond(cur.size, false);
+      return;
+    }
+    if (m.data.length > 0) cur.parts.push(m.data);
+    cur.size += m.data.length;
+    if (cur.size < m.total) {
+      respond(cur.size, false);
+      return;
+    }
+    this.#incoming = undefined;
+    const data = concat(cur.parts, cur.size);
+    const restored = this.#restore({ meta: cur.meta, data });
+    this.#sendAppendResp(m.from, restored ? this.#log.lastIndex() : this.#log.committed, false, 0, 0);
+  }
+
+  /** Install a snapshot from the leader. Returns false if our log already covers it. */
+  #restore(snap: Snapshot): boolean {
+    const { index, term } = snap.meta;
+    if (index <= this.#log.committed) return false;
+    if (this.#log.matchTerm(index, term)) {
+      // Our log already holds the snapshot's last entry: just fast-forward the commit.
+      this.#log.commitTo(index);
+      return false;
+    }
+    this.#log.restore(snap);
+    this.#conf.restore(snap.meta.conf, index);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- leader side
+
+  /** Leader: append our own entries; they are broadcast at the next `ready()`. */
+  #appendLeader(entries: Entry[]): void {
+    this.#appendLocal(entries);
+    this.#appendDirty = true;
+    // A single-voter cluster commits on its own.
+    this.#maybeCommit();
+  }
+
+  #appendLocal(entries: Entry[]): void {
+    this.#log.append(entries);
+    this.#conf.onAppend(entries);
+    if (this.#role === 'leader') this.#syncProgress();
+  }
+
+  #handleAppendResp(m: AppendRespMessage, pr: Progress): void {
+    if (m.reject) {
+      let next = m.hint;
+      if (m.hintTerm > 0) next = this.#log.findConflictByTerm(m.hint, m.hintTerm);
+      if (pr.maybeDecrTo(m.index, next)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.#sendAppend(m.from);
+      }
+      return;
+    }
+    if (m.index > this.#log.lastIndex()) return; // cannot be ours: ignore
+    const wasPaused = pr.isPaused();
+    if (!pr.maybeUpdate(m.index)) return;
+    if (pr.state === 'probe') {
+      pr.becomeReplicate();
+    } else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+      pr.becomeProbe();
+      pr.becomeReplicate();
+    } else if (pr.state === 'replicate') {
+      pr.inflights.freeLE(m.index);
+    }
+    if (this.#maybeCommit()) {
+      this.#bcastAppend();
+    } else if (wasPaused) {
+      this.#sendAppend(m.from);
+    }
+    // Fill the pipeline.
+    while (this.#role === 'leader' && this.#prs.get(m.from) === pr && this.#sendAppend(m.from, false)) {}
+    if (this.#role === 'leader' && m.from === this.#leadTransferee && pr.match === this.#log.lastIndex()) {
+      this.#sendTimeoutNow(m.from);
+    }
+  }
+
+  #handleHeartbeatResp(m: HeartbeatRespMessage, pr: Progress): void {
+    pr.probeSent = false;
+    if (m.round > pr.ackedRound) pr.ackedRound = m.round;
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+    if (pr.state === 'snapshot') {
+      // Resend the chunk only when a whole heartbeat round brought no progress (it was lost).
+      const tr = pr.transfer;
+      if (tr !== undefined && tr.acked === tr.ackedAtHeartbeat) this.#sendChunk(m.from, pr);
+      if (tr !== undefined) tr.ackedAtHeartbeat = tr.acked;
+    } else if (pr.match < this.#log.lastIndex()) this.#sendAppend(m.from);
+    if (m.ctx !== '') this.#recvReadAck(m.from, m.ctx);
+  }
+
+  #handleSnapshotResp(m: SnapshotRespMessage, pr: Progress): void {
+    const tr = pr.transfer;
+    if (pr.state !== 'snapshot' || tr === undefined || m.index !== tr.snapshot.meta.index) return;
+    if (m.reject) {
+      tr.acked = 0;
+      this.#sendChunk(m.from, pr);
+    } else if (m.offset > tr.acked && m.offset <= tr.snapshot.data.length) {
+      tr.acked = m.offset;
+      this.#sendChunk(m.from, pr);
+    }
+  }
+
+  #maybeCommit(): boolean {
+    const conf = this.#conf.current();
+    const matches: number[] = [];
+    for (const v of conf.voters) {
+      if (v === this.id) matches.push(this.#log.lastIndex());
+      else matches.push(this.#prs.get(v)?.match ?? 0);
+    }
+    if (matches.length === 0) return false;
+    matches.sort((a, b) => b - a);
+    const mci = matches[quorum(matches.length) - 1]!;
+    // Only entries of our own term commit by counting (Raft §5.4.2).
+    if (mci <= this.#log.committed || this.#log.term(mci) !== this.#term) return false;
+    const firstOfTerm = this.#log.term(this.#log.committed) !== this.#term;
+    this.#log.commitTo(mci);
+    if (firstOfTerm) this.#releaseDeferredReads();
+    // A leader that removed itself steps down once the change is committed (thesis §4.2.2).
+    if (!isVoter(conf, this.id) && this.#conf.currentIndex() <= mci) {
+      this.#becomeFollower(this.#term, '');
+    }
+    return true;
+  }
+
+  #bcastAppend(): void {
+    for (const id of this.#prs.keys()) this.#sendAppend(id);
+  }
+
+  /** Send entries to `to` if flow control allows; returns whether something was sent. */
+  #sendAppend(to: NodeId, sendIfEmpty = true): boolean {
+    const pr = this.#prs.get(to);
+    if (pr === undefined || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.#log.term(prevIndex);
+    if (prevTerm === undefined || pr.next < this.#log.firstIndex()) return this.#startSnapshot(to, pr);
+    const last = this.#log.lastIndex();
+    const entries = pr.next <= last ? this.#log.slice(pr.next, last + 1, this.#maxSizePerMsg) : [];
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.#send({
+      t: MessageType.Append,
+      from: this.id,
+      to,
+      term: this.#term,
+      index: prevIndex,
+      logTerm: prevTerm,
+      entries,
+      commit: this.#log.committed,
+    });
+    if (pr.state === 'replicate') {
+      if (entries.length > 0) {
+        const lastSent = entries[entries.length - 1]!.index;
+        let bytes = 0;
+        for (const e of entries) bytes += entrySize(e);
+        pr.next = lastSent + 1;
+        pr.inflights.add(lastSent, bytes);
+      }
+    } else {
+      pr.probeSent = true;
+    }
+    return true;
+  }
+
+  #startSnapshot(to: NodeId, pr: Progress): boolean {
+    if (!pr.recentActive) return false; // don't push a snapshot to a node that may be gone
+    const snap = this.#log.storage.snapshot();
+    if (snap.meta.index === 0) throw new RaftInvariantError('log compacted without a snapshot');
+    pr.becomeSnapshot(snap);
+    this.#sendChunk(to, pr);
+    return true;
+  }
+
+  #sendChunk(to: NodeId, pr: Progress): void {
+    const tr = pr.transfer;
+    if (tr === undefined) return;
+    const data = tr.snapshot.data;
+    this.#send({
+      t: MessageType.Snapshot,
+      from: this.id,
+      to,
+      term: this.#term,
+      meta: tr.snapshot.meta,
+      offset: tr.acked,
+      total: data.length,
+      data: data.subarray(tr.acked, Math.min(data.length, tr.acked + this.#chunkSize)),
+    });
+  }
+
+  #bcastHeartbeat(): void {
+    const ctx = this.#reads.length > 0 ? this.#reads[this.#reads.length - 1]!.ctx : '';
+    for (const [id, pr] of this.#prs) {
+      this.#send({
+        t: MessageType.Heartbeat,
+        from: this.id,
+        to: id,
+        term: this.#term,
+        commit: Math.min(pr.match, this.#log.committed),
+        round: this.#now,
+        ctx,
+      });
+    }
+  }
+
+  #sendTimeoutNow(to: NodeId): void {
+    this.#send({ t: MessageType.TimeoutNow, from: this.id, to, term: this.#term });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  #handleReadRequest(ctx: string, from: NodeId): void {
+    const conf = this.#conf.current();
+    if (conf.voters.length === 1 && conf.voters[0] === this.id) {
+      this.#respondRead(ctx, from, this.#log.committed);
+      return;
+    }
+    if (this.#log.term(this.#log.committed) !== this.#term) {
+      // Our commit index may lag the true one until our no-op commits.
+      this.#deferredReads.push({ ctx, from });
+      return;
+    }
+    if (this.#leaseReads && this.#leaseValid()) {
+      this.#respondRead(ctx, from, this.#log.committed);
+      return;
+    }
+    if (this.#readsByCtx.has(ctx)) return;
+    const req: ReadRequest = { ctx, from, index: this.#log.committed, acks: new Set([this.id]) };
+    this.#reads.push(req);
+    this.#readsByCtx.set(ctx, req);
+    this.#bcastHeartbeat();
+  }
+
+  #releaseDeferredReads(): void {
+    const deferred = this.#deferredReads;
+    this.#deferredReads = [];
+    for (const r of deferred) this.#handleReadRequest(r.ctx, r.from);
+  }
+
+  #recvReadAck(from: NodeId, ctx: string): void {
+    const req = this.#readsByCtx.get(ctx);
+    if (req === undefined) return;
+    req.acks.add(from);
+    const voters = this.#conf.current().voters;
+    let n = 0;
+    for (const v of voters) if (req.acks.has(v)) n++;
+    if (n < quorum(voters.length)) return;
+    // A quorum answered a heartbeat sent after every earlier request was queued: release them too.
+    const pos = this.#reads.indexOf(req);
+    const done = this.#reads.splice(0, pos + 1);
+    for (const r of done) {
+      this.#readsByCtx.delete(r.ctx);
+      this.#respondRead(r.ctx, r.from, r.index);
+    }
+  }
+
+  #respondRead(ctx: string, from: NodeId, index: number): void {
+    if (from === this.id) this.#readStates.push({ index, ctx });
+    else this.#send({ t: MessageType.ReadIndexResp, from: this.id, to: from, term: this.#term, index, ctx });
+  }
+
+  /** The lease: a quorum acknowledged a heartbeat sent less than `#leaseTicks` ago. */
+  #leaseValid(): boolean {
+    if (this.#leaseDisabled || this.#leadTransferee !== '') return false;
+    const voters = this.#conf.current().voters;
+    const rounds: number[] = [];
+    for (const v of voters) {
+      if (v === this.id) rounds.push(this.#now);
+      else rounds.push(this.#prs.get(v)?.ackedRound ?? -1);
+    }
+    rounds.sort((a, b) => b - a);
+    const start = rounds[quorum(voters.length) - 1] ?? -1;
+    return start >= 0 && this.#now < start + this.#leaseTicks;
+  }
+
+  #send(m: Message): void {
+    this.#msgs.push(m);
+  }
+}
+
+function normalizeConf(conf: ConfState): ConfState {
+  const voters = [...new Set(conf.voters)].sort();
+  const learners = [...new Set(conf.learners)].filter((l) => !voters.includes(l)).sort();
+  return { voters, learners };
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+import {
+  CompactedError,
+  InvalidConfigError,
+  LogGapError,
+  SnapshotOutOfDateError,
+  UnavailableError,
+} from '../errors.js';
+import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import { emptyConf, emptyHardState } from '../types.js';
+import { limitSize, type Storage } from './storage.js';
+
+const emptySnapshot: Snapshot = { meta: { index: 0, term: 0, conf: emptyConf }, data: new Uint8Array(0) };
+
+/**
+ * A `Storage` kept entirely in memory. Used by tests and the simulator (where a "crash" keeps the
+ * object, standing in for a disk), and as the in-memory half of `FileStorage`.
+ */
+export class MemoryStorage implements Storage {
+  #hard: HardState = emptyHardState;
+  #snap: Snapshot = emptySnapshot;
+  /** Index of the compaction boundary: `#ents[0]` has index `#offset + 1`. */
+  #offset = 0;
+  #boundaryTerm = 0;
+  #ents: Entry[] = [];
+
+  hardState(): HardState {
+    return this.#hard;
+  }
+
+  setHardState(state: HardState): void {
+    this.#hard = state;
+  }
+
+  firstIndex(): number {
+    return this.#offset + 1;
+  }
+
+  lastIndex(): number {
+    return this.#offset + this.#ents.length;
+  }
+
+  term(i: number): number | undefined {
+    if (i === this.#offset) return this.#boundaryTerm;
+    if (i < this.#offset || i > this.lastIndex()) return undefined;
+    return this.#ents[i - this.#offset - 1]!.term;
+  }
+
+  entries(lo: number, hi: number, maxBytes?: number): Entry[] {
+    if (lo <= this.#offset) throw new CompactedError(lo, this.firstIndex());
+    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1, this.lastIndex());
+    if (lo >= hi) return [];
+    return limitSize(this.#ents.slice(lo - this.#offset - 1, hi - this.#offset - 1), maxBytes);
+  }
+
+  snapshot(): Snapshot {
+    return this.#snap;
+  }
+
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const last = this.lastIndex();
+    let first = entries[0]!.index;
+    if (first > last + 1) throw new LogGapError(`append at ${first} leaves a gap after ${last}`);
+    let add = entries;
+    if (first <= this.#offset) {
+      // Already compacted, hence committed and identical: skip.
+      add = entries.slice(this.#offset + 1 - first);
+      if (add.length === 0) return;
+      first = this.#offset + 1;
+    }
+    if (first <= last) this.#ents.length = first - this.#offset - 1;
+    for (const e of add) this.#ents.push(e);
+  }
+
+  createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot {
+    if (index <= this.#snap.meta.index) throw new SnapshotOutOfDateError(index, this.#snap.meta.index);
+    const term = this.term(index);
+    if (term === undefined || index > this.lastIndex()) throw new UnavailableError(index, this.lastIndex());
+    this.#snap = { meta: { index, term, conf }, data };
+    return this.#snap;
+  }
+
+  compact(index: number): void {
+    if (index <= this.#offset) return;
+    if (index > this.#snap.meta.index) {
+      throw new InvalidConfigError(
+        `compact(${index}) is past the latest snapshot at ${this.#snap.meta.index}`,
+      );
+    }
+    this.#boundaryTerm = this.term(index)!;
+    this.#ents = this.#ents.slice(index - this.#offset);
+    this.#offset = index;
+  }
+
+  applySnapshot(snapshot: Snapshot): void {
+    if (snapshot.meta.index <= this.#snap.meta.index) {
+      throw new SnapshotOutOfDateError(snapshot.meta.index, this.#snap.meta.index);
+    }
+    this.#snap = snapshot;
+    this.#offset = snapshot.meta.index;
+    this.#boundaryTerm = snapshot.meta.term;
+    this.#ents = [];
+  }
+
+  sync(): void {}
+}

@@ -1,0 +1,67 @@
+import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+
+/**
+ * Durable state of one Raft node, as the core sees it.
+ *
+ * The core only reads: `hardState`, `entries`, `term`, `firstIndex`, `lastIndex` and `snapshot`.
+ * The caller writes what a `Ready` tells it to (`setHardState`, `append`, `applySnapshot`) and
+ * decides when to take snapshots (`createSnapshot`) and drop the log prefix (`compact`).
+ *
+ * Index model: everything up to and including the compaction boundary `firstIndex() - 1` is gone;
+ * `term(firstIndex() - 1)` is still known so the log-matching check works at the boundary.
+ */
+export interface Storage {
+  /** The last persisted term, vote and commit index. */
+  hardState(): HardState;
+  /**
+   * Entries in `[lo, hi)`, stopping early once `maxBytes` would be exceeded (but always at least
+   * one). Throws `CompactedError` if `lo < firstIndex()`, `UnavailableError` if `hi > lastIndex() + 1`.
+   */
+  entries(lo: number, hi: number, maxBytes?: number): Entry[];
+  /** Term of entry `i`, for `firstIndex() - 1 <= i <= lastIndex()`; otherwise `undefined`. */
+  term(i: number): number | undefined;
+  /** Index of the first entry still in the log (compaction boundary + 1). */
+  firstIndex(): number;
+  /** Index of the last entry (the compaction boundary if the log is empty). */
+  lastIndex(): number;
+  /** The latest snapshot (index 0 and empty data if none was ever taken). */
+  snapshot(): Snapshot;
+
+  /** Persist the hard state. */
+  setHardState(state: HardState): void;
+  /**
+   * Append entries, first truncating any existing entries at or after `entries[0].index`.
+   * Entries at or below the compaction boundary are ignored (they are committed already).
+   */
+  append(entries: readonly Entry[]): void;
+  /**
+   * Record a snapshot of the state machine at applied index `index` (which must be in the log).
+   * Does not drop entries: call `compact` for that.
+   */
+  createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot;
+  /** Drop entries up to and including `index`, which must not be past the latest snapshot. */
+  compact(index: number): void;
+  /** Replace the whole log with a snapshot received from the leader. */
+  applySnapshot(snapshot: Snapshot): void;
+  /** Make everything written so far durable. */
+  sync(): void;
+}
+
+/** The bytes an entry accounts for in flow control and size limits. */
+export function entrySize(entry: Entry): number {
+  // A fixed overhead keeps empty entries (no-ops, configuration) from being free.
+  return entry.data.length + 24;
+}
+
+/** Entries from `entries` whose cumulative size fits in `maxBytes` (at least one). */
+export function limitSize(entries: Entry[], maxBytes: number | undefined): Entry[] {
+  if (maxBytes === undefined || entries.length <= 1) return entries;
+  let size = entrySize(entries[0]!);
+  let n = 1;
+  while (n < entries.length) {
+    size += entrySize(entries[n]!);
+    if (size > maxBytes) break;
+    n++;
+  }
+  return n === entries.length ? entries : entries.slice(0, n);
+}

@@ -1,0 +1,225 @@
+/**
+ * Plain data types shared by the Raft core, its storage and its codec.
+ *
+ * Everything here is a plain object (no classes) so it can be persisted and sent as CBOR as-is.
+ * Terms and indices are JS numbers: 2^53 entries is far beyond any log we will ever hold.
+ */
+
+/** An opaque node id (for mosaik: the hex PeerId). Compared by string equality only. */
+export type NodeId = string;
+
+/** The members of one configuration. A node is in at most one of the two lists. */
+export interface ConfState {
+  /** Nodes that vote and count toward quorum. */
+  readonly voters: readonly NodeId[];
+  /** Nodes that receive the log but never vote nor count toward quorum. */
+  readonly learners: readonly NodeId[];
+}
+
+/** Kinds of log entries. */
+export const EntryType = {
+  /** A user command (empty `data` marks the leader's no-op at the start of a term). */
+  Normal: 0,
+  /** A configuration entry: `conf` holds the complete new configuration. */
+  Conf: 1,
+} as const;
+export type EntryType = (typeof EntryType)[keyof typeof EntryType];
+
+/** One log entry. */
+export interface Entry {
+  readonly term: number;
+  readonly index: number;
+  readonly type: EntryType;
+  /** The command bytes (empty for no-ops and configuration entries). */
+  readonly data: Uint8Array;
+  /** Only for `EntryType.Conf`: the configuration in force from this entry on. */
+  readonly conf?: ConfState;
+}
+
+/** The state that must be persisted before any message of the same `Ready` is sent. */
+export interface HardState {
+  readonly term: number;
+  /** The node voted for in `term`, or `''` for none. */
+  readonly vote: NodeId;
+  readonly commit: number;
+}
+
+/** Describes the log prefix a snapshot replaces. */
+export interface SnapshotMeta {
+  /** Index of the last entry covered by the snapshot. */
+  readonly index: number;
+  /** Term of that entry. */
+  readonly term: number;
+  /** The configuration in force at `index`. */
+  readonly conf: ConfState;
+}
+
+/** A state machine snapshot: opaque bytes plus the log position they stand for. */
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
+/** Message type tags (the `t` field). Stable: they are on the wire. */
+export const MessageType = {
+  Append: 1,
+  AppendResp: 2,
+  Vote: 3,
+  VoteResp: 4,
+  PreVote: 5,
+  PreVoteResp: 6,
+  Heartbeat: 7,
+  HeartbeatResp: 8,
+  Snapshot: 9,
+  SnapshotResp: 10,
+  TimeoutNow: 11,
+  ReadIndex: 12,
+  ReadIndexResp: 13,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+interface Envelope {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+}
+
+/** Leader → follower: entries after (`index`, `logTerm`), and the leader's commit index. */
+export interface AppendMessage extends Envelope {
+  readonly t: typeof MessageType.Append;
+  readonly index: number;
+  readonly logTerm: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+}
+
+/**
+ * Follower → leader. On success `index` is the follower's last matching index. On reject `index`
+ * echoes the rejected probe, and (`hint`, `hintTerm`) let the leader skip a whole term at once.
+ */
+export interface AppendRespMessage extends Envelope {
+  readonly t: typeof MessageType.AppendResp;
+  readonly index: number;
+  readonly reject: boolean;
+  readonly hint: number;
+  readonly hintTerm: number;
+}
+
+/** Candidate (or pre-candidate) → voter; `index`/`logTerm` are the candidate's last entry. */
+export interface VoteMessage extends Envelope {
+  readonly t: typeof MessageType.Vote | typeof MessageType.PreVote;
+  readonly index: number;
+  readonly logTerm: number;
+  /** Set by a leadership transfer: voters skip their leader-lease check. */
+  readonly force: boolean;
+}
+
+export interface VoteRespMessage extends Envelope {
+  readonly t: typeof MessageType.VoteResp | typeof MessageType.PreVoteResp;
+  readonly reject: boolean;
+}
+
+/** Leader → follower keep-alive; `ctx` carries the newest pending ReadIndex request. */
+export interface HeartbeatMessage extends Envelope {
+  readonly t: typeof MessageType.Heartbeat;
+  readonly commit: number;
+  /** The leader's tick counter when sent, echoed back: used for the read lease. */
+  readonly round: number;
+  readonly ctx: string;
+}
+
+export interface HeartbeatRespMessage extends Envelope {
+  readonly t: typeof MessageType.HeartbeatResp;
+  readonly round: number;
+  readonly ctx: string;
+}
+
+/** One chunk of an InstallSnapshot transfer, starting at byte `offset` of `total`. */
+export interface SnapshotMessage extends Envelope {
+  readonly t: typeof MessageType.Snapshot;
+  readonly meta: SnapshotMeta;
+  readonly offset: number;
+  readonly total: number;
+  readonly data: Uint8Array;
+}
+
+/** Follower → leader: the next byte it expects; `reject` asks to restart from 0. */
+export interface SnapshotRespMessage extends Envelope {
+  readonly t: typeof MessageType.SnapshotResp;
+  readonly index: number;
+  readonly offset: number;
+  readonly reject: boolean;
+}
+
+/** Leader → transfer target: campaign now. */
+export interface TimeoutNowMessage extends Envelope {
+  readonly t: typeof MessageType.TimeoutNow;
+}
+
+/** Follower → leader: a forwarded ReadIndex request. */
+export interface ReadIndexMessage extends Envelope {
+  readonly t: typeof MessageType.ReadIndex;
+  readonly ctx: string;
+}
+
+export interface ReadIndexRespMessage extends Envelope {
+  readonly t: typeof MessageType.ReadIndexResp;
+  readonly index: number;
+  readonly ctx: string;
+}
+
+/** Every message the core sends or accepts. */
+export type Message =
+  | AppendMessage
+  | AppendRespMessage
+  | VoteMessage
+  | VoteRespMessage
+  | HeartbeatMessage
+  | HeartbeatRespMessage
+  | SnapshotMessage
+  | SnapshotRespMessage
+  | TimeoutNowMessage
+  | ReadIndexMessage
+  | ReadIndexRespMessage;
+
+/** A completed ReadIndex request: reads for `ctx` are linearizable once `index` is applied. */
+export interface ReadState {
+  readonly index: number;
+  readonly ctx: string;
+}
+
+/** The role of a node. */
+export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+
+/** Volatile state worth showing to the caller. */
+export interface SoftState {
+  readonly lead: NodeId;
+  readonly role: RaftRole;
+}
+
+/**
+ * A batch of work produced by the core. The caller must, in this order: persist `snapshot`,
+ * `entries` and `hardState` (and sync when `mustSync`), then send `messages`, then apply
+ * `committedEntries` in order, then call `advance(ready)`.
+ */
+export interface Ready {
+  readonly softState?: SoftState;
+  readonly hardState?: HardState;
+  readonly entries: readonly Entry[];
+  readonly snapshot?: Snapshot;
+  readonly committedEntries: readonly Entry[];
+  readonly messages: readonly Message[];
+  readonly readStates: readonly ReadState[];
+  readonly mustSync: boolean;
+}
+
+/** A single-server membership change. */
+export type ConfChange =
+  /** Add a learner, or demote a voter to learner. */
+  | { readonly type: 'add-learner'; readonly node: NodeId }
+  /** Add a voter, or promote a learner. */
+  | { readonly type: 'add-voter'; readonly node: NodeId }
+  | { readonly type: 'remove'; readonly node: NodeId };
+
+export const emptyHardState: HardState = { term: 0, vote: '', commit: 0 };
+export const emptyConf: ConfState = { voters: [], learners: [] };
