@@ -1,6 +1,6 @@
 import { createHash, verify as cryptoVerify, type KeyObject, X509Certificate } from 'node:crypto';
 import { bytesEqual, toHex } from './bytes.js';
-import { child, children, type Der, DerError, readDer, readDerExact, readTime, TAG } from './der.js';
+import { child, children, type Der, DerError, readDerExact, readTime, TAG } from './der.js';
 import { QuoteVerificationError, TdxConfigError } from './errors.js';
 import { INTEL_SGX_ROOT_CA_PEM } from './intel-root.js';
 
