@@ -24,6 +24,8 @@ export class QuoteParseError extends MosaikError {
  * - `qe_report_binding`: the QE report does not bind the attestation key
  *   (`sha256(attestationKey ‖ qeAuthData)` ‖ 32 zero bytes ≠ QE report data).
  * - `qe_report_signature`: the QE report is not signed by the PCK certificate's key.
+ * - `qe_identity`: the QE report is not from Intel's TD quoting enclave (signer, product id,
+ *   attributes).
  * - `certification_data`: the quote does not carry a PEM PCK certificate chain.
  * - `pck_chain`: the PCK chain is malformed or does not chain up to the trust anchor.
  * - `pck_revoked`: a certificate of the chain is listed in a configured CRL.
@@ -34,6 +36,7 @@ export type VerificationFailure =
   | 'attestation_key'
   | 'qe_report_binding'
   | 'qe_report_signature'
+  | 'qe_identity'
   | 'certification_data'
   | 'pck_chain'
   | 'pck_revoked'

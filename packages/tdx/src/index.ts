@@ -43,5 +43,11 @@ export {
 } from './quote.js';
 export { type GenerateOptions, MAX_TICKET_LENGTH, TdxTicket, type TdxTicketFields } from './ticket.js';
 export { localMeasurements, Tdx, type TdxOptions } from './validator.js';
-export { type QuoteVerification, type VerificationMode, type VerifyOptions, verifyQuote } from './verify.js';
+export {
+  type QuoteVerification,
+  TD_QE_IDENTITY,
+  type VerificationMode,
+  type VerifyOptions,
+  verifyQuote,
+} from './verify.js';
 export { type CertificateInfo, Crl, TrustAnchor } from './x509.js';

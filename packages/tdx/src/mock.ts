@@ -14,7 +14,7 @@ import {
   TD_REPORT_15_LENGTH,
   TEE_TYPE_TDX,
 } from './quote.js';
-import type { VerifyOptions } from './verify.js';
+import { TD_QE_IDENTITY, type VerifyOptions } from './verify.js';
 import type { TrustAnchor } from './x509.js';
 
 /** Intel's QE vendor id, which the mock copies so its quotes look like real ones. */
@@ -113,8 +113,12 @@ export class MockTdxProvider implements QuoteProvider {
     const signature = sign('sha256', signed, { key: this.attestationKey, dsaEncoding: 'ieee-p1363' });
 
     const qeReport = new Uint8Array(QE_REPORT_LENGTH);
+    // Shaped like Intel's TD QE (see TD_QE_IDENTITY) so the identity check runs on mocks too.
+    qeReport.set(Buffer.from('1500000000000000e700000000000000', 'hex'), 48); // attributes
     qeReport.fill(0x11, 64, 96); // mrenclave
-    qeReport.fill(0x22, 128, 160); // mrsigner
+    qeReport.set(Buffer.from(TD_QE_IDENTITY.mrSigner, 'hex'), 128);
+    new DataView(qeReport.buffer).setUint16(256, TD_QE_IDENTITY.isvProdId, true);
+    new DataView(qeReport.buffer).setUint16(258, 6, true); // isvsvn
     qeReport.set(createHash('sha256').update(this.attestationKeyXY).update(this.qeAuthData).digest(), 320);
     const qeSignature = sign('sha256', qeReport, { key: this.ca.pckKey, dsaEncoding: 'ieee-p1363' });
     const chain = Buffer.from(this.ca.chainPem(), 'latin1');

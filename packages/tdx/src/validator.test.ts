@@ -1,4 +1,4 @@
-import { id, type PeerId } from '@mosaik/id';
+import { blake3, id, type PeerId } from '@mosaik/id';
 import { Expiration, InvalidTicket, Ticket, validateAll } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,7 +14,9 @@ import {
   thrown,
   ticketFor,
 } from '../test/fixtures.js';
+import { toHex } from './bytes.js';
 import { TdxConfigError, TdxTicketError } from './errors.js';
+import { INTEL_SGX_ROOT_CA_FINGERPRINT } from './intel-root.js';
 import { Measurement, MeasurementsCriteria } from './measurement.js';
 import { MockTdxProvider } from './mock.js';
 import { MockPckCa } from './mock-ca.js';
@@ -236,5 +238,46 @@ describe('MeasurementsCriteria', () => {
     expect(
       MeasurementsCriteria.of({ mrtd: filler }).signature().equals(MeasurementsCriteria.empty().signature()),
     ).toBe(true);
+  });
+});
+
+describe('validation order and golden formulas', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const chain = (start: Uint8Array, ...parts: Uint8Array[]) =>
+    parts.reduce((acc, p) => blake3(acc, p), start);
+
+  it('checks measurements before the peer binding (reference order)', () => {
+    const holder = peer();
+    const data = ticketFor(holder).encode();
+    expect(reason(base.requireMrtd(OTHER), data, peer())).toMatch(/^mrtd/);
+    expect(reason(base.maxAge(0), data, peer())).toBe('ticket is bound to another peer');
+  });
+
+  it('computes the criteria signature as the documented blake3 chain', () => {
+    const m = new Uint8Array(48).fill(0xcd);
+    const expected = chain(
+      blake3(enc('mosaik.tee.tdx.measurements-criteria.v1')),
+      m,
+      new Uint8Array(48).fill(1),
+      new Uint8Array(48).fill(2),
+      new Uint8Array(48).fill(3),
+      new Uint8Array(48).fill(4),
+    );
+    expect(toHex(MeasurementsCriteria.of({ mrtd: m }).signature().bytes)).toBe(toHex(expected));
+  });
+
+  it('computes the validator signature as the documented blake3 chain', () => {
+    const expected = chain(
+      blake3(enc('mosaik.tee.tdx.ticket.v1')),
+      enc('mode:verified'),
+      enc(`anchor:${INTEL_SGX_ROOT_CA_FINGERPRINT}`),
+      MeasurementsCriteria.empty().signature().bytes,
+      enc('variants:0'),
+      enc('network:any'),
+      enc('maxAge:3600000'),
+      enc('notBefore:none'),
+      enc('maxLifetime:none'),
+    );
+    expect(toHex(new Tdx().maxAge(HOUR).signature.bytes)).toBe(toHex(expected));
   });
 });

@@ -1,3 +1,4 @@
+import { sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ca, mock, NOW, thrown } from '../test/fixtures.js';
 import { QuoteParseError, QuoteVerificationError, TdxConfigError } from './errors.js';
@@ -151,6 +152,25 @@ describe('verifyQuote', () => {
     // A CA certificate without digitalSignature cannot stand in for the PCK certificate.
     const err = thrown(() => verifyQuote(parseQuote(withChain(chainOf(ca.intermediate, ca.root))), options));
     expect((err as QuoteVerificationError).message).toMatch(/may not sign/);
+  });
+
+  it("rejects a QE report that is not from Intel's TD QE, even when the PCK key signed it", () => {
+    // A platform owner with flexible launch control could get the PCK key to certify an
+    // enclave of their own; re-sign the QE report with the (mock) PCK key to model that.
+    const resign = (edit: (report: Uint8Array) => void) => {
+      const bytes = new Uint8Array(quote);
+      const report = bytes.subarray(QE_REPORT, QE_SIG);
+      edit(report);
+      bytes.set(sign('sha256', report, { key: ca.pckKey, dsaEncoding: 'ieee-p1363' }), QE_SIG);
+      return bytes;
+    };
+    expect(outcome(resign(() => undefined))).toBe('ok');
+    expect(outcome(resign((r) => (r[128]! ^= 1)))).toBe('qe_identity');
+    expect(outcome(resign((r) => (r[256] = 1)))).toBe('qe_identity');
+    expect(outcome(resign((r) => (r[48]! ^= 0x10)))).toBe('qe_identity');
+    expect(outcome(resign((r) => (r[16] = 1)))).toBe('qe_identity');
+    // Bits outside the attribute mask (e.g. 0x04 of the first byte) are free.
+    expect(outcome(resign((r) => (r[48]! ^= 0x04)))).toBe('ok');
   });
 
   describe('CRLs', () => {

@@ -1,15 +1,15 @@
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { bytesEqual, isZero } from './bytes.js';
+import { bytesEqual, isZero, toHex } from './bytes.js';
 import { QuoteVerificationError } from './errors.js';
-import { CERT_DATA_PCK_CHAIN, type TdxQuote } from './quote.js';
+import { CERT_DATA_PCK_CHAIN, type QeReport, type TdxQuote } from './quote.js';
 import { type CertificateInfo, type Crl, splitPemChain, TrustAnchor, verifyPckChain } from './x509.js';
 
 /**
  * How much of a quote to trust.
  *
  * - `verified` (default): the quote signature, the QE report binding, the QE report
- *   signature by the PCK key, and the PCK certificate chain up to a pinned root (by default
- *   Intel's). Only this mode proves the quote came from real TDX hardware.
+ *   signature by the PCK key, the PCK certificate chain up to a pinned root (by default
+ *   Intel's), and the QE's identity ({@link TD_QE_IDENTITY}). Only this mode proves the quote came from real TDX hardware.
  * - `self-consistent`: only the quote signature by the attestation key embedded in the quote
  *   and the QE report binding — what the reference implementation checks. Anyone can forge
  *   such a quote with any measurements; use it for experiments only.
@@ -89,7 +89,36 @@ export function verifyQuote(quote: TdxQuote, options: VerifyOptions = {}): Quote
   if (!verifyP1363(leaf.x509.publicKey, cert.qeReport.bytes, cert.qeReportSignature)) {
     throw new QuoteVerificationError('qe_report_signature', 'QE report is not signed by the PCK key');
   }
+  checkQeIdentity(cert.qeReport);
   return { mode, pckCertificate: leaf, validFrom, validUntil };
+}
+
+/**
+ * Identity of Intel's TD quoting enclave (Intel PCS `tdx/certification/v4/qe/identity`):
+ * signer, product id, and attributes/miscselect under their masks. The PCK key certifies any
+ * enclave allowed the provisioning key, which a platform owner with flexible launch control
+ * can grant to an enclave of their own; only Intel's QE makes the attestation key Intel's.
+ */
+export const TD_QE_IDENTITY = {
+  mrSigner: 'dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5',
+  isvProdId: 2,
+  attributes: '11000000000000000000000000000000',
+  attributesMask: 'fbffffffffffffff0000000000000000',
+  miscSelect: 0,
+  miscSelectMask: 0xffffffff,
+} as const;
+
+function checkQeIdentity(report: QeReport): void {
+  const id = TD_QE_IDENTITY;
+  const fail = (what: string) =>
+    new QuoteVerificationError('qe_identity', `QE report ${what} is not Intel's TD QE`);
+  if (toHex(report.mrSigner) !== id.mrSigner) throw fail('MRSIGNER');
+  if (report.isvProdId !== id.isvProdId) throw fail('ISVPRODID');
+  const want = Buffer.from(id.attributes, 'hex');
+  const mask = Buffer.from(id.attributesMask, 'hex');
+  for (let i = 0; i < 16; i++)
+    if ((report.attributes[i]! & mask[i]!) !== (want[i]! & mask[i]!)) throw fail('ATTRIBUTES');
+  if ((report.miscSelect & id.miscSelectMask) >>> 0 !== id.miscSelect) throw fail('MISCSELECT');
 }
 
 /** A P-256 public key from raw x ‖ y (64 bytes). */
