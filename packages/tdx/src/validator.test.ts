@@ -14,7 +14,7 @@ import {
   thrown,
   ticketFor,
 } from '../test/fixtures.js';
-import { toHex } from './bytes.js';
+import { concat, toHex } from './bytes.js';
 import { TdxConfigError, TdxTicketError } from './errors.js';
 import { INTEL_SGX_ROOT_CA_FINGERPRINT } from './intel-root.js';
 import { Measurement, MeasurementsCriteria } from './measurement.js';
@@ -244,7 +244,7 @@ describe('MeasurementsCriteria', () => {
 describe('validation order and golden formulas', () => {
   const enc = (s: string) => new TextEncoder().encode(s);
   const chain = (start: Uint8Array, ...parts: Uint8Array[]) =>
-    parts.reduce((acc, p) => blake3(acc, p), start);
+    parts.reduce((acc, p) => blake3(concat(acc, p)), start);
 
   it('checks measurements before the peer binding (reference order)', () => {
     const holder = peer();
