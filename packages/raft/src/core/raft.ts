@@ -149,6 +149,8 @@ export class RaftNode {
   #randomizedTimeout = 0;
   /** Ticks since this node object was created (the leader's clock for leases). */
   #now = 0;
+  /** Ticks since we last heard from a leader of our term. */
+  #sinceLeader: number;
   #leadTransferee: NodeId = '';
   #pendingConfIndex = 0;
   #reads: ReadRequest[] = [];
@@ -180,6 +182,9 @@ export class RaftNode {
     // with drift that is at least electionTick / (1 + drift) leader ticks. One tick of margin
     // covers the tick granularity.
     this.#leaseTicks = Math.floor(this.#electionTick / (1 + drift)) - 1;
+    // With lease reads a restarted node may have acknowledged a lease just before it crashed:
+    // it starts inside that lease and must not vote for an election timeout.
+    this.#sinceLeader = this.#leaseReads ? 0 : this.#electionTick;
     this.#maxSizePerMsg = options.maxSizePerMsg ?? MiB;
     this.#maxInflightMsgs = options.maxInflightMsgs ?? 256;
     this.#maxInflightBytes = options.maxInflightBytes ?? 16 * MiB;
@@ -503,12 +508,14 @@ export class RaftNode {
     return isVoter(this.#conf.current(), this.id) && this.#log.unstableSnapshot() === undefined;
   }
 
-  /** Whether we have heard from a live leader recently enough to ignore vote requests. */
+  /**
+   * Whether we have heard from a live leader recently enough to ignore vote requests (leader
+   * stickiness; with lease reads this is what makes the leader's lease safe). Tracked apart from
+   * `#lead`, which a higher-term message can clear without any leader having been elected.
+   */
   #inLease(): boolean {
     if (!this.#checkQuorum) return false;
-    if (this.#lead !== '' && this.#electionElapsed < this.#electionTick) return true;
-    // With lease reads, a restarted node may have acknowledged a lease before it crashed.
-    return this.#leaseReads && this.#now < this.#electionTick;
+    return this.#role === 'leader' || this.#sinceLeader < this.#electionTick;
   }
 
   #reset(term: number): void {
@@ -587,6 +594,7 @@ export class RaftNode {
 
   #tickElection(): void {
     this.#electionElapsed++;
+    this.#sinceLeader++;
     if (this.#promotable() && this.#electionElapsed >= this.#randomizedTimeout) {
       this.#electionElapsed = 0;
       this.#campaign(this.#preVote ? 'pre' : 'real', false);
@@ -739,16 +747,19 @@ export class RaftNode {
     switch (m.t) {
       case MessageType.Append:
         this.#electionElapsed = 0;
+        this.#sinceLeader = 0;
         this.#lead = m.from;
         this.#handleAppend(m);
         break;
       case MessageType.Heartbeat:
         this.#electionElapsed = 0;
+        this.#sinceLeader = 0;
         this.#lead = m.from;
         this.#handleHeartbeat(m);
         break;
       case MessageType.Snapshot:
         this.#electionElapsed = 0;
+        this.#sinceLeader = 0;
         this.#lead = m.from;
         this.#handleSnapshotChunk(m);
         break;
