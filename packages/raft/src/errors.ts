@@ -1,4 +1,4 @@
-import { MosaikError } from './id-shim.js';
+import { MosaikError } from '@mosaik/id';
 import type { NodeId } from './types.js';
 
 /** A proposal or read was made on a node that is not the leader. Retry on `leader` if known. */
@@ -6,7 +6,7 @@ export class NotLeaderError extends MosaikError {
   /** The leader this node knows of, or `''`. */
   readonly leader: NodeId;
   constructor(leader: NodeId) {
-    super('not-leader', leader === '' ? 'not the leader; no leader known' : `not the leader; try ${leader}`);
+    super('not_leader', leader === '' ? 'not the leader; no leader known' : `not the leader; try ${leader}`);
     this.leader = leader;
   }
 }
@@ -14,14 +14,14 @@ export class NotLeaderError extends MosaikError {
 /** A proposal was refused (leadership transfer in progress, empty command, ...). */
 export class ProposalDroppedError extends MosaikError {
   constructor(reason: string) {
-    super('proposal-dropped', `proposal dropped: ${reason}`);
+    super('proposal_dropped', `proposal dropped: ${reason}`);
   }
 }
 
 /** A membership change was refused (another change pending, no-op change, last voter, ...). */
 export class ConfChangeError extends MosaikError {
   constructor(reason: string) {
-    super('conf-change-rejected', `configuration change rejected: ${reason}`);
+    super('conf_change_rejected', `configuration change rejected: ${reason}`);
   }
 }
 
@@ -42,34 +42,34 @@ export class UnavailableError extends MosaikError {
 /** A snapshot older than the one already held was offered. */
 export class SnapshotOutOfDateError extends MosaikError {
   constructor(index: number, current: number) {
-    super('snapshot-out-of-date', `snapshot at ${index} is older than the current one at ${current}`);
+    super('snapshot_out_of_date', `snapshot at ${index} is older than the current one at ${current}`);
   }
 }
 
 /** Entries appended to storage leave a gap or overwrite compacted entries. */
 export class LogGapError extends MosaikError {
   constructor(message: string) {
-    super('log-gap', message);
+    super('log_gap', message);
   }
 }
 
 /** A configuration passed to the core or storage is invalid. */
 export class InvalidConfigError extends MosaikError {
   constructor(message: string) {
-    super('invalid-config', message);
+    super('invalid_config', message);
   }
 }
 
 /** A storage file is corrupt beyond its tail (a checksum failed on a record that was followed by others). */
 export class StorageCorruptError extends MosaikError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('storage-corrupt', message, options);
+    super('storage_corrupt', message, options);
   }
 }
 
 /** A storage invariant was violated by the core: a bug, never caused by remote input. */
 export class RaftInvariantError extends MosaikError {
   constructor(message: string) {
-    super('raft-invariant', message);
+    super('raft_invariant', message);
   }
 }

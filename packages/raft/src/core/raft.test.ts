@@ -55,7 +55,7 @@ describe('election', () => {
     })();
     expect(err).toBeInstanceOf(NotLeaderError);
     expect((err as NotLeaderError).leader).toBe('a');
-    expect((err as NotLeaderError).code).toBe('not-leader');
+    expect((err as NotLeaderError).code).toBe('not_leader');
     expect(() => h.get('a').node.propose([new Uint8Array(0)])).toThrow(ProposalDroppedError);
   });
 
