@@ -5,6 +5,17 @@
  *
  * The simulator and the linearizability checker live in `@mosaik/raft/testing`.
  */
+
+export {
+  entryCodec,
+  messageCodec,
+  toConfState,
+  toEntry,
+  toHardState,
+  toMessage,
+  toSnapshot,
+  toSnapshotMeta,
+} from './codec.js';
 export { isMember, isVoter, quorum } from './core/config.js';
 export { createPrng, type Prng } from './core/prng.js';
 export { RaftNode, type RaftOptions, type RaftStatus } from './core/raft.js';

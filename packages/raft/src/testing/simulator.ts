@@ -1,6 +1,6 @@
+import { MosaikError } from '@mosaik/id';
 import { createPrng, type Prng } from '../core/prng.js';
 import { RaftNode } from '../core/raft.js';
-import { MosaikError } from '@mosaik/id';
 import { MemoryStorage } from '../storage/memory.js';
 import type { ConfState, Entry, NodeId, Ready } from '../types.js';
 import { EntryType } from '../types.js';
