@@ -1,0 +1,135 @@
+/** Deadlines, sleeps and AbortSignal helpers. Test waits scale with `TIME_FACTOR`. */
+import { TimeoutError } from './errors.js';
+
+/**
+ * The test time multiplier: `TIME_FACTOR` from the environment (read on each call), default 1.
+ * Invalid or non-positive values count as 1.
+ */
+export function timeFactor(): number {
+  const raw = typeof process === 'undefined' ? undefined : process.env.TIME_FACTOR;
+  if (raw === undefined || raw.trim() === '') return 1;
+  const n = Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : 1;
+}
+
+/** `ms × timeFactor()`: every deadline a test waits on goes through this. */
+export function scaled(ms: number): number {
+  return ms * timeFactor();
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/**
+ * Resolves after `ms` (for production backoff and periodic work; tests wait on conditions with
+ * {@link waitFor} instead). Rejects with `signal.reason` when `signal` aborts, and then leaves no
+ * timer behind.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A signal that aborts (with a `TimeoutError` DOMException) after `ms`; its timer never keeps the process alive. */
+export function abortAfter(ms: number): AbortSignal {
+  return AbortSignal.timeout(ms);
+}
+
+/**
+ * A signal that aborts as soon as any of `signals` does, with that signal's reason. `undefined`
+ * entries are skipped; with no signal at all the result never aborts.
+ */
+export function anySignal(signals: Iterable<AbortSignal | undefined>): AbortSignal {
+  const list = [...signals].filter((s): s is AbortSignal => s !== undefined);
+  if (list.length === 1) return list[0]!;
+  return AbortSignal.any(list);
+}
+
+/** Options of {@link waitFor}. */
+export interface WaitForOptions {
+  /** Deadline in ms before scaling by `TIME_FACTOR` (default 5000). */
+  readonly timeout?: number;
+  /** Poll interval in ms when the probe is a function (default 10; not scaled). */
+  readonly interval?: number;
+  /** The timeout error's message (default `'condition not met'`). */
+  readonly message?: string | (() => string);
+  /** Cancels the wait (rejects with `signal.reason`). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Waits for a condition with a deadline of `scaled(timeout)`, then throws a {@link TimeoutError}
+ * (code `'timeout'`) carrying `message` and, as `cause`, the probe's last error.
+ *
+ * - `probe` a promise: waits for it (its rejection propagates).
+ * - `probe` a function: calls it every `interval` ms until it returns (or resolves to) a truthy
+ *   value, which is returned. A throwing probe counts as "not yet".
+ *
+ * ```ts
+ * await waitFor(() => node.catalog.size === 3, { timeout: 10_000, message: 'catalog did not converge' });
+ * ```
+ */
+export async function waitFor<T>(
+  probe: (() => T | PromiseLike<T>) | PromiseLike<T>,
+  options: WaitForOptions = {},
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
+  const timeout = scaled(options.timeout ?? 5000);
+  const interval = options.interval ?? 10;
+  const message = () =>
+    typeof options.message === 'function' ? options.message() : (options.message ?? 'condition not met');
+  const { signal } = options;
+  signal?.throwIfAborted();
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  let lastError: unknown;
+  let done = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      done = true;
+      const msg = `${message()} (after ${timeout} ms)`;
+      reject(new TimeoutError(msg, lastError === undefined ? undefined : { cause: lastError }));
+    }, timeout);
+    if (signal) {
+      onAbort = () => {
+        done = true;
+        reject(abortReason(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+
+  const poll = async (): Promise<T> => {
+    if (typeof probe !== 'function') return await probe;
+    for (;;) {
+      try {
+        const v = await probe();
+        if (v) return v;
+      } catch (error) {
+        lastError = error;
+      }
+      if (done) return new Promise<never>(() => {}); // the race has been lost already
+      await new Promise((r) => setTimeout(r, interval));
+      if (done) return new Promise<never>(() => {});
+    }
+  };
+
+  try {
+    return (await Promise.race([poll(), deadline])) as Exclude<T, false | null | undefined | 0 | ''>;
+  } finally {
+    done = true;
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
