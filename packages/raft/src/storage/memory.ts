@@ -23,6 +23,28 @@ export class MemoryStorage implements Storage {
   #boundaryTerm = 0;
   #ents: Entry[] = [];
 
+  /**
+   * A storage holding exactly the given state: `entries` must start right after `boundary.index`
+   * and be contiguous. Used to rebuild the in-memory half of a durable store on recovery.
+   */
+  static restore(state: {
+    hardState: HardState;
+    snapshot: Snapshot;
+    boundary: { index: number; term: number };
+    entries: Entry[];
+  }): MemoryStorage {
+    const m = new MemoryStorage();
+    state.entries.forEach((e, i) => {
+      if (e.index !== state.boundary.index + 1 + i) throw new LogGapError(`entry ${e.index} is out of place`);
+    });
+    m.#hard = state.hardState;
+    m.#snap = state.snapshot;
+    m.#offset = state.boundary.index;
+    m.#boundaryTerm = state.boundary.term;
+    m.#ents = state.entries;
+    return m;
+  }
+
   hardState(): HardState {
     return this.#hard;
   }

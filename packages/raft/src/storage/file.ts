@@ -1,0 +1,418 @@
+import {
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import * as zlib from 'node:zlib';
+import { type Codec, cborCodec, MosaikError } from '@mosaik/id';
+import { toEntry, toHardState, toSnapshot } from '../codec.js';
+import { SnapshotOutOfDateError, StorageCorruptError } from '../errors.js';
+import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import { emptyConf, emptyHardState } from '../types.js';
+import { MemoryStorage } from './memory.js';
+import { entrySize, type Storage } from './storage.js';
+
+/** Options of `FileStorage.open`. */
+export interface FileStorageOptions {
+  /**
+   * Rewrite the log file (dropping compacted records) once it is this many bytes larger than
+   * what it still needs. Default 64 MiB.
+   */
+  readonly rewriteSlack?: number;
+}
+
+/*
+ * On-disk layout, in `dir`:
+ *   log        append-only records: [u32 BE length][u32 BE crc32][CBOR payload]
+ *   snapshot   one record of the same shape holding { meta, data }, replaced atomically
+ * Log record payloads:
+ *   { k: 'e', e: Entry[] }          append (truncating from e[0].index)
+ *   { k: 'h', h: HardState }        hard state
+ *   { k: 'c', i, t }                compaction: entries up to i (term t) are gone
+ *   { k: 's', i, t }                the log restarts after (i, t) (snapshot installed, or rewrite base)
+ */
+type LogRecord =
+  | { k: 'e'; e: Entry[] }
+  | { k: 'h'; h: HardState }
+  | { k: 'c'; i: number; t: number }
+  | { k: 's'; i: number; t: number };
+
+const HEADER = 8;
+const LOG = 'log';
+const SNAPSHOT = 'snapshot';
+const TMP = '.tmp';
+
+const crc32: (data: Uint8Array) => number =
+  typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) >>> 0 : crc32Portable;
+
+let table: Uint32Array | undefined;
+/** CRC-32 (IEEE), for Node versions before zlib.crc32 (20.15). */
+function crc32Portable(data: Uint8Array): number {
+  if (table === undefined) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export { crc32Portable as _crc32Portable };
+
+function frame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER + payload.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, payload.length);
+  view.setUint32(4, crc32(payload));
+  out.set(payload, HEADER);
+  return out;
+}
+
+const cbor: Codec<unknown> = cborCodec<unknown>();
+
+function toRecord(v: unknown): LogRecord {
+  if (typeof v !== 'object' || v === null) throw new StorageCorruptError('log record is not an object');
+  const o = v as Record<string, unknown>;
+  const num = (x: unknown) => {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+      throw new StorageCorruptError('bad log record');
+    return x;
+  };
+  switch (o.k) {
+    case 'e':
+      if (!Array.isArray(o.e)) throw new StorageCorruptError('bad entries record');
+      return { k: 'e', e: o.e.map(toEntry) };
+    case 'h':
+      return { k: 'h', h: toHardState(o.h) };
+    case 'c':
+    case 's':
+      return { k: o.k, i: num(o.i), t: num(o.t) };
+    default:
+      throw new StorageCorruptError('unknown log record');
+  }
+}
+
+/** Builds the log state by replaying records. */
+class Replay {
+  hard: HardState = emptyHardState;
+  offset = 0;
+  boundaryTerm = 0;
+  entries: Entry[] = [];
+
+  term(i: number): number | undefined {
+    if (i === this.offset) return this.boundaryTerm;
+    return this.entries[i - this.offset - 1]?.term;
+  }
+
+  apply(r: LogRecord): void {
+    switch (r.k) {
+      case 'e': {
+        let es = r.e;
+        if (es.length === 0) return;
+        const first = es[0]!.index;
+        const last = this.offset + this.entries.length;
+        if (first > last + 1)
+          throw new StorageCorruptError(`log record at ${first} leaves a gap after ${last}`);
+        if (first <= this.offset) es = es.slice(this.offset + 1 - first);
+        if (es.length === 0) return;
+        this.entries.length = es[0]!.index - this.offset - 1;
+        for (const e of es) this.entries.push(e);
+        return;
+      }
+      case 'h':
+        this.hard = r.h;
+        return;
+      case 'c':
+        if (r.i <= this.offset) return;
+        this.entries = this.entries.slice(r.i - this.offset);
+        this.offset = r.i;
+        this.boundaryTerm = r.t;
+        return;
+      case 's':
+        this.entries = [];
+        this.offset = r.i;
+        this.boundaryTerm = r.t;
+        return;
+    }
+  }
+}
+
+/**
+ * A durable `Storage`: an append-only log file with a CRC-32 per record and an atomically replaced
+ * snapshot file. Reads are served from memory (the log is bounded by compaction). Writes reach
+ * the OS immediately and the disk on `sync()`, which the caller runs when a `Ready` says
+ * `mustSync`. On open, a torn tail (an incomplete or corrupt last record, from a crash
+ * mid-write) is cut off; anything else that fails its checksum is a `StorageCorruptError`.
+ */
+export class FileStorage implements Storage {
+  readonly dir: string;
+  readonly #mem: MemoryStorage;
+  readonly #rewriteSlack: number;
+  #fd: number;
+  #logBytes: number;
+  #closed = false;
+
+  private constructor(dir: string, mem: MemoryStorage, fd: number, logBytes: number, rewriteSlack: number) {
+    this.dir = dir;
+    this.#mem = mem;
+    this.#fd = fd;
+    this.#logBytes = logBytes;
+    this.#rewriteSlack = rewriteSlack;
+  }
+
+  /**
+   * Opens (or creates) the store in `dir`, recovering from a crash if needed.
+   * @throws StorageCorruptError if a record other than the last one is damaged.
+   */
+  static open(dir: string, options: FileStorageOptions = {}): FileStorage {
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(dir)) if (f.endsWith(TMP)) unlinkSync(join(dir, f));
+    const snapshot = readSnapshotFile(join(dir, SNAPSHOT));
+    const logPath = join(dir, LOG);
+    const fd = openSync(logPath, 'a+');
+    let buf: Uint8Array;
+    try {
+      buf = readFileSync(logPath);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    const replay = new Replay();
+    let pos = 0;
+    try {
+      pos = replayLog(buf, replay);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    if (pos < buf.length) {
+      // Torn tail: drop it so new records follow the last good one.
+      ftruncateSync(fd, pos);
+      fsyncSync(fd);
+    }
+    const { index, term } = snapshot.meta;
+    if (index < replay.offset) {
+      closeSync(fd);
+      throw new StorageCorruptError(`snapshot at ${index} is older than the log boundary ${replay.offset}`);
+    }
+    if (index > replay.offset && replay.term(index) !== term) {
+      // The snapshot file was replaced but the crash came before the log recorded it: the
+      // snapshot (committed state) wins over whatever the log held.
+      replay.entries = [];
+      replay.offset = index;
+      replay.boundaryTerm = term;
+    }
+    const mem = MemoryStorage.restore({
+      hardState: replay.hard,
+      snapshot,
+      boundary: { index: replay.offset, term: replay.boundaryTerm },
+      entries: replay.entries,
+    });
+    return new FileStorage(dir, mem, fd, pos, options.rewriteSlack ?? 64 * 1024 * 1024);
+  }
+
+  hardState(): HardState {
+    return this.#mem.hardState();
+  }
+
+  entries(lo: number, hi: number, maxBytes?: number): Entry[] {
+    return this.#mem.entries(lo, hi, maxBytes);
+  }
+
+  term(i: number): number | undefined {
+    return this.#mem.term(i);
+  }
+
+  firstIndex(): number {
+    return this.#mem.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.#mem.lastIndex();
+  }
+
+  snapshot(): Snapshot {
+    return this.#mem.snapshot();
+  }
+
+  setHardState(state: HardState): void {
+    this.#mem.setHardState(state);
+    this.#write({ k: 'h', h: state });
+  }
+
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    this.#mem.append(entries); // validates first: a gap throws before anything is written
+    this.#write({ k: 'e', e: [...entries] });
+  }
+
+  createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot {
+    const snap = this.#mem.createSnapshot(index, conf, data);
+    this.#writeSnapshotFile(snap);
+    return snap;
+  }
+
+  compact(index: number): void {
+    if (index <= this.#mem.firstIndex() - 1) return;
+    this.#mem.compact(index);
+    this.#write({ k: 'c', i: index, t: this.#mem.term(index)! });
+    this.#maybeRewrite();
+  }
+
+  applySnapshot(snapshot: Snapshot): void {
+    const cur = this.#mem.snapshot().meta.index;
+    if (snapshot.meta.index <= cur) throw new SnapshotOutOfDateError(snapshot.meta.index, cur);
+    // Snapshot file first: if we crash before the log record, recovery still installs it.
+    this.#writeSnapshotFile(snapshot);
+    this.#mem.applySnapshot(snapshot);
+    this.#write({ k: 's', i: snapshot.meta.index, t: snapshot.meta.term });
+  }
+
+  sync(): void {
+    this.#checkOpen();
+    fsyncSync(this.#fd);
+  }
+
+  /** Syncs and closes the log file. */
+  close(): void {
+    if (this.#closed) return;
+    fsyncSync(this.#fd);
+    closeSync(this.#fd);
+    this.#closed = true;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new MosaikError('closed', 'file storage is closed');
+  }
+
+  #write(r: LogRecord): void {
+    this.#checkOpen();
+    const bytes = frame(cbor.encode(r));
+    writeAll(this.#fd, bytes);
+    this.#logBytes += bytes.length;
+  }
+
+  #writeSnapshotFile(snap: Snapshot): void {
+    this.#checkOpen();
+    writeFileAtomic(this.dir, SNAPSHOT, frame(cbor.encode({ meta: snap.meta, data: snap.data })));
+  }
+
+  /** Replaces the log with a compact one once compacted records dominate it. */
+  #maybeRewrite(): void {
+    const first = this.#mem.firstIndex();
+    const last = this.#mem.lastIndex();
+    const live = last >= first ? this.#mem.entries(first, last + 1) : [];
+    let liveBytes = 0;
+    for (const e of live) liveBytes += entrySize(e);
+    if (this.#logBytes - liveBytes < this.#rewriteSlack) return;
+    const parts = [
+      frame(cbor.encode({ k: 's', i: first - 1, t: this.#mem.term(first - 1)! })),
+      frame(cbor.encode({ k: 'h', h: this.#mem.hardState() })),
+    ];
+    if (live.length > 0) parts.push(frame(cbor.encode({ k: 'e', e: live })));
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
+    }
+    fsyncSync(this.#fd);
+    writeFileAtomic(this.dir, LOG, all);
+    closeSync(this.#fd);
+    this.#fd = openSync(join(this.dir, LOG), 'a');
+    this.#logBytes = total;
+  }
+}
+
+/** Replays framed records into `replay`; returns the offset after the last good record. */
+function replayLog(buf: Uint8Array, replay: Replay): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = 0;
+  while (pos < buf.length) {
+    if (buf.length - pos < HEADER) return pos; // torn header
+    const len = view.getUint32(pos);
+    const end = pos + HEADER + len;
+    if (end > buf.length) return pos; // torn payload
+    const payload = buf.subarray(pos + HEADER, end);
+    const last = end === buf.length;
+    let record: LogRecord;
+    try {
+      if (crc32(payload) !== view.getUint32(pos + 4)) throw new StorageCorruptError('checksum mismatch');
+      record = toRecord(cbor.decode(payload));
+    } catch (e) {
+      // The last record may be half-written; a damaged record followed by others is real corruption.
+      if (last) return pos;
+      throw new StorageCorruptError(`log record at byte ${pos} is damaged`, { cause: e });
+    }
+    replay.apply(record);
+    pos = end;
+  }
+  return pos;
+}
+
+function readSnapshotFile(path: string): Snapshot {
+  let buf: Uint8Array;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { meta: { index: 0, term: 0, conf: emptyConf }, data: new Uint8Array(0) };
+    }
+    throw e;
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.length < HEADER || view.getUint32(0) !== buf.length - HEADER) {
+    throw new StorageCorruptError('snapshot file has a bad length');
+  }
+  const payload = buf.subarray(HEADER);
+  if (crc32(payload) !== view.getUint32(4)) throw new StorageCorruptError('snapshot file checksum mismatch');
+  try {
+    return toSnapshot(cbor.decode(payload));
+  } catch (e) {
+    throw new StorageCorruptError('snapshot file is malformed', { cause: e });
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** write to a temporary file + fsync + rename + fsync the directory. */
+function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): void {
+  const tmp = join(dir, name + TMP);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeAll(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, name));
+  syncDir(dir);
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename is then as durable as it gets.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
