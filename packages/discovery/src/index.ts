@@ -1,6 +1,84 @@
 /**
- * @mosaik/discovery: Signed peer entries, gossip, catalog, sync, ping/RTT, DHT and mDNS.
+ * @mosaik/discovery: signed peer entries, the catalog, RTT tracking, gossip (HyParView +
+ * Plumtree as a pure state machine) and the wire schemas of the three discovery ALPNs.
  *
- * Not implemented yet; see the project's open issues.
+ * @packageDocumentation
  */
-export {};
+export {
+  Catalog,
+  type CatalogOptions,
+  type GossipResult,
+  type RttSource,
+  type Scheduler,
+  type UpsertResult,
+} from './catalog/catalog.js';
+export { type DiscoveryEvent, EventBroadcast, type Lagged } from './catalog/events.js';
+export { PeerInfo } from './catalog/peer-info.js';
+export { CatalogSnapshot } from './catalog/snapshot.js';
+export { decodePeerEntry, ENTRY_LIMITS } from './entry/codec.js';
+export { GracefulDeparture } from './entry/departure.js';
+export { type NewEntryOptions, type PeerAddress, PeerEntry, PROTOCOL_VERSION } from './entry/entry.js';
+export { MAX_ENTRY_BYTES, SignedPeerEntry } from './entry/signed.js';
+export { compareVersions, incrementVersion, type PeerEntryVersion } from './entry/version.js';
+export {
+  CatalogError,
+  EntryDecodeError,
+  GossipPayloadTooLargeError,
+  InvalidSecretKeyError,
+  InvalidSignatureError,
+  PeerIdChangedError,
+} from './errors.js';
+export { DEFAULT_GOSSIP_CONFIG, type GossipConfig } from './gossip/config.js';
+export { GossipEngine, type GossipEngineOptions } from './gossip/engine.js';
+export {
+  type GossipEnv,
+  type GossipInput,
+  type GossipMessage,
+  type GossipOutput,
+  type GossipTimer,
+  type IHaveEntry,
+  MessageType,
+  type PeerInfo as GossipPeerInfo,
+} from './gossip/types.js';
+export {
+  ANNOUNCE_ALPN,
+  type AnnounceFrame,
+  type Announcement,
+  AnnouncementType,
+  announceFrameFromWire,
+  announceFrameToWire,
+  decodeAddressData,
+  decodeAnnounceFrame,
+  decodeAnnouncement,
+  encodeAddressData,
+  encodeAnnounceFrame,
+  encodeAnnouncement,
+  entryAnnouncement,
+  HELLO,
+  type Hello,
+} from './protocol/announce.js';
+export {
+  decodePingMessage,
+  encodePingMessage,
+  PING_ALPN,
+  type PingMessage,
+  pingMessageFromWire,
+  pingMessageToWire,
+} from './protocol/ping.js';
+export {
+  type CatalogSnapshotMessage,
+  decodeSyncMessage,
+  encodeSyncMessage,
+  MAX_SNAPSHOT_ENTRIES,
+  SYNC_ALPN,
+  syncMessageFromWire,
+  syncMessageToWire,
+} from './protocol/sync.js';
+export { type RttState, RttTracker, rttAdmitted, rttBelow, smoothRtt } from './rtt/rtt.js';
+export {
+  type PhaseReport,
+  runBroadcastScenario,
+  type ScenarioOptions,
+  type ScenarioReport,
+} from './sim/scenario.js';
+export { type Delivery, GossipSimulator, type SimulatorOptions } from './sim/simulator.js';

@@ -3,6 +3,7 @@
  * I/O. A driver (the network adapter, or the simulator) feeds inputs to {@link GossipEngine.handle}
  * and carries out the returned outputs in order: send messages, arm timers, report deliveries.
  */
+import { GossipPayloadTooLargeError } from '../errors.js';
 import { DEFAULT_GOSSIP_CONFIG, type GossipConfig } from './config.js';
 import { HyParView } from './hyparview.js';
 import { Plumtree } from './plumtree.js';
@@ -14,18 +15,6 @@ export interface GossipEngineOptions<P> extends GossipEnv<P> {
   readonly config?: Partial<GossipConfig>;
   /** Our address data, sent to peers so they can dial us back. */
   readonly data?: Uint8Array;
-}
-
-/** Thrown by `broadcast` when the payload exceeds `maxPayloadSize`. */
-export class GossipPayloadTooLargeError extends RangeError {
-  readonly code = 'GOSSIP_PAYLOAD_TOO_LARGE';
-  constructor(
-    readonly size: number,
-    readonly max: number,
-  ) {
-    super(`gossip payload of ${size} bytes exceeds the ${max}-byte cap`);
-    this.name = 'GossipPayloadTooLargeError';
-  }
 }
 
 /** HyParView + Plumtree state machine of one node. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Harness } from '../../test/gossip-harness.js';
+import { GossipPayloadTooLargeError } from '../errors.js';
 import { fastDigest } from '../sim/prng.js';
-import { GossipPayloadTooLargeError } from './engine.js';
 import { MessageType } from './types.js';
 
 const payload = (n: number) => new Uint8Array([n, 1, 2, 3]);

@@ -12,5 +12,7 @@ describe('gossip simulation (issue 4)', () => {
     expect(report.crashed).toBe(200);
     expect(report.afterCrash?.connected).toBe(true);
     expect(report.afterCrash?.deliveryRatio).toBeGreaterThanOrEqual(0.999);
-  });
+    // A spanning tree needs hops ≥ log_5(1000) ≈ 4.3 on average; anything near that is a tree, not a flood.
+    expect(report.healthy.payloadMessagesPerNodePerBroadcast).toBeLessThan(5);
+  }, 120_000);
 });

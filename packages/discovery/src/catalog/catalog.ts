@@ -1,0 +1,340 @@
+/**
+ * The catalog (ref §3.6): the node's view of all peers. Pure: the clock, the RTT source and the
+ * purge timer's scheduler are injected. Every change publishes a new immutable
+ * {@link CatalogSnapshot} through a `Watch`; per-peer transitions go to {@link Catalog.events}.
+ */
+import { type PeerId, type SecretKey, Watch } from '@mosaik/id';
+import type { GracefulDeparture } from '../entry/departure.js';
+import type { PeerEntry } from '../entry/entry.js';
+import { SignedPeerEntry } from '../entry/signed.js';
+import { compareVersions } from '../entry/version.js';
+import { CatalogError } from '../errors.js';
+import { type DiscoveryEvent, EventBroadcast } from './events.js';
+import { CatalogSnapshot, type SnapshotContext } from './snapshot.js';
+
+/** Outcome of {@link Catalog.upsertSigned} (ref §3.6.3). */
+export type UpsertResult = 'new' | 'updated' | 'rejected' | 'outdated' | 'differentNetwork' | 'local';
+
+/** Outcome of {@link Catalog.receiveGossip}: an upsert result, or `drift` (timestamp too far off). */
+export type GossipResult = UpsertResult | 'drift';
+
+/** Arms one-shot timers; returns a cancel function. The network layer wraps `setTimeout`. */
+export interface Scheduler {
+  schedule(delayMs: number, fn: () => void): () => void;
+}
+
+/** Source of smoothed RTTs (an `RttTracker`). */
+export interface RttSource {
+  get(peer: PeerId): number | undefined;
+  remove?(peer: PeerId): boolean;
+}
+
+/** Options of a {@link Catalog}. Durations in ms; defaults are the reference's (ref §3.10). */
+export interface CatalogOptions {
+  /** The local node's signed entry. */
+  readonly local: SignedPeerEntry;
+  /** Staleness horizon. Default 300 000. */
+  readonly purgeAfterMs?: number;
+  /** Gossip entry/departure timestamp tolerance, both directions. Default 50 000. */
+  readonly maxTimeDriftMs?: number;
+  /** Peers with a larger smoothed RTT are hidden from `peers()`/`get()`. Default none. */
+  readonly maxRttMs?: number;
+  /** Event backlog per subscriber. Default 100. */
+  readonly eventsBacklog?: number;
+  /** Clock, ms since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+  /** RTT estimates; purge and departure forget the peer's state in it. */
+  readonly rtt?: RttSource;
+  /** When given, the catalog keeps its own purge timer armed to the earliest expiry. */
+  readonly scheduler?: Scheduler;
+}
+
+/** The local catalog of peers. */
+export class Catalog {
+  /** Latest snapshot plus change notification (intermediate values may be skipped). */
+  readonly watch: Watch<CatalogSnapshot>;
+  /** `peerDiscovered` / `peerUpdated` / `peerDeparted`; never for the local node, insert, remove or feed. */
+  readonly events: EventBroadcast<DiscoveryEvent>;
+  readonly purgeAfterMs: number;
+  readonly maxTimeDriftMs: number;
+  readonly #ctx: SnapshotContext;
+  readonly #now: () => number;
+  readonly #rtt: RttSource | undefined;
+  readonly #scheduler: Scheduler | undefined;
+  #cancelPurge: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: CatalogOptions) {
+    this.purgeAfterMs = options.purgeAfterMs ?? 300_000;
+    this.maxTimeDriftMs = options.maxTimeDriftMs ?? 50_000;
+    this.#now = options.now ?? Date.now;
+    this.#rtt = options.rtt;
+    this.#scheduler = options.scheduler;
+    const rtt = options.rtt;
+    this.#ctx = {
+      now: this.#now,
+      purgeAfterMs: this.purgeAfterMs,
+      maxRttMs: options.maxRttMs,
+      rtt: (peer) => rtt?.get(peer),
+    };
+    this.events = new EventBroadcast(options.eventsBacklog ?? 100);
+    this.watch = new Watch(new CatalogSnapshot(this.#ctx, options.local, new Map(), new Map()));
+    this.#armPurge();
+  }
+
+  /** The current snapshot. */
+  snapshot(): CatalogSnapshot {
+    return this.watch.get();
+  }
+
+  /** The local signed entry. */
+  get local(): SignedPeerEntry {
+    return this.snapshot().local;
+  }
+
+  // ---- signed entries ----
+
+  /** Upsert rules of ref §3.6.3; no event. Future timestamps are accepted here (drift is a gossip check). */
+  upsertSigned(signed: SignedPeerEntry): UpsertResult {
+    const { result, snapshot } = this.#upsert(this.snapshot(), signed);
+    if (snapshot !== this.snapshot()) this.#publish(snapshot);
+    return result;
+  }
+
+  /** `feed` of the public API: upsert, `true` when new or updated. No event, no sync. */
+  feed(signed: SignedPeerEntry): boolean {
+    const r = this.upsertSigned(signed);
+    return r === 'new' || r === 'updated';
+  }
+
+  /**
+   * An entry received by gossip: checks the network and the time drift (both directions),
+   * upserts, and publishes `peerDiscovered`/`peerUpdated`.
+   */
+  receiveGossip(signed: SignedPeerEntry): { readonly result: GossipResult; readonly event?: DiscoveryEvent } {
+    if (!signed.entry.network.equals(this.local.entry.network)) return { result: 'differentNetwork' };
+    if (!this.withinDrift(signed.entry.updatedAt)) return { result: 'drift' };
+    const result = this.upsertSigned(signed);
+    const event = eventFor(result, signed);
+    if (event !== undefined) this.events.publish(event);
+    this.#armPurge();
+    return event === undefined ? { result } : { result, event };
+  }
+
+  /**
+   * Merges a catalog-sync snapshot (ref §3.6.3 `extend_signed`): upserts every non-local entry
+   * and publishes an event per new or updated peer. One snapshot publish for the whole batch.
+   */
+  mergeSnapshot(entries: Iterable<SignedPeerEntry>): DiscoveryEvent[] {
+    let snapshot = this.snapshot();
+    const events: DiscoveryEvent[] = [];
+    for (const signed of entries) {
+      const step = this.#upsert(snapshot, signed);
+      snapshot = step.snapshot;
+      const event = eventFor(step.result, signed);
+      if (event !== undefined) events.push(event);
+    }
+    if (snapshot !== this.snapshot()) this.#publish(snapshot);
+    for (const e of events) this.events.publish(e);
+    this.#armPurge();
+    return events;
+  }
+
+  /**
+   * A verified graceful departure: ignored when outside the drift window, of another network,
+   * or older than the entry we hold; otherwise the peer is removed at once (`peerDeparted`).
+   */
+  applyDeparture(departure: GracefulDeparture): DiscoveryEvent | undefined {
+    const snap = this.snapshot();
+    if (!departure.network.equals(snap.networkId) || departure.peerId.equals(snap.localId)) return undefined;
+    if (!this.withinDrift(departure.timestampMs)) return undefined;
+    const { signed, unsigned } = snap.raw();
+    const key = departure.peerId.toString();
+    const known = signed.get(key);
+    if (known === undefined || compareVersions(departure.lastVersion, known.entry.version) < 0)
+      return undefined;
+    const next = new Map(signed);
+    next.delete(key);
+    this.#publish(new CatalogSnapshot(this.#ctx, snap.local, next, unsigned));
+    this.#rtt?.remove?.(departure.peerId);
+    const event: DiscoveryEvent = { type: 'peerDeparted', peerId: departure.peerId };
+    this.events.publish(event);
+    this.#armPurge();
+    return event;
+  }
+
+  /** Removes every stale remote signed entry; publishes and returns a `peerDeparted` per peer. */
+  purgeStale(): DiscoveryEvent[] {
+    const snap = this.snapshot();
+    const now = this.#now();
+    const { signed, unsigned } = snap.raw();
+    const gone = [...signed.values()].filter((s) => snap.isStale(s.entry, now));
+    const events: DiscoveryEvent[] = [];
+    if (gone.length > 0) {
+      const next = new Map(signed);
+      for (const s of gone) {
+        next.delete(s.peerId.toString());
+        this.#rtt?.remove?.(s.peerId);
+        events.push({ type: 'peerDeparted', peerId: s.peerId });
+      }
+      this.#publish(new CatalogSnapshot(this.#ctx, snap.local, next, unsigned));
+      for (const e of events) this.events.publish(e);
+    }
+    this.#armPurge();
+    return events;
+  }
+
+  /** Delay until the earliest remote signed entry turns stale, capped at `purgeAfter`, ≥ 0. */
+  nextPurgeDelay(): number {
+    const now = this.#now();
+    let delay = this.purgeAfterMs;
+    for (const s of this.snapshot().raw().signed.values()) {
+      delay = Math.min(delay, s.entry.updatedAt + this.purgeAfterMs - now);
+    }
+    // +1: staleness is strict (`updatedAt < now - purgeAfter`), so fire just past the edge.
+    return Math.max(0, delay + 1);
+  }
+
+  /** `|now − timestampMs| ≤ maxTimeDrift`. */
+  withinDrift(timestampMs: number): boolean {
+    return Math.abs(this.#now() - timestampMs) <= this.maxTimeDriftMs;
+  }
+
+  // ---- unsigned entries (local-only, no events) ----
+
+  /**
+   * Inserts or replaces an unsigned entry. Refused for the local peer, another network, or a
+   * peer with a signed entry. A signed entry is accepted and stored unsigned.
+   */
+  insertUnsigned(input: PeerEntry | SignedPeerEntry): boolean {
+    const entry = input instanceof SignedPeerEntry ? input.entry : input;
+    const snap = this.snapshot();
+    if (entry.peerId.equals(snap.localId) || !entry.network.equals(snap.networkId)) return false;
+    const { signed, unsigned } = snap.raw();
+    const key = entry.peerId.toString();
+    if (signed.has(key)) return false;
+    const next = new Map(unsigned);
+    next.set(key, entry);
+    this.#publish(new CatalogSnapshot(this.#ctx, snap.local, signed, next));
+    return true;
+  }
+
+  /** Removes an unsigned entry only. */
+  removeUnsigned(peer: PeerId): boolean {
+    const snap = this.snapshot();
+    const { signed, unsigned } = snap.raw();
+    if (!unsigned.has(peer.toString())) return false;
+    const next = new Map(unsigned);
+    next.delete(peer.toString());
+    this.#publish(new CatalogSnapshot(this.#ctx, snap.local, signed, next));
+    return true;
+  }
+
+  /** Removes all unsigned entries; `true` if there were any. */
+  clearUnsigned(): boolean {
+    const snap = this.snapshot();
+    const { signed, unsigned } = snap.raw();
+    if (unsigned.size === 0) return false;
+    this.#publish(new CatalogSnapshot(this.#ctx, snap.local, signed, new Map()));
+    return true;
+  }
+
+  // ---- the local entry ----
+
+  /**
+   * Applies `change` to the local entry, **always** bumps the version, re-signs and stores it
+   * (the public tag/ticket API, ref §3.9). Returns the new signed entry.
+   */
+  updateLocal(change: (entry: PeerEntry) => PeerEntry, secret: SecretKey): SignedPeerEntry {
+    const now = this.#now();
+    const next = change(this.local.entry).incrementVersion(now);
+    return this.#setLocal(SignedPeerEntry.sign(next, secret));
+  }
+
+  /**
+   * Applies `change` and re-signs only if it grew the version (the worker's internal updater:
+   * stream/group registration, address changes). Returns the (possibly unchanged) entry.
+   */
+  updateLocalIfChanged(change: (entry: PeerEntry) => PeerEntry, secret: SecretKey): SignedPeerEntry {
+    const current = this.local.entry;
+    const next = change(current);
+    if (!next.isNewerThan(current)) return this.local;
+    return this.#setLocal(SignedPeerEntry.sign(next, secret));
+  }
+
+  /** The ping reply (ref §3.8): the local entry re-signed one version up, **not** stored. */
+  pingReply(secret: SecretKey): SignedPeerEntry {
+    return SignedPeerEntry.sign(this.local.entry.incrementVersion(this.#now()), secret);
+  }
+
+  /** Stops the purge timer and ends event subscriptions. */
+  close(): void {
+    this.#closed = true;
+    this.#cancelPurge?.();
+    this.#cancelPurge = undefined;
+    this.events.close();
+  }
+
+  #setLocal(signed: SignedPeerEntry): SignedPeerEntry {
+    const snap = this.snapshot();
+    if (!signed.peerId.equals(snap.localId))
+      throw new CatalogError('the local entry must stay the local peer’s');
+    const { signed: s, unsigned } = snap.raw();
+    this.#publish(new CatalogSnapshot(this.#ctx, signed, s, unsigned));
+    return signed;
+  }
+
+  #upsert(
+    snap: CatalogSnapshot,
+    incoming: SignedPeerEntry,
+  ): { result: UpsertResult; snapshot: CatalogSnapshot } {
+    const entry = incoming.entry;
+    if (entry.peerId.equals(snap.localId)) return { result: 'local', snapshot: snap };
+    if (!entry.network.equals(snap.networkId)) return { result: 'differentNetwork', snapshot: snap };
+    if (snap.isStale(entry)) return { result: 'outdated', snapshot: snap };
+    const key = entry.peerId.toString();
+    const { signed, unsigned } = snap.raw();
+    const nextUnsigned = unsigned.has(key) ? withoutKey(unsigned, key) : unsigned;
+    const existing = signed.get(key);
+    let result: UpsertResult;
+    // A stale entry that was not purged yet is invisible: its return counts as a discovery.
+    if (existing === undefined || snap.isStale(existing.entry)) result = 'new';
+    else if (entry.isNewerThan(existing.entry)) result = 'updated';
+    else result = 'rejected';
+    if (result === 'rejected') {
+      return {
+        result,
+        snapshot:
+          nextUnsigned === unsigned ? snap : new CatalogSnapshot(this.#ctx, snap.local, signed, nextUnsigned),
+      };
+    }
+    const nextSigned = new Map(signed);
+    nextSigned.set(key, incoming);
+    return { result, snapshot: new CatalogSnapshot(this.#ctx, snap.local, nextSigned, nextUnsigned) };
+  }
+
+  #publish(snapshot: CatalogSnapshot): void {
+    this.watch.set(snapshot);
+  }
+
+  #armPurge(): void {
+    if (this.#scheduler === undefined || this.#closed) return;
+    this.#cancelPurge?.();
+    this.#cancelPurge = this.#scheduler.schedule(this.nextPurgeDelay(), () => {
+      this.#cancelPurge = undefined;
+      this.purgeStale();
+    });
+  }
+}
+
+function eventFor(result: UpsertResult, signed: SignedPeerEntry): DiscoveryEvent | undefined {
+  if (result === 'new') return { type: 'peerDiscovered', entry: signed.entry };
+  if (result === 'updated') return { type: 'peerUpdated', entry: signed.entry };
+  return undefined;
+}
+
+function withoutKey<T>(map: ReadonlyMap<string, T>, key: string): Map<string, T> {
+  const next = new Map(map);
+  next.delete(key);
+  return next;
+}
