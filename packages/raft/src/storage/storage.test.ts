@@ -13,6 +13,7 @@ import {
   UnavailableError,
 } from '../errors.js';
 import { type Entry, EntryType } from '../types.js';
+import { maybeCompact } from './compaction.js';
 import { _crc32Portable, FileStorage } from './file.js';
 import { MemoryStorage } from './memory.js';
 import type { Storage } from './storage.js';
@@ -305,5 +306,25 @@ describe('FileStorage durability', () => {
     st = openFile(dir);
     node = new RaftNode({ id: 'a', storage: st });
     expect(node.status()).toMatchObject({ term, commit, lastIndex, vote: 'a' });
+  });
+});
+
+describe('maybeCompact', () => {
+  it('snapshots past the threshold and keeps a tail of entries', () => {
+    const s = new MemoryStorage();
+    fill(s, 30);
+    let calls = 0;
+    const data = () => {
+      calls++;
+      return new Uint8Array([42]);
+    };
+    expect(maybeCompact(s, 9, conf, data, { threshold: 10, keep: 3 })).toBe(false);
+    expect(maybeCompact(s, 20, conf, data, { threshold: 10, keep: 3 })).toBe(true);
+    expect(calls).toBe(1);
+    expect(s.snapshot().meta).toEqual({ index: 20, term: 1, conf });
+    expect(s.firstIndex()).toBe(18);
+    expect(maybeCompact(s, 25, conf, data, { threshold: 10, keep: 3 })).toBe(false);
+    expect(maybeCompact(s, 30, conf, data, { threshold: 10, keep: 0 })).toBe(true);
+    expect([s.firstIndex(), s.lastIndex()]).toEqual([31, 30]);
   });
 });

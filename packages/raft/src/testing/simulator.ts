@@ -1,6 +1,7 @@
 import { MosaikError } from '@mosaik/id';
 import { createPrng, type Prng } from '../core/prng.js';
 import { RaftNode } from '../core/raft.js';
+import { maybeCompact } from '../storage/compaction.js';
 import { MemoryStorage } from '../storage/memory.js';
 import type { ConfState, Entry, NodeId, Ready } from '../types.js';
 import { EntryType } from '../types.js';
@@ -109,6 +110,8 @@ class Simulation {
   // Fault profile of this seed.
   readonly #faultRate: number;
   readonly #leaseReads: boolean;
+  readonly #preVote: boolean;
+  readonly #checkQuorum: boolean;
   readonly #compactEvery: number;
   readonly #chunk: number;
   #elections = 0;
@@ -123,6 +126,10 @@ class Simulation {
     const spares = Math.min(7 - voters, Math.floor(r() * 3)); // 0..2
     this.#faultRate = 0.002 + r() * 0.01;
     this.#leaseReads = r() < 0.3;
+    // Some seeds run without pre-vote, or without check-quorum (stale leaders then linger, which
+    // ReadIndex must survive); lease reads need check-quorum.
+    this.#preVote = r() >= 0.2;
+    this.#checkQuorum = this.#leaseReads || r() >= 0.25;
     this.#compactEvery = 5 + Math.floor(r() * 40);
     this.#chunk = 16 + Math.floor(r() * 200);
     this.#net = new SimNetwork(createPrng(`${o.seed}/net`), {
@@ -159,7 +166,8 @@ class Simulation {
     this.#log(
       `seed ${o.seed}: ${voters} voters + ${spares} spares, drop ${this.#net.faults.drop.toFixed(3)}, ` +
         `dup ${this.#net.faults.duplicate.toFixed(3)}, delay ≤${this.#net.faults.maxDelay}, ` +
-        `faults ${this.#faultRate.toFixed(4)}/step, lease ${this.#leaseReads}, compact every ${this.#compactEvery}, ` +
+        `faults ${this.#faultRate.toFixed(4)}/step, lease ${this.#leaseReads}, pre-vote ${this.#preVote}, ` +
+        `check-quorum ${this.#checkQuorum}, compact every ${this.#compactEvery}, ` +
         `chunk ${this.#chunk}, ${clients} clients`,
     );
   }
@@ -216,6 +224,8 @@ class Simulation {
       heartbeatTick: 2,
       random: createPrng(`${this.#o.seed}/${n.id}/${n.incarnation}`),
       leaseReads: this.#leaseReads,
+      preVote: this.#preVote,
+      checkQuorum: this.#checkQuorum,
       maxClockDrift: 0.25,
       snapshotChunkSize: this.#chunk,
       maxSizePerMsg: 512,
@@ -360,14 +370,12 @@ class Simulation {
   }
 
   #maybeCompact(n: SimNode): void {
-    const snapIndex = n.storage.snapshot().meta.index;
-    if (n.applied - snapIndex < this.#compactEvery || n.applied <= snapIndex) return;
-    if (n.storage.term(n.applied) === undefined) return;
-    const data = n.kv.snapshot();
-    this.#checkSnapshot(n.applied, data);
-    n.storage.createSnapshot(n.applied, n.appliedConf, data);
-    // Keep a few entries so followers just behind still get entries, not a snapshot.
-    n.storage.compact(Math.max(snapIndex, n.applied - Math.floor(this.#rand() * 5)));
+    const keep = Math.floor(this.#rand() * 5);
+    const taken = maybeCompact(n.storage, n.applied, n.appliedConf, () => n.kv.snapshot(), {
+      threshold: this.#compactEvery,
+      keep,
+    });
+    if (taken) this.#checkSnapshot(n.applied, n.storage.snapshot().data);
   }
 
   /** Election safety, and leader completeness for every node that just became leader. */
