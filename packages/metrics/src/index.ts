@@ -1,6 +1,30 @@
 /**
- * @mosaik/metrics: Per-node Prometheus metrics (prom-client) and structured logs (pino).
+ * @mosaik/metrics: per-node Prometheus metrics (prom-client) and structured logs (pino).
  *
- * Not implemented yet; see the project's open issues.
+ * - {@link createMetrics}: the facade subsystems register counters, gauges and histograms with;
+ *   every metric carries the node's `network` label.
+ * - {@link startPrometheusExporter}: serves a registry on `GET /metrics`.
+ * - {@link createLogger}: pino loggers with `network`, `peer` and `subsystem` bindings, level from
+ *   options or `MOSAIK_LOG`.
  */
-export {};
+
+export { Registry } from 'prom-client';
+export { MetricsError } from './errors.js';
+export {
+  type ExporterAddress,
+  type PrometheusExporter,
+  parseExporterAddress,
+  startPrometheusExporter,
+} from './exporter.js';
+export { createLogger, type Logger, type LoggerOptions, type LogLevel, resolveLogLevel } from './logger.js';
+export {
+  type CounterHandle,
+  createMetrics,
+  type GaugeHandle,
+  type HistogramHandle,
+  type HistogramOptions,
+  type Labels,
+  type Metrics,
+  type MetricsOptions,
+  metricName,
+} from './metrics.js';
