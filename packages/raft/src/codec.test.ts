@@ -26,12 +26,18 @@ const entry = (index: number): fc.Arbitrary<Entry> =>
       conf,
     }),
   );
-const entries = fc
-  .tuple(u, fc.nat({ max: 4 }))
-  .chain(([start, n]) => fc.tuple(...Array.from({ length: n }, (_, i) => entry(start + i))));
 const env = { from: id, to: id, term: u };
 const message: fc.Arbitrary<Message> = fc.oneof(
-  fc.record({ t: fc.constant(MessageType.Append), ...env, index: u, logTerm: u, entries, commit: u }),
+  fc.tuple(u, fc.nat({ max: 4 })).chain(([index, n]) =>
+    fc.record({
+      t: fc.constant(MessageType.Append),
+      ...env,
+      index: fc.constant(index),
+      logTerm: u,
+      entries: fc.tuple(...Array.from({ length: n }, (_, i) => entry(index + 1 + i))),
+      commit: u,
+    }),
+  ),
   fc.record({
     t: fc.constant(MessageType.AppendResp),
     ...env,
@@ -151,6 +157,16 @@ describe('message codec', () => {
           { term: 1, index: 1, type: 0, data: new Uint8Array(0) },
           { term: 1, index: 3, type: 0, data: new Uint8Array(0) },
         ],
+      },
+      {
+        t: MessageType.Append,
+        from: 'a',
+        to: 'b',
+        term: 1,
+        index: 4,
+        logTerm: 1,
+        commit: 0,
+        entries: [{ term: 1, index: 7, type: 0, data: new Uint8Array(0) }],
       },
       {
         t: MessageType.Snapshot,

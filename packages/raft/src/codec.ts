@@ -104,15 +104,19 @@ export function toMessage(v: unknown): Message {
   const o = obj(v, 'message');
   const env = { from: str(o.from, 'sender'), to: str(o.to, 'recipient'), term: uint(o.term, 'term') };
   switch (o.t) {
-    case MessageType.Append:
+    case MessageType.Append: {
+      const index = uint(o.index, 'index');
+      const entries = toEntries(o.entries);
+      if (entries.length > 0 && entries[0]!.index !== index + 1) fail('append (entries do not follow index)');
       return {
         t: MessageType.Append,
         ...env,
-        index: uint(o.index, 'index'),
+        index,
         logTerm: uint(o.logTerm, 'log term'),
-        entries: toEntries(o.entries),
+        entries,
         commit: uint(o.commit, 'commit'),
       };
+    }
     case MessageType.AppendResp:
       return {
         t: MessageType.AppendResp,

@@ -256,7 +256,24 @@ describe('log replication', () => {
       entries: [{ term: 1, index: 1, type: EntryType.Normal, data: enc('evil') }],
       commit: 10,
     });
+    // Same term, but the entries do not follow the probe index, or claim a future term.
+    for (const [index, term] of [
+      [before.lastIndex + 5, before.term],
+      [before.lastIndex + 1, before.term + 1],
+    ] as const) {
+      h.get('c').node.step({
+        t: MessageType.Append,
+        from: 'a',
+        to: 'c',
+        term: before.term,
+        index: before.lastIndex,
+        logTerm: before.term,
+        entries: [{ term, index, type: EntryType.Normal, data: enc('evil') }],
+        commit: before.commit,
+      });
+    }
     h.settle();
+    expect(h.get('c').node.status().lastIndex).toBe(before.lastIndex);
     expect(h.get('a').node.status().commit).toBe(before.commit);
     expect(h.get('a').node.role).toBe('leader');
     expect(userData(h, 'b')).toEqual(['x']);

@@ -768,7 +768,7 @@ export class RaftNode {
         if (m.from === this.#lead && this.#promotable()) this.#campaign('real', true);
         break;
       case MessageType.ReadIndexResp:
-        this.#readStates.push({ index: m.index, ctx: m.ctx });
+        if (m.from === this.#lead) this.#readStates.push({ index: m.index, ctx: m.ctx });
         break;
       default:
         break;
@@ -778,6 +778,11 @@ export class RaftNode {
   // ---------------------------------------------------------------- follower side
 
   #handleAppend(m: AppendMessage): void {
+    // Malformed batches (misplaced indices, entries from a future term) are ignored outright.
+    for (let i = 0; i < m.entries.length; i++) {
+      const e = m.entries[i]!;
+      if (e.index !== m.index + 1 + i || e.term > m.term) return;
+    }
     if (m.index < this.#log.committed) {
       this.#sendAppendResp(m.from, this.#log.committed, false, 0, 0);
       return;
@@ -929,7 +934,7 @@ export class RaftNode {
 
   #handleHeartbeatResp(m: HeartbeatRespMessage, pr: Progress): void {
     pr.probeSent = false;
-    if (m.round > pr.ackedRound) pr.ackedRound = m.round;
+    if (m.round > pr.ackedRound && m.round <= this.#now) pr.ackedRound = m.round;
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
     if (pr.state === 'snapshot') {
       // Resend the chunk only when a whole heartbeat round brought no progress (it was lost).
