@@ -21,9 +21,18 @@ import { EncodeError } from './errors.js';
 const textEncoder = new TextEncoder();
 
 class Writer {
-  buf = new Uint8Array(256);
+  buf: Uint8Array;
   pos = 0;
-  readonly view = () => new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  #view: DataView | undefined;
+
+  constructor(size = 256) {
+    this.buf = new Uint8Array(size);
+  }
+
+  view(): DataView {
+    this.#view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return this.#view;
+  }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -32,6 +41,7 @@ class Writer {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
+    this.#view = undefined;
   }
 
   byte(b: number): void {
@@ -74,6 +84,22 @@ class Writer {
     }
   }
 
+  /** Writes `s` as a text string if it is pure ASCII (no allocation); false otherwise, writing nothing. */
+  ascii(s: string): boolean {
+    const n = s.length;
+    const headLen = n < 24 ? 1 : 2;
+    this.ensure(n + headLen);
+    const at = this.pos + headLen;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return false;
+      this.buf[at + i] = c;
+    }
+    this.head(3, n);
+    this.pos += n;
+    return true;
+  }
+
   float64(n: number): void {
     this.byte(0xfb);
     this.ensure(8);
@@ -112,6 +138,7 @@ function encodeValue(w: Writer, value: unknown, seen: Set<object>): void {
       }
       return;
     case 'string': {
+      if (value.length < 256 && w.ascii(value)) return;
       const b = textEncoder.encode(value);
       w.head(3, b.length);
       w.bytes(b);
@@ -184,12 +211,15 @@ function encodeMap(
   size: number,
   seen: Set<object>,
 ): void {
-  const encoded: { key: Uint8Array; value: unknown }[] = [];
+  // All keys go into one scratch writer; each entry keeps its key's offsets.
+  const kw = new Writer(64);
+  const spans: { start: number; end: number; value: unknown }[] = [];
   for (const [k, v] of entries) {
-    const kw = new Writer();
+    const start = kw.pos;
     encodeValue(kw, k, seen);
-    encoded.push({ key: kw.result(), value: v });
+    spans.push({ start, end: kw.pos, value: v });
   }
+  const encoded = spans.map((s) => ({ key: kw.buf.subarray(s.start, s.end), value: s.value }));
   encoded.sort((a, b) => compareBytes(a.key, b.key));
   for (let i = 1; i < encoded.length; i++) {
     if (compareBytes(encoded[i - 1]!.key, encoded[i]!.key) === 0) {

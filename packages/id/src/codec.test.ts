@@ -24,6 +24,7 @@ const leaf = fc.oneof(
   fc.bigInt(),
   fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }),
   fc.string(),
+  fc.string({ unit: 'grapheme', maxLength: 300 }),
   fc.uint8Array({ maxLength: 64 }),
   fc.boolean(),
   fc.constant(null),
@@ -67,6 +68,15 @@ describe('cborCodec', () => {
     input.fill(0);
     expect(out.b).toStrictEqual(new Uint8Array([1, 2, 3]));
     expect(Object.getPrototypeOf(codec.encode(1))).toBe(Uint8Array.prototype);
+  });
+
+  it('never overwrites earlier results with later encodes', () => {
+    const kept = Array.from({ length: 5000 }, (_, i) => ({
+      i,
+      bytes: codec.encode({ i, pad: 'x'.repeat(i % 300) }),
+    }));
+    for (const { i, bytes } of kept)
+      expect(codec.decode(bytes)).toStrictEqual({ i, pad: 'x'.repeat(i % 300) });
   });
 
   it('keeps bigint as bigint and numbers as numbers', () => {
@@ -218,6 +228,20 @@ describe('encodeCanonical', () => {
     expect(toHex(encodeCanonical(-(2n ** 64n) - 1n))).toBe('c349010000000000000000');
     expect(toHex(encodeCanonical(new Uint8Array([1, 2])))).toBe('420102');
     expect(toHex(encodeCanonical([true, false, null, undefined]))).toBe('84f5f4f6f7');
+  });
+
+  it('writes text strings as minimal header + UTF-8', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 300 })),
+        (s) => {
+          const utf8 = new TextEncoder().encode(s);
+          const n = utf8.length;
+          const head = n < 24 ? [0x60 + n] : n < 256 ? [0x78, n] : [0x79, n >> 8, n & 0xff];
+          expect(toHex(encodeCanonical(s))).toBe(toHex(new Uint8Array([...head, ...utf8])));
+        },
+      ),
+    );
   });
 
   it('refuses values without a canonical form', () => {
