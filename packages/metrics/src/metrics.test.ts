@@ -68,7 +68,12 @@ describe('createMetrics', () => {
   it('works without a network label and with a prefix', async () => {
     const m = createMetrics({ prefix: 'app_' });
     m.counter('requests_total', 'r').inc();
-    expect(await m.registry.metrics()).toMatch(/^app_requests_total 1$/m);
+    m.gauge('open', 'o').set(2);
+    m.histogram('wait_seconds', 'w', { buckets: [1] }).observe(0.5);
+    const text = await m.registry.metrics();
+    expect(text).toMatch(/^app_requests_total 1$/m);
+    expect(text).toMatch(/^app_open 2$/m);
+    expect(text).toMatch(/^app_wait_seconds_bucket\{le="1"\} 1$/m);
   });
 
   it('turns reference dotted names into Prometheus names', () => {
