@@ -1,6 +1,18 @@
 /**
- * @mosaik/transport: QUIC endpoint, ALPN router, address book, framed links and the network core.
+ * @mosaik/transport: the QUIC endpoint (iroh-js), the ALPN router, the address
+ * book, framed links and the node core every subsystem builds on.
  *
- * Not implemented yet; see the project's open issues.
+ * @packageDocumentation
  */
-export {};
+export { AddressBook, type EndpointAddr } from './address.js';
+export { CloseCode, type CloseInfo, closeCodeName, parseCloseReason } from './close-code.js';
+export type { RelayMode, TransportPreset } from './endpoint.js';
+export { Cancelled, ConnectFailed, LinkClosed, ProtocolViolation } from './errors.js';
+export { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frameHeader } from './frame.js';
+export { Link, type LinkOptions, LinkReceiver, LinkSender } from './link.js';
+export {
+  type ConnectOptions,
+  type LinkHandler,
+  LocalNode,
+  type LocalNodeOptions,
+} from './local-node.js';

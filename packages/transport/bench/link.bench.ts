@@ -1,0 +1,194 @@
+// Transport benchmark: raw iroh-js vs Link on loopback, in the same run.
+// Prints one JSON line per measurement (higher is better).
+import { LocalNode } from '../src/local-node.js';
+import {
+  NativeEndpoint,
+  NativeEndpointAddr,
+  type NativeEndpointType,
+  NativeRelayMode,
+  nativeString,
+  presetMinimal,
+  toNative,
+} from '../src/native.js';
+
+const ALPN = '/bench/1';
+
+function report(bench: string, unit: string, ours: number, baseline: string, baselineValue: number): void {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  console.log(
+    JSON.stringify({
+      bench,
+      unit,
+      ours: round(ours),
+      baseline,
+      baselineValue: round(baselineValue),
+      ratio: round(ours / baselineValue),
+    }),
+  );
+}
+
+async function rawEndpoint(): Promise<NativeEndpointType> {
+  const builder = NativeEndpoint.builder();
+  presetMinimal(builder);
+  builder.relayMode(NativeRelayMode.disabled());
+  builder.bindAddr('127.0.0.1:0');
+  builder.alpns([nativeString(ALPN)]);
+  return builder.bind();
+}
+
+/** A raw iroh-js connection pair; the server counts received bytes and answers `echo` reads. */
+async function rawPair(mode: 'count' | 'echo') {
+  const server = await rawEndpoint();
+  const client = await rawEndpoint();
+  let received = 0;
+  const serving = (async () => {
+    const incoming = await server.acceptNext();
+    const conn = await (await incoming!.accept()).connect();
+    const bi = await conn.acceptBi();
+    for (;;) {
+      const chunk = await bi.recv.read(65536).catch(() => [] as number[]);
+      if (chunk.length === 0) return;
+      received += chunk.length;
+      if (mode === 'echo') await bi.send.writeAll(chunk);
+    }
+  })();
+  const addr = new NativeEndpointAddr(
+    server.id(),
+    null,
+    server.boundSockets().filter((s) => s.startsWith('127.')),
+  );
+  const conn = await client.connect(addr, nativeString(ALPN));
+  const bi = await conn.openBi();
+  return {
+    bi,
+    received: () => received,
+    async close() {
+      await bi.send.finish().catch(() => {});
+      await serving;
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+async function linkPair(mode: 'count' | 'echo') {
+  const server = await LocalNode.bind('bench', { preset: 'local' });
+  const client = await LocalNode.bind('bench', { preset: 'local' });
+  let received = 0;
+  server.handle<Uint8Array>(ALPN, async (link) => {
+    for (;;) {
+      const payload = await link.recvRaw().catch(() => undefined);
+      if (!payload) return;
+      received += payload.length;
+      if (mode === 'echo') await link.sendRaw(payload);
+    }
+  });
+  const link = await client.connect<Uint8Array>(server.addr(), ALPN);
+  return {
+    link,
+    received: () => received,
+    async close() {
+      await link.close();
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setImmediate(r));
+}
+
+/** Sends `count` payloads keeping at most `window` sends in flight. */
+async function pipelined(count: number, window: number, send: () => Promise<void>): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < count; i++) {
+    const p = send().finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= window) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+
+async function smallMessages(): Promise<void> {
+  const payload = new Uint8Array(100).fill(1);
+  const raw = await rawPair('count');
+  const rawCount = 20_000;
+  let start = performance.now();
+  const native = toNative(payload);
+  for (let i = 0; i < rawCount; i++) await raw.bi.send.writeAll(native);
+  await until(() => raw.received() >= rawCount * 100);
+  const rawRate = rawCount / ((performance.now() - start) / 1000);
+  await raw.close();
+
+  const link = await linkPair('count');
+  const linkCount = 200_000;
+  start = performance.now();
+  await pipelined(linkCount, 4096, () => link.link.sendRaw(payload));
+  await until(() => link.received() >= linkCount * 100);
+  const linkRate = linkCount / ((performance.now() - start) / 1000);
+  await link.close();
+  report('transport-100B-messages', 'msg/s', linkRate, 'iroh-js awaited 100 B writes', rawRate);
+}
+
+async function bulk(): Promise<void> {
+  const chunk = new Uint8Array(64 * 1024).fill(7);
+  const total = 64 * 1024 * 1024;
+  const count = total / chunk.length;
+  const raw = await rawPair('count');
+  let start = performance.now();
+  for (let i = 0; i < count; i++) await raw.bi.send.writeAll(toNative(chunk));
+  await until(() => raw.received() >= total);
+  const rawRate = total / 1e6 / ((performance.now() - start) / 1000);
+  await raw.close();
+
+  const link = await linkPair('count');
+  start = performance.now();
+  await pipelined(count, 4, () => link.link.sendRaw(chunk));
+  await until(() => link.received() >= total);
+  const linkRate = total / 1e6 / ((performance.now() - start) / 1000);
+  await link.close();
+  report('transport-64KiB-bulk', 'MB/s', linkRate, 'iroh-js 64 KiB writes', rawRate);
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function requestResponse(): Promise<void> {
+  const rounds = 2_000;
+  const payload = new Uint8Array(64).fill(3);
+  const raw = await rawPair('echo');
+  const rawSamples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    await raw.bi.send.writeAll(toNative(payload));
+    let got = 0;
+    while (got < 64) got += (await raw.bi.recv.read(65536)).length;
+    rawSamples.push(performance.now() - start);
+  }
+  await raw.close();
+
+  const link = await linkPair('echo');
+  const linkSamples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    await link.link.sendRaw(payload);
+    await link.link.recvRaw();
+    linkSamples.push(performance.now() - start);
+  }
+  await link.close();
+  // Latency: report requests per second at the median (1 / p50) so that higher is better.
+  report(
+    'transport-64B-request-response',
+    '1/p50 (req/s)',
+    1000 / median(linkSamples),
+    'iroh-js raw',
+    1000 / median(rawSamples),
+  );
+}
+
+await smallMessages();
+await bulk();
+await requestResponse();

@@ -1,0 +1,265 @@
+import { setMaxListeners } from 'node:events';
+import { id, type NetworkId, type PeerId, SecretKey } from '@mosaik/id';
+import { createLogger, createMetrics, type Logger, type Metrics } from '@mosaik/metrics';
+import { AddressBook, type EndpointAddr, fromNativeAddr, peerIdFromNative, toNativeAddr } from './address.js';
+import { CloseCode } from './close-code.js';
+import { bindEndpoint, type EndpointOptions, relaysDisabled } from './endpoint.js';
+import { Cancelled, ConnectFailed, nativeMessage } from './errors.js';
+import { Link, type LinkCounters, type LinkOptions } from './link.js';
+import { type NativeConnection, type NativeEndpointType, nativeString } from './native.js';
+import { AlpnRouter } from './router.js';
+
+/** How long an accepted connection may take to open its stream (the opener writes first). */
+const ACCEPT_STREAM_TIMEOUT_MS = 10_000;
+/** Default dial timeout. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Options of {@link LocalNode.bind}. */
+export interface LocalNodeOptions extends Omit<EndpointOptions, 'secretKey' | 'alpns'> {
+  /** The node's identity; default a fresh random key. */
+  readonly secretKey?: SecretKey;
+  /** Metrics facade to register into; default a new one on its own registry. */
+  readonly metrics?: Metrics;
+  /** Logger; default a pino logger (level from `MOSAIK_LOG`). */
+  readonly logger?: Logger;
+  /** Receive cap for one frame's payload on every link; default 16 MiB. */
+  readonly maxFrameSize?: number;
+}
+
+/** Options of {@link LocalNode.connect}. */
+export interface ConnectOptions<T> extends LinkOptions<T> {
+  /** Give up dialing after this many milliseconds; default 10 s. */
+  readonly timeout?: number;
+}
+
+/** Handles one accepted link of a registered ALPN. The handler owns the link and closes it. */
+export type LinkHandler<T> = (link: Link<T>) => Promise<void> | void;
+
+/**
+ * The transport core of a node: its identity, its QUIC endpoint, the ALPN router,
+ * the address book and the links. Upper layers register ALPN handlers with
+ * {@link handle}, dial with {@link connect}, and shut down through {@link onClose}.
+ */
+export class LocalNode implements AsyncDisposable {
+  readonly #endpoint: NativeEndpointType;
+  readonly #router: AlpnRouter;
+  readonly #abort = new AbortController();
+  readonly #closeHooks: (() => Promise<void> | void)[] = [];
+  readonly #online: Promise<void>;
+  readonly #counters: LinkCounters;
+  readonly #connectionsOpened: { inc(n?: number): void };
+  readonly #maxFrameSize: number | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Peers' known addresses; discovery and bootstrap feed it, dialing reads it. */
+  readonly addressBook = new AddressBook();
+
+  private constructor(
+    /** The network this node belongs to. */
+    readonly networkId: NetworkId,
+    /** The node's secret key. */
+    readonly secretKey: SecretKey,
+    endpoint: NativeEndpointType,
+    /** The node's metrics facade (label `network` = short network id). */
+    readonly metrics: Metrics,
+    /** The node's logger (bindings `network`, `peer`). */
+    readonly logger: Logger,
+    options: LocalNodeOptions,
+  ) {
+    this.#endpoint = endpoint;
+    // Every open link listens to the node's signal; their number is not a leak.
+    setMaxListeners(0, this.#abort.signal);
+    this.#maxFrameSize = options.maxFrameSize;
+    this.#router = new AlpnRouter(endpoint, logger.child({ subsystem: 'transport' }));
+    const sent = metrics.counter('mosaik_network_bytes_sent_total', 'Frame bytes sent on links');
+    const received = metrics.counter('mosaik_network_bytes_received_total', 'Frame bytes received on links');
+    this.#counters = { sent: (n) => sent.inc(n), received: (n) => received.inc(n) };
+    this.#connectionsOpened = metrics.counter(
+      'mosaik_network_connections_opened_total',
+      'Links opened or accepted',
+    );
+    this.#router.start();
+    this.#online = relaysDisabled(options) ? Promise.resolve() : endpoint.online();
+  }
+
+  /** Binds the endpoint and starts accepting connections. */
+  static async bind(network: NetworkId | string, options: LocalNodeOptions = {}): Promise<LocalNode> {
+    const networkId = typeof network === 'string' ? id(network) : network;
+    const secretKey = options.secretKey ?? SecretKey.generate();
+    const metrics = options.metrics ?? createMetrics({ network: networkId.short() });
+    const logger = (options.logger ?? createLogger({})).child({
+      network: networkId.short(),
+      peer: secretKey.peerId.short(),
+    });
+    const endpoint = await bindEndpoint({ ...options, secretKey });
+    return new LocalNode(networkId, secretKey, endpoint, metrics, logger, options);
+  }
+
+  /** This node's id (its ed25519 public key). */
+  get peerId(): PeerId {
+    return this.secretKey.peerId;
+  }
+
+  /** Aborted when the node starts closing; upper layers derive their cancellation from it. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** True once {@link close} was called. */
+  get isClosed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** This node's current address (id, relay, direct addresses). */
+  addr(): EndpointAddr {
+    return fromNativeAddr(this.#endpoint.addr());
+  }
+
+  /** Resolves when the node can reach others: at once without relays, else when a home relay is connected. */
+  online(): Promise<void> {
+    return this.#online;
+  }
+
+  /** The ALPNs this node serves. */
+  get alpns(): string[] {
+    return this.#router.alpns;
+  }
+
+  /**
+   * Serves `alpn`: each accepted connection becomes a {@link Link} handed to `handler`
+   * in its own task. A connection that opens no stream within 10 s is dropped.
+   */
+  handle<T>(alpn: string, handler: LinkHandler<T>, options: LinkOptions<T> = {}): void {
+    this.#router.register(alpn, async (conn) => {
+      const link = await this.#acceptLink(conn, alpn, options);
+      if (!link) return;
+      try {
+        await handler(link);
+      } catch (error) {
+        this.logger.debug(
+          { alpn, peer: link.remoteId.short(), err: nativeMessage(error) },
+          'link handler failed',
+        );
+        await link.close(CloseCode.UnexpectedClose);
+      }
+    });
+  }
+
+  async #acceptLink<T>(
+    conn: NativeConnection,
+    alpn: string,
+    options: LinkOptions<T>,
+  ): Promise<Link<T> | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const bi = await Promise.race([
+        conn.acceptBi(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no stream opened')), ACCEPT_STREAM_TIMEOUT_MS);
+        }),
+      ]);
+      this.#connectionsOpened.inc();
+      return new Link<T>(
+        conn,
+        bi,
+        peerIdFromNative(conn.remoteId()),
+        alpn,
+        this.#linkOptions(options),
+        this.#counters,
+      );
+    } catch (error) {
+      conn.close(BigInt(CloseCode.Cancelled), nativeString('no stream opened'));
+      this.logger.debug({ alpn, err: nativeMessage(error) }, 'accepted connection opened no stream');
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Dials `peer` on `alpn` and opens the link's stream. The address is merged with
+   * the address book. Fails with {@link ConnectFailed} or {@link Cancelled}.
+   */
+  async connect<T>(
+    peer: PeerId | EndpointAddr,
+    alpn: string,
+    options: ConnectOptions<T> = {},
+  ): Promise<Link<T>> {
+    if (this.#closing) throw new Cancelled('node is closed');
+    const addr = this.addressBook.resolve(peer);
+    const signals = [this.signal, AbortSignal.timeout(options.timeout ?? CONNECT_TIMEOUT_MS)];
+    if (options.signal) signals.push(options.signal);
+    const signal = AbortSignal.any(signals);
+    const dial = (async () => {
+      const conn = await this.#endpoint.connect(toNativeAddr(addr), nativeString(alpn));
+      try {
+        return { conn, bi: await conn.openBi() };
+      } catch (error) {
+        conn.close(BigInt(CloseCode.Cancelled), nativeString('stream open failed'));
+        throw error;
+      }
+    })();
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const { conn, bi } = await Promise.race([dial, aborted]);
+      this.#connectionsOpened.inc();
+      return new Link<T>(conn, bi, addr.id, alpn, this.#linkOptions(options), this.#counters);
+    } catch (error) {
+      // A dial that completes after we gave up must not leak its connection.
+      dial.then(
+        ({ conn }) => conn.close(BigInt(CloseCode.Cancelled), nativeString('Cancelled')),
+        () => {},
+      );
+      if (signal.aborted && error === signal.reason) {
+        if (options.signal?.aborted || this.signal.aborted)
+          throw new Cancelled(`dial to ${addr.id.short()} cancelled`);
+        throw new ConnectFailed(`dial to ${addr.id.short()} on ${alpn} timed out`);
+      }
+      throw new ConnectFailed(`dial to ${addr.id.short()} on ${alpn} failed: ${nativeMessage(error)}`, {
+        cause: error,
+      });
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #linkOptions<T>(options: LinkOptions<T>): LinkOptions<T> {
+    const signal = options.signal ? AbortSignal.any([this.signal, options.signal]) : this.signal;
+    return { maxFrameSize: this.#maxFrameSize, ...options, signal };
+  }
+
+  /** Registers a shutdown hook; hooks run in reverse order of registration when the node closes. */
+  onClose(hook: () => Promise<void> | void): void {
+    this.#closeHooks.push(hook);
+  }
+
+  /**
+   * Closes the node: aborts {@link signal} (links close with `Cancelled`), runs the
+   * shutdown hooks (newest first), closes the endpoint and waits for every
+   * connection task. Afterwards nothing of the node keeps the process alive.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#abort.abort(new Cancelled('node closed'));
+      for (const hook of this.#closeHooks.splice(0).reverse()) {
+        try {
+          await hook();
+        } catch (error) {
+          this.logger.warn({ err: nativeMessage(error) }, 'shutdown hook failed');
+        }
+      }
+      await this.#endpoint.close();
+      await this.#router.stopped();
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The one place that touches the `@number0/iroh` binding's byte representation.
+ *
+ * Every byte API of iroh-js takes and returns a plain `Array<number>`, converted
+ * element by element inside the native call. Nothing outside this module sees
+ * `Array<number>`: the rest of the package works with `Uint8Array`.
+ */
+import { createRequire } from 'node:module';
+
+// With RUST_BACKTRACE=1 in the environment every binding error captures a full
+// Rust backtrace (slow and huge). This must be set before the binding loads.
+process.env.RUST_LIB_BACKTRACE ??= '0';
+
+// The package's `main` points to a missing file; loading index.js directly avoids
+// Node's DEP0128 warning on every load.
+const require = createRequire(import.meta.url);
+const iroh: typeof import('@number0/iroh') = require('@number0/iroh/index.js');
+
+export const {
+  Endpoint: NativeEndpoint,
+  EndpointAddr: NativeEndpointAddr,
+  EndpointId: NativeEndpointId,
+  RelayMode: NativeRelayMode,
+  presetMinimal,
+  presetN0,
+} = iroh;
+export type {
+  BiStream as NativeBiStream,
+  Connection as NativeConnection,
+  Endpoint as NativeEndpointType,
+  EndpointAddr as NativeEndpointAddrType,
+  EndpointId as NativeEndpointIdType,
+  Incoming as NativeIncoming,
+  RecvStream as NativeRecvStream,
+  SendStream as NativeSendStream,
+} from '@number0/iroh';
+
+/** Converts bytes to the binding's array form. A plain loop beats `Array.from` by ~4x. */
+export function toNative(bytes: Uint8Array): number[] {
+  return toNativeParts([bytes], bytes.length);
+}
+
+// The binding copies an array's elements during the call itself, so one scratch
+// array can be refilled for every write of the most common (full-slice) size.
+let scratch: number[] = [];
+
+/**
+ * Converts the concatenation of `parts` (`total` bytes in all) to the binding's
+ * array form in one pass, with no intermediate buffer. The result is only valid
+ * until the next call: pass it straight to the binding.
+ */
+export function toNativeParts(parts: readonly Uint8Array[], total: number): number[] {
+  const out = total === scratch.length ? scratch : new Array<number>(total);
+  let at = 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) out[at++] = part[i]!;
+  }
+  if (total >= 4096) scratch = out;
+  return out;
+}
+
+/** Converts the binding's array form back to bytes. */
+export function fromNative(array: readonly number[]): Uint8Array {
+  return Uint8Array.from(array);
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+/** An ALPN or close reason string in the binding's array form. */
+export function nativeString(text: string): number[] {
+  return toNative(textEncoder.encode(text));
+}
+
+/** Decodes an ALPN returned by the binding. */
+export function stringFromNative(array: readonly number[]): string {
+  return textDecoder.decode(fromNative(array));
+}
