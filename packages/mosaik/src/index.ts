@@ -1,6 +1,22 @@
 /**
- * mosaik: Batteries-included mosaik: the Network facade, re-exports and the mosaik CLI.
+ * mosaik: batteries-included runtime for self-organizing distributed systems.
+ * `Network.create(name, options)` gives a node; the building blocks are re-exported.
  *
- * Not implemented yet; see the project's open issues.
+ * @packageDocumentation
  */
-export {};
+export * from '@mosaik/id';
+export {
+  AddressBook,
+  Cancelled,
+  CloseCode,
+  type CloseInfo,
+  ConnectFailed,
+  type EndpointAddr,
+  Link,
+  LinkClosed,
+  type LinkOptions,
+  ProtocolViolation,
+  type RelayMode,
+  type TransportPreset,
+} from '@mosaik/transport';
+export { Network, type NetworkOptions } from './network.js';

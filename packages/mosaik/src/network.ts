@@ -1,0 +1,83 @@
+import { type NetworkId, type PeerId, SecretKey } from '@mosaik/id';
+import { startPrometheusExporter } from '@mosaik/metrics';
+import { type EndpointAddr, LocalNode, type LocalNodeOptions } from '@mosaik/transport';
+
+/** Options of {@link Network.create}. */
+export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
+  /**
+   * The node's identity: a key, or a string turned into a key by the id rule
+   * (fix it only for bootstrap and infrastructure nodes). Default: random.
+   */
+  readonly secretKey?: SecretKey | string;
+  /** Serve Prometheus metrics on `host:port` at `/metrics`. */
+  readonly prometheusAddr?: string;
+}
+
+/**
+ * A mosaik node on one network: identity, transport and (as later layers land)
+ * discovery, streams and groups. Create it with {@link Network.create}; close it
+ * with {@link close} or `await using`.
+ *
+ * @example
+ * ```ts
+ * await using net = await Network.create('my-app', { preset: 'local' });
+ * console.log(net.peerId.toString(), net.addr.directAddresses);
+ * ```
+ */
+export class Network implements AsyncDisposable {
+  private constructor(
+    /** The transport core: links, ALPN handlers, address book, metrics, logger. */
+    readonly local: LocalNode,
+  ) {}
+
+  /** Binds a node on `network` (a name or a 32-byte id) and waits until it is online. */
+  static async create(network: string | NetworkId, options: NetworkOptions = {}): Promise<Network> {
+    const { secretKey, prometheusAddr, ...rest } = options;
+    const local = await LocalNode.bind(network, {
+      ...rest,
+      ...(secretKey !== undefined
+        ? { secretKey: typeof secretKey === 'string' ? SecretKey.fromString(secretKey) : secretKey }
+        : {}),
+    });
+    try {
+      if (prometheusAddr !== undefined) {
+        const exporter = await startPrometheusExporter(prometheusAddr, local.metrics.registry);
+        local.onClose(() => exporter.close());
+      }
+      await local.online();
+    } catch (error) {
+      await local.close();
+      throw error;
+    }
+    return new Network(local);
+  }
+
+  /** The network this node belongs to. */
+  get networkId(): NetworkId {
+    return this.local.networkId;
+  }
+
+  /** This node's id. */
+  get peerId(): PeerId {
+    return this.local.peerId;
+  }
+
+  /** This node's current address; give it to others as a bootstrap peer. */
+  get addr(): EndpointAddr {
+    return this.local.addr();
+  }
+
+  /** Resolves when the node is online. */
+  online(): Promise<void> {
+    return this.local.online();
+  }
+
+  /** Closes every subsystem, link and timer of the node. */
+  close(): Promise<void> {
+    return this.local.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
