@@ -101,6 +101,12 @@ class Simulation {
 
   // Workload.
   readonly #history: Operation<KvInput, KvOutput>[] = [];
+  /** Writes whose client gave up: resolved against the log at the end of the run. */
+  readonly #unknownWrites: { id: string; p: PendingOp }[] = [];
+  /** Command id → event clock when its entry was first seen committed. */
+  readonly #commitClock = new Map<string, number>();
+  /** Command id → whether it took effect (for CAS), from the first node that applied it. */
+  readonly #applyResult = new Map<string, boolean>();
   readonly #pending = new Map<string, PendingOp>();
   readonly #clientBusy: boolean[];
   readonly #clientLeader: NodeId[];
@@ -182,9 +188,10 @@ class Simulation {
     this.#log('faults stop');
     const live = this.#violations.length === 0 ? this.#checkLiveness(this.#o.livenessSteps ?? 3000) : false;
     // Operations still pending have unknown outcomes.
-    for (const [, p] of this.#pending) this.#finish(p, undefined);
+    for (const [id, p] of this.#pending) this.#giveUp(id, p);
     this.#pending.clear();
-    const linearizability = checkOperations(kvModel, this.#history);
+    this.#resolveUnknownWrites();
+    const linearizability = checkOperations(kvModel, this.#history, { maxSteps: 1_000_000 });
     if (linearizability === 'illegal') this.#log('history is NOT linearizable');
     return {
       seed: this.#o.seed,
@@ -333,6 +340,8 @@ class Simulation {
         if (c === undefined) {
           this.#committed.set(i, { term: t, key, commitTerm: hs.term });
           if (i > this.#maxCommitted) this.#maxCommitted = i;
+          const id = commandId(key);
+          if (id !== undefined) this.#commitClock.set(id, ++this.#eventClock);
         } else if (c.term !== t || c.key !== key) {
           this.#violation(`state machine safety: ${n.id} committed a different entry at ${i}`);
         }
@@ -362,6 +371,7 @@ class Simulation {
     if (e.data.length === 0) return;
     const cmd = decodeKvCommand(e.data);
     const ok = n.kv.apply(cmd);
+    if (!this.#applyResult.has(cmd.id)) this.#applyResult.set(cmd.id, ok);
     const p = this.#pending.get(cmd.id);
     if (p !== undefined && p.node === n.id && p.incarnation === n.incarnation) {
       this.#pending.delete(cmd.id);
@@ -514,7 +524,7 @@ class Simulation {
     for (const [id, p] of this.#pending) {
       if (p.deadline <= this.#now) {
         this.#pending.delete(id);
-        this.#finish(p, undefined);
+        this.#giveUp(id, p);
       }
     }
     if (!active) return;
@@ -579,6 +589,43 @@ class Simulation {
     }
   }
 
+  /** The client stops waiting. A read without an answer had no effect and is left out. */
+  #giveUp(id: string, p: PendingOp): void {
+    this.#clientBusy[p.client] = false;
+    this.#log(`c${p.client} ${p.input.op} ${p.input.key} -> ? (gave up)`);
+    if (p.input.op !== 'get') this.#unknownWrites.push({ id, p });
+  }
+
+  /**
+   * A write the client gave up on took effect iff its entry committed. If it did, it took effect
+   * by its commit time (so that bounds its linearization point) with the result any node
+   * computed; if it is in no log at all it never will. Only writes still sitting uncommitted in
+   * some log stay open-ended. Bounding them keeps the checker's search small.
+   */
+  #resolveUnknownWrites(): void {
+    const inLogs = new Set<string>();
+    for (const n of this.#nodes) {
+      const first = n.storage.firstIndex();
+      const last = n.storage.lastIndex();
+      if (last < first) continue;
+      for (const e of n.storage.entries(first, last + 1)) {
+        const id = e.type === EntryType.Normal && e.data.length > 0 ? decodeKvCommand(e.data).id : undefined;
+        if (id !== undefined) inLogs.add(id);
+      }
+    }
+    for (const { id, p } of this.#unknownWrites) {
+      const committedAt = this.#commitClock.get(id);
+      const { client, input, call } = p;
+      if (committedAt !== undefined) {
+        const ok = this.#applyResult.get(id);
+        const output: KvOutput = ok === undefined ? undefined : { ok };
+        this.#history.push({ client, input, output, call, ret: committedAt });
+      } else if (inLogs.has(id)) {
+        this.#history.push({ client, input, output: undefined, call, ret: Number.POSITIVE_INFINITY });
+      }
+    }
+  }
+
   #finish(p: PendingOp, output: KvOutput): void {
     this.#clientBusy[p.client] = false;
     // A read without an answer had no effect: leave it out. A write may or may not have happened.
@@ -613,13 +660,25 @@ class Simulation {
         continue;
       }
       if (raft.status().commit >= probe.index && raft.termAt(probe.index) === probe.term) {
-        this.#log(`live: ${lead.id} committed probe at ${probe.index}`);
-        return true;
+        // Then every member must catch up (and stale uncommitted tails get truncated).
+        const conf = raft.conf;
+        const members = this.#nodes.filter((n) => conf.voters.includes(n.id) || conf.learners.includes(n.id));
+        const last = raft.status().lastIndex;
+        if (members.every((n) => n.applied >= probe!.index && n.storage.lastIndex() === last)) {
+          this.#log(`live: ${lead.id} committed probe at ${probe.index}, all members caught up`);
+          return true;
+        }
       }
     }
-    this.#violation(`liveness: no commit within ${budget} steps after faults stopped`);
+    this.#violation(`liveness: no commit on every member within ${budget} steps after faults stopped`);
     return false;
   }
+}
+
+/** The command id inside an entry key (see `entryKey`), if it is a client command. */
+function commandId(key: string): string | undefined {
+  if (key === 'noop' || key.startsWith('conf:')) return undefined;
+  return (JSON.parse(key) as { id: string }).id;
 }
 
 /** A string that identifies an entry's content (for cross-node comparison). */
