@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type Message, MessageType } from '../types.js';
 import { simulate } from './simulator.js';
 
 const SEEDS = Number(process.env.RAFT_SIM_SEEDS ?? 100);
@@ -23,6 +24,20 @@ describe('simulator', () => {
     expect(ops).toBeGreaterThan(SEEDS * 50);
     expect(elections).toBeGreaterThan(SEEDS);
     expect(snapshots).toBeGreaterThan(SEEDS / 2);
+  });
+
+  it('detects a protocol violation (voters that grant every vote)', () => {
+    const tamper = (m: Message): Message =>
+      m.t === MessageType.VoteResp || m.t === MessageType.PreVoteResp ? { ...m, reject: false } : m;
+    const found = new Set<string>();
+    for (let seed = 1; seed <= 30; seed++) {
+      for (const v of simulate({ seed, steps: 2000, tamper }).violations)
+        found.add(v.replace(/^t=\d+: /, '').split(':')[0]!);
+    }
+    expect(found.size).toBeGreaterThan(0);
+    expect(
+      [...found].some((v) => /election safety|leader completeness|state machine safety|log matching/.test(v)),
+    ).toBe(true);
   });
 
   it('reproduces a seed exactly', () => {

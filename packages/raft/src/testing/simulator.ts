@@ -1,9 +1,10 @@
 import { MosaikError } from '@mosaik/id';
 import { createPrng, type Prng } from '../core/prng.js';
 import { RaftNode } from '../core/raft.js';
+import { RaftInvariantError } from '../errors.js';
 import { maybeCompact } from '../storage/compaction.js';
 import { MemoryStorage } from '../storage/memory.js';
-import type { ConfState, Entry, NodeId, Ready } from '../types.js';
+import type { ConfState, Entry, Message, NodeId, Ready } from '../types.js';
 import { EntryType } from '../types.js';
 import {
   decodeKvCommand,
@@ -25,6 +26,11 @@ export interface SimOptions {
   readonly trace?: (line: string) => void;
   /** Extra time units after the faults stop, to check liveness. Default 3000. */
   readonly livenessSteps?: number;
+  /**
+   * Rewrites every message before delivery. Only for testing the checks themselves: a tamper
+   * that breaks the protocol (e.g. turns vote rejections into grants) must make them fire.
+   */
+  readonly tamper?: (m: Message) => Message;
 }
 
 /** What a run found. */
@@ -254,6 +260,16 @@ class Simulation {
   // ---------------------------------------------------------------- one step
 
   #step(faults: boolean): void {
+    try {
+      this.#stepUnchecked(faults);
+    } catch (e) {
+      // The core refuses to break its own invariants (e.g. truncating a committed entry).
+      if (!(e instanceof RaftInvariantError)) throw e;
+      this.#violation(`core invariant: ${e.message}`);
+    }
+  }
+
+  #stepUnchecked(faults: boolean): void {
     this.#now++;
     for (const n of this.#nodes) {
       if (n.nextTick <= this.#now) {
@@ -261,8 +277,9 @@ class Simulation {
         n.raft?.tick();
       }
     }
+    const tamper = this.#o.tamper;
     for (let m = this.#net.next(this.#now); m !== undefined; m = this.#net.next(this.#now)) {
-      this.#byId.get(m.to)?.raft?.step(m);
+      this.#byId.get(m.to)?.raft?.step(tamper === undefined ? m : tamper(m));
     }
     if (faults) this.#maybeFault();
     this.#clients(faults);
