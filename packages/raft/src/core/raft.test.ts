@@ -177,6 +177,39 @@ describe('log replication', () => {
     for (const id of ['a', 'b', 'c', 'd', 'e']) expect(userData(h, id)).not.toContain('x');
   });
 
+  it('does not commit an old-term entry replicated on a majority until its own no-op is', () => {
+    // One entry per message, so an old entry can reach a follower without the new no-op.
+    const h = new Harness(['a', 'b', 'c'], { maxSizePerMsg: 1 });
+    h.elect('a');
+    h.isolate('a');
+    h.get('a').node.propose([enc('x')]); // index 3, term t, only on a
+    h.settle();
+    const t = h.get('a').node.term;
+    h.tick(25, ['a']); // a loses its quorum and steps down
+    expect(h.get('a').node.role).toBe('follower');
+    // b and c leave a's lease but cannot elect each other; then a, the most up to date, campaigns.
+    h.heal();
+    h.cut('b', 'c');
+    h.tick(25, ['b', 'c']);
+    // Deliver appends without the no-op (index 4).
+    h.filter = (m) => {
+      if (m.t !== MessageType.Append || !m.entries.some((e) => e.index === 4)) return true;
+      h.get(m.to).node.step({ ...m, entries: m.entries.filter((e) => e.index < 4) });
+      return false;
+    };
+    h.get('a').node.campaign();
+    h.settle();
+    const a = h.get('a').node;
+    expect(a.role).toBe('leader');
+    expect(a.term).toBeGreaterThan(t);
+    expect(h.get('b').node.termAt(3)).toBe(t); // x is on a majority...
+    expect(a.status().commit).toBe(2); // ...but counting replicas of an old-term entry commits nothing
+    h.filter = undefined;
+    h.tick(2);
+    expect(a.status().commit).toBe(4);
+    expect(userData(h, 'b')).toEqual(['x']);
+  });
+
   it('repairs a divergent follower log by truncating its uncommitted suffix', () => {
     const h = new Harness(['a', 'b', 'c']);
     h.elect('a');
