@@ -93,11 +93,22 @@ export class FrameWriter {
         const batch = this.#open;
         this.#sealed = batch;
         this.#open = undefined;
-        while (this.#written < batch.end) {
-          const { parts, size } = this.#nextSlice();
-          await this.#stream.writeAll(toNativeParts(parts, size));
+        // Convert the next slice while the previous one is in flight: the binding
+        // copies the array during the call, so the conversion overlaps the write.
+        let slice = this.#nextSlice();
+        let native = toNativeParts(slice.parts, slice.size);
+        for (;;) {
+          const writing = this.#stream.writeAll(native);
+          const size = slice.size;
+          const more = this.#written + size < batch.end;
+          if (more) {
+            slice = this.#nextSlice();
+            native = toNativeParts(slice.parts, slice.size);
+          }
+          await writing;
           this.#written += size;
           this.#onWritten(size);
+          if (!more) break;
         }
         this.#sealed = undefined;
         batch.resolve();
