@@ -41,6 +41,18 @@ export {
   type PeerInfo as GossipPeerInfo,
 } from './gossip/types.js';
 export {
+  DEFAULT_DISCOVERY_CONFIG,
+  type DiscoveryConfig,
+  resolveConfig as resolveDiscoveryConfig,
+} from './node/config.js';
+export {
+  type AddressSource,
+  type AddressSourceContext,
+  Discovery,
+} from './node/discovery.js';
+export { ExchangeRejected, type PingResult } from './node/exchange.js';
+export type { RejectReason } from './node/metrics.js';
+export {
   ANNOUNCE_ALPN,
   type AnnounceFrame,
   type Announcement,

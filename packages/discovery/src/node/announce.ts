@@ -1,0 +1,396 @@
+/**
+ * The network adapter of the gossip engine on `/mosaik/discovery/announce/1.0`: one link per
+ * peer the engine talks to, frames decoded with the announce schema and fed to the engine, and
+ * the engine's outputs carried out (dial on demand, close, timers, address data, violations).
+ *
+ * The engine is driven through one input queue, so outputs are always carried out in the order
+ * the engine produced them even when a hook feeds a new input (e.g. a broadcast on neighbour up).
+ */
+import { blake3, type PeerId } from '@mosaik/id';
+import type { Logger } from '@mosaik/metrics';
+import { CloseCode, type Link, type LocalNode } from '@mosaik/transport';
+import type { GossipConfig } from '../gossip/config.js';
+import { GossipEngine } from '../gossip/engine.js';
+import type { GossipInput, GossipOutput, PeerInfo } from '../gossip/types.js';
+import {
+  ANNOUNCE_ALPN,
+  decodeAddressData,
+  decodeAnnounceFrame,
+  encodeAddressData,
+  encodeAnnounceFrame,
+  HELLO,
+} from '../protocol/announce.js';
+import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
+import type { Timers } from './timers.js';
+
+/** Callbacks into the discovery worker. */
+export interface AnnounceHooks {
+  /** A broadcast payload was delivered (not yet verified). */
+  deliver(content: Uint8Array, from: PeerId): void;
+  /** A neighbour came up. */
+  neighborUp(peer: PeerId): void;
+  /** A neighbour went down; `remaining` is the new neighbour count. */
+  neighborDown(peer: PeerId, remaining: number): void;
+}
+
+/** Options of {@link AnnounceAdapter}. */
+export interface AnnounceOptions {
+  readonly node: LocalNode;
+  readonly timers: Timers;
+  readonly metrics: DiscoveryMetrics;
+  readonly logger: Logger;
+  readonly hooks: AnnounceHooks;
+  readonly maxPayloadSize: number;
+  readonly gossip: Partial<GossipConfig>;
+  /** Timeout of an on-demand dial. */
+  readonly dialTimeoutMs: number;
+}
+
+/** A link to a peer that is no neighbour is closed after this much silence. */
+const IDLE_CLOSE_MS = 3_000;
+/** Room for the frame header fields around the largest payload. */
+const FRAME_OVERHEAD = 2_048;
+
+interface Channel {
+  readonly peer: PeerId;
+  readonly links: Link<Uint8Array>[];
+  readonly queue: Uint8Array[];
+  dialing: boolean;
+  /** The engine asked to close: close once the queue is flushed. */
+  closeWhenFlushed: boolean;
+  cancelIdle: (() => void) | undefined;
+}
+
+/** Runs one {@link GossipEngine} over QUIC links. */
+export class AnnounceAdapter {
+  readonly engine: GossipEngine<PeerId>;
+  readonly #o: AnnounceOptions;
+  readonly #channels = new Map<string, Channel>();
+  /** Links we closed on purpose: their end is no failure. */
+  readonly #closing = new WeakSet<Link<Uint8Array>>();
+  readonly #inputs: GossipInput<PeerId>[] = [];
+  #draining = false;
+  #closed = false;
+
+  constructor(options: AnnounceOptions) {
+    this.#o = options;
+    const node = options.node;
+    this.engine = new GossipEngine<PeerId>({
+      me: node.peerId,
+      key: (p) => p.toString(),
+      now: Date.now,
+      random: Math.random,
+      hash: blake3,
+      config: { ...options.gossip, maxPayloadSize: options.maxPayloadSize },
+      data: encodeAddressData(node.addr()),
+    });
+    node.handle<Uint8Array>(ANNOUNCE_ALPN, (link) => this.#accept(link), this.#linkOptions());
+    this.#execute(this.engine.start());
+  }
+
+  /** Current neighbour count. */
+  get neighborCount(): number {
+    return this.engine.neighbors().length;
+  }
+
+  /** Feeds an input to the engine and carries out its outputs. */
+  input(input: GossipInput<PeerId>): void {
+    if (this.#closed) return;
+    this.#inputs.push(input);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      for (let next = this.#inputs.shift(); next !== undefined; next = this.#inputs.shift()) {
+        try {
+          this.#execute(this.engine.handle(next));
+        } catch (error) {
+          this.#o.logger.warn({ err: String(error), input: next.type }, 'gossip input failed');
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Joins the swarm through these addresses. */
+  join(
+    addrs: readonly { id: PeerId; directAddresses: readonly string[]; relayUrl?: string | undefined }[],
+  ): void {
+    const peers: PeerInfo<PeerId>[] = addrs
+      .filter((a) => !a.id.equals(this.#o.node.peerId))
+      .map((a) => ({ id: a.id, data: encodeAddressData(a) }));
+    if (peers.length > 0) this.input({ type: 'join', peers });
+  }
+
+  /** Broadcasts a payload to the swarm (ignored when closed). */
+  broadcast(content: Uint8Array): void {
+    this.input({ type: 'broadcast', content });
+  }
+
+  /**
+   * Leaves the swarm (every neighbour is told) and closes every link, giving queued frames up to
+   * `windowMs` to go out.
+   */
+  async leave(windowMs: number): Promise<void> {
+    if (this.#closed) return;
+    this.input({ type: 'leave' });
+    await this.close(windowMs);
+  }
+
+  /** Closes every link; frames still queued get up to `windowMs` to be flushed. */
+  async close(windowMs = 0): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const links: Link<Uint8Array>[] = [];
+    for (const ch of this.#channels.values()) {
+      ch.cancelIdle?.();
+      links.push(...ch.links);
+    }
+    this.#channels.clear();
+    const code = windowMs > 0 ? CloseCode.Success : CloseCode.Cancelled;
+    const all = Promise.allSettled(
+      links.map((l) => {
+        this.#closing.add(l);
+        return l.close(code);
+      }),
+    );
+    if (windowMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, windowMs)))]);
+      clearTimeout(timer);
+      // Whatever did not flush in time is cut.
+      for (const l of links) l.close(CloseCode.Cancelled).catch(() => {});
+    } else {
+      await all;
+    }
+  }
+
+  #linkOptions() {
+    // Frames are read raw and decoded with the announce schema and its own caps.
+    return { maxFrameSize: this.#o.maxPayloadSize + FRAME_OVERHEAD };
+  }
+
+  #execute(outputs: GossipOutput<PeerId>[]): void {
+    for (const out of outputs) {
+      switch (out.type) {
+        case 'send':
+          this.#send(out.to, encodeAnnounceFrame(out.message));
+          break;
+        case 'close':
+          this.#closeChannel(out.peer);
+          break;
+        case 'timer': {
+          const timer = out.timer;
+          this.#o.timers.schedule(out.afterMs, () => this.input({ type: 'timer', timer }));
+          break;
+        }
+        case 'deliver':
+          this.#o.hooks.deliver(out.content, out.from);
+          break;
+        case 'neighborUp':
+          this.#channel(out.peer)?.cancelIdle?.();
+          this.#o.metrics.neighbors.set(this.neighborCount);
+          this.#o.hooks.neighborUp(out.peer);
+          break;
+        case 'neighborDown':
+          this.#o.metrics.neighbors.set(this.neighborCount);
+          this.#o.hooks.neighborDown(out.peer, this.neighborCount);
+          break;
+        case 'peerData':
+          try {
+            const a = decodeAddressData(out.peer, out.data);
+            this.#o.node.addressBook.observe({
+              id: a.peerId,
+              directAddresses: a.directAddresses,
+              ...(a.relayUrl === undefined ? {} : { relayUrl: a.relayUrl }),
+            });
+          } catch (error) {
+            this.#o.metrics.reject(rejectReasonOf(error));
+          }
+          break;
+        case 'violation':
+          this.#o.metrics.reject('gossip');
+          this.#o.logger.debug({ peer: out.peer.short(), reason: out.reason }, 'gossip violation');
+          this.#closeChannel(out.peer, CloseCode.ProtocolViolation);
+          break;
+      }
+    }
+  }
+
+  #channel(peer: PeerId): Channel | undefined {
+    return this.#channels.get(peer.toString());
+  }
+
+  #ensureChannel(peer: PeerId): Channel {
+    let ch = this.#channel(peer);
+    if (ch === undefined) {
+      ch = { peer, links: [], queue: [], dialing: false, closeWhenFlushed: false, cancelIdle: undefined };
+      this.#channels.set(peer.toString(), ch);
+    }
+    return ch;
+  }
+
+  #send(peer: PeerId, frame: Uint8Array): void {
+    if (this.#closed) return;
+    const ch = this.#ensureChannel(peer);
+    ch.closeWhenFlushed = false;
+    this.#touch(ch);
+    const link = ch.links[0];
+    if (link !== undefined) {
+      link.sendRaw(frame).catch(() => {
+        // The reader loop notices the failure and reports it to the engine.
+      });
+      return;
+    }
+    ch.queue.push(frame);
+    if (!ch.dialing) this.#dial(ch);
+  }
+
+  #dial(ch: Channel): void {
+    ch.dialing = true;
+    const node = this.#o.node;
+    node
+      .connect<Uint8Array>(ch.peer, ANNOUNCE_ALPN, { ...this.#linkOptions(), timeout: this.#o.dialTimeoutMs })
+      .then(
+        async (link) => {
+          ch.dialing = false;
+          if (this.#closed || this.#channel(ch.peer) !== ch) {
+            await link.close(CloseCode.Cancelled);
+            return;
+          }
+          await link.sendRaw(encodeAnnounceFrame({ t: HELLO, network: node.networkId }));
+          this.#attach(ch, link);
+          void this.#readLoop(ch, link);
+        },
+        (error: unknown) => {
+          ch.dialing = false;
+          this.#o.logger.debug({ peer: ch.peer.short(), err: String(error) }, 'gossip dial failed');
+          if (this.#closed || this.#channel(ch.peer) !== ch || ch.links.length > 0) return;
+          this.#channels.delete(ch.peer.toString());
+          ch.cancelIdle?.();
+          this.input({ type: 'disconnected', peer: ch.peer });
+        },
+      )
+      .catch((error: unknown) => {
+        this.#o.logger.debug({ peer: ch.peer.short(), err: String(error) }, 'gossip link setup failed');
+      });
+  }
+
+  /** Adds a ready link to a channel and flushes what was queued for the peer. */
+  #attach(ch: Channel, link: Link<Uint8Array>): void {
+    ch.links.push(link);
+    for (const frame of ch.queue.splice(0)) link.sendRaw(frame).catch(() => {});
+    if (ch.closeWhenFlushed) this.#closeChannel(ch.peer);
+  }
+
+  async #accept(link: Link<Uint8Array>): Promise<void> {
+    let first: Uint8Array;
+    try {
+      first = await link.recvRaw();
+    } catch (error) {
+      this.#o.metrics.reject(rejectReasonOf(error));
+      await link.close(CloseCode.ProtocolViolation);
+      return;
+    }
+    let hello: ReturnType<typeof decodeAnnounceFrame>;
+    try {
+      hello = decodeAnnounceFrame(first, this.#o.maxPayloadSize);
+    } catch (error) {
+      this.#o.metrics.reject(rejectReasonOf(error));
+      await link.close(CloseCode.ProtocolViolation);
+      return;
+    }
+    if (hello.t !== HELLO) {
+      this.#o.metrics.reject('handshake');
+      await link.close(CloseCode.ProtocolViolation);
+      return;
+    }
+    if (!hello.network.equals(this.#o.node.networkId)) {
+      this.#o.metrics.reject('network');
+      await link.close(CloseCode.DifferentNetwork);
+      return;
+    }
+    if (this.#closed) {
+      await link.close(CloseCode.Cancelled);
+      return;
+    }
+    const ch = this.#ensureChannel(link.remoteId);
+    this.#attach(ch, link);
+    this.#touch(ch);
+    await this.#readLoop(ch, link);
+  }
+
+  async #readLoop(ch: Channel, link: Link<Uint8Array>): Promise<void> {
+    const peer = link.remoteId;
+    for (;;) {
+      let frame: Uint8Array;
+      try {
+        frame = await link.recvRaw();
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'protocol_violation') this.#o.metrics.reject('oversized');
+        break;
+      }
+      let message: ReturnType<typeof decodeAnnounceFrame>;
+      try {
+        message = decodeAnnounceFrame(frame, this.#o.maxPayloadSize);
+      } catch (error) {
+        this.#o.metrics.reject(rejectReasonOf(error));
+        this.#o.logger.debug({ peer: peer.short(), err: String(error) }, 'undecodable gossip frame');
+        this.#closing.add(link);
+        await link.close(CloseCode.ProtocolViolation);
+        break;
+      }
+      if (message.t === HELLO) continue; // a repeated hello carries nothing new
+      this.#touch(ch);
+      this.input({ type: 'message', from: peer, message });
+    }
+    await this.#linkEnded(ch, link);
+  }
+
+  async #linkEnded(ch: Channel, link: Link<Uint8Array>): Promise<void> {
+    const i = ch.links.indexOf(link);
+    if (i >= 0) ch.links.splice(i, 1);
+    const info = await link.closed();
+    if (this.#closed || this.#closing.has(link)) return;
+    if (ch.links.length > 0 || ch.dialing) return;
+    if (this.#channel(ch.peer) === ch) {
+      this.#channels.delete(ch.peer.toString());
+      ch.cancelIdle?.();
+    }
+    // A peer that said goodbye first closes with Success: nothing to repair.
+    if (info.code === CloseCode.Success) return;
+    this.input({ type: 'disconnected', peer: ch.peer });
+  }
+
+  #closeChannel(peer: PeerId, code: CloseCode = CloseCode.Success): void {
+    const ch = this.#channel(peer);
+    if (ch === undefined) return;
+    if (ch.dialing && ch.queue.length > 0 && code === CloseCode.Success) {
+      // Queued frames (a Disconnect, typically) go out first.
+      ch.closeWhenFlushed = true;
+      return;
+    }
+    this.#channels.delete(peer.toString());
+    ch.cancelIdle?.();
+    for (const link of ch.links.splice(0)) {
+      this.#closing.add(link);
+      link.close(code).catch(() => {});
+    }
+  }
+
+  /** Links to peers that are not neighbours are closed after a quiet period. */
+  #touch(ch: Channel): void {
+    ch.cancelIdle?.();
+    ch.cancelIdle = undefined;
+    if (this.#isNeighbor(ch.peer)) return;
+    ch.cancelIdle = this.#o.timers.schedule(IDLE_CLOSE_MS, () => {
+      ch.cancelIdle = undefined;
+      if (!this.#isNeighbor(ch.peer) && this.#channel(ch.peer) === ch) this.#closeChannel(ch.peer);
+    });
+  }
+
+  #isNeighbor(peer: PeerId): boolean {
+    return this.engine.neighbors().some((p) => p.equals(peer));
+  }
+}

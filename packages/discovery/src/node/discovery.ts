@@ -1,0 +1,623 @@
+/**
+ * The discovery worker of one node (ref §3.5–§3.12): gossip of signed entries over the announce
+ * adapter, catalog sync, ping/RTT probes, re-announce heartbeat, purge, graceful departure,
+ * address sources, metrics, and the public API that `network.discovery` exposes.
+ */
+import { type Digest, PeerId, type UniqueId, type Watch } from '@mosaik/id';
+import type { Logger } from '@mosaik/metrics';
+import type { Ticket } from '@mosaik/tickets';
+import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
+import { Catalog } from '../catalog/catalog.js';
+import type { DiscoveryEvent, Lagged } from '../catalog/events.js';
+import type { CatalogSnapshot } from '../catalog/snapshot.js';
+import { GracefulDeparture } from '../entry/departure.js';
+import { type PeerAddress, PeerEntry } from '../entry/entry.js';
+import { SignedPeerEntry } from '../entry/signed.js';
+import { compareVersions, type PeerEntryVersion } from '../entry/version.js';
+import {
+  type Announcement,
+  AnnouncementType,
+  decodeAnnouncement,
+  encodeAnnouncement,
+  entryAnnouncement,
+} from '../protocol/announce.js';
+import { RttTracker } from '../rtt/rtt.js';
+import { AnnounceAdapter } from './announce.js';
+import { type DiscoveryConfig, jittered, resolveConfig, tagDigests } from './config.js';
+import {
+  acceptPing,
+  acceptSync,
+  type ExchangeContext,
+  PING_ALPN,
+  type PingResult,
+  ping,
+  SYNC_ALPN,
+  syncWith,
+} from './exchange.js';
+import { DiscoveryMetrics, rejectReasonOf } from './metrics.js';
+import { Timers } from './timers.js';
+
+/** Context handed to an {@link AddressSource}. */
+export interface AddressSourceContext {
+  /** Current number of gossip neighbours (a DHT poller polls faster at 0). */
+  neighbours(): number;
+  /** Aborted when discovery closes; the source must stop then. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A source of peer addresses (DHT, mDNS, …). Addresses given to `sink` are dialled and synced
+ * like bootstrap peers.
+ */
+export interface AddressSource {
+  start(sink: (addrs: readonly EndpointAddr[]) => void, ctx: AddressSourceContext): void | Promise<void>;
+}
+
+/** A departed peer's last version, so that stale copies of its entry are not taken back. */
+interface Tombstone {
+  readonly version: PeerEntryVersion;
+  readonly expires: number;
+}
+
+/**
+ * Discovery of one node. Create it with {@link Discovery.start}; `Network.create` does this and
+ * exposes it as `network.discovery`.
+ *
+ * @example
+ * ```ts
+ * const discovery = await Discovery.start(node, { bootstrap: [seedAddr], tags: ['matcher'] });
+ * await discovery.catalogWatch.until((c) => c.signedPeersCount() >= 1);
+ * for await (const ev of discovery.events()) console.log(ev.type);
+ * ```
+ */
+export class Discovery implements AsyncDisposable {
+  /** The effective configuration. */
+  readonly config: DiscoveryConfig;
+  /** Smoothed RTT per peer (RFC 6298). */
+  readonly rtt = new RttTracker<PeerId>();
+  readonly #node: LocalNode;
+  readonly #catalog: Catalog;
+  readonly #timers = new Timers();
+  readonly #metrics: DiscoveryMetrics;
+  readonly #log: Logger;
+  readonly #gossip: AnnounceAdapter;
+  readonly #abort = new AbortController();
+  readonly #exchange: ExchangeContext;
+  /** Peers a sync was started with (once per observed peer; cleared on departure or failure). */
+  readonly #observed = new Set<string>();
+  readonly #syncQueue: PeerId[] = [];
+  readonly #tombstones = new Map<string, Tombstone>();
+  readonly #tasks = new Set<Promise<unknown>>();
+  #syncsRunning = 0;
+  #lastBroadcast: PeerEntryVersion | undefined;
+  #bumpQueued = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(node: LocalNode, config: DiscoveryConfig) {
+    this.#node = node;
+    this.config = config;
+    this.#log = node.logger.child({ subsystem: 'discovery' });
+    this.#metrics = new DiscoveryMetrics(node.metrics);
+    const local = PeerEntry.create({
+      network: node.networkId,
+      address: toPeerAddress(node.addr()),
+      tags: tagDigests(config.tags),
+    });
+    this.#catalog = new Catalog({
+      local: SignedPeerEntry.sign(local, node.secretKey),
+      purgeAfterMs: config.purgeAfterMs,
+      maxTimeDriftMs: config.maxTimeDriftMs,
+      eventsBacklog: config.eventsBacklog,
+      rtt: this.rtt,
+      scheduler: this.#timers,
+      ...(config.maxRttMs === undefined ? {} : { maxRttMs: config.maxRttMs }),
+    });
+    this.#exchange = {
+      node,
+      catalog: this.#catalog,
+      metrics: this.#metrics,
+      timeoutMs: config.exchangeTimeoutMs,
+      learned: (entries, from) => this.#learned(entries, from),
+    };
+    this.#gossip = new AnnounceAdapter({
+      node,
+      timers: this.#timers,
+      metrics: this.#metrics,
+      logger: this.#log,
+      maxPayloadSize: config.gossipMaxPayload,
+      gossip: config.gossip,
+      dialTimeoutMs: config.exchangeTimeoutMs,
+      hooks: {
+        deliver: (content) => this.#onDelivered(content),
+        neighborUp: () => this.#queueBump(),
+        neighborDown: (_peer, remaining) => {
+          if (remaining === 0) this.#rejoin();
+        },
+      },
+    });
+    node.handle(SYNC_ALPN, (link) => this.#serve(acceptSync, link));
+    node.handle(PING_ALPN, (link) => this.#serve(acceptPing, link));
+    // Without a graceful close (the node itself is closed), still release everything.
+    node.onClose(() => this.#shutdown(false));
+  }
+
+  /**
+   * Starts discovery on a node: registers the three ALPNs, arms the announce heartbeat, RTT
+   * probes and purge timer, and dials the bootstrap peers.
+   */
+  static async start(node: LocalNode, config: Partial<DiscoveryConfig> = {}): Promise<Discovery> {
+    const discovery = new Discovery(node, resolveConfig(config));
+    discovery.#run();
+    if (discovery.config.bootstrap.length > 0) await discovery.dial(discovery.config.bootstrap);
+    return discovery;
+  }
+
+  // ---- reads ----
+
+  /** The current local signed entry. */
+  me(): SignedPeerEntry {
+    return this.#catalog.local;
+  }
+
+  /** The current catalog snapshot (immutable; staleness and `maxRtt` evaluated on read). */
+  catalog(): CatalogSnapshot {
+    return this.#catalog.snapshot();
+  }
+
+  /** Latest snapshot plus change notifications (intermediate values may be skipped). */
+  get catalogWatch(): Watch<CatalogSnapshot> {
+    return this.#catalog.watch;
+  }
+
+  /**
+   * A new subscriber to `peerDiscovered | peerUpdated | peerDeparted`, positioned at "now". A
+   * subscriber that falls more than `eventsBacklog` behind gets `{ type: 'lagged', missed }`.
+   */
+  events(signal?: AbortSignal): AsyncIterableIterator<DiscoveryEvent | Lagged> {
+    return this.#catalog.events.subscribe(signal);
+  }
+
+  /** Current gossip neighbours. */
+  neighbors(): PeerId[] {
+    return this.#gossip.engine.neighbors();
+  }
+
+  // ---- network actions ----
+
+  /**
+   * Makes addresses dialable, starts a catalog sync with each peer never synced before, and
+   * asks gossip to join them. Resolves once that is under way.
+   */
+  async dial(addrs: EndpointAddr | PeerId | readonly (EndpointAddr | PeerId)[]): Promise<void> {
+    const list = (Array.isArray(addrs) ? addrs : [addrs]) as readonly (EndpointAddr | PeerId)[];
+    const resolved = list
+      .map((a): EndpointAddr => (a instanceof PeerId ? { id: a, directAddresses: [] } : a))
+      .filter((a) => !a.id.equals(this.#node.peerId));
+    for (const a of resolved) {
+      this.#node.addressBook.observe(a);
+      this.#observe(a.id);
+    }
+    this.#gossip.join(resolved.map((a) => this.#node.addressBook.resolve(a)));
+  }
+
+  /** A full catalog sync with one peer; resolves when both sides have merged. */
+  async syncWith(addr: EndpointAddr | PeerId): Promise<void> {
+    if (!(addr instanceof PeerId)) this.#node.addressBook.observe(addr);
+    await syncWith(this.#exchange, addr);
+  }
+
+  /** Pings a peer: its RTT goes to the tracker, its address to the address book. */
+  async ping(addr: EndpointAddr | PeerId): Promise<PingResult> {
+    const result = await ping(this.#exchange, addr);
+    this.rtt.sample(result.entry.peerId, result.rttMs);
+    this.#observeAddress(result.entry);
+    return result;
+  }
+
+  /** An RTT sample from another subsystem's live link. */
+  recordRtt(peer: PeerId, ms: number): void {
+    this.rtt.sample(peer, ms);
+  }
+
+  /** Adds an address source (DHT, mDNS); its addresses are dialled and synced. */
+  addAddressSource(source: AddressSource): void {
+    if (this.#abort.signal.aborted) return;
+    const sink = (addrs: readonly EndpointAddr[]) => {
+      if (this.#abort.signal.aborted) return;
+      this.dial(addrs).catch((error: unknown) =>
+        this.#log.debug({ err: String(error) }, 'address source dial failed'),
+      );
+    };
+    const ctx: AddressSourceContext = {
+      neighbours: () => this.#gossip.neighborCount,
+      signal: this.#abort.signal,
+    };
+    this.#track(
+      (async () => {
+        await source.start(sink, ctx);
+      })().catch((error: unknown) => this.#log.warn({ err: String(error) }, 'address source failed')),
+    );
+  }
+
+  // ---- catalog mutations (no events) ----
+
+  /** Upserts a signed entry; `true` when new or updated. No event, no sync. */
+  feed(entry: SignedPeerEntry): boolean {
+    return this.#catalog.feed(entry);
+  }
+
+  /** Inserts an unsigned entry (a signed one is stored unsigned). No event. */
+  insert(entry: PeerEntry | SignedPeerEntry): boolean {
+    return this.#catalog.insertUnsigned(entry);
+  }
+
+  /** Removes an unsigned entry. No event. */
+  remove(peer: PeerId): boolean {
+    return this.#catalog.removeUnsigned(peer);
+  }
+
+  /** Removes every unsigned entry. No event. */
+  clearUnsigned(): boolean {
+    return this.#catalog.clearUnsigned();
+  }
+
+  // ---- the local entry (always re-versioned and re-announced) ----
+
+  /** Adds tags (strings go through the id rule). */
+  addTags(...tags: (Digest | string | readonly (Digest | string)[])[]): SignedPeerEntry {
+    return this.#update((e) => e.addTags(tagDigests(tags.flat())));
+  }
+
+  /** Removes tags. */
+  removeTags(...tags: (Digest | string | readonly (Digest | string)[])[]): SignedPeerEntry {
+    return this.#update((e) => e.removeTags(tagDigests(tags.flat())));
+  }
+
+  /** Adds a ticket (public: never put secrets in tickets). */
+  addTicket(ticket: Ticket): SignedPeerEntry {
+    return this.#update((e) => e.addTicket(ticket));
+  }
+
+  /** Removes a ticket by id. */
+  removeTicket(id: UniqueId): SignedPeerEntry {
+    return this.#update((e) => e.removeTicket(id));
+  }
+
+  /** Removes every ticket of a class. */
+  removeTicketsOf(klass: UniqueId): SignedPeerEntry {
+    return this.#update((e) => e.removeTicketsOf(klass));
+  }
+
+  /** Removes every ticket of the same class, then adds this one. */
+  replaceTicket(ticket: Ticket): SignedPeerEntry {
+    return this.#update((e) => e.replaceTicket(ticket));
+  }
+
+  /** Streams this node produces (used by the streams layer). */
+  addStreams(...streams: Digest[]): SignedPeerEntry {
+    return this.#update((e) => e.addStreams(streams), false);
+  }
+
+  /** Streams this node no longer produces. */
+  removeStreams(...streams: Digest[]): SignedPeerEntry {
+    return this.#update((e) => e.removeStreams(streams), false);
+  }
+
+  /** Groups this node is a member of (used by the groups layer). */
+  addGroups(...groups: Digest[]): SignedPeerEntry {
+    return this.#update((e) => e.addGroups(groups), false);
+  }
+
+  /** Groups this node left. */
+  removeGroups(...groups: Digest[]): SignedPeerEntry {
+    return this.#update((e) => e.removeGroups(groups), false);
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Leaves gracefully: broadcasts a signed departure, tells the gossip neighbours, and gives that
+   * up to `gracefulDepartureWindowMs`; then releases every timer and link. Call it before closing
+   * the node (closing the node alone releases everything without a departure).
+   */
+  close(): Promise<void> {
+    return this.#shutdown(true);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal Armed timers, for leak tests. */
+  get timerCount(): number {
+    return this.#timers.size;
+  }
+
+  // ---- internals ----
+
+  #run(): void {
+    // Internal subscriber: metrics follow every catalog transition, purges included.
+    const events = this.#catalog.events.subscribe(this.#abort.signal);
+    this.#track(
+      (async () => {
+        for await (const ev of events) {
+          if (ev.type === 'peerDeparted') this.#metrics.departed.inc();
+          this.#metrics.catalogSize.set(this.#catalog.snapshot().peersCount());
+        }
+      })().catch((error: unknown) => this.#log.warn({ err: String(error) }, 'metrics loop failed')),
+    );
+    this.#announceTick(true);
+    this.#probeTick(true);
+  }
+
+  #update(change: (e: PeerEntry) => PeerEntry, always = true): SignedPeerEntry {
+    const secret = this.#node.secretKey;
+    const signed = always
+      ? this.#catalog.updateLocal(change, secret)
+      : this.#catalog.updateLocalIfChanged((e) => change(e), secret);
+    this.#announceLocal();
+    return signed;
+  }
+
+  /** Broadcasts the local entry when its version grew since the last broadcast. */
+  #announceLocal(): void {
+    if (this.#abort.signal.aborted) return;
+    const me = this.#catalog.local;
+    if (this.#lastBroadcast !== undefined && compareVersions(me.entry.version, this.#lastBroadcast) <= 0)
+      return;
+    // With no neighbour the entry waits: every neighbour-up re-announces the latest version.
+    if (this.#gossip.neighborCount === 0) return;
+    this.#lastBroadcast = me.entry.version;
+    this.#gossip.broadcast(entryAnnouncement(me, this.config.gossipMaxPayload));
+  }
+
+  /**
+   * A neighbour came up: announce to it. Identical payloads are deduplicated by the broadcast
+   * layer, so the entry is re-versioned; a burst of neighbours costs one bump.
+   */
+  #queueBump(): void {
+    if (this.#bumpQueued) return;
+    this.#bumpQueued = true;
+    queueMicrotask(() => {
+      this.#bumpQueued = false;
+      if (this.#abort.signal.aborted) return;
+      this.#update((e) => e);
+    });
+  }
+
+  #announceTick(first: boolean): void {
+    if (this.#abort.signal.aborted) return;
+    if (!first) {
+      this.#update((e) => e);
+      if (this.#gossip.neighborCount === 0) this.#rejoin();
+    }
+    const delay = jittered(this.config.announceIntervalMs, this.config.announceJitter);
+    this.#timers.schedule(delay, () => this.#announceTick(false));
+  }
+
+  #probeTick(first: boolean): void {
+    if (this.#abort.signal.aborted) return;
+    if (!first) {
+      for (const s of this.#catalog.snapshot().signedPeers()) {
+        this.#track(
+          this.ping(s.peerId).catch((error: unknown) =>
+            this.#log.debug({ peer: s.peerId.short(), err: String(error) }, 'rtt probe failed'),
+          ),
+        );
+      }
+    }
+    const base = this.config.rttProbeIntervalMs;
+    const delay = first ? 0 : base / 2 + Math.random() * base;
+    this.#timers.schedule(delay, () => this.#probeTick(false));
+  }
+
+  /** No neighbour left: join a random sample of known peers (not all: that would be a Join storm). */
+  #rejoin(): void {
+    if (this.#abort.signal.aborted) return;
+    const candidates = this.#catalog
+      .snapshot()
+      .signedPeers()
+      .map((s) => this.#node.addressBook.resolve(toEndpointAddr(s.entry.address)));
+    const known = [...candidates, ...this.config.bootstrap];
+    const sample = shuffle(known).slice(0, this.#gossip.engine.config.activeViewCapacity);
+    this.#gossip.join(sample);
+  }
+
+  #onDelivered(content: Uint8Array): void {
+    let msg: Announcement;
+    try {
+      msg = decodeAnnouncement(content);
+    } catch (error) {
+      // Relayed payloads: the forwarder may be innocent, so no link is closed (ref §3.5).
+      this.#metrics.reject(rejectReasonOf(error));
+      this.#log.debug({ err: String(error) }, 'undecodable announcement');
+      return;
+    }
+    switch (msg.t) {
+      case AnnouncementType.EntryUpdate:
+        this.#onEntry(msg.entry);
+        return;
+      case AnnouncementType.Departure:
+        this.#onDeparture(msg.departure);
+        return;
+      case AnnouncementType.EntryChanged: {
+        if (msg.peerId.equals(this.#node.peerId)) return;
+        const known = this.#catalog.snapshot().getSigned(msg.peerId);
+        if (known === undefined || compareVersions(msg.version, known.entry.version) > 0) {
+          this.#startSync(msg.peerId);
+        }
+        return;
+      }
+    }
+  }
+
+  #onEntry(signed: SignedPeerEntry): void {
+    if (this.#isTombstoned(signed)) return;
+    const { result } = this.#catalog.receiveGossip(signed);
+    switch (result) {
+      case 'new':
+        this.#metrics.discovered.inc();
+        this.#observeAddress(signed);
+        this.#observe(signed.peerId);
+        break;
+      case 'updated':
+        this.#metrics.updated.inc();
+        this.#observeAddress(signed);
+        break;
+      case 'differentNetwork':
+        this.#metrics.reject('network');
+        break;
+      case 'drift':
+        this.#metrics.reject('drift');
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onDeparture(departure: GracefulDeparture): void {
+    if (!departure.network.equals(this.#node.networkId)) {
+      this.#metrics.reject('network');
+      return;
+    }
+    if (!this.#catalog.withinDrift(departure.timestampMs)) {
+      this.#metrics.reject('drift');
+      return;
+    }
+    const key = departure.peerId.toString();
+    const event = this.#catalog.applyDeparture(departure);
+    if (event === undefined) return;
+    this.#observed.delete(key);
+    this.#tombstones.set(key, {
+      version: departure.lastVersion,
+      expires: Date.now() + this.config.purgeAfterMs,
+    });
+  }
+
+  #isTombstoned(signed: SignedPeerEntry): boolean {
+    const key = signed.peerId.toString();
+    const t = this.#tombstones.get(key);
+    if (t === undefined) return false;
+    if (t.expires < Date.now() || compareVersions(signed.entry.version, t.version) > 0) {
+      this.#tombstones.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  /** Entries a sync brought: make them dialable, sync once with every new peer (cascade). */
+  #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
+    this.#observe(from);
+    for (const s of entries) {
+      if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
+      this.#observeAddress(s);
+      this.#observe(s.peerId);
+      // The `observe` hint of ref §3.5: with no neighbour, join whoever we just learned about.
+      if (this.#gossip.neighborCount === 0) {
+        this.#gossip.join([this.#node.addressBook.resolve(toEndpointAddr(s.entry.address))]);
+      }
+    }
+    this.#metrics.catalogSize.set(this.#catalog.snapshot().peersCount());
+  }
+
+  #observeAddress(signed: SignedPeerEntry): void {
+    this.#node.addressBook.observe(toEndpointAddr(signed.entry.address));
+  }
+
+  /** First sighting of a peer: sync with it once. */
+  #observe(peer: PeerId): void {
+    if (peer.equals(this.#node.peerId) || this.#observed.has(peer.toString())) return;
+    this.#observed.add(peer.toString());
+    this.#startSync(peer);
+  }
+
+  #startSync(peer: PeerId): void {
+    if (this.#abort.signal.aborted) return;
+    if (this.#syncQueue.some((p) => p.equals(peer))) return;
+    this.#syncQueue.push(peer);
+    this.#pumpSyncs();
+  }
+
+  #pumpSyncs(): void {
+    while (this.#syncsRunning < this.config.syncConcurrency && this.#syncQueue.length > 0) {
+      const peer = this.#syncQueue.shift() as PeerId;
+      this.#syncsRunning++;
+      this.#track(
+        syncWith(this.#exchange, peer)
+          .catch((error: unknown) => {
+            // Let a later sighting retry.
+            this.#observed.delete(peer.toString());
+            this.#log.debug({ peer: peer.short(), err: String(error) }, 'catalog sync failed');
+          })
+          .finally(() => {
+            this.#syncsRunning--;
+            this.#pumpSyncs();
+          }),
+      );
+    }
+  }
+
+  async #serve(
+    exchange: (ctx: ExchangeContext, link: Link<unknown>) => Promise<void>,
+    link: Link<unknown>,
+  ): Promise<void> {
+    if (this.#abort.signal.aborted) {
+      await link.close(CloseCode.Cancelled);
+      return;
+    }
+    const task = exchange(this.#exchange, link);
+    this.#track(task.catch(() => {}));
+    await task;
+  }
+
+  #track(task: Promise<unknown>): void {
+    this.#tasks.add(task);
+    void task.finally(() => this.#tasks.delete(task));
+  }
+
+  #shutdown(graceful: boolean): Promise<void> {
+    this.#closing ??= (async () => {
+      if (graceful && !this.#node.isClosed && this.#gossip.neighborCount > 0) {
+        const me = this.#catalog.local;
+        const departure = GracefulDeparture.create(
+          this.#node.secretKey,
+          this.#node.networkId,
+          me.entry.version,
+        );
+        this.#gossip.broadcast(encodeAnnouncement({ t: AnnouncementType.Departure, departure }));
+      }
+      this.#abort.abort();
+      this.#syncQueue.length = 0;
+      if (graceful && !this.#node.isClosed) await this.#gossip.leave(this.config.gracefulDepartureWindowMs);
+      else await this.#gossip.close();
+      this.#timers.close();
+      this.#catalog.close();
+      await Promise.allSettled([...this.#tasks]);
+    })();
+    return this.#closing;
+  }
+}
+
+function toPeerAddress(addr: EndpointAddr): PeerAddress {
+  return {
+    peerId: addr.id,
+    directAddresses: addr.directAddresses,
+    ...(addr.relayUrl === undefined ? {} : { relayUrl: addr.relayUrl }),
+  };
+}
+
+function toEndpointAddr(address: PeerAddress): EndpointAddr {
+  return {
+    id: address.peerId,
+    directAddresses: address.directAddresses,
+    ...(address.relayUrl === undefined ? {} : { relayUrl: address.relayUrl }),
+  };
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}

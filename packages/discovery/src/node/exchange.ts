@@ -1,0 +1,157 @@
+/**
+ * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/1.0`, ref
+ * §3.6.5) and ping (`/mosaik/discovery/ping/1.0`, ref §3.8). Both sides of each live here; the
+ * discovery worker supplies the catalog and what to do with what was learned.
+ */
+import type { PeerId } from '@mosaik/id';
+import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
+import type { Catalog } from '../catalog/catalog.js';
+import type { SignedPeerEntry } from '../entry/signed.js';
+import { decodePingMessage, encodePingMessage, PING_ALPN } from '../protocol/ping.js';
+import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN } from '../protocol/sync.js';
+import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
+
+/** Refused input on an exchange link: the link was closed with `ProtocolViolation`. */
+export class ExchangeRejected extends Error {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`exchange refused: ${reason}`, options);
+    this.name = 'ExchangeRejected';
+  }
+}
+
+/** What both sides of an exchange need. */
+export interface ExchangeContext {
+  readonly node: LocalNode;
+  readonly catalog: Catalog;
+  readonly metrics: DiscoveryMetrics;
+  readonly timeoutMs: number;
+  /** Entries a sync merged (or would have merged): the worker observes and syncs with them. */
+  learned(entries: readonly SignedPeerEntry[], from: PeerId): void;
+}
+
+/** Receives and decodes one frame; refused input closes the link with `ProtocolViolation`. */
+async function recvDecoded<T>(
+  ctx: ExchangeContext,
+  link: Link<unknown>,
+  decode: (b: Uint8Array) => T,
+): Promise<T> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await link.recvRaw();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'protocol_violation') ctx.metrics.reject('oversized');
+    throw error;
+  }
+  try {
+    return decode(bytes);
+  } catch (error) {
+    const reason = rejectReasonOf(error);
+    ctx.metrics.reject(reason);
+    await link.close(CloseCode.ProtocolViolation);
+    throw new ExchangeRejected(reason, { cause: error });
+  }
+}
+
+/** Waits for the peer to close, at most `ms`. */
+async function awaitPeerClose(link: Link<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([link.closed(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Merges a received snapshot and hands what it held to the worker. */
+function merge(ctx: ExchangeContext, entries: readonly SignedPeerEntry[], from: PeerId): void {
+  ctx.catalog.mergeSnapshot(entries);
+  ctx.learned(entries, from);
+}
+
+/**
+ * Initiator side of catalog sync: send our snapshot, merge theirs, close with `Success` and wait
+ * for the close. When this resolves both sides have merged.
+ */
+export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr): Promise<void> {
+  const signal = AbortSignal.any([ctx.node.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+  const link = await ctx.node.connect(peer, SYNC_ALPN, { timeout: ctx.timeoutMs, signal });
+  try {
+    await link.sendRaw(encodeSyncMessage({ t: 0, entries: ctx.catalog.snapshot().allSigned() }));
+    const theirs = await recvDecoded(ctx, link, decodeSyncMessage);
+    merge(ctx, theirs.entries, link.remoteId);
+    await link.close(CloseCode.Success);
+    ctx.metrics.syncs.inc();
+  } finally {
+    if (!link.isClosed) await link.close(CloseCode.Cancelled);
+  }
+}
+
+/** Acceptor side: receive, answer with our snapshot, merge, then wait for the initiator's close. */
+export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Promise<void> {
+  let theirs: Awaited<ReturnType<typeof decodeSyncMessage>>;
+  try {
+    theirs = await recvDecoded(ctx, link, decodeSyncMessage);
+  } catch {
+    return;
+  }
+  await link.sendRaw(encodeSyncMessage({ t: 0, entries: ctx.catalog.snapshot().allSigned() }));
+  // Merge before waiting: when the initiator's sync resolves, we have merged too.
+  merge(ctx, theirs.entries, link.remoteId);
+  await awaitPeerClose(link, ctx.timeoutMs);
+  await link.close(CloseCode.Success);
+}
+
+/** Result of a ping. */
+export interface PingResult {
+  /** The peer's entry, re-signed one version up. */
+  readonly entry: SignedPeerEntry;
+  /** Round trip in ms: the path RTT when QUIC knows it, else the measured exchange. */
+  readonly rttMs: number;
+}
+
+/** Pings a peer: RTT plus its fresh signed entry. */
+export async function ping(ctx: ExchangeContext, peer: PeerId | EndpointAddr): Promise<PingResult> {
+  const signal = AbortSignal.any([ctx.node.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+  const link = await ctx.node.connect(peer, PING_ALPN, { timeout: ctx.timeoutMs, signal });
+  try {
+    const started = performance.now();
+    await link.sendRaw(encodePingMessage({ t: 0 }));
+    const reply = await recvDecoded(ctx, link, decodePingMessage);
+    const measured = performance.now() - started;
+    if (reply.t !== 1) {
+      ctx.metrics.reject('decode');
+      await link.close(CloseCode.ProtocolViolation);
+      throw new ExchangeRejected('unexpected ping message');
+    }
+    if (!reply.entry.peerId.equals(link.remoteId)) {
+      ctx.metrics.reject('signature');
+      await link.close(CloseCode.ProtocolViolation);
+      throw new ExchangeRejected('ping reply carries another peer’s entry');
+    }
+    const rttMs = link.rtt() ?? measured;
+    await link.close(CloseCode.Success);
+    return { entry: reply.entry, rttMs };
+  } finally {
+    if (!link.isClosed) await link.close(CloseCode.Cancelled);
+  }
+}
+
+/** Server side of ping: answer with our entry one version up (not stored), wait for the close. */
+export async function acceptPing(ctx: ExchangeContext, link: Link<unknown>): Promise<void> {
+  let msg: Awaited<ReturnType<typeof decodePingMessage>>;
+  try {
+    msg = await recvDecoded(ctx, link, decodePingMessage);
+  } catch {
+    return;
+  }
+  if (msg.t !== 0) {
+    ctx.metrics.reject('decode');
+    await link.close(CloseCode.ProtocolViolation);
+    return;
+  }
+  await link.sendRaw(encodePingMessage({ t: 1, entry: ctx.catalog.pingReply(ctx.node.secretKey) }));
+  await awaitPeerClose(link, ctx.timeoutMs);
+  await link.close(CloseCode.Success);
+}
+
+export { PING_ALPN, SYNC_ALPN };

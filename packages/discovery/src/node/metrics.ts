@@ -1,0 +1,59 @@
+/** Discovery metrics (ref §6) in Prometheus naming, on the node's metrics facade. */
+import type { Metrics } from '@mosaik/metrics';
+
+/** Why a piece of input was refused; the `reason` label of `mosaik_discovery_rejected_total`. */
+export type RejectReason =
+  | 'decode'
+  | 'signature'
+  | 'network'
+  | 'drift'
+  | 'oversized'
+  | 'handshake'
+  | 'gossip';
+
+/** The instruments discovery updates. */
+export class DiscoveryMetrics {
+  readonly catalogSize;
+  readonly discovered;
+  readonly updated;
+  readonly departed;
+  readonly syncs;
+  readonly neighbors;
+  readonly #rejected;
+
+  constructor(metrics: Metrics) {
+    this.catalogSize = metrics.gauge('mosaik_discovery_catalog_size', 'Peers in the catalog');
+    this.discovered = metrics.counter(
+      'mosaik_discovery_peers_discovered_total',
+      'Peers discovered by gossip',
+    );
+    this.updated = metrics.counter('mosaik_discovery_peers_updated_total', 'Peer entries updated by gossip');
+    this.departed = metrics.counter(
+      'mosaik_discovery_peers_departed_total',
+      'Peers removed by departure or purge',
+    );
+    this.syncs = metrics.counter(
+      'mosaik_discovery_catalog_syncs_total',
+      'Catalog syncs initiated by this node that completed',
+    );
+    this.neighbors = metrics.gauge('mosaik_discovery_gossip_neighbors', 'Current gossip neighbours');
+    this.#rejected = metrics.counter(
+      'mosaik_discovery_rejected_total',
+      'Discovery input refused (undecodable, forged, foreign, out of time)',
+      ['reason'],
+    );
+  }
+
+  reject(reason: RejectReason): void {
+    this.#rejected.inc({ reason });
+  }
+}
+
+/** Maps a decode/verify failure to its metric reason. */
+export function rejectReasonOf(error: unknown): RejectReason {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'discovery_invalid_signature' || / signed by /.test(message)) return 'signature';
+  if (code === 'protocol_violation' || /longer than|more than/.test(message)) return 'oversized';
+  return 'decode';
+}

@@ -1,0 +1,37 @@
+/** Every timer of one discovery instance, so that closing releases them all at once. */
+import type { Scheduler } from '../catalog/catalog.js';
+
+/** A set of one-shot timers; also the catalog's purge-timer {@link Scheduler}. */
+export class Timers implements Scheduler {
+  readonly #live = new Set<NodeJS.Timeout>();
+  #closed = false;
+
+  /** Runs `fn` after `delayMs`; returns a cancel function. A no-op once closed. */
+  schedule(delayMs: number, fn: () => void): () => void {
+    if (this.#closed) return () => {};
+    const timer = setTimeout(
+      () => {
+        this.#live.delete(timer);
+        fn();
+      },
+      Math.max(0, delayMs),
+    );
+    this.#live.add(timer);
+    return () => {
+      clearTimeout(timer);
+      this.#live.delete(timer);
+    };
+  }
+
+  /** Number of armed timers (for tests). */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /** Clears every armed timer; later `schedule` calls do nothing. */
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#live) clearTimeout(t);
+    this.#live.clear();
+  }
+}
