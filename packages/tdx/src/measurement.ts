@@ -1,5 +1,5 @@
-import { type Digest, id } from '@mosaik/id';
-import { bytesEqual, fromHex, toHex } from './bytes.js';
+import { constantTimeEqual as bytesEqual, type Digest, id, toHex } from '@mosaik/id';
+import { fromHex } from './bytes.js';
 import { TdxConfigError } from './errors.js';
 import type { TdReport } from './quote.js';
 

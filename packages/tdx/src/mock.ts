@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
-import { concat } from './bytes.js';
+import { concatBytes as concat } from '@mosaik/id';
 import { QuoteGenerationError } from './errors.js';
 import { type MeasurementInput, Measurements } from './measurement.js';
 import { MockPckCa } from './mock-ca.js';

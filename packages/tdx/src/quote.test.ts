@@ -1,7 +1,7 @@
+import { toHex } from '@mosaik/id';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ca, MRTD, mock, RTMR, thrown } from '../test/fixtures.js';
-import { toHex } from './bytes.js';
 import { QuoteParseError } from './errors.js';
 import { MockTdxProvider } from './mock.js';
 import { parseQuote, QE_REPORT_LENGTH } from './quote.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { toHex } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
-import { toHex } from './bytes.js';
 import type { QuoteVerificationError } from './errors.js';
 import { MockPckCa } from './mock-ca.js';
 import { parseQuote } from './quote.js';

@@ -1,10 +1,10 @@
 import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
-import { blake3, id } from '@mosaik/id';
+import { blake3, concatBytes as concat, id, toHex } from '@mosaik/id';
 import { Expiration, Ticket } from '@mosaik/tickets';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HOUR, MRTD, mock, NOW, network, peer, thrown, ticketFor } from '../test/fixtures.js';
-import { concat, le64, toHex } from './bytes.js';
+import { le64 } from './bytes.js';
 import { TdxTicketError } from './errors.js';
 import { MAX_TICKET_LENGTH, TdxTicket } from './ticket.js';
 

@@ -1,7 +1,16 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
-import { Digest, id, type NetworkId, PeerId, type UniqueId } from '@mosaik/id';
+import {
+  constantTimeEqual as bytesEqual,
+  concatBytes as concat,
+  Digest,
+  id,
+  type NetworkId,
+  PeerId,
+  toHex,
+  type UniqueId,
+} from '@mosaik/id';
 import { Expiration, Ticket } from '@mosaik/tickets';
-import { bytesEqual, concat, le64, toHex } from './bytes.js';
+import { le64 } from './bytes.js';
 import { QuoteParseError, QuoteVerificationError, TdxTicketError } from './errors.js';
 import { Measurements } from './measurement.js';
 import { type QuoteProvider, REPORT_DATA_LENGTH } from './provider.js';

@@ -1,4 +1,4 @@
-import { blake3, id, type PeerId } from '@mosaik/id';
+import { blake3, concatBytes as concat, id, type PeerId, toHex } from '@mosaik/id';
 import { Expiration, InvalidTicket, Ticket, validateAll } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,7 +14,6 @@ import {
   thrown,
   ticketFor,
 } from '../test/fixtures.js';
-import { concat, toHex } from './bytes.js';
 import { TdxConfigError, TdxTicketError } from './errors.js';
 import { INTEL_SGX_ROOT_CA_FINGERPRINT } from './intel-root.js';
 import { Measurement, MeasurementsCriteria } from './measurement.js';

@@ -1,7 +1,6 @@
 import type { Digest, NetworkId, PeerId, UniqueId } from '@mosaik/id';
-import { blake3 } from '@mosaik/id';
+import { blake3, toHex } from '@mosaik/id';
 import { type Expiration, InvalidTicket, type TicketValidator } from '@mosaik/tickets';
-import { toHex } from './bytes.js';
 import { TdxConfigError, TdxTicketError } from './errors.js';
 import { type MeasurementInput, Measurements, MeasurementsCriteria } from './measurement.js';
 import { ConfigfsTsmProvider, type QuoteProvider } from './provider.js';

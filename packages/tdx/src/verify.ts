@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { bytesEqual, isZero, toHex } from './bytes.js';
+import { constantTimeEqual as bytesEqual, toHex } from '@mosaik/id';
+import { isZero } from './bytes.js';
 import { QuoteVerificationError } from './errors.js';
 import { CERT_DATA_PCK_CHAIN, type QeReport, type TdxQuote } from './quote.js';
 import { type CertificateInfo, type Crl, splitPemChain, TrustAnchor, verifyPckChain } from './x509.js';

@@ -1,5 +1,5 @@
 import { createHash, verify as cryptoVerify, type KeyObject, X509Certificate } from 'node:crypto';
-import { bytesEqual, toHex } from './bytes.js';
+import { constantTimeEqual as bytesEqual, toHex } from '@mosaik/id';
 import { child, children, type Der, DerError, readDerExact, readTime, TAG } from './der.js';
 import { QuoteVerificationError, TdxConfigError } from './errors.js';
 import { INTEL_SGX_ROOT_CA_PEM } from './intel-root.js';
