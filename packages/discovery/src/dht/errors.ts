@@ -1,0 +1,25 @@
+/** Typed errors of the DHT bootstrap; each has a stable `code`. */
+import { MosaikError } from '@mosaik/id';
+
+/** An address too large to fit a slot record (a DNS packet is at most 1000 bytes). Code `'dht_record_too_large'`. */
+export class DhtRecordTooLargeError extends MosaikError {
+  constructor(message: string) {
+    super('dht_record_too_large', message);
+    this.name = 'DhtRecordTooLargeError';
+  }
+}
+
+/**
+ * A DHT request failed: no node answered, every storing node refused the item, or the client is
+ * closed. Code `'dht_request_failed'`; a compare-and-swap conflict has code `'dht_cas_conflict'`.
+ */
+export class DhtRequestError extends MosaikError {
+  constructor(
+    code: 'dht_request_failed' | 'dht_cas_conflict',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'DhtRequestError';
+  }
+}

@@ -1,0 +1,86 @@
+/** What the DHT and mDNS address sources need from the node they run on. */
+import type { EndpointAddr } from '@mosaik/transport';
+
+/** Result of pinging a peer found in a slot. */
+export interface PingReply {
+  /** How long the peer has been running, if its reply says. */
+  readonly uptimeMs?: number;
+  /** The address from the peer's own signed reply, preferred over the slot's record. */
+  readonly addr?: EndpointAddr;
+}
+
+/**
+ * Pings a peer (`/mosaik/discovery/ping/1.0`); rejects when it cannot be reached. Must give up
+ * when `signal` aborts.
+ */
+export type PingFunction = (addr: EndpointAddr, signal: AbortSignal) => Promise<PingReply>;
+
+/** The sink and context an address source receives (the Discovery `AddressSource` contract). */
+export type AddressSink = (addrs: readonly EndpointAddr[]) => void;
+
+/** Context of a running source: gossip neighbour count and the stop signal. */
+export interface SourceContext {
+  neighbours(): number;
+  readonly signal: AbortSignal;
+}
+
+/** The canonical text of an address, to tell whether two addresses differ. */
+export function addressKey(addr: EndpointAddr): string {
+  return `${addr.id.toString()}|${[...new Set(addr.directAddresses)].sort().join(',')}|${addr.relayUrl ?? ''}`;
+}
+
+/**
+ * Forwards addresses to a sink only when they are new or changed, so a 5 s poll does not re-dial
+ * every known peer; with no gossip neighbours everything is forwarded again (zero-neighbour
+ * recovery, ref §9.1 item 11).
+ */
+export class AddressForwarder {
+  readonly #sent = new Map<string, string>();
+
+  constructor(
+    private readonly sink: AddressSink,
+    private readonly neighbours: () => number,
+  ) {}
+
+  /** Sends the addresses that are new, changed, or all of them while isolated. */
+  forward(addrs: readonly EndpointAddr[]): void {
+    const isolated = this.neighbours() === 0;
+    const out: EndpointAddr[] = [];
+    for (const addr of addrs) {
+      const key = addressKey(addr);
+      const peer = addr.id.toString();
+      if (!isolated && this.#sent.get(peer) === key) continue;
+      this.#sent.set(peer, key);
+      out.push(addr);
+    }
+    if (out.length > 0) this.sink(out);
+  }
+}
+
+/** `base + U[0, base/3]` ms: the poll jitter of ref §3.7. */
+export function pollDelay(baseMs: number, random: () => number = Math.random): number {
+  return baseMs + random() * (baseMs / 3);
+}
+
+/** Runs `fn` with a signal that aborts after `ms` or with `parent`; rejects on timeout even if `fn` ignores it. */
+export async function withTimeout<T>(
+  ms: number,
+  parent: AbortSignal,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const signal = AbortSignal.any([parent, controller.signal]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`timed out after ${ms} ms`);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
