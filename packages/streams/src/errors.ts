@@ -1,0 +1,41 @@
+import { MosaikError } from '@mosaik/id';
+
+/** Why {@link ProducerError} refused a datum. */
+export type ProducerErrorKind = 'offline' | 'closed';
+
+/**
+ * `send` / `trySend` refused a datum. The datum travels back intact in {@link ProducerError.datum},
+ * so the caller can retry it. `offline`: the producer's `onlineWhen` condition is not met (by
+ * default: no connected consumer). `closed`: the producer (its sink) was closed.
+ */
+export class ProducerError<T = unknown> extends MosaikError {
+  constructor(
+    readonly kind: ProducerErrorKind,
+    /** The refused datum. */
+    readonly datum: T | undefined,
+    message: string,
+  ) {
+    super(`producer_${kind}`, message);
+  }
+}
+
+/**
+ * A producer builder asked for a sink that already exists on this node (one sink per stream id
+ * per node). {@link AlreadyExists.existing} is a handle to that sink, with its original options.
+ */
+export class AlreadyExists<P = unknown> extends MosaikError {
+  constructor(
+    /** A handle to the existing producer. */
+    readonly existing: P,
+    message: string,
+  ) {
+    super('already_exists', message);
+  }
+}
+
+/** A stream definition or option is invalid (bad id, incompatible codec for an existing sink, …). */
+export class StreamsConfigError extends MosaikError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('streams_config', message, options);
+  }
+}

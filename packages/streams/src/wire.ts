@@ -1,0 +1,111 @@
+/**
+ * The wire schema of ALPN `/mosaik/streams/1.0` (ref-streams §4.1–§4.2, CBOR instead of postcard).
+ *
+ * One QUIC connection per subscription, one bidirectional stream, 4-byte length-prefixed frames:
+ *
+ * 1. consumer → producer: {@link ConsumerHandshake} (network id, stream id, the consumer's criteria);
+ * 2. producer → consumer: {@link StartStream} (network id, stream id) once the consumer is admitted,
+ *    or a close with a reason code;
+ * 3. producer → consumer, repeated: datum frames = 8-byte header (the producer's send time, ms since
+ *    the epoch as a big-endian float64, for the delivery-latency histogram) ‖ the codec's bytes.
+ *
+ * Nothing flows consumer → producer after the handshake.
+ */
+import { DecodeError, Digest, decodeCbor, encodeCbor } from '@mosaik/id';
+
+/** The streams ALPN. */
+export const STREAMS_ALPN = '/mosaik/streams/1.0';
+
+/** Bytes in front of every datum payload. */
+export const DATUM_HEADER_BYTES = 8;
+
+/** Message type tags. */
+export const MessageType = { ConsumerHandshake: 1, StartStream: 2 } as const;
+
+/**
+ * Content-based filtering hook (ref §2.5): today an empty object that matches every datum. It
+ * travels in the handshake so that a later version can add fields without a new ALPN.
+ */
+export type Criteria = Readonly<Record<string, never>>;
+
+/** First frame of a subscription, consumer → producer. */
+export interface ConsumerHandshake {
+  readonly t: typeof MessageType.ConsumerHandshake;
+  readonly network: Digest;
+  readonly stream: Digest;
+  readonly criteria: Criteria;
+}
+
+/** The producer's admission reply. */
+export interface StartStream {
+  readonly t: typeof MessageType.StartStream;
+  readonly network: Digest;
+  readonly stream: Digest;
+}
+
+/** Largest handshake frame accepted (the real ones are ~80 bytes). */
+export const MAX_HANDSHAKE_BYTES = 1024;
+
+export function encodeHandshake(h: Omit<ConsumerHandshake, 't'>): Uint8Array {
+  return encodeCbor({ t: MessageType.ConsumerHandshake, n: h.network.bytes, s: h.stream.bytes, c: {} });
+}
+
+export function encodeStartStream(m: Omit<StartStream, 't'>): Uint8Array {
+  return encodeCbor({ t: MessageType.StartStream, n: m.network.bytes, s: m.stream.bytes });
+}
+
+/** Decodes a consumer handshake. Throws {@link DecodeError} on anything malformed. */
+export function decodeHandshake(bytes: Uint8Array): ConsumerHandshake {
+  const m = decodeMessage(bytes, MessageType.ConsumerHandshake);
+  const c = m.c;
+  if (c === null || typeof c !== 'object' || Array.isArray(c) || Object.keys(c).length > 0)
+    throw new DecodeError('handshake criteria must be an empty map');
+  return {
+    t: MessageType.ConsumerHandshake,
+    network: digestField(m.n),
+    stream: digestField(m.s),
+    criteria: {},
+  };
+}
+
+/** Decodes a StartStream reply. Throws {@link DecodeError} on anything malformed. */
+export function decodeStartStream(bytes: Uint8Array): StartStream {
+  const m = decodeMessage(bytes, MessageType.StartStream);
+  return { t: MessageType.StartStream, network: digestField(m.n), stream: digestField(m.s) };
+}
+
+function decodeMessage(bytes: Uint8Array, t: number): Record<string, unknown> {
+  if (bytes.length > MAX_HANDSHAKE_BYTES) throw new DecodeError(`handshake frame of ${bytes.length} bytes`);
+  const value = decodeCbor(bytes, { maxDepth: 4 });
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new DecodeError('streams message must be a map');
+  const m = value as Record<string, unknown>;
+  if (m.t !== t) throw new DecodeError(`expected streams message type ${t}, got ${String(m.t)}`);
+  return m;
+}
+
+function digestField(v: unknown): Digest {
+  if (!(v instanceof Uint8Array) || v.length !== 32) throw new DecodeError('expected a 32-byte id');
+  return Digest.fromBytes(v);
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** A datum frame: header (send time) ‖ payload. One allocation, shared by every subscriber. */
+export function encodeDatumFrame(payload: Uint8Array, sentAtMs: number = nowMs()): Uint8Array {
+  const frame = new Uint8Array(DATUM_HEADER_BYTES + payload.length);
+  new DataView(frame.buffer).setFloat64(0, sentAtMs, false);
+  frame.set(payload, DATUM_HEADER_BYTES);
+  return frame;
+}
+
+/** Splits a datum frame. Throws {@link DecodeError} when it is shorter than the header. */
+export function decodeDatumFrame(frame: Uint8Array): { sentAtMs: number; payload: Uint8Array } {
+  if (frame.length < DATUM_HEADER_BYTES)
+    throw new DecodeError(`datum frame of ${frame.length} bytes is shorter than its header`);
+  const sentAtMs = new DataView(frame.buffer, frame.byteOffset, DATUM_HEADER_BYTES).getFloat64(0, false);
+  return { sentAtMs, payload: frame.subarray(DATUM_HEADER_BYTES) };
+}
