@@ -45,13 +45,28 @@ export function dhtTarget(publicKey: PeerId): Buffer {
   return createHash('sha1').update(publicKey.bytes).digest();
 }
 
-/** ed25519 verification for bittorrent-dht; must never throw (a bad key is just "not verified"). */
+/** Verification results by sha256(key ‖ sig ‖ message): every node of a lookup returns the same item. */
+const verified = new Map<string, boolean>();
+const VERIFIED_CAPACITY = 4096;
+
+/**
+ * ed25519 verification for bittorrent-dht; must never throw (a bad key is just "not verified").
+ * Memoised because a lookup receives the same signed item from many nodes and a strict verify
+ * costs about a millisecond.
+ */
 function verify(signature: Buffer, message: Buffer, publicKey: Buffer): boolean {
+  const key = createHash('sha256').update(publicKey).update(signature).update(message).digest('base64');
+  const known = verified.get(key);
+  if (known !== undefined) return known;
+  let ok: boolean;
   try {
-    return PeerIdClass.fromBytes(publicKey).verify(message, signature);
+    ok = PeerIdClass.fromBytes(publicKey).verify(message, signature);
   } catch {
-    return false;
+    ok = false;
   }
+  if (verified.size >= VERIFIED_CAPACITY) verified.delete(verified.keys().next().value!);
+  verified.set(key, ok);
+  return ok;
 }
 
 /**

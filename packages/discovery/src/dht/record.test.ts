@@ -36,7 +36,7 @@ describe('slot record', () => {
     const decoded = dnsPacket.decode(Buffer.from(encodeSlotRecord(addr, ORIGIN)));
     const answers = (decoded.answers ?? []).map((a) => ({
       name: a.name,
-      ttl: a.ttl,
+      ttl: (a as { ttl?: number }).ttl,
       value: a.type === 'TXT' ? (a.data as Buffer[]).map(String).join('') : undefined,
     }));
     expect(answers).toEqual([
