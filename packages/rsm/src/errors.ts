@@ -1,0 +1,48 @@
+/** Errors of the groups API. Compare by `code`. */
+import { MosaikError } from '@mosaik/id';
+
+/**
+ * The command or query could not reach a leader in time (no leader known, forward timeout,
+ * leadership lost before commit). Temporary: retry. A forwarded command reported `Offline` may
+ * still have been committed.
+ */
+export class Offline<T = unknown> extends MosaikError {
+  /** The commands (or the query) that were not known to be appended. */
+  readonly items: readonly T[];
+  constructor(message: string, items: readonly T[] = []) {
+    super('offline', message);
+    this.items = items;
+  }
+}
+
+/** `executeMany`/`feedMany` with an empty list. */
+export class NoCommands extends MosaikError {
+  constructor() {
+    super('no_commands', 'no commands given');
+  }
+}
+
+/** The group was closed (or its node shut down). */
+export class GroupTerminated extends MosaikError {
+  constructor(message = 'group terminated') {
+    super('group_terminated', message);
+  }
+}
+
+/** A command or query could not be encoded with the state machine's codec. */
+export class EncodingError extends MosaikError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('encoding', message, options);
+  }
+}
+
+/** A bond could not be established (internal; surfaces in logs and metrics). */
+export class BondError extends MosaikError {
+  constructor(
+    code: 'invalid_proof' | 'unauthorized' | 'link' | 'already_bonded' | 'group_terminated',
+    message: string,
+    readonly closeCode?: number,
+  ) {
+    super(code, message);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The bond handshake on `/mosaik/groups/1` (ref-groups §3.2 with the nonce proof of design §6.1):
+ *
+ * ```
+ * initiator                          acceptor
+ *   Hello {network, group, nonceI} →
+ *                                    ← Challenge {nonceA, proof(acceptor)}   (or close: GroupNotFound,
+ *   Proof {proof(initiator)}       →                                          UnknownPeer, NotAllowed, …)
+ *                                    ← Welcome {bonded peers}                (or close InvalidProof)
+ * ```
+ *
+ * The acceptor proves first, so an initiator without the key learns nothing it could reuse: a
+ * proof names its prover and verifier and covers both fresh nonces.
+ */
+import { DecodeError, randomBytes } from '@mosaik/id';
+import { CloseCode, type Link, LinkClosed } from '@mosaik/transport';
+import { decodeHandshake, encodeWire, type Handshake } from './wire.js';
+
+/** A handshake step failed; the link is closed with `code`. */
+export class HandshakeFailed extends Error {
+  constructor(
+    readonly code: number | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A fresh 32-byte nonce. */
+export function nonce(): Uint8Array {
+  return randomBytes(32);
+}
+
+/**
+ * Receives one handshake frame within `ms`. On timeout the link is closed with `Timeout`, on an
+ * undecodable frame with `InvalidHandshake`; a link closed by the peer reports its code.
+ */
+export async function recvHandshake(link: Link<unknown>, ms: number): Promise<Handshake> {
+  let timer: NodeJS.Timeout | undefined;
+  const receiving = link.recvRaw();
+  receiving.catch(() => {}); // observed below, or abandoned after a timeout
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  let payload: Uint8Array | 'timeout';
+  try {
+    payload = await Promise.race([receiving, timeout]);
+  } catch (error) {
+    if (error instanceof LinkClosed)
+      throw new HandshakeFailed(error.info.code, `link closed: ${error.info.reason}`);
+    throw new HandshakeFailed(undefined, String(error));
+  } finally {
+    clearTimeout(timer);
+  }
+  if (payload === 'timeout') {
+    await link.close(CloseCode.Timeout);
+    throw new HandshakeFailed(CloseCode.Timeout, 'handshake timed out');
+  }
+  try {
+    return decodeHandshake(payload);
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    await link.close(CloseCode.InvalidHandshake);
+    throw new HandshakeFailed(CloseCode.InvalidHandshake, error.message);
+  }
+}
+
+/** Sends one handshake frame. */
+export async function sendHandshake(link: Link<unknown>, message: Handshake): Promise<void> {
+  try {
+    await link.sendRaw(encodeWire(message));
+  } catch (error) {
+    if (error instanceof LinkClosed)
+      throw new HandshakeFailed(error.info.code, `link closed: ${error.info.reason}`);
+    throw error;
+  }
+}
+
+/** Closes the link with `code` and throws. */
+export async function reject(link: Link<unknown>, code: CloseCode, message: string): Promise<never> {
+  await link.close(code);
+  throw new HandshakeFailed(code, message);
+}
