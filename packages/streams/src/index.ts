@@ -1,6 +1,36 @@
 /**
- * @mosaik/streams: Typed pub/sub producers and consumers.
+ * @mosaik/streams: typed pub/sub producers and consumers over QUIC (`/mosaik/streams/1.0`).
  *
- * Not implemented yet; see the project's open issues.
+ * - {@link defineStream}: declare a stream (name → id, codec, schema, baked-in options).
+ * - {@link Streams}: the subsystem (`net.streams`): `produce` / `consume` and their builders.
+ * - {@link Producer} / {@link Consumer}: `send`, `trySend`, async iteration, `when`, `stats`.
+ *
+ * @packageDocumentation
  */
-export {};
+export { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+export { StreamCloseCode } from './close-codes.js';
+export {
+  Consumer,
+  type ConsumerStats,
+  type ProducerChannelStats,
+} from './consumer/consumer.js';
+export type { StreamsConfig } from './context.js';
+export {
+  type ConsumerOptions,
+  DEFAULT_MAX_DATUM_SIZE,
+  defineStream,
+  type PeerPredicate,
+  type ProducerOptions,
+  type ProducerPreference,
+  type StreamDef,
+  type StreamOptions,
+  type StreamRef,
+} from './def.js';
+export { AlreadyExists, ProducerError, type ProducerErrorKind, StreamsConfigError } from './errors.js';
+export { Producer, type ProducerInfo, type SendOptions } from './producer/producer.js';
+export type { ProducerStats } from './producer/sink.js';
+export { ChannelInfo, type ChannelState } from './status/channel.js';
+export { ChannelConditions, type OnlineWhen, type SubscribedOptions, When } from './status/conditions.js';
+export { Stats } from './status/stats.js';
+export { ConsumerBuilder, ProducerBuilder, Streams } from './streams.js';
+export { type Criteria, STREAMS_ALPN } from './wire.js';

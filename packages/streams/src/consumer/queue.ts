@@ -1,0 +1,64 @@
+/** The consumer's unbounded delivery queue (ref §4.12: a slow reader never makes producers drop it). */
+export class DatumQueue<T> {
+  #items: { datum: T; bytes: number }[] = [];
+  #head = 0;
+  #waiters: ((v: { datum: T; bytes: number } | undefined) => void)[] = [];
+  #closed = false;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  push(datum: T, bytes: number): void {
+    if (this.#closed) return;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter({ datum, bytes });
+      return;
+    }
+    this.#items.push({ datum, bytes });
+  }
+
+  /** Next item, `undefined` when empty. */
+  tryShift(): { datum: T; bytes: number } | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head] as { datum: T; bytes: number };
+    this.#items[this.#head] = undefined as never;
+    this.#head++;
+    // Compact now and then so the array does not grow forever.
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Next item; `undefined` once closed and drained, or when `signal` aborts. */
+  shift(signal?: AbortSignal): Promise<{ datum: T; bytes: number } | undefined> {
+    const item = this.tryShift();
+    if (item !== undefined || this.#closed) return Promise.resolve(item);
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      };
+      const waiter = (v: { datum: T; bytes: number } | undefined) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      this.#waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** No more items; pending and later reads get what is left, then `undefined`. */
+  close(): void {
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w(undefined);
+  }
+}

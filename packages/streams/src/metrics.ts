@@ -1,0 +1,173 @@
+/**
+ * Streams metrics (ref-streams §8, Prometheus names). Per-stream series are resolved once per
+ * stream into prom-client children, so the per-datum cost is an increment, not a label lookup.
+ */
+import type { StreamId } from '@mosaik/id';
+import type { Metrics } from '@mosaik/metrics';
+
+interface Inc {
+  inc(n?: number): void;
+}
+interface Set_ {
+  set(n: number): void;
+  inc(n?: number): void;
+  dec(n?: number): void;
+}
+interface Observe {
+  observe(n: number): void;
+}
+
+/** Why a subscription or a connection was refused (label `reason`). */
+export type RejectReason =
+  | 'unknown_peer'
+  | 'different_network'
+  | 'stream_not_found'
+  | 'protocol'
+  | 'capacity'
+  | 'require'
+  | 'ticket';
+
+/** Delivery latency buckets in seconds: 50 µs … 5 s. */
+const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** Series of one stream on one node. */
+export interface StreamMetrics {
+  readonly producerConsumers: Set_;
+  readonly consumersAccepted: Inc;
+  consumersRejected(reason: RejectReason): Inc;
+  readonly itemsSent: Inc;
+  readonly bytesSent: Inc;
+  readonly itemsDropped: Inc;
+  readonly laggingDisconnects: Inc;
+  readonly receiversActive: Set_;
+  readonly consumerProducers: Set_;
+  readonly itemsReceived: Inc;
+  readonly bytesReceived: Inc;
+  invalid(reason: 'decode' | 'schema' | 'oversized'): Inc;
+  readonly datumsTotal: Inc;
+  readonly bytesTotal: Inc;
+  readonly latency: Observe;
+}
+
+/** The streams metrics of one node. */
+export class StreamsMetrics {
+  readonly #m: Metrics;
+  readonly #base: Record<string, string>;
+  readonly #streams = new Map<string, StreamMetrics>();
+  readonly producersActive: Set_;
+  readonly #accepted: Inc;
+  readonly #rejected;
+
+  constructor(metrics: Metrics) {
+    this.#m = metrics;
+    this.#base = metrics.network === undefined ? {} : { network: metrics.network };
+    this.producersActive = this.#gauge('mosaik_streams_producers_active', 'Producer sinks on this node', {});
+    this.#accepted = this.#counter(
+      'mosaik_streams_connections_accepted_total',
+      'Stream connections past the network and stream checks',
+      {},
+    );
+    this.#rejected = metrics.counter(
+      'mosaik_streams_connections_rejected_total',
+      'Stream connections refused by the acceptor',
+      ['reason'],
+    );
+  }
+
+  connectionAccepted(): void {
+    this.#accepted.inc();
+  }
+
+  connectionRejected(reason: RejectReason): void {
+    this.#rejected.inc({ reason });
+  }
+
+  /** The series of `stream` (label `stream` = short id). */
+  stream(stream: StreamId): StreamMetrics {
+    const key = stream.toString();
+    let s = this.#streams.get(key);
+    if (s !== undefined) return s;
+    const l = { stream: stream.short() };
+    const m = this.#m;
+    const rejected = m.counter(
+      'mosaik_streams_producer_consumers_rejected_total',
+      'Subscriptions refused by a producer',
+      ['stream', 'reason'],
+    );
+    const invalid = m.counter(
+      'mosaik_streams_consumer_items_invalid_total',
+      'Received datums dropped as undecodable, schema-invalid or oversized',
+      ['stream', 'reason'],
+    );
+    const latency = m.histogram(
+      'mosaik_streams_delivery_latency_seconds',
+      'Producer send to consumer receipt (wall clocks of both nodes)',
+      { labelNames: ['stream'], buckets: LATENCY_BUCKETS },
+    );
+    s = {
+      producerConsumers: this.#gauge(
+        'mosaik_streams_producer_consumers',
+        'Active subscriptions of a producer',
+        l,
+      ),
+      consumersAccepted: this.#counter(
+        'mosaik_streams_producer_consumers_accepted_total',
+        'Subscriptions admitted by a producer',
+        l,
+      ),
+      consumersRejected: (reason) => rejected.metric.labels({ ...l, reason, ...this.#base }),
+      itemsSent: this.#counter('mosaik_streams_producer_items_sent_total', 'Datums queued to subscribers', l),
+      bytesSent: this.#counter(
+        'mosaik_streams_producer_bytes_sent_total',
+        'Datum bytes queued to subscribers',
+        l,
+      ),
+      itemsDropped: this.#counter(
+        'mosaik_streams_producer_items_dropped_total',
+        'Datums dropped for a subscriber whose queue was full or closed',
+        l,
+      ),
+      laggingDisconnects: this.#counter(
+        'mosaik_streams_producer_lagging_disconnects_total',
+        'Subscribers disconnected with TooSlow',
+        l,
+      ),
+      receiversActive: this.#gauge(
+        'mosaik_streams_consumers_active',
+        'Consumer receivers (one per producer)',
+        l,
+      ),
+      consumerProducers: this.#gauge(
+        'mosaik_streams_consumer_producers',
+        'Producers a consumer is attached to',
+        l,
+      ),
+      itemsReceived: this.#counter(
+        'mosaik_streams_consumer_items_received_total',
+        'Datums pulled by the application',
+        l,
+      ),
+      bytesReceived: this.#counter(
+        'mosaik_streams_consumer_bytes_received_total',
+        'Datum bytes pulled by the application',
+        l,
+      ),
+      invalid: (reason) => invalid.metric.labels({ ...l, reason, ...this.#base }),
+      datumsTotal: this.#counter('mosaik_streams_datums_total', 'Datums counted by any channel', l),
+      bytesTotal: this.#counter('mosaik_streams_bytes_total', 'Datum bytes counted by any channel', l),
+      latency: latency.metric.labels({ ...l, ...this.#base }),
+    };
+    this.#streams.set(key, s);
+    return s;
+  }
+
+  #counter(name: string, help: string, labels: Record<string, string>): Inc {
+    return this.#m.counter(name, help, Object.keys(labels)).metric.labels({ ...labels, ...this.#base });
+  }
+
+  #gauge(name: string, help: string, labels: Record<string, string>): Set_ {
+    return this.#m.gauge(name, help, Object.keys(labels)).metric.labels({ ...labels, ...this.#base });
+  }
+}

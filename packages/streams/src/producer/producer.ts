@@ -1,0 +1,128 @@
+import type { StreamId } from '@mosaik/id';
+import type { ResolvedProducerOptions } from '../def.js';
+import { ProducerError } from '../errors.js';
+import type { ChannelInfo } from '../status/channel.js';
+import type { When } from '../status/conditions.js';
+import type { ProducerStats, Sink } from './sink.js';
+
+/** Options of {@link Producer.send}. */
+export interface SendOptions {
+  /** Stops waiting (for online or for queue space); the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** A snapshot of a producer. */
+export interface ProducerInfo {
+  readonly streamId: StreamId;
+  readonly online: boolean;
+  readonly closed: boolean;
+  readonly consumers: readonly ChannelInfo[];
+}
+
+/** While a subscriber queue is fuller than this, `send` lets the writers run first. */
+const HIGH_WATER = 0.5;
+/** At most this many event-loop turns per `send`, so one stuck subscriber cannot stall the producer. */
+const MAX_YIELDS = 64;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A handle to the producer sink of one stream on this node. All handles of a stream share the
+ * sink: datums from several handles interleave in call order.
+ *
+ * @example
+ * ```ts
+ * const producer = net.streams.produce(Prices);
+ * await producer.when.online();
+ * await producer.send({ symbol: 'ETH', price: 3100 });
+ * ```
+ */
+export class Producer<T> implements AsyncDisposable {
+  /** @internal */
+  constructor(readonly sink: Sink<T>) {}
+
+  get streamId(): StreamId {
+    return this.sink.def.id;
+  }
+
+  /** The options the sink was created with (the first producer's wins). */
+  get options(): Readonly<ResolvedProducerOptions<T>> {
+    return this.sink.options;
+  }
+
+  /** Online status and subscription conditions. */
+  get when(): When {
+    return this.sink.when;
+  }
+
+  get isOnline(): boolean {
+    return this.sink.flag.get();
+  }
+
+  /** Current subscriptions (the consumer entry is as it was when accepted). */
+  consumers(): ChannelInfo[] {
+    return this.sink.channels.values();
+  }
+
+  info(): ProducerInfo {
+    return {
+      streamId: this.streamId,
+      online: this.isOnline,
+      closed: this.sink.isClosed,
+      consumers: this.consumers(),
+    };
+  }
+
+  stats(): ProducerStats {
+    return this.sink.stats();
+  }
+
+  /**
+   * Publishes now or throws {@link ProducerError}: `offline` when the `onlineWhen` condition does
+   * not hold, `closed` after {@link close}. Success means "queued for every subscriber that had
+   * room", not delivered.
+   */
+  trySend(datum: T): void {
+    if (!this.sink.flag.get()) throw new ProducerError('offline', datum, 'producer is offline');
+    if (this.sink.isClosed) throw new ProducerError('closed', datum, 'producer is closed');
+    this.sink.publish(datum);
+  }
+
+  /**
+   * Waits until the producer is online (forever if it never is: pass a `signal`), publishes, then
+   * lets the subscriber writers catch up while any subscriber queue is more than half full.
+   * Rejects with {@link ProducerError} `closed` when the producer closes meanwhile.
+   */
+  async send(datum: T, options: SendOptions = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    while (!this.sink.flag.get()) {
+      if (this.sink.isClosed) throw new ProducerError('closed', datum, 'producer is closed');
+      const wait = AbortSignal.any(signal ? [signal, this.sink.closedSignal] : [this.sink.closedSignal]);
+      try {
+        await this.sink.when.online(wait);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+      }
+    }
+    if (this.sink.isClosed) throw new ProducerError('closed', datum, 'producer is closed');
+    this.sink.publish(datum);
+    for (let i = 0; i < MAX_YIELDS && this.sink.pressure() > HIGH_WATER; i++) {
+      await yieldToLoop();
+      signal?.throwIfAborted();
+    }
+  }
+
+  /**
+   * Closes the stream on this node (every handle): consumers are disconnected with
+   * `GracefulShutdown` and the stream is withdrawn from the local discovery entry. A later
+   * `produce` starts a fresh sink.
+   */
+  close(): Promise<void> {
+    return this.sink.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

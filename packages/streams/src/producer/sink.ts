@@ -1,0 +1,267 @@
+/**
+ * The producer sink of one stream on one node (ref-streams §1, §4.3 step 7, §4.12): admits
+ * subscriptions, fans every datum out to them (encoded once, never waiting on a subscriber), and
+ * drops lagging or no-longer-allowed ones.
+ */
+import { type CatalogSnapshot, type PeerEntry, PeerInfo } from '@mosaik/discovery';
+import type { Watch } from '@mosaik/id';
+import { type Expiration, scheduleExpiry } from '@mosaik/tickets';
+import { CloseCode, type Link } from '@mosaik/transport';
+import { StreamCloseCode, streamCloseName } from '../close-codes.js';
+import { background, errorText, type StreamsContext } from '../context.js';
+import type { ResolvedProducerOptions, StreamDef } from '../def.js';
+import type { RejectReason, StreamMetrics } from '../metrics.js';
+import { ChannelInfo } from '../status/channel.js';
+import { ChannelSet, onlineFlag, type When } from '../status/conditions.js';
+import { encodeDatumFrame, encodeStartStream } from '../wire.js';
+import { Subscription } from './subscription.js';
+
+/** Aggregate counters of a producer sink. */
+export interface ProducerStats {
+  /** Datums accepted by `send`/`trySend`. */
+  readonly datums: number;
+  /** Encoded bytes of those datums. */
+  readonly bytes: number;
+  /** Per-subscriber drops (queue full or closed). */
+  readonly dropped: number;
+  /** Subscribers disconnected as too slow. */
+  readonly laggingDisconnects: number;
+  /** Current subscriptions. */
+  readonly consumers: number;
+}
+
+let nextSubscription = 0;
+
+export class Sink<T> {
+  readonly channels = new ChannelSet();
+  readonly flag: Watch<boolean>;
+  readonly when: When;
+  readonly metrics: StreamMetrics;
+  readonly #subs = new Map<string, Subscription>();
+  readonly #expiry = new Map<string, () => void>();
+  readonly #ctx: StreamsContext;
+  readonly #closedAbort = new AbortController();
+  #datums = 0;
+  #bytes = 0;
+  #dropped = 0;
+  #lagging = 0;
+
+  constructor(
+    ctx: StreamsContext,
+    readonly def: StreamDef<T>,
+    readonly options: Readonly<ResolvedProducerOptions<T>>,
+    private readonly onClosed: () => void,
+  ) {
+    this.#ctx = ctx;
+    this.metrics = ctx.metrics.stream(def.id);
+    ({ flag: this.flag, when: this.when } = onlineFlag(this.channels, options.onlineWhen));
+  }
+
+  /** Aborted when the sink closes. */
+  get closedSignal(): AbortSignal {
+    return this.#closedAbort.signal;
+  }
+
+  get isClosed(): boolean {
+    return this.#closedAbort.signal.aborted;
+  }
+
+  stats(): ProducerStats {
+    return {
+      datums: this.#datums,
+      bytes: this.#bytes,
+      dropped: this.#dropped,
+      laggingDisconnects: this.#lagging,
+      consumers: this.#subs.size,
+    };
+  }
+
+  /** Fullest subscriber queue, 0…1. */
+  pressure(): number {
+    let max = 0;
+    for (const s of this.#subs.values()) if (s.fill > max) max = s.fill;
+    return max;
+  }
+
+  /** Fan-out: encode once, try-push to every subscriber, never wait. */
+  publish(datum: T): void {
+    if (this.#subs.size === 0) {
+      this.#undelivered(datum);
+      return;
+    }
+    let payload: Uint8Array;
+    try {
+      payload = this.def.codec.encode(datum);
+    } catch (error) {
+      this.#ctx.log.warn({ stream: this.def.id.short(), err: errorText(error) }, 'datum failed to encode');
+      this.#undelivered(datum);
+      return;
+    }
+    const frame = encodeDatumFrame(payload);
+    const bytes = payload.length;
+    this.#datums++;
+    this.#bytes += bytes;
+    for (const sub of this.#subs.values()) {
+      // Criteria (ref §2.5) match every datum today; the hook would go here.
+      if (sub.push(frame, bytes)) {
+        this.metrics.itemsSent.inc();
+        this.metrics.bytesSent.inc(bytes);
+        continue;
+      }
+      this.#dropped++;
+      this.metrics.itemsDropped.inc();
+      if (this.options.disconnectLagging && !sub.ended) {
+        this.#lagging++;
+        this.metrics.laggingDisconnects.inc();
+        this.#drop(sub, StreamCloseCode.TooSlow);
+      }
+    }
+  }
+
+  #undelivered(datum: T): void {
+    const sink = this.options.undelivered;
+    if (sink === undefined) return;
+    try {
+      sink(datum);
+    } catch (error) {
+      this.#ctx.log.warn({ err: errorText(error) }, 'undelivered callback threw');
+    }
+  }
+
+  /** Step 7 of the accept pipeline: capacity, RTT sample, require, tickets, then subscribe. */
+  async accept(link: Link<unknown>, consumer: PeerEntry): Promise<void> {
+    const log = this.#ctx.log;
+    if (this.isClosed) {
+      await link.close(CloseCode.StreamNotFound);
+      return;
+    }
+    if (this.#subs.size >= this.options.maxConsumers) {
+      await this.#reject(link, StreamCloseCode.NoCapacity, 'capacity');
+      return;
+    }
+    const rtt = link.rtt();
+    if (rtt !== undefined) this.#ctx.discovery.recordRtt(link.remoteId, rtt);
+    const expiration = this.#admits(consumer);
+    if (typeof expiration === 'string') {
+      await this.#reject(link, CloseCode.NotAllowed, expiration);
+      return;
+    }
+    const key = `${consumer.peerId.toString()}#${nextSubscription++}`;
+    const channel = new ChannelInfo(this.def.id, this.#ctx.node.peerId, consumer.peerId, consumer, () =>
+      this.channels.changed(),
+    );
+    const sub = new Subscription(key, link, channel, this.options.bufferSize, () => {});
+    this.#subs.set(key, sub);
+    this.channels.add(key, channel);
+    this.metrics.consumersAccepted.inc();
+    this.metrics.producerConsumers.set(this.#subs.size);
+    this.#armExpiry(sub, expiration);
+    log.debug({ stream: this.def.id.short(), consumer: consumer.peerId.short() }, 'consumer subscribed');
+    // The link ending (either side) ends the subscription.
+    background(
+      log,
+      'subscription watcher',
+      link.closed().then(() => this.#remove(sub)),
+    );
+    background(
+      log,
+      'subscription writer',
+      sub.run(encodeStartStream({ network: this.#ctx.node.networkId, stream: this.def.id })).finally(() => {
+        if (!link.isClosed) void link.close(CloseCode.UnexpectedClose);
+        this.#remove(sub);
+      }),
+    );
+  }
+
+  /** `require` and tickets; returns the earliest ticket expiration or the rejection reason. */
+  #admits(consumer: PeerEntry): Expiration | undefined | 'require' | 'ticket' {
+    const info = new PeerInfo(consumer, this.#ctx.discovery.rtt.get(consumer.peerId));
+    for (const p of this.options.require) {
+      let ok = false;
+      try {
+        ok = p(info);
+      } catch {
+        ok = false;
+      }
+      if (!ok) return 'require';
+    }
+    try {
+      return consumer.validateTickets(this.options.requireTicket);
+    } catch {
+      return 'ticket';
+    }
+  }
+
+  async #reject(link: Link<unknown>, code: number, reason: RejectReason): Promise<void> {
+    this.metrics.consumersRejected(reason).inc();
+    this.#ctx.log.debug(
+      { stream: this.def.id.short(), peer: link.remoteId.short(), reason },
+      'consumer rejected',
+    );
+    await link.close(code, streamCloseName(code));
+  }
+
+  #armExpiry(sub: Subscription, expiration: Expiration | undefined): void {
+    this.#expiry.get(sub.key)?.();
+    this.#expiry.delete(sub.key);
+    if (expiration === undefined || expiration.isNever) return;
+    const cancel = scheduleExpiry(
+      expiration,
+      () => {
+        this.#ctx.log.debug({ consumer: sub.channel.peerId.short() }, 'consumer ticket expired');
+        this.#drop(sub, CloseCode.NotAllowed);
+      },
+      { signal: this.closedSignal },
+    );
+    this.#expiry.set(sub.key, cancel);
+  }
+
+  /**
+   * Catalog changed: re-check every subscription against the consumer's latest entry (its
+   * snapshot when it has none) and the current RTT. Renewed tickets re-arm the expiry timer.
+   */
+  reevaluate(catalog: CatalogSnapshot): void {
+    for (const sub of [...this.#subs.values()]) {
+      const entry = catalog.get(sub.channel.peerId) ?? sub.channel.peer;
+      const verdict = this.#admits(entry);
+      if (typeof verdict === 'string') {
+        this.metrics.consumersRejected(verdict).inc();
+        this.#drop(sub, CloseCode.NotAllowed);
+      } else {
+        this.#armExpiry(sub, verdict);
+      }
+    }
+  }
+
+  #drop(sub: Subscription, code: number): void {
+    sub.end();
+    background(this.#ctx.log, 'closing a subscription', sub.link.close(code, streamCloseName(code)));
+    this.#remove(sub);
+  }
+
+  #remove(sub: Subscription): void {
+    if (!this.#subs.has(sub.key)) return;
+    sub.end();
+    this.#subs.delete(sub.key);
+    this.#expiry.get(sub.key)?.();
+    this.#expiry.delete(sub.key);
+    sub.channel.setState('terminated');
+    sub.channel.stats.clear();
+    this.channels.delete(sub.key);
+    this.metrics.producerConsumers.set(this.#subs.size);
+  }
+
+  /** Closes every subscription with `GracefulShutdown` and stops. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.#closedAbort.abort();
+    const links = [...this.#subs.values()].map((s) => {
+      s.end();
+      return s.link.close(CloseCode.GracefulShutdown);
+    });
+    for (const s of [...this.#subs.values()]) this.#remove(s);
+    this.onClosed();
+    await Promise.allSettled(links);
+    this.channels.close();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * One accepted consumer on the producer side: a bounded queue of encoded frames and an
+ * independent writer loop, so a slow consumer never blocks the fan-out or other consumers.
+ */
+import type { Link } from '@mosaik/transport';
+import type { ChannelInfo } from '../status/channel.js';
+
+/** A queued frame and the size of its datum (header excluded, for stats). */
+interface Queued {
+  readonly frame: Uint8Array;
+  readonly bytes: number;
+}
+
+export class Subscription {
+  #queue: Queued[] = [];
+  /** Frames handed to the link whose write has not completed yet; they count against capacity. */
+  #inFlight = 0;
+  #wake: (() => void) | undefined;
+  #ended = false;
+
+  constructor(
+    readonly key: string,
+    readonly link: Link<unknown>,
+    readonly channel: ChannelInfo,
+    readonly capacity: number,
+    private readonly onWritten: (datums: number, bytes: number) => void,
+  ) {}
+
+  /** Queued plus in-flight frames over capacity, 0…1. */
+  get fill(): number {
+    return (this.#queue.length + this.#inFlight) / this.capacity;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Non-blocking enqueue; `false` when the queue is full or the subscription ended. */
+  push(frame: Uint8Array, bytes: number): boolean {
+    if (this.#ended || this.#queue.length + this.#inFlight >= this.capacity) return false;
+    this.#queue.push({ frame, bytes });
+    const wake = this.#wake;
+    if (wake) {
+      this.#wake = undefined;
+      wake();
+    }
+    return true;
+  }
+
+  /**
+   * Writes `start` (the StartStream reply), then drains the queue until the link fails or the
+   * subscription ends. Each drain hands every queued frame to the link in one tick, so they are
+   * coalesced into one native write, then waits for the last one.
+   */
+  async run(start: Uint8Array): Promise<void> {
+    await this.link.sendRaw(start);
+    this.channel.stats.connected();
+    this.channel.setState('connected');
+    while (!this.#ended) {
+      if (this.#queue.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        continue;
+      }
+      const batch = this.#queue;
+      this.#queue = [];
+      this.#inFlight = batch.length;
+      let last: Promise<void> = Promise.resolve();
+      let bytes = 0;
+      for (const q of batch) {
+        last = this.link.sendRaw(q.frame);
+        // Writes complete in order: the last one's outcome stands for the batch.
+        last.catch(() => {});
+        bytes += q.bytes;
+      }
+      try {
+        await last;
+      } finally {
+        this.#inFlight = 0;
+      }
+      for (const q of batch) this.channel.stats.record(q.bytes);
+      this.onWritten(batch.length, bytes);
+    }
+  }
+
+  /** Stops the writer loop (the link is closed by the caller). */
+  end(): void {
+    this.#ended = true;
+    this.#queue = [];
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
