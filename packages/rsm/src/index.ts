@@ -1,6 +1,35 @@
 /**
- * @mosaik/rsm: Consensus groups: bonds, the Raft driver, state machines and membership.
+ * @mosaik/rsm: consensus groups over the network. Bonds on `/mosaik/groups/1` (with a nonce-based
+ * proof of the group key), a driver for the `@mosaik/raft` core, replicated state machines, and
+ * the autopilot that decides who votes.
  *
- * Not implemented yet; see the project's open issues.
+ * @packageDocumentation
  */
-export {};
+export { type AutopilotInput, type MemberView, nextChange, oddFloor } from './autopilot.js';
+export type { Bond } from './bond.js';
+export {
+  type ConsensusConfig,
+  consensusDigest,
+  DEFAULT_CONSENSUS,
+  DEFAULT_GROUPS_CONFIG,
+  deriveGroupId,
+  type GroupsConfig,
+  resolveConsensus,
+} from './config.js';
+export { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
+export { Bonds, type Consistency, Group, type IndexRange, type QueryResultAt } from './group.js';
+export { GroupBuilder, Groups } from './groups.js';
+export { GroupKey } from './key.js';
+export { bondProof, verifyBondProof } from './proof.js';
+export {
+  type ApplyContext,
+  type CommandOf,
+  LeadershipPreference,
+  NoOp,
+  type QueryOf,
+  type ResultOf,
+  type StateMachine,
+} from './state-machine.js';
+export { type StorageSpec, storage } from './storage.js';
+export { IndexWatcher, When } from './when.js';
+export { GROUPS_ALPN, type PeerStatus, WireType } from './wire.js';

@@ -1,0 +1,98 @@
+/**
+ * The membership autopilot (design §6), as pure decisions the leader applies one at a time
+ * through `proposeConfChange` (single-server changes, each committed before the next).
+ */
+import type { ConfChange, ConfState, NodeId } from '@mosaik/raft';
+
+/** What the leader knows about one member candidate. */
+export interface MemberView {
+  readonly id: NodeId;
+  /** Currently bonded with the leader (or the leader itself). */
+  readonly reachable: boolean;
+  /** Milliseconds since it was last reachable (0 when reachable). */
+  readonly unreachableFor: number;
+  /** It announced its departure. */
+  readonly departed: boolean;
+  /** 0 normal, 1 reluctant, 2 observer; `undefined` while unknown (treated as not promotable). */
+  readonly pref: 0 | 1 | 2 | undefined;
+  /** Its replication progress (leader's match index); 0 when unknown. */
+  readonly match: number;
+  /** It belongs to our cluster or to none yet (members of another cluster are never added). */
+  readonly joinable: boolean;
+}
+
+/** Inputs of {@link nextChange}. */
+export interface AutopilotInput {
+  readonly self: NodeId;
+  readonly conf: ConfState;
+  readonly commit: number;
+  readonly members: ReadonlyMap<NodeId, MemberView>;
+  readonly maxVoters: number;
+  readonly deadMemberTimeout: number;
+}
+
+/** The largest odd number ≤ n (at least 1). */
+export function oddFloor(n: number): number {
+  if (n <= 1) return 1;
+  return n % 2 === 1 ? n : n - 1;
+}
+
+/**
+ * The next membership change, or `undefined` when the configuration is where it should be.
+ * Order of concerns: drop members that left or are dead, demote observers, add new members as
+ * learners, promote caught-up learners up to the (odd) target, demote surplus voters.
+ */
+export function nextChange(input: AutopilotInput): ConfChange | undefined {
+  const { self, conf, members } = input;
+  const view = (id: NodeId) => members.get(id);
+  const inConf = new Set([...conf.voters, ...conf.learners]);
+
+  // 1. Departed or long-unreachable members leave the configuration (never the leader itself).
+  for (const id of [...conf.voters, ...conf.learners]) {
+    if (id === self) continue;
+    const m = view(id);
+    if (m === undefined) continue; // never heard of it since we lead: give it the timeout too
+    if (m.departed || (!m.reachable && m.unreachableFor >= input.deadMemberTimeout)) {
+      return { type: 'remove', node: id };
+    }
+  }
+
+  // 2. A voter that turned out to be an observer becomes a learner.
+  for (const id of conf.voters) {
+    if (id !== self && view(id)?.pref === 2) return { type: 'add-learner', node: id };
+  }
+
+  // 3. New reachable members join as learners.
+  const newcomers = [...members.values()]
+    .filter((m) => !inConf.has(m.id) && m.id !== self && m.reachable && !m.departed && m.joinable)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  if (newcomers[0] !== undefined) return { type: 'add-learner', node: newcomers[0].id };
+
+  // 4. Promote caught-up learners, normal before reluctant, up to an odd target.
+  const promotable = conf.learners
+    .map((id) => view(id))
+    .filter((m): m is MemberView => m?.reachable === true && m.pref !== undefined && m.pref !== 2)
+    .filter((m) => m.match >= input.commit)
+    .sort((a, b) => (a.pref ?? 0) - (b.pref ?? 0) || b.match - a.match || (a.id < b.id ? -1 : 1));
+  const target = oddFloor(Math.min(input.maxVoters, conf.voters.length + promotable.length));
+  if (conf.voters.length < target && promotable[0] !== undefined) {
+    return { type: 'add-voter', node: promotable[0].id };
+  }
+
+  // 5. Surplus voters (an even count, or above maxVoters) step back: unreachable first, then reluctant.
+  const cap = oddFloor(Math.min(input.maxVoters, conf.voters.length));
+  if (conf.voters.length > cap) {
+    const demote = conf.voters
+      .filter((id) => id !== self)
+      .map((id) => ({ id, m: view(id) }))
+      .sort(
+        (a, b) =>
+          Number(a.m?.reachable ?? false) - Number(b.m?.reachable ?? false) ||
+          (b.m?.pref ?? 0) - (a.m?.pref ?? 0) ||
+          (a.m?.match ?? 0) - (b.m?.match ?? 0) ||
+          (a.id < b.id ? -1 : 1),
+      )[0];
+    if (demote !== undefined) return { type: 'add-learner', node: demote.id };
+  }
+  return undefined;
+}

@@ -1,0 +1,355 @@
+/**
+ * Drives one `@mosaik/raft` core: ticks it on a timer, and for every `Ready` persists first,
+ * then sends (batched per peer), then applies committed entries to the state machine, then
+ * advances; takes snapshots and compacts the log; tracks proposals and ReadIndex requests.
+ */
+import { type Codec, DecodeError, decodeCbor, encodeCbor, type GroupId, Watch } from '@mosaik/id';
+import type { Logger } from '@mosaik/metrics';
+import {
+  type ConfState,
+  type Entry,
+  EntryType,
+  emptyConf,
+  type Message,
+  maybeCompact,
+  messageCodec,
+  type NodeId,
+  RaftNode,
+  type RaftRole,
+  type Ready,
+  type Snapshot,
+  type Storage,
+} from '@mosaik/raft';
+import type { ConsensusConfig } from './config.js';
+import { ticksOf } from './config.js';
+import type { GroupsMetrics } from './metrics.js';
+import type { StateMachine } from './state-machine.js';
+
+/** What the driver needs from its group. */
+export interface DriverHost {
+  /** Sends the encoded Raft messages of one round to a peer (one frame). */
+  send(to: NodeId, messages: Uint8Array[]): void;
+  /** Leader or role changed. */
+  softState(lead: NodeId, role: RaftRole): void;
+}
+
+/** A proposal waiting for its last entry to be applied. */
+interface Proposal {
+  readonly term: number;
+  readonly settle: (ok: boolean) => void;
+}
+
+/** The snapshot bytes: the cluster id travels with the machine's state. */
+interface SnapshotEnvelope {
+  readonly cluster: string;
+  readonly state: Uint8Array;
+}
+
+function encodeEnvelope(e: SnapshotEnvelope): Uint8Array {
+  return encodeCbor({ cluster: e.cluster, state: e.state });
+}
+
+function decodeEnvelope(bytes: Uint8Array): SnapshotEnvelope {
+  const v = decodeCbor(bytes) as { cluster?: unknown; state?: unknown };
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof v.cluster !== 'string' ||
+    !(v.state instanceof Uint8Array)
+  )
+    throw new DecodeError('invalid snapshot envelope');
+  return { cluster: v.cluster, state: v.state };
+}
+
+/** Options of a {@link RaftDriver}. */
+export interface DriverOptions<C> {
+  readonly id: NodeId;
+  readonly groupId: GroupId;
+  readonly storage: Storage;
+  readonly machine: StateMachine<C, unknown, unknown>;
+  readonly codec: Codec<C>;
+  readonly consensus: ConsensusConfig;
+  /** Multiplies the election timeout (reluctant members). */
+  readonly electionFactor: number;
+  readonly host: DriverHost;
+  readonly metrics: GroupsMetrics;
+  readonly logger: Logger;
+}
+
+/** One member's Raft loop. */
+export class RaftDriver<C> {
+  readonly #o: DriverOptions<C>;
+  #raft: RaftNode;
+  readonly #label: { group: string };
+  /** Highest index applied to the state machine. */
+  readonly applied = new Watch(0);
+  /** Last index in the local log. */
+  readonly lastIndex = new Watch(0);
+  /** The configuration as of `applied` (what a snapshot at `applied` must record). */
+  #appliedConf: ConfState = emptyConf;
+  /** The founder of the cluster this member belongs to (hex peer id), `''` before it has one. */
+  #cluster = '';
+  readonly #proposals = new Map<number, Proposal>();
+  readonly #reads = new Map<string, (index: number) => void>();
+  #pumpQueued = false;
+  #stopped = false;
+
+  constructor(options: DriverOptions<C>) {
+    this.#o = options;
+    this.#label = { group: options.groupId.short() };
+    const snap = options.storage.snapshot();
+    if (snap.meta.index > 0) this.#restore(snap);
+    this.#raft = this.#newNode(undefined);
+  }
+
+  #newNode(bootstrap: ConfState | undefined): RaftNode {
+    const { electionTick, heartbeatTick } = ticksOf(this.#o.consensus);
+    return new RaftNode({
+      id: this.#o.id,
+      storage: this.#o.storage,
+      electionTick: Math.max(electionTick * this.#o.electionFactor, heartbeatTick + 1),
+      heartbeatTick,
+      random: Math.random,
+      ...(bootstrap === undefined ? {} : { bootstrap }),
+    });
+  }
+
+  get raft(): RaftNode {
+    return this.#raft;
+  }
+
+  get cluster(): string {
+    return this.#cluster;
+  }
+
+  /** True while this member has no configuration at all (never bootstrapped nor added). */
+  get isFresh(): boolean {
+    const s = this.#o.storage;
+    const conf = this.#raft.conf;
+    return (
+      s.hardState().term === 0 &&
+      s.lastIndex() === 0 &&
+      s.snapshot().meta.index === 0 &&
+      conf.voters.length === 0 &&
+      conf.learners.length === 0
+    );
+  }
+
+  /** Founds a new cluster with this member as its only voter. Only on fresh storage. */
+  bootstrap(): boolean {
+    if (!this.isFresh) return false;
+    this.#raft = this.#newNode({ voters: [this.#o.id], learners: [] });
+    this.#raft.campaign();
+    this.pump();
+    return true;
+  }
+
+  tick(): void {
+    this.#raft.tick();
+    this.pump();
+  }
+
+  /** Feeds received messages (already validated) to the core. */
+  step(messages: readonly Message[]): void {
+    for (const m of messages) this.#raft.step(m);
+    this.pump();
+  }
+
+  /**
+   * Proposes encoded commands (leader only; throws `NotLeaderError`/`ProposalDroppedError`).
+   * Returns the assigned range and term.
+   */
+  propose(commands: readonly Uint8Array[]): { first: number; last: number; term: number } {
+    const range = this.#raft.propose(commands);
+    const term = this.#raft.term;
+    this.pump();
+    return { ...range, term };
+  }
+
+  /**
+   * Resolves `true` once entry `last` is applied with `term`, `false` if another term's entry
+   * took its place (or a snapshot skipped over it, so the outcome is unknown).
+   */
+  awaitApplied(last: number, term: number): Promise<boolean> {
+    if (this.applied.get() >= last) {
+      const t = this.#raft.termAt(last);
+      return Promise.resolve(t === undefined ? false : t === term);
+    }
+    return new Promise((resolve) => {
+      const previous = this.#proposals.get(last);
+      this.#proposals.set(last, {
+        term,
+        settle: (ok) => {
+          previous?.settle(ok);
+          resolve(ok);
+        },
+      });
+    });
+  }
+
+  /** Starts a ReadIndex request; `onIndex` gets the read index once the leader confirmed it. */
+  readIndex(ctx: string, onIndex: (index: number) => void): void {
+    this.#raft.readIndex(ctx);
+    this.#reads.set(ctx, onIndex);
+    this.pump();
+  }
+
+  cancelRead(ctx: string): void {
+    this.#reads.delete(ctx);
+  }
+
+  /** Processes pending `Ready`s after the current synchronous work. */
+  pump(): void {
+    if (this.#pumpQueued || this.#stopped) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      if (this.#stopped) return;
+      try {
+        this.#drain();
+      } catch (error) {
+        // A storage failure or a throwing state machine is divergence: stop this member.
+        this.#o.logger.error({ err: String(error) }, 'raft driver stopped');
+        this.stop();
+      }
+    });
+  }
+
+  #drain(): void {
+    const raft = this.#raft;
+    while (raft.hasReady()) {
+      const rd = raft.ready();
+      this.#persist(rd);
+      this.#send(rd.messages);
+      if (rd.snapshot !== undefined) this.#installSnapshot(rd.snapshot);
+      this.#apply(rd.committedEntries);
+      for (const rs of rd.readStates) {
+        const cb = this.#reads.get(rs.ctx);
+        this.#reads.delete(rs.ctx);
+        cb?.(rs.index);
+      }
+      if (rd.softState !== undefined) this.#o.host.softState(rd.softState.lead, rd.softState.role);
+      raft.advance(rd);
+      this.lastIndex.set(this.#o.storage.lastIndex());
+    }
+    this.#compact();
+  }
+
+  #persist(rd: Ready): void {
+    const s = this.#o.storage;
+    if (rd.snapshot !== undefined) s.applySnapshot(rd.snapshot);
+    if (rd.entries.length > 0) s.append(rd.entries);
+    if (rd.hardState !== undefined) s.setHardState(rd.hardState);
+    if (rd.mustSync) s.sync();
+  }
+
+  #send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    const byPeer = new Map<NodeId, Uint8Array[]>();
+    for (const m of messages) {
+      const list = byPeer.get(m.to) ?? [];
+      if (list.length === 0) byPeer.set(m.to, list);
+      list.push(messageCodec.encode(m));
+    }
+    for (const [to, list] of byPeer) this.#o.host.send(to, list);
+  }
+
+  #restore(snap: Snapshot): void {
+    const envelope = decodeEnvelope(snap.data);
+    this.#o.machine.restore(envelope.state);
+    this.#cluster = envelope.cluster;
+    this.#appliedConf = snap.meta.conf;
+    this.applied.set(snap.meta.index);
+  }
+
+  #installSnapshot(snap: Snapshot): void {
+    this.#restore(snap);
+    // Proposals the snapshot skipped over have an unknown fate.
+    for (const [index, p] of this.#proposals) {
+      if (index <= snap.meta.index) {
+        this.#proposals.delete(index);
+        p.settle(false);
+      }
+    }
+  }
+
+  #apply(entries: readonly Entry[]): void {
+    const { machine, codec } = this.#o;
+    let i = 0;
+    while (i < entries.length) {
+      const e = entries[i]!;
+      if (e.type === EntryType.Conf) {
+        this.#appliedConf = e.conf ?? emptyConf;
+        if (e.index === 1 && this.#cluster === '') this.#cluster = this.#appliedConf.voters[0] ?? '';
+        this.#applied(e);
+        i++;
+        continue;
+      }
+      if (e.data.length === 0) {
+        this.#applied(e); // the leader's no-op
+        i++;
+        continue;
+      }
+      // A run of commands of one term goes to the machine as one batch.
+      let j = i;
+      const commands: C[] = [];
+      while (j < entries.length) {
+        const x = entries[j]!;
+        if (x.type !== EntryType.Normal || x.data.length === 0 || x.term !== e.term) break;
+        try {
+          commands.push(codec.decode(x.data));
+        } catch (error) {
+          // Every member decodes the same bytes with the same codec, so skipping stays deterministic.
+          this.#o.logger.error(
+            { index: x.index, err: String(error) },
+            'undecodable committed command skipped',
+          );
+          break;
+        }
+        j++;
+      }
+      if (commands.length > 0) {
+        const ctx = { index: e.index, term: e.term, groupId: this.#o.groupId };
+        if (machine.applyBatch !== undefined) machine.applyBatch(commands, ctx);
+        else
+          for (let k = 0; k < commands.length; k++)
+            machine.apply(commands[k]!, { ...ctx, index: e.index + k });
+        this.#o.metrics.applyBatch.observe(this.#label, commands.length);
+      }
+      const end = Math.max(j, i + 1);
+      for (let k = i; k < end; k++) this.#applied(entries[k]!);
+      i = end;
+    }
+  }
+
+  #applied(e: Entry): void {
+    this.applied.set(e.index);
+    this.#o.metrics.committed.set(this.#label, e.index);
+    const p = this.#proposals.get(e.index);
+    if (p !== undefined) {
+      this.#proposals.delete(e.index);
+      p.settle(p.term === e.term);
+    }
+  }
+
+  #compact(): void {
+    const { consensus, storage, machine } = this.#o;
+    const applied = this.applied.get();
+    if (this.#appliedConf.voters.length === 0) return;
+    maybeCompact(
+      storage,
+      applied,
+      this.#appliedConf,
+      () => encodeEnvelope({ cluster: this.#cluster, state: machine.snapshot() }),
+      { threshold: consensus.snapshotThreshold, keep: consensus.snapshotKeep },
+    );
+  }
+
+  /** Stops processing; pending proposals and reads are dropped (their callers are told by the group). */
+  stop(): void {
+    this.#stopped = true;
+    for (const p of this.#proposals.values()) p.settle(false);
+    this.#proposals.clear();
+    this.#reads.clear();
+  }
+}

@@ -1,0 +1,729 @@
+/**
+ * A joined group: the public `Group` handle and the worker behind it. The worker wires the bond
+ * set (network), the Raft driver (consensus), discovery (who the members are) and the autopilot
+ * (who votes), and serves `execute`, `feed` and `query`.
+ */
+import type { Discovery } from '@mosaik/discovery';
+import { SignedPeerEntry } from '@mosaik/discovery';
+import { type Codec, cborCodec, DecodeError, type GroupId, PeerId, Watch } from '@mosaik/id';
+import type { Logger } from '@mosaik/metrics';
+import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
+import type { TicketValidator } from '@mosaik/tickets';
+import { CloseCode, type CloseInfo, type LocalNode } from '@mosaik/transport';
+import { type MemberView, nextChange } from './autopilot.js';
+import type { Bond } from './bond.js';
+import { type Authorization, BondSet } from './bonds.js';
+import type { ConsensusConfig } from './config.js';
+import { RaftDriver } from './driver.js';
+import { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
+import type { GroupKey } from './key.js';
+import type { GroupsMetrics } from './metrics.js';
+import type { GroupsRouter } from './router.js';
+import type { StateMachine } from './state-machine.js';
+import type { StorageSpec } from './storage.js';
+import { When } from './when.js';
+import { type BondMessage, type PeerStatus, type WirePreference, WireType } from './wire.js';
+
+/** A range of log indices, both ends included. */
+export interface IndexRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** A query result and the applied index it was read at. */
+export interface QueryResultAt<R> {
+  readonly result: R;
+  readonly at: number;
+}
+
+/** `weak`: local state, possibly stale. `strong`: linearizable (ReadIndex through the leader). */
+export type Consistency = 'weak' | 'strong';
+
+/** Everything a group is built from (see `GroupBuilder`). */
+export interface GroupSpec<C, Q, R> {
+  readonly key: GroupKey;
+  readonly id: GroupId;
+  readonly machine: StateMachine<C, Q, R>;
+  readonly storage: StorageSpec;
+  readonly consensus: ConsensusConfig;
+  readonly validators: readonly TicketValidator[];
+}
+
+/** The node-level services a group runs on. */
+export interface GroupEnv {
+  readonly node: LocalNode;
+  readonly discovery: Discovery | undefined;
+  readonly router: GroupsRouter;
+  readonly metrics: GroupsMetrics;
+  readonly logger: Logger;
+  readonly handshakeTimeout: number;
+  readonly closed: (group: Group<unknown, unknown, unknown>) => void;
+}
+
+/** Live view of a group's bonds. */
+export class Bonds {
+  readonly #set: BondSet;
+  /** @internal */
+  constructor(set: BondSet) {
+    this.#set = set;
+  }
+  get size(): number {
+    return this.#set.size;
+  }
+  /** Peers currently bonded, sorted by id. */
+  peers(): PeerId[] {
+    return this.#set.list().map((b) => b.peer);
+  }
+  has(peer: PeerId): boolean {
+    return this.#set.get(peer) !== undefined;
+  }
+  get(peer: PeerId): Bond | undefined {
+    return this.#set.get(peer);
+  }
+  list(): readonly Bond[] {
+    return this.#set.list();
+  }
+  /** Resolves on the next change of the bond set. */
+  async changed(): Promise<void> {
+    await this.#set.watch.changed();
+  }
+}
+
+interface PendingForward {
+  readonly resolve: (r: { first: number; last: number; term: number }) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const PREF: Record<string, WirePreference> = { normal: 0, reluctant: 1, observer: 2 };
+
+/**
+ * A member's handle on a group. Obtained from `groups.withKey(key)…join()`; close it (or
+ * `await using`) to leave: peers are told at once (`Departure`) and the group id is withdrawn
+ * from the local discovery entry.
+ *
+ * @typeParam C - commands, Q - queries, R - query results of the state machine
+ */
+export class Group<C, Q, R> implements AsyncDisposable {
+  /** The group id. */
+  readonly id: GroupId;
+  /** Reactive status. */
+  readonly when: When;
+  readonly #env: GroupEnv;
+  readonly #spec: GroupSpec<C, Q, R>;
+  readonly #self: PeerId;
+  readonly #selfHex: string;
+  readonly #codec: Codec<C>;
+  readonly #pref: WirePreference;
+  readonly #storage: ReturnType<StorageSpec['open']>;
+  readonly #driver: RaftDriver<C>;
+  readonly #bonds: BondSet;
+  readonly #leader = new Watch<PeerId | undefined>(undefined, {
+    equals: (a, b) => a === b || a?.equals(b) === true,
+  });
+  readonly #online = new Watch(false);
+  readonly #label: { group: string };
+  readonly #forwards = new Map<number, PendingForward>();
+  readonly #readTimers = new Set<NodeJS.Timeout>();
+  readonly #lastSeen = new Map<NodeId, number>();
+  readonly #departed = new Set<NodeId>();
+  readonly #backoff = new Map<string, number>();
+  readonly #startedAt = Date.now();
+  readonly #tickTimer: NodeJS.Timeout;
+  readonly #unsubscribe: () => void;
+  #ticks = 0;
+  #seq = 0;
+  #leaderLostAt: number | undefined = Date.now();
+  #lastLocalVersion: unknown;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use `GroupBuilder.join()`. */
+  constructor(env: GroupEnv, spec: GroupSpec<C, Q, R>) {
+    this.#env = env;
+    this.#spec = spec;
+    this.id = spec.id;
+    this.#self = env.node.peerId;
+    this.#selfHex = this.#self.toString();
+    this.#label = { group: spec.id.short() };
+    this.#codec = spec.machine.commandCodec ?? cborCodec<C>();
+    const pref = spec.machine.leadershipPreference ?? { kind: 'normal' };
+    this.#pref = PREF[pref.kind] ?? 0;
+    const logger = env.logger.child({ group: spec.id.short() });
+    this.#storage = spec.storage.open();
+    this.#driver = new RaftDriver<C>({
+      id: this.#selfHex,
+      groupId: spec.id,
+      storage: this.#storage,
+      machine: spec.machine as StateMachine<C, unknown, unknown>,
+      codec: this.#codec,
+      consensus: spec.consensus,
+      electionFactor: pref.kind === 'reluctant' ? Math.max(1, pref.factor) : 1,
+      host: {
+        send: (to, msgs) => this.#bonds.get(to)?.send({ t: WireType.Raft, msgs }),
+        softState: (lead, role) => this.#onSoftState(lead, role),
+      },
+      metrics: env.metrics,
+      logger,
+    });
+    this.#bonds = new BondSet({
+      node: env.node,
+      groupId: spec.id,
+      key: spec.key,
+      handshakeTimeout: env.handshakeTimeout,
+      heartbeatInterval: spec.consensus.heartbeatInterval,
+      maxMissedHeartbeats: spec.consensus.maxMissedHeartbeats,
+      metrics: env.metrics,
+      logger,
+      authorize: (peer) => this.#authorize(peer),
+      ...(env.discovery === undefined
+        ? {}
+        : { introduce: (peer: PeerId) => (env.discovery as Discovery).syncWith(peer).catch(() => {}) }),
+      status: () => this.#status(),
+      learned: (peers) => {
+        for (const p of peers) if (this.#isMember(p)) this.#dial(p);
+      },
+      up: (bond) => this.#onBondUp(bond),
+      down: (bond, info) => this.#onBondDown(bond, info),
+      message: (bond, msg) => this.#onMessage(bond, msg),
+    });
+    this.when = new When(
+      this.#self,
+      this.#leader,
+      this.#online,
+      this.#driver.applied,
+      this.#driver.lastIndex,
+    );
+    env.router.register(spec.id, this.#bonds);
+    env.metrics.active.inc();
+    env.metrics.bondsActive.set(this.#label, 0);
+    this.#tickTimer = setInterval(() => this.#tick(), spec.consensus.tickInterval);
+    if (env.discovery !== undefined) {
+      const d = env.discovery;
+      d.addGroups(spec.id);
+      this.#lastLocalVersion = d.me().entry.version;
+      this.#unsubscribe = d.catalogWatch.subscribe(() => this.#onCatalog());
+      queueMicrotask(() => this.#onCatalog());
+    } else {
+      this.#unsubscribe = () => {};
+    }
+  }
+
+  // ------------------------------------------------------------------ status
+
+  /** This member's peer id. */
+  get peerId(): PeerId {
+    return this.#self;
+  }
+
+  /** The current leader, if known. */
+  leader(): PeerId | undefined {
+    return this.#leader.get();
+  }
+
+  /** Whether this member leads. */
+  isLeader(): boolean {
+    return this.#leader.get()?.equals(this.#self) === true;
+  }
+
+  /** The committed-and-applied index. */
+  committed(): number {
+    return this.#driver.applied.get();
+  }
+
+  /** The voters and learners of the configuration this member knows (hex peer ids). */
+  members(): { voters: readonly string[]; learners: readonly string[] } {
+    return this.#driver.raft.conf;
+  }
+
+  /** The cluster this member belongs to (hex peer id of its founder), `''` while it has none. */
+  get cluster(): string {
+    return this.#driver.cluster;
+  }
+
+  /** Live view of the bonds. */
+  bonds(): Bonds {
+    return new Bonds(this.#bonds);
+  }
+
+  /** True once `close()` was called. */
+  get isClosed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  /** Appends `command` and resolves with its log index once it is committed and applied locally. */
+  async execute(command: C): Promise<number> {
+    return (await this.executeMany([command])).first;
+  }
+
+  /**
+   * Appends `commands` (in order, consecutively) and resolves with their index range once the
+   * last is committed and applied locally. `Offline` if no leader took them in time, or if
+   * leadership changed and they were not committed.
+   */
+  async executeMany(commands: readonly C[]): Promise<IndexRange> {
+    const stop = this.#env.metrics.commitLatency.startTimer(this.#label);
+    const r = await this.#submit(commands);
+    const ok = await this.#driver.awaitApplied(r.last, r.term);
+    if (this.#closing !== undefined) throw new GroupTerminated();
+    if (!ok) throw new Offline('leadership changed before the commands committed', commands);
+    stop();
+    return { first: r.first, last: r.last };
+  }
+
+  /** Appends `command`; resolves with its index as soon as the leader assigned it (not yet committed). */
+  async feed(command: C): Promise<number> {
+    return (await this.feedMany([command])).first;
+  }
+
+  /** Appends `commands`; resolves with their range once the leader assigned it. */
+  async feedMany(commands: readonly C[]): Promise<IndexRange> {
+    const r = await this.#submit(commands);
+    return { first: r.first, last: r.last };
+  }
+
+  async #submit(commands: readonly C[]): Promise<{ first: number; last: number; term: number }> {
+    if (this.#closing !== undefined) throw new GroupTerminated();
+    if (commands.length === 0) throw new NoCommands();
+    let encoded: Uint8Array[];
+    try {
+      encoded = commands.map((c) => this.#codec.encode(c));
+    } catch (error) {
+      throw new EncodingError('command could not be encoded', { cause: error });
+    }
+    if (this.#driver.raft.role === 'leader') {
+      try {
+        return this.#driver.propose(encoded);
+      } catch (error) {
+        throw new Offline(`proposal refused: ${String(error)}`, commands);
+      }
+    }
+    const lead = this.#driver.raft.lead;
+    const bond = lead === '' ? undefined : this.#bonds.get(lead);
+    if (bond === undefined) throw new Offline('no leader reachable', commands);
+    const id = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#forwards.delete(id);
+        reject(new Offline('the leader did not acknowledge in time', commands));
+      }, this.#spec.consensus.forwardTimeout);
+      this.#forwards.set(id, { resolve, reject, timer });
+      bond.send({ t: WireType.Forward, id, cmds: encoded });
+    });
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  /**
+   * Evaluates `query`. `weak` reads local state at once. `strong` is linearizable: it obtains a
+   * read index from the leader (a heartbeat round confirms leadership), waits until this member
+   * applied it, then reads. `Offline` when no leader confirms within `queryTimeout`.
+   */
+  async query(query: Q, consistency: Consistency = 'weak'): Promise<QueryResultAt<R>> {
+    if (this.#closing !== undefined) throw new GroupTerminated();
+    if (consistency === 'strong') {
+      const index = await this.#readIndex(query);
+      await this.#driver.applied.until((a) => a >= index || this.#closing !== undefined);
+      if (this.#closing !== undefined) throw new GroupTerminated();
+    }
+    return { result: this.#spec.machine.query(query), at: this.#driver.applied.get() };
+  }
+
+  #readIndex(query: Q): Promise<number> {
+    const ctx = `${this.#selfHex.slice(0, 8)}-${++this.#seq}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#readTimers.delete(timer);
+        this.#driver.cancelRead(ctx);
+        reject(new Offline('no read index from a leader in time', [query]));
+      }, this.#spec.consensus.queryTimeout);
+      this.#readTimers.add(timer);
+      try {
+        this.#driver.readIndex(ctx, (index) => {
+          clearTimeout(timer);
+          this.#readTimers.delete(timer);
+          resolve(index);
+        });
+      } catch {
+        clearTimeout(timer);
+        this.#readTimers.delete(timer);
+        reject(new Offline('no leader known', [query]));
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Leaves the group: tells every bonded peer, withdraws the group id from discovery, releases everything. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#tickTimer);
+      this.#unsubscribe();
+      for (const t of this.#readTimers) clearTimeout(t);
+      this.#readTimers.clear();
+      for (const f of this.#forwards.values()) {
+        clearTimeout(f.timer);
+        f.reject(new GroupTerminated());
+      }
+      this.#forwards.clear();
+      this.#driver.stop();
+      this.#env.router.unregister(this.id, this.#bonds);
+      try {
+        this.#env.discovery?.removeGroups(this.id);
+      } catch (error) {
+        this.#env.logger.debug({ err: String(error) }, 'could not withdraw the group id');
+      }
+      await this.#bonds.close(!this.#env.node.isClosed);
+      this.#storage.close?.();
+      this.#env.metrics.active.dec();
+      this.#online.set(false);
+      this.#env.closed(this as Group<unknown, unknown, unknown>);
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ------------------------------------------------------------------ worker
+
+  #status(): PeerStatus {
+    const raft = this.#driver.raft;
+    return {
+      cluster: this.#driver.cluster,
+      term: raft.term,
+      commit: this.#driver.applied.get(),
+      lead: raft.lead,
+      pref: this.#pref,
+    };
+  }
+
+  #tick(): void {
+    this.#driver.tick();
+    this.#ticks++;
+    const every = Math.max(
+      1,
+      Math.round(this.#spec.consensus.heartbeatInterval / this.#spec.consensus.tickInterval),
+    );
+    if (this.#ticks % every !== 0) return;
+    try {
+      this.#maybeBootstrap();
+      if (this.#driver.raft.role === 'leader') this.#autopilot();
+      this.#updateOnline();
+      this.#reconcile();
+    } catch (error) {
+      this.#env.logger.warn({ err: String(error) }, 'group housekeeping failed');
+    }
+  }
+
+  #updateOnline(): void {
+    const raft = this.#driver.raft;
+    this.#online.set(raft.lead !== '' && isMember(raft.conf, this.#selfHex));
+  }
+
+  /**
+   * Founding rule (design §6): a member with no cluster, after `bootstrapDelay`, founds one only
+   * if no bonded peer already belongs to one and every visible member with a lower peer id is a
+   * known observer (or stayed unreachable for three delays).
+   */
+  #maybeBootstrap(): void {
+    if (this.#pref === 2 || !this.#driver.isFresh) return;
+    const waited = Date.now() - this.#startedAt;
+    const delay = this.#spec.consensus.bootstrapDelay;
+    if (waited < delay) return;
+    if (this.#bonds.list().some((b) => b.status !== undefined && b.status.cluster !== '')) return;
+    const visible = new Set([
+      ...this.#visibleMembers().map((p) => p.toString()),
+      ...this.#bonds.list().map((b) => b.peer.toString()),
+    ]);
+    for (const p of visible) {
+      if (p >= this.#selfHex) continue;
+      const bond = this.#bonds.get(p);
+      if (bond?.status?.pref === 2) continue;
+      if (bond === undefined && waited >= 3 * delay) continue;
+      return;
+    }
+    if (this.#driver.bootstrap()) this.#env.logger.info({ group: this.id.short() }, 'founded a new cluster');
+  }
+
+  #autopilot(): void {
+    const raft = this.#driver.raft;
+    const status = raft.status();
+    const now = Date.now();
+    const members = new Map<NodeId, MemberView>();
+    const ids = new Set<NodeId>([
+      ...status.conf.voters,
+      ...status.conf.learners,
+      ...this.#bonds.list().map((b) => b.peer.toString()),
+    ]);
+    for (const id of ids) {
+      const self = id === this.#selfHex;
+      const bond = this.#bonds.get(id);
+      const reachable = self || (bond !== undefined && !bond.isClosed);
+      if (reachable || !this.#lastSeen.has(id)) this.#lastSeen.set(id, now);
+      const st = bond?.status;
+      members.set(id, {
+        id,
+        reachable,
+        unreachableFor: now - (this.#lastSeen.get(id) ?? now),
+        departed: this.#departed.has(id),
+        pref: self ? this.#pref : st?.pref,
+        match: self ? status.lastIndex : (status.progress.get(id)?.match ?? 0),
+        joinable: st !== undefined && (st.cluster === '' || st.cluster === this.#driver.cluster),
+      });
+    }
+    const change = nextChange({
+      self: this.#selfHex,
+      conf: status.conf,
+      commit: status.commit,
+      members,
+      maxVoters: this.#spec.consensus.maxVoters,
+      deadMemberTimeout: this.#spec.consensus.deadMemberTimeout,
+    });
+    if (change === undefined) return;
+    try {
+      raft.proposeConfChange(change);
+      this.#driver.pump();
+      this.#env.logger.info(
+        { change: change.type, node: change.node.slice(0, 10) },
+        'membership change proposed',
+      );
+      if (change.type === 'remove') this.#departed.delete(change.node);
+    } catch (error) {
+      // Another change (or this term's no-op) is not committed yet: try again next round.
+      this.#env.logger.debug({ err: String(error) }, 'membership change deferred');
+    }
+    const conf = raft.conf;
+    this.#env.metrics.voters.set(this.#label, conf.voters.length);
+    this.#env.metrics.nonVoters.set(this.#label, conf.learners.length);
+    this.#env.metrics.committeeSize.set(this.#label, conf.voters.length + conf.learners.length);
+  }
+
+  #onSoftState(lead: NodeId, role: RaftRole): void {
+    const previous = this.#leader.get();
+    const next = lead === '' ? undefined : this.#peerOf(lead);
+    if (role === 'candidate') this.#env.metrics.elections.inc(this.#label);
+    if (next === undefined) {
+      this.#leaderLostAt ??= Date.now();
+    } else {
+      if (previous === undefined || !previous.equals(next)) this.#env.metrics.leaderChanges.inc(this.#label);
+      if (this.#leaderLostAt !== undefined) {
+        this.#env.metrics.electionDuration.observe(this.#label, (Date.now() - this.#leaderLostAt) / 1000);
+        this.#leaderLostAt = undefined;
+      }
+    }
+    if (role === 'leader') {
+      // A new leader gives every member the full dead-member timeout before judging it.
+      this.#lastSeen.clear();
+    }
+    this.#leader.set(next);
+    this.#updateOnline();
+  }
+
+  #peerOf(hex: string): PeerId | undefined {
+    if (hex === this.#selfHex) return this.#self;
+    const bond = this.#bonds.get(hex);
+    if (bond !== undefined) return bond.peer;
+    try {
+      return PeerId.parse(hex);
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ------------------------------------------------------------------ bonds
+
+  #onBondUp(bond: Bond): void {
+    const key = bond.peer.toString();
+    this.#departed.delete(key);
+    this.#backoff.delete(key);
+    // Tell the others, so they bond with the newcomer without waiting for discovery.
+    const entry = this.#env.discovery?.catalog().getSigned(bond.peer);
+    if (entry !== undefined) {
+      for (const other of this.#bonds.list()) {
+        if (other !== bond) other.send({ t: WireType.BondFormed, entry: entry.toWire() });
+      }
+    }
+  }
+
+  #onBondDown(bond: Bond, info: CloseInfo): void {
+    this.#env.logger.debug({ peer: bond.peer.short(), code: info.code, reason: info.reason }, 'bond closed');
+    // Forwards to that peer will not be answered.
+    if (bond.peer.toString() === this.#driver.raft.lead) {
+      for (const [id, f] of this.#forwards) {
+        clearTimeout(f.timer);
+        this.#forwards.delete(id);
+        f.reject(new Offline('the leader went away'));
+      }
+    }
+  }
+
+  #onMessage(bond: Bond, msg: BondMessage): void {
+    switch (msg.t) {
+      case WireType.Raft:
+        this.#onRaft(bond, msg.msgs);
+        return;
+      case WireType.Forward: {
+        try {
+          const r = this.#driver.propose(msg.cmds);
+          bond.send({ t: WireType.ForwardAck, id: msg.id, first: r.first, last: r.last, term: r.term });
+        } catch (error) {
+          bond.send({ t: WireType.ForwardNack, id: msg.id, reason: String(error).slice(0, 200) });
+        }
+        return;
+      }
+      case WireType.ForwardAck: {
+        const f = this.#forwards.get(msg.id);
+        if (f === undefined) return;
+        this.#forwards.delete(msg.id);
+        clearTimeout(f.timer);
+        f.resolve({ first: msg.first, last: msg.last, term: msg.term });
+        return;
+      }
+      case WireType.ForwardNack: {
+        const f = this.#forwards.get(msg.id);
+        if (f === undefined) return;
+        this.#forwards.delete(msg.id);
+        clearTimeout(f.timer);
+        f.reject(new Offline(`the leader refused: ${msg.reason}`));
+        return;
+      }
+      case WireType.Departure:
+        this.#departed.add(bond.peer.toString());
+        void bond.close(CloseCode.Cancelled);
+        return;
+      case WireType.BondFormed:
+      case WireType.PeerEntryUpdate:
+        this.#onEntry(bond, msg.entry, msg.t === WireType.PeerEntryUpdate);
+        return;
+      case WireType.Ping:
+        return; // the bond recorded the status
+    }
+  }
+
+  #onRaft(bond: Bond, frames: readonly Uint8Array[]): void {
+    const from = bond.peer.toString();
+    const messages: Message[] = [];
+    for (const bytes of frames) {
+      let m: Message;
+      try {
+        m = messageCodec.decode(bytes);
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        this.#violation(bond, 'undecodable raft message');
+        return;
+      }
+      if (m.from !== from || m.to !== this.#selfHex) {
+        this.#violation(bond, 'raft message with forged ids');
+        return;
+      }
+      messages.push(m);
+    }
+    this.#driver.step(messages);
+  }
+
+  #violation(bond: Bond, why: string): void {
+    this.#env.metrics.rejected.inc({ reason: 'ProtocolViolation' });
+    this.#env.logger.warn({ peer: bond.peer.short(), why }, 'bond protocol violation');
+    void bond.close(CloseCode.ProtocolViolation);
+  }
+
+  #onEntry(bond: Bond, wire: unknown, fromOwner: boolean): void {
+    const discovery = this.#env.discovery;
+    if (discovery === undefined) return;
+    let signed: SignedPeerEntry;
+    try {
+      signed = SignedPeerEntry.fromWire(wire);
+    } catch {
+      this.#violation(bond, 'invalid signed entry');
+      return;
+    }
+    if (fromOwner && !signed.peerId.equals(bond.peer)) {
+      this.#violation(bond, 'entry of another peer');
+      return;
+    }
+    discovery.feed(signed);
+    if (fromOwner) this.#revalidate();
+    else if (signed.entry.hasGroup(this.id) && this.#isMember(signed.peerId)) this.#dial(signed.peerId);
+  }
+
+  // ------------------------------------------------------------------ discovery
+
+  #authorize(peer: PeerId): Authorization {
+    const validators = this.#spec.validators;
+    if (validators.length === 0) return { ok: true, expires: undefined };
+    const entry = this.#env.discovery?.catalog().get(peer);
+    if (entry === undefined) return { ok: false, unknown: true, reason: 'not in the catalog' };
+    try {
+      return { ok: true, expires: entry.validateTickets(validators) };
+    } catch (error) {
+      return { ok: false, unknown: false, reason: String(error) };
+    }
+  }
+
+  /** Peers whose discovery entry lists this group and passes the validators. */
+  #visibleMembers(): PeerId[] {
+    const discovery = this.#env.discovery;
+    if (discovery === undefined) return [];
+    return discovery
+      .catalog()
+      .signedPeers()
+      .filter((s) => !s.peerId.equals(this.#self) && s.entry.hasGroup(this.id))
+      .map((s) => s.peerId)
+      .filter((p) => this.#authorize(p).ok);
+  }
+
+  #isMember(peer: PeerId): boolean {
+    if (peer.equals(this.#self)) return false;
+    return this.#authorize(peer).ok;
+  }
+
+  #onCatalog(): void {
+    if (this.#closing !== undefined) return;
+    const discovery = this.#env.discovery;
+    if (discovery === undefined) return;
+    // Our own entry changed (tickets): tell bonded peers so they re-validate at once.
+    const me = discovery.me();
+    if (me.entry.version !== this.#lastLocalVersion) {
+      this.#lastLocalVersion = me.entry.version;
+      for (const b of this.#bonds.list()) b.send({ t: WireType.PeerEntryUpdate, entry: me.toWire() });
+    }
+    this.#revalidate();
+    this.#reconcile();
+  }
+
+  /** Bonded peers whose tickets no longer pass are disconnected with `NotAllowed`. */
+  #revalidate(): void {
+    if (this.#spec.validators.length === 0) return;
+    for (const b of this.#bonds.list()) {
+      const auth = this.#authorize(b.peer);
+      if (auth.ok) b.reauthorized(auth.expires);
+      else {
+        this.#env.metrics.rejected.inc({ reason: 'NotAllowed' });
+        void b.close(CloseCode.NotAllowed);
+      }
+    }
+  }
+
+  /** Dials every visible member we are not bonded with (with a backoff after failures). */
+  #reconcile(): void {
+    if (this.#closing !== undefined) return;
+    for (const peer of this.#visibleMembers()) this.#dial(peer);
+  }
+
+  #dial(peer: PeerId): void {
+    if (this.#closing !== undefined || this.#bonds.get(peer) !== undefined) return;
+    const key = peer.toString();
+    const notBefore = this.#backoff.get(key) ?? 0;
+    if (Date.now() < notBefore) return;
+    this.#bonds.dial(peer).then(
+      () => this.#backoff.delete(key),
+      (error: unknown) => {
+        this.#backoff.set(key, Date.now() + this.#spec.consensus.heartbeatInterval * 2);
+        this.#env.logger.debug({ peer: peer.short(), err: String(error) }, 'bond attempt failed');
+      },
+    );
+  }
+}

@@ -1,0 +1,78 @@
+/** The replicated state machine interface, its apply context and the `NoOp` machine. */
+import { type Codec, Digest, type GroupId } from '@mosaik/id';
+
+/**
+ * How willing a member is to lead. Per node, not part of the group id.
+ * - `normal`: default.
+ * - `reluctant`: the election timeout is multiplied by `factor`, and the autopilot promotes it
+ *   to voter only after every `normal` member.
+ * - `observer`: replicates and answers queries, but never votes and never leads.
+ */
+export type LeadershipPreference =
+  | { readonly kind: 'normal' }
+  | { readonly kind: 'reluctant'; readonly factor: number }
+  | { readonly kind: 'observer' };
+
+/** Constructors of {@link LeadershipPreference}. */
+export const LeadershipPreference = {
+  normal: (): LeadershipPreference => ({ kind: 'normal' }),
+  reluctant: (factor = 3): LeadershipPreference => ({ kind: 'reluctant', factor }),
+  observer: (): LeadershipPreference => ({ kind: 'observer' }),
+} as const;
+
+/**
+ * Deterministic facts about the commands being applied. Never read clocks, randomness or I/O in
+ * `apply`: every member must reach the same state from the same log.
+ */
+export interface ApplyContext {
+  /** Log index of the (first) command being applied. Command `i` of a batch is at `index + i`. */
+  readonly index: number;
+  /** The term the command(s) were proposed in (a batch never spans terms). */
+  readonly term: number;
+  /** The group. */
+  readonly groupId: GroupId;
+}
+
+/**
+ * A deterministic state machine replicated by a group.
+ *
+ * @typeParam C - commands (go through the log)
+ * @typeParam Q - queries (evaluated locally, never sent)
+ * @typeParam R - query results
+ */
+export interface StateMachine<C, Q, R> {
+  /** Fingerprint of the machine type and any configuration that changes its behaviour: part of the group id. */
+  readonly signature: Digest;
+  /** How commands are encoded in the log; default CBOR. */
+  readonly commandCodec?: Codec<C>;
+  /** Applies one committed command. Called exactly once per entry, in log order, on every member. */
+  apply(command: C, ctx: ApplyContext): void;
+  /** Optional batch form (consecutive commands of one term); default: `apply` in a loop. */
+  applyBatch?(commands: readonly C[], ctx: ApplyContext): void;
+  /** Answers a read-only query against the current state. */
+  query(query: Q): R;
+  /** The whole state as bytes (iterate in encoded-key order so every member produces the same bytes). */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state with a snapshot taken by `snapshot()` (possibly on another member). */
+  restore(snapshot: Uint8Array): void;
+  /** Default `normal`. */
+  readonly leadershipPreference?: LeadershipPreference;
+}
+
+/** Commands, queries and results of a state machine. */
+export type CommandOf<M> = M extends StateMachine<infer C, unknown, unknown> ? C : never;
+export type QueryOf<M> = M extends StateMachine<unknown, infer Q, unknown> ? Q : never;
+export type ResultOf<M> = M extends StateMachine<unknown, unknown, infer R> ? R : never;
+
+/** A machine with no state: the group only elects a leader and replicates nothing of interest. */
+export class NoOp implements StateMachine<null, null, null> {
+  readonly signature = Digest.from('mosaik_noop_state_machine');
+  apply(): void {}
+  query(): null {
+    return null;
+  }
+  snapshot(): Uint8Array {
+    return new Uint8Array(0);
+  }
+  restore(): void {}
+}

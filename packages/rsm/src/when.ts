@@ -1,0 +1,102 @@
+/** Reactive status of a group (ref-groups §1.8). Futures never resolve once the group is gone. */
+import type { PeerId, Watch } from '@mosaik/id';
+
+/** Waits on a monotone-ish index (committed or log position). */
+export class IndexWatcher {
+  readonly #watch: Watch<number>;
+  constructor(watch: Watch<number>) {
+    this.#watch = watch;
+  }
+  /** The current value. */
+  get value(): number {
+    return this.#watch.get();
+  }
+  /** The next change, either direction. */
+  changed(): Promise<number> {
+    return this.#watch.changed();
+  }
+  /** The first value strictly above the value at call time. */
+  advanced(): Promise<number> {
+    const at = this.#watch.get();
+    return this.#watch.until((v) => v > at);
+  }
+  /** The first value strictly below the value at call time. */
+  reverted(): Promise<number> {
+    const at = this.#watch.get();
+    return this.#watch.until((v) => v < at);
+  }
+  /** Resolves once the value is at least `index` (or a range's `last`); at once if it already is. */
+  reaches(index: number | { readonly last: number }): Promise<number> {
+    const target = typeof index === 'number' ? index : index.last;
+    return this.#watch.until((v) => v >= target);
+  }
+}
+
+/** Reactive status of one group member. */
+export class When {
+  readonly #self: PeerId;
+  readonly #leader: Watch<PeerId | undefined>;
+  readonly #online: Watch<boolean>;
+  readonly #committed: IndexWatcher;
+  readonly #log: IndexWatcher;
+
+  /** @internal */
+  constructor(
+    self: PeerId,
+    leader: Watch<PeerId | undefined>,
+    online: Watch<boolean>,
+    committed: Watch<number>,
+    log: Watch<number>,
+  ) {
+    this.#self = self;
+    this.#leader = leader;
+    this.#online = online;
+    this.#committed = new IndexWatcher(committed);
+    this.#log = new IndexWatcher(log);
+  }
+
+  /** The leader as soon as one is known (at once if known). */
+  async leaderElected(): Promise<PeerId> {
+    return (await this.#leader.until((l) => l !== undefined)) as PeerId;
+  }
+
+  /** The next known leader that differs from the one at call time (never at once). */
+  async leaderChanged(): Promise<PeerId> {
+    const at = this.#leader.get();
+    return (await this.#leader.until((l) => l !== undefined && !l.equals(at))) as PeerId;
+  }
+
+  /** When `peer` leads. */
+  async leaderIs(peer: PeerId): Promise<void> {
+    await this.#leader.until((l) => l?.equals(peer) === true);
+  }
+
+  /** When this member leads. */
+  isLeader(): Promise<void> {
+    return this.leaderIs(this.#self);
+  }
+
+  /** When this member does not lead (also while no leader is known). */
+  async isFollower(): Promise<void> {
+    await this.#leader.until((l) => l?.equals(this.#self) !== true);
+  }
+
+  /** When this member is in the configuration, follows a leader and has applied what it knows committed. */
+  async online(): Promise<void> {
+    await this.#online.until((v) => v);
+  }
+
+  async offline(): Promise<void> {
+    await this.#online.until((v) => !v);
+  }
+
+  /** The committed-and-applied index. */
+  committed(): IndexWatcher {
+    return this.#committed;
+  }
+
+  /** The last index of the local log. */
+  log(): IndexWatcher {
+    return this.#log;
+  }
+}
