@@ -193,3 +193,18 @@ describe('DHT address source', () => {
     }
   });
 });
+
+describe('withTimeout', () => {
+  it('rejects on timeout or abort even when the work ignores its signal', async () => {
+    const { withTimeout } = await import('./types.js');
+    const never = () => new Promise<never>(() => {});
+    await expect(withTimeout(20, new AbortController().signal, never)).rejects.toThrow(
+      /timed out after 20 ms/,
+    );
+    const parent = new AbortController();
+    const pending = withTimeout(60_000, parent.signal, never);
+    parent.abort(new Error('stopped'));
+    await expect(pending).rejects.toThrow('stopped');
+    await expect(withTimeout(1000, new AbortController().signal, async () => 7)).resolves.toBe(7);
+  });
+});

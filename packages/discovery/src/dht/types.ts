@@ -62,7 +62,10 @@ export function pollDelay(baseMs: number, random: () => number = Math.random): n
   return baseMs + random() * (baseMs / 3);
 }
 
-/** Runs `fn` with a signal that aborts after `ms` or with `parent`; rejects on timeout even if `fn` ignores it. */
+/**
+ * Runs `fn` with a signal that aborts after `ms` or with `parent`; rejects at that moment even if
+ * `fn` ignores its signal.
+ */
 export async function withTimeout<T>(
   ms: number,
   parent: AbortSignal,
@@ -71,16 +74,17 @@ export async function withTimeout<T>(
   const controller = new AbortController();
   const signal = AbortSignal.any([parent, controller.signal]);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`timed out after ${ms} ms`);
-      controller.abort(error);
-      reject(error);
-    }, ms);
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => controller.abort(new Error(`timed out after ${ms} ms`)), ms);
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    return await Promise.race([fn(signal), timeout]);
+    return await Promise.race([fn(signal), stopped]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
