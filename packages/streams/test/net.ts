@@ -64,7 +64,9 @@ export class Cluster implements AsyncDisposable {
     return Promise.all(Array.from({ length: count }, () => this.add(options)));
   }
 
+  /** Streams first everywhere (no consumer re-dials a departing producer), then discovery, then nodes. */
   async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.allSettled(this.nodes.map((n) => n.streams.close()));
     await Promise.allSettled(this.nodes.map((n) => n.close()));
   }
 }
@@ -114,3 +116,31 @@ export const postcardString = {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(i));
   },
 };
+
+/** Fails if `probe` becomes true within a short scaled observation window (negative assertions). */
+export async function staysFalse(probe: () => boolean, message: string, windowMs = 400): Promise<void> {
+  const { scaled } = await import('@mosaik/id');
+  const until = performance.now() + scaled(windowMs);
+  while (performance.now() < until) {
+    if (probe()) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Sum of a metric's series on a node whose labels include `labels`. */
+export async function metricValue(
+  n: TestNode,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = n.node.metrics.registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** HS256 JWT tickets and validators for tests. */
+export const JWT_SECRET = 'mosaik.test.jwt.secret.0123456789abcdef';
+export const JWT_ISSUER = 'mosaik.test.jwt.issuer';
