@@ -1,10 +1,10 @@
 import { id } from '@mosaik/id';
 import { JwtTicketBuilder, JwtValidator } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
-import { defineStream } from '../src/index.js';
+import { defineStream, type StreamDef } from '../src/index.js';
 import { Cluster, discoverAll, JWT_ISSUER, JWT_SECRET, staysFalse, type TestNode } from './net.js';
 
-async function flows(p: TestNode, c: TestNode, def: Parameters<TestNode['streams']['produce']>[0]) {
+async function flows(p: TestNode, c: TestNode, def: StreamDef<string>) {
   const producer = p.streams.produce(def);
   const consumer = c.streams.consume(def);
   await producer.when.online();
