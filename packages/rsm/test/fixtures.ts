@@ -1,6 +1,6 @@
 /** Test fixtures: real nodes on 127.0.0.1 with discovery and groups, and a counter machine. */
 import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
-import { type Codec, Digest, decodeCbor, encodeCbor, type PeerId, waitFor } from '@mosaik/id';
+import { Digest, decodeCbor, encodeCbor, type PeerId, type SecretKey, waitFor } from '@mosaik/id';
 import { createLogger } from '@mosaik/metrics';
 import { type EndpointAddr, LocalNode } from '@mosaik/transport';
 import type { ConsensusConfig } from '../src/config.js';
@@ -53,24 +53,23 @@ export class Counter implements StateMachine<CounterCommand, null, number> {
   }
 }
 
-/** A key-value machine for linearizability checks. */
-export type KvCommand = { readonly put: string; readonly value: number };
-export class Kv implements StateMachine<KvCommand, string, number | undefined> {
+/** A key-value register machine (string values) for linearizability checks. */
+export type KvCommand = { readonly put: string; readonly value: string };
+export class Kv implements StateMachine<KvCommand, string, string | null> {
   readonly signature = Digest.from('rsm-test-kv');
-  readonly map = new Map<string, number>();
-  readonly commandCodec?: Codec<KvCommand>;
+  readonly map = new Map<string, string>();
   apply(cmd: KvCommand): void {
     this.map.set(cmd.put, cmd.value);
   }
-  query(key: string): number | undefined {
-    return this.map.get(key);
+  query(key: string): string | null {
+    return this.map.get(key) ?? null;
   }
   snapshot(): Uint8Array {
     return encodeCbor([...this.map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
   restore(bytes: Uint8Array): void {
     this.map.clear();
-    for (const [k, v] of decodeCbor(bytes) as [string, number][]) this.map.set(k, v);
+    for (const [k, v] of decodeCbor(bytes) as [string, string][]) this.map.set(k, v);
   }
 }
 
@@ -89,8 +88,12 @@ export class Cluster implements AsyncDisposable {
   readonly nodes: TestNode[] = [];
   readonly network = `rsm-test-${Math.random()}`;
 
-  async add(): Promise<TestNode> {
-    const node = await LocalNode.bind(this.network, { preset: 'local', logger });
+  async add(secretKey?: SecretKey): Promise<TestNode> {
+    const node = await LocalNode.bind(this.network, {
+      preset: 'local',
+      logger,
+      ...(secretKey === undefined ? {} : { secretKey }),
+    });
     const discovery = await Discovery.start(node, QUIET);
     const groups = new Groups(node, discovery, { handshakeTimeout: 1000 });
     let closing: Promise<void> | undefined;

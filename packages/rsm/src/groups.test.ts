@@ -1,0 +1,69 @@
+import { Digest, id } from '@mosaik/id';
+import { Jwt } from '@mosaik/tickets';
+import { describe, expect, it } from 'vitest';
+import { Cluster, Counter, FAST } from '../test/fixtures.js';
+import { GroupTerminated, NoCommands, Offline } from './errors.js';
+import { GroupKey } from './key.js';
+import { NoOp } from './state-machine.js';
+import { storage } from './storage.js';
+
+describe('GroupKey and GroupId', () => {
+  it('keys from secrets, digests and validators; display is masked', () => {
+    expect(GroupKey.fromSecret('s').equals(GroupKey.fromSecret('s'))).toBe(true);
+    expect(GroupKey.fromSecret('s').equals(GroupKey.fromSecret('t'))).toBe(false);
+    expect(GroupKey.random().equals(GroupKey.random())).toBe(false);
+    const jwt = () => new Jwt({ key: { alg: 'HS256', secret: id('k').bytes }, issuer: 'i' });
+    expect(GroupKey.fromValidator(jwt()).equals(GroupKey.fromValidator(jwt()))).toBe(true);
+    expect(GroupKey.fromSecret('s').toString()).toMatch(/^[0-9a-f]{2}\*\*\*\*[0-9a-f]{2}$/);
+  });
+
+  it('group id derives from key, machine, shared consensus and validators; never storage (builder.rs)', async () => {
+    await using c = new Cluster();
+    const [n] = await c.addMany(1);
+    const g = n!.groups;
+    const base = g.withKey('k1').withStateMachine(new Counter());
+    expect(base.withStorage(storage.memory()).groupId().equals(base.groupId())).toBe(true);
+    expect(base.withStorage(storage.file('/tmp/unused')).groupId().equals(base.groupId())).toBe(true);
+    expect(g.withKey('k2').withStateMachine(new Counter()).groupId().equals(base.groupId())).toBe(false);
+    expect(g.withKey('k1').withStateMachine(new NoOp()).groupId().equals(base.groupId())).toBe(false);
+    // Local timeouts do not split a group; the failure detector and the voter bound do.
+    expect(base.withConsensus({ electionTimeout: 5000 }).groupId().equals(base.groupId())).toBe(true);
+    expect(base.withConsensus({ heartbeatInterval: 250 }).groupId().equals(base.groupId())).toBe(false);
+    expect(base.withConsensus({ maxVoters: 3 }).groupId().equals(base.groupId())).toBe(false);
+    const v1 = new Jwt({ key: { alg: 'HS256', secret: id('a').bytes }, issuer: 'a' });
+    const v2 = new Jwt({ key: { alg: 'HS256', secret: id('b').bytes }, issuer: 'b' });
+    const ab = base.requireTicket(v1).requireTicket(v2).groupId();
+    expect(ab.equals(base.groupId())).toBe(false);
+    expect(ab.equals(base.requireTicket(v2).requireTicket(v1).groupId())).toBe(false);
+    expect(Digest.isDigest(ab)).toBe(true);
+  });
+
+  it('joining publishes the group id in discovery, closing withdraws it; join twice gives the same handle', async () => {
+    await using c = new Cluster();
+    const [n] = await c.addMany(1);
+    const builder = n!.groups.withKey('publish').withConsensus(FAST);
+    const group = builder.join();
+    expect(builder.join()).toBe(group);
+    expect(n!.discovery.me().entry.hasGroup(group.id)).toBe(true);
+    await group.close();
+    expect(n!.discovery.me().entry.hasGroup(group.id)).toBe(false);
+  });
+
+  it('NoCommands, GroupTerminated, and Offline while no leader is known', async () => {
+    await using c = new Cluster();
+    const [n] = await c.addMany(1);
+    // A long bootstrap delay keeps the lone member leaderless for the test.
+    const group = n!.groups
+      .withKey('errors')
+      .withStateMachine(new Counter())
+      .withConsensus({ ...FAST, bootstrapDelay: 60_000 })
+      .join();
+    await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(Offline);
+    await expect(group.query(null, 'strong')).rejects.toBeInstanceOf(Offline);
+    expect((await group.query(null, 'weak')).result).toBe(0);
+    await expect(group.executeMany([])).rejects.toBeInstanceOf(NoCommands);
+    await group.close();
+    await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(GroupTerminated);
+    await expect(group.query(null)).rejects.toBeInstanceOf(GroupTerminated);
+  });
+});
