@@ -426,7 +426,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
   /**
    * Founding rule (design §6): a member with no cluster, after `bootstrapDelay`, founds one only
    * if no bonded peer already belongs to one and every visible member with a lower peer id is a
-   * known observer (or stayed unreachable for three delays).
+   * known observer (or stayed unreachable for `deadMemberTimeout`).
    */
   #maybeBootstrap(): void {
     if (this.#pref === 2 || !this.#driver.isFresh) return;
@@ -442,7 +442,10 @@ export class Group<C, Q, R> implements AsyncDisposable {
       if (p >= this.#selfHex) continue;
       const bond = this.#bonds.get(p);
       if (bond?.status?.pref === 2) continue;
-      if (bond === undefined && waited >= 3 * delay) continue;
+      // A lower member we never managed to bond with is ignored only after a long wait: founding
+      // a second cluster is far worse than waiting (two clusters are not merged yet).
+      if (bond === undefined && waited >= Math.max(3 * delay, this.#spec.consensus.deadMemberTimeout))
+        continue;
       return;
     }
     if (this.#driver.bootstrap()) this.#env.logger.info({ group: this.id.short() }, 'founded a new cluster');

@@ -1,7 +1,7 @@
-import { Digest, id } from '@mosaik/id';
+import { Digest, id, waitFor } from '@mosaik/id';
 import { Jwt } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
-import { Cluster, Counter, FAST } from '../test/fixtures.js';
+import { Cluster, Counter, discoverAll, FAST, T } from '../test/fixtures.js';
 import { GroupTerminated, NoCommands, Offline } from './errors.js';
 import { GroupKey } from './key.js';
 import { NoOp } from './state-machine.js';
@@ -65,5 +65,26 @@ describe('GroupKey and GroupId', () => {
     await group.close();
     await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(GroupTerminated);
     await expect(group.query(null)).rejects.toBeInstanceOf(GroupTerminated);
+  });
+
+  it('members of several groups on shared nodes see each other per group (bonds.rs members_can_see_each_other)', async () => {
+    await using c = new Cluster();
+    const n = await c.addMany(4);
+    await discoverAll(n);
+    const k3 = GroupKey.random();
+    const join = (i: number, key: GroupKey | string) => n[i]!.groups.withKey(key).withConsensus(FAST).join();
+    const g1 = [join(0, 'group1'), join(1, 'group1')];
+    const g2 = [join(0, 'group2'), join(2, 'group2'), join(3, 'group2')];
+    const g3 = [join(1, k3), join(2, k3)];
+    const expectPeers = async (
+      groups: {
+        bonds(): { has(p: import('@mosaik/id').PeerId): boolean };
+        peerId: import('@mosaik/id').PeerId;
+      }[],
+    ) =>
+      waitFor(() => groups.every((g) => groups.every((o) => o === g || g.bonds().has(o.peerId))), {
+        timeout: T,
+      });
+    await Promise.all([expectPeers(g1), expectPeers(g2), expectPeers(g3)]);
   });
 });
