@@ -22,7 +22,7 @@ describe('auth', () => {
   it('only peers with a valid ticket bond; others are refused with NotAllowed (auth.rs jwt_authorized_peers_can_bond)', async () => {
     await using c = new Cluster();
     const nodes = await c.addMany(4);
-    const [n0, n1, n2, n3] = nodes as [TestNode, TestNode, TestNode, TestNode];
+    const [n0, n1, n2] = nodes as [TestNode, TestNode, TestNode, TestNode];
     n0.discovery.addTicket(await ticket(n0.peerId, 3_600_000));
     n1.discovery.addTicket(await ticket(n1.peerId, 3_600_000));
     n2.discovery.addTicket(await ticket(n2.peerId, -1000)); // expired
