@@ -66,13 +66,27 @@ export function digest(v: unknown, what: string): Digest {
   return Digest.fromBytes(fixedBytes(v, 32, what));
 }
 
+/**
+ * Validated peer ids by hex. `PeerId.fromBytes` checks the point on the curve (~0.5 ms in JS)
+ * and the same few ids fill every gossip frame and sync snapshot; PeerIds are immutable.
+ */
+const PEER_CACHE_CAPACITY = 4096;
+const peerCache = new Map<string, PeerId>();
+
 export function peerId(v: unknown, what: string): PeerId {
   const b = fixedBytes(v, 32, what);
+  const hex = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  const cached = peerCache.get(hex);
+  if (cached !== undefined) return cached;
+  let id: PeerId;
   try {
-    return PeerId.fromBytes(b);
+    id = PeerId.fromBytes(b);
   } catch (err) {
     return fail(`${what}: not an ed25519 public key`, err);
   }
+  if (peerCache.size >= PEER_CACHE_CAPACITY) peerCache.clear();
+  peerCache.set(hex, id);
+  return id;
 }
 
 /** A record with a small integer `t` field. */

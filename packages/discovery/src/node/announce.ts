@@ -247,8 +247,19 @@ export class AnnounceAdapter {
   }
 
   #dial(ch: Channel): void {
-    ch.dialing = true;
     const node = this.#o.node;
+    const known = node.addressBook.get(ch.peer);
+    if (known === undefined || (known.directAddresses.length === 0 && known.relayUrl === undefined)) {
+      // No address: dialing a bare id can wedge iroh's per-peer state (n0-computer/iroh#4265).
+      queueMicrotask(() => {
+        if (this.#channel(ch.peer) !== ch || ch.links.length > 0) return;
+        this.#channels.delete(ch.peer.toString());
+        ch.cancelIdle?.();
+        this.input({ type: 'disconnected', peer: ch.peer });
+      });
+      return;
+    }
+    ch.dialing = true;
     node
       .connect<Uint8Array>(ch.peer, ANNOUNCE_ALPN, { ...this.#linkOptions(), timeout: this.#o.dialTimeoutMs })
       .then(

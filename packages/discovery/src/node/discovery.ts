@@ -28,6 +28,7 @@ import {
   acceptPing,
   acceptSync,
   type ExchangeContext,
+  ExchangeRejected,
   PING_ALPN,
   type PingResult,
   ping,
@@ -36,6 +37,19 @@ import {
 } from './exchange.js';
 import { DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 import { Timers } from './timers.js';
+
+const SYNC_RETRIES = 3;
+/** Window over which neighbour-ups share one re-announce. */
+const NEIGHBOR_BUMP_DELAY_MS = 100;
+/**
+ * At most one neighbour-up re-announce per this gap: a new neighbour also gets our entry from
+ * the catalog sync every first contact runs, so the broadcast only refreshes returning ones.
+ */
+const NEIGHBOR_BUMP_MIN_GAP_MS = 1_000;
+const SYNC_RETRY_BASE_MS = 200;
+/** Backoff of re-joining while we have no neighbour: from 500 ms, doubling, capped. */
+const REJOIN_MIN_MS = 500;
+const REJOIN_MAX_MS = 30_000;
 
 /** Context handed to an {@link AddressSource}. */
 export interface AddressSourceContext {
@@ -89,8 +103,11 @@ export class Discovery implements AsyncDisposable {
   readonly #tombstones = new Map<string, Tombstone>();
   readonly #tasks = new Set<Promise<unknown>>();
   #syncsRunning = 0;
+  #rejoinDelay = REJOIN_MIN_MS;
+  #rejoinArmed = false;
   #lastBroadcast: PeerEntryVersion | undefined;
   #bumpQueued = false;
+  #lastNeighborBump = 0;
   #closing: Promise<void> | undefined;
 
   private constructor(node: LocalNode, config: DiscoveryConfig) {
@@ -129,7 +146,12 @@ export class Discovery implements AsyncDisposable {
       dialTimeoutMs: config.exchangeTimeoutMs,
       hooks: {
         deliver: (content) => this.#onDelivered(content),
-        neighborUp: () => this.#queueBump(),
+        neighborUp: (peer) => {
+          this.#rejoinDelay = REJOIN_MIN_MS;
+          this.#queueBump();
+          // A neighbour is an observed peer too: catch up with it once.
+          this.#observe(peer);
+        },
         neighborDown: (_peer, remaining) => {
           if (remaining === 0) this.#rejoin();
         },
@@ -198,6 +220,7 @@ export class Discovery implements AsyncDisposable {
       this.#observe(a.id);
     }
     this.#gossip.join(resolved.map((a) => this.#node.addressBook.resolve(a)));
+    if (this.#gossip.neighborCount === 0 && resolved.length > 0) this.#armRejoin();
   }
 
   /** A full catalog sync with one peer; resolves when both sides have merged. */
@@ -373,14 +396,20 @@ export class Discovery implements AsyncDisposable {
 
   /**
    * A neighbour came up: announce to it. Identical payloads are deduplicated by the broadcast
-   * layer, so the entry is re-versioned; a burst of neighbours costs one bump.
+   * layer, so the entry is re-versioned. Neighbours come in bursts while the overlay forms (and
+   * every version costs each receiver a signature check), so one bump covers a short window.
    */
   #queueBump(): void {
     if (this.#bumpQueued) return;
     this.#bumpQueued = true;
-    queueMicrotask(() => {
+    const wait = Math.max(
+      NEIGHBOR_BUMP_DELAY_MS,
+      this.#lastNeighborBump + NEIGHBOR_BUMP_MIN_GAP_MS - Date.now(),
+    );
+    this.#timers.schedule(wait, () => {
       this.#bumpQueued = false;
       if (this.#abort.signal.aborted) return;
+      this.#lastNeighborBump = Date.now();
       this.#update((e) => e);
     });
   }
@@ -390,6 +419,10 @@ export class Discovery implements AsyncDisposable {
     if (!first) {
       this.#update((e) => e);
       if (this.#gossip.neighborCount === 0) this.#rejoin();
+      // Still alone: the bootstrap syncs failed (peer not up yet, overloaded); try them again.
+      if (this.#catalog.snapshot().signedPeersCount() === 0) {
+        for (const b of this.config.bootstrap) this.#observe(b.id);
+      }
     }
     const delay = jittered(this.config.announceIntervalMs, this.config.announceJitter);
     this.#timers.schedule(delay, () => this.#announceTick(false));
@@ -421,6 +454,19 @@ export class Discovery implements AsyncDisposable {
     const known = [...candidates, ...this.config.bootstrap];
     const sample = shuffle(known).slice(0, this.#gossip.engine.config.activeViewCapacity);
     this.#gossip.join(sample);
+    this.#armRejoin();
+  }
+
+  /** Checks again after a backoff whether the join worked; joins are fire-and-forget. */
+  #armRejoin(): void {
+    if (this.#rejoinArmed || this.#abort.signal.aborted) return;
+    this.#rejoinArmed = true;
+    const delay = this.#rejoinDelay * (0.5 + Math.random());
+    this.#rejoinDelay = Math.min(REJOIN_MAX_MS, this.#rejoinDelay * 2);
+    this.#timers.schedule(delay, () => {
+      this.#rejoinArmed = false;
+      if (this.#gossip.neighborCount === 0) this.#rejoin();
+    });
   }
 
   #onDelivered(content: Uint8Array): void {
@@ -507,7 +553,6 @@ export class Discovery implements AsyncDisposable {
 
   /** Entries a sync brought: make them dialable, sync once with every new peer (cascade). */
   #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
-    this.#observe(from);
     for (const s of entries) {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
       this.#observeAddress(s);
@@ -517,6 +562,8 @@ export class Discovery implements AsyncDisposable {
         this.#gossip.join([this.#node.addressBook.resolve(toEndpointAddr(s.entry.address))]);
       }
     }
+    // After the loop: its address is known by now if its own entry was in the snapshot.
+    this.#observe(from);
     this.#metrics.catalogSize.set(this.#catalog.snapshot().peersCount());
   }
 
@@ -533,6 +580,12 @@ export class Discovery implements AsyncDisposable {
 
   #startSync(peer: PeerId): void {
     if (this.#abort.signal.aborted) return;
+    if (!dialable(this.#node, peer)) {
+      // Dialing a bare id with no address (and no lookup service) wedges iroh's per-peer state
+      // (n0-computer/iroh#4265); wait until an address is observed.
+      this.#observed.delete(peer.toString());
+      return;
+    }
     if (this.#syncQueue.some((p) => p.equals(peer))) return;
     this.#syncQueue.push(peer);
     this.#pumpSyncs();
@@ -543,7 +596,7 @@ export class Discovery implements AsyncDisposable {
       const peer = this.#syncQueue.shift() as PeerId;
       this.#syncsRunning++;
       this.#track(
-        syncWith(this.#exchange, peer)
+        this.#syncWithRetry(peer)
           .catch((error: unknown) => {
             // Let a later sighting retry.
             this.#observed.delete(peer.toString());
@@ -554,6 +607,31 @@ export class Discovery implements AsyncDisposable {
             this.#pumpSyncs();
           }),
       );
+    }
+  }
+
+  /**
+   * Background syncs retry a few times: a fresh connection to a peer that is busy closing our
+   * previous one can be dropped by the endpoint (seen with iroh under load), and a peer that is
+   * still starting may not answer yet. Refused input is not retried.
+   */
+  async #syncWithRetry(peer: PeerId): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await syncWith(this.#exchange, peer);
+        return;
+      } catch (error) {
+        if (error instanceof ExchangeRejected || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
+          throw error;
+      }
+      await new Promise<void>((resolve) => {
+        const cancel = this.#timers.schedule(
+          SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()),
+          resolve,
+        );
+        // Closing clears the timer: settle at once so the task does not hang.
+        this.#abort.signal.addEventListener('abort', () => (cancel(), resolve()), { once: true });
+      });
     }
   }
 
@@ -596,6 +674,12 @@ export class Discovery implements AsyncDisposable {
     })();
     return this.#closing;
   }
+}
+
+/** Whether we know any address of `peer` (dialing a bare id is left to nodes with address lookup). */
+export function dialable(node: LocalNode, peer: PeerId): boolean {
+  const a = node.addressBook.get(peer);
+  return a !== undefined && (a.directAddresses.length > 0 || a.relayUrl !== undefined);
 }
 
 function toPeerAddress(addr: EndpointAddr): PeerAddress {
