@@ -11,6 +11,9 @@ interface Queued {
   readonly bytes: number;
 }
 
+/** Largest coalesced write a subscription hands the link (see `#takeBatch`). */
+const MAX_BATCH_BYTES = 4000;
+
 export class Subscription {
   #queue: Queued[] = [];
   /** Frames handed to the link whose write has not completed yet; they count against capacity. */
@@ -63,8 +66,7 @@ export class Subscription {
         });
         continue;
       }
-      const batch = this.#queue;
-      this.#queue = [];
+      const batch = this.#takeBatch();
       this.#inFlight = batch.length;
       let last: Promise<void> = Promise.resolve();
       let bytes = 0;
@@ -82,6 +84,24 @@ export class Subscription {
       for (const q of batch) this.channel.stats.record(q.bytes);
       this.onWritten(batch.length, bytes);
     }
+  }
+
+  /**
+   * Up to {@link MAX_BATCH_BYTES} of queued frames (at least one). Workaround: the transport's
+   * slice converter shares one scratch array between all links for writes of 4 KiB and more, and
+   * converts a link's next slice before its current write finishes, so two links writing big
+   * batches at once can swap bytes. Batches under 4 KiB never touch that array.
+   */
+  #takeBatch(): Queued[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.#queue.length) {
+      const size = (this.#queue[n] as Queued).frame.length + 4;
+      if (n > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      bytes += size;
+      n++;
+    }
+    return this.#queue.splice(0, n);
   }
 
   /** Stops the writer loop (the link is closed by the caller). */
