@@ -4,6 +4,21 @@
  *
  * @packageDocumentation
  */
+export {
+  type AddressSource,
+  type AddressSourceContext,
+  CatalogSnapshot,
+  DEFAULT_DISCOVERY_CONFIG,
+  Discovery,
+  type DiscoveryConfig,
+  type DiscoveryEvent,
+  GracefulDeparture,
+  type Lagged,
+  PeerEntry,
+  PeerInfo,
+  RttTracker,
+  SignedPeerEntry,
+} from '@mosaik/discovery';
 export * from '@mosaik/id';
 export {
   AddressBook,

@@ -1,3 +1,9 @@
+import {
+  addZeroConfigSources,
+  Discovery,
+  type DiscoveryConfig,
+  type ZeroConfigOptions,
+} from '@mosaik/discovery';
 import { type NetworkId, type PeerId, SecretKey } from '@mosaik/id';
 import { startPrometheusExporter } from '@mosaik/metrics';
 import { type EndpointAddr, LocalNode, type LocalNodeOptions } from '@mosaik/transport';
@@ -11,6 +17,14 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
   readonly secretKey?: SecretKey | string;
   /** Serve Prometheus metrics on `host:port` at `/metrics`. */
   readonly prometheusAddr?: string;
+  /** Peers to dial and sync with at start (added to `discovery.bootstrap`). */
+  readonly bootstrap?: readonly EndpointAddr[];
+  /** Discovery settings; unset fields take the reference defaults. */
+  readonly discovery?: Partial<DiscoveryConfig>;
+  /** DHT bootstrap: on by default except with the `local` preset; `false` disables it. */
+  readonly dht?: ZeroConfigOptions['dht'];
+  /** mDNS on the LAN; off by default. */
+  readonly mdns?: ZeroConfigOptions['mdns'];
 }
 
 /**
@@ -28,11 +42,13 @@ export class Network implements AsyncDisposable {
   private constructor(
     /** The transport core: links, ALPN handlers, address book, metrics, logger. */
     readonly local: LocalNode,
+    /** Peer discovery: catalog, events, tags, tickets, sync, ping. */
+    readonly discovery: Discovery,
   ) {}
 
   /** Binds a node on `network` (a name or a 32-byte id) and waits until it is online. */
   static async create(network: string | NetworkId, options: NetworkOptions = {}): Promise<Network> {
-    const { secretKey, prometheusAddr, ...rest } = options;
+    const { secretKey, prometheusAddr, bootstrap, discovery: discoveryConfig, dht, mdns, ...rest } = options;
     const local = await LocalNode.bind(network, {
       ...rest,
       ...(secretKey !== undefined
@@ -45,11 +61,20 @@ export class Network implements AsyncDisposable {
         local.onClose(() => exporter.close());
       }
       await local.online();
+      const discovery = await Discovery.start(local, {
+        ...discoveryConfig,
+        bootstrap: [...(discoveryConfig?.bootstrap ?? []), ...(bootstrap ?? [])],
+      });
+      addZeroConfigSources(discovery, local, {
+        ...(dht === undefined ? {} : { dht }),
+        ...(mdns === undefined ? {} : { mdns }),
+        ...(rest.preset === undefined ? {} : { preset: rest.preset }),
+      });
+      return new Network(local, discovery);
     } catch (error) {
       await local.close();
       throw error;
     }
-    return new Network(local);
   }
 
   /** The network this node belongs to. */
@@ -72,9 +97,13 @@ export class Network implements AsyncDisposable {
     return this.local.online();
   }
 
-  /** Closes every subsystem, link and timer of the node. */
-  close(): Promise<void> {
-    return this.local.close();
+  /**
+   * Closes every subsystem, link and timer of the node. Discovery leaves gracefully first (a
+   * signed departure, up to 500 ms), so peers drop this node at once instead of after `purgeAfter`.
+   */
+  async close(): Promise<void> {
+    await this.discovery.close();
+    await this.local.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

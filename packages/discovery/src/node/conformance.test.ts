@@ -1,0 +1,194 @@
+/** Ref §7 conformance tests over real QUIC on 127.0.0.1, plus bad input on every discovery ALPN. */
+import { cborCodec, id, SecretKey, waitFor } from '@mosaik/id';
+import { CloseCode } from '@mosaik/transport';
+import { describe, expect, it } from 'vitest';
+import { Cluster, discoverAll } from '../../test/net.js';
+import { PeerEntry } from '../entry/entry.js';
+import { SignedPeerEntry } from '../entry/signed.js';
+import { ANNOUNCE_ALPN, encodeAnnounceFrame, HELLO } from '../protocol/announce.js';
+import { decodePingMessage, encodePingMessage, PING_ALPN } from '../protocol/ping.js';
+import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN } from '../protocol/sync.js';
+
+const fresh = (name: string) => id(`${name}-${Math.random()}`);
+const cbor = cborCodec<unknown>();
+
+async function rejected(node: { node: { metrics: { registry: { metrics(): Promise<string> } } } }) {
+  const text = await node.node.metrics.registry.metrics();
+  return [...text.matchAll(/mosaik_discovery_rejected_total\{[^}]*\} (\d+)/g)].reduce(
+    (a, m) => a + Number(m[1]),
+    0,
+  );
+}
+
+describe('catalog (ref §7)', () => {
+  it('manual sync: signed supersedes unsigned, both sides learn', async () => {
+    await using c = new Cluster();
+    const net = fresh('manual');
+    const a = await c.add(net, { tags: ['t1', 't2'] });
+    const b = await c.add(net);
+    a.discovery.addStreams(id('stream'));
+    expect(a.discovery.catalog().peersCount()).toBe(0);
+    expect(b.discovery.insert(a.discovery.me())).toBe(true);
+    expect(b.discovery.catalog().peersCount()).toBe(1);
+    expect(b.discovery.catalog().signedPeersCount()).toBe(0);
+    await b.discovery.syncWith(a.node.addr());
+    expect(b.discovery.catalog().peersCount()).toBe(1);
+    expect(b.discovery.catalog().signedPeersCount()).toBe(1);
+    expect(b.discovery.catalog().unsignedPeers()).toHaveLength(0);
+    expect(a.discovery.catalog().getSigned(b.node.peerId)).toBeDefined();
+    expect(b.discovery.catalog().get(a.node.peerId)?.hasStream(id('stream'))).toBe(true);
+  });
+
+  it('different networks stay isolated; cross-network sync succeeds and adds nothing', async () => {
+    await using c = new Cluster();
+    const x = fresh('x');
+    const y = fresh('y');
+    const xs = [await c.add(x), await c.add(x)];
+    const ys = [await c.add(y), await c.add(y), await c.add(y)];
+    await discoverAll([...xs, ...ys]);
+    for (const n of xs) expect(n.discovery.catalog().peersCount()).toBe(1);
+    for (const n of ys) expect(n.discovery.catalog().peersCount()).toBe(2);
+  });
+
+  it('converges with one bootstrap peer (10 nodes)', async () => {
+    await using c = new Cluster();
+    const net = fresh('converge');
+    const seed = await c.add(net);
+    await Promise.all(Array.from({ length: 10 }, () => c.add(net, { bootstrap: [seed.node.addr()] })));
+    await waitFor(() => c.nodes.every((n) => n.discovery.catalog().peersCount() === 10), { timeout: 10_000 });
+  });
+});
+
+describe('departures and events (ref §7)', () => {
+  it('graceful departure reaches the others at once; feed and insert emit nothing', async () => {
+    await using c = new Cluster();
+    const net = fresh('depart');
+    const nodes = [await c.add(net), await c.add(net), await c.add(net)];
+    const events = nodes.map((n) => n.discovery.events());
+    await discoverAll(nodes);
+    for (const [i, n] of nodes.entries()) {
+      const seen = [];
+      for (let k = 0; k < 2; k++) seen.push((await events[i]!.next()).value);
+      expect(seen.every((e) => e?.type === 'peerDiscovered')).toBe(true);
+      const ids = seen.map((e) => (e?.type === 'peerDiscovered' ? e.entry.peerId.toString() : '')).sort();
+      expect(ids).toEqual(
+        n.discovery
+          .catalog()
+          .peers()
+          .map((p) => p.peerId.toString())
+          .sort(),
+      );
+    }
+    // feed/insert: no event.
+    const outsider = SecretKey.generate();
+    const entry = PeerEntry.create({
+      network: net,
+      address: { peerId: outsider.peerId, directAddresses: [] },
+    });
+    expect(nodes[0]!.discovery.feed(SignedPeerEntry.sign(entry, outsider))).toBe(true);
+    const middle = nodes[1]!;
+    await middle.close();
+    for (const i of [0, 2]) {
+      const next = (await events[i]!.next()).value;
+      expect(next).toEqual({ type: 'peerDeparted', peerId: middle.node.peerId });
+    }
+    for (const e of events) await e.return?.();
+  });
+
+  it('a stale peer is purged and comes back with its next announce', async () => {
+    await using c = new Cluster();
+    const net = fresh('stale');
+    const quick = await c.add(net, { purgeAfterMs: 1_500, announceIntervalMs: 600_000, announceJitter: 0 });
+    const slow = await c.add(net, { announceIntervalMs: 3_000, announceJitter: 0 });
+    const events = quick.discovery.events();
+    await quick.discovery.syncWith(slow.node.addr());
+    expect((await events.next()).value).toEqual({ type: 'peerDiscovered', entry: slow.discovery.me().entry });
+    // The two also became gossip neighbours, so updates may come before the purge.
+    let next = (await events.next()).value;
+    while (next?.type === 'peerUpdated') next = (await events.next()).value;
+    expect(next).toEqual({ type: 'peerDeparted', peerId: slow.node.peerId });
+    expect(quick.discovery.catalog().peersCount()).toBe(0);
+    expect(slow.discovery.catalog().peersCount()).toBe(1);
+    const back = (await events.next()).value;
+    expect(back?.type).toBe('peerDiscovered');
+    await events.return?.();
+  }, 20_000);
+});
+
+describe('ping and rtt', () => {
+  it('the ping reply is one version above the stored entry; RTT is recorded', async () => {
+    await using c = new Cluster();
+    const net = fresh('ping');
+    const a = await c.add(net);
+    const b = await c.add(net);
+    const before = b.discovery.me().entry.version;
+    const { entry, rttMs } = await a.discovery.ping(b.node.addr());
+    expect(entry.entry.version.startMs).toBe(before.startMs);
+    expect(entry.entry.version.updateMs).toBeGreaterThan(before.updateMs);
+    expect(b.discovery.me().entry.version).toEqual(before);
+    expect(rttMs).toBeGreaterThanOrEqual(0);
+    expect(a.discovery.rtt.get(b.node.peerId)).toBeDefined();
+  });
+});
+
+describe('bad input on every discovery ALPN', () => {
+  it('refuses, counts and survives; the catalog does not change', async () => {
+    await using c = new Cluster();
+    const net = fresh('bad');
+    const victim = await c.add(net);
+    const attacker = await c.add(net);
+    const before = victim.discovery.catalog().peersCount();
+    const raw = async (alpn: string, frames: Uint8Array[]) => {
+      const link = await attacker.node.connect(victim.node.addr(), alpn);
+      for (const f of frames) await link.sendRaw(f).catch(() => {});
+      const info = await link.closed();
+      await link.close();
+      return info.code;
+    };
+    const other = SecretKey.generate();
+    const foreign = SignedPeerEntry.sign(
+      PeerEntry.create({ network: id('elsewhere'), address: { peerId: other.peerId, directAddresses: [] } }),
+      other,
+    );
+    const good = SignedPeerEntry.sign(
+      PeerEntry.create({ network: net, address: { peerId: other.peerId, directAddresses: [] } }),
+      other,
+    );
+    const forged = [other.peerId.bytes, good.bytes, new Uint8Array(64)];
+    const stolen = [attacker.node.peerId.bytes, good.bytes, good.signature];
+    const random = new Uint8Array(200).map(() => Math.floor(Math.random() * 256));
+    const truncated = encodeSyncMessage({ t: 0, entries: [good] }).subarray(0, 20);
+
+    // Sync: random bytes, truncated, forged signature, entry signed by another key.
+    for (const frame of [
+      random,
+      truncated,
+      cbor.encode({ t: 0, e: [good.toWire(), forged] }),
+      cbor.encode({ t: 0, e: [stolen] }),
+    ]) {
+      expect(await raw(SYNC_ALPN, [frame])).toBe(CloseCode.ProtocolViolation);
+    }
+    // Ping: garbage.
+    expect(await raw(PING_ALPN, [random])).toBe(CloseCode.ProtocolViolation);
+    // Announce: garbage hello, wrong network, oversized frame.
+    expect(await raw(ANNOUNCE_ALPN, [random])).toBe(CloseCode.ProtocolViolation);
+    expect(await raw(ANNOUNCE_ALPN, [encodeAnnounceFrame({ t: HELLO, network: id('elsewhere') })])).toBe(
+      CloseCode.DifferentNetwork,
+    );
+    expect(
+      await raw(ANNOUNCE_ALPN, [encodeAnnounceFrame({ t: HELLO, network: net }), new Uint8Array(64 * 1024)]),
+    ).toBe(CloseCode.ProtocolViolation);
+    // A sync of a foreign entry succeeds at the protocol level but adds nothing.
+    const link = await attacker.node.connect(victim.node.addr(), SYNC_ALPN);
+    await link.sendRaw(encodeSyncMessage({ t: 0, entries: [foreign] }));
+    decodeSyncMessage(await link.recvRaw());
+    await link.close(CloseCode.Success);
+
+    expect(await rejected(victim)).toBeGreaterThanOrEqual(8);
+    expect(victim.discovery.catalog().peersCount()).toBe(before);
+    // Still serving.
+    const { entry } = await attacker.discovery.ping(victim.node.addr());
+    expect(entry.peerId.equals(victim.node.peerId)).toBe(true);
+    expect(decodePingMessage(encodePingMessage({ t: 0 })).t).toBe(0);
+  });
+});
