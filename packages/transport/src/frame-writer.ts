@@ -1,5 +1,5 @@
 import { frameHeader } from './frame.js';
-import { type NativeSendStream, toNativeParts } from './native.js';
+import { NativeScratch, type NativeSendStream, toNativeParts } from './native.js';
 
 /**
  * Largest single native write. Converting to the binding's array form costs about
@@ -40,6 +40,7 @@ export class FrameWriter {
   readonly #stream: NativeSendStream;
   readonly #onWritten: (bytes: number) => void;
   readonly #mapError: (error: unknown) => unknown;
+  readonly #scratch = new NativeScratch();
   #pieces: Uint8Array[] = [];
   #pieceOffset = 0; // bytes of #pieces[0] already written
   #enqueued = 0;
@@ -96,14 +97,14 @@ export class FrameWriter {
         // Convert the next slice while the previous one is in flight: the binding
         // copies the array during the call, so the conversion overlaps the write.
         let slice = this.#nextSlice();
-        let native = toNativeParts(slice.parts, slice.size);
+        let native = toNativeParts(slice.parts, slice.size, this.#scratch);
         for (;;) {
           const writing = this.#stream.writeAll(native);
           const size = slice.size;
           const more = this.#written + size < batch.end;
           if (more) {
             slice = this.#nextSlice();
-            native = toNativeParts(slice.parts, slice.size);
+            native = toNativeParts(slice.parts, slice.size, this.#scratch);
           }
           await writing;
           this.#written += size;

@@ -52,6 +52,31 @@ describe('Link', () => {
     await link.close();
   });
 
+  it('keeps concurrent links apart when they write large frames at once', async () => {
+    const server = await node();
+    const received = new Map<number, Uint8Array[]>();
+    server.handle<Uint8Array>(ALPN, async (l) => {
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < 8; i++) frames.push(await l.recvRaw());
+      received.set(frames[0]![0]!, frames);
+      await l.send(new Uint8Array([1]));
+    });
+    const client = await node();
+    const links = await Promise.all([1, 2, 3].map(() => client.connect<Uint8Array>(server.addr(), ALPN)));
+    // Same-size 64 KiB frames from three links in the same ticks: each link's bytes must stay its own.
+    await Promise.all(
+      links.map((l, i) =>
+        Promise.all(Array.from({ length: 8 }, () => l.sendRaw(new Uint8Array(65_536).fill(i + 1)))),
+      ),
+    );
+    await Promise.all(links.map((l) => l.recvRaw()));
+    for (const value of [1, 2, 3]) {
+      const frames = received.get(value)!;
+      expect(frames).toHaveLength(8);
+      for (const frame of frames) expect(frame.every((b) => b === value)).toBe(true);
+    }
+  });
+
   it('delivers 10,000 small messages in order', async () => {
     const received: number[] = [];
     const { link } = await pair<number>(async (l) => {

@@ -40,22 +40,33 @@ export function toNative(bytes: Uint8Array): number[] {
   return toNativeParts([bytes], bytes.length);
 }
 
-// The binding copies an array's elements during the call itself, so one scratch
-// array can be refilled for every write of the most common (full-slice) size.
-let scratch: number[] = [];
+/**
+ * A conversion buffer owned by one writer. The binding copies an array's elements
+ * during the call itself, so a writer can refill the same array for every write of
+ * the same size. It must never be shared between writers: a writer converts its
+ * next slice while its previous write is in flight.
+ */
+export class NativeScratch {
+  array: number[] = [];
+}
 
 /**
  * Converts the concatenation of `parts` (`total` bytes in all) to the binding's
- * array form in one pass, with no intermediate buffer. The result is only valid
- * until the next call: pass it straight to the binding.
+ * array form in one pass, with no intermediate buffer. With a `scratch`, the
+ * result is only valid until the next call with that scratch: pass it straight
+ * to the binding.
  */
-export function toNativeParts(parts: readonly Uint8Array[], total: number): number[] {
-  const out = total === scratch.length ? scratch : new Array<number>(total);
+export function toNativeParts(
+  parts: readonly Uint8Array[],
+  total: number,
+  scratch?: NativeScratch,
+): number[] {
+  const out = scratch && total === scratch.array.length ? scratch.array : new Array<number>(total);
   let at = 0;
   for (const part of parts) {
     for (let i = 0; i < part.length; i++) out[at++] = part[i]!;
   }
-  if (total >= 4096) scratch = out;
+  if (scratch && total >= 4096) scratch.array = out;
   return out;
 }
 
