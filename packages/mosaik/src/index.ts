@@ -21,6 +21,40 @@ export {
 } from '@mosaik/discovery';
 export * from '@mosaik/id';
 export {
+  type ApplyContext,
+  type Consistency,
+  Group,
+  GroupKey,
+  Groups,
+  type GroupsConfig,
+  GroupTerminated,
+  LeadershipPreference,
+  NoCommands,
+  NoOp,
+  Offline,
+  type StateMachine,
+  storage,
+} from '@mosaik/rsm';
+export {
+  AlreadyExists,
+  Consumer,
+  defineStream,
+  Producer,
+  ProducerError,
+  type StreamDef,
+  type StreamOptions,
+  Streams,
+  type StreamsConfig,
+} from '@mosaik/streams';
+export {
+  Expiration,
+  InvalidTicket,
+  Jwt,
+  JwtTicketBuilder,
+  Ticket,
+  type TicketValidator,
+} from '@mosaik/tickets';
+export {
   AddressBook,
   Cancelled,
   CloseCode,

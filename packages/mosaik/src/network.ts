@@ -6,6 +6,8 @@ import {
 } from '@mosaik/discovery';
 import { type NetworkId, type PeerId, SecretKey } from '@mosaik/id';
 import { startPrometheusExporter } from '@mosaik/metrics';
+import { Groups, type GroupsConfig } from '@mosaik/rsm';
+import { Streams, type StreamsConfig } from '@mosaik/streams';
 import { type EndpointAddr, LocalNode, type LocalNodeOptions } from '@mosaik/transport';
 
 /** Options of {@link Network.create}. */
@@ -25,12 +27,16 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
   readonly dht?: ZeroConfigOptions['dht'];
   /** mDNS on the LAN; off by default. */
   readonly mdns?: ZeroConfigOptions['mdns'];
+  /** Streams settings (reconnect backoff, re-ranking and RTT sampling intervals). */
+  readonly streams?: StreamsConfig;
+  /** Groups settings; unset fields take the defaults. */
+  readonly groups?: Partial<GroupsConfig>;
 }
 
 /**
- * A mosaik node on one network: identity, transport and (as later layers land)
- * discovery, streams and groups. Create it with {@link Network.create}; close it
- * with {@link close} or `await using`.
+ * A mosaik node on one network: identity, transport, discovery, streams and
+ * groups. Create it with {@link Network.create}; close it with {@link close} or
+ * `await using`.
  *
  * @example
  * ```ts
@@ -44,11 +50,25 @@ export class Network implements AsyncDisposable {
     readonly local: LocalNode,
     /** Peer discovery: catalog, events, tags, tickets, sync, ping. */
     readonly discovery: Discovery,
+    /** Typed pub/sub: `produce(def)` and `consume(def)`. */
+    readonly streams: Streams,
+    /** Raft consensus groups: `withKey(key)…join()`. */
+    readonly groups: Groups,
   ) {}
 
   /** Binds a node on `network` (a name or a 32-byte id) and waits until it is online. */
   static async create(network: string | NetworkId, options: NetworkOptions = {}): Promise<Network> {
-    const { secretKey, prometheusAddr, bootstrap, discovery: discoveryConfig, dht, mdns, ...rest } = options;
+    const {
+      secretKey,
+      prometheusAddr,
+      bootstrap,
+      discovery: discoveryConfig,
+      dht,
+      mdns,
+      streams: streamsConfig,
+      groups: groupsConfig,
+      ...rest
+    } = options;
     const local = await LocalNode.bind(network, {
       ...rest,
       ...(secretKey !== undefined
@@ -70,7 +90,9 @@ export class Network implements AsyncDisposable {
         ...(mdns === undefined ? {} : { mdns }),
         ...(rest.preset === undefined ? {} : { preset: rest.preset }),
       });
-      return new Network(local, discovery);
+      const streams = new Streams(local, discovery, streamsConfig ?? {});
+      const groups = new Groups(local, discovery, groupsConfig ?? {});
+      return new Network(local, discovery, streams, groups);
     } catch (error) {
       await local.close();
       throw error;
@@ -98,10 +120,14 @@ export class Network implements AsyncDisposable {
   }
 
   /**
-   * Closes every subsystem, link and timer of the node. Discovery leaves gracefully first (a
-   * signed departure, up to 500 ms), so peers drop this node at once instead of after `purgeAfter`.
+   * Closes every subsystem, link and timer of the node. Groups leave first (peers get a
+   * departure while discovery still runs), then streams, then discovery leaves gracefully
+   * (a signed departure, up to 500 ms) so peers drop this node at once instead of after
+   * `purgeAfter`.
    */
   async close(): Promise<void> {
+    await this.groups.close();
+    await this.streams.close();
     await this.discovery.close();
     await this.local.close();
   }
