@@ -14,10 +14,27 @@ export function mosaikProject(name, test = {}) {
       name,
       environment: 'node',
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      // Heavy tests (dozens of in-process nodes) run in their own later group: see mosaikHeavyProject.
+      exclude: ['**/node_modules/**', '**/*.heavy.test.ts'],
       testTimeout: 30_000 * Number(process.env.TIME_FACTOR ?? 1),
       hookTimeout: 30_000 * Number(process.env.TIME_FACTOR ?? 1),
       env: { MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'silent', RUST_LIB_BACKTRACE: '0' },
       ...test,
     },
   });
+}
+
+/**
+ * The `*.heavy.test.ts` files of a package as a project of their own that runs after every
+ * other project (`sequence.groupOrder`), so tests that start dozens of nodes get both cores
+ * instead of competing with the rest of the suite. Listed in the root vitest.config.ts.
+ * @param {string} name @param {string} root the package folder, relative to the repository
+ */
+export function mosaikHeavyProject(name, root) {
+  const project = mosaikProject(name, {
+    include: ['src/**/*.heavy.test.ts', 'test/**/*.heavy.test.ts'],
+    exclude: ['**/node_modules/**'],
+    sequence: { groupOrder: 1 },
+  });
+  return { ...project, root };
 }
