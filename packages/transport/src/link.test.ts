@@ -142,6 +142,19 @@ describe('Link', () => {
     expect(await again.recv()).toBe('echo hi');
   });
 
+  it('refuses at once to dial a bare id with no known address on the local preset', async () => {
+    const client = await node();
+    const stranger = await node();
+    const error = await client.connect(stranger.peerId, ALPN).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectFailed);
+    expect((error as ConnectFailed).message).toMatch(/no known address/);
+    client.addressBook.observe(stranger.addr());
+    stranger.handle<string>(ALPN, async (l) => l.send(await l.recv()));
+    const link = await client.connect<string>(stranger.peerId, ALPN);
+    await link.send('known now');
+    expect(await link.recv()).toBe('known now');
+  });
+
   it('refuses an ALPN the node does not serve', async () => {
     const server = await node();
     server.handle(ALPN, () => {});

@@ -49,6 +49,8 @@ export class LocalNode implements AsyncDisposable {
   readonly #counters: LinkCounters;
   readonly #connectionsOpened: { inc(n?: number): void };
   readonly #maxFrameSize: number | undefined;
+  /** Whether the endpoint can resolve a bare PeerId (the n0 preset's address lookup). */
+  readonly #resolvesBareIds: boolean;
   #closing: Promise<void> | undefined;
 
   /** Peers' known addresses; discovery and bootstrap feed it, dialing reads it. */
@@ -80,6 +82,7 @@ export class LocalNode implements AsyncDisposable {
     );
     this.#router.start();
     this.#online = relaysDisabled(options) ? Promise.resolve() : endpoint.online();
+    this.#resolvesBareIds = (options.preset ?? 'n0') !== 'local';
   }
 
   /** Binds the endpoint and starts accepting connections. */
@@ -110,7 +113,11 @@ export class LocalNode implements AsyncDisposable {
     return this.#closing !== undefined;
   }
 
-  /** This node's current address (id, relay, direct addresses). */
+  /**
+   * This node's current address (id, relay, direct addresses). Read it again to see
+   * changes: iroh-js 1.1.0's `watchAddr` aborts the process when called from JS
+   * (it needs a Tokio runtime context), so there is no change callback.
+   */
   addr(): EndpointAddr {
     return fromNativeAddr(this.#endpoint.addr());
   }
@@ -187,6 +194,13 @@ export class LocalNode implements AsyncDisposable {
   ): Promise<Link<T>> {
     if (this.#closing) throw new Cancelled('node is closed');
     const addr = this.addressBook.resolve(peer);
+    if (!this.#resolvesBareIds && addr.directAddresses.length === 0 && !addr.relayUrl) {
+      // Without an address lookup service, iroh cannot find a bare id, and a failed attempt
+      // also tears down its per-peer state; refuse up front instead.
+      throw new ConnectFailed(
+        `no known address for ${addr.id.short()} (preset 'local' has no address lookup)`,
+      );
+    }
     const signals = [this.signal, AbortSignal.timeout(options.timeout ?? CONNECT_TIMEOUT_MS)];
     if (options.signal) signals.push(options.signal);
     const signal = AbortSignal.any(signals);
