@@ -45,7 +45,6 @@ export {
   RELAXED_POLL_MS,
 } from './dht/source.js';
 export type { PingFunction, PingReply } from './dht/types.js';
-export { fromZBase32, toZBase32 } from './dht/z32.js';
 export {
   addZeroConfigSources,
   type DhtOptions,

@@ -7,7 +7,7 @@
  * - {@link Watch}, {@link waitFor}, {@link scaled}, {@link sleep}, AbortSignal helpers.
  * - {@link MosaikError}, the base of every error in the project, and {@link DecodeError}.
  */
-export { fromBase32, toBase32 } from './base32.js';
+export { fromBase32, fromZBase32, toBase32, toZBase32 } from './base32.js';
 export {
   compareBytes,
   concatBytes,

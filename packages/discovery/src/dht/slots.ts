@@ -3,8 +3,7 @@
  * Slot 0 is the network id itself; slot i+1 = blake3(slot i ‖ slot i). Each slot's id bytes are
  * an ed25519 seed, so anyone who knows the network id can derive, read and write every slot.
  */
-import { type Digest, type NetworkId, type PeerId, SecretKey } from '@mosaik/id';
-import { toZBase32 } from './z32.js';
+import { type Digest, type NetworkId, type PeerId, SecretKey, toZBase32 } from '@mosaik/id';
 
 /** Number of slots in a network's chain (`CHAIN_DEPTH`). */
 export const CHAIN_DEPTH = 16;

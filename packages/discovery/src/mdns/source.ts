@@ -8,7 +8,7 @@
  * id hex>`, `id=<base58 peer id>`, one `ip=<ip:port>` per direct address and `r=<relay url>`.
  */
 import { networkInterfaces } from 'node:os';
-import { type NetworkId, type PeerId, PeerId as PeerIdClass, sleep } from '@mosaik/id';
+import { type NetworkId, type PeerId, PeerId as PeerIdClass, sleep, toZBase32 } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import type { EndpointAddr } from '@mosaik/transport';
 import type { Answer } from 'dns-packet';
@@ -16,7 +16,6 @@ import multicastDns from 'multicast-dns';
 import { fromBase58, toBase58 } from '../dht/base58.js';
 import { isSocketAddress } from '../dht/record.js';
 import { AddressForwarder, type AddressSink, pollDelay, type SourceContext } from '../dht/types.js';
-import { toZBase32 } from '../dht/z32.js';
 
 /** The DNS-SD service type mosaik answers to. */
 export const MDNS_SERVICE = '_mosaik._udp.local';
