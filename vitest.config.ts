@@ -1,5 +1,5 @@
-import { mosaikHeavyProject } from './tooling/vitest.preset.mjs';
 import { defineConfig } from 'vitest/config';
+import { mosaikHeavyProject } from './tooling/vitest.preset.mjs';
 
 export default defineConfig({
   test: {
