@@ -9,7 +9,7 @@
  *
  * NATS needs `nats-server` (Debian: `apt-get install -y nats-server`); without it the NATS lines
  * say `"baselineValue": "unavailable"`. `BENCH_MS` (default 3000), `BENCH_FANOUT` (default `1,4`),
- * `BENCH_SYSTEMS` (default `streams,raw,nats`).
+ * `BENCH_SYSTEMS` (default `streams,raw,nats`), `BENCH_PROF=<dir>` (CPU profiles of the peers).
  *
  *   pnpm --filter @mosaik/streams bench
  */
@@ -36,7 +36,13 @@ class Peer {
 
   constructor(cfg: PeerConfig) {
     this.#proc = fork(PEER, [JSON.stringify(cfg)], {
-      execArgv: ['--conditions=@mosaik/source', '--import', 'tsx'],
+      execArgv: [
+        '--conditions=@mosaik/source',
+        '--import',
+        'tsx',
+        // BENCH_PROF=<dir>: a V8 CPU profile of every peer process.
+        ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, RUST_LIB_BACKTRACE: '0' },
     });

@@ -1,6 +1,9 @@
 /**
  * Streams metrics (ref-streams §8, Prometheus names). Per-stream series are resolved once per
- * stream into prom-client children, so the per-datum cost is an increment, not a label lookup.
+ * stream into prom-client children. The per-datum series (items/bytes sent and received, delivery
+ * latency) are batched: a prom-client child still hashes its labels on every call, which cost
+ * ~10 % of a consumer's CPU at 60k datums/s, so they accumulate in plain numbers and are handed
+ * to prom-client once per event-loop turn.
  */
 import type { StreamId } from '@mosaik/id';
 import type { Metrics } from '@mosaik/metrics';
@@ -15,6 +18,69 @@ interface Set_ {
 }
 interface Observe {
   observe(n: number): void;
+}
+
+/** Hot series flushed together once per event-loop turn. */
+class Batcher {
+  readonly #dirty: (() => void)[] = [];
+  #scheduled = false;
+
+  /** Registers `flush` to run at the end of this turn (`setImmediate`, unref'd). */
+  mark(flush: () => void): void {
+    this.#dirty.push(flush);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush()).unref();
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const dirty = this.#dirty.splice(0);
+    for (const f of dirty) f();
+  }
+}
+
+/** A counter whose increments reach prom-client in one call per turn. */
+class BatchedCounter implements Inc {
+  #pending = 0;
+  #marked = false;
+  readonly #flush = () => {
+    this.#marked = false;
+    const n = this.#pending;
+    this.#pending = 0;
+    if (n !== 0) this.target.inc(n);
+  };
+
+  constructor(
+    private readonly target: Inc,
+    private readonly batcher: Batcher,
+  ) {}
+
+  inc(n = 1): void {
+    this.#pending += n;
+    if (this.#marked) return;
+    this.#marked = true;
+    this.batcher.mark(this.#flush);
+  }
+}
+
+/** A histogram whose samples reach prom-client at the end of the turn. */
+class BatchedHistogram implements Observe {
+  #pending: number[] = [];
+  readonly #flush = () => {
+    const samples = this.#pending;
+    this.#pending = [];
+    for (const v of samples) this.target.observe(v);
+  };
+
+  constructor(
+    private readonly target: Observe,
+    private readonly batcher: Batcher,
+  ) {}
+
+  observe(n: number): void {
+    if (this.#pending.push(n) === 1) this.batcher.mark(this.#flush);
+  }
 }
 
 /** Why a subscription or a connection was refused (label `reason`). */
@@ -59,6 +125,7 @@ export class StreamsMetrics {
   readonly producersActive: Set_;
   readonly #accepted: Inc;
   readonly #rejected;
+  readonly #batcher = new Batcher();
 
   constructor(metrics: Metrics) {
     this.#m = metrics;
@@ -74,6 +141,11 @@ export class StreamsMetrics {
       'Stream connections refused by the acceptor',
       ['reason'],
     );
+  }
+
+  /** Hands every batched increment to prom-client now (before a scrape or in tests). */
+  flush(): void {
+    this.#batcher.flush();
   }
 
   connectionAccepted(): void {
@@ -118,8 +190,8 @@ export class StreamsMetrics {
         l,
       ),
       consumersRejected: (reason) => rejected.metric.labels({ ...l, reason, ...this.#base }),
-      itemsSent: this.#counter('mosaik_streams_producer_items_sent_total', 'Datums queued to subscribers', l),
-      bytesSent: this.#counter(
+      itemsSent: this.#hot('mosaik_streams_producer_items_sent_total', 'Datums queued to subscribers', l),
+      bytesSent: this.#hot(
         'mosaik_streams_producer_bytes_sent_total',
         'Datum bytes queued to subscribers',
         l,
@@ -144,20 +216,20 @@ export class StreamsMetrics {
         'Producers a consumer is attached to',
         l,
       ),
-      itemsReceived: this.#counter(
+      itemsReceived: this.#hot(
         'mosaik_streams_consumer_items_received_total',
         'Datums pulled by the application',
         l,
       ),
-      bytesReceived: this.#counter(
+      bytesReceived: this.#hot(
         'mosaik_streams_consumer_bytes_received_total',
         'Datum bytes pulled by the application',
         l,
       ),
       invalid: (reason) => invalid.metric.labels({ ...l, reason, ...this.#base }),
-      datumsTotal: this.#counter('mosaik_streams_datums_total', 'Datums counted by any channel', l),
-      bytesTotal: this.#counter('mosaik_streams_bytes_total', 'Datum bytes counted by any channel', l),
-      latency: latency.metric.labels({ ...l, ...this.#base }),
+      datumsTotal: this.#hot('mosaik_streams_datums_total', 'Datums counted by any channel', l),
+      bytesTotal: this.#hot('mosaik_streams_bytes_total', 'Datum bytes counted by any channel', l),
+      latency: new BatchedHistogram(latency.metric.labels({ ...l, ...this.#base }), this.#batcher),
     };
     this.#streams.set(key, s);
     return s;
@@ -165,6 +237,10 @@ export class StreamsMetrics {
 
   #counter(name: string, help: string, labels: Record<string, string>): Inc {
     return this.#m.counter(name, help, Object.keys(labels)).metric.labels({ ...labels, ...this.#base });
+  }
+
+  #hot(name: string, help: string, labels: Record<string, string>): Inc {
+    return new BatchedCounter(this.#counter(name, help, labels), this.#batcher);
   }
 
   #gauge(name: string, help: string, labels: Record<string, string>): Set_ {

@@ -41,18 +41,24 @@ export class DatumQueue<T> {
   shift(signal?: AbortSignal): Promise<{ datum: T; bytes: number } | undefined> {
     const item = this.tryShift();
     if (item !== undefined || this.#closed) return Promise.resolve(item);
-    if (signal?.aborted) return Promise.resolve(undefined);
+    if (signal === undefined) {
+      // The iterator's path: one promise, no abort listener.
+      return new Promise((resolve) => {
+        this.#waiters.push(resolve);
+      });
+    }
+    if (signal.aborted) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const onAbort = () => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
         resolve(undefined);
       };
       const waiter = (v: { datum: T; bytes: number } | undefined) => {
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         resolve(v);
       };
       this.#waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -13,7 +13,7 @@ import type { StreamMetrics } from '../metrics.js';
 import type { ChannelInfo } from '../status/channel.js';
 import {
   DATUM_HEADER_BYTES,
-  decodeDatumFrame,
+  datumSentAt,
   decodeStartStream,
   encodeHandshake,
   nowMs,
@@ -151,13 +151,11 @@ export class Receiver<T> {
     for (;;) {
       const frame = await link.recvRaw();
       let datum: T;
-      let payloadBytes: number;
       let sentAtMs: number;
+      const payloadBytes = frame.length - DATUM_HEADER_BYTES;
       try {
-        const parts = decodeDatumFrame(frame);
-        sentAtMs = parts.sentAtMs;
-        payloadBytes = parts.payload.length;
-        datum = decoder.decode(parts.payload);
+        sentAtMs = datumSentAt(frame);
+        datum = decoder.decode(frame.subarray(DATUM_HEADER_BYTES));
       } catch (error) {
         const reason = error instanceof DecodeError && error.issues !== undefined ? 'schema' : 'decode';
         m.invalid(reason).inc();

@@ -101,11 +101,11 @@ export class Sink<T> {
     const bytes = payload.length;
     this.#datums++;
     this.#bytes += bytes;
+    let queued = 0;
     for (const sub of this.#subs.values()) {
       // Criteria (ref §2.5) match every datum today; the hook would go here.
-      if (sub.push(frame, bytes)) {
-        this.metrics.itemsSent.inc();
-        this.metrics.bytesSent.inc(bytes);
+      if (sub.push(frame)) {
+        queued++;
         continue;
       }
       this.#dropped++;
@@ -115,6 +115,10 @@ export class Sink<T> {
         this.metrics.laggingDisconnects.inc();
         this.#drop(sub, StreamCloseCode.TooSlow);
       }
+    }
+    if (queued > 0) {
+      this.metrics.itemsSent.inc(queued);
+      this.metrics.bytesSent.inc(queued * bytes);
     }
   }
 

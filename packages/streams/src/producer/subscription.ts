@@ -4,18 +4,16 @@
  */
 import type { Link } from '@mosaik/transport';
 import type { ChannelInfo } from '../status/channel.js';
+import { DATUM_HEADER_BYTES } from '../wire.js';
 
-/** A queued frame and the size of its datum (header excluded, for stats). */
-interface Queued {
-  readonly frame: Uint8Array;
-  readonly bytes: number;
-}
+const noop = () => {};
 
 /** Largest coalesced write a subscription hands the link (see `#takeBatch`). */
 const MAX_BATCH_BYTES = 256 * 1024;
 
 export class Subscription {
-  #queue: Queued[] = [];
+  /** Encoded datum frames (shared with the other subscriptions: never mutated). */
+  #queue: Uint8Array[] = [];
   /** Frames handed to the link whose write has not completed yet; they count against capacity. */
   #inFlight = 0;
   #wake: (() => void) | undefined;
@@ -39,9 +37,9 @@ export class Subscription {
   }
 
   /** Non-blocking enqueue; `false` when the queue is full or the subscription ended. */
-  push(frame: Uint8Array, bytes: number): boolean {
+  push(frame: Uint8Array): boolean {
     if (this.#ended || this.#queue.length + this.#inFlight >= this.capacity) return false;
-    this.#queue.push({ frame, bytes });
+    this.#queue.push(frame);
     const wake = this.#wake;
     if (wake) {
       this.#wake = undefined;
@@ -70,18 +68,23 @@ export class Subscription {
       this.#inFlight = batch.length;
       let last: Promise<void> = Promise.resolve();
       let bytes = 0;
-      for (const q of batch) {
-        last = this.link.sendRaw(q.frame);
-        // Writes complete in order: the last one's outcome stands for the batch.
-        last.catch(() => {});
-        bytes += q.bytes;
+      for (const frame of batch) {
+        const written = this.link.sendRaw(frame);
+        // Frames of one tick share one promise; only distinct ones (a failed link rejects each
+        // write separately) need a handler.
+        if (written !== last) {
+          last.catch(noop);
+          last = written;
+        }
+        bytes += frame.length - DATUM_HEADER_BYTES;
       }
+      // Writes complete in order: the last one's outcome stands for the batch.
       try {
         await last;
       } finally {
         this.#inFlight = 0;
       }
-      for (const q of batch) this.channel.stats.record(q.bytes);
+      this.channel.stats.recordMany(batch.length, bytes);
       this.onWritten(batch.length, bytes);
     }
   }
@@ -91,14 +94,19 @@ export class Subscription {
    * tick so the transport coalesces them into few native writes, yet bounded so one
    * subscription's backlog does not monopolise the event loop.
    */
-  #takeBatch(): Queued[] {
+  #takeBatch(): Uint8Array[] {
     let bytes = 0;
     let n = 0;
     while (n < this.#queue.length) {
-      const size = (this.#queue[n] as Queued).frame.length + 4;
+      const size = (this.#queue[n] as Uint8Array).length + 4;
       if (n > 0 && bytes + size > MAX_BATCH_BYTES) break;
       bytes += size;
       n++;
+    }
+    if (n === this.#queue.length) {
+      const all = this.#queue;
+      this.#queue = [];
+      return all;
     }
     return this.#queue.splice(0, n);
   }

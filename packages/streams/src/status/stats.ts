@@ -25,6 +25,12 @@ export class Stats {
     this.#bytes += bytes;
   }
 
+  /** @internal `datums` datums of `bytes` bytes in all. */
+  recordMany(datums: number, bytes: number): void {
+    this.#datums += datums;
+    this.#bytes += bytes;
+  }
+
   /** @internal */
   connected(now = Date.now()): void {
     this.#connectedAt = now;
