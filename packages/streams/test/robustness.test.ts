@@ -1,5 +1,5 @@
 import { Discovery } from '@mosaik/discovery';
-import { encodeCbor, id, randomBytes } from '@mosaik/id';
+import { encodeCbor, id, randomBytes, waitFor } from '@mosaik/id';
 import { JwtTicketBuilder, JwtValidator } from '@mosaik/tickets';
 import { CloseCode, type Link, LocalNode } from '@mosaik/transport';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,8 @@ describe('bad input', () => {
       await consumerNode.discovery.syncWith(rogue.addr());
       const consumer = consumerNode.streams.consumer(Checked).backoff({ initialIntervalMs: 20 }).build();
       expect(await consumer.recv(AbortSignal.timeout(20_000))).toBe('valid');
+      // The rogue side learns each close a moment after the consumer moved on: wait for all three.
+      await waitFor(() => closes.length >= 3, { message: () => `closes seen: ${closes.join(', ')}` });
       expect(closes.slice(0, 3)).toEqual([
         CloseCode.ProtocolViolation,
         CloseCode.ProtocolViolation,
