@@ -66,7 +66,10 @@ export interface StreamOptions<T> {
   readonly codec?: Codec<T>;
   /** Standard Schema (zod, valibot, arktype…) validating every received datum. */
   readonly schema?: StandardSchemaV1<unknown, T>;
-  /** Largest accepted datum in bytes (consumer side); bigger frames close the link. Default 16 MiB. */
+  /**
+   * Largest encoded datum in bytes. Producers refuse bigger ones (`ProducerError` `oversized`,
+   * counted); consumers close a link that carries one. Default 16 MiB.
+   */
   readonly maxDatumSize?: number;
   /** `require` applied on both sides (each side checks its remote peers). */
   readonly require?: PeerPredicate | readonly PeerPredicate[];

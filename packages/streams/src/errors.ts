@@ -1,12 +1,14 @@
 import { MosaikError } from '@mosaik/id';
 
 /** Why {@link ProducerError} refused a datum. */
-export type ProducerErrorKind = 'offline' | 'closed';
+export type ProducerErrorKind = 'offline' | 'closed' | 'oversized';
 
 /**
  * `send` / `trySend` refused a datum. The datum travels back intact in {@link ProducerError.datum},
  * so the caller can retry it. `offline`: the producer's `onlineWhen` condition is not met (by
- * default: no connected consumer). `closed`: the producer (its sink) was closed.
+ * default: no connected consumer). `closed`: the producer (its sink) was closed. `oversized`: the
+ * encoded datum exceeds the stream's `maxDatumSize` (every consumer would close its link on it),
+ * so it was sent to nobody.
  */
 export class ProducerError<T = unknown> extends MosaikError {
   constructor(

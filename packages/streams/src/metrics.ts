@@ -106,6 +106,7 @@ export interface StreamMetrics {
   readonly itemsSent: Inc;
   readonly bytesSent: Inc;
   readonly itemsDropped: Inc;
+  readonly itemsOversized: Inc;
   readonly laggingDisconnects: Inc;
   readonly receiversActive: Set_;
   readonly consumerProducers: Set_;
@@ -199,6 +200,11 @@ export class StreamsMetrics {
       itemsDropped: this.#counter(
         'mosaik_streams_producer_items_dropped_total',
         'Datums dropped for a subscriber whose queue was full or closed',
+        l,
+      ),
+      itemsOversized: this.#counter(
+        'mosaik_streams_producer_items_oversized_total',
+        'Datums refused by send/trySend as larger than maxDatumSize',
         l,
       ),
       laggingDisconnects: this.#counter(

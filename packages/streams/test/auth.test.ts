@@ -142,4 +142,51 @@ describe('producer auth', () => {
       [n3.node.peerId.toString(), n4.node.peerId.toString()].sort(),
     );
   });
+
+  it('by_jwt_ticket: a producer require closure admits only the consumer with a valid JWT', async () => {
+    await using c = new Cluster();
+    const [n0, valid, expired, none] = await c.addMany(4);
+    const jwt = new JwtValidator({ key: { alg: 'HS256', secret: JWT_SECRET }, issuer: JWT_ISSUER });
+    for (const [n, ms] of [
+      [valid!, 3_600_000],
+      [expired!, -60_000],
+    ] as const) {
+      n.discovery.addTicket(
+        await new JwtTicketBuilder({ alg: 'HS256', secret: JWT_SECRET })
+          .issuer(JWT_ISSUER)
+          .expiresIn(ms)
+          .build(n.node.peerId),
+      );
+    }
+    await discoverAll(c.nodes);
+    const p0 = n0!.streams
+      .producer(Data1)
+      .require((peer) =>
+        peer.entry.hasValidTicket(jwt.class, (data) => {
+          try {
+            return !jwt.validate(data, peer.peerId).isExpired();
+          } catch {
+            return false;
+          }
+        }),
+      )
+      .build();
+    const consumers = [valid!, expired!, none!].map((n) => n.streams.consume(Data1));
+    await p0.when.online();
+    await eventually(
+      async () =>
+        (await metricValue(n0!, 'mosaik_streams_producer_consumers_rejected_total', { reason: 'require' })) >=
+        2,
+      'expired and unticketed consumers rejected',
+    );
+    await eventually(
+      () => consumers[1]!.producers().length === 0 && consumers[2]!.producers().length === 0,
+      'rejected receivers end',
+    );
+    expect(connected(p0.consumers())).toEqual([valid!.node.peerId.toString()]);
+    await p0.send('one');
+    expect(await consumers[0]!.recv()).toBe('one');
+    expect(consumers.map((x) => x.producers().length)).toEqual([1, 0, 0]);
+    await staysFalse(() => p0.consumers().length !== 1, 'a consumer without a valid ticket subscribed');
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AlreadyExists, defineStream } from '../src/index.js';
-import { Cluster, discoverAll, eventually, staysFalse } from './net.js';
+import { AlreadyExists, defineStream, ProducerError } from '../src/index.js';
+import { Cluster, discoverAll, eventually, metricValue, staysFalse } from './net.js';
 
 const Data1 = defineStream<string>('Data1');
 const Data2 = defineStream<string>('Data2');
@@ -84,5 +84,36 @@ describe('producer', () => {
     expect(p11.consumers()).toHaveLength(4);
     await last.close();
     await p11.when.offline();
+  });
+
+  it('max_datum_size: an oversized datum is refused on send (typed, counted), the link stays up', async () => {
+    const Small = defineStream<Uint8Array>('Small', {
+      codec: { encode: (b) => b, decode: (b) => b },
+      maxDatumSize: 16,
+    });
+    await using c = new Cluster();
+    const [n0, n1] = await c.addMany(2);
+    await discoverAll(c.nodes);
+    const p = n0!.streams.produce(Small);
+    const consumer = n1!.streams.consume(Small);
+    await p.when.online();
+    const big = new Uint8Array(17).fill(1);
+    let error: unknown;
+    try {
+      p.trySend(big);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ProducerError);
+    expect((error as ProducerError).kind).toBe('oversized');
+    expect((error as ProducerError).datum).toBe(big);
+    await expect(p.send(big)).rejects.toMatchObject({ kind: 'oversized' });
+    expect(p.stats()).toMatchObject({ oversized: 2, datums: 0 });
+    expect(await metricValue(n0!, 'mosaik_streams_producer_items_oversized_total')).toBe(2);
+    // A datum at the limit still goes through on the same subscription.
+    await p.send(new Uint8Array(16).fill(2));
+    expect(await consumer.recv()).toEqual(new Uint8Array(16).fill(2));
+    expect(await metricValue(n1!, 'mosaik_streams_consumer_items_invalid_total')).toBe(0);
+    expect(p.consumers().filter((x) => x.isConnected)).toHaveLength(1);
   });
 });

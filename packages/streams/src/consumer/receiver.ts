@@ -16,6 +16,7 @@ import {
   datumSentAt,
   decodeStartStream,
   encodeHandshake,
+  MAX_HANDSHAKE_BYTES,
   nowMs,
   STREAMS_ALPN,
 } from '../wire.js';
@@ -27,6 +28,13 @@ const TERMINAL = new Set<number>([
   CloseCode.StreamNotFound,
   CloseCode.DifferentNetwork,
 ]);
+
+/** A datum frame within the transport's cap but over the stream's `maxDatumSize`. */
+class OversizedDatum extends Error {
+  constructor(bytes: number) {
+    super(`datum of ${bytes} bytes exceeds maxDatumSize`);
+  }
+}
 
 /** What ended one connection attempt. */
 type Outcome = 'retry' | 'terminate' | 'sync';
@@ -102,7 +110,9 @@ export class Receiver<T> {
       node.addressBook.observe(addrOf(this.producer));
       link = await node.connect(this.producer.peerId, STREAMS_ALPN, {
         signal: this.signal,
-        maxFrameSize: this.def.maxDatumSize + DATUM_HEADER_BYTES,
+        // The StartStream reply must fit too, even when datums are tiny; bigger datum frames
+        // that still fit are refused in #session.
+        maxFrameSize: Math.max(this.def.maxDatumSize + DATUM_HEADER_BYTES, MAX_HANDSHAKE_BYTES),
       });
     } catch (error) {
       if (error instanceof Cancelled || this.signal.aborted) return 'terminate';
@@ -154,10 +164,16 @@ export class Receiver<T> {
       let sentAtMs: number;
       const payloadBytes = frame.length - DATUM_HEADER_BYTES;
       try {
+        if (payloadBytes > this.def.maxDatumSize) throw new OversizedDatum(payloadBytes);
         sentAtMs = datumSentAt(frame);
         datum = decoder.decode(frame.subarray(DATUM_HEADER_BYTES));
       } catch (error) {
-        const reason = error instanceof DecodeError && error.issues !== undefined ? 'schema' : 'decode';
+        const reason =
+          error instanceof OversizedDatum
+            ? 'oversized'
+            : error instanceof DecodeError && error.issues !== undefined
+              ? 'schema'
+              : 'decode';
         m.invalid(reason).inc();
         this.ctx.log.warn(
           { producer: link.remoteId.short(), stream: this.def.id.short(), reason, err: errorText(error) },

@@ -79,8 +79,8 @@ export class Producer<T> implements AsyncDisposable {
 
   /**
    * Publishes now or throws {@link ProducerError}: `offline` when the `onlineWhen` condition does
-   * not hold, `closed` after {@link close}. Success means "queued for every subscriber that had
-   * room", not delivered.
+   * not hold, `closed` after {@link close}, `oversized` when the encoded datum exceeds
+   * `maxDatumSize`. Success means "queued for every subscriber that had room", not delivered.
    */
   trySend(datum: T): void {
     if (!this.sink.flag.get()) throw new ProducerError('offline', datum, 'producer is offline');
@@ -91,7 +91,8 @@ export class Producer<T> implements AsyncDisposable {
   /**
    * Waits until the producer is online (forever if it never is: pass a `signal`), publishes, then
    * lets the subscriber writers catch up while any subscriber queue is more than half full.
-   * Rejects with {@link ProducerError} `closed` when the producer closes meanwhile.
+   * Rejects with {@link ProducerError} `closed` when the producer closes meanwhile and
+   * `oversized` when the encoded datum exceeds `maxDatumSize`.
    */
   async send(datum: T, options: SendOptions = {}): Promise<void> {
     const { signal } = options;

@@ -10,6 +10,7 @@ import { CloseCode, type Link } from '@mosaik/transport';
 import { StreamCloseCode, streamCloseName } from '../close-codes.js';
 import { background, errorText, type StreamsContext } from '../context.js';
 import type { ResolvedProducerOptions, StreamDef } from '../def.js';
+import { ProducerError } from '../errors.js';
 import type { RejectReason, StreamMetrics } from '../metrics.js';
 import { ChannelInfo } from '../status/channel.js';
 import { ChannelSet, onlineFlag, type When } from '../status/conditions.js';
@@ -26,6 +27,8 @@ export interface ProducerStats {
   readonly dropped: number;
   /** Subscribers disconnected as too slow. */
   readonly laggingDisconnects: number;
+  /** Datums refused as larger than `maxDatumSize`. */
+  readonly oversized: number;
   /** Current subscriptions. */
   readonly consumers: number;
 }
@@ -45,6 +48,7 @@ export class Sink<T> {
   #bytes = 0;
   #dropped = 0;
   #lagging = 0;
+  #oversized = 0;
 
   constructor(
     ctx: StreamsContext,
@@ -72,6 +76,7 @@ export class Sink<T> {
       bytes: this.#bytes,
       dropped: this.#dropped,
       laggingDisconnects: this.#lagging,
+      oversized: this.#oversized,
       consumers: this.#subs.size,
     };
   }
@@ -83,7 +88,11 @@ export class Sink<T> {
     return max;
   }
 
-  /** Fan-out: encode once, try-push to every subscriber, never wait. */
+  /**
+   * Fan-out: encode once, try-push to every subscriber, never wait. Throws
+   * {@link ProducerError} `oversized` (counted, sent to nobody) when the encoded datum exceeds
+   * `maxDatumSize`: every consumer would close its link on it.
+   */
   publish(datum: T): void {
     if (this.#subs.size === 0) {
       this.#undelivered(datum);
@@ -97,8 +106,21 @@ export class Sink<T> {
       this.#undelivered(datum);
       return;
     }
-    const frame = encodeDatumFrame(payload);
     const bytes = payload.length;
+    if (bytes > this.def.maxDatumSize) {
+      this.#oversized++;
+      this.metrics.itemsOversized.inc();
+      this.#ctx.log.warn(
+        { stream: this.def.id.short(), bytes, maxDatumSize: this.def.maxDatumSize },
+        'datum larger than maxDatumSize refused',
+      );
+      throw new ProducerError(
+        'oversized',
+        datum,
+        `encoded datum of ${bytes} bytes exceeds maxDatumSize ${this.def.maxDatumSize}`,
+      );
+    }
+    const frame = encodeDatumFrame(payload);
     this.#datums++;
     this.#bytes += bytes;
     let queued = 0;
