@@ -31,7 +31,12 @@ export interface DiscoveryConfig {
   readonly gossipMaxPayload: number;
   /** Overrides of the HyParView/Plumtree parameters (ref §9.3). */
   readonly gossip: Partial<GossipConfig>;
-  /** Timeout of one sync or ping exchange, connect included. Default 5 000. */
+  /**
+   * Timeout of one sync or ping exchange and of a gossip dial, connect included. Default 10 000
+   * (the transport's connect timeout): under CPU load a handshake can wait seconds in the
+   * acceptor's queue, and giving up earlier only wastes the acceptor's work and retries at the
+   * back of the same queue.
+   */
   readonly exchangeTimeoutMs: number;
   /** Catalog syncs one node runs at once; more wait their turn. Default 4. */
   readonly syncConcurrency: number;
@@ -52,7 +57,7 @@ export const DEFAULT_DISCOVERY_CONFIG: DiscoveryConfig = Object.freeze({
   noDhtBootstrap: false,
   gossipMaxPayload: 4096,
   gossip: {},
-  exchangeTimeoutMs: 5_000,
+  exchangeTimeoutMs: 10_000,
   syncConcurrency: 4,
 });
 

@@ -49,7 +49,12 @@ const NEIGHBOR_BUMP_MIN_GAP_MS = 1_000;
 const SYNC_RETRY_BASE_MS = 200;
 /** Backoff of re-joining while we have no neighbour: from 500 ms, doubling, capped. */
 const REJOIN_MIN_MS = 500;
-const REJOIN_MAX_MS = 30_000;
+/**
+ * An isolated node is useless, and a Join costs its targets one message each, so the backoff
+ * stays short: a node whose first attempts were lost to an overloaded seed recovers within
+ * seconds instead of waiting out a long backoff.
+ */
+const REJOIN_MAX_MS = 4_000;
 
 /** Context handed to an {@link AddressSource}. */
 export interface AddressSourceContext {
@@ -419,10 +424,6 @@ export class Discovery implements AsyncDisposable {
     if (!first) {
       this.#update((e) => e);
       if (this.#gossip.neighborCount === 0) this.#rejoin();
-      // Still alone: the bootstrap syncs failed (peer not up yet, overloaded); try them again.
-      if (this.#catalog.snapshot().signedPeersCount() === 0) {
-        for (const b of this.config.bootstrap) this.#observe(b.id);
-      }
     }
     const delay = jittered(this.config.announceIntervalMs, this.config.announceJitter);
     this.#timers.schedule(delay, () => this.#announceTick(false));
@@ -454,6 +455,10 @@ export class Discovery implements AsyncDisposable {
     const known = [...candidates, ...this.config.bootstrap];
     const sample = shuffle(known).slice(0, this.#gossip.engine.config.activeViewCapacity);
     this.#gossip.join(sample);
+    // Still alone: the bootstrap syncs failed (peer not up yet, overloaded); try them again.
+    if (this.#catalog.snapshot().signedPeersCount() === 0) {
+      for (const b of this.config.bootstrap) this.#observe(b.id);
+    }
     this.#armRejoin();
   }
 
@@ -557,13 +562,17 @@ export class Discovery implements AsyncDisposable {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
       this.#observeAddress(s);
       this.#observe(s.peerId);
-      // The `observe` hint of ref §3.5: with no neighbour, join whoever we just learned about.
-      if (this.#gossip.neighborCount === 0) {
-        this.#gossip.join([this.#node.addressBook.resolve(toEndpointAddr(s.entry.address))]);
-      }
     }
-    // After the loop: its address is known by now if its own entry was in the snapshot.
-    this.#observe(from);
+    // The `observe` hint of ref §3.5: with no neighbour, join the peers we just learned about.
+    // Not every one of them: each Join is a high-priority request its target must accept (it
+    // evicts a neighbour and sends four random walks that evict more), so joining a whole
+    // snapshot made the overlay churn for seconds. A sample of the catalog, once per backoff
+    // period, is enough; while a join is in flight (the rejoin check is armed), we wait.
+    if (this.#gossip.neighborCount === 0 && !this.#rejoinArmed) this.#rejoin();
+    // Both sides of a sync exchange full snapshots, so `from` counts as synced on the accepting
+    // side too: syncing back would carry nothing new, and under CPU load those redundant
+    // connections (half of the cascade) are what kept the accept queues long.
+    this.#observed.add(from.toString());
     this.#metrics.catalogSize.set(this.#catalog.snapshot().peersCount());
   }
 
