@@ -26,15 +26,16 @@ export function mosaikProject(name, test = {}) {
 
 /**
  * The `*.heavy.test.ts` files of a package as a project of their own that runs after every
- * other project (`sequence.groupOrder`), so tests that start dozens of nodes get both cores
- * instead of competing with the rest of the suite. Listed in the root vitest.config.ts.
+ * other project (`sequence.groupOrder` 2; rsm's sequential project is group 1), so tests that
+ * start dozens of nodes get both cores instead of competing with the rest of the suite.
+ * Listed in the root vitest.config.ts.
  * @param {string} name @param {string} root the package folder, relative to the repository
  */
 export function mosaikHeavyProject(name, root) {
   const project = mosaikProject(name, {
     include: ['src/**/*.heavy.test.ts', 'test/**/*.heavy.test.ts'],
     exclude: ['**/node_modules/**'],
-    sequence: { groupOrder: 1 },
+    sequence: { groupOrder: 2 },
   });
   return { ...project, root };
 }
