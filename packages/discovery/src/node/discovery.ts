@@ -139,6 +139,7 @@ export class Discovery implements AsyncDisposable {
       catalog: this.#catalog,
       metrics: this.#metrics,
       timeoutMs: config.exchangeTimeoutMs,
+      signal: this.#abort.signal,
       learned: (entries, from) => this.#learned(entries, from),
     };
     this.#gossip = new AnnounceAdapter({

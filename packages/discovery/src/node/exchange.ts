@@ -28,6 +28,8 @@ export interface ExchangeContext {
   readonly catalog: Catalog;
   readonly metrics: DiscoveryMetrics;
   readonly timeoutMs: number;
+  /** Aborted when discovery closes: in-flight exchanges stop instead of delaying the close. */
+  readonly signal?: AbortSignal;
   /** Entries a sync merged (or would have merged): the worker observes and syncs with them. */
   learned(entries: readonly SignedPeerEntry[], from: PeerId): void;
 }
@@ -55,6 +57,12 @@ async function recvDecoded<T>(
   }
 }
 
+function exchangeSignal(ctx: ExchangeContext): AbortSignal {
+  const signals = [ctx.node.signal, AbortSignal.timeout(ctx.timeoutMs)];
+  if (ctx.signal !== undefined) signals.push(ctx.signal);
+  return AbortSignal.any(signals);
+}
+
 /** Waits for the peer to close, at most `ms`. */
 async function awaitPeerClose(link: Link<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -73,7 +81,7 @@ function merge(ctx: ExchangeContext, entries: readonly SignedPeerEntry[], from: 
  * for the close. When this resolves both sides have merged.
  */
 export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr): Promise<void> {
-  const signal = AbortSignal.any([ctx.node.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+  const signal = exchangeSignal(ctx);
   const link = await ctx.node.connect(peer, SYNC_ALPN, { timeout: ctx.timeoutMs, signal });
   try {
     await link.sendRaw(encodeSyncMessage({ t: 0, entries: ctx.catalog.snapshot().allSigned() }));
@@ -111,7 +119,7 @@ export interface PingResult {
 
 /** Pings a peer: RTT plus its fresh signed entry. */
 export async function ping(ctx: ExchangeContext, peer: PeerId | EndpointAddr): Promise<PingResult> {
-  const signal = AbortSignal.any([ctx.node.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+  const signal = exchangeSignal(ctx);
   const link = await ctx.node.connect(peer, PING_ALPN, { timeout: ctx.timeoutMs, signal });
   try {
     const started = performance.now();

@@ -1,0 +1,127 @@
+/**
+ * Edges of the gossip path on real nodes (issue 4): a drifted entry is refused and counted, an
+ * entry above the gossip cap travels as the `EntryChanged` header and is fetched by sync, and
+ * `maxRtt` hides a peer from `peers()`/`get()` but not from the count.
+ */
+import { blake3, id, SecretKey, waitFor } from '@mosaik/id';
+import { CloseCode } from '@mosaik/transport';
+import { describe, expect, it } from 'vitest';
+import { Cluster } from '../../test/net.js';
+import { PeerEntry } from '../entry/entry.js';
+import { SignedPeerEntry } from '../entry/signed.js';
+import { MessageType } from '../gossip/types.js';
+import {
+  ANNOUNCE_ALPN,
+  AnnouncementType,
+  decodeAnnouncement,
+  encodeAnnounceFrame,
+  entryAnnouncement,
+  HELLO,
+} from '../protocol/announce.js';
+
+const fresh = (name: string) => id(`${name}-${Math.random()}`);
+
+/** Sum of one metric family in a node's Prometheus text, optionally for one label value. */
+async function metric(
+  n: { node: { metrics: { registry: { metrics(): Promise<string> } } } },
+  name: string,
+  label?: string,
+): Promise<number> {
+  const text = await n.node.metrics.registry.metrics();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
+    .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+describe('gossip edges on real nodes', () => {
+  it('refuses and counts a gossiped entry whose timestamp is beyond maxTimeDrift', async () => {
+    await using c = new Cluster();
+    const net = fresh('drift');
+    const victim = await c.add(net, { maxTimeDriftMs: 10_000 });
+    const sender = await c.add(net);
+    const other = SecretKey.generate();
+    const entryAt = (nowMs: number) =>
+      SignedPeerEntry.sign(
+        PeerEntry.create({
+          network: net,
+          address: { peerId: other.peerId, directAddresses: ['127.0.0.1:9'] },
+          nowMs,
+        }),
+        other,
+      );
+    const link = await sender.node.connect<Uint8Array>(victim.node.addr(), ANNOUNCE_ALPN);
+    const gossip = async (signed: SignedPeerEntry, round: number) => {
+      const content = entryAnnouncement(signed, 4096);
+      await link.sendRaw(encodeAnnounceFrame({ t: MessageType.Gossip, id: blake3(content), content, round }));
+    };
+    await link.sendRaw(encodeAnnounceFrame({ t: HELLO, network: net }));
+    await gossip(entryAt(Date.now() + 60_000), 0); // from the future
+    await gossip(entryAt(Date.now() - 60_000), 0); // from the past
+    await waitFor(
+      async () => (await metric(victim, 'mosaik_discovery_rejected_total', 'reason="drift"')) === 2,
+      {
+        timeout: 5_000,
+      },
+    );
+    expect(victim.discovery.catalog().getSigned(other.peerId)).toBeUndefined();
+    // The same link still carries a timely entry: refusal is per entry, not per link.
+    await gossip(entryAt(Date.now()), 0);
+    await waitFor(() => victim.discovery.catalog().getSigned(other.peerId) !== undefined, { timeout: 5_000 });
+    expect(await metric(victim, 'mosaik_discovery_rejected_total', 'reason="drift"')).toBe(2);
+    await link.close(CloseCode.Success);
+  });
+
+  it('announces an entry above the gossip cap as a header; peers fetch it by sync', async () => {
+    await using c = new Cluster();
+    const net = fresh('oversized');
+    const cap = 1024;
+    const a = await c.add(net, { gossipMaxPayload: cap });
+    const b = await c.add(net, { gossipMaxPayload: cap, bootstrap: [a.node.addr()] });
+    await waitFor(() => a.discovery.neighbors().length === 1 && b.discovery.neighbors().length === 1, {
+      timeout: 10_000,
+    });
+    await waitFor(() => b.discovery.catalog().getSigned(a.node.peerId) !== undefined, { timeout: 10_000 });
+    const syncsBefore = await metric(b, 'mosaik_discovery_catalog_syncs_total');
+    const tags = Array.from({ length: 60 }, (_, i) => `big-${i}`);
+    const signed = a.discovery.addTags(tags);
+    // The full entry does not fit; what goes out is the small header.
+    const payload = entryAnnouncement(signed, cap);
+    expect(signed.encode().length).toBeGreaterThan(cap);
+    expect(payload.length).toBeLessThan(200);
+    expect(decodeAnnouncement(payload).t).toBe(AnnouncementType.EntryChanged);
+    await waitFor(() => b.discovery.catalog().get(a.node.peerId)?.tags.length === 60, { timeout: 10_000 });
+    // B got it by a catalog sync it started on seeing the header (counted once the link closed).
+    await waitFor(async () => (await metric(b, 'mosaik_discovery_catalog_syncs_total')) > syncsBefore, {
+      timeout: 5_000,
+    });
+    expect(b.discovery.catalog().getSigned(a.node.peerId)?.entry.version).toEqual(
+      a.discovery.me().entry.version,
+    );
+  });
+
+  it('maxRtt hides a slow peer from peers()/get() but not from the counts', async () => {
+    await using c = new Cluster();
+    const net = fresh('maxrtt');
+    const a = await c.add(net, { maxRttMs: 100 });
+    const fast = await c.add(net);
+    const slow = await c.add(net);
+    await a.discovery.syncWith(fast.node.addr());
+    await a.discovery.syncWith(slow.node.addr());
+    // Samples from other subsystems' links, as streams and groups report them.
+    for (let i = 0; i < 5; i++) {
+      a.discovery.recordRtt(fast.node.peerId, 5);
+      a.discovery.recordRtt(slow.node.peerId, 400);
+    }
+    const snap = a.discovery.catalog();
+    expect(snap.get(slow.node.peerId)).toBeUndefined();
+    expect(snap.get(fast.node.peerId)).toBeDefined();
+    expect(snap.peers().map((p) => p.peerId.toString())).toEqual([fast.node.peerId.toString()]);
+    expect(snap.peersCount()).toBe(2);
+    expect(snap.signedPeersCount()).toBe(2);
+    expect(snap.getSigned(slow.node.peerId)).toBeDefined();
+    // Once the link is fast again, the peer is back.
+    for (let i = 0; i < 20; i++) a.discovery.recordRtt(slow.node.peerId, 5);
+    expect(a.discovery.catalog().get(slow.node.peerId)).toBeDefined();
+  });
+});
