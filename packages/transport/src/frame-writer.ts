@@ -79,18 +79,21 @@ export class FrameWriter {
     while (this.#flushing) await this.#flushing;
   }
 
-  /** Fails every queued and future write with `error`. */
+  /**
+   * Fails every queued and future write with `error`. A batch whose native write is
+   * already under way is settled by that write: if its bytes reached QUIC it resolves.
+   */
   fail(error: unknown): void {
     this.#failure ??= error;
     this.#pieces = [];
     this.#pieceOffset = 0;
-    for (const batch of [this.#sealed, this.#open]) batch?.reject(this.#failure);
-    this.#sealed = this.#open = undefined;
+    this.#open?.reject(this.#failure);
+    this.#open = undefined;
   }
 
   async #flush(): Promise<void> {
     try {
-      while (this.#open) {
+      while (this.#open && this.#failure === undefined) {
         const batch = this.#open;
         this.#sealed = batch;
         this.#open = undefined;
@@ -110,12 +113,17 @@ export class FrameWriter {
           this.#written += size;
           this.#onWritten(size);
           if (!more) break;
+          // The link failed while this batch was half written: the rest will not go out.
+          if (this.#failure !== undefined) throw this.#failure;
         }
         this.#sealed = undefined;
         batch.resolve();
       }
     } catch (error) {
-      this.fail(this.#mapError(error));
+      const failure = this.#failure ?? this.#mapError(error);
+      this.#sealed?.reject(failure);
+      this.#sealed = undefined;
+      this.fail(failure);
     } finally {
       this.#flushing = undefined;
     }

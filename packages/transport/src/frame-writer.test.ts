@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder } from './frame.js';
+import { FrameWriter, WRITE_SLICE_SIZE } from './frame-writer.js';
+import type { NativeSendStream } from './native.js';
+
+/** A send stream that records each native write and lets the test decide when it completes. */
+function fakeStream() {
+  const writes: number[][] = [];
+  const pending: (() => void)[] = [];
+  const stream = {
+    writeAll(bytes: number[]): Promise<void> {
+      writes.push([...bytes]);
+      return new Promise<void>((resolve) => pending.push(resolve));
+    },
+  } as unknown as NativeSendStream;
+  /** Completes writes one by one until the writer stops issuing new ones. */
+  const completeAll = async () => {
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      const next = pending.shift();
+      if (!next) return;
+      next();
+    }
+  };
+  return { stream, writes, pending, completeAll };
+}
+
+describe('FrameWriter', () => {
+  it('coalesces frames written in the same tick into one native write', async () => {
+    const fake = fakeStream();
+    const writer = new FrameWriter(fake.stream);
+    const sends = Array.from({ length: 100 }, (_, i) => writer.write(new Uint8Array([i])));
+    await fake.completeAll();
+    await Promise.all(sends);
+    expect(fake.writes).toHaveLength(1);
+    const decoder = new FrameDecoder();
+    decoder.push(Uint8Array.from(fake.writes[0]!));
+    const frames: number[] = [];
+    for (let f = decoder.next(); f; f = decoder.next()) frames.push(f[0]!);
+    expect(frames).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('slices a large frame so no native write exceeds the slice size', async () => {
+    const fake = fakeStream();
+    const writer = new FrameWriter(fake.stream);
+    const done = writer.write(new Uint8Array(100_000).fill(9));
+    await fake.completeAll();
+    await done;
+    expect(fake.writes.every((w) => w.length <= WRITE_SLICE_SIZE)).toBe(true);
+    expect(fake.writes.reduce((n, w) => n + w.length, 0)).toBe(100_004);
+  });
+
+  it('on failure, settles the in-flight write by its outcome and rejects what was queued', async () => {
+    const fake = fakeStream();
+    const writer = new FrameWriter(fake.stream);
+    const inFlight = writer.write(new Uint8Array([1]));
+    await new Promise((r) => setImmediate(r)); // the first batch is now being written
+    const queued = writer.write(new Uint8Array([2]));
+    const failure = new Error('link closed');
+    writer.fail(failure);
+    await fake.completeAll();
+    await expect(inFlight).resolves.toBeUndefined();
+    await expect(queued).rejects.toBe(failure);
+    await expect(writer.write(new Uint8Array([3]))).rejects.toBe(failure);
+    expect(fake.writes).toHaveLength(1);
+  });
+});
