@@ -35,6 +35,14 @@ describe('autopilot', () => {
     expect(run(['a'], [], [m('a'), m('b', { joinable: false })])).toBeUndefined();
   });
 
+  it('removes a member that went over to another cluster (merge), voter or learner', () => {
+    expect(run(['a', 'b', 'c'], ['d'], [m('a'), m('b', { foreign: true }), m('c'), m('d')])).toEqual({
+      type: 'remove',
+      node: 'b',
+    });
+    expect(run(['a'], ['d'], [m('a'), m('d', { foreign: true })])).toEqual({ type: 'remove', node: 'd' });
+  });
+
   it('promotes caught-up learners to an odd count up to maxVoters, normal before reluctant', () => {
     const members = [m('a'), m('b', { pref: 1 }), m('c')];
     expect(run(['a'], ['b', 'c'], members)).toEqual({ type: 'add-voter', node: 'c' });

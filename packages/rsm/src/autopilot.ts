@@ -17,8 +17,13 @@ export interface MemberView {
   readonly pref: 0 | 1 | 2 | undefined;
   /** Its replication progress (leader's match index); 0 when unknown. */
   readonly match: number;
-  /** It belongs to our cluster or to none yet (members of another cluster are never added). */
+  /**
+   * It belongs to our cluster, to none yet, or its cluster lost a merge to ours (members of
+   * another cluster are never added otherwise).
+   */
   readonly joinable: boolean;
+  /** It reports another cluster (and does not yield to ours): it left, or never was ours. */
+  readonly foreign?: boolean;
 }
 
 /** Inputs of {@link nextChange}. */
@@ -39,7 +44,7 @@ export function oddFloor(n: number): number {
 
 /**
  * The next membership change, or `undefined` when the configuration is where it should be.
- * Order of concerns: drop members that left or are dead, demote observers, add new members as
+ * Order of concerns: drop members that left, joined another cluster or are dead, demote observers, add new members as
  * learners, promote caught-up learners up to the (odd) target, demote surplus voters.
  */
 export function nextChange(input: AutopilotInput): ConfChange | undefined {
@@ -47,12 +52,12 @@ export function nextChange(input: AutopilotInput): ConfChange | undefined {
   const view = (id: NodeId) => members.get(id);
   const inConf = new Set([...conf.voters, ...conf.learners]);
 
-  // 1. Departed or long-unreachable members leave the configuration (never the leader itself).
+  // 1. Departed, foreign or long-unreachable members leave the configuration (never the leader itself).
   for (const id of [...conf.voters, ...conf.learners]) {
     if (id === self) continue;
     const m = view(id);
     if (m === undefined) continue; // never heard of it since we lead: give it the timeout too
-    if (m.departed || (!m.reachable && m.unreachableFor >= input.deadMemberTimeout)) {
+    if (m.departed || m.foreign === true || (!m.reachable && m.unreachableFor >= input.deadMemberTimeout)) {
       return { type: 'remove', node: id };
     }
   }

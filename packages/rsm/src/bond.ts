@@ -158,6 +158,11 @@ export class Bond {
     this.#sendPing();
   }
 
+  /** Sends our status now (after a change the peer should learn before the next heartbeat). */
+  ping(): void {
+    this.#sendPing();
+  }
+
   #sendPing(): void {
     const status = this.#events?.status();
     if (status !== undefined) this.send({ t: WireType.Ping, status });

@@ -3,7 +3,16 @@
  * then sends (batched per peer), then applies committed entries to the state machine, then
  * advances; takes snapshots and compacts the log; tracks proposals and ReadIndex requests.
  */
-import { type Codec, DecodeError, decodeCbor, encodeCbor, type GroupId, Watch } from '@mosaik/id';
+import {
+  type Codec,
+  DecodeError,
+  decodeCbor,
+  encodeCbor,
+  type GroupId,
+  randomBytes,
+  toHex,
+  Watch,
+} from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import {
   type ConfState,
@@ -61,10 +70,24 @@ function decodeEnvelope(bytes: Uint8Array): SnapshotEnvelope {
   return { cluster: v.cluster, state: v.state };
 }
 
+/** A new cluster id: the founder's short id and 8 random bytes, so a refounded cluster never reuses one. */
+export function newClusterId(founder: NodeId): string {
+  return `${founder.slice(0, 16)}-${toHex(randomBytes(8))}`;
+}
+
+/** What a member discarded when its cluster lost a merge. */
+export interface Discarded {
+  /** The cluster it left. */
+  readonly cluster: string;
+  /** Its last committed-and-applied index there. */
+  readonly committed: number;
+}
+
 /** Options of a {@link RaftDriver}. */
 export interface DriverOptions<C> {
   readonly id: NodeId;
   readonly groupId: GroupId;
+  /** The storage opened at join; replaced by `reset`. */
   readonly storage: Storage;
   readonly machine: StateMachine<C, unknown, unknown>;
   readonly codec: Codec<C>;
@@ -79,7 +102,12 @@ export interface DriverOptions<C> {
 /** One member's Raft loop. */
 export class RaftDriver<C> {
   readonly #o: DriverOptions<C>;
+  #storage: Storage;
   #raft: RaftNode;
+  /** The machine's state before anything was applied: what a reset member starts again from. */
+  readonly #genesis: Uint8Array;
+  /** Bumped by every reset: log positions of an older epoch belong to a discarded history. */
+  #epoch = 0;
   readonly #label: { group: string };
   /** Highest index applied to the state machine. */
   readonly applied = new Watch(0);
@@ -96,7 +124,9 @@ export class RaftDriver<C> {
 
   constructor(options: DriverOptions<C>) {
     this.#o = options;
+    this.#storage = options.storage;
     this.#label = { group: options.groupId.short() };
+    this.#genesis = options.machine.snapshot();
     const snap = options.storage.snapshot();
     if (snap.meta.index > 0) this.#restore(snap);
     this.#raft = this.#newNode(undefined);
@@ -106,7 +136,7 @@ export class RaftDriver<C> {
     const { electionTick, heartbeatTick } = ticksOf(this.#o.consensus);
     return new RaftNode({
       id: this.#o.id,
-      storage: this.#o.storage,
+      storage: this.#storage,
       electionTick: Math.max(electionTick * this.#o.electionFactor, heartbeatTick + 1),
       heartbeatTick,
       random: Math.random,
@@ -118,13 +148,19 @@ export class RaftDriver<C> {
     return this.#raft;
   }
 
+  /** The cluster this member belongs to, `''` before it has one. */
   get cluster(): string {
     return this.#cluster;
   }
 
+  /** Incremented by every `reset`. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   /** True while this member has no configuration at all (never bootstrapped nor added). */
   get isFresh(): boolean {
-    const s = this.#o.storage;
+    const s = this.#storage;
     const conf = this.#raft.conf;
     return (
       s.hardState().term === 0 &&
@@ -137,7 +173,8 @@ export class RaftDriver<C> {
 
   /** Founds a new cluster with this member as its only voter. Only on fresh storage. */
   bootstrap(): boolean {
-    if (!this.isFresh) return false;
+    if (!this.isFresh || this.#cluster !== '') return false;
+    this.#cluster = newClusterId(this.#o.id);
     this.#raft = this.#newNode({ voters: [this.#o.id], learners: [] });
     this.#raft.campaign();
     this.pump();
@@ -156,21 +193,62 @@ export class RaftDriver<C> {
   }
 
   /**
-   * Proposes encoded commands (leader only; throws `NotLeaderError`/`ProposalDroppedError`).
-   * Returns the assigned range and term.
+   * A fresh member joins the cluster whose leader first reaches it (the group checked that this
+   * cluster is the one to join). No-op once it has a cluster.
    */
-  propose(commands: readonly Uint8Array[]): { first: number; last: number; term: number } {
+  adopt(cluster: string): void {
+    if (this.#cluster === '') this.#cluster = cluster;
+  }
+
+  /**
+   * Gives up a fresh member's tentative cluster (adopted, but nothing ever arrived from it), so
+   * it may join or found another.
+   */
+  forgetCluster(): void {
+    if (this.isFresh) this.#cluster = '';
+  }
+
+  /**
+   * This member's cluster lost a merge (design §6): discard the log, the hard state and the
+   * machine's state, continue on the empty `storage` as a fresh member of `cluster`, which will
+   * send its snapshot. Pending proposals and reads fail.
+   */
+  reset(storage: Storage, cluster: string): Discarded {
+    const discarded: Discarded = { cluster: this.#cluster, committed: this.applied.get() };
+    this.#epoch++;
+    this.#storage = storage;
+    this.#o.machine.restore(this.#genesis);
+    this.#cluster = cluster;
+    this.#appliedConf = emptyConf;
+    for (const p of this.#proposals.values()) p.settle(false);
+    this.#proposals.clear();
+    this.#reads.clear();
+    this.#raft = this.#newNode(undefined);
+    this.applied.set(0);
+    this.lastIndex.set(0);
+    this.#o.metrics.committed.set(this.#label, 0);
+    this.#o.host.softState('', 'follower');
+    return discarded;
+  }
+
+  /**
+   * Proposes encoded commands (leader only; throws `NotLeaderError`/`ProposalDroppedError`).
+   * Returns the assigned range, term and epoch.
+   */
+  propose(commands: readonly Uint8Array[]): { first: number; last: number; term: number; epoch: number } {
     const range = this.#raft.propose(commands);
     const term = this.#raft.term;
     this.pump();
-    return { ...range, term };
+    return { ...range, term, epoch: this.#epoch };
   }
 
   /**
    * Resolves `true` once entry `last` is applied with `term`, `false` if another term's entry
-   * took its place (or a snapshot skipped over it, so the outcome is unknown).
+   * took its place (or a snapshot skipped over it, so the outcome is unknown, or a reset since
+   * `epoch` discarded the log it was in).
    */
-  awaitApplied(last: number, term: number): Promise<boolean> {
+  awaitApplied(last: number, term: number, epoch: number): Promise<boolean> {
+    if (epoch !== this.#epoch) return Promise.resolve(false);
     if (this.applied.get() >= last) {
       const t = this.#raft.termAt(last);
       return Promise.resolve(t === undefined ? false : t === term);
@@ -230,13 +308,13 @@ export class RaftDriver<C> {
       }
       if (rd.softState !== undefined) this.#o.host.softState(rd.softState.lead, rd.softState.role);
       raft.advance(rd);
-      this.lastIndex.set(this.#o.storage.lastIndex());
+      this.lastIndex.set(this.#storage.lastIndex());
     }
     this.#compact();
   }
 
   #persist(rd: Ready): void {
-    const s = this.#o.storage;
+    const s = this.#storage;
     if (rd.snapshot !== undefined) s.applySnapshot(rd.snapshot);
     if (rd.entries.length > 0) s.append(rd.entries);
     if (rd.hardState !== undefined) s.setHardState(rd.hardState);
@@ -280,7 +358,6 @@ export class RaftDriver<C> {
       const e = entries[i]!;
       if (e.type === EntryType.Conf) {
         this.#appliedConf = e.conf ?? emptyConf;
-        if (e.index === 1 && this.#cluster === '') this.#cluster = this.#appliedConf.voters[0] ?? '';
         this.#applied(e);
         i++;
         continue;
@@ -333,9 +410,21 @@ export class RaftDriver<C> {
   }
 
   #compact(): void {
-    const { consensus, storage, machine } = this.#o;
+    const { consensus, machine } = this.#o;
+    const storage = this.#storage;
     const applied = this.applied.get();
     if (this.#appliedConf.voters.length === 0) return;
+    if (storage.snapshot().meta.index === 0 && this.#cluster !== '' && storage.term(applied) !== undefined) {
+      // The founder snapshots its first entries at once: the cluster id lives only in snapshots,
+      // so every member (they all start from one) knows it, also after a restart.
+      storage.createSnapshot(
+        applied,
+        this.#appliedConf,
+        encodeEnvelope({ cluster: this.#cluster, state: machine.snapshot() }),
+      );
+      storage.compact(applied);
+      return;
+    }
     maybeCompact(
       storage,
       applied,

@@ -271,9 +271,12 @@ describe('group', () => {
         .withConsensus(config)
         .join();
       // Its own log already holds the value before it hears from anyone.
-      await waitFor(() => restarted.value === 42, { timeout: T });
-      await waitFor(gb2.when.online(), { timeout: T });
-      const next = await gb2.execute({ inc: 1 });
+      await waitFor(() => restarted.value === 42, { timeout: T, message: 'state not restored' });
+      await waitFor(gb2.when.online(), {
+        timeout: T,
+        message: () => `not online: leader ${gb2.leader()?.short()}, ${JSON.stringify(gb2.members())}`,
+      });
+      const next = await waitFor(gb2.execute({ inc: 1 }), { timeout: T, message: 'execute after restart' });
       await waitFor(() => ga.committed() >= next);
       expect((await ga.query(null)).result).toBe(43);
     } finally {

@@ -20,8 +20,8 @@ import type { GroupKey } from './key.js';
 import type { GroupsMetrics } from './metrics.js';
 import type { GroupsRouter } from './router.js';
 import type { StateMachine } from './state-machine.js';
-import type { StorageSpec } from './storage.js';
-import { When } from './when.js';
+import type { OpenStorage, StorageSpec } from './storage.js';
+import { type ResetEvent, When } from './when.js';
 import { type BondMessage, type PeerStatus, type WirePreference, WireType } from './wire.js';
 
 /** A range of log indices, both ends included. */
@@ -97,6 +97,17 @@ interface PendingForward {
 
 const PREF: Record<string, WirePreference> = { normal: 0, reluctant: 1, observer: 2 };
 
+/** What the bonded members tell about one cluster: its best commit and whom its members yield to. */
+interface ClusterView {
+  commit: number;
+  readonly yields: Set<string>;
+}
+
+/** Whether cluster `a` (committed `ca`) wins a merge against `b` (`cb`): longer log, then lower id. */
+function beats(a: string, ca: number, b: string, cb: number): boolean {
+  return ca > cb || (ca === cb && a < b);
+}
+
 /**
  * A member's handle on a group. Obtained from `groups.withKey(key)…join()`; close it (or
  * `await using`) to leave: peers are told at once (`Departure`) and the group id is withdrawn
@@ -115,13 +126,16 @@ export class Group<C, Q, R> implements AsyncDisposable {
   readonly #selfHex: string;
   readonly #codec: Codec<C>;
   readonly #pref: WirePreference;
-  readonly #storage: ReturnType<StorageSpec['open']>;
+  #storage: OpenStorage;
   readonly #driver: RaftDriver<C>;
   readonly #bonds: BondSet;
   readonly #leader = new Watch<PeerId | undefined>(undefined, {
     equals: (a, b) => a === b || a?.equals(b) === true,
   });
   readonly #online = new Watch(false);
+  readonly #lastReset = new Watch<ResetEvent | undefined>(undefined);
+  /** The cluster this member's cluster lost a merge to, `''` when not merging. */
+  #yieldTo = '';
   readonly #label: { group: string };
   readonly #forwards = new Map<number, PendingForward>();
   readonly #readTimers = new Set<NodeJS.Timeout>();
@@ -159,7 +173,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       consensus: spec.consensus,
       electionFactor: pref.kind === 'reluctant' ? Math.max(1, pref.factor) : 1,
       host: {
-        send: (to, msgs) => this.#bonds.get(to)?.send({ t: WireType.Raft, msgs }),
+        send: (to, msgs) => this.#bonds.get(to)?.send({ t: WireType.Raft, c: this.#driver.cluster, msgs }),
         softState: (lead, role) => this.#onSoftState(lead, role),
       },
       metrics: env.metrics,
@@ -192,6 +206,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       this.#online,
       this.#driver.applied,
       this.#driver.lastIndex,
+      this.#lastReset,
     );
     env.router.register(spec.id, this.#bonds);
     env.metrics.active.inc();
@@ -235,9 +250,23 @@ export class Group<C, Q, R> implements AsyncDisposable {
     return this.#driver.raft.conf;
   }
 
-  /** The cluster this member belongs to (hex peer id of its founder), `''` while it has none. */
+  /**
+   * The cluster this member belongs to, `''` while it has none. A cluster id is chosen by the
+   * member that founds the cluster (its short peer id and random bytes) and travels in snapshots.
+   * Two clusters of one group (founded while the network was split) merge when their members
+   * bond: see {@link lastReset}.
+   */
   get cluster(): string {
     return this.#driver.cluster;
+  }
+
+  /**
+   * The last time this member's cluster lost a merge: it discarded its state (the cluster and
+   * last committed index it gave up are in the event) and re-joined the winning cluster.
+   * `when.reset()` waits for the next one.
+   */
+  lastReset(): ResetEvent | undefined {
+    return this.#lastReset.get();
   }
 
   /** Live view of the bonds. */
@@ -265,7 +294,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
   async executeMany(commands: readonly C[]): Promise<IndexRange> {
     const stop = this.#env.metrics.commitLatency.startTimer(this.#label);
     const r = await this.#submit(commands);
-    const ok = await this.#driver.awaitApplied(r.last, r.term);
+    const ok = await this.#driver.awaitApplied(r.last, r.term, r.epoch);
     if (this.#closing !== undefined) throw new GroupTerminated();
     if (!ok) throw new Offline('leadership changed before the commands committed', commands);
     stop();
@@ -283,9 +312,13 @@ export class Group<C, Q, R> implements AsyncDisposable {
     return { first: r.first, last: r.last };
   }
 
-  async #submit(commands: readonly C[]): Promise<{ first: number; last: number; term: number }> {
+  async #submit(
+    commands: readonly C[],
+  ): Promise<{ first: number; last: number; term: number; epoch: number }> {
     if (this.#closing !== undefined) throw new GroupTerminated();
     if (commands.length === 0) throw new NoCommands();
+    if (this.#yieldTo !== '')
+      throw new Offline('this member’s cluster is merging into another cluster of the group', commands);
     let encoded: Uint8Array[];
     try {
       encoded = commands.map((c) => this.#codec.encode(c));
@@ -303,12 +336,13 @@ export class Group<C, Q, R> implements AsyncDisposable {
     const bond = lead === '' ? undefined : this.#bonds.get(lead);
     if (bond === undefined) throw new Offline('no leader reachable', commands);
     const id = ++this.#seq;
+    const epoch = this.#driver.epoch;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#forwards.delete(id);
         reject(new Offline('the leader did not acknowledge in time', commands));
       }, this.#spec.consensus.forwardTimeout);
-      this.#forwards.set(id, { resolve, reject, timer });
+      this.#forwards.set(id, { resolve: (r) => resolve({ ...r, epoch }), reject, timer });
       bond.send({ t: WireType.Forward, id, cmds: encoded });
     });
   }
@@ -393,6 +427,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
     const raft = this.#driver.raft;
     return {
       cluster: this.#driver.cluster,
+      yield: this.#yieldTo,
       term: raft.term,
       commit: this.#driver.applied.get(),
       lead: raft.lead,
@@ -410,7 +445,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
     if (this.#ticks % every !== 0) return;
     try {
       this.#maybeBootstrap();
-      if (this.#driver.raft.role === 'leader') this.#autopilot();
+      this.#evaluateMerge();
+      if (this.#driver.raft.role === 'leader' && this.#yieldTo === '') this.#autopilot();
       this.#updateOnline();
       this.#reconcile();
     } catch (error) {
@@ -429,7 +465,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
    * known observer (or stayed unreachable for `deadMemberTimeout`).
    */
   #maybeBootstrap(): void {
-    if (this.#pref === 2 || !this.#driver.isFresh) return;
+    if (this.#pref === 2 || !this.#driver.isFresh || this.#driver.cluster !== '') return;
     const waited = Date.now() - this.#startedAt;
     const delay = this.#spec.consensus.bootstrapDelay;
     if (waited < delay) return;
@@ -442,8 +478,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
       if (p >= this.#selfHex) continue;
       const bond = this.#bonds.get(p);
       if (bond?.status?.pref === 2) continue;
-      // A lower member we never managed to bond with is ignored only after a long wait: founding
-      // a second cluster is far worse than waiting (two clusters are not merged yet).
+      // A lower member we never managed to bond with is ignored only after a long wait: a second
+      // cluster would be merged later, but one side would lose what it committed meanwhile.
       if (bond === undefined && waited >= Math.max(3 * delay, this.#spec.consensus.deadMemberTimeout))
         continue;
       return;
@@ -474,7 +510,15 @@ export class Group<C, Q, R> implements AsyncDisposable {
         departed: this.#departed.has(id),
         pref: self ? this.#pref : st?.pref,
         match: self ? status.lastIndex : (status.progress.get(id)?.match ?? 0),
-        joinable: st !== undefined && (st.cluster === '' || st.cluster === this.#driver.cluster),
+        joinable:
+          st !== undefined &&
+          (st.cluster === '' || st.cluster === this.#driver.cluster || st.yield === this.#driver.cluster),
+        foreign:
+          !self &&
+          st !== undefined &&
+          st.cluster !== '' &&
+          st.cluster !== this.#driver.cluster &&
+          st.yield !== this.#driver.cluster,
       });
     }
     const change = nextChange({
@@ -502,6 +546,135 @@ export class Group<C, Q, R> implements AsyncDisposable {
     this.#env.metrics.voters.set(this.#label, conf.voters.length);
     this.#env.metrics.nonVoters.set(this.#label, conf.learners.length);
     this.#env.metrics.committeeSize.set(this.#label, conf.voters.length + conf.learners.length);
+  }
+
+  // ------------------------------------------------------------------ merging clusters
+
+  /**
+   * Every cluster visible through the bonds (and our own): the highest commit any of its members
+   * reported, and the clusters its members yield to.
+   */
+  #clusterView(): Map<string, ClusterView> {
+    const view = new Map<string, ClusterView>();
+    const note = (cluster: string, commit: number, yieldTo: string) => {
+      if (cluster === '') return;
+      let v = view.get(cluster);
+      if (v === undefined) {
+        v = { commit, yields: new Set() };
+        view.set(cluster, v);
+      }
+      v.commit = Math.max(v.commit, commit);
+      if (yieldTo !== '') v.yields.add(yieldTo);
+    };
+    note(this.#driver.cluster, this.#driver.applied.get(), this.#yieldTo);
+    for (const b of this.#bonds.list()) {
+      const st = b.status;
+      if (st !== undefined && !b.isClosed) note(st.cluster, st.commit, st.yield);
+    }
+    return view;
+  }
+
+  /**
+   * The cluster a fresh member should join: the one that wins against every other it sees,
+   * among those not merging into another (whose leaders add nobody).
+   */
+  #bestCluster(view: Map<string, ClusterView>): string | undefined {
+    let best: string | undefined;
+    for (const settled of [true, false]) {
+      for (const [c, v] of view) {
+        if (settled && v.yields.size > 0) continue;
+        if (best === undefined || beats(c, v.commit, best, view.get(best)!.commit)) best = c;
+      }
+      if (best !== undefined) return best;
+    }
+    return best;
+  }
+
+  /**
+   * Design §6: when members of two clusters of this group bond, the cluster with the higher
+   * committed index wins, ties go to the lower cluster id. Members of the losing cluster yield:
+   * they stop taking commands and wait until the winner's leader adds them, and only then
+   * discard their state (see `#acceptRaft`), so nothing is thrown away unless a winner takes the
+   * member in. A decision, once some member of a cluster made it, is adopted by the others and
+   * kept (a losing cluster's commit index can still move by an election's no-op; it must not
+   * flip the outcome), unless both clusters claim to yield to each other, when the indices decide.
+   */
+  #evaluateMerge(): void {
+    const mine = this.#driver.cluster;
+    let target = '';
+    if (mine !== '' && !this.#driver.isFresh) {
+      const view = this.#clusterView();
+      const me = view.get(mine)!;
+      let best: { c: string; commit: number } | undefined;
+      for (const [c, v] of view) {
+        if (c === mine) continue;
+        const weYield = me.yields.has(c);
+        const theyYield = v.yields.has(mine);
+        const lose =
+          weYield && !theyYield ? true : theyYield && !weYield ? false : beats(c, v.commit, mine, me.commit);
+        if (lose && (best === undefined || beats(c, v.commit, best.c, best.commit)))
+          best = { c, commit: v.commit };
+      }
+      target = best?.c ?? '';
+    }
+    if (target === this.#yieldTo) return;
+    this.#yieldTo = target;
+    if (target !== '') {
+      this.#env.logger.warn(
+        { cluster: mine, winner: target },
+        'another cluster of this group won the merge: waiting to be taken in, then discarding local state',
+      );
+    }
+    for (const b of this.#bonds.list()) b.ping();
+  }
+
+  /**
+   * Whether a Raft batch from cluster `c` may reach our core. Our own cluster's always; a fresh
+   * member's first one decides which cluster it joins (the best it sees); a member that yields to
+   * `c` has been added there by the winner's leader: it resets now.
+   */
+  #acceptRaft(c: string): boolean {
+    const mine = this.#driver.cluster;
+    if (c === '') return false;
+    if (c === mine) return true;
+    if (mine === '') {
+      const best = this.#bestCluster(this.#clusterView());
+      if (best !== undefined && best !== c) return false;
+      this.#driver.adopt(c);
+      for (const b of this.#bonds.list()) b.ping();
+      return true;
+    }
+    if (this.#yieldTo === c) return this.#reset(c);
+    return false;
+  }
+
+  /** Discards the local log and state and continues as a fresh member of cluster `winner`. */
+  #reset(winner: string): boolean {
+    let fresh: OpenStorage;
+    try {
+      fresh = this.#spec.storage.wipe(this.#storage);
+    } catch (error) {
+      this.#env.logger.error({ err: String(error) }, 'could not wipe storage for a cluster merge: stopping');
+      this.#driver.stop();
+      return false;
+    }
+    this.#storage = fresh;
+    const discarded = this.#driver.reset(fresh, winner);
+    this.#yieldTo = '';
+    for (const [id, f] of this.#forwards) {
+      clearTimeout(f.timer);
+      this.#forwards.delete(id);
+      f.reject(new Offline('this member’s cluster lost a merge and was reset'));
+    }
+    this.#lastSeen.clear();
+    this.#env.metrics.resets.inc(this.#label);
+    this.#env.logger.warn(
+      { discarded: discarded.cluster, committed: discarded.committed, joined: winner },
+      'cluster merge: local state discarded, joining the winning cluster',
+    );
+    this.#lastReset.set({ discarded, joined: winner, at: Date.now() });
+    for (const b of this.#bonds.list()) b.ping();
+    return true;
   }
 
   #onSoftState(lead: NodeId, role: RaftRole): void {
@@ -566,10 +739,11 @@ export class Group<C, Q, R> implements AsyncDisposable {
   #onMessage(bond: Bond, msg: BondMessage): void {
     switch (msg.t) {
       case WireType.Raft:
-        this.#onRaft(bond, msg.msgs);
+        this.#onRaft(bond, msg.c, msg.msgs);
         return;
       case WireType.Forward: {
         try {
+          if (this.#yieldTo !== '') throw new Error('this cluster is merging into another');
           const r = this.#driver.propose(msg.cmds);
           bond.send({ t: WireType.ForwardAck, id: msg.id, first: r.first, last: r.last, term: r.term });
         } catch (error) {
@@ -606,7 +780,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
     }
   }
 
-  #onRaft(bond: Bond, frames: readonly Uint8Array[]): void {
+  #onRaft(bond: Bond, cluster: string, frames: readonly Uint8Array[]): void {
     const from = bond.peer.toString();
     const messages: Message[] = [];
     for (const bytes of frames) {
@@ -624,7 +798,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       }
       messages.push(m);
     }
-    this.#driver.step(messages);
+    if (this.#acceptRaft(cluster)) this.#driver.step(messages);
   }
 
   #violation(bond: Bond, why: string): void {

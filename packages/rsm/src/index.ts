@@ -30,6 +30,6 @@ export {
   type ResultOf,
   type StateMachine,
 } from './state-machine.js';
-export { type StorageSpec, storage } from './storage.js';
-export { IndexWatcher, When } from './when.js';
+export { type OpenStorage, type StorageSpec, storage } from './storage.js';
+export { IndexWatcher, type ResetEvent, When } from './when.js';
 export { GROUPS_ALPN, type PeerStatus, WireType } from './wire.js';

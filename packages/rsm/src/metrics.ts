@@ -20,6 +20,7 @@ export class GroupsMetrics {
   readonly commitLatency: HistogramHandle;
   readonly electionDuration: HistogramHandle;
   readonly applyBatch: HistogramHandle;
+  readonly resets: CounterHandle;
 
   constructor(m: Metrics) {
     const g = ['group'];
@@ -40,6 +41,11 @@ export class GroupsMetrics {
     );
     this.elections = m.counter('mosaik_groups_raft_elections_total', 'Elections started by this node', g);
     this.leaderChanges = m.counter('mosaik_groups_raft_leader_changes_total', 'Leader changes seen', g);
+    this.resets = m.counter(
+      'mosaik_groups_raft_resets_total',
+      'Times this member discarded its state because its cluster lost a merge',
+      g,
+    );
     this.committed = m.gauge('mosaik_groups_raft_committed', 'Committed (and applied) index', g);
     this.voters = m.gauge('mosaik_groups_raft_committee_voters', 'Voters in the configuration', g);
     this.nonVoters = m.gauge('mosaik_groups_raft_committee_non_voters', 'Learners in the configuration', g);

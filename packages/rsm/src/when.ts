@@ -1,6 +1,19 @@
 /** Reactive status of a group (ref-groups §1.8). Futures never resolve once the group is gone. */
 import type { PeerId, Watch } from '@mosaik/id';
 
+/**
+ * This member's cluster lost a merge with another cluster of the group (design §6): it discarded
+ * its log and state and re-joined the winner, whose snapshot it installs. Divergence is never silent.
+ */
+export interface ResetEvent {
+  /** What was thrown away: the cluster this member belonged to and its last committed index there. */
+  readonly discarded: { readonly cluster: string; readonly committed: number };
+  /** The cluster joined instead (the merge's winner). */
+  readonly joined: string;
+  /** When it happened (local wall clock, ms since the epoch). */
+  readonly at: number;
+}
+
 /** Waits on a monotone-ish index (committed or log position). */
 export class IndexWatcher {
   readonly #watch: Watch<number>;
@@ -39,6 +52,7 @@ export class When {
   readonly #online: Watch<boolean>;
   readonly #committed: IndexWatcher;
   readonly #log: IndexWatcher;
+  readonly #reset: Watch<ResetEvent | undefined>;
 
   /** @internal */
   constructor(
@@ -47,8 +61,10 @@ export class When {
     online: Watch<boolean>,
     committed: Watch<number>,
     log: Watch<number>,
+    reset: Watch<ResetEvent | undefined>,
   ) {
     this.#self = self;
+    this.#reset = reset;
     this.#leader = leader;
     this.#online = online;
     this.#committed = new IndexWatcher(committed);
@@ -98,5 +114,14 @@ export class When {
   /** The last index of the local log. */
   log(): IndexWatcher {
     return this.#log;
+  }
+
+  /**
+   * The next reset of this member (never at once): its cluster lost a merge and it discarded
+   * its state (see {@link ResetEvent}; `Group.lastReset()` tells about one that already happened).
+   */
+  async reset(): Promise<ResetEvent> {
+    const at = this.#reset.get();
+    return (await this.#reset.until((r) => r !== undefined && r !== at)) as ResetEvent;
   }
 }

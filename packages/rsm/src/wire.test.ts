@@ -31,9 +31,12 @@ describe('groups wire schema', () => {
           ] as const;
           for (const m of hs) expect(decodeHandshake(encodeWire(m))).toEqual(m);
           const bond = [
-            { t: WireType.Ping, status: { cluster: 'ab', term: n, commit: n, lead: '', pref: 1 } },
+            {
+              t: WireType.Ping,
+              status: { cluster: 'ab', yield: 'cd', term: n, commit: n, lead: '', pref: 1 },
+            },
             { t: WireType.Departure },
-            { t: WireType.Raft, msgs: list },
+            { t: WireType.Raft, c: 'ab', msgs: list },
             { t: WireType.Forward, id: n, cmds: list },
             { t: WireType.ForwardAck, id: n, first: n + 1, last: n + 2, term: n },
             { t: WireType.ForwardNack, id: n, reason: 'no' },

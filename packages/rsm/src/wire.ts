@@ -8,6 +8,9 @@ import { DecodeError, decodeCbor, encodeCbor } from '@mosaik/id';
 /** The groups protocol. */
 export const GROUPS_ALPN = '/mosaik/groups/1';
 
+/** Longest cluster id accepted on the wire. */
+export const MAX_CLUSTER_ID = 128;
+
 /** Handshake and bond message type tags. Stable: they are on the wire. */
 export const WireType = {
   Hello: 1,
@@ -58,8 +61,13 @@ export type WirePreference = 0 | 1 | 2;
 
 /** What a member tells its bonded peers about itself with every ping (drives the autopilot). */
 export interface PeerStatus {
-  /** The founder's peer id (hex) of the cluster this member belongs to; `''` while it has none. */
+  /** The id of the cluster this member belongs to (see `Group.cluster`); `''` while it has none. */
   readonly cluster: string;
+  /**
+   * The cluster this member's cluster lost a merge to (design §6): it waits to be added there and
+   * then discards its state. `''` when not merging.
+   */
+  readonly yield: string;
   readonly term: number;
   readonly commit: number;
   /** The leader this member follows (hex), or `''`. */
@@ -90,9 +98,13 @@ export interface PeerEntryUpdate {
   readonly entry: unknown;
 }
 
-/** Raft messages of one tick for this peer, each encoded by `@mosaik/raft`'s `messageCodec`. */
+/**
+ * Raft messages of one tick for this peer, each encoded by `@mosaik/raft`'s `messageCodec`, tagged
+ * with the sender's cluster: members of two clusters of one group never mix their logs.
+ */
 export interface RaftBatch {
   readonly t: typeof WireType.Raft;
+  readonly c: string;
   readonly msgs: readonly Uint8Array[];
 }
 
@@ -207,7 +219,8 @@ function status(v: unknown): PeerStatus {
   const pref = uint(o.pref, 'status pref');
   if (pref > 2) fail('status pref');
   return {
-    cluster: str(o.cluster, 'status cluster', 64),
+    cluster: str(o.cluster, 'status cluster', MAX_CLUSTER_ID),
+    yield: str(o.yield, 'status yield', MAX_CLUSTER_ID),
     term: uint(o.term, 'status term'),
     commit: uint(o.commit, 'status commit'),
     lead: str(o.lead, 'status lead', 64),
@@ -233,7 +246,11 @@ export function decodeBondMessage(payload: Uint8Array): BondMessage {
       if (o.entry === undefined) fail('entry update');
       return { t: WireType.PeerEntryUpdate, entry: o.entry };
     case WireType.Raft:
-      return { t: WireType.Raft, msgs: byteList(o.msgs, 'raft batch', MAX_BATCH) };
+      return {
+        t: WireType.Raft,
+        c: str(o.c, 'raft cluster', MAX_CLUSTER_ID),
+        msgs: byteList(o.msgs, 'raft batch', MAX_BATCH),
+      };
     case WireType.Forward:
       return {
         t: WireType.Forward,
