@@ -7,7 +7,8 @@ import { DecodeError, type PeerId } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import type { Expiration } from '@mosaik/tickets';
 import { scheduleExpiry } from '@mosaik/tickets';
-import { CloseCode, type CloseInfo, closeCodeName, type Link, LinkClosed } from '@mosaik/transport';
+import { CloseCode, type CloseInfo, closeCodeName, LinkClosed } from '@mosaik/transport';
+import type { BondLink } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import { type BondMessage, decodeBondMessage, encodeWire, type PeerStatus, WireType } from './wire.js';
 
@@ -41,7 +42,7 @@ export class Bond {
   readonly peer: PeerId;
   /** Who dialed this connection (decides duplicate bonds, see `BondSet.adopt`). */
   readonly initiator: PeerId;
-  readonly #link: Link<unknown>;
+  readonly #link: BondLink;
   readonly #options: BondOptions;
   #events: BondEvents | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -50,7 +51,7 @@ export class Bond {
   #status: PeerStatus | undefined;
   #closeCode: number | undefined;
 
-  constructor(link: Link<unknown>, initiator: PeerId, options: BondOptions) {
+  constructor(link: BondLink, initiator: PeerId, options: BondOptions) {
     this.#link = link;
     this.peer = link.remoteId;
     this.initiator = initiator;

@@ -11,13 +11,13 @@ import {
   type CloseInfo,
   closeCodeName,
   type EndpointAddr,
-  type Link,
   type LocalNode,
 } from '@mosaik/transport';
 import { Bond } from './bond.js';
 import { BondError } from './errors.js';
 import { HandshakeFailed, nonce, recvHandshake, reject, sendHandshake } from './handshake.js';
 import type { GroupKey } from './key.js';
+import type { BondLink, LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import { bondProof, verifyBondProof } from './proof.js';
 import { type BondMessage, GROUPS_ALPN, type Hello, type PeerStatus, WireType } from './wire.js';
@@ -36,6 +36,8 @@ export interface BondSetContext {
   readonly heartbeatInterval: number;
   readonly maxMissedHeartbeats: number;
   readonly metrics: GroupsMetrics;
+  /** Wraps dialed connections (fault injection in tests). */
+  readonly wrapLink?: LinkWrapper | undefined;
   readonly logger: Logger;
   /** Ticket check of a peer (from its discovery entry). */
   authorize(peer: PeerId): Authorization;
@@ -94,9 +96,10 @@ export class BondSet {
     if (peer.equals(ctx.node.peerId)) throw new BondError('link', 'cannot bond with self');
     const auth = ctx.authorize(peer);
     if (!auth.ok) throw new BondError('unauthorized', `${peer.short()} is not authorized: ${auth.reason}`);
-    let link: Link<unknown>;
+    let link: BondLink;
     try {
-      link = await ctx.node.connect<unknown>(target, GROUPS_ALPN, { timeout: ctx.handshakeTimeout * 2 });
+      const raw = await ctx.node.connect<unknown>(target, GROUPS_ALPN, { timeout: ctx.handshakeTimeout * 2 });
+      link = ctx.wrapLink?.(raw) ?? raw;
     } catch (error) {
       throw new BondError('link', `dial ${peer.short()} failed: ${String(error)}`);
     }
@@ -153,7 +156,7 @@ export class BondSet {
   }
 
   /** The acceptor side, once the router decoded `Hello` and found this group. Never throws. */
-  async accept(link: Link<unknown>, hello: Hello): Promise<void> {
+  async accept(link: BondLink, hello: Hello): Promise<void> {
     const ctx = this.#ctx;
     const peer = link.remoteId;
     const refuse = async (code: CloseCode, why: string) => {
@@ -199,7 +202,7 @@ export class BondSet {
    * dialed by the smaller peer id wins on both sides (so both keep the same one); between two
    * connections dialed by the same peer the newer wins (the dialer evidently lost the old one).
    */
-  #adopt(link: Link<unknown>, initiator: PeerId, expires: Expiration | undefined): Bond | undefined {
+  #adopt(link: BondLink, initiator: PeerId, expires: Expiration | undefined): Bond | undefined {
     const ctx = this.#ctx;
     const peer = link.remoteId;
     const key = peer.toString();

@@ -4,6 +4,7 @@
 import { Digest, encodeCanonical, type GroupId } from '@mosaik/id';
 import type { TicketValidator } from '@mosaik/tickets';
 import type { GroupKey } from './key.js';
+import type { LinkWrapper } from './link.js';
 
 /** Tuning of one group. Durations are milliseconds. */
 export interface ConsensusConfig {
@@ -50,6 +51,11 @@ export const DEFAULT_CONSENSUS: ConsensusConfig = Object.freeze({
 export interface GroupsConfig {
   /** Limit on each bond handshake step, both sides. Default 2000. */
   readonly handshakeTimeout: number;
+  /**
+   * Wraps every bond connection, dialed or accepted, before the handshake. For tests: a
+   * `LinkFaults` wrapper from `@mosaik/rsm/testing` drops, delays or cuts bond traffic.
+   */
+  readonly wrapLink?: LinkWrapper | undefined;
 }
 
 export const DEFAULT_GROUPS_CONFIG: GroupsConfig = Object.freeze({ handshakeTimeout: 2000 });

@@ -17,6 +17,7 @@ import type { ConsensusConfig } from './config.js';
 import { RaftDriver } from './driver.js';
 import { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
 import type { GroupKey } from './key.js';
+import type { LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import type { GroupsRouter } from './router.js';
 import type { StateMachine } from './state-machine.js';
@@ -57,6 +58,7 @@ export interface GroupEnv {
   readonly metrics: GroupsMetrics;
   readonly logger: Logger;
   readonly handshakeTimeout: number;
+  readonly wrapLink?: LinkWrapper | undefined;
   readonly closed: (group: Group<unknown, unknown, unknown>) => void;
 }
 
@@ -184,6 +186,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       groupId: spec.id,
       key: spec.key,
       handshakeTimeout: env.handshakeTimeout,
+      wrapLink: env.wrapLink,
       heartbeatInterval: spec.consensus.heartbeatInterval,
       maxMissedHeartbeats: spec.consensus.maxMissedHeartbeats,
       metrics: env.metrics,

@@ -53,7 +53,13 @@ export class Groups implements AsyncDisposable {
     this.#discovery = discovery;
     this.#metrics = new GroupsMetrics(node.metrics);
     this.#logger = node.logger.child({ subsystem: 'groups' });
-    this.#router = new GroupsRouter(node, this.#metrics, this.#logger, this.config.handshakeTimeout);
+    this.#router = new GroupsRouter(
+      node,
+      this.#metrics,
+      this.#logger,
+      this.config.handshakeTimeout,
+      this.config.wrapLink,
+    );
     node.onClose(() => this.close());
   }
 
@@ -88,6 +94,7 @@ export class Groups implements AsyncDisposable {
         metrics: this.#metrics,
         logger: this.#logger,
         handshakeTimeout: this.config.handshakeTimeout,
+        wrapLink: this.config.wrapLink,
         closed: (g) => {
           if (this.#groups.get(g.id.toString()) === g) this.#groups.delete(g.id.toString());
         },

@@ -13,7 +13,8 @@
  * proof names its prover and verifier and covers both fresh nonces.
  */
 import { DecodeError, randomBytes } from '@mosaik/id';
-import { CloseCode, type Link, LinkClosed } from '@mosaik/transport';
+import { CloseCode, LinkClosed } from '@mosaik/transport';
+import type { BondLink } from './link.js';
 import { decodeHandshake, encodeWire, type Handshake } from './wire.js';
 
 /** A handshake step failed; the link is closed with `code`. */
@@ -35,7 +36,7 @@ export function nonce(): Uint8Array {
  * Receives one handshake frame within `ms`. On timeout the link is closed with `Timeout`, on an
  * undecodable frame with `InvalidHandshake`; a link closed by the peer reports its code.
  */
-export async function recvHandshake(link: Link<unknown>, ms: number): Promise<Handshake> {
+export async function recvHandshake(link: BondLink, ms: number): Promise<Handshake> {
   let timer: NodeJS.Timeout | undefined;
   const receiving = link.recvRaw();
   receiving.catch(() => {}); // observed below, or abandoned after a timeout
@@ -66,7 +67,7 @@ export async function recvHandshake(link: Link<unknown>, ms: number): Promise<Ha
 }
 
 /** Sends one handshake frame. */
-export async function sendHandshake(link: Link<unknown>, message: Handshake): Promise<void> {
+export async function sendHandshake(link: BondLink, message: Handshake): Promise<void> {
   try {
     await link.sendRaw(encodeWire(message));
   } catch (error) {
@@ -77,7 +78,7 @@ export async function sendHandshake(link: Link<unknown>, message: Handshake): Pr
 }
 
 /** Closes the link with `code` and throws. */
-export async function reject(link: Link<unknown>, code: CloseCode, message: string): Promise<never> {
+export async function reject(link: BondLink, code: CloseCode, message: string): Promise<never> {
   await link.close(code);
   throw new HandshakeFailed(code, message);
 }

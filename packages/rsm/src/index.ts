@@ -20,6 +20,7 @@ export { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js
 export { Bonds, type Consistency, Group, type IndexRange, type QueryResultAt } from './group.js';
 export { GroupBuilder, Groups } from './groups.js';
 export { GroupKey } from './key.js';
+export type { BondLink, LinkWrapper } from './link.js';
 export { bondProof, verifyBondProof } from './proof.js';
 export {
   type ApplyContext,

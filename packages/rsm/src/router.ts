@@ -7,6 +7,7 @@ import type { Logger } from '@mosaik/metrics';
 import { CloseCode, closeCodeName, type Link, type LocalNode } from '@mosaik/transport';
 import type { BondSet } from './bonds.js';
 import { HandshakeFailed, recvHandshake } from './handshake.js';
+import type { BondLink, LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import { GROUPS_ALPN, WireType } from './wire.js';
 
@@ -17,13 +18,28 @@ export class GroupsRouter {
   readonly #metrics: GroupsMetrics;
   readonly #logger: Logger;
   readonly #handshakeTimeout: number;
+  readonly #wrapLink: LinkWrapper | undefined;
 
-  constructor(node: LocalNode, metrics: GroupsMetrics, logger: Logger, handshakeTimeout: number) {
+  constructor(
+    node: LocalNode,
+    metrics: GroupsMetrics,
+    logger: Logger,
+    handshakeTimeout: number,
+    wrapLink?: LinkWrapper,
+  ) {
     this.#node = node;
+    this.#wrapLink = wrapLink;
     this.#metrics = metrics;
     this.#logger = logger;
     this.#handshakeTimeout = handshakeTimeout;
     node.handle<unknown>(GROUPS_ALPN, (link) => this.#accept(link));
+  }
+
+  /** Closes with `code` (counted) and logs why. */
+  async #refuse(link: BondLink, code: CloseCode, why: string): Promise<void> {
+    this.#metrics.rejected.inc({ reason: closeCodeName(code) });
+    this.#logger.debug({ peer: link.remoteId.short(), why }, 'bond connection refused');
+    await link.close(code);
   }
 
   /** Makes a group reachable for incoming bonds. */
@@ -36,12 +52,9 @@ export class GroupsRouter {
     if (this.#groups.get(group.toString()) === bonds) this.#groups.delete(group.toString());
   }
 
-  async #accept(link: Link<unknown>): Promise<void> {
-    const refuse = async (code: CloseCode, why: string) => {
-      this.#metrics.rejected.inc({ reason: closeCodeName(code) });
-      this.#logger.debug({ peer: link.remoteId.short(), why }, 'bond connection refused');
-      await link.close(code);
-    };
+  async #accept(raw: Link<unknown>): Promise<void> {
+    const link: BondLink = this.#wrapLink?.(raw) ?? raw;
+    const refuse = (code: CloseCode, why: string) => this.#refuse(link, code, why);
     let hello: Awaited<ReturnType<typeof recvHandshake>>;
     try {
       hello = await recvHandshake(link, this.#handshakeTimeout);

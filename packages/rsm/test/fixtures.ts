@@ -7,6 +7,7 @@ import type { ConsensusConfig } from '../src/config.js';
 import type { Group } from '../src/group.js';
 import { Groups } from '../src/groups.js';
 import type { ApplyContext, LeadershipPreference, StateMachine } from '../src/state-machine.js';
+import type { LinkFaults } from '../src/testing/faults.js';
 
 /** Short timeouts so the suite stays fast; every member of a test uses the same. */
 export const FAST: Partial<ConsensusConfig> = {
@@ -87,6 +88,12 @@ export interface TestNode {
 export class Cluster implements AsyncDisposable {
   readonly nodes: TestNode[] = [];
   readonly network = `rsm-test-${Math.random()}`;
+  readonly #faults: LinkFaults | undefined;
+
+  /** @param options.faults - every node's bonds go through this fault injector */
+  constructor(options: { faults?: LinkFaults } = {}) {
+    this.#faults = options.faults;
+  }
 
   async add(secretKey?: SecretKey): Promise<TestNode> {
     const node = await LocalNode.bind(this.network, {
@@ -95,7 +102,10 @@ export class Cluster implements AsyncDisposable {
       ...(secretKey === undefined ? {} : { secretKey }),
     });
     const discovery = await Discovery.start(node, QUIET);
-    const groups = new Groups(node, discovery, { handshakeTimeout: 1000 });
+    const groups = new Groups(node, discovery, {
+      handshakeTimeout: 1000,
+      wrapLink: this.#faults?.wrapper(node.peerId),
+    });
     let closing: Promise<void> | undefined;
     const n: TestNode = {
       node,

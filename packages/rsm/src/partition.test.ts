@@ -1,0 +1,136 @@
+/**
+ * Partitions and lossy links through the fault-injecting bond wrapper (`LinkFaults`): real QUIC
+ * links underneath, frames dropped or held back above them.
+ */
+import { type PeerId, waitFor } from '@mosaik/id';
+import { describe, expect, it } from 'vitest';
+import { Cluster, Counter, discoverAll, FAST, leadersConverged, T, votersAre } from '../test/fixtures.js';
+import { Offline } from './errors.js';
+import type { Group } from './group.js';
+import { LinkFaults } from './testing/faults.js';
+
+type CounterGroup = Group<{ inc: number } | { dec: number }, null, number>;
+
+/** Waits until all `groups` follow one leader that is one of them; returns it. */
+async function leaderAmong(groups: readonly CounterGroup[], timeout = T): Promise<PeerId> {
+  return waitFor(
+    () => {
+      const l = groups[0]!.leader();
+      if (l === undefined || !groups.some((g) => g.peerId.equals(l))) return undefined;
+      return groups.every((g) => g.leader()?.equals(l)) ? l : undefined;
+    },
+    {
+      timeout,
+      interval: 20,
+      message: () => `leaders: ${groups.map((g) => g.leader()?.short() ?? '-').join(',')}`,
+    },
+  );
+}
+
+function window(ms: number): Promise<void> {
+  // Asserting that something does NOT happen needs a bounded observation window.
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+describe('partitions', () => {
+  it('a minority side cannot commit; after healing everyone converges', async () => {
+    const faults = new LinkFaults();
+    await using c = new Cluster({ faults });
+    const nodes = await c.addMany(5);
+    await discoverAll(nodes);
+    // A long dead-member timeout keeps all five voters through the partition.
+    const config = { ...FAST, deadMemberTimeout: 600_000 };
+    const machines = nodes.map(() => new Counter());
+    const groups: CounterGroup[] = nodes.map((n, i) =>
+      n.groups.withKey('partition').withStateMachine(machines[i]!).withConsensus(config).join(),
+    );
+    const leader = await leadersConverged(groups);
+    await votersAre(groups, 5);
+    const first = await groups[0]!.execute({ inc: 1 });
+    await waitFor(() => groups.every((g) => g.committed() >= first), { timeout: T });
+
+    // The leader and one follower end up on the minority side.
+    const li = groups.findIndex((g) => g.peerId.equals(leader));
+    const minority = [groups[li]!, groups[(li + 1) % 5]!];
+    const majority = groups.filter((g) => !minority.includes(g));
+    faults.partition(
+      minority.map((g) => g.peerId),
+      majority.map((g) => g.peerId),
+    );
+    const frozen = minority.map((g) => g.committed());
+    // The old leader takes a command it can never commit.
+    const lost = minority[0]!.execute({ inc: 1000 }).then(
+      () => 'committed',
+      (error: unknown) => error,
+    );
+
+    // The majority elects one of its own and keeps committing.
+    const newLeader = await leaderAmong(majority);
+    expect(newLeader.equals(leader)).toBe(false);
+    const during = await majority[2]!.executeMany([{ inc: 10 }, { inc: 10 }]);
+    await waitFor(() => majority.every((g) => g.committed() >= during.last), { timeout: T });
+    // The minority never commits: not the old leader's command, not the majority's.
+    await window(1000);
+    expect(minority.map((g) => g.committed())).toEqual(frozen);
+    for (const m of [machines[li]!, machines[(li + 1) % 5]!]) expect(m.value).toBe(1);
+    await expect(minority[1]!.execute({ inc: 5000 })).rejects.toBeInstanceOf(Offline);
+    expect(faults.stats.dropped).toBeGreaterThan(0);
+
+    faults.heal();
+
+    const final = await leadersConverged(groups, 2 * T);
+    expect(minority.some((g) => g.peerId.equals(final))).toBe(false);
+    const after = await minority[0]!.execute({ inc: 100 });
+    await waitFor(() => groups.every((g) => g.committed() >= after), {
+      timeout: T,
+      message: () => `committed ${groups.map((g) => g.committed()).join(',')} of ${after}`,
+    });
+    // Everyone has exactly the majority's history: the minority's command was overwritten.
+    for (const m of machines) expect(m.value).toBe(121);
+    expect(await waitFor(lost, { timeout: T })).toBeInstanceOf(Offline);
+    for (const g of groups) expect(g.lastReset()).toBeUndefined();
+    await votersAre(groups, 5);
+  });
+
+  it('a lossy, slow network still commits every command, in order, on every member', async () => {
+    const faults = new LinkFaults();
+    await using c = new Cluster({ faults });
+    const nodes = await c.addMany(3);
+    await discoverAll(nodes);
+    const machines = nodes.map(() => new Counter());
+    const groups: CounterGroup[] = nodes.map((n, i) =>
+      n.groups.withKey('lossy').withStateMachine(machines[i]!).withConsensus(FAST).join(),
+    );
+    await leadersConverged(groups);
+    await votersAre(groups, 3);
+    for (const a of nodes)
+      for (const b of nodes) if (a !== b) faults.set(a.peerId, b.peerId, { drop: 0.1, delay: 15 });
+
+    let sum = 0;
+    for (let i = 1; i <= 30; i++) {
+      // Forwards and elections may fail on this network: retry until one member takes it.
+      await waitFor(
+        async () => {
+          const g = groups.find((x) => x.isLeader()) ?? groups[i % 3]!;
+          try {
+            await g.execute({ inc: i });
+            return true;
+          } catch (error) {
+            if (!(error instanceof Offline)) throw error;
+            return false;
+          }
+        },
+        { timeout: T, interval: 50, message: `command ${i} never committed` },
+      );
+      sum += i;
+    }
+    expect(faults.stats.dropped).toBeGreaterThan(0);
+    expect(faults.stats.delayed).toBeGreaterThan(0);
+    const last = Math.max(...groups.map((g) => g.committed()));
+    await waitFor(() => groups.every((g) => g.committed() >= last), { timeout: T });
+    // Retries may commit a command twice (an Offline forward can still commit), never lose one.
+    for (const m of machines) expect(m.value).toBe(machines[0]!.value);
+    expect(machines[0]!.value).toBeGreaterThanOrEqual(sum);
+    for (const m of machines) expect(m.indices).toEqual(machines[0]!.indices);
+  });
+});
