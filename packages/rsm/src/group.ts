@@ -392,9 +392,14 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   // ------------------------------------------------------------------ lifecycle
 
-  /** Leaves the group: tells every bonded peer, withdraws the group id from discovery, releases everything. */
+  /**
+   * Leaves the group: a leader first hands leadership to the most caught-up reachable voter (so
+   * the others need not wait for an election timeout), then every bonded peer is told, the group
+   * id is withdrawn from discovery and everything is released.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#handOffLeadership();
       clearInterval(this.#tickTimer);
       this.#unsubscribe();
       for (const t of this.#readTimers) clearTimeout(t);
@@ -422,6 +427,47 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Raft leader transfer before a graceful exit: the target gets the log, then `TimeoutNow`, and
+   * campaigns at once. Waits (at most one election timeout) until another member leads.
+   */
+  async #handOffLeadership(): Promise<void> {
+    const raft = this.#driver.raft;
+    if (raft.role !== 'leader' || this.#env.node.isClosed) return;
+    const status = raft.status();
+    const target = status.conf.voters
+      .filter((v) => v !== this.#selfHex)
+      .map((id) => ({ id, bond: this.#bonds.get(id), match: status.progress.get(id)?.match ?? 0 }))
+      .filter((c) => c.bond !== undefined && !c.bond.isClosed && c.bond.status?.pref !== 2)
+      .sort(
+        (a, b) =>
+          (a.bond?.status?.pref ?? 0) - (b.bond?.status?.pref ?? 0) ||
+          b.match - a.match ||
+          (a.id < b.id ? -1 : 1),
+      )[0];
+    if (target === undefined) return;
+    try {
+      raft.transferLeadership(target.id);
+      this.#driver.pump();
+    } catch (error) {
+      this.#env.logger.debug({ err: String(error) }, 'leader transfer not started');
+      return;
+    }
+    this.#env.logger.info({ to: target.id.slice(0, 10) }, 'handing leadership over before leaving');
+    // Done once another member leads; given up when the target goes away too (the whole group
+    // shutting down at once) or after an election timeout (the core aborts the transfer then).
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.#spec.consensus.electionTimeout);
+    const led = this.#leader.until((l) => l !== undefined && !l.equals(this.#self), { signal: abort.signal });
+    led.catch(() => {});
+    try {
+      await Promise.race([led, target.bond!.terminated()]);
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+    }
   }
 
   // ------------------------------------------------------------------ worker
