@@ -3,7 +3,12 @@ import { mosaikHeavyProject } from './tooling/vitest.preset.mjs';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', mosaikHeavyProject('discovery-swarm', 'packages/discovery')],
+    projects: [
+      'packages/*',
+      'apps/*',
+      mosaikHeavyProject('discovery-heavy', 'packages/discovery'),
+      mosaikHeavyProject('rsm-heavy', 'packages/rsm'),
+    ],
     // Integration tests run real QUIC nodes whose timers, handshakes and elections need the
     // CPU on time; on two cores, two test files at once make them measure the scheduler.
     // One file at a time keeps the suite deterministic and still takes only a few minutes.
