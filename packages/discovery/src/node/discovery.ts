@@ -49,6 +49,8 @@ const NEIGHBOR_BUMP_MIN_GAP_MS = 1_000;
 const SYNC_RETRY_BASE_MS = 200;
 /** Backoff of re-joining while we have no neighbour: from 500 ms, doubling, capped. */
 const REJOIN_MIN_MS = 500;
+/** How often the node's own address is compared with its entry (changes must spread in well under a second). */
+const ADDRESS_POLL_MS = 250;
 /**
  * An isolated node is useless, and a Join costs its targets one message each, so the backoff
  * stays short: a node whose first attempts were lost to an overloaded seed recovers within
@@ -377,6 +379,7 @@ export class Discovery implements AsyncDisposable {
     );
     this.#announceTick(true);
     this.#probeTick(true);
+    this.#addressTick();
   }
 
   #update(change: (e: PeerEntry) => PeerEntry, always = true): SignedPeerEntry {
@@ -428,6 +431,20 @@ export class Discovery implements AsyncDisposable {
     }
     const delay = jittered(this.config.announceIntervalMs, this.config.announceJitter);
     this.#timers.schedule(delay, () => this.#announceTick(false));
+  }
+
+  /**
+   * Re-signs and announces the local entry when the node's address changed (interfaces
+   * came or went, a new relay). iroh-js 1.1.0 offers no usable change callback (its
+   * `watchAddr` aborts the process), so the address is compared on a short poll.
+   */
+  #addressTick(): void {
+    if (this.#abort.signal.aborted) return;
+    const now = toPeerAddress(this.#node.addr());
+    if (!sameAddress(now, this.#catalog.local.entry.address)) {
+      this.#update((e) => e.updateAddress(now));
+    }
+    this.#timers.schedule(ADDRESS_POLL_MS, () => this.#addressTick());
   }
 
   #probeTick(first: boolean): void {
@@ -640,7 +657,14 @@ export class Discovery implements AsyncDisposable {
           resolve,
         );
         // Closing clears the timer: settle at once so the task does not hang.
-        this.#abort.signal.addEventListener('abort', () => (cancel(), resolve()), { once: true });
+        this.#abort.signal.addEventListener(
+          'abort',
+          () => {
+            cancel();
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   }
@@ -690,6 +714,14 @@ export class Discovery implements AsyncDisposable {
 export function dialable(node: LocalNode, peer: PeerId): boolean {
   const a = node.addressBook.get(peer);
   return a !== undefined && (a.directAddresses.length > 0 || a.relayUrl !== undefined);
+}
+
+function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
+  return (
+    a.relayUrl === b.relayUrl &&
+    a.directAddresses.length === b.directAddresses.length &&
+    a.directAddresses.every((d, i) => d === b.directAddresses[i])
+  );
 }
 
 function toPeerAddress(addr: EndpointAddr): PeerAddress {
