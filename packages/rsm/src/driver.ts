@@ -120,6 +120,7 @@ export class RaftDriver<C> {
   readonly #proposals = new Map<number, Proposal>();
   readonly #reads = new Map<string, (index: number) => void>();
   #pumpQueued = false;
+  #draining = false;
   #stopped = false;
 
   constructor(options: DriverOptions<C>) {
@@ -282,35 +283,66 @@ export class RaftDriver<C> {
     this.#pumpQueued = true;
     queueMicrotask(() => {
       this.#pumpQueued = false;
-      if (this.#stopped) return;
-      try {
-        this.#drain();
-      } catch (error) {
+      // A running drain re-checks for work after every `Ready`: it picks this up.
+      if (this.#stopped || this.#draining) return;
+      this.#draining = true;
+      this.#drain().catch((error: unknown) => {
         // A storage failure or a throwing state machine is divergence: stop this member.
         this.#o.logger.error({ err: String(error) }, 'raft driver stopped');
         this.stop();
-      }
+      });
     });
   }
 
-  #drain(): void {
+  /**
+   * Handles `Ready`s until there are none: persist, send, install, apply, advance. A leader
+   * sends its appends before it syncs (Raft thesis §10.2.1): the frames reach QUIC while this
+   * thread blocks in fsync, so the followers write in parallel. That is safe because the leader
+   * only counts a follower's acknowledgement once it is processed, which is after its own
+   * fsync returned. Everyone else syncs first: no acknowledgement, vote or term leaves before
+   * it is durable.
+   */
+  async #drain(): Promise<void> {
     const raft = this.#raft;
-    while (raft.hasReady()) {
-      const rd = raft.ready();
-      this.#persist(rd);
-      this.#send(rd.messages);
-      if (rd.snapshot !== undefined) this.#installSnapshot(rd.snapshot);
-      this.#apply(rd.committedEntries);
-      for (const rs of rd.readStates) {
-        const cb = this.#reads.get(rs.ctx);
-        this.#reads.delete(rs.ctx);
-        cb?.(rs.index);
+    try {
+      while (!this.#stopped && raft === this.#raft && raft.hasReady()) {
+        const rd = raft.ready();
+        if (this.#leaderFirst(raft, rd)) {
+          this.#send(rd.messages);
+          await null; // the transport flushes its queued frames on a microtask
+          // Reset or stopped meanwhile: this Ready belongs to a history that was thrown away.
+          if (this.#stopped || raft !== this.#raft) return;
+          this.#persist(rd);
+        } else {
+          this.#persist(rd);
+          this.#send(rd.messages);
+        }
+        if (rd.snapshot !== undefined) this.#installSnapshot(rd.snapshot);
+        this.#apply(rd.committedEntries);
+        for (const rs of rd.readStates) {
+          const cb = this.#reads.get(rs.ctx);
+          this.#reads.delete(rs.ctx);
+          cb?.(rs.index);
+        }
+        if (rd.softState !== undefined) this.#o.host.softState(rd.softState.lead, rd.softState.role);
+        raft.advance(rd);
+        this.lastIndex.set(this.#storage.lastIndex());
       }
-      if (rd.softState !== undefined) this.#o.host.softState(rd.softState.lead, rd.softState.role);
-      raft.advance(rd);
-      this.lastIndex.set(this.#storage.lastIndex());
+      if (!this.#stopped && raft === this.#raft) this.#compact();
+    } finally {
+      this.#draining = false;
+      if (!this.#stopped && this.#raft !== raft && this.#raft.hasReady()) this.pump();
     }
-    this.#compact();
+  }
+
+  /** Whether this `Ready` may go out before it is synced: a leader's, with no new term or vote. */
+  #leaderFirst(raft: RaftNode, rd: Ready): boolean {
+    if (raft.role !== 'leader' || !rd.mustSync || rd.snapshot !== undefined || rd.messages.length === 0)
+      return false;
+    const hs = rd.hardState;
+    if (hs === undefined) return true;
+    const durable = this.#storage.hardState();
+    return hs.term === durable.term && hs.vote === durable.vote;
   }
 
   #persist(rd: Ready): void {

@@ -1,0 +1,484 @@
+/**
+ * A 3-member group (`FileStorage`, every member in its own process) vs a 3-member etcd 3.4
+ * cluster (Debian `etcd-server`, driven by the `etcd3` client), same run, loopback, 100-byte
+ * values, heartbeat 100 ms and election timeout 1000 ms on both (etcd's defaults):
+ *
+ * - puts/s with 1 and 64 concurrent clients, p50/p99 latency. Ours: `execute` loops inside the
+ *   leader's process (a member is its own client); etcd: the client in this process, talking to
+ *   the leader only.
+ * - failover: kill -9 the leader process → first successful write through a survivor (ours:
+ *   `execute` on a survivor, retried with a 150 ms deadline; etcd: a client of the two survivors,
+ *   150 ms deadline, no retry/circuit-breaker policies — the trap that turns 1.2 s into 5.8 s).
+ *   Median over `BENCH_FAILOVER_ROUNDS` fresh clusters.
+ *
+ * etcd comes from `apt-get install -y etcd-server`; the script installs it when it is missing and
+ * it runs as root. Without it the etcd lines say `"baselineValue": "unavailable"`.
+ * `BENCH_MS` (default 3000) per throughput phase, `BENCH_CLIENTS` (default `1,64`),
+ * `BENCH_FAILOVER_ROUNDS` (default 3), `BENCH_SYSTEMS` (default `ours,etcd`).
+ *
+ *   pnpm --filter @mosaik/rsm bench
+ */
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FromMember, MemberConfig, ToMember } from './member.js';
+
+const MS = Number(process.env.BENCH_MS ?? 3000);
+const WARMUP_MS = 500;
+const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,64').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_FAILOVER_ROUNDS ?? 3);
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,etcd').split(',');
+const VALUE_BYTES = 100;
+const HEARTBEAT_MS = 100;
+const ELECTION_MS = 1000;
+const DEADLINE_MS = 150;
+const MEMBER = fileURLToPath(new URL('./member.ts', import.meta.url));
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (...args: unknown[]) => console.error('[bench]', ...args);
+
+interface Throughput {
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+interface Results {
+  readonly throughput: Map<number, Throughput>;
+  /** Median failover time, ms. */
+  failover: number | undefined;
+}
+
+function quantile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+// ------------------------------------------------------------------------------------- ours
+
+/** A member process speaking the protocol of `member.ts`. */
+class Member {
+  readonly proc: ChildProcess;
+  readonly #inbox: FromMember[] = [];
+  #waiter: (() => void) | undefined;
+
+  constructor(cfg: MemberConfig) {
+    this.proc = fork(MEMBER, [JSON.stringify(cfg)], {
+      execArgv: ['--conditions=@mosaik/source', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, RUST_LIB_BACKTRACE: '0', MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'silent' },
+    });
+    this.proc.on('message', (m: FromMember) => {
+      this.#inbox.push(m);
+      this.#waiter?.();
+    });
+    this.proc.on('exit', () => this.#waiter?.());
+  }
+
+  send(m: ToMember): void {
+    this.proc.send(m);
+  }
+
+  /** The next message of type `t` (`ms` at most). */
+  async next<K extends FromMember['t']>(t: K, ms = 60_000): Promise<Extract<FromMember, { t: K }>> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const i = this.#inbox.findIndex((m) => m.t === t);
+      if (i >= 0) return this.#inbox.splice(i, 1)[0] as Extract<FromMember, { t: K }>;
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null || Date.now() > deadline)
+        throw new Error(`bench member ended or timed out waiting for ${t}`);
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 500);
+        this.#waiter = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      this.#waiter = undefined;
+    }
+  }
+
+  /** Asks the member to leave and exit; kills it after 10 s. */
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = once(this.proc, 'exit');
+    try {
+      this.send({ t: 'exit' });
+    } catch {
+      this.proc.kill('SIGKILL');
+    }
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Three member processes, bonded, with three voters and one leader. */
+async function oursCluster(): Promise<{ members: Member[]; leader: number; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rsm-bench-'));
+  const network = `rsm-bench-${Math.random()}`;
+  const members = [0, 1, 2].map(
+    (i) =>
+      new Member({ network, dir: join(dir, `m${i}`), heartbeatMs: HEARTBEAT_MS, electionMs: ELECTION_MS }),
+  );
+  const close = async () => {
+    await Promise.allSettled(members.map((m) => m.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const addrs = (await Promise.all(members.map((m) => m.next('ready')))).map((r) => r.addr);
+    members.forEach((m, i) => {
+      m.send({ t: 'peers', addrs: addrs.filter((_, j) => j !== i) });
+    });
+    await Promise.all(members.map((m) => m.next('formed')));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const statuses = await Promise.all(
+        members.map((m) => {
+          m.send({ t: 'status' });
+          return m.next('status');
+        }),
+      );
+      const leaders = statuses.filter((s) => s.leader);
+      if (leaders.length === 1 && statuses.every((s) => s.voters === 3 && s.lead === statuses[0]!.lead))
+        return { members, leader: statuses.findIndex((s) => s.leader), close };
+      if (Date.now() > deadline) throw new Error('the group did not reach 3 voters and one leader');
+      await sleep(100);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function measureOurs(): Promise<Results> {
+  const results: Results = { throughput: new Map(), failover: undefined };
+  const cluster = await oursCluster();
+  try {
+    const leader = cluster.members[cluster.leader]!;
+    for (const clients of CLIENTS) {
+      leader.send({ t: 'run', clients, ms: MS, warmupMs: WARMUP_MS, valueBytes: VALUE_BYTES });
+      const r = await leader.next('result', MS + WARMUP_MS + 60_000);
+      results.throughput.set(clients, { rate: (r.count / r.ms) * 1000, p50: r.p50, p99: r.p99 });
+      log('ours', clients, 'clients', results.throughput.get(clients));
+    }
+  } finally {
+    await cluster.close();
+  }
+  const times: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const c = await oursCluster();
+    try {
+      const leader = c.members[c.leader]!;
+      const survivor = c.members.find((m) => m !== leader)!;
+      const since = now();
+      leader.proc.kill('SIGKILL');
+      survivor.send({ t: 'probe', since, deadlineMs: DEADLINE_MS });
+      const p = await survivor.next('probed', 60_000);
+      times.push(p.at - since);
+      log('ours failover', Math.round(p.at - since), 'ms', p.attempts, 'attempts');
+    } finally {
+      await c.close();
+    }
+  }
+  results.failover = median(times);
+  return results;
+}
+
+// ------------------------------------------------------------------------------------- etcd
+
+function hasEtcd(): boolean {
+  return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** etcd-server from Debian: installed here when missing (root only). */
+function ensureEtcd(): boolean {
+  if (hasEtcd()) return true;
+  if (process.getuid?.() !== 0) return false;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', 'etcd-server'], { stdio: 'ignore', env, timeout: 300_000 })
+      .status === 0;
+  log('etcd not found: apt-get install -y etcd-server');
+  if (!install()) {
+    spawnSync('apt-get', ['update'], { stdio: 'ignore', env, timeout: 300_000 });
+    install();
+  }
+  return hasEtcd();
+}
+
+/** `n` distinct free TCP ports on 127.0.0.1 (all held open at once, so none repeats). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer().listen(0, '127.0.0.1'));
+  await Promise.all(servers.map((s) => once(s, 'listening')));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+type Etcd3Client = import('etcd3').Etcd3;
+
+async function client(
+  hosts: string[],
+  deadlineMs: number | undefined,
+  noPolicies: boolean,
+): Promise<Etcd3Client> {
+  const { Etcd3 } = await import('etcd3');
+  const { noop } = await import('cockatiel');
+  return new Etcd3({
+    hosts,
+    ...(deadlineMs === undefined
+      ? {}
+      : { defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadlineMs }) }),
+    ...(noPolicies ? { faultHandling: { global: noop, host: () => noop } } : {}),
+  });
+}
+
+interface EtcdCluster {
+  readonly procs: Map<string, ChildProcess>;
+  readonly urls: Map<string, string>;
+  /** Name of the leader. */
+  leader(): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function etcdCluster(): Promise<EtcdCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'etcd-bench-'));
+  const names = ['m1', 'm2', 'm3'];
+  const ports = await freePorts(2 * names.length);
+  const urls = new Map(names.map((n, i) => [n, `http://127.0.0.1:${ports[2 * i]}`]));
+  const peers = new Map(names.map((n, i) => [n, `http://127.0.0.1:${ports[2 * i + 1]}`]));
+  const initial = names.map((n) => `${n}=${peers.get(n)}`).join(',');
+  const token = `bench-${Math.random()}`;
+  const procs = new Map<string, ChildProcess>();
+  for (const n of names) {
+    const out = openSync(join(dir, `${n}.log`), 'w');
+    const proc = spawn(
+      'etcd',
+      [
+        '--name',
+        n,
+        '--data-dir',
+        join(dir, `${n}.data`),
+        '--listen-client-urls',
+        urls.get(n)!,
+        '--advertise-client-urls',
+        urls.get(n)!,
+        '--listen-peer-urls',
+        peers.get(n)!,
+        '--initial-advertise-peer-urls',
+        peers.get(n)!,
+        '--initial-cluster',
+        initial,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        token,
+        '--heartbeat-interval',
+        String(HEARTBEAT_MS),
+        '--election-timeout',
+        String(ELECTION_MS),
+      ],
+      { stdio: ['ignore', out, out] },
+    );
+    procs.set(n, proc);
+  }
+  let admin: Etcd3Client | undefined;
+  const close = async () => {
+    admin?.close();
+    const exits = [...procs.values()]
+      .filter((p) => p.exitCode === null && p.signalCode === null)
+      .map((p) => {
+        const exited = once(p, 'exit');
+        p.kill('SIGTERM');
+        const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+        return exited.then(() => clearTimeout(timer));
+      });
+    await Promise.all(exits);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const leader = async () => {
+    const st = await admin!.maintenance.status();
+    const list = await admin!.cluster.memberList({});
+    const m = list.members.find((x) => x.ID === st.leader);
+    if (m === undefined) throw new Error('no etcd leader');
+    return m.name;
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      // A fresh client per attempt: a gRPC channel that failed to connect backs off for long.
+      admin?.close();
+      admin = await client([...urls.values()], 1000, true);
+      await admin.put('bench-ready').value('1');
+      await leader();
+      return { procs, urls, leader, close };
+    } catch (error) {
+      if (Date.now() > deadline) {
+        for (const n of names) {
+          const text = readFileSync(join(dir, `${n}.log`), 'utf8')
+            .split('\n')
+            .slice(-5)
+            .join('\n');
+          log(`etcd ${n} log tail:\n${text}`);
+        }
+        await close();
+        throw new Error(`etcd cluster not healthy: ${String(error)}`);
+      }
+      await sleep(200);
+    }
+  }
+}
+
+async function measureEtcd(): Promise<Results> {
+  const results: Results = { throughput: new Map(), failover: undefined };
+  const cluster = await etcdCluster();
+  try {
+    const leaderUrl = cluster.urls.get(await cluster.leader())!;
+    const value = Buffer.alloc(VALUE_BYTES, 7);
+    for (const clients of CLIENTS) {
+      const c = await client([leaderUrl], 5000, false);
+      try {
+        const latencies: number[] = [];
+        let measuring = false;
+        let count = 0;
+        let stop = false;
+        let seq = 0;
+        const loop = async (i: number) => {
+          while (!stop) {
+            const t0 = performance.now();
+            await c.put(`key-${i}-${seq++ % 1000}`).value(value);
+            if (measuring) {
+              latencies.push(performance.now() - t0);
+              count++;
+            }
+          }
+        };
+        const running = Array.from({ length: clients }, (_, i) => loop(i));
+        await sleep(WARMUP_MS);
+        measuring = true;
+        const start = performance.now();
+        await sleep(MS);
+        measuring = false;
+        const ms = performance.now() - start;
+        stop = true;
+        await Promise.all(running);
+        latencies.sort((a, b) => a - b);
+        results.throughput.set(clients, {
+          rate: (count / ms) * 1000,
+          p50: quantile(latencies, 0.5),
+          p99: quantile(latencies, 0.99),
+        });
+        log('etcd', clients, 'clients', results.throughput.get(clients));
+      } finally {
+        c.close();
+      }
+    }
+  } finally {
+    await cluster.close();
+  }
+  const times: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const cl = await etcdCluster();
+    try {
+      const name = await cl.leader();
+      const survivors = [...cl.urls.entries()].filter(([n]) => n !== name).map(([, u]) => u);
+      // Survivors only, short deadline, no retry or circuit breaker: the true election time.
+      const c = await client(survivors, DEADLINE_MS, true);
+      try {
+        await c.put('warm').value('1');
+        const since = now();
+        cl.procs.get(name)!.kill('SIGKILL');
+        let attempts = 0;
+        for (;;) {
+          attempts++;
+          try {
+            await c.put('failover').value('1');
+            break;
+          } catch {
+            await sleep(5);
+          }
+        }
+        const t = now() - since;
+        times.push(t);
+        log('etcd failover', Math.round(t), 'ms', attempts, 'attempts');
+      } finally {
+        c.close();
+      }
+    } finally {
+      await cl.close();
+    }
+  }
+  results.failover = median(times);
+  return results;
+}
+
+// ------------------------------------------------------------------------------------- report
+
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
+
+function line(
+  bench: string,
+  unit: string,
+  ours: number,
+  baseline: string,
+  value: number | undefined,
+  digits: number,
+  lowerIsBetter: boolean,
+): void {
+  const ratio = value === undefined ? null : round(lowerIsBetter ? value / ours : ours / value, 3);
+  console.log(
+    JSON.stringify({
+      bench,
+      unit,
+      ours: round(ours, digits),
+      baseline,
+      baselineValue: value === undefined ? 'unavailable' : round(value, digits),
+      ratio,
+    }),
+  );
+}
+
+const ours = SYSTEMS.includes('ours') ? await measureOurs() : undefined;
+let etcd: Results | undefined;
+if (SYSTEMS.includes('etcd')) {
+  if (ensureEtcd()) {
+    try {
+      etcd = await measureEtcd();
+    } catch (error) {
+      log('etcd failed:', String(error));
+    }
+  } else log('etcd-server unavailable (not installed and cannot install)');
+}
+const name = 'etcd 3.4 3-member, etcd3 client';
+for (const clients of ours === undefined ? [] : CLIENTS) {
+  const o = ours!.throughput.get(clients)!;
+  const b = etcd?.throughput.get(clients);
+  const what = `rsm 3-member FileStorage put 100 B, ${clients} client${clients === 1 ? '' : 's'}`;
+  line(`${what}: throughput`, 'puts/s', o.rate, name, b?.rate, 0, false);
+  line(`${what}: p50`, 'ms (lower is better; ratio = etcd/ours)', o.p50, name, b?.p50, 3, true);
+  line(`${what}: p99`, 'ms (lower is better; ratio = etcd/ours)', o.p99, name, b?.p99, 3, true);
+}
+if (ours?.failover !== undefined)
+  line(
+    `rsm 3-member failover: kill -9 leader → first write (median of ${ROUNDS})`,
+    'ms (lower is better; ratio = etcd/ours)',
+    ours.failover,
+    name,
+    etcd?.failover,
+    0,
+    true,
+  );

@@ -1,0 +1,199 @@
+/**
+ * One member of the benchmark's 3-member group, in its own process (as each etcd member is),
+ * driven by the orchestrator (`consensus.bench.ts`) over IPC.
+ *
+ * Orchestrator → member: `peers {addrs}` (sync discovery, join, report `formed`), `status`,
+ * `run {clients, ms, warmupMs}` (the load runs here: clients are `execute` loops on this member),
+ * `probe {since, deadlineMs}` (write until one succeeds, report when), `exit`.
+ * Member → orchestrator: `ready {addr}`, `formed`, `status {leader, voters}`,
+ * `result {count, ms, p50, p99}`, `probed {at}`.
+ */
+import { Discovery } from '@mosaik/discovery';
+import { Digest, decodeCbor, encodeCbor, PeerId } from '@mosaik/id';
+import { LocalNode } from '@mosaik/transport';
+import { type Group, Groups, type StateMachine, storage } from '../src/index.js';
+
+process.env.RUST_LIB_BACKTRACE ??= '0';
+
+export interface MemberConfig {
+  readonly network: string;
+  /** FileStorage directory. */
+  readonly dir: string;
+  /** Raft heartbeat and minimum election timeout, ms (set equal to etcd's). */
+  readonly heartbeatMs: number;
+  readonly electionMs: number;
+}
+
+export interface WireAddr {
+  readonly id: string;
+  readonly directAddresses: string[];
+}
+
+export type ToMember =
+  | { t: 'peers'; addrs: WireAddr[] }
+  | { t: 'status' }
+  | { t: 'run'; clients: number; ms: number; warmupMs: number; valueBytes: number }
+  | { t: 'probe'; since: number; deadlineMs: number }
+  | { t: 'exit' };
+
+export type FromMember =
+  | { t: 'ready'; addr: WireAddr }
+  | { t: 'formed' }
+  | { t: 'status'; leader: boolean; lead: string; voters: number }
+  | { t: 'result'; count: number; ms: number; p50: number; p99: number }
+  | { t: 'probed'; at: number; attempts: number };
+
+type Put = { readonly k: string; readonly v: Uint8Array };
+
+/** A key-value map: what etcd's puts do, minus MVCC. */
+class Kv implements StateMachine<Put, string, number> {
+  readonly signature = Digest.from('mosaik-bench/kv/v1');
+  readonly map = new Map<string, Uint8Array>();
+  apply(cmd: Put): void {
+    this.map.set(cmd.k, cmd.v);
+  }
+  query(key: string): number {
+    return this.map.get(key)?.length ?? -1;
+  }
+  snapshot(): Uint8Array {
+    return encodeCbor([...this.map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+  restore(bytes: Uint8Array): void {
+    this.map.clear();
+    for (const [k, v] of decodeCbor(bytes) as [string, Uint8Array][]) this.map.set(k, v);
+  }
+}
+
+const send = (m: FromMember) => process.send?.(m);
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Whether `p` fulfilled within `ms` (a late outcome is ignored). */
+async function withDeadline(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function quantile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2]!) as MemberConfig;
+  const node = await LocalNode.bind(cfg.network, { preset: 'local' });
+  const discovery = await Discovery.start(node, { announceIntervalMs: 600_000, rttProbeIntervalMs: 600_000 });
+  const groups = new Groups(node, discovery);
+  let group: Group<Put, string, number> | undefined;
+  const a = node.addr();
+  send({ t: 'ready', addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] } });
+
+  const onMessage = async (m: ToMember): Promise<void> => {
+    switch (m.t) {
+      case 'peers': {
+        await Promise.all(
+          m.addrs.map((p) =>
+            discovery.syncWith({ id: PeerId.parse(p.id), directAddresses: p.directAddresses }),
+          ),
+        );
+        group = groups
+          .withKey('mosaik-bench')
+          .withStateMachine(new Kv())
+          .withStorage(process.env.BENCH_STORAGE === 'memory' ? storage.memory() : storage.file(cfg.dir))
+          .withConsensus({
+            tickInterval: Math.max(10, Math.round(cfg.heartbeatMs / 2)),
+            heartbeatInterval: cfg.heartbeatMs,
+            electionTimeout: cfg.electionMs,
+            bootstrapDelay: 500,
+            forwardTimeout: 2000,
+          })
+          .join();
+        await group.when.online();
+        send({ t: 'formed' });
+        return;
+      }
+      case 'status': {
+        const g = group!;
+        send({
+          t: 'status',
+          leader: g.isLeader(),
+          lead: g.leader()?.toString() ?? '',
+          voters: g.members().voters.length,
+        });
+        return;
+      }
+      case 'run': {
+        const g = group!;
+        const value = new Uint8Array(m.valueBytes).fill(7);
+        const latencies: number[] = [];
+        let measuring = false;
+        let count = 0;
+        let stop = false;
+        let seq = 0;
+        const client = async (c: number) => {
+          while (!stop) {
+            const t0 = performance.now();
+            await g.execute({ k: `key-${c}-${seq++ % 1000}`, v: value });
+            if (measuring) {
+              latencies.push(performance.now() - t0);
+              count++;
+            }
+          }
+        };
+        const running = Array.from({ length: m.clients }, (_, c) => client(c));
+        await sleep(m.warmupMs);
+        measuring = true;
+        const start = performance.now();
+        await sleep(m.ms);
+        measuring = false;
+        const ms = performance.now() - start;
+        stop = true;
+        await Promise.all(running);
+        latencies.sort((x, y) => x - y);
+        send({ t: 'result', count, ms, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) });
+        return;
+      }
+      case 'probe': {
+        // After the leader was killed: write until a write succeeds. `forwardTimeout` bounds a
+        // forward to the dead leader; with no leader known a write fails at once.
+        const g = group!;
+        let attempts = 0;
+        for (;;) {
+          attempts++;
+          if (await withDeadline(g.execute({ k: 'failover', v: new Uint8Array(8) }), m.deadlineMs)) {
+            send({ t: 'probed', at: now(), attempts });
+            return;
+          }
+          await sleep(5);
+        }
+      }
+      case 'exit':
+        await groups.close();
+        await discovery.close();
+        await node.close();
+        process.disconnect();
+        return;
+    }
+  };
+  process.on('message', (m: ToMember) => {
+    onMessage(m).catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+  });
+}
+
+await main();
