@@ -1,0 +1,197 @@
+/**
+ * One member process of the chaos test (`chaos.heavy.test.ts`): a node with a fixed identity, a
+ * key-value group on `FileStorage`, a fault-injecting bond wrapper the test controls, and a
+ * client that executes puts and strong reads and reports every call and return over IPC (a
+ * process killed with -9 leaves its open calls without a return: unknown outcome).
+ *
+ * Test → member: `peers {addrs}`, `cut {peers}`, `heal`, `work {client, seed}`, `stopWork`,
+ * `state`, `exit`. Member → test: `ready {addr}`, `joined`, `call {id, input, at}`,
+ * `ret {id, output, at}`, `stopped`, `state {entries, committed, leader}`.
+ */
+import { Discovery } from '@mosaik/discovery';
+import { Digest, decodeCbor, encodeCbor, PeerId, SecretKey } from '@mosaik/id';
+import { LocalNode } from '@mosaik/transport';
+import { Groups } from '../src/groups.js';
+import type { StateMachine } from '../src/state-machine.js';
+import { storage } from '../src/storage.js';
+import { LinkFaults } from '../src/testing/faults.js';
+
+process.env.RUST_LIB_BACKTRACE ??= '0';
+
+export interface ChaosMemberConfig {
+  readonly network: string;
+  /** Seed string of the node's secret key: a restarted member keeps its peer id. */
+  readonly identity: string;
+  readonly dir: string;
+}
+
+export interface WireAddr {
+  readonly id: string;
+  readonly directAddresses: string[];
+}
+
+export type KvIn = { op: 'put'; key: string; value: string } | { op: 'get'; key: string };
+export type KvOut = { value: string | null } | undefined;
+
+export type ToChaos =
+  | { t: 'peers'; addrs: WireAddr[] }
+  | { t: 'cut'; peers: string[] }
+  | { t: 'heal' }
+  | { t: 'work'; client: number; keys: number }
+  | { t: 'stopWork' }
+  | { t: 'state' }
+  | { t: 'exit' };
+
+export type FromChaos =
+  | { t: 'ready'; addr: WireAddr }
+  | { t: 'joined' }
+  | { t: 'call'; id: number; input: KvIn; at: number }
+  | { t: 'ret'; id: number; output: KvOut; at: number }
+  | { t: 'stopped' }
+  | { t: 'state'; entries: [string, string][]; committed: number; leader: string; cluster: string };
+
+type Put = { readonly key: string; readonly value: string };
+
+class Kv implements StateMachine<Put, string, string | null> {
+  readonly signature = Digest.from('rsm-chaos-kv/v1');
+  readonly map = new Map<string, string>();
+  apply(cmd: Put): void {
+    this.map.set(cmd.key, cmd.value);
+  }
+  query(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  snapshot(): Uint8Array {
+    return encodeCbor([...this.map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+  restore(bytes: Uint8Array): void {
+    this.map.clear();
+    for (const [k, v] of decodeCbor(bytes) as [string, string][]) this.map.set(k, v);
+  }
+}
+
+const send = (m: FromChaos) => {
+  if (process.connected) process.send?.(m);
+};
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const cfg = JSON.parse(process.argv[2]!) as ChaosMemberConfig;
+const secretKey = SecretKey.fromDigest(Digest.from(cfg.identity));
+const node = await LocalNode.bind(cfg.network, { preset: 'local', secretKey });
+const discovery = await Discovery.start(node, { announceIntervalMs: 600_000, rttProbeIntervalMs: 600_000 });
+const faults = new LinkFaults();
+const groups = new Groups(node, discovery, { handshakeTimeout: 1000, wrapLink: faults.wrapper(node.peerId) });
+const machine = new Kv();
+const group = groups
+  .withKey('rsm-chaos')
+  .withStateMachine(machine)
+  .withStorage(storage.file(cfg.dir))
+  .withConsensus({
+    tickInterval: 20,
+    heartbeatInterval: 60,
+    maxMissedHeartbeats: 10,
+    electionTimeout: 300,
+    bootstrapDelay: 300,
+    forwardTimeout: 1000,
+    queryTimeout: 1000,
+    // Killed members stay voters: the test restarts them.
+    deadMemberTimeout: 600_000,
+  })
+  .join();
+const a = node.addr();
+send({ t: 'ready', addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] } });
+
+let working = false;
+let worker: Promise<void> | undefined;
+let nextId = 0;
+
+async function work(client: number, keys: number): Promise<void> {
+  let n = 0;
+  while (working) {
+    n++;
+    const id = nextId++;
+    const r = Math.random();
+    if (r < 0.45) {
+      const input: KvIn = { op: 'put', key: `k${Math.floor(Math.random() * keys)}`, value: `${client}-${n}` };
+      send({ t: 'call', id, input, at: now() });
+      try {
+        await group.execute({ key: input.key, value: input.value });
+        send({ t: 'ret', id, output: undefined, at: now() });
+      } catch {
+        // Offline or reset: the command may still commit. Its call stays open (unknown outcome).
+      }
+    } else if (r < 0.6) {
+      // A key written once: an acknowledged one must be in the final state.
+      const input: KvIn = { op: 'put', key: `u${client}-${n}`, value: 'x' };
+      send({ t: 'call', id, input, at: now() });
+      try {
+        await group.execute({ key: input.key, value: input.value });
+        send({ t: 'ret', id, output: undefined, at: now() });
+      } catch {}
+    } else {
+      const input: KvIn = { op: 'get', key: `k${Math.floor(Math.random() * keys)}` };
+      const at = now();
+      try {
+        const { result } = await group.query(input.key, 'strong');
+        send({ t: 'call', id, input, at });
+        send({ t: 'ret', id, output: { value: result }, at: now() });
+      } catch {
+        // A failed read has no effect: it is left out of the history.
+      }
+    }
+    await sleep(15 + Math.random() * 20);
+  }
+}
+
+process.on('message', (m: ToChaos) => {
+  void (async () => {
+    switch (m.t) {
+      case 'peers':
+        await Promise.all(
+          m.addrs.map((p) =>
+            discovery
+              .syncWith({ id: PeerId.parse(p.id), directAddresses: p.directAddresses })
+              .catch(() => {}),
+          ),
+        );
+        send({ t: 'joined' });
+        return;
+      case 'cut':
+        for (const p of m.peers) faults.set(node.peerId, PeerId.parse(p), { cut: true });
+        return;
+      case 'heal':
+        faults.heal();
+        return;
+      case 'work':
+        working = true;
+        worker = work(m.client, m.keys);
+        return;
+      case 'stopWork':
+        working = false;
+        await worker;
+        send({ t: 'stopped' });
+        return;
+      case 'state':
+        send({
+          t: 'state',
+          entries: [...machine.map.entries()].sort(([x], [y]) => (x < y ? -1 : 1)),
+          committed: group.committed(),
+          leader: group.leader()?.toString() ?? '',
+          cluster: group.cluster,
+        });
+        return;
+      case 'exit':
+        working = false;
+        await worker;
+        await groups.close();
+        await discovery.close();
+        await node.close();
+        process.disconnect();
+        return;
+    }
+  })().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+});
