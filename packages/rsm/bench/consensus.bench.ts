@@ -14,7 +14,8 @@
  * etcd comes from `apt-get install -y etcd-server`; the script installs it when it is missing and
  * it runs as root. Without it the etcd lines say `"baselineValue": "unavailable"`.
  * `BENCH_MS` (default 3000) per throughput phase, `BENCH_CLIENTS` (default `1,64`),
- * `BENCH_FAILOVER_ROUNDS` (default 3), `BENCH_SYSTEMS` (default `ours,etcd`).
+ * `BENCH_FAILOVER_ROUNDS` (default 3), `BENCH_SYSTEMS` (default `ours,etcd`), `BENCH_STORAGE=memory` (ours without fsync),
+ * `BENCH_PROF=<dir>` (CPU profiles of our member processes).
  *
  *   pnpm --filter @mosaik/rsm bench
  */
@@ -77,7 +78,13 @@ class Member {
 
   constructor(cfg: MemberConfig) {
     this.proc = fork(MEMBER, [JSON.stringify(cfg)], {
-      execArgv: ['--conditions=@mosaik/source', '--import', 'tsx'],
+      execArgv: [
+        '--conditions=@mosaik/source',
+        '--import',
+        'tsx',
+        // BENCH_PROF=<dir>: a V8 CPU profile of every member process.
+        ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, RUST_LIB_BACKTRACE: '0', MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'silent' },
     });

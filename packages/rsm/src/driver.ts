@@ -130,6 +130,9 @@ export class RaftDriver<C> {
     this.#genesis = options.machine.snapshot();
     const snap = options.storage.snapshot();
     if (snap.meta.index > 0) this.#restore(snap);
+    // A log without a snapshot: a founder that stopped before its first snapshot (which names
+    // the cluster). Nobody joined it yet (joiners start from that snapshot): name it anew.
+    if (this.#cluster === '' && options.storage.lastIndex() > 0) this.#cluster = newClusterId(options.id);
     this.#raft = this.#newNode(undefined);
   }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@mosaik/id';
+import { FileStorage, RaftNode } from '@mosaik/raft';
 import { describe, expect, it } from 'vitest';
 import { Cluster, Counter, discoverAll, FAST, Kv, leadersConverged, T, votersAre } from '../test/fixtures.js';
 import type { Group } from './group.js';
@@ -99,6 +100,60 @@ describe('merging two clusters of one group', () => {
       await waitFor(g.when.leaderIs(leader), { timeout: 2000 });
       if (i === winner) expect(g.lastReset()).toBeUndefined();
       else expect(g.lastReset()?.discarded).toEqual({ cluster: clusters[i], committed: committed[i] });
+    }
+  });
+
+  it('a founder that stopped before its first snapshot names its cluster anew, keeps it, and merges', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rsm-founder-'));
+    try {
+      await using c = new Cluster();
+      const [a, b] = await c.addMany(2);
+      // What a founder leaves on disk if it dies between its first fsync and its first snapshot.
+      const disk = FileStorage.open(dir);
+      const self = a!.peerId.toString();
+      const raft = new RaftNode({ id: self, storage: disk, bootstrap: { voters: [self], learners: [] } });
+      const rd = raft.ready();
+      disk.append(rd.entries);
+      if (rd.hardState !== undefined) disk.setHardState(rd.hardState);
+      disk.sync();
+      disk.close();
+      expect(disk.snapshot().meta.index).toBe(0);
+
+      const machine = new Counter();
+      const join = (n: typeof a) =>
+        n!.groups
+          .withKey('crashed-founder')
+          .withStateMachine(machine)
+          .withStorage(storage.file(dir))
+          .withConsensus(FAST)
+          .join() as CounterGroup;
+      const ga = join(a);
+      const named = ga.cluster;
+      expect(named).not.toBe('');
+      await waitFor(ga.when.isLeader(), { timeout: T });
+      await ga.execute({ inc: 2 });
+      await ga.close();
+      // The new name was snapshotted: it survives a restart.
+      const a2 = await c.add(a!.node.secretKey);
+      const ga2 = join(a2);
+      expect(ga2.cluster).toBe(named);
+      await waitFor(() => machine.value === 2, { timeout: T });
+
+      // And it merges like any cluster: b's longer log wins.
+      const gb: CounterGroup = b!.groups
+        .withKey('crashed-founder')
+        .withStateMachine(new Counter())
+        .withConsensus(FAST)
+        .join();
+      await waitFor(gb.when.isLeader(), { timeout: T });
+      await gb.executeMany(Array.from({ length: 10 }, () => ({ inc: 1 })));
+      await discoverAll([a2, b!]);
+      const { cluster } = await merged([ga2, gb]);
+      expect(cluster).toBe(gb.cluster);
+      expect(ga2.lastReset()?.discarded.cluster).toBe(named);
+      await waitFor(() => machine.value === 10, { timeout: T });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
