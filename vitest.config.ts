@@ -6,8 +6,8 @@ export default defineConfig({
     projects: [
       'packages/*',
       'apps/*',
-      mosaikHeavyProject('discovery-heavy', 'packages/discovery'),
-      mosaikHeavyProject('rsm-heavy', 'packages/rsm'),
+      mosaikHeavyProject('discovery-heavy', 'packages/discovery', 2),
+      mosaikHeavyProject('rsm-heavy', 'packages/rsm', 3),
     ],
     // Integration tests run real QUIC nodes whose timers, handshakes and elections need the
     // CPU on time; on two cores, two test files at once make them measure the scheduler.

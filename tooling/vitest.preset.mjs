@@ -26,16 +26,18 @@ export function mosaikProject(name, test = {}) {
 
 /**
  * The `*.heavy.test.ts` files of a package as a project of their own that runs after every
- * other project (`sequence.groupOrder` 2; rsm's sequential project is group 1), so tests that
+ * other project (`sequence.groupOrder` ≥ 2; rsm's sequential project is group 1), so tests that
  * start dozens of nodes get both cores instead of competing with the rest of the suite.
  * Listed in the root vitest.config.ts.
+ * Each heavy project gets its own group: projects of one group run side by side.
  * @param {string} name @param {string} root the package folder, relative to the repository
+ * @param {number} groupOrder 2 or later (group 1 is rsm's sequential project)
  */
-export function mosaikHeavyProject(name, root) {
+export function mosaikHeavyProject(name, root, groupOrder) {
   const project = mosaikProject(name, {
     include: ['src/**/*.heavy.test.ts', 'test/**/*.heavy.test.ts'],
     exclude: ['**/node_modules/**'],
-    sequence: { groupOrder: 2 },
+    sequence: { groupOrder },
   });
   return { ...project, root };
 }
