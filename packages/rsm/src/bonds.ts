@@ -138,7 +138,7 @@ export class BondSet {
     } catch (error) {
       if (!link.isClosed) await link.close(CloseCode.Cancelled);
       if (!(error instanceof HandshakeFailed)) throw error;
-      if (error.code === CloseCode.UnknownPeer && !retried && ctx.introduce !== undefined) {
+      if (error.code === CloseCode.UnknownPeer && !retried && ctx.introduce !== undefined && !this.#closed) {
         await ctx.introduce(peer);
         return this.#dial(target, peer, true);
       }
@@ -259,12 +259,25 @@ export class BondSet {
     this.#ctx.metrics.bondsActive.set({ group: this.#ctx.groupId.short() }, list.length);
   }
 
-  /** Closes every bond; with `depart`, each peer is told first so it stops counting on us at once. */
+  /**
+   * Closes every bond; with `depart`, each peer is told first so it stops counting on us at once.
+   * Dials still running get one handshake timeout to notice (a link they complete now is closed
+   * at once); one waiting for a catalog sync with an unreachable peer is not waited for.
+   */
   async close(depart: boolean): Promise<void> {
     this.#closed = true;
     const bonds = [...this.#bonds.values()];
     await Promise.allSettled(bonds.map((b) => (depart ? b.depart() : b.close(CloseCode.Cancelled))));
-    await Promise.allSettled([...this.#dialing.values()]);
+    const dials = [...this.#dialing.values()];
+    if (dials.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(dials),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, this.#ctx.handshakeTimeout);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }
 
