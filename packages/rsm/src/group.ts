@@ -693,7 +693,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       for (const b of this.#bonds.list()) b.ping();
       return true;
     }
-    if (this.#yieldTo === c) return this.#reset(c);
+    if (this.#yieldTo === c && this.#closing === undefined) return this.#reset(c);
     return false;
   }
 
