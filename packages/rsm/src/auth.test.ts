@@ -36,10 +36,14 @@ describe('auth', () => {
       (typeof groups)[0],
       (typeof groups)[0],
     ];
-    await waitFor(() => g0.bonds().has(n1.peerId) && g1.bonds().has(n0.peerId), { timeout: T });
+    await waitFor(() => g0.bonds().has(n1.peerId) && g1.bonds().has(n0.peerId), {
+      timeout: T,
+      message: () => `n0 bonds ${g0.bonds().size}, n1 bonds ${g1.bonds().size}`,
+    });
     // n2 and n3 see n0 and n1 as members and try; the acceptors refuse them.
     await waitFor(async () => (await rejected(n0, 'NotAllowed')) + (await rejected(n1, 'NotAllowed')) >= 2, {
       timeout: T,
+      message: 'n2 and n3 were not refused',
     });
     expect(g0.bonds().peers().map(String)).toEqual([n1.peerId.toString()]);
     expect(g1.bonds().peers().map(String)).toEqual([n0.peerId.toString()]);

@@ -292,8 +292,7 @@ describe('group', () => {
     await expect(fg.execute({ inc: 1 })).rejects.toBeInstanceOf(Offline);
   });
 
-  // Flaky when run after the other tests of this file (hangs 30 s; passes alone): issue 7 stays open until fixed.
-  it.skip('a member restarted with FileStorage rejoins with its state', async () => {
+  it('a member restarted with FileStorage rejoins with its state', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rsm-file-'));
     try {
       await using c = new Cluster();

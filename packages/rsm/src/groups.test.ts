@@ -84,6 +84,7 @@ describe('GroupKey and GroupId', () => {
     ) =>
       waitFor(() => groups.every((g) => groups.every((o) => o === g || g.bonds().has(o.peerId))), {
         timeout: T,
+        message: () => `bonds per member: ${groups.map((g) => g.bonds().size).join(',')}`,
       });
     await Promise.all([expectPeers(g1), expectPeers(g2), expectPeers(g3)]);
   });

@@ -1,7 +1,9 @@
 /** Test fixtures: real nodes on 127.0.0.1 with discovery and groups, and a counter machine. */
+
+import { createWriteStream } from 'node:fs';
 import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
 import { Digest, decodeCbor, encodeCbor, type PeerId, type SecretKey, waitFor } from '@mosaik/id';
-import { createLogger } from '@mosaik/metrics';
+import { createLogger, type LogLevel } from '@mosaik/metrics';
 import { type EndpointAddr, LocalNode } from '@mosaik/transport';
 import type { ConsensusConfig } from '../src/config.js';
 import type { Group } from '../src/group.js';
@@ -25,7 +27,16 @@ export const FAST: Partial<ConsensusConfig> = {
 export const T = 8000;
 
 const QUIET: Partial<DiscoveryConfig> = { announceIntervalMs: 600_000, rttProbeIntervalMs: 600_000 };
-const logger = createLogger({ level: 'silent' });
+/**
+ * Silent unless `MOSAIK_TEST_LOG` names a level; `MOSAIK_TEST_LOG_DIR` then sends the lines to a
+ * file per test process there (for post-mortems of a full-suite run).
+ */
+const logger = createLogger({
+  level: (process.env.MOSAIK_TEST_LOG ?? 'silent') as LogLevel,
+  ...(process.env.MOSAIK_TEST_LOG_DIR === undefined
+    ? {}
+    : { destination: createWriteStream(`${process.env.MOSAIK_TEST_LOG_DIR}/rsm-${process.pid}.log`) }),
+});
 
 export type CounterCommand = { readonly inc: number } | { readonly dec: number };
 

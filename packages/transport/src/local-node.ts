@@ -267,6 +267,7 @@ export class LocalNode implements AsyncDisposable {
           this.logger.warn({ err: nativeMessage(error) }, 'shutdown hook failed');
         }
       }
+      this.#router.stop();
       await this.#endpoint.close();
       await this.#router.stopped();
     })();

@@ -12,10 +12,17 @@ import {
 /** Handles one accepted connection of a registered ALPN. */
 export type ConnectionHandler = (conn: NativeConnection) => Promise<void>;
 
+/** How long an incoming connection may take to complete its QUIC/TLS handshake. */
+const INCOMING_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /**
  * Accept loop with ALPN dispatch (iroh-js has no router). The endpoint advertises
  * exactly the registered ALPNs, so TLS refuses any other; each accepted connection
  * is handled in its own task, so a slow peer never stalls the loop.
+ *
+ * iroh-js leaves a handshake that is in flight when the endpoint closes pending forever
+ * (`Accepting.alpn()` never settles), so every native step of an incoming handshake is
+ * raced against {@link stop} and a deadline: shutdown never waits on a half-open peer.
  */
 export class AlpnRouter {
   readonly #endpoint: NativeEndpointType;
@@ -23,6 +30,7 @@ export class AlpnRouter {
   readonly #log: Logger;
   readonly #tasks = new Set<Promise<void>>();
   #loop: Promise<void> | undefined;
+  readonly #stop = new AbortController();
 
   constructor(endpoint: NativeEndpointType, log: Logger) {
     this.#endpoint = endpoint;
@@ -46,7 +54,12 @@ export class AlpnRouter {
     this.#loop ??= this.#acceptLoop();
   }
 
-  /** Waits for the accept loop and every connection task to finish (after the endpoint closed). */
+  /** Abandons incoming handshakes still in flight; call it when the endpoint closes. */
+  stop(): void {
+    this.#stop.abort();
+  }
+
+  /** Waits for the accept loop and every connection task to finish (after {@link stop} and the endpoint closed). */
   async stopped(): Promise<void> {
     await this.#loop;
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
@@ -72,9 +85,15 @@ export class AlpnRouter {
     let conn: NativeConnection;
     let alpn: string;
     try {
-      const accepting = await incoming.accept();
-      alpn = stringFromNative(await accepting.alpn());
-      conn = await accepting.connect();
+      const deadline = AbortSignal.any([
+        this.#stop.signal,
+        AbortSignal.timeout(INCOMING_HANDSHAKE_TIMEOUT_MS),
+      ]);
+      const accepting = await abandonOn(incoming.accept(), deadline);
+      alpn = stringFromNative(await abandonOn(accepting.alpn(), deadline));
+      conn = await abandonOn(accepting.connect(), deadline, (late) =>
+        late.close(BigInt(CloseCode.Timeout), nativeString(closeCodeName(CloseCode.Timeout))),
+      );
     } catch (error) {
       // Handshake failures (e.g. an ALPN we do not advertise) are the peer's problem.
       this.#log.debug({ err: nativeMessage(error) }, 'incoming handshake failed');
@@ -91,4 +110,36 @@ export class AlpnRouter {
       this.#log.warn({ alpn, err: nativeMessage(error) }, 'connection handler failed');
     }
   }
+}
+
+/**
+ * `native` unless `signal` aborts first; then rejects with the abort reason and leaves the
+ * native promise to settle (or not) on its own: a value that arrives late goes to `discard`.
+ */
+function abandonOn<T>(native: Promise<T>, signal: AbortSignal, discard?: (late: T) => void): Promise<T> {
+  let abandoned = signal.aborted;
+  native.then(
+    (late) => {
+      if (abandoned) discard?.(late);
+    },
+    () => {},
+  );
+  if (abandoned) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      abandoned = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    native.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
