@@ -1,14 +1,50 @@
 import { id } from '@mosaik/id';
 import { JwtTicketBuilder, JwtValidator } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
-import { defineStream } from '../src/index.js';
-import { Cluster, discoverAll, eventually, JWT_ISSUER, JWT_SECRET, metricValue, staysFalse } from './net.js';
+import { defineStream, type PeerPredicate } from '../src/index.js';
+import {
+  Cluster,
+  discoverAll,
+  eventually,
+  JWT_ISSUER,
+  JWT_SECRET,
+  metricValue,
+  staysFalse,
+  type TestNode,
+} from './net.js';
 
 const Data1 = defineStream<string>('Data1');
 const hasTag = (t: string) => (peer: { entry: { hasTag(d: ReturnType<typeof id>): boolean } }) =>
   peer.entry.hasTag(id(t));
 const connected = (chs: { isConnected: boolean; peerId: { toString(): string } }[]) =>
   chs.filter((c) => c.isConnected).map((c) => c.peerId.toString());
+
+/**
+ * Gives `valid` a JWT ticket good for an hour and `expired` one that expired a minute ago;
+ * returns a require closure admitting only peers with a valid, unexpired JWT ticket.
+ */
+async function ticketNodes(valid: TestNode, expired: TestNode): Promise<PeerPredicate> {
+  const jwt = new JwtValidator({ key: { alg: 'HS256', secret: JWT_SECRET }, issuer: JWT_ISSUER });
+  for (const [n, ms] of [
+    [valid, 3_600_000],
+    [expired, -60_000],
+  ] as const) {
+    n.discovery.addTicket(
+      await new JwtTicketBuilder({ alg: 'HS256', secret: JWT_SECRET })
+        .issuer(JWT_ISSUER)
+        .expiresIn(ms)
+        .build(n.node.peerId),
+    );
+  }
+  return (peer) =>
+    peer.entry.hasValidTicket(jwt.class, (data) => {
+      try {
+        return !jwt.validate(data, peer.peerId).isExpired();
+      } catch {
+        return false;
+      }
+    });
+}
 
 describe('consumer auth', () => {
   it('require_chaining: tag1 AND tag2', async () => {
@@ -45,31 +81,9 @@ describe('consumer auth', () => {
   it('by_jwt_ticket: a require closure checking JWT tickets on producers', async () => {
     await using c = new Cluster();
     const [n0, valid, expired, none] = await c.addMany(4);
-    const jwt = new JwtValidator({ key: { alg: 'HS256', secret: JWT_SECRET }, issuer: JWT_ISSUER });
-    for (const [n, ms] of [
-      [valid!, 3_600_000],
-      [expired!, -60_000],
-    ] as const) {
-      n.discovery.addTicket(
-        await new JwtTicketBuilder({ alg: 'HS256', secret: JWT_SECRET })
-          .issuer(JWT_ISSUER)
-          .expiresIn(ms)
-          .build(n.node.peerId),
-      );
-    }
+    const requireJwt = await ticketNodes(valid!, expired!);
     await discoverAll(c.nodes);
-    const consumer = n0!.streams
-      .consumer(Data1)
-      .require((peer) =>
-        peer.entry.hasValidTicket(jwt.class, (data) => {
-          try {
-            return !jwt.validate(data, peer.peerId).isExpired();
-          } catch {
-            return false;
-          }
-        }),
-      )
-      .build();
+    const consumer = n0!.streams.consumer(Data1).require(requireJwt).build();
     const producers = [valid!, expired!, none!].map((n) => n.streams.produce(Data1));
     await producers[0]!.when.online();
     await producers[0]!.send('hello');
@@ -146,31 +160,9 @@ describe('producer auth', () => {
   it('by_jwt_ticket: a producer require closure admits only the consumer with a valid JWT', async () => {
     await using c = new Cluster();
     const [n0, valid, expired, none] = await c.addMany(4);
-    const jwt = new JwtValidator({ key: { alg: 'HS256', secret: JWT_SECRET }, issuer: JWT_ISSUER });
-    for (const [n, ms] of [
-      [valid!, 3_600_000],
-      [expired!, -60_000],
-    ] as const) {
-      n.discovery.addTicket(
-        await new JwtTicketBuilder({ alg: 'HS256', secret: JWT_SECRET })
-          .issuer(JWT_ISSUER)
-          .expiresIn(ms)
-          .build(n.node.peerId),
-      );
-    }
+    const requireJwt = await ticketNodes(valid!, expired!);
     await discoverAll(c.nodes);
-    const p0 = n0!.streams
-      .producer(Data1)
-      .require((peer) =>
-        peer.entry.hasValidTicket(jwt.class, (data) => {
-          try {
-            return !jwt.validate(data, peer.peerId).isExpired();
-          } catch {
-            return false;
-          }
-        }),
-      )
-      .build();
+    const p0 = n0!.streams.producer(Data1).require(requireJwt).build();
     const consumers = [valid!, expired!, none!].map((n) => n.streams.consume(Data1));
     await p0.when.online();
     await eventually(
