@@ -243,119 +243,109 @@ export class Streams implements AsyncDisposable {
   }
 }
 
-/** Per-call producer options; starts from the definition's. */
-export class ProducerBuilder<T> {
-  readonly #o: ResolvedProducerOptions<T>;
+/** @internal The options both builders carry: requirements on the remote peers and `onlineWhen`. */
+export interface PeerRuleOptions {
+  require: PeerPredicate[];
+  requireTicket: TicketValidator[];
+  onlineWhen: OnlineWhen;
+}
 
-  /** @internal */
-  constructor(
-    readonly def: StreamDef<T>,
-    private readonly make: (options: ResolvedProducerOptions<T>) => Producer<T>,
-  ) {
-    this.#o = {
-      ...def.producer,
-      require: [...def.producer.require],
-      requireTicket: [...def.producer.requireTicket],
-    };
+/** A copy of `o` whose requirement lists can grow without touching `o`'s. */
+function copyOptions<O extends PeerRuleOptions>(o: Readonly<O>): O {
+  return { ...o, require: [...o.require], requireTicket: [...o.requireTicket] } as O;
+}
+
+/**
+ * @internal What {@link ProducerBuilder} and {@link ConsumerBuilder} share: a copy of the
+ * definition's options, the requirements on the remote peers, `onlineWhen` and `build`.
+ */
+export abstract class StreamBuilder<O extends PeerRuleOptions, R> {
+  /** The options being built; `build` hands over a copy. */
+  protected readonly options: O;
+  readonly #make: (options: O) => R;
+
+  constructor(defaults: Readonly<O>, make: (options: O) => R) {
+    this.options = copyOptions<O>(defaults);
+    this.#make = make;
   }
 
-  /** Consumers must also satisfy `predicate` (AND). */
+  /** Remote peers (a producer's consumers, a consumer's producers) must also satisfy `predicate` (AND). */
   require(predicate: PeerPredicate): this {
-    this.#o.require.push(predicate);
+    this.options.require.push(predicate);
     return this;
   }
 
-  /** Consumers must also carry a ticket passing `validator`. */
+  /** Remote peers (a producer's consumers, a consumer's producers) must also carry a ticket passing `validator`. */
   requireTicket(validator: TicketValidator): this {
-    this.#o.requireTicket.push(validator);
+    this.options.requireTicket.push(validator);
     return this;
   }
 
   onlineWhen(f: OnlineWhen): this {
-    this.#o.onlineWhen = f;
+    this.options.onlineWhen = f;
     return this;
   }
 
+  build(): R {
+    return this.#make(copyOptions<O>(this.options));
+  }
+}
+
+/** Per-call producer options; starts from the definition's. */
+export class ProducerBuilder<T> extends StreamBuilder<ResolvedProducerOptions<T>, Producer<T>> {
+  /** @internal */
+  constructor(
+    readonly def: StreamDef<T>,
+    make: (options: ResolvedProducerOptions<T>) => Producer<T>,
+  ) {
+    super(def.producer, make);
+  }
+
   disconnectLagging(on: boolean): this {
-    this.#o.disconnectLagging = on;
+    this.options.disconnectLagging = on;
     return this;
   }
 
   bufferSize(n: number): this {
     if (!Number.isInteger(n) || n < 1) throw new StreamsConfigError('bufferSize must be ≥ 1');
-    this.#o.bufferSize = n;
+    this.options.bufferSize = n;
     return this;
   }
 
   maxConsumers(n: number): this {
     if (!(n >= 0)) throw new StreamsConfigError('maxConsumers must be ≥ 0');
-    this.#o.maxConsumers = n;
+    this.options.maxConsumers = n;
     return this;
   }
 
   undelivered(sink: (datum: T) => void): this {
-    this.#o.undelivered = sink;
+    this.options.undelivered = sink;
     return this;
   }
 
   /** Creates the producer. @throws AlreadyExists when this node already produces the stream. */
-  build(): Producer<T> {
-    return this.make({
-      ...this.#o,
-      require: [...this.#o.require],
-      requireTicket: [...this.#o.requireTicket],
-    });
+  override build(): Producer<T> {
+    return super.build();
   }
 }
 
 /** Per-call consumer options; starts from the definition's. */
-export class ConsumerBuilder<T> {
-  readonly #o: ResolvedConsumerOptions;
-
+export class ConsumerBuilder<T> extends StreamBuilder<ResolvedConsumerOptions, Consumer<T>> {
   /** @internal */
   constructor(
     readonly def: StreamDef<T>,
-    private readonly make: (options: ResolvedConsumerOptions) => Consumer<T>,
+    make: (options: ResolvedConsumerOptions) => Consumer<T>,
   ) {
-    this.#o = {
-      ...def.consumer,
-      require: [...def.consumer.require],
-      requireTicket: [...def.consumer.requireTicket],
-    };
-  }
-
-  /** Producers must also satisfy `predicate` (AND). */
-  require(predicate: PeerPredicate): this {
-    this.#o.require.push(predicate);
-    return this;
-  }
-
-  /** Producers must also carry a ticket passing `validator`. */
-  requireTicket(validator: TicketValidator): this {
-    this.#o.requireTicket.push(validator);
-    return this;
-  }
-
-  onlineWhen(f: OnlineWhen): this {
-    this.#o.onlineWhen = f;
-    return this;
+    super(def.consumer, make);
   }
 
   backoff(policy: Partial<BackoffPolicy>): this {
-    this.#o.backoff = { ...this.#o.backoff, ...policy };
+    this.options.backoff = { ...this.options.backoff, ...policy };
     return this;
   }
 
   prefer(p: ProducerPreference): this {
-    this.#o.prefer = checkPreference(p);
+    this.options.prefer = checkPreference(p);
     return this;
-  }
-
-  build(): Consumer<T> {
-    return this.make({
-      ...this.#o,
-      require: [...this.#o.require],
-      requireTicket: [...this.#o.requireTicket],
-    });
   }
 }
