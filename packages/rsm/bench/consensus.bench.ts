@@ -19,13 +19,14 @@
  *
  *   pnpm --filter @mosaik/rsm bench
  */
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BenchChild, line } from '../../../tooling/bench/child.mjs';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
@@ -71,65 +72,9 @@ function median(values: number[]): number | undefined {
 // ------------------------------------------------------------------------------------- ours
 
 /** A member process speaking the protocol of `member.ts`. */
-class Member {
-  readonly proc: ChildProcess;
-  readonly #inbox: FromMember[] = [];
-  #waiter: (() => void) | undefined;
-
+class Member extends BenchChild<ToMember, FromMember> {
   constructor(cfg: MemberConfig) {
-    this.proc = fork(MEMBER, [JSON.stringify(cfg)], {
-      execArgv: [
-        '--conditions=@mosaik/source',
-        '--import',
-        'tsx',
-        // BENCH_PROF=<dir>: a V8 CPU profile of every member process.
-        ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
-      ],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, RUST_LIB_BACKTRACE: '0', MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'silent' },
-    });
-    this.proc.on('message', (m: FromMember) => {
-      this.#inbox.push(m);
-      this.#waiter?.();
-    });
-    this.proc.on('exit', () => this.#waiter?.());
-  }
-
-  send(m: ToMember): void {
-    this.proc.send(m);
-  }
-
-  /** The next message of type `t` (`ms` at most). */
-  async next<K extends FromMember['t']>(t: K, ms = 60_000): Promise<Extract<FromMember, { t: K }>> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const i = this.#inbox.findIndex((m) => m.t === t);
-      if (i >= 0) return this.#inbox.splice(i, 1)[0] as Extract<FromMember, { t: K }>;
-      if (this.proc.exitCode !== null || this.proc.signalCode !== null || Date.now() > deadline)
-        throw new Error(`bench member ended or timed out waiting for ${t}`);
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, 500);
-        this.#waiter = () => {
-          clearTimeout(timer);
-          r();
-        };
-      });
-      this.#waiter = undefined;
-    }
-  }
-
-  /** Asks the member to leave and exit; kills it after 10 s. */
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = once(this.proc, 'exit');
-    try {
-      this.send({ t: 'exit' });
-    } catch {
-      this.proc.kill('SIGKILL');
-    }
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    super(MEMBER, cfg, { name: 'member', env: { MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'silent' } });
   }
 }
 
@@ -434,30 +379,6 @@ async function measureEtcd(): Promise<Results> {
 }
 
 // ------------------------------------------------------------------------------------- report
-
-const round = (n: number, digits: number) => Number(n.toFixed(digits));
-
-function line(
-  bench: string,
-  unit: string,
-  ours: number,
-  baseline: string,
-  value: number | undefined,
-  digits: number,
-  lowerIsBetter: boolean,
-): void {
-  const ratio = value === undefined ? null : round(lowerIsBetter ? value / ours : ours / value, 3);
-  console.log(
-    JSON.stringify({
-      bench,
-      unit,
-      ours: round(ours, digits),
-      baseline,
-      baselineValue: value === undefined ? 'unavailable' : round(value, digits),
-      ratio,
-    }),
-  );
-}
 
 const ours = SYSTEMS.includes('ours') ? await measureOurs() : undefined;
 let etcd: Results | undefined;

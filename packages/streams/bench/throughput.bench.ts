@@ -13,12 +13,13 @@
  *
  *   pnpm --filter @mosaik/streams bench
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BenchChild, line } from '../../../tooling/bench/child.mjs';
 import type { FromPeer, PeerConfig, ToPeer } from './peer.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
@@ -28,62 +29,9 @@ const PEER = fileURLToPath(new URL('./peer.ts', import.meta.url));
 type System = PeerConfig['system'];
 
 /** A child process speaking the peer protocol. */
-class Peer {
-  readonly #proc: ChildProcess;
-  readonly #inbox: FromPeer[] = [];
-  #waiter: (() => void) | undefined;
-  readonly #exited: Promise<unknown>;
-
+class Peer extends BenchChild<ToPeer, FromPeer> {
   constructor(cfg: PeerConfig) {
-    this.#proc = fork(PEER, [JSON.stringify(cfg)], {
-      execArgv: [
-        '--conditions=@mosaik/source',
-        '--import',
-        'tsx',
-        // BENCH_PROF=<dir>: a V8 CPU profile of every peer process.
-        ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
-      ],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, RUST_LIB_BACKTRACE: '0' },
-    });
-    this.#exited = once(this.#proc, 'exit');
-    this.#proc.on('message', (m: FromPeer) => {
-      this.#inbox.push(m);
-      this.#waiter?.();
-    });
-    this.#proc.on('exit', () => this.#waiter?.());
-  }
-
-  send(m: ToPeer): void {
-    this.#proc.send(m);
-  }
-
-  /** The next message of type `t` (60 s at most). */
-  async next<K extends FromPeer['t']>(t: K): Promise<Extract<FromPeer, { t: K }>> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const i = this.#inbox.findIndex((m) => m.t === t);
-      if (i >= 0) return this.#inbox.splice(i, 1)[0] as Extract<FromPeer, { t: K }>;
-      if (this.#proc.exitCode !== null || Date.now() > deadline)
-        throw new Error(`bench peer ended or timed out waiting for ${t}`);
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, 1000);
-        this.#waiter = () => {
-          clearTimeout(timer);
-          r();
-        };
-      });
-      this.#waiter = undefined;
-    }
-  }
-
-  /** Asks the peer to close everything and exit; kills it after 10 s. */
-  async exit(): Promise<void> {
-    if (this.#proc.exitCode !== null) return;
-    if (this.#proc.connected) this.send({ t: 'exit' });
-    const timer = setTimeout(() => this.#proc.kill('SIGKILL'), 10_000);
-    await this.#exited;
-    clearTimeout(timer);
+    super(PEER, cfg, { name: 'peer' });
   }
 }
 
@@ -126,7 +74,7 @@ async function measure(system: System, consumers: number, natsUrl: string | unde
     const paced = await phase('rate');
     return { rate: max.rate, p50: paced.p50, p99: paced.p99 };
   } finally {
-    await Promise.allSettled(peers.map((p) => p.exit()));
+    await Promise.allSettled(peers.map((p) => p.stop()));
   }
 }
 
@@ -150,28 +98,6 @@ async function natsUrl(dir: string): Promise<string> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('nats-server did not start');
-}
-
-const round = (n: number, digits: number) => Number(n.toFixed(digits));
-
-function line(
-  bench: string,
-  unit: string,
-  ours: number,
-  baseline: string,
-  value: number | undefined,
-  digits: number,
-) {
-  console.log(
-    JSON.stringify({
-      bench,
-      unit,
-      ours: round(ours, digits),
-      baseline,
-      baselineValue: value === undefined ? 'unavailable' : round(value, digits),
-      ratio: value === undefined ? null : round(ours / value, 3),
-    }),
-  );
 }
 
 const systems = (process.env.BENCH_SYSTEMS ?? 'streams,raw,nats').split(',') as System[];
