@@ -78,7 +78,7 @@ describe('GroupKey and GroupId', () => {
     const g3 = [join(1, k3), join(2, k3)];
     const expectPeers = async (
       groups: {
-        bonds(): { has(p: import('@mosaik/id').PeerId): boolean };
+        bonds(): { has(p: import('@mosaik/id').PeerId): boolean; readonly size: number };
         peerId: import('@mosaik/id').PeerId;
       }[],
     ) =>

@@ -16,6 +16,12 @@ export interface GossipConfig {
   readonly shufflePassiveCount: number;
   /** Period of the shuffle, ms. */
   readonly shuffleIntervalMs: number;
+  /**
+   * Period at which an active view below capacity asks backups to become neighbours, ms. Not in
+   * the reference: nodes that all join at once can split into islands that no random walk
+   * connects, and the 60 s shuffle is too slow to heal that.
+   */
+  readonly repairIntervalMs: number;
   /** How long a neighbour request may stay unanswered, ms. */
   readonly neighborRequestTimeoutMs: number;
   /** Plumtree: wait after the first `IHave` before grafting, ms. */
@@ -48,6 +54,7 @@ export const DEFAULT_GOSSIP_CONFIG: GossipConfig = Object.freeze({
   shuffleActiveCount: 3,
   shufflePassiveCount: 4,
   shuffleIntervalMs: 60_000,
+  repairIntervalMs: 2_000,
   neighborRequestTimeoutMs: 500,
   graftTimeout1Ms: 80,
   graftTimeout2Ms: 40,

@@ -69,7 +69,10 @@ export class GossipEngine<P> {
   start(): GossipOutput<P>[] {
     if (this.#started) return [];
     this.#started = true;
-    return [{ type: 'timer', afterMs: this.config.shuffleIntervalMs, timer: { kind: 'shuffle' } }];
+    return [
+      { type: 'timer', afterMs: this.config.shuffleIntervalMs, timer: { kind: 'shuffle' } },
+      { type: 'timer', afterMs: this.config.repairIntervalMs, timer: { kind: 'repair' } },
+    ];
   }
 
   /**
@@ -81,6 +84,9 @@ export class GossipEngine<P> {
     switch (input.type) {
       case 'join':
         this.#membership.join(input.peers as readonly PeerInfo<P>[], out);
+        break;
+      case 'suggest':
+        this.#membership.suggest(input.peers as readonly PeerInfo<P>[], out);
         break;
       case 'broadcast':
         if (!this.fits(input.content)) {
@@ -113,6 +119,9 @@ export class GossipEngine<P> {
     switch (timer.kind) {
       case 'shuffle':
         this.#membership.onShuffleTimer(out);
+        return;
+      case 'repair':
+        this.#membership.onRepairTimer(out);
         return;
       case 'neighborRequest':
         this.#membership.onNeighborRequestTimeout(timer.peer, out);

@@ -133,7 +133,11 @@ describe('HyParView membership', () => {
 
   it('shuffles every 60 s with up to 3 active and 4 passive entries, and integrates the reply', () => {
     const h = new Harness([0, 1, 2, 3, 4]);
-    expect(h.engine(0).start()).toEqual([{ type: 'timer', afterMs: 60_000, timer: { kind: 'shuffle' } }]);
+    expect(h.engine(0).start()).toContainEqual({
+      type: 'timer',
+      afterMs: 60_000,
+      timer: { kind: 'shuffle' },
+    });
     h.joinAll(0, [1, 2, 3, 4]);
     const passive = Array.from({ length: 10 }, (_, i) => ({ id: 100 + i }));
     h.input(0, { type: 'message', from: 1, message: { t: MessageType.ShuffleReply, nodes: passive } });
@@ -155,5 +159,33 @@ describe('HyParView membership', () => {
     });
     expect(hx.engine(6).passivePeers()).toEqual(expect.arrayContaining([50, 51]));
     expect(hx.queue.at(-1)).toMatchObject({ from: 6, to: 50, message: { t: MessageType.ShuffleReply } });
+  });
+
+  it('islands that joined at once merge: an under-full view repairs from suggested catalog peers', () => {
+    const h = new Harness([0, 1, 2, 3]);
+    // Two pairs joined each other at the same moment: no random walk connects them.
+    h.joinAll(0, [1]);
+    h.joinAll(2, [3]);
+    expect(h.engine(0).neighbors()).toEqual([1]);
+    expect(h.engine(0).start()).toContainEqual({ type: 'timer', afterMs: 2_000, timer: { kind: 'repair' } });
+    // The catalog knows everyone; suggesting peers sends nothing by itself.
+    h.sent.length = 0;
+    for (const n of [0, 1, 2, 3])
+      h.input(n, { type: 'suggest', peers: [0, 1, 2, 3].filter((p) => p !== n).map((id) => ({ id })) });
+    expect(h.queue).toHaveLength(0);
+    for (const n of [0, 1, 2, 3]) h.input(n, { type: 'timer', timer: { kind: 'repair' } });
+    h.pump();
+    for (const n of [0, 1, 2, 3]) expect(sorted(h.engine(n).neighbors())).toHaveLength(3);
+    expect(h.timers).toContainEqual({ node: 0, afterMs: 2_000, timer: { kind: 'repair' } });
+  });
+
+  it('a full active view sends nothing on repair', () => {
+    const h = new Harness([0, 1, 2, 3, 4, 5, 6]);
+    h.joinAll(0, [1, 2, 3, 4, 5]);
+    h.input(0, { type: 'suggest', peers: [{ id: 6 }] });
+    h.sent.length = 0;
+    h.queue.length = 0;
+    h.input(0, { type: 'timer', timer: { kind: 'repair' } });
+    expect(h.queue).toHaveLength(0);
   });
 });

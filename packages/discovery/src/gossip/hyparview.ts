@@ -69,6 +69,11 @@ export class HyParView<P> {
     }
   }
 
+  /** Adds peers learned elsewhere (the catalog) to the passive view, as backups. */
+  suggest(peers: readonly PeerInfo<P>[], out: Out<P>): void {
+    for (const info of peers) this.#addPassive(info, out);
+  }
+
   /** Tells every neighbour we are leaving for good, and forgets all views. */
   leave(out: Out<P>): void {
     for (const peer of this.activePeers()) {
@@ -121,6 +126,12 @@ export class HyParView<P> {
     if (!this.#pending.delete(k)) return;
     this.#passive.delete(k);
     this.#refill([k], out);
+  }
+
+  /** Periodic repair: an active view below capacity asks backups to become neighbours. */
+  onRepairTimer(out: Out<P>): void {
+    out.push({ type: 'timer', afterMs: this.config.repairIntervalMs, timer: { kind: 'repair' } });
+    this.#refill([], out);
   }
 
   /** Periodic shuffle: exchange a sample of our views with a random walk's endpoint. */

@@ -60,6 +60,7 @@ export type GossipMessage<P> =
 /** Timers the engine asks its driver to arm; they come back as `{ type: 'timer' }` inputs. */
 export type GossipTimer<P> =
   | { readonly kind: 'shuffle' }
+  | { readonly kind: 'repair' }
   | { readonly kind: 'evict' }
   | { readonly kind: 'ihave' }
   | { readonly kind: 'graft'; readonly id: string }
@@ -69,6 +70,8 @@ export type GossipTimer<P> =
 export type GossipInput<P> =
   /** Join the swarm through these contacts (bootstrap, or catalog peers after losing all neighbours). */
   | { readonly type: 'join'; readonly peers: readonly PeerInfo<P>[] }
+  /** Peers known from elsewhere (the catalog): backups for the passive view; nothing is sent. */
+  | { readonly type: 'suggest'; readonly peers: readonly PeerInfo<P>[] }
   /** Broadcast a payload to the whole swarm. */
   | { readonly type: 'broadcast'; readonly content: Uint8Array }
   /** A decoded message arrived from `from`. */

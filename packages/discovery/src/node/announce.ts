@@ -116,10 +116,24 @@ export class AnnounceAdapter {
   join(
     addrs: readonly { id: PeerId; directAddresses: readonly string[]; relayUrl?: string | undefined }[],
   ): void {
-    const peers: PeerInfo<PeerId>[] = addrs
+    const peers = this.#peerInfos(addrs);
+    if (peers.length > 0) this.input({ type: 'join', peers });
+  }
+
+  #peerInfos(
+    addrs: readonly { id: PeerId; directAddresses: readonly string[]; relayUrl?: string | undefined }[],
+  ): PeerInfo<PeerId>[] {
+    return addrs
       .filter((a) => !a.id.equals(this.#o.node.peerId))
       .map((a) => ({ id: a.id, data: encodeAddressData(a) }));
-    if (peers.length > 0) this.input({ type: 'join', peers });
+  }
+
+  /** Offers peers known from the catalog as backup neighbours (sends nothing by itself). */
+  suggest(
+    addrs: readonly { id: PeerId; directAddresses: readonly string[]; relayUrl?: string | undefined }[],
+  ): void {
+    const peers = this.#peerInfos(addrs);
+    if (peers.length > 0) this.input({ type: 'suggest', peers });
   }
 
   /** Broadcasts a payload to the swarm (ignored when closed). */

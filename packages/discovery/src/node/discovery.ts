@@ -576,11 +576,15 @@ export class Discovery implements AsyncDisposable {
 
   /** Entries a sync brought: make them dialable, sync once with every new peer (cascade). */
   #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
+    const backups: EndpointAddr[] = [];
     for (const s of entries) {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
       this.#observeAddress(s);
       this.#observe(s.peerId);
+      if (dialable(this.#node, s.peerId)) backups.push(toEndpointAddr(s.entry.address));
     }
+    // Catalog peers are the gossip layer's backups: an under-full active view repairs from them.
+    this.#gossip.suggest(backups);
     // The `observe` hint of ref §3.5: with no neighbour, join the peers we just learned about.
     // Not every one of them: each Join is a high-priority request its target must accept (it
     // evicts a neighbour and sends four random walks that evict more), so joining a whole
