@@ -17,11 +17,13 @@ export interface GossipConfig {
   /** Period of the shuffle, ms. */
   readonly shuffleIntervalMs: number;
   /**
-   * Period at which an active view below capacity asks backups to become neighbours, ms. Not in
+   * Period at which a sparse active view asks backups to become neighbours, ms. Not in
    * the reference: nodes that all join at once can split into islands that no random walk
    * connects, and the 60 s shuffle is too slow to heal that.
    */
   readonly repairIntervalMs: number;
+  /** Views with fewer neighbours than this repair (see `repairIntervalMs`). */
+  readonly repairBelow: number;
   /** How long a neighbour request may stay unanswered, ms. */
   readonly neighborRequestTimeoutMs: number;
   /** Plumtree: wait after the first `IHave` before grafting, ms. */
@@ -55,6 +57,7 @@ export const DEFAULT_GOSSIP_CONFIG: GossipConfig = Object.freeze({
   shufflePassiveCount: 4,
   shuffleIntervalMs: 60_000,
   repairIntervalMs: 2_000,
+  repairBelow: 3,
   neighborRequestTimeoutMs: 500,
   graftTimeout1Ms: 80,
   graftTimeout2Ms: 40,

@@ -161,7 +161,7 @@ describe('HyParView membership', () => {
     expect(hx.queue.at(-1)).toMatchObject({ from: 6, to: 50, message: { t: MessageType.ShuffleReply } });
   });
 
-  it('islands that joined at once merge: an under-full view repairs from suggested catalog peers', () => {
+  it('islands that joined at once merge: a sparse view repairs from suggested catalog peers', () => {
     const h = new Harness([0, 1, 2, 3]);
     // Two pairs joined each other at the same moment: no random walk connects them.
     h.joinAll(0, [1]);

@@ -28,6 +28,8 @@ export class HyParView<P> {
   readonly #active = new Map<string, P>();
   readonly #passive = new Map<string, P>();
   readonly #pending = new Set<string>();
+  /** Peers known from elsewhere (the catalog), used only to repair a sparse view. */
+  readonly #reserve = new Map<string, P>();
   readonly #data = new Map<string, Uint8Array>();
   #myData: Uint8Array | undefined;
 
@@ -69,9 +71,22 @@ export class HyParView<P> {
     }
   }
 
-  /** Adds peers learned elsewhere (the catalog) to the passive view, as backups. */
+  /**
+   * Remembers peers learned elsewhere (the catalog) for repairs. They stay out of the passive
+   * view: every lost neighbour refills from that, and a passive view full of catalog peers made
+   * join storms churn.
+   */
   suggest(peers: readonly PeerInfo<P>[], out: Out<P>): void {
-    for (const info of peers) this.#addPassive(info, out);
+    for (const info of peers) {
+      if (this.#isMe(info.id)) continue;
+      this.#learn(info, out);
+      const k = this.env.key(info.id);
+      if (this.#reserve.size >= this.config.passiveViewCapacity && !this.#reserve.has(k)) {
+        const victim = pickRandom([...this.#reserve.keys()], this.env.random);
+        if (victim !== undefined) this.#reserve.delete(victim);
+      }
+      this.#reserve.set(k, info.id);
+    }
   }
 
   /** Tells every neighbour we are leaving for good, and forgets all views. */
@@ -81,6 +96,7 @@ export class HyParView<P> {
       this.#removeActive(peer, out);
     }
     this.#passive.clear();
+    this.#reserve.clear();
     this.#pending.clear();
   }
 
@@ -128,10 +144,24 @@ export class HyParView<P> {
     this.#refill([k], out);
   }
 
-  /** Periodic repair: an active view below capacity asks backups to become neighbours. */
+  /**
+   * Periodic repair: a node with fewer than `repairBelow` neighbours asks backups to become
+   * neighbours. Only sparse views repair: in a grown overlay most views are full, and a node
+   * that keeps asking full peers only to be refused costs everyone a connection per attempt.
+   */
   onRepairTimer(out: Out<P>): void {
     out.push({ type: 'timer', afterMs: this.config.repairIntervalMs, timer: { kind: 'repair' } });
+    if (this.#active.size >= this.config.repairBelow) return;
     this.#refill([], out);
+    while (this.#active.size + this.#pending.size < this.config.repairBelow) {
+      const candidates = [...this.#reserve.entries()].filter(
+        ([k]) => !this.#active.has(k) && !this.#pending.has(k),
+      );
+      const pick = pickRandom(candidates, this.env.random);
+      if (pick === undefined) return;
+      this.#reserve.delete(pick[0]);
+      this.#requestNeighbor(pick[0], pick[1], out);
+    }
   }
 
   /** Periodic shuffle: exchange a sample of our views with a random walk's endpoint. */
@@ -288,16 +318,19 @@ export class HyParView<P> {
       const candidates = [...this.#passive.entries()].filter(([k]) => !skip.has(k) && !this.#pending.has(k));
       const pick = pickRandom(candidates, this.env.random);
       if (pick === undefined) return;
-      const [k, peer] = pick;
-      this.#pending.add(k);
-      // With no neighbour at all we must not be refused.
-      this.#send(out, peer, { t: MessageType.Neighbor, high: this.#active.size === 0, data: this.#myData });
-      out.push({
-        type: 'timer',
-        afterMs: this.config.neighborRequestTimeoutMs,
-        timer: { kind: 'neighborRequest', peer },
-      });
+      this.#requestNeighbor(pick[0], pick[1], out);
     }
+  }
+
+  #requestNeighbor(k: string, peer: P, out: Out<P>): void {
+    this.#pending.add(k);
+    // With no neighbour at all we must not be refused.
+    this.#send(out, peer, { t: MessageType.Neighbor, high: this.#active.size === 0, data: this.#myData });
+    out.push({
+      type: 'timer',
+      afterMs: this.config.neighborRequestTimeoutMs,
+      timer: { kind: 'neighborRequest', peer },
+    });
   }
 
   #learn(info: PeerInfo<P>, out: Out<P>): void {
