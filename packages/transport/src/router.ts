@@ -120,7 +120,12 @@ function abandonOn<T>(native: Promise<T>, signal: AbortSignal, discard?: (late: 
   let abandoned = signal.aborted;
   native.then(
     (late) => {
-      if (abandoned) discard?.(late);
+      if (!abandoned) return;
+      try {
+        discard?.(late);
+      } catch {
+        // Already gone with the endpoint.
+      }
     },
     () => {},
   );
