@@ -1,6 +1,7 @@
 /**
- * @mosaik/discovery: signed peer entries, the catalog, RTT tracking, gossip (HyParView +
- * Plumtree as a pure state machine) and the wire schemas of the three discovery ALPNs.
+ * @mosaik/discovery: signed peer entries, the catalog, RTT tracking, the `Discovery` node and the
+ * wire schemas of the three discovery ALPNs. The gossip engine (HyParView + Plumtree as a pure
+ * state machine) and its simulator are in `@mosaik/discovery/testing`.
  *
  * @packageDocumentation
  */
@@ -67,13 +68,9 @@ export {
   PeerIdChangedError,
 } from './errors.js';
 export { DEFAULT_GOSSIP_CONFIG, type GossipConfig } from './gossip/config.js';
-export { GossipEngine, type GossipEngineOptions } from './gossip/engine.js';
+// The gossip engine and the simulator live in `@mosaik/discovery/testing`; the wire messages stay here.
 export {
-  type GossipEnv,
-  type GossipInput,
   type GossipMessage,
-  type GossipOutput,
-  type GossipTimer,
   type IHaveEntry,
   MessageType,
   type PeerInfo as GossipPeerInfo,
@@ -132,10 +129,3 @@ export {
   syncMessageToWire,
 } from './protocol/sync.js';
 export { type RttState, RttTracker, rttAdmitted, rttBelow, smoothRtt } from './rtt/rtt.js';
-export {
-  type PhaseReport,
-  runBroadcastScenario,
-  type ScenarioOptions,
-  type ScenarioReport,
-} from './sim/scenario.js';
-export { type Delivery, GossipSimulator, type SimulatorOptions } from './sim/simulator.js';
