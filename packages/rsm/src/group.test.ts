@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@mosaik/id';
+import { scaled, waitFor } from '@mosaik/id';
 import { checkOperations, type KvInput, type KvOutput, kvModel, type Operation } from '@mosaik/raft/testing';
 import { describe, expect, it } from 'vitest';
 import { Cluster, Counter, discoverAll, FAST, Kv, leadersConverged, T, votersAre } from '../test/fixtures.js';
@@ -352,7 +352,7 @@ describe('group', () => {
           groups.map((g) => `${g.members().voters.length}/${g.members().learners.length}`).join(' '),
       },
     );
-  });
+  }, scaled(40_000));
 
   it('a departing member leaves the configuration at once', async () => {
     await using c = new Cluster();
