@@ -3,7 +3,8 @@
  * decoded verbatim; anything else is blake3-hashed, so nodes naming the same thing converge
  * on the same id without coordination.
  */
-import { compareBytes, concatBytes, equalBytes, fromHex, isHex, randomBytes, toHex, utf8 } from './bytes.js';
+import { concatBytes, fromHex, isHex, randomBytes, toHex, utf8 } from './bytes.js';
+import { Bytes32 } from './bytes32.js';
 import { DecodeError, InvalidArgumentError } from './errors.js';
 import { blake3 } from './hash.js';
 
@@ -25,12 +26,12 @@ const inspect = Symbol.for('nodejs.util.inspect.custom');
  * `bytes` exposes the internal array without copying: never mutate it. A `Digest` put into a CBOR
  * message as is does not encode as bytes; put `digest.bytes` on the wire.
  */
-export class Digest {
-  readonly #bytes: Uint8Array;
-  #hex: string | undefined;
+export class Digest extends Bytes32<Digest> {
+  /** Keeps `Digest` and `PeerId` distinct types. */
+  declare private readonly digestBrand: never;
 
   private constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
+    super(bytes);
   }
 
   /** The 32 bytes verbatim (copied). Throws `InvalidArgumentError` if the length is not 32. */
@@ -122,7 +123,7 @@ export class Digest {
 
   /** Byte order, for `Array.prototype.sort`. */
   static compare(a: Digest, b: Digest): number {
-    return compareBytes(a.#bytes, b.#bytes);
+    return a.compare(b);
   }
 
   /** True if `value` is a `Digest`. */
@@ -130,51 +131,21 @@ export class Digest {
     return value instanceof Digest;
   }
 
-  /** The 32 bytes (the internal array: do not mutate). */
-  get bytes(): Uint8Array {
-    return this.#bytes;
-  }
-
   /** The child id `blake3(this ‖ info)`: the primitive every derived id uses. */
   derive(info: DigestPart): Digest {
-    return new Digest(blake3(concatBytes(this.#bytes, partBytes(info))));
+    return new Digest(blake3(concatBytes(this.bytes, partBytes(info))));
   }
 
   /** `blake3(this)`. */
   hashed(): Digest {
-    return new Digest(blake3(this.#bytes));
-  }
-
-  /** Byte equality. */
-  equals(other: Digest | null | undefined): boolean {
-    return other instanceof Digest && (other === this || equalBytes(this.#bytes, other.#bytes));
-  }
-
-  /** Byte order: negative, zero or positive. */
-  compare(other: Digest): number {
-    return compareBytes(this.#bytes, other.#bytes);
-  }
-
-  /** Full lowercase hex (64 characters). */
-  toString(): string {
-    this.#hex ??= toHex(this.#bytes);
-    return this.#hex;
-  }
-
-  /** Hex of the first 5 bytes (10 characters): logs and the `network` metric label. */
-  short(): string {
-    return this.toString().slice(0, 10);
+    return new Digest(blake3(this.bytes));
   }
 
   /** `hex(first n/2 bytes)..hex(last n/2 bytes)` (n = 8 by default). */
   abbreviated(n = 8): string {
     const half = Math.max(1, Math.floor(n / 2));
-    return `${toHex(this.#bytes.subarray(0, half))}..${toHex(this.#bytes.subarray(32 - half))}`;
-  }
-
-  /** JSON form: the full hex string. */
-  toJSON(): string {
-    return this.toString();
+    const bytes = this.bytes;
+    return `${toHex(bytes.subarray(0, half))}..${toHex(bytes.subarray(32 - half))}`;
   }
 
   [inspect](): string {

@@ -5,7 +5,8 @@
  */
 import { ed25519 } from '@noble/curves/ed25519';
 import { fromBase32, toBase32 } from './base32.js';
-import { compareBytes, equalBytes, fromHex, randomBytes, toHex } from './bytes.js';
+import { equalBytes, fromHex, randomBytes } from './bytes.js';
+import { Bytes32 } from './bytes32.js';
 import { type Digest, id } from './digest.js';
 import { DecodeError, InvalidArgumentError } from './errors.js';
 
@@ -17,12 +18,12 @@ const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
  * as 64 lowercase hex characters (the canonical form in logs and JWT subjects); {@link PeerId.parse}
  * also accepts the base32 form iroh prints.
  */
-export class PeerId {
-  readonly #bytes: Uint8Array;
-  #hex: string | undefined;
+export class PeerId extends Bytes32<PeerId> {
+  /** Keeps `PeerId` and `Digest` distinct types. */
+  declare private readonly peerIdBrand: never;
 
   private constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
+    super(bytes);
   }
 
   /**
@@ -64,17 +65,12 @@ export class PeerId {
 
   /** Byte order, for `Array.prototype.sort`. */
   static compare(a: PeerId, b: PeerId): number {
-    return compareBytes(a.#bytes, b.#bytes);
+    return a.compare(b);
   }
 
   /** True if `value` is a `PeerId`. */
   static isPeerId(value: unknown): value is PeerId {
     return value instanceof PeerId;
-  }
-
-  /** The 32 public-key bytes (the internal array: do not mutate). */
-  get bytes(): Uint8Array {
-    return this.#bytes;
   }
 
   /**
@@ -84,41 +80,15 @@ export class PeerId {
   verify(message: Uint8Array, signature: Uint8Array): boolean {
     if (signature.length !== 64) return false;
     try {
-      return ed25519.verify(signature, message, this.#bytes, { zip215: false });
+      return ed25519.verify(signature, message, this.bytes, { zip215: false });
     } catch {
       return false;
     }
   }
 
-  /** Byte equality. */
-  equals(other: PeerId | null | undefined): boolean {
-    return other instanceof PeerId && (other === this || equalBytes(this.#bytes, other.#bytes));
-  }
-
-  /** Byte order: negative, zero or positive. */
-  compare(other: PeerId): number {
-    return compareBytes(this.#bytes, other.#bytes);
-  }
-
-  /** Lowercase hex (64 characters): the canonical display form. */
-  toString(): string {
-    this.#hex ??= toHex(this.#bytes);
-    return this.#hex;
-  }
-
-  /** Hex of the first 5 bytes (10 characters), for logs. */
-  short(): string {
-    return this.toString().slice(0, 10);
-  }
-
   /** Lowercase unpadded base32 (52 characters), the form iroh prints. */
   toBase32(): string {
-    return toBase32(this.#bytes);
-  }
-
-  /** JSON form: the hex string. */
-  toJSON(): string {
-    return this.toString();
+    return toBase32(this.bytes);
   }
 
   [inspect](): string {
