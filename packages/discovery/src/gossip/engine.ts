@@ -92,7 +92,7 @@ export class GossipEngine<P> {
         if (!this.fits(input.content)) {
           throw new GossipPayloadTooLargeError(input.content.length, this.config.maxPayloadSize);
         }
-        this.#broadcast.broadcast(input.content, out);
+        this.#broadcast.broadcast(input.content, out, input.flood === true);
         break;
       case 'message':
         if (!this.#membership.onMessage(input.from, input.message, out)) {

@@ -31,6 +31,20 @@ describe('Plumtree broadcast', () => {
     expect(h.engine(1).eagerPeers()).toEqual([0]);
   });
 
+  it('a flooded broadcast (a departure) goes to lazy neighbours too, with no IHave round', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(1) });
+    h.pump();
+    expect(h.engine(1).lazyPeers()).toEqual([2]);
+    h.sent.length = 0;
+    h.queue.length = 0;
+    h.timers.length = 0;
+    h.input(1, { type: 'broadcast', content: payload(9), flood: true });
+    const direct = h.queue.filter((s) => s.from === 1 && s.message.t === MessageType.Gossip).map((s) => s.to);
+    expect(direct.sort()).toEqual([0, 2]);
+    expect(h.timers.filter((t) => t.node === 1 && t.timer.kind === 'ihave')).toEqual([]);
+  });
+
   it('sends IHave to lazy peers only after the 5 ms dispatch delay', () => {
     const h = triangle();
     h.input(0, { type: 'broadcast', content: payload(1) });

@@ -84,13 +84,20 @@ export class Plumtree<P> {
    * Starts a broadcast. Returns false when an identical payload was seen within the id
    * retention window (dedup is by content hash).
    */
-  broadcast(content: Uint8Array, out: Out<P>): boolean {
+  broadcast(content: Uint8Array, out: Out<P>, flood = false): boolean {
     const id = this.env.hash(content);
     const hex = toHex(id);
     if (this.#received.has(hex)) return false;
     this.#remember(hex, id, content, out);
     const msg: GossipPayload = { t: MessageType.Gossip, id, content, round: 0 };
-    this.#push(msg, undefined, out);
+    if (!flood) {
+      this.#push(msg, undefined, out);
+      return true;
+    }
+    // A last word (a departure): lazy neighbours could only graft it from us after a delay,
+    // and we are about to be gone, so every neighbour gets the payload itself.
+    for (const peer of [...this.#eager.values(), ...this.#lazy.values()])
+      out.push({ type: 'send', to: peer, message: msg as GossipMessage<P> });
     return true;
   }
 

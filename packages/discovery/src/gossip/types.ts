@@ -73,7 +73,12 @@ export type GossipInput<P> =
   /** Peers known from elsewhere (the catalog): backups for the passive view; nothing is sent. */
   | { readonly type: 'suggest'; readonly peers: readonly PeerInfo<P>[] }
   /** Broadcast a payload to the whole swarm. */
-  | { readonly type: 'broadcast'; readonly content: Uint8Array }
+  | {
+      readonly type: 'broadcast';
+      readonly content: Uint8Array;
+      /** Send the payload to every neighbour, lazy ones too (for a node's last message). */
+      readonly flood?: boolean;
+    }
   /** A decoded message arrived from `from`. */
   | { readonly type: 'message'; readonly from: P; readonly message: GossipMessage<P> }
   /** A timer armed by an earlier `timer` output fired. */

@@ -136,9 +136,9 @@ export class AnnounceAdapter {
     if (peers.length > 0) this.input({ type: 'suggest', peers });
   }
 
-  /** Broadcasts a payload to the swarm (ignored when closed). */
-  broadcast(content: Uint8Array): void {
-    this.input({ type: 'broadcast', content });
+  /** Broadcasts a payload to the swarm (ignored when closed); `flood` also sends it to lazy neighbours. */
+  broadcast(content: Uint8Array, options: { flood?: boolean } = {}): void {
+    this.input({ type: 'broadcast', content, flood: options.flood === true });
   }
 
   /**

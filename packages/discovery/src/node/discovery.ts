@@ -700,7 +700,10 @@ export class Discovery implements AsyncDisposable {
           this.#node.networkId,
           me.entry.version,
         );
-        this.#gossip.broadcast(encodeAnnouncement({ t: AnnouncementType.Departure, departure }));
+        // Flooded: lazy neighbours would graft it from us only after we are gone.
+        this.#gossip.broadcast(encodeAnnouncement({ t: AnnouncementType.Departure, departure }), {
+          flood: true,
+        });
       }
       this.#abort.abort();
       this.#syncQueue.length = 0;
