@@ -293,6 +293,27 @@ describe('Graceful departure', () => {
   });
 });
 
+describe('Departed peers stay departed', () => {
+  it('refuses copies up to the departure version for purgeAfter, and accepts a newer one (a restart)', () => {
+    const { catalog, clock } = setup({ purgeAfterMs: 4000 });
+    const last = signedOf(a, { nowMs: T0 + 10 });
+    const earlier = signedOf(a, { nowMs: T0 + 5 });
+    catalog.feed(last);
+    expect(
+      catalog.applyDeparture(GracefulDeparture.create(a, NET, last.entry.version, T0 + 10)),
+    ).toBeDefined();
+    // The peer's last heartbeat, still travelling, arrives after its departure: no resurrection.
+    expect(catalog.receiveGossip(last).result).toBe('outdated');
+    expect(catalog.mergeSnapshot([earlier, last])).toEqual([]);
+    expect(catalog.snapshot().signedPeersCount()).toBe(0);
+    // A restarted peer signs a newer version and is back at once.
+    clock.now = T0 + 1000;
+    const restarted = signedOf(a, { nowMs: T0 + 1000 });
+    expect(catalog.receiveGossip(restarted).result).toBe('new');
+    expect(catalog.snapshot().signedPeersCount()).toBe(1);
+  });
+});
+
 describe('Purge schedule (ref §3.6.4)', () => {
   it('is armed to the earliest expiry (capped at purgeAfter) and purges with peerDeparted', async () => {
     const { catalog, clock, scheduler, rtt } = setup({ purgeAfterMs: 4000, withScheduler: true });

@@ -7,7 +7,7 @@ import { type PeerId, type SecretKey, Watch } from '@mosaik/id';
 import type { GracefulDeparture } from '../entry/departure.js';
 import type { PeerEntry } from '../entry/entry.js';
 import { SignedPeerEntry } from '../entry/signed.js';
-import { compareVersions } from '../entry/version.js';
+import { compareVersions, type PeerEntryVersion } from '../entry/version.js';
 import { CatalogError } from '../errors.js';
 import { type DiscoveryEvent, EventBroadcast } from './events.js';
 import { CatalogSnapshot, type SnapshotContext } from './snapshot.js';
@@ -63,6 +63,13 @@ export class Catalog {
   readonly #scheduler: Scheduler | undefined;
   #cancelPurge: (() => void) | undefined;
   #closed = false;
+  /**
+   * Peers that departed gracefully: the departure's version, kept for `purgeAfterMs`. Copies of
+   * their entries still travelling (a sync answer, a relayed heartbeat) are refused up to that
+   * version, so a departure is not undone by the peer's own last announcements; a restart of the
+   * peer carries a newer version and is accepted.
+   */
+  readonly #departed = new Map<string, { readonly version: PeerEntryVersion; readonly until: number }>();
 
   constructor(options: CatalogOptions) {
     this.purgeAfterMs = options.purgeAfterMs ?? 300_000;
@@ -153,6 +160,8 @@ export class Catalog {
     const known = signed.get(key);
     if (known === undefined || compareVersions(departure.lastVersion, known.entry.version) < 0)
       return undefined;
+    this.#forgetDepartures();
+    this.#departed.set(key, { version: departure.lastVersion, until: this.#now() + this.purgeAfterMs });
     const next = new Map(signed);
     next.delete(key);
     this.#publish(new CatalogSnapshot(this.#ctx, snap.local, next, unsigned));
@@ -293,6 +302,7 @@ export class Catalog {
     if (!entry.network.equals(snap.networkId)) return { result: 'differentNetwork', snapshot: snap };
     if (snap.isStale(entry)) return { result: 'outdated', snapshot: snap };
     const key = entry.peerId.toString();
+    if (this.#departedAt(key, entry)) return { result: 'outdated', snapshot: snap };
     const { signed, unsigned } = snap.raw();
     const nextUnsigned = unsigned.has(key) ? withoutKey(unsigned, key) : unsigned;
     const existing = signed.get(key);
@@ -311,6 +321,22 @@ export class Catalog {
     const nextSigned = new Map(signed);
     nextSigned.set(key, incoming);
     return { result, snapshot: new CatalogSnapshot(this.#ctx, snap.local, nextSigned, nextUnsigned) };
+  }
+
+  /** Whether `entry` is a copy from before its peer's graceful departure. */
+  #departedAt(key: string, entry: PeerEntry): boolean {
+    const departed = this.#departed.get(key);
+    if (departed === undefined) return false;
+    if (departed.until <= this.#now()) {
+      this.#departed.delete(key);
+      return false;
+    }
+    return compareVersions(entry.version, departed.version) <= 0;
+  }
+
+  #forgetDepartures(): void {
+    const now = this.#now();
+    for (const [key, d] of this.#departed) if (d.until <= now) this.#departed.delete(key);
   }
 
   #publish(snapshot: CatalogSnapshot): void {
