@@ -9,12 +9,12 @@
  * `ret {id, output, at}`, `stopped`, `state {entries, committed, leader}`.
  */
 import { Discovery } from '@mosaik/discovery';
-import { Digest, decodeCbor, encodeCbor, PeerId, SecretKey } from '@mosaik/id';
+import { Digest, PeerId, SecretKey } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { Groups } from '../src/groups.js';
-import type { StateMachine } from '../src/state-machine.js';
 import { storage } from '../src/storage.js';
 import { LinkFaults } from '../src/testing/faults.js';
+import { Kv } from './fixtures.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
 
@@ -49,26 +49,6 @@ export type FromChaos =
   | { t: 'ret'; id: number; output: KvOut; at: number }
   | { t: 'stopped' }
   | { t: 'state'; entries: [string, string][]; committed: number; leader: string; cluster: string };
-
-type Put = { readonly key: string; readonly value: string };
-
-class Kv implements StateMachine<Put, string, string | null> {
-  readonly signature = Digest.from('rsm-chaos-kv/v1');
-  readonly map = new Map<string, string>();
-  apply(cmd: Put): void {
-    this.map.set(cmd.key, cmd.value);
-  }
-  query(key: string): string | null {
-    return this.map.get(key) ?? null;
-  }
-  snapshot(): Uint8Array {
-    return encodeCbor([...this.map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-  }
-  restore(bytes: Uint8Array): void {
-    this.map.clear();
-    for (const [k, v] of decodeCbor(bytes) as [string, string][]) this.map.set(k, v);
-  }
-}
 
 const send = (m: FromChaos) => {
   if (process.connected) process.send?.(m);
@@ -116,7 +96,7 @@ async function work(client: number, keys: number): Promise<void> {
       const input: KvIn = { op: 'put', key: `k${Math.floor(Math.random() * keys)}`, value: `${client}-${n}` };
       send({ t: 'call', id, input, at: now() });
       try {
-        await group.execute({ key: input.key, value: input.value });
+        await group.execute({ put: input.key, value: input.value });
         send({ t: 'ret', id, output: undefined, at: now() });
       } catch {
         // Offline or reset: the command may still commit. Its call stays open (unknown outcome).
@@ -126,7 +106,7 @@ async function work(client: number, keys: number): Promise<void> {
       const input: KvIn = { op: 'put', key: `u${client}-${n}`, value: 'x' };
       send({ t: 'call', id, input, at: now() });
       try {
-        await group.execute({ key: input.key, value: input.value });
+        await group.execute({ put: input.key, value: input.value });
         send({ t: 'ret', id, output: undefined, at: now() });
       } catch {}
     } else {
