@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { waitFor } from '@mosaik/id';
 import { FileStorage, RaftNode } from '@mosaik/raft';
 import { describe, expect, it } from 'vitest';
-import { Cluster, Counter, discoverAll, FAST, Kv, leadersConverged, T, votersAre } from '../test/fixtures.js';
+import {
+  Cluster,
+  Counter,
+  discoverAll,
+  FAST,
+  Kv,
+  leadersConverged,
+  T,
+  type TestNode,
+  votersAre,
+} from '../test/fixtures.js';
 import type { Group } from './group.js';
 import { storage } from './storage.js';
 import type { ResetEvent } from './when.js';
@@ -19,6 +29,14 @@ type CounterGroup = Group<{ inc: number } | { dec: number }, null, number>;
 type KvGroup = Group<{ put: string; value: string }, string, string | null>;
 
 /** Waits until every group is in one cluster and follows one leader; returns both. */
+/** Five nodes that know each other in two islands, nodes 0–2 and 3–4, so they form two clusters. */
+async function twoIslands(c: Cluster): Promise<TestNode[]> {
+  const nodes = await c.addMany(5);
+  await discoverAll(nodes.slice(0, 3));
+  await discoverAll(nodes.slice(3));
+  return nodes;
+}
+
 async function merged(groups: readonly Group<unknown, unknown, unknown>[], timeout = T) {
   return waitFor(
     () => {
@@ -161,11 +179,7 @@ describe('merging two clusters of one group', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rsm-merge-'));
     try {
       await using c = new Cluster();
-      const nodes = await c.addMany(5);
-      const big = nodes.slice(0, 3);
-      const small = nodes.slice(3);
-      await discoverAll(big);
-      await discoverAll(small);
+      const nodes = await twoIslands(c);
       const machines = nodes.map(() => new Kv());
       const config = { ...FAST, snapshotThreshold: 10, snapshotKeep: 2 };
       const groups: KvGroup[] = nodes.map((n, i) =>
@@ -240,11 +254,7 @@ describe('merging two clusters of one group', () => {
 
   it('clusters under write load merge: acknowledged writes of the winner survive, the loser’s are gone', async () => {
     await using c = new Cluster();
-    const nodes = await c.addMany(5);
-    const big = nodes.slice(0, 3);
-    const small = nodes.slice(3);
-    await discoverAll(big);
-    await discoverAll(small);
+    const nodes = await twoIslands(c);
     const machines = nodes.map(() => new Kv());
     const groups: KvGroup[] = nodes.map((n, i) =>
       n.groups.withKey('merge-load').withStateMachine(machines[i]!).withConsensus(FAST).join(),
