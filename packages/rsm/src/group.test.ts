@@ -4,23 +4,28 @@ import { join } from 'node:path';
 import { scaled, waitFor } from '@mosaik/id';
 import { checkOperations, type KvInput, type KvOutput, kvModel, type Operation } from '@mosaik/raft/testing';
 import { describe, expect, it } from 'vitest';
-import { Cluster, Counter, discoverAll, FAST, Kv, leadersConverged, T, votersAre } from '../test/fixtures.js';
+import {
+  Cluster,
+  Counter,
+  type CounterGroup,
+  discoverAll,
+  FAST,
+  joinCounters,
+  Kv,
+  leadersConverged,
+  T,
+  votersAre,
+} from '../test/fixtures.js';
 import { Offline } from './errors.js';
-import type { Group } from './group.js';
 import { LeadershipPreference } from './state-machine.js';
 import { storage } from './storage.js';
-
-type CounterGroup = Group<{ inc: number } | { dec: number }, null, number>;
 
 describe('group', () => {
   it('3 nodes form a group and replicate a counter (feed.rs smoke)', async () => {
     await using c = new Cluster();
     const nodes = await c.addMany(3);
     await discoverAll(nodes);
-    const machines = nodes.map(() => new Counter());
-    const groups = nodes.map((n, i) =>
-      n.groups.withKey('counter').withStateMachine(machines[i]!).withConsensus(FAST).join(),
-    );
+    const { machines, groups } = joinCounters(nodes, 'counter');
     const leader = await leadersConverged(groups);
     await votersAre(groups, 3);
     const follower = groups.find((g) => !g.peerId.equals(leader))!;
@@ -62,10 +67,7 @@ describe('group', () => {
     await discoverAll(nodes);
     // A long election timeout: without a transfer the survivors would wait at least this long.
     const config = { ...FAST, electionTimeout: 10_000 };
-    const machines = nodes.map(() => new Counter());
-    const groups: CounterGroup[] = nodes.map((n, i) =>
-      n.groups.withKey('handoff').withStateMachine(machines[i]!).withConsensus(config).join(),
-    );
+    const { groups } = joinCounters(nodes, 'handoff', config);
     const leader = await leadersConverged(groups);
     await votersAre(groups, 3);
     const lg = groups.find((g) => g.peerId.equals(leader))!;

@@ -13,8 +13,10 @@ import { describe, expect, it } from 'vitest';
 import {
   Cluster,
   Counter,
+  type CounterGroup,
   discoverAll,
   FAST,
+  joinCounters,
   Kv,
   leadersConverged,
   T,
@@ -25,7 +27,6 @@ import type { Group } from './group.js';
 import { storage } from './storage.js';
 import type { ResetEvent } from './when.js';
 
-type CounterGroup = Group<{ inc: number } | { dec: number }, null, number>;
 type KvGroup = Group<{ put: string; value: string }, string, string | null>;
 
 /** Waits until every group is in one cluster and follows one leader; returns both. */
@@ -61,11 +62,8 @@ describe('merging two clusters of one group', () => {
   it('rivals with different log positions: the longest committed log wins (leader.rs rivals_with_different_log_pos)', async () => {
     await using c = new Cluster();
     const nodes = await c.addMany(3);
-    const machines = nodes.map(() => new Counter());
     // No discovery between them yet: each founds a cluster of its own.
-    const groups: CounterGroup[] = nodes.map((n, i) =>
-      n.groups.withKey('rivals-diff').withStateMachine(machines[i]!).withConsensus(FAST).join(),
-    );
+    const { machines, groups } = joinCounters(nodes, 'rivals-diff');
     await Promise.all(groups.map((g) => waitFor(g.when.isLeader(), { timeout: T })));
     const range = await groups[0]!.executeMany([{ inc: 3 }, { inc: 2 }, { inc: 1 }]);
     expect(range.last - range.first).toBe(2);

@@ -4,12 +4,18 @@
  */
 import { type PeerId, waitFor } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
-import { Cluster, Counter, discoverAll, FAST, leadersConverged, T, votersAre } from '../test/fixtures.js';
+import {
+  Cluster,
+  type CounterGroup,
+  discoverAll,
+  FAST,
+  joinCounters,
+  leadersConverged,
+  T,
+  votersAre,
+} from '../test/fixtures.js';
 import { Offline } from './errors.js';
-import type { Group } from './group.js';
 import { LinkFaults } from './testing/faults.js';
-
-type CounterGroup = Group<{ inc: number } | { dec: number }, null, number>;
 
 /** Waits until all `groups` follow one leader that is one of them; returns it. */
 async function leaderAmong(groups: readonly CounterGroup[], timeout = T): Promise<PeerId> {
@@ -40,10 +46,7 @@ describe('partitions', () => {
     await discoverAll(nodes);
     // A long dead-member timeout keeps all five voters through the partition.
     const config = { ...FAST, deadMemberTimeout: 600_000 };
-    const machines = nodes.map(() => new Counter());
-    const groups: CounterGroup[] = nodes.map((n, i) =>
-      n.groups.withKey('partition').withStateMachine(machines[i]!).withConsensus(config).join(),
-    );
+    const { machines, groups } = joinCounters(nodes, 'partition', config);
     const leader = await leadersConverged(groups);
     await votersAre(groups, 5);
     const first = await groups[0]!.execute({ inc: 1 });
@@ -97,10 +100,7 @@ describe('partitions', () => {
     await using c = new Cluster({ faults });
     const nodes = await c.addMany(3);
     await discoverAll(nodes);
-    const machines = nodes.map(() => new Counter());
-    const groups: CounterGroup[] = nodes.map((n, i) =>
-      n.groups.withKey('lossy').withStateMachine(machines[i]!).withConsensus(FAST).join(),
-    );
+    const { machines, groups } = joinCounters(nodes, 'lossy');
     await leadersConverged(groups);
     await votersAre(groups, 3);
     for (const a of nodes)

@@ -145,6 +145,22 @@ export class Cluster implements AsyncDisposable {
   }
 }
 
+/** A group of the {@link Counter} machine. */
+export type CounterGroup = Group<CounterCommand, null, number>;
+
+/** Every node joins the group `key` with a fresh {@link Counter}; machines and groups by node. */
+export function joinCounters(
+  nodes: readonly TestNode[],
+  key: string,
+  consensus: Partial<ConsensusConfig> = FAST,
+): { machines: Counter[]; groups: CounterGroup[] } {
+  const machines = nodes.map(() => new Counter());
+  const groups = nodes.map((n, i) =>
+    n.groups.withKey(key).withStateMachine(machines[i]!).withConsensus(consensus).join(),
+  );
+  return { machines, groups };
+}
+
 /** Every ordered pair syncs catalogs (the reference's `discover_all`). */
 export async function discoverAll(nodes: readonly TestNode[]): Promise<void> {
   const jobs: Promise<void>[] = [];
