@@ -80,12 +80,7 @@ export class HyParView<P> {
     for (const info of peers) {
       if (this.#isMe(info.id)) continue;
       this.#learn(info, out);
-      const k = this.env.key(info.id);
-      if (this.#reserve.size >= this.config.passiveViewCapacity && !this.#reserve.has(k)) {
-        const victim = pickRandom([...this.#reserve.keys()], this.env.random);
-        if (victim !== undefined) this.#reserve.delete(victim);
-      }
-      this.#reserve.set(k, info.id);
+      this.#setBounded(this.#reserve, this.env.key(info.id), info.id);
     }
   }
 
@@ -304,11 +299,16 @@ export class HyParView<P> {
     this.#learn(info, out);
     const k = this.env.key(info.id);
     if (this.#active.has(k) || this.#passive.has(k)) return;
-    if (this.#passive.size >= this.config.passiveViewCapacity) {
-      const victim = pickRandom([...this.#passive.keys()], this.env.random);
-      if (victim !== undefined) this.#passive.delete(victim);
+    this.#setBounded(this.#passive, k, info.id);
+  }
+
+  /** Adds to a view of passive capacity, evicting a random member when it is full. */
+  #setBounded(view: Map<string, P>, k: string, peer: P): void {
+    if (view.size >= this.config.passiveViewCapacity && !view.has(k)) {
+      const victim = pickRandom([...view.keys()], this.env.random);
+      if (victim !== undefined) view.delete(victim);
     }
-    this.#passive.set(k, info.id);
+    view.set(k, peer);
   }
 
   /** Asks random backups to become neighbours until active + pending reaches capacity. */
