@@ -655,21 +655,8 @@ export class Discovery implements AsyncDisposable {
         if (error instanceof ExchangeRejected || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
           throw error;
       }
-      await new Promise<void>((resolve) => {
-        const cancel = this.#timers.schedule(
-          SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()),
-          resolve,
-        );
-        // Closing clears the timer: settle at once so the task does not hang.
-        this.#abort.signal.addEventListener(
-          'abort',
-          () => {
-            cancel();
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      // Closing settles the wait at once, so the task does not hang.
+      await this.#timers.wait(SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), this.#abort.signal);
     }
   }
 
