@@ -112,6 +112,9 @@ export class Discovery implements AsyncDisposable {
   #syncsRunning = 0;
   #rejoinDelay = REJOIN_MIN_MS;
   #rejoinArmed = false;
+  #isolationDelay = REJOIN_MIN_MS;
+  /** Whether any catalog sync, in either direction, has completed. */
+  #synced = false;
   #lastBroadcast: PeerEntryVersion | undefined;
   #bumpQueued = false;
   #lastNeighborBump = 0;
@@ -379,6 +382,7 @@ export class Discovery implements AsyncDisposable {
     );
     this.#announceTick(true);
     this.#probeTick(true);
+    this.#isolationTick();
     this.#addressTick();
   }
 
@@ -480,6 +484,21 @@ export class Discovery implements AsyncDisposable {
     this.#armRejoin();
   }
 
+  /**
+   * Until a first catalog sync completes, the node knows at most what gossip happened to bring
+   * (often just its seed's entry), and every first sync may have been lost: a seed too slow to
+   * answer, a join that left a neighbour but no sync. The rejoin path only fires with no
+   * neighbour at all, so this check keeps syncing with the bootstrap peers and the current
+   * neighbours, with the same short backoff, until one sync succeeds.
+   */
+  #isolationTick(): void {
+    if (this.#abort.signal.aborted || this.#synced) return;
+    for (const b of this.config.bootstrap) this.#observe(b.id);
+    for (const n of this.#gossip.engine.neighbors()) this.#observe(n);
+    this.#isolationDelay = Math.min(REJOIN_MAX_MS, this.#isolationDelay * 2);
+    this.#timers.schedule(this.#isolationDelay * (0.5 + Math.random()), () => this.#isolationTick());
+  }
+
   /** Checks again after a backoff whether the join worked; joins are fire-and-forget. */
   #armRejoin(): void {
     if (this.#rejoinArmed || this.#abort.signal.aborted) return;
@@ -576,6 +595,7 @@ export class Discovery implements AsyncDisposable {
 
   /** Entries a sync brought: make them dialable, sync once with every new peer (cascade). */
   #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
+    this.#synced = true;
     const backups: EndpointAddr[] = [];
     for (const s of entries) {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
