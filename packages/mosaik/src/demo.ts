@@ -9,6 +9,7 @@ import {
   encodeCbor,
   type Group,
   Network,
+  type PeerId,
   type StateMachine,
   waitFor,
 } from './index.js';
@@ -213,8 +214,7 @@ const { value: nodes, tookMs: boundMs } = await step(async (signal) => {
     ['carol', others[1]!],
   ]);
 });
-const nameOf = (peer: { equals(other: unknown): boolean }): Name =>
-  names.find((n) => nodes.get(n)!.peerId.equals(peer)) ?? 'alice';
+const nameOf = (peer: PeerId): Name => names.find((n) => nodes.get(n)!.peerId.equals(peer)) ?? 'alice';
 const node = (name: Name): Network => nodes.get(name)!;
 report(
   'nodes',
