@@ -59,6 +59,11 @@ const CHECKS: { readonly [K in keyof Required<NetworkOptions>]: Check } = {
   waitForRelay: (v) => (typeof v === 'boolean' ? undefined : `expected true or false; got ${describe(v)}`),
 };
 
+/** The names of every option of `Network.create` (for docs checks). */
+export function networkOptionNames(): string[] {
+  return Object.keys(CHECKS);
+}
+
 /** The known option closest to a misspelt one, if it is close enough to be a typo. */
 function suggestion(name: string): string | undefined {
   let best: string | undefined;
