@@ -16,7 +16,14 @@ export {
   parseExporterAddress,
   startPrometheusExporter,
 } from './exporter.js';
-export { createLogger, type Logger, type LoggerOptions, type LogLevel, resolveLogLevel } from './logger.js';
+export {
+  createLogger,
+  DEFAULT_LOG_LEVEL,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  resolveLogLevel,
+} from './logger.js';
 export {
   type CounterHandle,
   createMetrics,

@@ -24,6 +24,7 @@ export {
   type ApplyContext,
   type Consistency,
   Group,
+  type GroupCallOptions,
   GroupKey,
   Groups,
   type GroupsConfig,
@@ -66,6 +67,9 @@ export {
   type LinkOptions,
   ProtocolViolation,
   type RelayMode,
+  type RelayState,
+  type RelayStatus,
   type TransportPreset,
 } from '@mosaik/transport';
+export { RelayUnreachable } from './errors.js';
 export { Network, type NetworkOptions } from './network.js';

@@ -5,7 +5,7 @@
  */
 import type { Discovery } from '@mosaik/discovery';
 import { SignedPeerEntry } from '@mosaik/discovery';
-import { type Codec, cborCodec, DecodeError, type GroupId, PeerId, Watch } from '@mosaik/id';
+import { abortable, type Codec, cborCodec, DecodeError, type GroupId, PeerId, Watch } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { TicketValidator } from '@mosaik/tickets';
@@ -29,6 +29,15 @@ import { type BondMessage, type PeerStatus, type WirePreference, WireType } from
 export interface IndexRange {
   readonly first: number;
   readonly last: number;
+}
+
+/**
+ * Options of {@link Group.execute}, {@link Group.executeMany} and {@link Group.query}. Aborting
+ * stops the wait (the promise rejects with `signal.reason`); a command already handed to the
+ * leader may still commit.
+ */
+export interface GroupCallOptions {
+  readonly signal?: AbortSignal;
 }
 
 /** A query result and the applied index it was read at. */
@@ -285,8 +294,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
   // ------------------------------------------------------------------ commands
 
   /** Appends `command` and resolves with its log index once it is committed and applied locally. */
-  async execute(command: C): Promise<number> {
-    return (await this.executeMany([command])).first;
+  async execute(command: C, options: GroupCallOptions = {}): Promise<number> {
+    return (await this.executeMany([command], options)).first;
   }
 
   /**
@@ -294,10 +303,12 @@ export class Group<C, Q, R> implements AsyncDisposable {
    * last is committed and applied locally. `Offline` if no leader took them in time, or if
    * leadership changed and they were not committed.
    */
-  async executeMany(commands: readonly C[]): Promise<IndexRange> {
+  async executeMany(commands: readonly C[], options: GroupCallOptions = {}): Promise<IndexRange> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const stop = this.#env.metrics.commitLatency.startTimer(this.#label);
-    const r = await this.#submit(commands);
-    const ok = await this.#driver.awaitApplied(r.last, r.term, r.epoch);
+    const r = await abortable(this.#submit(commands), signal);
+    const ok = await abortable(this.#driver.awaitApplied(r.last, r.term, r.epoch), signal);
     if (this.#closing !== undefined) throw new GroupTerminated();
     if (!ok) throw new Offline('leadership changed before the commands committed', commands);
     stop();
@@ -337,7 +348,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
     }
     const lead = this.#driver.raft.lead;
     const bond = lead === '' ? undefined : this.#bonds.get(lead);
-    if (bond === undefined) throw new Offline('no leader reachable', commands);
+    if (bond === undefined)
+      throw new Offline(this.#notOnline(lead === '' ? 'no leader known' : 'no bond to the leader'), commands);
     const id = ++this.#seq;
     const epoch = this.#driver.epoch;
     return new Promise((resolve, reject) => {
@@ -357,37 +369,63 @@ export class Group<C, Q, R> implements AsyncDisposable {
    * read index from the leader (a heartbeat round confirms leadership), waits until this member
    * applied it, then reads. `Offline` when no leader confirms within `queryTimeout`.
    */
-  async query(query: Q, consistency: Consistency = 'weak'): Promise<QueryResultAt<R>> {
+  async query(
+    query: Q,
+    consistency: Consistency = 'weak',
+    options: GroupCallOptions = {},
+  ): Promise<QueryResultAt<R>> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     if (this.#closing !== undefined) throw new GroupTerminated();
     if (consistency === 'strong') {
-      const index = await this.#readIndex(query);
-      await this.#driver.applied.until((a) => a >= index || this.#closing !== undefined);
+      const index = await this.#readIndex(query, signal);
+      await this.#driver.applied.until(
+        (a) => a >= index || this.#closing !== undefined,
+        signal ? { signal } : {},
+      );
       if (this.#closing !== undefined) throw new GroupTerminated();
     }
     return { result: this.#spec.machine.query(query), at: this.#driver.applied.get() };
   }
 
-  #readIndex(query: Q): Promise<number> {
+  #readIndex(query: Q, signal: AbortSignal | undefined): Promise<number> {
     const ctx = `${this.#selfHex.slice(0, 8)}-${++this.#seq}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const settle = () => {
+        clearTimeout(timer);
         this.#readTimers.delete(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        settle();
+        this.#driver.cancelRead(ctx);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        settle();
         this.#driver.cancelRead(ctx);
         reject(new Offline('no read index from a leader in time', [query]));
       }, this.#spec.consensus.queryTimeout);
       this.#readTimers.add(timer);
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         this.#driver.readIndex(ctx, (index) => {
-          clearTimeout(timer);
-          this.#readTimers.delete(timer);
+          settle();
           resolve(index);
         });
       } catch {
-        clearTimeout(timer);
-        this.#readTimers.delete(timer);
-        reject(new Offline('no leader known', [query]));
+        settle();
+        reject(new Offline(this.#notOnline('no leader known'), [query]));
       }
     });
+  }
+
+  /** Why a call needs the group online, and how to wait for that. */
+  #notOnline(reason: string): string {
+    return (
+      `group ${this.id.short()} is not online yet (${reason}): ` +
+      'wait with `await group.when.online()` before execute, feed or strong queries'
+    );
   }
 
   // ------------------------------------------------------------------ lifecycle
