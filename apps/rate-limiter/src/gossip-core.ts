@@ -151,6 +151,8 @@ export class GossipCore {
       if (same && delta <= 0) continue; // stale or repeated
       remote.keys.set(key, { gen, total, seen: now });
       const e = this.#entry(key, now);
+      // Refill first: a debit applied to the bucket as it was would vanish under the cap.
+      e.bucket = refill(e.bucket, now, this.#config);
       // May go below zero: those grants happened, and refills have to pay for them.
       e.bucket = { units: e.bucket.units - delta * UNITS_PER_TOKEN, updatedMs: e.bucket.updatedMs };
     }

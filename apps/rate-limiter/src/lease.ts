@@ -117,14 +117,17 @@ export class LeaseLimiter implements Limiter {
 
   /** Borrows a chunk for `key`; resolves with a failure reason, or `undefined` when `s` changed. */
   async #acquire(key: string, s: KeyState): Promise<string | undefined> {
-    this.#release(key, s);
+    // The previous lease ends in the same command, so its capacity frees without a commit.
+    const previous = s.held;
+    s.held = undefined;
     const at = this.#now();
+    const end = previous === undefined ? {} : { end: { id: previous.id, n: previous.left } };
     const started = performance.now();
     let index: number | undefined;
     try {
       this.#commits++;
       index = await within(
-        this.#group.execute({ t: 'lease', key, n: this.#options.chunk, at, o: this.#origin }),
+        this.#group.execute({ t: 'lease', key, n: this.#options.chunk, at, o: this.#origin, ...end }),
         this.#options.commitTimeoutMs,
       );
     } catch (error) {
@@ -153,11 +156,14 @@ export class LeaseLimiter implements Limiter {
     return 'the outcome of the commit is unknown';
   }
 
-  /** Stops spending `s.held` and gives its unspent tokens back. */
+  /**
+   * Stops spending `s.held` and ends it: its unspent tokens come back, and a spent lease stops
+   * holding capacity before it expires.
+   */
   #release(key: string, s: KeyState): void {
     const held = s.held;
     s.held = undefined;
-    if (held === undefined || held.left === 0 || this.#now() >= held.until + this.#margin) return;
+    if (held === undefined || this.#now() >= held.until + this.#margin) return;
     this.#commits++;
     this.#group.feed({ t: 'return', key, id: held.id, n: held.left, at: this.#now() }).catch(() => {}); // lost: the tokens come back when the lease expires
   }

@@ -39,8 +39,18 @@ export interface BudgetConfig extends BucketConfig {
 export type BudgetCommand =
   /** Take one token for `key` (strict mode). `o` tags the submitting gateway for its receipt. */
   | { readonly t: 'take'; readonly key: string; readonly at: number; readonly o: string }
-  /** Lend up to `n` tokens of `key` to the submitting gateway (lease mode). */
-  | { readonly t: 'lease'; readonly key: string; readonly n: number; readonly at: number; readonly o: string }
+  /**
+   * Lend up to `n` tokens of `key` to the submitting gateway (lease mode), after ending its
+   * previous lease `end.id` of that key with `end.n` tokens unspent.
+   */
+  | {
+      readonly t: 'lease';
+      readonly key: string;
+      readonly n: number;
+      readonly at: number;
+      readonly o: string;
+      readonly end?: { readonly id: number; readonly n: number };
+    }
   /** Give back `n` unspent tokens of lease `id`; the lease ends. */
   | {
       readonly t: 'return';
@@ -156,8 +166,15 @@ export class BudgetMachine implements StateMachine<BudgetCommand, BudgetQuery, B
         if (typeof command.key === 'string') this.#take(command.key, now, ctx.index, command.o);
         return;
       case 'lease':
-        if (typeof command.key === 'string' && isCount(command.n) && command.n > 0)
-          this.#lease(command.key, command.n, now, ctx.index, command.o);
+        if (typeof command.key !== 'string' || !isCount(command.n) || command.n === 0) return;
+        if (
+          typeof command.end === 'object' &&
+          command.end !== null &&
+          isCount(command.end.id) &&
+          isCount(command.end.n)
+        )
+          this.#return(command.key, command.end.id, command.end.n, now);
+        this.#lease(command.key, command.n, now, ctx.index, command.o);
         return;
       case 'return':
         if (typeof command.key === 'string' && isCount(command.id) && isCount(command.n))
