@@ -183,6 +183,7 @@ export class Gateway implements AsyncDisposable {
             ? {}
             : { leader: group.leader()?.toString() ?? null, isLeader: group.isLeader() }),
           ...(limiter instanceof GossipLimiter ? { gateways: limiter.gateways() } : {}),
+          ...(limiter instanceof LeaseLimiter ? { commits: limiter.commits } : {}),
         }),
       });
       await new Promise<void>((resolve, reject) => {
