@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from 'mosaik';
+import { scaled, waitFor } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
 import { get, load, type Reply } from '../test/gateways.js';
 import { createProgram } from './cli.js';
@@ -76,7 +76,9 @@ afterEach(async () => {
 });
 
 describe('rate-limiter command line', () => {
-  it('start: runs a three-gateway cluster, prints its ports and a curl line, stops on Ctrl-C', async () => {
+  it('start: runs a three-gateway cluster, prints its ports and a curl line, stops on Ctrl-C', {
+    timeout: scaled(60_000),
+  }, async () => {
     const c = cli(['cluster', '--port', '0', '--rpm', '5']);
     await c.line(/^Ctrl-C to stop\.$/, 60_000);
     const urls = c.lines.flatMap((l) => l.match(/^ {2}gateway \d {2}(http:\/\/127\.0\.0\.1:\d+)/)?.[1] ?? []);
@@ -94,7 +96,9 @@ describe('rate-limiter command line', () => {
     expect(c.lines.at(-1)).toBe('stopped');
   });
 
-  it('a gateway killed mid-load does not let the survivors exceed the limit', async () => {
+  it('a gateway killed mid-load does not let the survivors exceed the limit', {
+    timeout: scaled(90_000),
+  }, async () => {
     const rpm = 60;
     const burst = 10;
     const common = [
