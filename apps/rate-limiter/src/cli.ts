@@ -147,7 +147,7 @@ export function createProgram(io: ProgramIo = {}): Command {
       out(`  peer     ${gateway.net!.peerId.toString()}`);
       out(`  address  ${gateway.address}`);
     }
-    if (o.metrics !== undefined) out(`  metrics  http://${o.metrics}/metrics`);
+    if (gateway.exporter !== undefined) out(`  metrics  ${gateway.exporter.url}`);
     const stop = stopped();
     const readiness = gateway.ready(600_000).then(
       () => out(`ready: curl -i '${gateway.url}/api/resource?user_id=alice'`),
@@ -190,7 +190,8 @@ export function createProgram(io: ProgramIo = {}): Command {
           const role = g.group === undefined ? '' : g.group.isLeader() ? '  (leader)' : '  (follower)';
           out(`  gateway ${i + 1}  ${g.url}${role}`);
         }
-        if (o.metrics !== undefined) out(`  metrics    http://${o.metrics}/metrics (gateway 1)`);
+        const exporter = gateways[0]?.exporter;
+        if (exporter !== undefined) out(`  metrics    ${exporter.url} (gateway 1)`);
         const [a, b] = [gateways[0]!, gateways[1] ?? gateways[0]!];
         out('try:');
         out(`  curl -i '${a.url}/api/resource?user_id=alice'`);

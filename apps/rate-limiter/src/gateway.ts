@@ -112,18 +112,12 @@ export class Gateway implements AsyncDisposable {
       const commitLatency = { observe: (_s: number) => {} };
       if (options.mode === 'local') {
         metrics = createMetrics();
-        if (options.metrics !== undefined) {
-          const started = await startPrometheusExporter(options.metrics, metrics.registry);
-          exporter = started;
-          closers.push(() => started.close());
-        }
         limiter = new LocalLimiter({ rpm, burst });
       } else {
         const node = await Network.create(options.network ?? DEFAULT_NETWORK, {
           preset: options.preset ?? 'local',
           logger,
           ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap } : {}),
-          ...(options.metrics !== undefined ? { prometheusAddr: options.metrics } : {}),
         });
         net = node;
         closers.push(() => node.close());
@@ -167,6 +161,11 @@ export class Gateway implements AsyncDisposable {
       }
       const lim = limiter;
       closers.push(() => lim.close());
+      if (options.metrics !== undefined) {
+        const started = await startPrometheusExporter(options.metrics, metrics.registry);
+        exporter = started;
+        closers.push(() => started.close());
+      }
       const requests = metrics.counter('rate_limiter_requests_total', 'Requests by decision and mode', [
         'decision',
         'mode',

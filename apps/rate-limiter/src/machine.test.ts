@@ -62,6 +62,11 @@ describe('BudgetMachine', () => {
     run(m, [{ t: 'lease', key: 'a', n: 9, at: 600, o: 'me' }], 3);
     run(m, [{ t: 'return', key: 'a', id: 3, n: 9, at: 1700 }], 4);
     expect(m.query({ t: 'peek', key: 'a' })).toEqual({ tokens: 1, lent: 0 });
+    // A lease command can end the previous lease of its gateway in the same commit.
+    run(m, [{ t: 'lease', key: 'c', n: 6, at: 1700, o: 'me' }], 10);
+    const [next] = run(m, [{ t: 'lease', key: 'c', n: 6, at: 1700, o: 'me', end: { id: 10, n: 2 } }], 11);
+    expect(next).toMatchObject({ t: 'leased', id: 11, n: 6 });
+    expect(m.query({ t: 'peek', key: 'c' })).toEqual({ tokens: 0, lent: 6 });
     // An empty bucket lends nothing.
     run(m, [{ t: 'lease', key: 'b', n: 10, at: 1700, o: 'me' }], 5);
     const [none] = run(m, [{ t: 'lease', key: 'b', n: 1, at: 1700, o: 'me' }], 6);

@@ -7,7 +7,7 @@ import type { BudgetQuery } from './machine.js';
 describe('strict mode across three gateways', () => {
   it('grants exactly the burst to concurrent requests spread over every gateway', async () => {
     await using cluster = new Gateways();
-    const gateways = await cluster.start(3, { mode: 'strict', rpm: 1, burst: 20 });
+    const gateways = await cluster.start(3, { mode: 'strict', rpm: 1, burst: 20, metrics: '127.0.0.1:0' });
     const { replies, count } = await burstOf(gateways, 'alice', 60);
     expect(count(200)).toBe(20);
     expect(count(429)).toBe(40);
@@ -28,6 +28,18 @@ describe('strict mode across three gateways', () => {
     expect(bob.body).toMatchObject({ ok: true, remaining: 19, limit: 20 });
     expect(bob.headers['ratelimit-limit']).toBe('20');
     expect(bob.headers['ratelimit-policy']).toBe('20;w=1200');
+    // Each gateway's exporter shows its decisions and the commit latency, beside mosaik's metrics.
+    const scraped = await Promise.all(gateways.map(async (g) => (await fetch(g.exporter!.url)).text()));
+    const series = (text: string, decision: string) =>
+      Number(
+        text.match(
+          new RegExp(`rate_limiter_requests_total\\{decision="${decision}",mode="strict"[^}]*\\} (\\d+)`),
+        )?.[1] ?? 0,
+      );
+    expect(scraped.reduce((n, t) => n + series(t, 'allowed'), 0)).toBe(21);
+    expect(scraped.reduce((n, t) => n + series(t, 'denied'), 0)).toBe(40);
+    expect(scraped[0]).toMatch(/rate_limiter_commit_latency_seconds_count\{[^}]*mode="strict"[^}]*\} [1-9]/);
+    expect(scraped[0]).toMatch(/mosaik_groups_raft_committed/);
   });
 
   it('answers malformed requests with 400 before they reach the group', async () => {
