@@ -1,8 +1,9 @@
 /**
  * Rate limiter benchmark: requests per second and p50/p99 latency of three gateway processes
- * (started with the CLI, as users run them) in each mode, against the same three gateways in
- * `local` mode (a plain in-process limiter each, no coordination): the ceiling, measured in the
- * same run. One JSON line per figure; ratio > 1 is better for the distributed mode.
+ * (started with the CLI, as users run them) in each mode, against three gateways in `local`
+ * mode (a plain in-process limiter each, no coordination): the ceiling, measured in the same run
+ * in rounds alternating with the mode's. One JSON line per figure; ratio > 1 is better for the
+ * distributed mode.
  *
  * `BENCH_MS` (per mode, default 3000), `BENCH_CLIENTS` (concurrent keep-alive clients, default
  * 32), `BENCH_USERS` (distinct user ids, default 20), `BENCH_MODES` (default
@@ -31,7 +32,6 @@ interface Result {
   readonly p50: number;
   readonly p99: number;
   readonly statuses: Record<string, number>;
-  readonly commits?: number;
 }
 
 class GatewayProcess {
@@ -109,7 +109,8 @@ function get(url: string): Promise<{ status: number; body: string }> {
 const quantile = (sorted: readonly number[], q: number) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-async function measure(mode: string): Promise<Result> {
+/** Three gateways of `mode`, started with the CLI, ready to decide. */
+async function startCluster(mode: string): Promise<{ urls: string[]; stop: () => Promise<void> }> {
   const network = `rate-limiter-bench-${mode}-${process.pid}`;
   const common = [
     '--mode',
@@ -127,6 +128,9 @@ async function measure(mode: string): Promise<Result> {
   ];
   const first = new GatewayProcess(common);
   const gateways = [first];
+  const stop = async () => {
+    await Promise.all(gateways.map((g) => g.stop()));
+  };
   try {
     const address = mode === 'local' ? undefined : (await first.line(/^ {2}address {2}(\S+)$/))[1];
     for (let i = 0; i < 2; i++)
@@ -143,18 +147,38 @@ async function measure(mode: string): Promise<Result> {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    // Warm up (JIT, connections, leader), then measure.
-    await run(urls, 500);
-    return await run(urls, MS, mode === 'lease');
-  } finally {
-    await Promise.all(gateways.map((g) => g.stop()));
+    await run(urls, 500); // warm-up: JIT, connections, leader
+    return { urls, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
-async function run(urls: readonly string[], ms: number, countCommits = false): Promise<Result> {
+/** Merges the rounds of one system. */
+function merge(rounds: readonly Raw[]): Result {
+  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const elapsed = rounds.reduce((t, r) => t + r.elapsed, 0);
+  const statuses: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    rate: (latencies.length / elapsed) * 1000,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    statuses,
+  };
+}
+
+interface Raw {
+  readonly latencies: number[];
+  readonly elapsed: number;
+  readonly statuses: Record<string, number>;
+}
+
+async function run(urls: readonly string[], ms: number): Promise<Raw> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
-  const commitsBefore = countCommits ? await commits(urls) : 0;
   const started = performance.now();
   const end = started + ms;
   let n = 0;
@@ -169,17 +193,7 @@ async function run(urls: readonly string[], ms: number, countCommits = false): P
       }
     }),
   );
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  const result: Result = {
-    rate: (latencies.length / elapsed) * 1000,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    statuses,
-  };
-  return countCommits
-    ? { ...result, commits: ((await commits(urls)) - commitsBefore) / latencies.length }
-    : result;
+  return { latencies, elapsed: performance.now() - started, statuses };
 }
 
 async function commits(urls: readonly string[]): Promise<number> {
@@ -187,47 +201,68 @@ async function commits(urls: readonly string[]): Promise<number> {
   return h.reduce((sum, r) => sum + Number(JSON.parse(r.body).commits ?? 0), 0);
 }
 
-const ceiling = await measure('local');
-process.stderr.write(`local: ${JSON.stringify(ceiling)}\n`);
+// The ceiling stays up for the whole run; each mode alternates rounds with it, so both see the
+// same machine (the load of a shared machine drifts more than the modes differ).
+const ROUNDS = 4;
+const local = await startCluster('local');
 const name = 'local limiter, no coordination (3 gateways)';
-for (const mode of MODES) {
-  const r = await measure(mode);
-  process.stderr.write(`${mode}: ${JSON.stringify(r)}\n`);
-  line(
-    `rate-limiter ${mode}: requests/s, ${CLIENTS} clients, 3 gateways`,
-    'req/s',
-    r.rate,
-    name,
-    ceiling.rate,
-    0,
-  );
-  line(
-    `rate-limiter ${mode}: p50`,
-    'ms (lower is better; ratio = local/ours)',
-    r.p50,
-    name,
-    ceiling.p50,
-    3,
-    true,
-  );
-  line(
-    `rate-limiter ${mode}: p99`,
-    'ms (lower is better; ratio = local/ours)',
-    r.p99,
-    name,
-    ceiling.p99,
-    3,
-    true,
-  );
-  if (r.commits !== undefined)
-    line(
-      `rate-limiter ${mode}: commits per request`,
-      'commits (lower is better; ratio = strict/ours)',
-      r.commits,
-      'strict mode (one commit per request)',
-      1,
-      3,
-      true,
-    );
+try {
+  for (const mode of MODES) {
+    const cluster = await startCluster(mode);
+    try {
+      const ours: Raw[] = [];
+      const ceiling: Raw[] = [];
+      const commitsBefore = mode === 'lease' ? await commits(cluster.urls) : 0;
+      for (let i = 0; i < ROUNDS; i++) {
+        ceiling.push(await run(local.urls, MS / ROUNDS));
+        ours.push(await run(cluster.urls, MS / ROUNDS));
+      }
+      const r = merge(ours);
+      const c = merge(ceiling);
+      process.stderr.write(`${mode}: ${JSON.stringify(r)}\nlocal: ${JSON.stringify(c)}\n`);
+      line(
+        `rate-limiter ${mode}: requests/s, ${CLIENTS} clients, 3 gateways`,
+        'req/s',
+        r.rate,
+        name,
+        c.rate,
+        0,
+      );
+      line(
+        `rate-limiter ${mode}: p50`,
+        'ms (lower is better; ratio = local/ours)',
+        r.p50,
+        name,
+        c.p50,
+        3,
+        true,
+      );
+      line(
+        `rate-limiter ${mode}: p99`,
+        'ms (lower is better; ratio = local/ours)',
+        r.p99,
+        name,
+        c.p99,
+        3,
+        true,
+      );
+      if (mode === 'lease') {
+        const requests = ours.reduce((n, x) => n + x.latencies.length, 0);
+        line(
+          'rate-limiter lease: commits per request',
+          'commits (lower is better; ratio = strict/ours)',
+          ((await commits(cluster.urls)) - commitsBefore) / requests,
+          'strict mode (one commit per request)',
+          1,
+          3,
+          true,
+        );
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
+} finally {
+  await local.stop();
+  agent.destroy();
 }
-agent.destroy();

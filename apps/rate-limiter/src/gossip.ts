@@ -6,10 +6,7 @@
 import { type Consumer, defineStream, type Network, type Producer, type StreamDef } from 'mosaik';
 import type { BucketConfig } from './bucket.js';
 import { GossipCore, type GossipTiming, type HitBatch } from './gossip-core.js';
-import type { Decision, Limiter } from './limiter.js';
-
-/** Longest user id; the gateway refuses longer ones before they reach any limiter. */
-export const MAX_KEY_LENGTH = 64;
+import { type Decision, type Limiter, MAX_KEY_LENGTH } from './limiter.js';
 
 function isEntry(v: unknown): v is [string, number, number, number] {
   return (

@@ -5,8 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { MAX_KEY_LENGTH } from './gossip.js';
-import type { Decision, Limiter } from './limiter.js';
+import { type Decision, type Limiter, MAX_KEY_LENGTH } from './limiter.js';
 
 /** What the gateway records per request (the metrics labels). */
 export type Outcome = 'allowed' | 'denied' | 'unavailable' | 'failed_open' | 'rejected';

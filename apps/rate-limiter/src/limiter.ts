@@ -6,6 +6,9 @@ export type Mode = 'strict' | 'gossip' | 'lease' | 'local';
 /** The modes, for option parsing. */
 export const MODES: readonly Mode[] = ['strict', 'gossip', 'lease', 'local'];
 
+/** Longest user id; the gateway refuses longer ones before they reach any limiter. */
+export const MAX_KEY_LENGTH = 64;
+
 /** The answer for one request. */
 export type Decision =
   /** Granted; `remaining` whole tokens are left and the bucket is full again in `resetMs`. */
