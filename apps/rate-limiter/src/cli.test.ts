@@ -119,8 +119,10 @@ describe('rate-limiter command line', () => {
     const urls = await Promise.all(gateways.map(async (g) => (await g.line(/^ {2}http {5}(\S+)$/))[1]!));
     await waitFor(
       async () =>
-        (await Promise.all(urls.map((u) => get(`${u}/healthz`)))).every((h) => h.body.leader !== null),
-      { timeout: 20_000, message: 'every gateway knows the leader' },
+        (await Promise.all(urls.map((u) => get(`${u}/healthz`)))).every(
+          (h) => h.body.leader !== null && h.body.voters === 3,
+        ),
+      { timeout: 20_000, message: 'every gateway knows the leader and all three vote' },
     );
     const health = await Promise.all(urls.map((u) => get(`${u}/healthz`)));
     const leader = health.findIndex((h) => h.body.isLeader === true);

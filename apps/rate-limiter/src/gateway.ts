@@ -180,7 +180,11 @@ export class Gateway implements AsyncDisposable {
           ...(net === undefined ? {} : { peer: net.peerId.toString() }),
           ...(group === undefined
             ? {}
-            : { leader: group.leader()?.toString() ?? null, isLeader: group.isLeader() }),
+            : {
+                leader: group.leader()?.toString() ?? null,
+                isLeader: group.isLeader(),
+                voters: group.members().voters.length,
+              }),
           ...(limiter instanceof GossipLimiter ? { gateways: limiter.gateways() } : {}),
           ...(limiter instanceof LeaseLimiter ? { commits: limiter.commits } : {}),
         }),

@@ -6,7 +6,7 @@
  */
 import { type Decision, type Limiter, type LimiterHooks, reasonOf, within } from './limiter.js';
 import type { BudgetMachine } from './machine.js';
-import { type BudgetGroup, startGc } from './strict.js';
+import { type BudgetGroup, leaderReachable, startGc } from './strict.js';
 
 /** Options of {@link LeaseLimiter}. */
 export interface LeaseOptions extends LimiterHooks {
@@ -76,7 +76,7 @@ export class LeaseLimiter implements Limiter {
   }
 
   isAvailable(): boolean {
-    return this.#group.leader() !== undefined && !this.#group.isClosed;
+    return leaderReachable(this.#group);
   }
 
   async decide(key: string): Promise<Decision> {

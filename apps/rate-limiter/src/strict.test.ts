@@ -1,7 +1,9 @@
-import { connect } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
+import { waitFor } from 'mosaik';
 import { describe, expect, it, vi } from 'vitest';
 import { burstOf, Gateways, get } from '../test/gateways.js';
-import { Gateway } from './gateway.js';
+import { createGatewayServer } from './http.js';
+import type { Limiter } from './limiter.js';
 import type { BudgetQuery } from './machine.js';
 
 describe('strict mode across three gateways', () => {
@@ -83,26 +85,48 @@ describe('strict mode across three gateways', () => {
     expect(metrics).toMatch(/decision="rejected",mode="strict"[^}]*} 10/);
   });
 
-  it('fails closed while the group has no leader, or open with failOpen', async () => {
+  it('fails closed when the group loses its quorum', async () => {
     await using cluster = new Gateways();
-    // A lone gateway waits for others before it founds the group: no leader yet.
-    await using closed = await Gateway.start({ mode: 'strict', rpm: 10, port: 0, network: cluster.network });
-    expect(closed.limiter.isAvailable()).toBe(false);
-    const refused = await get(`${closed.url}/api/resource?user_id=alice`);
-    expect(refused.status).toBe(503);
+    const [survivor, ...lost] = await cluster.start(3, { mode: 'strict', rpm: 10 });
+    expect((await get(`${survivor!.url}/api/resource?user_id=alice`)).status).toBe(200);
+    // Two gateways vanish without a word (their transport closes under them, like a crash).
+    await Promise.all(lost.map((g) => g.net!.local.close()));
+    const refused = await waitFor(
+      async () => {
+        const r = await get(`${survivor!.url}/api/resource?user_id=alice`);
+        return r.status === 503 ? r : undefined;
+      },
+      { timeout: 15_000, interval: 100, message: 'the survivor refuses once it has no quorum' },
+    );
+    expect(survivor!.limiter.isAvailable()).toBe(false);
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.body).toMatchObject({ ok: false, error: 'rate limiter unavailable' });
+  });
 
-    await using open = await Gateway.start({
+  it('fails open with failOpen', async () => {
+    const limiter: Limiter = {
       mode: 'strict',
-      rpm: 10,
-      port: 0,
-      network: `${cluster.network}-open`,
+      decide: async () => ({ kind: 'unavailable', reason: 'no leader' }),
+      isAvailable: () => false,
+      close: async () => {},
+    };
+    const outcomes: string[] = [];
+    const server = createGatewayServer({
+      limiter,
+      burst: 5,
+      rpm: 5,
       failOpen: true,
+      onOutcome: (o) => outcomes.push(o),
     });
-    expect(open.limiter.isAvailable()).toBe(false);
-    const granted = await get(`${open.url}/api/resource?user_id=alice`);
-    expect(granted.status).toBe(200);
-    expect(granted.body).toMatchObject({ ok: true, degraded: true });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const granted = await get(`http://127.0.0.1:${port}/api/resource?user_id=alice`);
+      expect(granted.status).toBe(200);
+      expect(granted.body).toMatchObject({ ok: true, degraded: true, limit: 5 });
+      expect(outcomes).toEqual(['failed_open']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -26,6 +26,17 @@ export function startGc(group: BudgetGroup, intervalMs: number, now: () => numbe
   }, intervalMs).unref();
 }
 
+/**
+ * Whether commands can reach a leader now: one is known, and it is this member or bonded to it.
+ * (A follower cut off from everyone may still remember a leader: Raft's pre-vote keeps it from
+ * disturbing the cluster, so it never learns the leader is gone.)
+ */
+export function leaderReachable(group: BudgetGroup): boolean {
+  const leader = group.leader();
+  if (leader === undefined || group.isClosed) return false;
+  return group.isLeader() || group.bonds().has(leader);
+}
+
 /** Strict mode over a joined budget group. */
 export class StrictLimiter implements Limiter {
   readonly mode = 'strict' as const;
@@ -47,7 +58,7 @@ export class StrictLimiter implements Limiter {
   }
 
   isAvailable(): boolean {
-    return this.#group.leader() !== undefined && !this.#group.isClosed;
+    return leaderReachable(this.#group);
   }
 
   async decide(key: string): Promise<Decision> {

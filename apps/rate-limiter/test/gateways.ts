@@ -36,6 +36,14 @@ export class Gateways implements AsyncDisposable {
       timeout: 20_000,
       message: 'every gateway knows the leader',
     });
+    // Members join as learners; a crash test needs every one of them voting.
+    await waitFor(
+      () => this.list.every((g) => g.group === undefined || g.group.members().voters.length === n),
+      {
+        timeout: 20_000,
+        message: `all ${n} gateways vote`,
+      },
+    );
     return this.list;
   }
 
