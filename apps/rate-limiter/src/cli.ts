@@ -2,9 +2,10 @@
 import { createWriteStream } from 'node:fs';
 import { createLogger, type Logger } from '@mosaik/metrics';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { randomBytes, toHex } from 'mosaik';
+import { randomBytes, sleep, toHex } from 'mosaik';
 import { parseAddr } from './addr.js';
 import { DEFAULT_NETWORK, Gateway, type GatewayOptions, INSECURE_DEFAULT_KEY } from './gateway.js';
+import { GossipLimiter } from './gossip.js';
 import { MODES, type Mode } from './limiter.js';
 
 function positiveInt(value: string): number {
@@ -117,6 +118,25 @@ function waitForSignal(): Promise<void> {
   });
 }
 
+/**
+ * In gossip mode, waits until every gateway hears all the others (until then each decides as if
+ * alone), or until `stop`.
+ */
+async function allHeard(gateways: readonly Gateway[], stop: Promise<void>): Promise<void> {
+  let stopped = false;
+  void stop.then(() => {
+    stopped = true;
+  });
+  const deadline = Date.now() + 60_000;
+  while (!stopped && Date.now() < deadline) {
+    if (
+      gateways.every((g) => !(g.limiter instanceof GossipLimiter) || g.limiter.gateways() === gateways.length)
+    )
+      return;
+    await sleep(100);
+  }
+}
+
 /** The `rate-limiter` program; call `parseAsync(argv)` on it. */
 export function createProgram(io: ProgramIo = {}): Command {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -184,7 +204,7 @@ export function createProgram(io: ProgramIo = {}): Command {
           );
         }
         out(`rate-limiter cluster: ${gateways.length} gateways, ${describe(o)}`);
-        const ready = Promise.all(gateways.map((g) => g.ready(60_000)));
+        const ready = Promise.all(gateways.map((g) => g.ready(60_000))).then(() => allHeard(gateways, stop));
         if ((await Promise.race([ready.then(() => true), stop.then(() => false)])) === false) return;
         for (const [i, g] of gateways.entries()) {
           const role = g.group === undefined ? '' : g.group.isLeader() ? '  (leader)' : '  (follower)';
