@@ -23,12 +23,16 @@ import type { Decision } from './limiter.js';
 
 /**
  * One gateway's grants per user whose count changed since the previous batch:
- * `[key, total, generation, recent]`. A receiver that knows the previous total of that
- * generation debits the difference (so a lost batch is caught up by the next); one that does
- * not debits `recent`, the grants since the previous batch.
+ * `[key, total, generation, recent]`. A count starts at 0 with a new generation number (after
+ * the user was idle); `next` is the generation the sender will number its next count. A receiver
+ * that knows the previous total of that generation debits the difference, so a lost batch is
+ * caught up by the next. A generation it has not seen is debited in full when it began after the
+ * receiver first heard the sender (every grant of it is new), else only by `recent`, the grants
+ * since the previous batch (older ones predate the receiver).
  */
 export interface HitBatch {
   readonly node: string;
+  readonly next: number;
   readonly entries: readonly (readonly [key: string, total: number, gen: number, recent: number])[];
 }
 
@@ -61,6 +65,8 @@ interface RemoteKey {
 
 interface Remote {
   seen: number;
+  /** The sender's `next` when this gateway first heard it. */
+  readonly firstNext: number;
   readonly keys: Map<string, RemoteKey>;
 }
 
@@ -132,7 +138,7 @@ export class GossipCore {
       e.unflushed = 0;
       e.changed = false;
     }
-    return { node: this.#self, entries };
+    return { node: this.#self, next: this.#nextGen, entries };
   }
 
   /** Applies another gateway's batch: debits what it granted since its previous total. */
@@ -140,14 +146,14 @@ export class GossipCore {
     if (batch.node === this.#self) return;
     let remote = this.#remote.get(batch.node);
     if (remote === undefined) {
-      remote = { seen: now, keys: new Map() };
+      remote = { seen: now, firstNext: batch.next, keys: new Map() };
       this.#remote.set(batch.node, remote);
     }
     remote.seen = now;
     for (const [key, total, gen, recent] of batch.entries) {
       const known = remote.keys.get(key);
       const same = known !== undefined && known.gen === gen;
-      const delta = same ? total - known.total : Math.min(recent, total);
+      const delta = same ? total - known.total : gen >= remote.firstNext ? total : Math.min(recent, total);
       if (same && delta <= 0) continue; // stale or repeated
       remote.keys.set(key, { gen, total, seen: now });
       const e = this.#entry(key, now);

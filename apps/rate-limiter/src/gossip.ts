@@ -33,6 +33,7 @@ const hitBatchSchema = {
         typeof b === 'object' &&
         b !== null &&
         typeof b.node === 'string' &&
+        Number.isSafeInteger(b.next) &&
         Array.isArray(b.entries) &&
         b.entries.every(isEntry)
       )
