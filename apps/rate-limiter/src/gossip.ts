@@ -23,7 +23,7 @@ function isEntry(v: unknown): v is [string, number, number, number] {
 }
 
 /** A Standard Schema for batches: a malformed one closes the sender's link (`ProtocolViolation`). */
-const hitBatchSchema = {
+export const hitBatchSchema = {
   '~standard': {
     version: 1 as const,
     vendor: 'mosaik-rate-limiter',
