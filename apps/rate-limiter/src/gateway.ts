@@ -12,13 +12,13 @@ import {
   type PrometheusExporter,
   startPrometheusExporter,
 } from '@mosaik/metrics';
-import { type EndpointAddr, Network, storage } from 'mosaik';
+import { type EndpointAddr, InvalidArgumentError, Network, storage } from 'mosaik';
 import { formatAddr } from './addr.js';
 import { checkBucketConfig } from './bucket.js';
 import { GossipLimiter } from './gossip.js';
 import { createGatewayServer, type Outcome } from './http.js';
 import { LeaseLimiter } from './lease.js';
-import { type Limiter, type Mode, within } from './limiter.js';
+import { type Limiter, MODES, type Mode, within } from './limiter.js';
 import { LocalLimiter } from './local.js';
 import { BudgetMachine } from './machine.js';
 import { type BudgetGroup, StrictLimiter } from './strict.js';
@@ -101,6 +101,7 @@ export class Gateway implements AsyncDisposable {
     const rpm = options.rpm;
     const burst = options.burst ?? rpm;
     checkBucketConfig({ rpm, burst });
+    if (!MODES.includes(options.mode)) throw new InvalidArgumentError(`unknown mode ${String(options.mode)}`);
     const logger = options.logger ?? createLogger({ name: 'rate-limiter', destination: process.stderr });
     const closers: (() => Promise<void>)[] = [];
     try {
@@ -109,7 +110,6 @@ export class Gateway implements AsyncDisposable {
       let limiter: Limiter;
       let metrics: Metrics;
       let exporter: PrometheusExporter | undefined;
-      const commitLatency = { observe: (_s: number) => {} };
       if (options.mode === 'local') {
         metrics = createMetrics();
         limiter = new LocalLimiter({ rpm, burst });
@@ -130,7 +130,6 @@ export class Gateway implements AsyncDisposable {
             buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2],
           },
         );
-        commitLatency.observe = (s) => hist.observe({ mode: options.mode }, s);
         if (options.mode === 'gossip') {
           limiter = new GossipLimiter(node, { rpm, burst }, { flushMs: options.flushMs ?? 100 });
         } else {
@@ -147,7 +146,7 @@ export class Gateway implements AsyncDisposable {
           closers.push(() => joined.close());
           const common = {
             commitTimeoutMs: options.commitTimeoutMs ?? 2000,
-            onCommit: (s: number) => commitLatency.observe(s),
+            onCommit: (s: number) => hist.observe({ mode: options.mode }, s),
           };
           limiter =
             options.mode === 'strict'
