@@ -103,7 +103,8 @@ export class LeaseLimiter implements Limiter {
   async close(): Promise<void> {
     clearInterval(this.#sweep);
     clearInterval(this.#gc);
-    this.#giveBack(true);
+    // Give every unspent token back before the group closes (briefly: they expire anyway).
+    await within(Promise.allSettled(this.#giveBack(true)), this.#options.commitTimeoutMs);
   }
 
   #state(key: string): KeyState {
@@ -160,24 +161,29 @@ export class LeaseLimiter implements Limiter {
    * Stops spending `s.held` and ends it: its unspent tokens come back, and a spent lease stops
    * holding capacity before it expires.
    */
-  #release(key: string, s: KeyState): void {
+  #release(key: string, s: KeyState): Promise<unknown> | undefined {
     const held = s.held;
     s.held = undefined;
-    if (held === undefined || this.#now() >= held.until + this.#margin) return;
+    if (held === undefined || this.#now() >= held.until + this.#margin) return undefined;
     this.#commits++;
-    this.#group.feed({ t: 'return', key, id: held.id, n: held.left, at: this.#now() }).catch(() => {}); // lost: the tokens come back when the lease expires
+    // If the return is lost, the tokens come back when the lease expires.
+    return this.#group.feed({ t: 'return', key, id: held.id, n: held.left, at: this.#now() }).catch(() => {});
   }
 
   /** Returns idle and ending leases (all of them with `all`), and forgets settled keys. */
-  #giveBack(all: boolean): void {
+  #giveBack(all: boolean): Promise<unknown>[] {
     const now = this.#now();
     const idle = this.#options.idleReturnMs ?? 250;
+    const returns: Promise<unknown>[] = [];
     for (const [key, s] of this.#keys) {
       const held = s.held;
-      if (held !== undefined && (all || now >= held.until || now - held.lastUsed >= idle))
-        this.#release(key, s);
+      if (held !== undefined && (all || now >= held.until || now - held.lastUsed >= idle)) {
+        const r = this.#release(key, s);
+        if (r !== undefined) returns.push(r);
+      }
       if (s.held === undefined && s.pending === undefined && now >= s.deniedUntil && now >= s.resetAt)
         this.#keys.delete(key);
     }
+    return returns;
   }
 }
