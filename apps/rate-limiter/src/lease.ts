@@ -104,7 +104,7 @@ export class LeaseLimiter implements Limiter {
     clearInterval(this.#sweep);
     clearInterval(this.#gc);
     // Give every unspent token back before the group closes (briefly: they expire anyway).
-    await within(Promise.allSettled(this.#giveBack(true)), this.#options.commitTimeoutMs);
+    await within(Promise.allSettled(this.#giveBack(true)), Math.min(500, this.#options.commitTimeoutMs));
   }
 
   #state(key: string): KeyState {
