@@ -158,7 +158,14 @@ describe('OrderBook state machine', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 64 }),
           fc
-            .anything()
+            // Anything but a (possibly empty) list of well-formed levels.
+            .oneof(
+              fc.anything().filter((v) => !Array.isArray(v) || v.length > 0),
+              fc.constant([[1n]]),
+              fc.constant([['300000', []]]),
+              fc.constant([[1n, [[1, 'a', 1, -1n]]]]),
+            )
+            .filter((v) => !Array.isArray(v) || !v.every((l) => Array.isArray(l) && l.length === 0))
             .map((v) =>
               encodeCbor({ v: 1, pair: ETH_USDC, next: 1, bids: v, asks: [], fills: [], outcomes: [] }),
             ),

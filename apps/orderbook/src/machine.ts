@@ -7,9 +7,17 @@
  * outcome; later copies (a trader's retry, or the same order submitted by several matchers) change
  * nothing and read the recorded outcome. That is what makes retrying after `Offline` safe.
  */
-
-import type { ApplyContext, StateMachine } from 'mosaik';
-import { blake3, DecodeError, Digest, decodeCbor, encodeCanonical, toHex } from 'mosaik';
+import {
+  type ApplyContext,
+  blake3,
+  DecodeError,
+  Digest,
+  decodeCbor,
+  encodeCanonical,
+  LeadershipPreference,
+  type StateMachine,
+  toHex,
+} from 'mosaik';
 import { Book, type Level, type TopOfBook } from './book.js';
 import { parseRequest, requestKey } from './request.js';
 import {
@@ -26,8 +34,14 @@ export type BookQuery =
   | { readonly t: 'top'; readonly depth: number }
   | { readonly t: 'fills' /** only fills with a larger `seq` */; readonly after?: number }
   | { readonly t: 'order-count' }
+  | { readonly t: 'stats' }
   | { readonly t: 'outcome'; readonly trader: string; readonly clientId: number }
   | { readonly t: 'dump' };
+
+/** Size of each side of the book. */
+export type BookStats = Readonly<
+  Record<Side, { readonly orders: number; readonly levels: number; readonly quantity: bigint }>
+>;
 
 /** A resting order as listed by a dump. */
 export interface RestingView {
@@ -50,8 +64,21 @@ export interface BookDump {
   readonly digest: string;
 }
 
-/** Results, by query: `top` → TopOfBook, `fills` → Fill[], `order-count` → number, `outcome` → Outcome | undefined, `dump` → BookDump. */
-export type BookResult = TopOfBook | readonly Fill[] | number | Outcome | undefined | BookDump;
+/**
+ * Results, by query: `top` → TopOfBook, `fills` → Fill[], `order-count` → number, `stats` →
+ * BookStats, `outcome` → Outcome | undefined, `dump` → BookDump.
+ */
+export type BookResult = TopOfBook | readonly Fill[] | number | BookStats | Outcome | undefined | BookDump;
+
+/** The result type of each query kind. */
+export interface BookResults {
+  readonly top: TopOfBook;
+  readonly fills: readonly Fill[];
+  readonly 'order-count': number;
+  readonly stats: BookStats;
+  readonly outcome: Outcome | undefined;
+  readonly dump: BookDump;
+}
 
 const SNAPSHOT_VERSION = 1;
 
@@ -82,8 +109,14 @@ export class OrderBook implements StateMachine<OrderRequest, BookQuery, BookResu
   #outcomes: OutcomeMap = new Map();
   #nextOrderId = 1;
 
-  constructor(pair: TradingPair) {
+  /** `observer` for replicas that follow the book but never vote or lead (the observer role). */
+  readonly leadershipPreference: LeadershipPreference;
+
+  constructor(pair: TradingPair, options: { readonly observer?: boolean } = {}) {
     this.pair = { base: pair.base, quote: pair.quote };
+    this.leadershipPreference = options.observer
+      ? LeadershipPreference.observer()
+      : LeadershipPreference.normal();
     // The pair is part of the group id: books of different pairs never share a group.
     this.signature = Digest.from(`mosaik.example.orderbook/v1/${pairName(pair)}`);
   }
@@ -141,11 +174,23 @@ export class OrderBook implements StateMachine<OrderRequest, BookQuery, BookResu
         return this.#fills.slice(Math.max(0, query.after ?? 0));
       case 'order-count':
         return this.#book.size;
+      case 'stats':
+        return this.stats();
       case 'outcome':
         return this.#outcomes.get(keyOf(query.trader, query.clientId))?.outcome;
       case 'dump':
         return this.dump();
     }
+  }
+
+  /** Orders, levels and quantity resting on each side. */
+  stats(): BookStats {
+    const side = (levels: readonly Level[]) => ({
+      orders: levels.reduce((n, l) => n + l.orders.length, 0),
+      levels: levels.length,
+      quantity: levels.reduce((q, l) => l.orders.reduce((sum, o) => sum + o.remaining, q), 0n),
+    });
+    return { bid: side(this.#book.bids), ask: side(this.#book.asks) };
   }
 
   /** Every resting order (bids best first, then asks best first), every fill and every decided request. */

@@ -43,6 +43,9 @@ export interface CancelOrder {
 /** What traders publish on the `Order` stream and what matchers commit to the group. */
 export type OrderRequest = PlaceOrder | CancelOrder;
 
+/** A request before the trader adds its identity. */
+export type NewRequest = Omit<PlaceOrder, 'trader' | 'clientId'> | Omit<CancelOrder, 'trader' | 'clientId'>;
+
 /** One execution between a resting (maker) order and an incoming (taker) order, at the maker's price. */
 export interface Fill {
   /** 1-based position in the book's history of fills. */
@@ -127,7 +130,7 @@ export function formatOutcome(outcome: Outcome): string {
 }
 
 /** Human text of a request. */
-export function formatRequest(request: OrderRequest): string {
+export function formatRequest(request: OrderRequest | NewRequest): string {
   if (request.kind === 'cancel') return `CANCEL order ${request.orderId}`;
   return `${sideName(request.side)} ${request.quantity} ${pairName(request.pair)} @ ${formatPrice(request.price)}`;
 }

@@ -22,6 +22,7 @@ export {
 export * from '@mosaik/id';
 export {
   type ApplyContext,
+  type ConsensusConfig,
   type Consistency,
   Group,
   GroupKey,
@@ -33,6 +34,7 @@ export {
   NoOp,
   Offline,
   type StateMachine,
+  type StorageSpec,
   storage,
 } from '@mosaik/rsm';
 export {
