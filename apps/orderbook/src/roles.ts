@@ -102,7 +102,15 @@ function stdinCommands(group: BookGroup, ctx: RoleContext): () => void {
         );
       } else if (command === 'dump') {
         const { result, at } = await queryBook(group, { t: 'dump' });
-        ctx.printer.write(toJson({ event: 'dump', at, committed: group.committed(), ...result }));
+        ctx.printer.write(
+          toJson({
+            event: 'dump',
+            at,
+            committed: group.committed(),
+            leader: group.leader()?.toString(),
+            ...result,
+          }),
+        );
       } else if (command !== '') {
         ctx.printer.say('commands: book, fills, dump');
       }
