@@ -2,8 +2,12 @@
  * The app as users run it: child processes started like `pnpm start`, talking over loopback.
  */
 import { createServer } from 'node:net';
+import { scaled } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppProcess } from '../test/app-process.js';
+
+// Each process loads the TypeScript sources through tsx, which takes seconds on a loaded machine.
+const SLOW = scaled(120_000);
 
 const running: AppProcess[] = [];
 function app(args: readonly string[], options?: { stdin?: 'pipe' | 'ignore' }): AppProcess {
@@ -25,7 +29,9 @@ async function freePort(): Promise<number> {
 }
 
 describe('orderbook CLI', () => {
-  it('runs the single-process demo by default and prints the reference result', async () => {
+  it('runs the single-process demo by default and prints the reference result', {
+    timeout: SLOW,
+  }, async () => {
     const demo = app([]);
     expect(await demo.exited).toBe(0);
     const out = demo.lines.join('\n');
@@ -51,7 +57,9 @@ describe('orderbook CLI', () => {
     expect(demo.lines.some((l) => l.startsWith('{'))).toBe(false);
   });
 
-  it('runs matcher, trader and observer as separate processes, with metrics on --metrics', async () => {
+  it('runs matcher, trader and observer as separate processes, with metrics on --metrics', {
+    timeout: SLOW,
+  }, async () => {
     const port = await freePort();
     const network = `orderbook-cli-test-${Math.random().toString(16).slice(2)}`;
     const common = ['--network', network, '--key', `${network}-key`, '--json'];
@@ -122,7 +130,7 @@ describe('orderbook CLI', () => {
     expect(await matcher.stop()).toBe(0);
   });
 
-  it('refuses bad options with a message and a non-zero exit code', async () => {
+  it('refuses bad options with a message and a non-zero exit code', { timeout: SLOW }, async () => {
     const badOrder = app(['--role', 'trader', '--order', 'bid ten @ 1']);
     expect(await badOrder.exited).toBe(2);
     expect(badOrder.stderr).toContain('quantity must be a positive whole number');

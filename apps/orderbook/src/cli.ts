@@ -27,6 +27,7 @@ interface CliOptions {
   json: boolean;
   logLevel?: string;
   data?: string;
+  foundAfter?: number;
   name?: string;
   order: string[];
   rate: number;
@@ -99,6 +100,11 @@ export function program(): Command {
     .option('--json', 'print JSON lines on stdout instead of text', false)
     .option('--log-level <level>', 'log level of the JSON logs on stderr (default MOSAIK_LOG or warn)')
     .option('--data <dir>', 'matcher: keep the Raft log in this directory (default: memory)')
+    .option(
+      '--found-after <ms>',
+      'matcher: wait this long for an existing book before founding one (default 1000, or 1 h with --bootstrap)',
+      integer('--found-after'),
+    )
     .option('--name <name>', 'trader: its name in the book (default trader-<random>)')
     .option(
       '--order <spec>',
@@ -179,7 +185,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       logger.warn('using the public default group key: pass --key <secret> on every matcher and observer');
     switch (o.role) {
       case 'matcher':
-        await runMatcher(ctx, { dataDir: o.data });
+        await runMatcher(ctx, { dataDir: o.data, foundAfter: o.foundAfter });
         return 0;
       case 'observer':
         await runObserver(ctx, { interval: o.interval });

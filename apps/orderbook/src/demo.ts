@@ -72,6 +72,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       30_000,
       'the three matchers to form the group',
     );
+    // One cluster of three voters before any order: members that founded clusters of their own
+    // (possible on a loaded machine) would merge later and drop what the losing side committed.
+    await waitFor(() => matchers.every((m) => m.group.members().voters.length === 3), {
+      timeout: 30_000,
+      message: 'the three matchers to become voters of one cluster',
+    });
     const leader = await matchers[0]!.group.when.leaderElected();
     const leaderIndex = matcherNets.findIndex((n) => n.peerId.equals(leader));
     printer.event(

@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Logger } from '@mosaik/metrics';
-import { type EndpointAddr, Network, type StorageSpec, storage } from 'mosaik';
+import { type EndpointAddr, Network, type StorageSpec, sleep, storage } from 'mosaik';
 import { unlessAborted } from './abort.js';
 import { formatAddr } from './addr.js';
 import { within } from './deadline.js';
@@ -78,6 +78,23 @@ async function reportLeaders(
 }
 
 /**
+ * Prints it when this member's cluster lost a merge with another cluster of the group (founded
+ * while the members could not see each other): what it had committed there is gone.
+ */
+async function reportResets(group: BookGroup, printer: Printer, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const reset = await unlessAborted(group.when.reset(), signal);
+    if (reset === undefined) return;
+    printer.event(
+      'reset',
+      { discarded: reset.discarded, joined: reset.joined },
+      `WARNING: this matcher's cluster ${reset.discarded.cluster} merged into ${reset.joined}; ` +
+        `its ${reset.discarded.committed} committed entries were discarded`,
+    );
+  }
+}
+
+/**
  * Answers commands typed on stdin: `book`, `fills`, `dump` (the whole state as one JSON line,
  * for scripts and tests). Returns a function that stops reading.
  */
@@ -102,12 +119,14 @@ function stdinCommands(group: BookGroup, ctx: RoleContext): () => void {
         );
       } else if (command === 'dump') {
         const { result, at } = await queryBook(group, { t: 'dump' });
+        const members = group.members();
         ctx.printer.write(
           toJson({
             event: 'dump',
             at,
             committed: group.committed(),
             leader: group.leader()?.toString(),
+            members: { voters: [...members.voters], learners: [...members.learners] },
             ...result,
           }),
         );
@@ -123,7 +142,19 @@ function stdinCommands(group: BookGroup, ctx: RoleContext): () => void {
 export interface MatcherRoleOptions {
   /** Keep the Raft log and snapshots here (survives restarts); default in memory. */
   readonly dataDir?: string | undefined;
+  /**
+   * How long this matcher waits for an existing book before it may found one, in ms. Default:
+   * 1 s for a matcher started without `--bootstrap` (it is the first), an hour otherwise.
+   */
+  readonly foundAfter?: number | undefined;
 }
+
+/**
+ * A matcher started with `--bootstrap` joins a book that exists. Were it to found its own cluster
+ * because the existing one was slow to answer (a loaded machine), the two would merge later and
+ * the loser's committed requests, acknowledged to traders, would be discarded. So it waits.
+ */
+const JOINER_FOUND_AFTER = 3_600_000;
 
 /** Runs a matcher until `ctx.signal` aborts. */
 export async function runMatcher(ctx: RoleContext, options: MatcherRoleOptions): Promise<void> {
@@ -135,7 +166,9 @@ export async function runMatcher(ctx: RoleContext, options: MatcherRoleOptions):
     pair: ctx.pair,
     storage: spec,
     logger: ctx.logger,
-    consensus: { bootstrapDelay: 1000 },
+    consensus: {
+      bootstrapDelay: options.foundAfter ?? (ctx.bootstrap.length === 0 ? 1000 : JOINER_FOUND_AFTER),
+    },
     metrics: new OrderbookMetrics(net.local.metrics),
     onFill: (fill) => printer.event('fill', { fill }, formatFill(fill)),
     onCommitted: (ack) =>
@@ -160,6 +193,7 @@ export async function runMatcher(ctx: RoleContext, options: MatcherRoleOptions):
     ].join('\n'),
   );
   const stopStdin = stdinCommands(matcher.group, ctx);
+  void reportResets(matcher.group, printer, ctx.signal);
   try {
     await reportLeaders(matcher.group, net, printer, ctx.signal);
     await aborted(ctx.signal);
@@ -315,7 +349,13 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
       for (let i = 0; options.count === undefined || i < options.count; i++) {
         // Paced against the start time, so a slow acknowledgement does not slow the flow down.
         const wait = started + i * period - Date.now();
-        if (wait > 0 && (await unlessAborted(new Promise((r) => setTimeout(r, wait)), signal)) === undefined)
+        if (
+          wait > 0 &&
+          (await unlessAborted(
+            sleep(wait, signal).then(() => true),
+            signal,
+          )) === undefined
+        )
           break;
         if (signal.aborted) break;
         void submit(flow.next());
