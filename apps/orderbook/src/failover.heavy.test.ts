@@ -60,7 +60,7 @@ async function poll<T>(probe: () => Promise<T | false>, what: string): Promise<T
 
 describe('orderbook failover (heavy, multi-process)', () => {
   it('loses no acknowledged request when the leader is killed with -9 mid-flow', {
-    timeout: 120_000,
+    timeout: scaled(120_000),
   }, async () => {
     const network = `orderbook-failover-${Math.random().toString(16).slice(2)}`;
     const common = ['--network', network, '--key', `${network}-key`, '--json'];
