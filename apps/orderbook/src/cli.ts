@@ -69,27 +69,25 @@ export function program(): Command {
     )
     .option('--network <name>', 'network name (all nodes of a book use the same)', DEFAULT_NETWORK)
     .option('--key <secret>', 'group key shared by the matchers and observers', DEFAULT_KEY)
-    .option(
-      '--pair <BASE/QUOTE>',
-      'trading pair of the book',
-      (t) => {
-        const pair = parsePair(t);
-        if (pair === undefined) throw new InvalidArgumentError('expected BASE/QUOTE, e.g. ETH/USDC');
-        return pair;
-      },
-      parsePair(DEFAULT_PAIR)!,
+    .addOption(
+      new Option('--pair <BASE/QUOTE>', 'trading pair of the book')
+        .argParser((t) => {
+          const pair = parsePair(t);
+          if (pair === undefined) throw new InvalidArgumentError('expected BASE/QUOTE, e.g. ETH/USDC');
+          return pair;
+        })
+        .default(parsePair(DEFAULT_PAIR)!, DEFAULT_PAIR),
     )
-    .option(
-      '--bootstrap <addr>',
-      'a node to join through, as printed by the first matcher (repeatable)',
-      (t: string, all: EndpointAddr[]) => {
-        try {
-          return [...all, parseAddr(t)];
-        } catch (error) {
-          throw new InvalidArgumentError((error as Error).message);
-        }
-      },
-      [] as EndpointAddr[],
+    .addOption(
+      new Option('--bootstrap <addr>', 'a node to join through, as printed by the first matcher (repeatable)')
+        .argParser((t: string, all: EndpointAddr[]) => {
+          try {
+            return [...all, parseAddr(t)];
+          } catch (error) {
+            throw new InvalidArgumentError((error as Error).message);
+          }
+        })
+        .default([] as EndpointAddr[], 'none'),
     )
     .addOption(
       new Option('--preset <preset>', 'transport: local (loopback, no internet) or n0 (relays)')
@@ -106,11 +104,10 @@ export function program(): Command {
       integer('--found-after'),
     )
     .option('--name <name>', 'trader: its name in the book (default trader-<random>)')
-    .option(
-      '--order <spec>',
-      'trader: an order such as "bid 10 @ 3000.50" or "cancel 4" (repeatable)',
-      (t: string, all: string[]) => [...all, t],
-      [] as string[],
+    .addOption(
+      new Option('--order <spec>', 'trader: an order such as "bid 10 @ 3000.50" or "cancel 4" (repeatable)')
+        .argParser((t: string, all: string[]) => [...all, t])
+        .default([] as string[], 'none'),
     )
     .option('--rate <n>', 'trader: random orders per second', positiveNumber('--rate'), 0)
     .option('--seed <n>', 'trader: seed of the random flow (default random)', integer('--seed'))

@@ -281,14 +281,24 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
   const net = await openNetwork(ctx);
   const { printer, signal } = ctx;
   const mine = new Set<number>();
+  // A fill can arrive before the acknowledgement that tells which order is ours: keep the
+  // recent ones and show them once the acknowledgement names the order.
+  const recent: Fill[] = [];
+  const shown = new Set<number>();
+  const show = (fill: Fill) => {
+    if (shown.has(fill.seq) || !(mine.has(fill.bidOrderId) || mine.has(fill.askOrderId))) return;
+    shown.add(fill.seq);
+    printer.event('fill', { fill }, `fill: ${formatFill(fill)}`);
+  };
   const trader = Trader.start(net, {
     name: options.name,
     logger: ctx.logger,
     ackTimeout: options.ackTimeout,
     firstClientId: options.firstClientId,
     onFill: (fill: Fill) => {
-      if (mine.has(fill.bidOrderId) || mine.has(fill.askOrderId))
-        printer.event('fill', { fill }, `fill: ${formatFill(fill)}`);
+      recent.push(fill);
+      if (recent.length > 1000) recent.shift();
+      show(fill);
     },
   });
   let failed = 0;
@@ -307,6 +317,7 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
           { trader: ack.trader, clientId: ack.clientId, request, outcome: ack.outcome, index: ack.index },
           `${ack.trader}#${ack.clientId} ${formatRequest(request)} -> ${formatOutcome(ack.outcome)}`,
         );
+        if (ack.outcome.kind === 'placed' && ack.outcome.filled > 0n) for (const fill of recent) show(fill);
       })
       .catch((error: unknown) => {
         if (signal.aborted) return;
@@ -324,8 +335,8 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
   };
   printer.event(
     'ready',
-    { role: 'trader', name: options.name, peer: net.peerId.toString() },
-    `trader ${options.name} (${net.peerId.short()}) on '${ctx.network}': waiting for a matcher…`,
+    { role: 'trader', name: options.name, peer: net.peerId.toString(), seed: options.seed },
+    `trader ${options.name} (${net.peerId.short()}) on '${ctx.network}'${options.rate > 0 ? `, random flow with --seed ${options.seed}` : ''}: waiting for a matcher…`,
   );
   try {
     await unlessAborted(
