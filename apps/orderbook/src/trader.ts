@@ -40,6 +40,9 @@ export class NotAcknowledged extends MosaikError {
   }
 }
 
+/** How many recent fill numbers a trader remembers to drop the copies other matchers send. */
+const SEEN_FILLS = 10_000;
+
 interface Pending {
   readonly request: OrderRequest;
   readonly resolve: (ack: OrderAck) => void;
@@ -55,6 +58,7 @@ export class Trader implements AsyncDisposable {
   readonly #log: Logger;
   readonly #pending = new Map<number, Pending>();
   readonly #seenFills = new Set<number>();
+  #forgottenBelow = 0;
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[];
   #nextClientId: number;
@@ -129,8 +133,16 @@ export class Trader implements AsyncDisposable {
     for (;;) {
       const fill = await this.fills.recv(signal).catch(() => undefined);
       if (fill === undefined) return;
-      if (this.#seenFills.has(fill.seq)) continue;
+      if (this.#seenFills.has(fill.seq) || fill.seq <= this.#forgottenBelow) continue;
       this.#seenFills.add(fill.seq);
+      // Every matcher publishes the fills in order, so copies arrive close together: only the
+      // recent sequence numbers need remembering.
+      if (this.#seenFills.size > 2 * SEEN_FILLS) {
+        const keep = [...this.#seenFills].sort((a, b) => a - b).slice(-SEEN_FILLS);
+        this.#forgottenBelow = keep[0]! - 1;
+        this.#seenFills.clear();
+        for (const seq of keep) this.#seenFills.add(seq);
+      }
       this.#options.onFill?.(fill);
     }
   }
