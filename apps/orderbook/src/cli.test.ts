@@ -9,6 +9,9 @@ import { AppProcess } from '../test/app-process.js';
 // Each process loads the TypeScript sources through tsx, which takes seconds on a loaded machine.
 const SLOW = scaled(120_000);
 
+/** A process loads the app's TypeScript through tsx: seconds each, more with several at once. */
+const STARTUP = 90_000;
+
 const running: AppProcess[] = [];
 function app(args: readonly string[], options?: { stdin?: 'pipe' | 'ignore' }): AppProcess {
   const p = new AppProcess(args, options);
@@ -66,7 +69,7 @@ describe('orderbook CLI', () => {
     const matcher = app(['--role', 'matcher', ...common, '--metrics', `127.0.0.1:${port}`], {
       stdin: 'pipe',
     });
-    const ready = await matcher.event('ready');
+    const ready = await matcher.event('ready', undefined, STARTUP);
     await matcher.event('leader', (e) => e.self === true);
     const addr = String(ready.addr);
     const observer = app(['--role', 'observer', ...common, '--bootstrap', addr, '--interval', '100']);

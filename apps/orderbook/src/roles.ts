@@ -274,8 +274,9 @@ export interface TraderRoleOptions {
 
 /**
  * Runs a trader: the command-line orders one after the other, or a random flow at `rate`, or the
- * orders typed on stdin. Returns once every request is acknowledged (or `ctx.signal` aborts);
- * resolves to the number of requests that were never acknowledged.
+ * orders typed on stdin. When `ctx.signal` aborts (Ctrl-C) it sends nothing new but still waits
+ * for the requests already sent: their fate is unknown until acknowledged (a second Ctrl-C ends
+ * the process at once). Resolves to the number of requests that were never acknowledged.
  */
 export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): Promise<number> {
   const net = await openNetwork(ctx);
@@ -306,7 +307,7 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
   const flow = new RandomFlow(options.seed, ctx.pair);
   const submit = (request: NewRequest): Promise<void> => {
     const p = trader
-      .submit(request, signal)
+      .submit(request)
       .then((ack: OrderAck) => {
         if (ack.outcome.kind === 'placed') {
           mine.add(ack.outcome.orderId);
@@ -320,7 +321,6 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
         if (ack.outcome.kind === 'placed' && ack.outcome.filled > 0n) for (const fill of recent) show(fill);
       })
       .catch((error: unknown) => {
-        if (signal.aborted) return;
         failed++;
         const message = error instanceof NotAcknowledged ? error.message : String(error);
         printer.event(
@@ -384,13 +384,14 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
       }
       signal.removeEventListener('abort', stop);
     }
+    if (signal.aborted && inFlight.size > 0)
+      printer.say(`stopping: waiting for ${inFlight.size} acknowledgement(s); Ctrl-C again to quit now`);
     await Promise.all([...inFlight]);
-    if (!signal.aborted)
-      printer.event(
-        'done',
-        { failed },
-        failed === 0 ? 'all requests acknowledged' : `${failed} request(s) NOT acknowledged`,
-      );
+    printer.event(
+      'done',
+      { failed },
+      failed === 0 ? 'all requests acknowledged' : `${failed} request(s) NOT acknowledged`,
+    );
     return failed;
   } finally {
     await trader.close();
