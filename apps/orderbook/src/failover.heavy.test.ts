@@ -3,6 +3,8 @@
  * and the leader killed with -9 in the middle of it. Every acknowledged request must be in the
  * final state of both survivors exactly once, with the outcome the trader was told, and no
  * quantity may appear or vanish.
+ *
+ * `ORDERBOOK_TEST_OUT=/tmp/run` keeps every process's stdout and stderr (`/tmp/run-<i>.out|err`).
  */
 import { scaled, waitFor } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
