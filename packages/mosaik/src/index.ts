@@ -22,6 +22,7 @@ export {
 export * from '@mosaik/id';
 export {
   type ApplyContext,
+  type ConsensusConfig,
   type Consistency,
   Group,
   type GroupCallOptions,
@@ -34,6 +35,7 @@ export {
   NoOp,
   Offline,
   type StateMachine,
+  type StorageSpec,
   storage,
 } from '@mosaik/rsm';
 export {
