@@ -9,6 +9,10 @@ import { startPrometheusExporter } from '@mosaik/metrics';
 import { Groups, type GroupsConfig } from '@mosaik/rsm';
 import { Streams, type StreamsConfig } from '@mosaik/streams';
 import { type EndpointAddr, LocalNode, type LocalNodeOptions } from '@mosaik/transport';
+import { toEndpointAddr } from './bootstrap-addr.js';
+import { collectReport } from './diagnostics/collect.js';
+import { type DiagnosticsServer, startDiagnostics } from './diagnostics/server.js';
+import { serveStatus } from './diagnostics/status-protocol.js';
 
 /** Options of {@link Network.create}. */
 export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
@@ -19,8 +23,20 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
   readonly secretKey?: SecretKey | string;
   /** Serve Prometheus metrics on `host:port` at `/metrics`. */
   readonly prometheusAddr?: string;
-  /** Peers to dial and sync with at start (added to `discovery.bootstrap`). */
-  readonly bootstrap?: readonly EndpointAddr[];
+  /** Export prom-client's process metrics (`process_*`, `nodejs_*`) too (default `true`). */
+  readonly processMetrics?: boolean;
+  /**
+   * Serve the live diagnostics page and its JSON API on `host:port` (host default 127.0.0.1;
+   * port 0 picks one: read {@link Network.diagnostics}). Read-only.
+   */
+  readonly diagnosticsAddr?: string | number;
+  /** Bearer token the diagnostics server requires (default none). */
+  readonly diagnosticsToken?: string;
+  /**
+   * Peers to dial and sync with at start (added to `discovery.bootstrap`): addresses, or their
+   * text form `<peer-id>@<ip:port>,…` as `mosaik beacon` prints it (see `parseBootstrapAddr`).
+   */
+  readonly bootstrap?: readonly (EndpointAddr | string)[];
   /** Discovery settings; unset fields take the reference defaults. */
   readonly discovery?: Partial<DiscoveryConfig>;
   /** DHT bootstrap: on by default except with the `local` preset; `false` disables it. */
@@ -45,6 +61,8 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
  * ```
  */
 export class Network implements AsyncDisposable {
+  #diagnostics: DiagnosticsServer | undefined;
+
   private constructor(
     /** The transport core: links, ALPN handlers, address book, metrics, logger. */
     readonly local: LocalNode,
@@ -61,6 +79,9 @@ export class Network implements AsyncDisposable {
     const {
       secretKey,
       prometheusAddr,
+      processMetrics,
+      diagnosticsAddr,
+      diagnosticsToken,
       bootstrap,
       discovery: discoveryConfig,
       dht,
@@ -77,13 +98,15 @@ export class Network implements AsyncDisposable {
     });
     try {
       if (prometheusAddr !== undefined) {
-        const exporter = await startPrometheusExporter(prometheusAddr, local.metrics.registry);
+        const exporter = await startPrometheusExporter(prometheusAddr, local.metrics.registry, {
+          ...(processMetrics === undefined ? {} : { processMetrics }),
+        });
         local.onClose(() => exporter.close());
       }
       await local.online();
       const discovery = await Discovery.start(local, {
         ...discoveryConfig,
-        bootstrap: [...(discoveryConfig?.bootstrap ?? []), ...(bootstrap ?? [])],
+        bootstrap: [...(discoveryConfig?.bootstrap ?? []), ...(bootstrap ?? []).map(toEndpointAddr)],
       });
       addZeroConfigSources(discovery, local, {
         ...(dht === undefined ? {} : { dht }),
@@ -92,7 +115,14 @@ export class Network implements AsyncDisposable {
       });
       const streams = new Streams(local, discovery, streamsConfig ?? {});
       const groups = new Groups(local, discovery, groupsConfig ?? {});
-      return new Network(local, discovery, streams, groups);
+      const net = new Network(local, discovery, streams, groups);
+      serveStatus(local, () => collectReport(net));
+      if (diagnosticsAddr !== undefined) {
+        const server = await startDiagnostics(net, { addr: diagnosticsAddr, token: diagnosticsToken });
+        net.#diagnostics = server;
+        local.onClose(() => server.close());
+      }
+      return net;
     } catch (error) {
       await local.close();
       throw error;
@@ -112,6 +142,11 @@ export class Network implements AsyncDisposable {
   /** This node's current address; give it to others as a bootstrap peer. */
   get addr(): EndpointAddr {
     return this.local.addr();
+  }
+
+  /** The diagnostics server, when `diagnosticsAddr` was given (its `url` has the bound port). */
+  get diagnostics(): DiagnosticsServer | undefined {
+    return this.#diagnostics;
   }
 
   /** Resolves when the node is online. */

@@ -99,6 +99,29 @@ interface PendingForward {
 
 const PREF: Record<string, WirePreference> = { normal: 0, reluctant: 1, observer: 2 };
 
+/** A member's consensus state, as returned by {@link Group.status}. Peer ids are hex. */
+export interface GroupStatus {
+  readonly role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+  readonly term: number;
+  /** The leader this member follows, if any. */
+  readonly leader: string | undefined;
+  /** Highest index known committed. */
+  readonly commit: number;
+  /** Highest index applied to the local state machine. */
+  readonly applied: number;
+  /** Last index of the local log. */
+  readonly lastIndex: number;
+  readonly voters: readonly string[];
+  /** Non-voting members that may be promoted. */
+  readonly learners: readonly string[];
+  /** Non-voting members that never vote nor lead (collection readers, observer machines). */
+  readonly observers: readonly string[];
+  /** This member's cluster id, `''` while it has none. */
+  readonly cluster: string;
+  /** This member's leadership preference. */
+  readonly preference: 'normal' | 'reluctant' | 'observer';
+}
+
 /** What the bonded members tell about one cluster: its best commit and whom its members yield to. */
 interface ClusterView {
   commit: number;
@@ -270,6 +293,32 @@ export class Group<C, Q, R> implements AsyncDisposable {
    */
   lastReset(): ResetEvent | undefined {
     return this.#lastReset.get();
+  }
+
+  /**
+   * A snapshot of this member's consensus state, for dashboards and the `mosaik` CLI: role,
+   * term, leader, commit and applied indices, the configuration it knows, and its cluster.
+   * Observers are the learners whose own status says they never lead.
+   */
+  status(): GroupStatus {
+    const raft = this.#driver.raft;
+    const st = raft.status();
+    const observers = st.conf.learners.filter((id) =>
+      id === this.#selfHex ? this.#pref === 2 : this.#bonds.get(id)?.status?.pref === 2,
+    );
+    return {
+      role: st.role,
+      term: st.term,
+      leader: st.lead === '' ? undefined : st.lead,
+      commit: st.commit,
+      applied: this.#driver.applied.get(),
+      lastIndex: st.lastIndex,
+      voters: st.conf.voters,
+      learners: st.conf.learners.filter((id) => !observers.includes(id)),
+      observers,
+      cluster: this.#driver.cluster,
+      preference: (['normal', 'reluctant', 'observer'] as const)[this.#pref] ?? 'normal',
+    };
   }
 
   /** Live view of the bonds. */

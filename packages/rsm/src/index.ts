@@ -17,7 +17,14 @@ export {
   resolveConsensus,
 } from './config.js';
 export { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
-export { Bonds, type Consistency, Group, type IndexRange, type QueryResultAt } from './group.js';
+export {
+  Bonds,
+  type Consistency,
+  Group,
+  type GroupStatus,
+  type IndexRange,
+  type QueryResultAt,
+} from './group.js';
 export { GroupBuilder, Groups } from './groups.js';
 export { GroupKey } from './key.js';
 export type { BondLink, LinkWrapper } from './link.js';
