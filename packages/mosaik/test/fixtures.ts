@@ -103,6 +103,14 @@ export async function startCluster(
   }
 }
 
+/** Sends a datum every 25 ms while the producer is online; clear the returned timer to stop. */
+export function startTicker(producer: Producer<{ n: number }>): NodeJS.Timeout {
+  let n = 0;
+  return setInterval(() => {
+    if (producer.isOnline) producer.trySend({ n: n++ });
+  }, 25);
+}
+
 /** The package root (where `tsx` resolves). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));

@@ -176,7 +176,8 @@ export async function runInspect(options: InspectOptions): Promise<Inspection> {
   const spin = spinner('joining the network…', options.spinner === true);
   const net = await Network.create(options.network, {
     bootstrap: options.bootstrap,
-    discovery: { tags: [INSPECT_TAG] },
+    // Bootstrap exchanges give up with the status queries, so a dead bootstrap peer fails fast.
+    discovery: { tags: [INSPECT_TAG], exchangeTimeoutMs: (options.timeoutSec ?? 3) * 1000 },
     logger: createLogger({ level: options.logLevel ?? 'warn', destination: process.stderr }),
     ...(options.preset === undefined ? {} : { preset: options.preset }),
     ...(options.noRelay ? { relayMode: 'disabled' as const } : {}),

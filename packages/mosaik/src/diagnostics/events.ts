@@ -55,6 +55,8 @@ function routineClose(code: number | undefined, alpn: string): boolean {
     code === CloseCode.Success ||
     code === CloseCode.Cancelled ||
     code === CloseCode.GracefulShutdown ||
+    // Two members dialing each other at once: one of the two links is dropped by design.
+    code === CloseCode.AlreadyBonded ||
     alpn === STATUS_ALPN
   );
 }
@@ -83,13 +85,15 @@ export function watchNode(
   })().catch(() => {});
   const unlink = node.local.onLinkClosed((ev) => {
     if (routineClose(ev.info.code, ev.alpn)) return;
-    const code = ev.info.code === undefined ? 'no code' : `${closeCodeName(ev.info.code)} (${ev.info.code})`;
+    const { code, reason, local } = ev.info;
+    const how =
+      code === undefined
+        ? reason
+        : `${closeCodeName(code)} (${code})${reason && reason !== closeCodeName(code) ? `, ${reason}` : ''}`;
     log.add({
       kind: 'link-closed',
       peer: ev.peer.toString(),
-      text: `${ev.alpn} link closed ${ev.info.local ? 'locally' : 'by peer'}: ${code}${
-        ev.info.reason && ev.info.reason !== closeCodeName(ev.info.code ?? -1) ? `, ${ev.info.reason}` : ''
-      }`,
+      text: `${ev.alpn} link closed ${local ? 'locally' : 'by peer'}: ${how}`,
     });
   });
   const seen = new Map<string, { term: number; leader: string | undefined; resetAt: number | undefined }>();

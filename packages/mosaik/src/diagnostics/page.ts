@@ -139,8 +139,8 @@ function renderGroups(s) {
       td(b.term ?? '–', 1) + td(b.commit ?? '–', 1) + '</tr>'), 'no bonds');
     const elections = g.elections.length ? '<table><tbody>' + g.elections.map((e) => '<tr>' + td('<span class="sub">' + new Date(e.at).toLocaleTimeString() + '</span>') + td('<span class="kind ' + e.kind + '">' + e.kind + '</span>') + td(esc(e.text)) + '</tr>').join('') + '</tbody></table>' : '<div class="empty">none seen</div>';
     return '<div class="group" data-group="' + esc(g.group) + '"><h3>' + short(g.group) + ' <span class="badge ' + esc(g.role) + '">' + esc(g.role) + '</span></h3>' +
-      '<dl class="kv"><dt>leader</dt><dd class="leader" data-leader="' + esc(g.leader ?? '') + '">' + short(g.leader) + '</dd>' +
-      '<dt>term</dt><dd class="term">' + g.term + '</dd>' +
+      '<dl class="kv"><dt>leader</dt><dd class="group-leader" data-leader="' + esc(g.leader ?? '') + '">' + short(g.leader) + '</dd>' +
+      '<dt>term</dt><dd class="group-term">' + g.term + '</dd>' +
       '<dt>commit / applied / last</dt><dd class="num" style="text-align:left">' + g.commit + ' / ' + g.applied + ' / ' + g.lastIndex + '</dd>' +
       '<dt>voters</dt><dd>' + members(g.voters) + '</dd><dt>learners</dt><dd>' + members(g.learners) + '</dd><dt>observers</dt><dd>' + members(g.observers) + '</dd>' +
       '<dt>cluster</dt><dd class="id">' + esc(g.cluster || 'none') + '</dd></dl>' +
