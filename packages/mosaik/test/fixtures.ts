@@ -3,6 +3,7 @@
  * stream and one replicated group, and a way to run the `mosaik` binary as a child process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   type ApplyContext,
@@ -83,7 +84,10 @@ export async function startCluster(
         .withConsensus({ bootstrapDelay: 500 })
         .join(),
     );
-    await waitFor(producer.when.subscribed({ atLeast: 2 }), { timeout: 20_000, message: 'two subscribers' });
+    await waitFor(producer.when.subscribed({ atLeast: 2 }).wait(), {
+      timeout: 20_000,
+      message: 'two subscribers',
+    });
     await waitFor(Promise.all(groups.map((g) => g.when.online())), {
       timeout: 20_000,
       message: 'group online',
@@ -109,6 +113,15 @@ export function startTicker(producer: Producer<{ n: number }>): NodeJS.Timeout {
   return setInterval(() => {
     if (producer.isOnline) producer.trySend({ n: n++ });
   }, 25);
+}
+
+/** A TCP port free on 127.0.0.1 right now (for servers whose address must be known up front). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The package root (where `tsx` resolves). */

@@ -42,7 +42,7 @@ describe('mosaik beacon', () => {
     open.push(b);
     const producer = a.streams.produce(Ticks);
     const consumer = b.streams.consume(Ticks);
-    await waitFor(producer.when.subscribed({ atLeast: 1 }), {
+    await waitFor(producer.when.subscribed({ atLeast: 1 }).wait(), {
       timeout: 20_000,
       message: 'the consumer found the producer through the beacon',
     });

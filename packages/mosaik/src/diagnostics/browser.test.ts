@@ -66,7 +66,7 @@ describe('diagnostics page in chromium', () => {
             const shown = await group.locator('.group-leader').getAttribute('data-leader');
             return shown !== '' && shown !== leader.toString() ? shown : undefined;
           },
-          { timeout: deadline, intervals: [100] },
+          { timeout: deadline, interval: 100 },
         )
         .toBeDefined();
       await closed;

@@ -28,7 +28,10 @@ describe('diagnostics JSON API', () => {
   });
 
   it('refuses a missing or wrong token with 401, unknown paths with 404, other methods with 405', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: TOKEN }]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: TOKEN }] as Record<
+      string,
+      string
+    >[]) {
       const res = await get('/api/snapshot', headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('Bearer');
