@@ -197,18 +197,36 @@ describe('Link', () => {
   });
 
   it('tells link-close listeners who closed which link, and how', async () => {
-    const seen: { side: string; alpn: string; outgoing: boolean; code: number | undefined; local: boolean }[] = [];
+    const seen: {
+      side: string;
+      alpn: string;
+      outgoing: boolean;
+      code: number | undefined;
+      local: boolean;
+    }[] = [];
     const { server, client, link } = await pair<Uint8Array>(async (l) => {
       await l.recvRaw();
       await l.close(CloseCode.NotAllowed);
     });
     const off = server.onLinkClosed((e) => {
       expect(e.peer.equals(client.peerId)).toBe(true);
-      seen.push({ side: 'server', alpn: e.alpn, outgoing: e.outgoing, code: e.info.code, local: e.info.local });
+      seen.push({
+        side: 'server',
+        alpn: e.alpn,
+        outgoing: e.outgoing,
+        code: e.info.code,
+        local: e.info.local,
+      });
     });
     client.onLinkClosed((e) => {
       expect(e.peer.equals(server.peerId)).toBe(true);
-      seen.push({ side: 'client', alpn: e.alpn, outgoing: e.outgoing, code: e.info.code, local: e.info.local });
+      seen.push({
+        side: 'client',
+        alpn: e.alpn,
+        outgoing: e.outgoing,
+        code: e.info.code,
+        local: e.info.local,
+      });
     });
     await link.sendRaw(new Uint8Array([1]));
     await link.closed();
