@@ -104,6 +104,41 @@ describe('mosaik inspect', () => {
     expect(out.stdout).toMatch(/leader [0-9a-f]{10}/);
   });
 
+  it('refreshes with --watch until interrupted, one JSON document per line', async () => {
+    const child = spawnCli([
+      'inspect',
+      '-n',
+      network,
+      '-b',
+      formatBootstrapAddr(cluster.nets[2]!.addr),
+      '--preset',
+      'local',
+      '--wait',
+      '2',
+      '--json',
+      '--watch',
+      '1',
+    ]);
+    const out = collect(child);
+    try {
+      await waitFor(() => out.stdout.split('\n').filter(Boolean).length >= 2, {
+        timeout: 30_000,
+        message: () => `two refreshes (stderr: ${out.stderr})`,
+      });
+      child.kill('SIGINT');
+      expect(await waitFor(exited(child), { timeout: 15_000, message: 'inspect stopped' })).toBe(0);
+    } finally {
+      await stop(child);
+    }
+    const docs = out.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Inspection);
+    expect(docs.length).toBeGreaterThanOrEqual(2);
+    for (const d of docs) expect(d.peers).toHaveLength(5);
+    expect(docs[1]!.at > docs[0]!.at).toBe(true);
+  });
+
   it('fails plainly when no peer answers', async () => {
     const child = spawnCli([
       'inspect',
