@@ -29,6 +29,7 @@ export {
   type GroupsConfig,
   GroupTerminated,
   LeadershipPreference,
+  type MachineDescription,
   NoCommands,
   NoOp,
   Offline,

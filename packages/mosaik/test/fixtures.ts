@@ -13,6 +13,7 @@ import {
   defineStream,
   encodeCbor,
   type Group,
+  type MachineDescription,
   Network,
   type NetworkOptions,
   type Producer,
@@ -24,8 +25,14 @@ import {
 export class Counter implements StateMachine<{ add: number }, null, number> {
   readonly signature = Digest.hash(new TextEncoder().encode('mosaik-ops-test/counter/v1'));
   value = 0;
+  applied = 0;
   apply(cmd: { add: number }, _ctx: ApplyContext): void {
     this.value += cmd.add;
+    this.applied++;
+  }
+  /** What the diagnostics page's collections panel shows. */
+  describe(): MachineDescription {
+    return { kind: 'counter', size: this.value, version: this.applied };
   }
   query(): number {
     return this.value;

@@ -20,7 +20,7 @@ import type { GroupKey } from './key.js';
 import type { LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import type { GroupsRouter } from './router.js';
-import type { StateMachine } from './state-machine.js';
+import type { MachineDescription, StateMachine } from './state-machine.js';
 import type { OpenStorage, StorageSpec } from './storage.js';
 import { type ResetEvent, When } from './when.js';
 import { type BondMessage, type PeerStatus, type WirePreference, WireType } from './wire.js';
@@ -120,6 +120,8 @@ export interface GroupStatus {
   readonly cluster: string;
   /** This member's leadership preference. */
   readonly preference: 'normal' | 'reluctant' | 'observer';
+  /** The state machine's own summary, when it has `describe()`. */
+  readonly machine: MachineDescription | undefined;
 }
 
 /** What the bonded members tell about one cluster: its best commit and whom its members yield to. */
@@ -318,7 +320,18 @@ export class Group<C, Q, R> implements AsyncDisposable {
       observers,
       cluster: this.#driver.cluster,
       preference: (['normal', 'reluctant', 'observer'] as const)[this.#pref] ?? 'normal',
+      machine: this.#describeMachine(),
     };
+  }
+
+  /** The machine's `describe()`, never throwing out of a status read. */
+  #describeMachine(): MachineDescription | undefined {
+    try {
+      return this.#spec.machine.describe?.();
+    } catch (error) {
+      this.#env.logger.debug({ err: String(error) }, 'state machine describe() failed');
+      return undefined;
+    }
   }
 
   /** Live view of the bonds. */

@@ -33,6 +33,7 @@ export {
   type ApplyContext,
   type CommandOf,
   LeadershipPreference,
+  type MachineDescription,
   NoOp,
   type QueryOf,
   type ResultOf,

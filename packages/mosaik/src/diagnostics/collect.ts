@@ -1,5 +1,5 @@
 /** Reads a live node's streams and groups into a {@link NodeReport}. */
-import type { Group, Groups } from '@mosaik/rsm';
+import type { Group, Groups, MachineDescription } from '@mosaik/rsm';
 import type { Streams } from '@mosaik/streams';
 import type { LocalNode } from '@mosaik/transport';
 import type { GroupReport, MachineReport, NodeReport } from './report.js';
@@ -13,9 +13,14 @@ export interface ReportSources {
 
 /**
  * Tells what a group's state machine holds, for the collections panel (size and version of a
- * replicated collection). Return `undefined` for groups it does not know.
+ * replicated collection). Return `undefined` for groups it does not know; those fall back to
+ * the machine's own `describe()`.
  */
 export type MachineDescriber = (group: Group<unknown, unknown, unknown>) => MachineReport | undefined;
+
+function fromDescription(d: MachineDescription | undefined): MachineReport | null {
+  return d === undefined ? null : { kind: d.kind, size: d.size ?? null, version: d.version ?? null };
+}
 
 function groupReport(group: Group<unknown, unknown, unknown>, now: number, describe?: MachineDescriber) {
   const st = group.status();
@@ -42,7 +47,7 @@ function groupReport(group: Group<unknown, unknown, unknown>, now: number, descr
         commit: b.status?.commit ?? null,
         cluster: b.status?.cluster ?? null,
       })),
-    machine: describe?.(group) ?? null,
+    machine: describe?.(group) ?? fromDescription(st.machine),
   };
   return report;
 }

@@ -93,7 +93,11 @@ export function watchNode(
     log.add({
       kind: 'link-closed',
       peer: ev.peer.toString(),
-      text: `${ev.alpn} link closed ${local ? 'locally' : 'by peer'}: ${how}`,
+      // Without a code the reason already says who closed it ("closed by peer: …").
+      text:
+        code === undefined
+          ? `${ev.alpn} link ended: ${how}`
+          : `${ev.alpn} link closed ${local ? 'locally' : 'by peer'}: ${how}`,
     });
   });
   const seen = new Map<string, { term: number; leader: string | undefined; resetAt: number | undefined }>();

@@ -88,6 +88,8 @@ describe('diagnostics JSON API', () => {
     expect(group.bonds).toHaveLength(2);
     expect(group.bonds.every((b) => b.healthy)).toBe(true);
     expect(snapshot.events.some((e) => e.kind === 'election' && e.group === group.group)).toBe(true);
+    // The counter describes itself: the collections panel gets it.
+    expect(snapshot.collections).toEqual([{ group: group.group, kind: 'counter', size: 1, version: 1 }]);
   });
 
   it('streams snapshots as server-sent events', async () => {
