@@ -6,15 +6,16 @@
 import { id } from '@mosaik/id';
 import { createLogger, type LogLevel } from '@mosaik/metrics';
 import type { TransportPreset } from '@mosaik/transport';
+import { KNOWN_TAGS } from '../diagnostics/known-tags.js';
 import type { NodeReport } from '../diagnostics/report.js';
 import { queryStatus } from '../diagnostics/status-protocol.js';
 import { Network } from '../network.js';
+import { formatDuration } from './dht.js';
 import { buildInspection, type Inspection, type ObservedPeer } from './inspection.js';
-import { formatAge, type Palette, palette, renderTable, spinner } from './term.js';
+import { type Palette, palette, renderTable, spinner } from './term.js';
 
 /** The tag an inspecting node carries. */
 export const INSPECT_TAG = 'mosaik-inspect';
-const KNOWN_TAGS = ['beacon', 'bootstrap', INSPECT_TAG];
 
 /** Options of {@link runInspect}. */
 export interface InspectOptions {
@@ -118,8 +119,8 @@ export function renderInspection(x: Inspection, p: Palette): string {
         peer.tags.join(',') || '-',
         [...peer.addresses, ...(peer.relay === null ? [] : [peer.relay])].join(',') || '-',
         ms(peer.rttMs),
-        formatAge(peer.entryAgeMs),
-        formatAge(peer.uptimeMs),
+        formatDuration(peer.entryAgeMs),
+        formatDuration(peer.uptimeMs),
       ]),
       p,
     ),

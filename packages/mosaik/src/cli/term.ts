@@ -75,22 +75,3 @@ export function spinner(text: string, enabled: boolean): { update(text: string):
     },
   };
 }
-
-/** `1h 2m`-style age of a duration in ms (two units at most). */
-export function formatAge(ms: number): string {
-  let s = Math.max(0, Math.floor(ms / 1000));
-  const units: [string, number][] = [
-    ['d', 86_400],
-    ['h', 3600],
-    ['m', 60],
-  ];
-  const parts: string[] = [];
-  for (const [name, size] of units) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${name}`);
-      s %= size;
-    }
-  }
-  parts.push(`${s}s`);
-  return parts.slice(0, 2).join(' ');
-}

@@ -4,7 +4,15 @@
  * the JSON API show. Rates come from the previous reading; nothing here reads a clock or a socket.
  */
 import type { DiagnosticsEvent } from './events.js';
-import type { NodeReport } from './report.js';
+import type {
+  BondReport,
+  ConsumedStreamReport,
+  GroupReport,
+  NodeReport,
+  ProducedStreamReport,
+  SourceReport,
+  SubscriberReport,
+} from './report.js';
 
 /** A peer as the catalog holds it. Ids are hex; times are ms since the epoch. */
 export interface PeerInput {
@@ -68,63 +76,29 @@ export interface PeerView {
   readonly view: OverlayView;
 }
 
-export interface SubscriberView {
-  readonly peer: string;
-  readonly state: string;
-  readonly datums: number;
-  /** Datums per second since the previous snapshot. */
+/** A counter's pace: datums per second since the previous snapshot. */
+interface Rated {
   readonly rate: number;
-  readonly queued: number;
-  readonly capacity: number;
-  readonly dropped: number;
 }
 
-export interface ProducedView {
-  readonly stream: string;
-  readonly online: boolean;
-  readonly datums: number;
-  readonly rate: number;
-  readonly dropped: number;
+export interface SubscriberView extends Omit<SubscriberReport, 'bytes'>, Rated {}
+
+export interface ProducedView extends Omit<ProducedStreamReport, 'subscribers'>, Rated {
   readonly subscribers: readonly SubscriberView[];
 }
 
-export interface SourceView {
-  readonly peer: string;
-  readonly state: string;
-  readonly datums: number;
-  readonly rate: number;
-}
+export interface SourceView extends Omit<SourceReport, 'bytes'>, Rated {}
 
-export interface ConsumedView {
-  readonly stream: string;
-  readonly online: boolean;
-  readonly datums: number;
-  readonly rate: number;
-  readonly queued: number;
+export interface ConsumedView extends Omit<ConsumedStreamReport, 'producers'>, Rated {
   readonly producers: readonly SourceView[];
 }
 
-export interface BondView {
-  readonly peer: string;
-  readonly rttMs: number | null;
-  readonly silenceMs: number;
+export interface BondView extends Omit<BondReport, 'cluster'> {
+  /** Heard from within the silence limit. */
   readonly healthy: boolean;
-  readonly term: number | null;
-  readonly commit: number | null;
 }
 
-export interface GroupView {
-  readonly group: string;
-  readonly role: string;
-  readonly term: number;
-  readonly leader: string | null;
-  readonly commit: number;
-  readonly applied: number;
-  readonly lastIndex: number;
-  readonly voters: readonly string[];
-  readonly learners: readonly string[];
-  readonly observers: readonly string[];
-  readonly cluster: string;
+export interface GroupView extends Omit<GroupReport, 'bonds' | 'machine'> {
   readonly bonds: readonly BondView[];
   /** This group's latest elections and resets, newest first (at most 10). */
   readonly elections: readonly DiagnosticsEvent[];

@@ -13,12 +13,10 @@ import { type ExporterAddress, parseExporterAddress } from '@mosaik/metrics';
 import { formatBootstrapAddr } from '../bootstrap-addr.js';
 import { collectReport, type MachineDescriber, type ReportSources } from './collect.js';
 import { EventLog, watchNode } from './events.js';
+import { KNOWN_TAGS } from './known-tags.js';
 import { buildSnapshot, type DiagnosticsSnapshot, type PeerInput } from './model.js';
 import { diagnosticsPage } from './page.js';
 import type { NodeReport } from './report.js';
-
-/** Tag names the page shows by name instead of by digest. */
-const KNOWN_TAGS = ['beacon', 'bootstrap', 'mosaik-inspect'];
 
 /** Options of {@link startDiagnostics}. */
 export interface DiagnosticsOptions {
