@@ -99,20 +99,21 @@ export async function startBeacon(options: BeaconOptions): Promise<RunningBeacon
 
 /** Runs the beacon until SIGINT or SIGTERM, then leaves gracefully. A second signal exits at once. */
 export async function runBeacon(options: BeaconOptions): Promise<void> {
-  const beacon = await startBeacon(options);
   const warn = options.warn ?? ((l: string) => process.stderr.write(`${l}\n`));
-  await new Promise<void>((resolve) => {
+  // Listen before starting: a signal that arrives while the node starts still stops it cleanly.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      warn(`${signal}: leaving the network…`);
-      resolve();
+      resolve(signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  const beacon = await startBeacon(options);
+  warn(`${await signalled}: leaving the network…`);
   await beacon.stop();
   warn('beacon stopped');
 }
