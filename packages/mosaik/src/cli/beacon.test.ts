@@ -77,12 +77,15 @@ describe('mosaik beacon', () => {
 
   it('takes its settings from the MOSAIK_BOOTSTRAP_* environment', async () => {
     const network = `beacon-env-${Math.random()}`;
-    const beacon = spawnCli(['beacon', '--preset', 'local'], {
-      MOSAIK_BOOTSTRAP_NETWORK_ID: network,
-      MOSAIK_BOOTSTRAP_SECRET: 'env-secret',
-      MOSAIK_BOOTSTRAP_TAGS: 'edge,eu-west',
-      MOSAIK_BOOTSTRAP_QUIET: '1',
-    });
+    const beacon = spawnCli(
+      ['beacon', '--preset', 'local', '--metrics', '127.0.0.1:0', '--diagnostics', '127.0.0.1:0'],
+      {
+        MOSAIK_BOOTSTRAP_NETWORK_ID: network,
+        MOSAIK_BOOTSTRAP_SECRET: 'env-secret',
+        MOSAIK_BOOTSTRAP_TAGS: 'edge,eu-west',
+        MOSAIK_BOOTSTRAP_QUIET: '1',
+      },
+    );
     children.push(beacon);
     const out = collect(beacon);
     await waitFor(() => out.stdout.includes('Hit Ctrl+C'), {
@@ -92,5 +95,12 @@ describe('mosaik beacon', () => {
     expect(out.stdout).toContain(`network     ${id(network).toString()}`);
     expect(out.stdout).toMatch(/tags +edge \(\w+\), eu-west \(\w+\)/);
     expect(out.stderr).toBe('');
+    const metrics = /^ {2}metrics +(\S+)$/m.exec(out.stdout)![1]!;
+    expect(await (await fetch(metrics)).text()).toContain('mosaik_discovery_catalog_size');
+    const page = /^ {2}diagnostics +(\S+)$/m.exec(out.stdout)![1]!;
+    const snapshot = (await (await fetch(new URL('api/snapshot', page))).json()) as {
+      node: { tags: string[] };
+    };
+    expect(snapshot.node.tags).toEqual(['edge', 'eu-west'].map((t) => id(t).toString().slice(0, 10)).sort());
   });
 });

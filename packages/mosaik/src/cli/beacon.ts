@@ -4,7 +4,7 @@
  * (a signed departure, so peers drop it at once) on SIGINT or SIGTERM.
  */
 import { id, randomBytes, SecretKey, toHex } from '@mosaik/id';
-import { createLogger, type LogLevel } from '@mosaik/metrics';
+import { createLogger, type LogLevel, startPrometheusExporter } from '@mosaik/metrics';
 import type { TransportPreset } from '@mosaik/transport';
 import { formatBootstrapAddr } from '../bootstrap-addr.js';
 import { Network } from '../network.js';
@@ -73,10 +73,21 @@ export async function startBeacon(options: BeaconOptions): Promise<RunningBeacon
     ...(options.preset === undefined ? {} : { preset: options.preset }),
     ...(options.noRelay ? { relayMode: 'disabled' as const } : {}),
     ...(options.bind === undefined || options.bind.length === 0 ? {} : { bindAddrs: options.bind }),
-    ...(options.metricsAddr === undefined ? {} : { prometheusAddr: options.metricsAddr }),
     ...(options.diagnosticsAddr === undefined ? {} : { diagnosticsAddr: options.diagnosticsAddr }),
     ...(options.diagnosticsToken === undefined ? {} : { diagnosticsToken: options.diagnosticsToken }),
   });
+  let metricsUrl: string | undefined;
+  if (options.metricsAddr !== undefined) {
+    // Started here rather than through `prometheusAddr`, to print the bound port.
+    try {
+      const exporter = await startPrometheusExporter(options.metricsAddr, net.local.metrics.registry);
+      net.local.onClose(() => exporter.close());
+      metricsUrl = exporter.url;
+    } catch (error) {
+      await net.close();
+      throw error;
+    }
+  }
   const addr = net.addr;
   const row = (k: string, v: string) => write(`  ${p.dim(k.padEnd(12))}${v}`);
   write(p.bold('mosaik beacon started'));
@@ -86,7 +97,7 @@ export async function startBeacon(options: BeaconOptions): Promise<RunningBeacon
   row('addresses', addr.directAddresses.join(', ') || '-');
   row('relay', addr.relayUrl ?? 'disabled');
   row('peers', (options.peers ?? []).join(', ') || '-');
-  if (options.metricsAddr !== undefined) row('metrics', `http://${options.metricsAddr}/metrics`);
+  if (metricsUrl !== undefined) row('metrics', metricsUrl);
   if (net.diagnostics !== undefined) row('diagnostics', net.diagnostics.url);
   row('bootstrap', p.green(formatBootstrapAddr(addr)));
   write('');
