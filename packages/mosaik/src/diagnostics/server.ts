@@ -48,6 +48,9 @@ export interface DiagnosticsNode extends ReportSources {
   readonly discovery: Discovery;
 }
 
+/** Open `api/events` streams at most: each costs a JSON snapshot per interval. */
+const MAX_EVENT_STREAMS = 32;
+
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
@@ -162,6 +165,8 @@ export async function startDiagnostics(
       case '/api/log':
         return json(res, 200, log.list());
       default: {
+        if (streams.size >= MAX_EVENT_STREAMS)
+          return json(res, 503, { error: 'too many open event streams' });
         res.writeHead(200, {
           ...SECURITY_HEADERS,
           'content-type': 'text/event-stream; charset=utf-8',
