@@ -12,6 +12,7 @@ export { Registry } from 'prom-client';
 export { MetricsError } from './errors.js';
 export {
   type ExporterAddress,
+  type ExporterOptions,
   type PrometheusExporter,
   parseExporterAddress,
   startPrometheusExporter,

@@ -31,6 +31,7 @@ export {
   type GroupsConfig,
   GroupTerminated,
   LeadershipPreference,
+  type MachineDescription,
   NoCommands,
   NoOp,
   Offline,
@@ -73,5 +74,20 @@ export {
   type RelayStatus,
   type TransportPreset,
 } from '@mosaik/transport';
+export { formatBootstrapAddr, parseBootstrapAddr } from './bootstrap-addr.js';
+export type { MachineDescriber } from './diagnostics/collect.js';
+export type { DiagnosticsEvent, DiagnosticsEventKind } from './diagnostics/events.js';
+export type { DiagnosticsSnapshot } from './diagnostics/model.js';
+export type {
+  GroupReport,
+  MachineReport,
+  NodeReport,
+} from './diagnostics/report.js';
+export {
+  type DiagnosticsOptions,
+  type DiagnosticsServer,
+  startDiagnostics,
+} from './diagnostics/server.js';
+export { queryStatus, STATUS_ALPN } from './diagnostics/status-protocol.js';
 export { RelayUnreachable } from './errors.js';
 export { Network, type NetworkOptions } from './network.js';

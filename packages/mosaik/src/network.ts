@@ -16,6 +16,10 @@ import { startPrometheusExporter } from '@mosaik/metrics';
 import { Groups, type GroupsConfig } from '@mosaik/rsm';
 import { Streams, type StreamsConfig } from '@mosaik/streams';
 import { type EndpointAddr, LocalNode, type LocalNodeOptions, type RelayStatus } from '@mosaik/transport';
+import { toEndpointAddr } from './bootstrap-addr.js';
+import { collectReport } from './diagnostics/collect.js';
+import { type DiagnosticsServer, startDiagnostics } from './diagnostics/server.js';
+import { serveStatus } from './diagnostics/status-protocol.js';
 import { RelayUnreachable } from './errors.js';
 import { checkNetworkOptions } from './options.js';
 
@@ -31,8 +35,20 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
   readonly secretKey?: SecretKey | string;
   /** Serve Prometheus metrics on `host:port` at `/metrics`. */
   readonly prometheusAddr?: string;
-  /** Peers to dial and sync with at start (added to `discovery.bootstrap`). */
-  readonly bootstrap?: readonly EndpointAddr[];
+  /** Export prom-client's process metrics (`process_*`, `nodejs_*`) too (default `true`). */
+  readonly processMetrics?: boolean;
+  /**
+   * Serve the live diagnostics page and its JSON API on `host:port` (host default 127.0.0.1;
+   * port 0 picks one: read {@link Network.diagnostics}). Read-only.
+   */
+  readonly diagnosticsAddr?: string | number;
+  /** Bearer token the diagnostics server requires (default none). */
+  readonly diagnosticsToken?: string;
+  /**
+   * Peers to dial and sync with at start (added to `discovery.bootstrap`): addresses, or their
+   * text form `<peer-id>@<ip:port>,…` as `mosaik beacon` prints it (see `parseBootstrapAddr`).
+   */
+  readonly bootstrap?: readonly (EndpointAddr | string)[];
   /** Discovery settings; unset fields take the reference defaults. */
   readonly discovery?: Partial<DiscoveryConfig>;
   /** DHT bootstrap: on by default except with the `local` preset; `false` disables it. */
@@ -66,6 +82,8 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
  * ```
  */
 export class Network implements AsyncDisposable {
+  #diagnostics: DiagnosticsServer | undefined;
+
   private constructor(
     /** The transport core: links, ALPN handlers, address book, metrics, logger. */
     readonly local: LocalNode,
@@ -148,6 +166,9 @@ export class Network implements AsyncDisposable {
       signal,
       timeout,
       waitForRelay,
+      processMetrics,
+      diagnosticsAddr,
+      diagnosticsToken,
       ...rest
     } = options;
     return LocalNode.bind(network, {
@@ -169,14 +190,19 @@ export class Network implements AsyncDisposable {
       streams: streamsConfig,
       groups: groupsConfig,
       preset,
+      processMetrics,
+      diagnosticsAddr,
+      diagnosticsToken,
     } = options;
     if (prometheusAddr !== undefined) {
-      const exporter = await startPrometheusExporter(prometheusAddr, local.metrics.registry);
+      const exporter = await startPrometheusExporter(prometheusAddr, local.metrics.registry, {
+        ...(processMetrics === undefined ? {} : { processMetrics }),
+      });
       local.onClose(() => exporter.close());
     }
     const discovery = await Discovery.start(local, {
       ...discoveryConfig,
-      bootstrap: [...(discoveryConfig?.bootstrap ?? []), ...(bootstrap ?? [])],
+      bootstrap: [...(discoveryConfig?.bootstrap ?? []), ...(bootstrap ?? []).map(toEndpointAddr)],
     });
     addZeroConfigSources(discovery, local, {
       ...(dht === undefined ? {} : { dht }),
@@ -185,7 +211,14 @@ export class Network implements AsyncDisposable {
     });
     const streams = new Streams(local, discovery, streamsConfig ?? {});
     const groups = new Groups(local, discovery, groupsConfig ?? {});
-    return new Network(local, discovery, streams, groups);
+    const net = new Network(local, discovery, streams, groups);
+    serveStatus(local, () => collectReport(net));
+    if (diagnosticsAddr !== undefined) {
+      const server = await startDiagnostics(net, { addr: diagnosticsAddr, token: diagnosticsToken });
+      net.#diagnostics = server;
+      local.onClose(() => server.close());
+    }
+    return net;
   }
 
   /** The network this node belongs to. */
@@ -213,6 +246,11 @@ export class Network implements AsyncDisposable {
    */
   get relay(): ReadonlyWatch<RelayStatus> {
     return this.local.relay;
+  }
+
+  /** The diagnostics server, when `diagnosticsAddr` was given (its `url` has the bound port). */
+  get diagnostics(): DiagnosticsServer | undefined {
+    return this.#diagnostics;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError, SecretKey } from '@mosaik/id';
 import { checkEndpointAddr, checkEndpointOptions } from '@mosaik/transport';
+import { toEndpointAddr } from './bootstrap-addr.js';
 import type { NetworkOptions } from './network.js';
 
 type Check = (value: unknown) => string | undefined;
@@ -48,7 +49,18 @@ const CHECKS: { readonly [K in keyof Required<NetworkOptions>]: Check } = {
       : `expected a positive integer (bytes); got ${describe(v)}`,
   prometheusAddr: (v) =>
     typeof v === 'string' && /^.*:\d{1,5}$/.test(v) ? undefined : `expected "host:port"; got ${describe(v)}`,
-  bootstrap: (v) => (Array.isArray(v) ? undefined : `expected an array of EndpointAddr; got ${describe(v)}`),
+  bootstrap: (v) =>
+    Array.isArray(v)
+      ? undefined
+      : `expected an array of EndpointAddr or "<peer-id>@<ip:port>" strings; got ${describe(v)}`,
+  processMetrics: (v) => (typeof v === 'boolean' ? undefined : `expected true or false; got ${describe(v)}`),
+  diagnosticsAddr: (v) =>
+    (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65_535) ||
+    (typeof v === 'string' && /^(.*:)?\d{1,5}$/.test(v))
+      ? undefined
+      : `expected "host:port" or a port number; got ${describe(v)}`,
+  diagnosticsToken: (v) =>
+    typeof v === 'string' && v.length > 0 ? undefined : `expected a non-empty string; got ${describe(v)}`,
   discovery: object,
   dht: booleanOrObject,
   mdns: booleanOrObject,
@@ -110,7 +122,9 @@ export function checkNetworkOptions(options: unknown): NetworkOptions {
   const checked = options as NetworkOptions;
   try {
     checkEndpointOptions(checked);
-    for (const [i, addr] of (checked.bootstrap ?? []).entries()) checkEndpointAddr(addr, `bootstrap[${i}]`);
+    for (const [i, addr] of (checked.bootstrap ?? []).entries()) {
+      checkEndpointAddr(toEndpointAddr(addr), `bootstrap[${i}]`);
+    }
     const nested = checked.discovery?.bootstrap;
     if (nested !== undefined && !Array.isArray(nested)) {
       throw new InvalidArgumentError(

@@ -20,7 +20,7 @@ import type { GroupKey } from './key.js';
 import type { LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import type { GroupsRouter } from './router.js';
-import type { StateMachine } from './state-machine.js';
+import type { MachineDescription, StateMachine } from './state-machine.js';
 import type { OpenStorage, StorageSpec } from './storage.js';
 import { type ResetEvent, When } from './when.js';
 import { type BondMessage, type PeerStatus, type WirePreference, WireType } from './wire.js';
@@ -107,6 +107,31 @@ interface PendingForward {
 }
 
 const PREF: Record<string, WirePreference> = { normal: 0, reluctant: 1, observer: 2 };
+
+/** A member's consensus state, as returned by {@link Group.status}. Peer ids are hex. */
+export interface GroupStatus {
+  readonly role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+  readonly term: number;
+  /** The leader this member follows, if any. */
+  readonly leader: string | undefined;
+  /** Highest index known committed. */
+  readonly commit: number;
+  /** Highest index applied to the local state machine. */
+  readonly applied: number;
+  /** Last index of the local log. */
+  readonly lastIndex: number;
+  readonly voters: readonly string[];
+  /** Non-voting members that may be promoted. */
+  readonly learners: readonly string[];
+  /** Non-voting members that never vote nor lead (collection readers, observer machines). */
+  readonly observers: readonly string[];
+  /** This member's cluster id, `''` while it has none. */
+  readonly cluster: string;
+  /** This member's leadership preference. */
+  readonly preference: 'normal' | 'reluctant' | 'observer';
+  /** The state machine's own summary, when it has `describe()`. */
+  readonly machine: MachineDescription | undefined;
+}
 
 /** What the bonded members tell about one cluster: its best commit and whom its members yield to. */
 interface ClusterView {
@@ -279,6 +304,43 @@ export class Group<C, Q, R> implements AsyncDisposable {
    */
   lastReset(): ResetEvent | undefined {
     return this.#lastReset.get();
+  }
+
+  /**
+   * A snapshot of this member's consensus state, for dashboards and the `mosaik` CLI: role,
+   * term, leader, commit and applied indices, the configuration it knows, and its cluster.
+   * Observers are the learners whose own status says they never lead.
+   */
+  status(): GroupStatus {
+    const raft = this.#driver.raft;
+    const st = raft.status();
+    const observers = st.conf.learners.filter((id) =>
+      id === this.#selfHex ? this.#pref === 2 : this.#bonds.get(id)?.status?.pref === 2,
+    );
+    return {
+      role: st.role,
+      term: st.term,
+      leader: st.lead === '' ? undefined : st.lead,
+      commit: st.commit,
+      applied: this.#driver.applied.get(),
+      lastIndex: st.lastIndex,
+      voters: st.conf.voters,
+      learners: st.conf.learners.filter((id) => !observers.includes(id)),
+      observers,
+      cluster: this.#driver.cluster,
+      preference: (['normal', 'reluctant', 'observer'] as const)[this.#pref] ?? 'normal',
+      machine: this.#describeMachine(),
+    };
+  }
+
+  /** The machine's `describe()`, never throwing out of a status read. */
+  #describeMachine(): MachineDescription | undefined {
+    try {
+      return this.#spec.machine.describe?.();
+    } catch (error) {
+      this.#env.logger.debug({ err: String(error) }, 'state machine describe() failed');
+      return undefined;
+    }
   }
 
   /** Live view of the bonds. */

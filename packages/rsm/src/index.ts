@@ -22,6 +22,7 @@ export {
   type Consistency,
   Group,
   type GroupCallOptions,
+  type GroupStatus,
   type IndexRange,
   type QueryResultAt,
 } from './group.js';
@@ -33,6 +34,7 @@ export {
   type ApplyContext,
   type CommandOf,
   LeadershipPreference,
+  type MachineDescription,
   NoOp,
   type QueryOf,
   type ResultOf,

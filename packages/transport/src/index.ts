@@ -12,6 +12,7 @@ export { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frameHeader } from './frame.js';
 export { Link, type LinkOptions, LinkReceiver, LinkSender } from './link.js';
 export {
   type ConnectOptions,
+  type LinkClosedEvent,
   type LinkHandler,
   LocalNode,
   type LocalNodeOptions,

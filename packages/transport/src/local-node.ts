@@ -10,7 +10,7 @@ import {
 } from '@mosaik/id';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@mosaik/metrics';
 import { AddressBook, type EndpointAddr, fromNativeAddr, peerIdFromNative, toNativeAddr } from './address.js';
-import { CloseCode } from './close-code.js';
+import { CloseCode, type CloseInfo } from './close-code.js';
 import { bindEndpoint, checkEndpointOptions, type EndpointOptions, relaysDisabled } from './endpoint.js';
 import { Cancelled, ConnectFailed, nativeMessage } from './errors.js';
 import { Link, type LinkCounters, type LinkOptions } from './link.js';
@@ -48,6 +48,15 @@ export interface ConnectOptions<T> extends LinkOptions<T> {
   readonly timeout?: number;
 }
 
+/** A link of this node ended: who, which protocol, how. */
+export interface LinkClosedEvent {
+  readonly peer: PeerId;
+  readonly alpn: string;
+  /** `true` when this node dialed the link. */
+  readonly outgoing: boolean;
+  readonly info: CloseInfo;
+}
+
 /** Handles one accepted link of a registered ALPN. The handler owns the link and closes it. */
 export type LinkHandler<T> = (link: Link<T>) => Promise<void> | void;
 
@@ -67,6 +76,7 @@ export class LocalNode implements AsyncDisposable {
   readonly #maxFrameSize: number | undefined;
   /** Whether the endpoint can resolve a bare PeerId (the n0 preset's address lookup). */
   readonly #resolvesBareIds: boolean;
+  readonly #linkListeners = new Set<(event: LinkClosedEvent) => void>();
   #closing: Promise<void> | undefined;
 
   /** Peers' known addresses; discovery and bootstrap feed it, dialing reads it. */
@@ -219,13 +229,16 @@ export class LocalNode implements AsyncDisposable {
         }),
       ]);
       this.#connectionsOpened.inc();
-      return new Link<T>(
-        conn,
-        bi,
-        peerIdFromNative(conn.remoteId()),
-        alpn,
-        this.#linkOptions(options),
-        this.#counters,
+      return this.#observed(
+        new Link<T>(
+          conn,
+          bi,
+          peerIdFromNative(conn.remoteId()),
+          alpn,
+          this.#linkOptions(options),
+          this.#counters,
+        ),
+        false,
       );
     } catch (error) {
       conn.close(BigInt(CloseCode.Cancelled), nativeString('no stream opened'));
@@ -275,7 +288,10 @@ export class LocalNode implements AsyncDisposable {
     try {
       const { conn, bi } = await Promise.race([dial, aborted]);
       this.#connectionsOpened.inc();
-      return new Link<T>(conn, bi, addr.id, alpn, this.#linkOptions(options), this.#counters);
+      return this.#observed(
+        new Link<T>(conn, bi, addr.id, alpn, this.#linkOptions(options), this.#counters),
+        true,
+      );
     } catch (error) {
       // A dial that completes after we gave up must not leak its connection.
       dial.then(
@@ -293,6 +309,28 @@ export class LocalNode implements AsyncDisposable {
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Calls `listener` whenever a link of this node ends (for diagnostics: which peer, protocol and
+   * close reason). Returns the unsubscribe function.
+   */
+  onLinkClosed(listener: (event: LinkClosedEvent) => void): () => void {
+    this.#linkListeners.add(listener);
+    return () => this.#linkListeners.delete(listener);
+  }
+
+  #observed<T>(link: Link<T>, outgoing: boolean): Link<T> {
+    void link.closed().then((info) => {
+      for (const listener of this.#linkListeners) {
+        try {
+          listener({ peer: link.remoteId, alpn: link.alpn, outgoing, info });
+        } catch (error) {
+          this.logger.debug({ err: nativeMessage(error) }, 'link listener failed');
+        }
+      }
+    });
+    return link;
   }
 
   #linkOptions<T>(options: LinkOptions<T>): LinkOptions<T> {

@@ -159,6 +159,11 @@ export class DhtClient {
     return `${address}:${port}`;
   }
 
+  /** Nodes in this node's routing table; 0 after start-up means no bootstrap node answered. */
+  get routingTableSize(): number {
+    return this.#dht.toJSON().nodes.length;
+  }
+
   /** True once {@link close} was called. */
   get closed(): boolean {
     return this.#dht.destroyed;

@@ -215,6 +215,11 @@ export class Discovery implements AsyncDisposable {
     return this.#gossip.engine.neighbors();
   }
 
+  /** Backup peers of the gossip overlay (its passive view), to show the overlay's shape. */
+  passivePeers(): PeerId[] {
+    return this.#gossip.engine.passivePeers();
+  }
+
   // ---- network actions ----
 
   /**
