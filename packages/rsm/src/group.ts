@@ -609,29 +609,33 @@ export class Group<C, Q, R> implements AsyncDisposable {
   }
 
   /**
-   * Founding rule (design §6): a member with no cluster, after `bootstrapDelay`, founds one only
-   * if no bonded peer already belongs to one and every visible member with a lower peer id is a
-   * known observer (or stayed unreachable for `deadMemberTimeout`).
+   * Founding rule: a member with no cluster, after `bootstrapDelay`, founds one only if it knows
+   * the state of every member it can see and none of them belongs to a cluster, and every
+   * visible member with a lower peer id is an observer. Founding beside an existing cluster is
+   * repaired by a merge, but the losing side loses what it committed, so a member whose state is
+   * unknown (not bonded yet, or bonded with no status received) blocks founding, whatever its
+   * id, until it stayed unreachable for the longer of three bootstrap delays and
+   * `deadMemberTimeout`.
    */
   #maybeBootstrap(): void {
     if (this.#pref === 2 || !this.#driver.isFresh || this.#driver.cluster !== '') return;
     const waited = Date.now() - this.#startedAt;
     const delay = this.#spec.consensus.bootstrapDelay;
     if (waited < delay) return;
-    if (this.#bonds.list().some((b) => b.status !== undefined && b.status.cluster !== '')) return;
+    const patience = Math.max(3 * delay, this.#spec.consensus.deadMemberTimeout);
     const visible = new Set([
       ...this.#visibleMembers().map((p) => p.toString()),
       ...this.#bonds.list().map((b) => b.peer.toString()),
     ]);
     for (const p of visible) {
-      if (p >= this.#selfHex) continue;
       const bond = this.#bonds.get(p);
-      if (bond?.status?.pref === 2) continue;
-      // A lower member we never managed to bond with is ignored only after a long wait: a second
-      // cluster would be merged later, but one side would lose what it committed meanwhile.
-      if (bond === undefined && waited >= Math.max(3 * delay, this.#spec.consensus.deadMemberTimeout))
-        continue;
-      return;
+      const status = bond?.status;
+      if (status === undefined) {
+        if (bond === undefined && waited >= patience) continue;
+        return;
+      }
+      if (status.cluster !== '') return;
+      if (p < this.#selfHex && status.pref !== 2) return;
     }
     if (this.#driver.bootstrap()) this.#env.logger.info({ group: this.id.short() }, 'founded a new cluster');
   }
