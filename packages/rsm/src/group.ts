@@ -127,7 +127,6 @@ export class Group<C, Q, R> implements AsyncDisposable {
   readonly #self: PeerId;
   readonly #selfHex: string;
   readonly #codec: Codec<C>;
-  readonly #pref: WirePreference;
   #storage: OpenStorage;
   readonly #driver: RaftDriver<C>;
   readonly #bonds: BondSet;
@@ -163,7 +162,6 @@ export class Group<C, Q, R> implements AsyncDisposable {
     this.#label = { group: spec.id.short() };
     this.#codec = spec.machine.commandCodec ?? cborCodec<C>();
     const pref = spec.machine.leadershipPreference ?? { kind: 'normal' };
-    this.#pref = PREF[pref.kind] ?? 0;
     const logger = env.logger.child({ group: spec.id.short() });
     this.#storage = spec.storage.open();
     this.#driver = new RaftDriver<C>({
@@ -471,6 +469,15 @@ export class Group<C, Q, R> implements AsyncDisposable {
   }
 
   // ------------------------------------------------------------------ worker
+
+  /**
+   * The machine's leadership preference, read afresh each time: a machine may change it while
+   * joined (a collection replica whose last writer handle closed becomes an observer), and the
+   * autopilot of the leader promotes or demotes the member accordingly.
+   */
+  get #pref(): WirePreference {
+    return PREF[this.#spec.machine.leadershipPreference?.kind ?? 'normal'] ?? 0;
+  }
 
   #status(): PeerStatus {
     const raft = this.#driver.raft;
@@ -793,6 +800,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       case WireType.Forward: {
         try {
           if (this.#yieldTo !== '') throw new Error('this cluster is merging into another');
+          if (!this.#validForward(bond, msg.cmds)) return;
           const r = this.#driver.propose(msg.cmds);
           bond.send({ t: WireType.ForwardAck, id: msg.id, first: r.first, last: r.last, term: r.term });
         } catch (error) {
@@ -848,6 +856,27 @@ export class Group<C, Q, R> implements AsyncDisposable {
       messages.push(m);
     }
     if (this.#acceptRaft(cluster)) this.#driver.step(messages);
+  }
+
+  /**
+   * A forwarded batch must decode with the machine's codec and pass its `validate` hook (a
+   * collection's schemas). A member that forwards anything else is faulty or hostile: the batch
+   * is refused whole and the bond closed with `ProtocolViolation`.
+   */
+  #validForward(bond: Bond, commands: readonly Uint8Array[]): boolean {
+    const validate = this.#spec.machine.validate;
+    if (validate === undefined) return true;
+    for (const bytes of commands) {
+      try {
+        validate.call(this.#spec.machine, this.#codec.decode(bytes));
+      } catch (error) {
+        this.#env.logger.warn({ peer: bond.peer.short(), err: String(error) }, 'forwarded command refused');
+        this.#env.metrics.refusedCommands.inc(this.#label);
+        this.#violation(bond, 'invalid forwarded command');
+        return false;
+      }
+    }
+    return true;
   }
 
   #violation(bond: Bond, why: string): void {

@@ -1,5 +1,5 @@
 /** Reactive status of a group (ref-groups §1.8). Futures never resolve once the group is gone. */
-import type { PeerId, Watch } from '@mosaik/id';
+import type { PeerId, Watch, WatchWaitOptions } from '@mosaik/id';
 
 /**
  * This member's cluster lost a merge with another cluster of the group (design §6): it discarded
@@ -25,13 +25,13 @@ export class IndexWatcher {
     return this.#watch.get();
   }
   /** The next change, either direction. */
-  changed(): Promise<number> {
-    return this.#watch.changed();
+  changed(options?: WatchWaitOptions): Promise<number> {
+    return this.#watch.changed(options);
   }
   /** The first value strictly above the value at call time. */
-  advanced(): Promise<number> {
+  advanced(options?: WatchWaitOptions): Promise<number> {
     const at = this.#watch.get();
-    return this.#watch.until((v) => v > at);
+    return this.#watch.until((v) => v > at, options);
   }
   /** The first value strictly below the value at call time. */
   reverted(): Promise<number> {
@@ -39,9 +39,9 @@ export class IndexWatcher {
     return this.#watch.until((v) => v < at);
   }
   /** Resolves once the value is at least `index` (or a range's `last`); at once if it already is. */
-  reaches(index: number | { readonly last: number }): Promise<number> {
+  reaches(index: number | { readonly last: number }, options?: WatchWaitOptions): Promise<number> {
     const target = typeof index === 'number' ? index : index.last;
-    return this.#watch.until((v) => v >= target);
+    return this.#watch.until((v) => v >= target, options);
   }
 }
 
@@ -98,12 +98,13 @@ export class When {
   }
 
   /** When this member is in the configuration, follows a leader and has applied what it knows committed. */
-  async online(): Promise<void> {
-    await this.#online.until((v) => v);
+  async online(options?: WatchWaitOptions): Promise<void> {
+    await this.#online.until((v) => v, options);
   }
 
-  async offline(): Promise<void> {
-    await this.#online.until((v) => !v);
+  /** When this member is not online (at once if it is not). */
+  async offline(options?: WatchWaitOptions): Promise<void> {
+    await this.#online.until((v) => !v, options);
   }
 
   /** The committed-and-applied index. */

@@ -1,0 +1,139 @@
+import { scaled } from '@mosaik/id';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, FAST, storeName, T, type TestNode } from '../test/fixtures.js';
+import { defineCollection } from './collection.js';
+import { CollectionError } from './errors.js';
+
+const cluster = new Cluster();
+let n0: TestNode;
+let n1: TestNode;
+let n2: TestNode;
+
+beforeAll(async () => {
+  [n0, n1, n2] = (await cluster.addMany(3)) as [TestNode, TestNode, TestNode];
+});
+afterAll(() => cluster.close());
+
+const def = (what: string) => defineCollection.map<number, number>(storeName(what), { consensus: FAST });
+const opts = () => ({ signal: AbortSignal.timeout(scaled(T)) });
+
+describe('Map', () => {
+  it('smoke: writer and reader replicate every kind of write', async () => {
+    const Def = def('smoke');
+    await using w = Def.writer(n0);
+    await using r = Def.reader(n1);
+    expect(r.size).toBe(0);
+    expect(r.get(1)).toBeUndefined();
+    expect([...r.entries()]).toEqual([]);
+    await w.when.online(opts());
+    let v = await w.set(1, 10);
+    expect(w.get(1)).toBe(10); // a writer reads its own write at once
+    await r.when.reaches(v, opts());
+    expect(r.get(1)).toBe(10);
+    v = await w.set(2, 20);
+    v = await w.set(1, 11);
+    await r.when.reaches(v, opts());
+    expect(r.size).toBe(2);
+    expect(r.get(1)).toBe(11);
+    v = await w.extend([
+      [3, 30],
+      [4, 40],
+      [5, 50],
+    ]);
+    await r.when.reaches(v, opts());
+    expect([...r.keys()]).toEqual([1, 2, 3, 4, 5]);
+    expect([...r.values()]).toEqual([11, 20, 30, 40, 50]);
+    expect(r.has(3)).toBe(true);
+    v = await w.delete(3);
+    await r.when.reaches(v, opts());
+    expect(r.has(3)).toBe(false);
+    v = await w.removeMany([2, 4, 999]);
+    await r.when.reaches(v, opts());
+    expect(r.toMap()).toEqual(
+      new Map([
+        [1, 11],
+        [5, 50],
+      ]),
+    );
+    v = await w.clear();
+    await r.when.reaches(v, opts());
+    expect(r.size).toBe(0);
+    expect(await r.when.online(opts())).toBeUndefined();
+  });
+
+  it('compareExchange follows the absent/present rules and a late reader catches up', async () => {
+    const Def = def('cas');
+    await using w = await Def.onlineWriter(n0, opts());
+    await w.compareExchange(1, undefined, 1);
+    await w.compareExchange(1, undefined, 5); // present: mismatch
+    expect(w.get(1)).toBe(1);
+    await w.compareExchange(1, 1, 2);
+    expect(w.get(1)).toBe(2);
+    await w.compareExchange(1, 7, 3); // mismatch
+    const v = await w.compareExchange(1, 2, undefined);
+    expect(w.has(1)).toBe(false);
+    for (let i = 0; i < 100; i++) await w.set(i, i * 10);
+    const last = await w.extend([[1000, 1]]);
+    expect(last).toBeGreaterThan(v);
+    await using late = Def.reader(n2);
+    await late.when.reaches(last, opts());
+    expect(late.size).toBe(101);
+    expect(late.get(99)).toBe(990);
+  });
+
+  it('empty batches resolve with the current version without a command', async () => {
+    const Def = def('empty');
+    await using w = await Def.onlineWriter(n0, opts());
+    const v = await w.set(1, 1);
+    expect(await w.extend([])).toBe(w.version);
+    expect(await w.removeMany([])).toBeGreaterThanOrEqual(v);
+  });
+
+  it('writers on two nodes serialize through the leader and every node agrees', async () => {
+    const Def = def('writers');
+    await using a = Def.writer(n0);
+    await using b = Def.writer(n1);
+    await using r = Def.reader(n2);
+    await Promise.all([a.when.online(opts()), b.when.online(opts())]);
+    for (let i = 0; i < 10; i++) await (i % 2 === 0 ? a : b).set(i, i);
+    const v = await b.extend([[100, 100]]);
+    await Promise.all([a.when.reaches(v, opts()), r.when.reaches(v, opts())]);
+    expect([...a.entries()]).toEqual([...b.entries()]);
+    expect([...r.entries()]).toEqual([...b.entries()]);
+    expect(r.size).toBe(11);
+  });
+
+  it('a second handle on one node shares the replica; closing one keeps the other', async () => {
+    const Def = def('shared');
+    const w1 = await Def.onlineWriter(n0, opts());
+    const w2 = Def.writer(n0);
+    expect(w2.groupId.equals(w1.groupId)).toBe(true);
+    await w1.set(1, 1);
+    expect(w2.get(1)).toBe(1);
+    await w1.close();
+    await w2.set(2, 2);
+    expect(w2.size).toBe(2);
+    await w2.close();
+    await expect(w2.set(3, 3)).rejects.toBeInstanceOf(CollectionError);
+  });
+
+  it('rejects writes with encoding and terminated errors carrying the payload', async () => {
+    const Def = def('errors');
+    const w = await Def.onlineWriter(n0, opts());
+    const bad = w.set(1, Symbol('x') as unknown as number);
+    await expect(bad).rejects.toMatchObject({ code: 'encoding', value: [1, expect.anything()] });
+    await w.close();
+    await expect(w.set(2, 2)).rejects.toMatchObject({ code: 'terminated', value: [2, 2] });
+    await expect(w.when.reaches(1_000_000)).rejects.toMatchObject({ code: 'terminated' });
+  });
+
+  it('different kinds, types or validators give different group ids', () => {
+    const name = storeName('ids');
+    const a = defineCollection.map<number, number>(name);
+    const b = defineCollection.vec<number>(name);
+    const c = defineCollection.map<number, number>(name, { consensus: FAST });
+    expect(a.groupId.equals(b.groupId)).toBe(false);
+    expect(a.groupId.equals(c.groupId)).toBe(false);
+    expect(a.groupId.equals(defineCollection.map<number, number>(name).groupId)).toBe(true);
+  });
+});
