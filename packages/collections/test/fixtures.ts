@@ -1,6 +1,6 @@
 /** Test fixtures: real nodes on 127.0.0.1 (transport, discovery, groups) to open collections on. */
 import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
-import { type SecretKey, waitFor } from '@mosaik/id';
+import { type SecretKey, scaled, waitFor } from '@mosaik/id';
 import { createLogger, type LogLevel } from '@mosaik/metrics';
 import { type ConsensusConfig, Groups } from '@mosaik/rsm';
 import { LocalNode } from '@mosaik/transport';
@@ -73,6 +73,14 @@ export class Cluster implements AsyncDisposable {
     return out;
   }
 
+  /** Every ordered pair syncs catalogs again (after tickets changed). */
+  async discoverAll(): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for (const a of this.nodes)
+      for (const b of this.nodes) if (a !== b) jobs.push(a.discovery.syncWith(b.node.addr()));
+    await Promise.all(jobs);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled(this.nodes.map((n) => n.close()));
   }
@@ -85,6 +93,11 @@ export class Cluster implements AsyncDisposable {
 /** A unique collection name per test (a fresh store id). */
 export function storeName(what: string): string {
   return `${what}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** A deadline signal for one wait (scaled by TIME_FACTOR). */
+export function within(ms = T): { signal: AbortSignal } {
+  return { signal: AbortSignal.timeout(scaled(ms)) };
 }
 
 /** Waits until `probe` holds, with an explanation on timeout. */
