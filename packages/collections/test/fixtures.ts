@@ -59,9 +59,9 @@ export class Cluster implements AsyncDisposable {
     };
     // Everyone knows everyone (the original's `discover_all`), also the nodes added later.
     await Promise.all(
-      this.nodes.map((o) =>
-        Promise.all([discovery.syncWith(o.node.addr()), o.discovery.syncWith(node.addr())]),
-      ),
+      this.nodes
+        .filter((o) => !o.node.isClosed)
+        .map((o) => Promise.all([discovery.syncWith(o.node.addr()), o.discovery.syncWith(node.addr())])),
     );
     this.nodes.push(n);
     return n;
@@ -76,8 +76,8 @@ export class Cluster implements AsyncDisposable {
   /** Every ordered pair syncs catalogs again (after tickets changed). */
   async discoverAll(): Promise<void> {
     const jobs: Promise<void>[] = [];
-    for (const a of this.nodes)
-      for (const b of this.nodes) if (a !== b) jobs.push(a.discovery.syncWith(b.node.addr()));
+    const live = this.nodes.filter((o) => !o.node.isClosed);
+    for (const a of live) for (const b of live) if (a !== b) jobs.push(a.discovery.syncWith(b.node.addr()));
     await Promise.all(jobs);
   }
 
