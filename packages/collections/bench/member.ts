@@ -3,7 +3,6 @@
  * `collections.bench.ts`. It opens the benchmark Map as a writer or a reader and runs what it is
  * asked: put loops, bulk fills, watch-latency probes, catch-up timing.
  */
-import { mkdirSync } from 'node:fs';
 import { Discovery } from '@mosaik/discovery';
 import { PeerId } from '@mosaik/id';
 import { Groups, storage } from '@mosaik/rsm';
@@ -98,10 +97,7 @@ async function main(): Promise<void> {
             .map((p) => discovery.syncWith({ id: PeerId.parse(p.id), directAddresses: p.directAddresses })),
         );
         const net = { groups };
-        const opts =
-          process.env.BENCH_STORAGE === 'memory'
-            ? {}
-            : (mkdirSync(cfg.dir, { recursive: true }), { storage: storage.file(cfg.dir) });
+        const opts = process.env.BENCH_STORAGE === 'memory' ? {} : { storage: storage.file(cfg.dir) };
         map = m.role === 'writer' ? Def.writer(net, opts) : Def.reader(net, opts);
         await map.when.online();
         send({ t: 'opened', at: now() });
