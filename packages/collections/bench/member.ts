@@ -120,8 +120,9 @@ async function main(): Promise<void> {
         let failed = 0;
         const loop = async () => {
           while (!stop) {
-            // A lone voter commits within microtasks: yield so timers and I/O still run.
-            await new Promise((r) => setImmediate(r));
+            // A lone voter commits within microtasks: yield now and then so timers and I/O still
+            // run (not every time: writes issued in one turn share a Raft round and an fsync).
+            if (seq % 64 === 0) await new Promise((r) => setImmediate(r));
             const t0 = performance.now();
             try {
               await writer().set(key(seq++), value);
@@ -164,9 +165,16 @@ async function main(): Promise<void> {
         let version = 0;
         for (let i = 0; i < m.entries; i += m.batch) {
           const n = Math.min(m.batch, m.entries - i);
-          version = await writer().extend(
-            Array.from({ length: n }, (_, j) => [key(1e9 + i + j), value] as const),
-          );
+          const batch = Array.from({ length: n }, (_, j) => [key(1e9 + i + j), value] as const);
+          for (;;) {
+            try {
+              version = await writer().extend(batch);
+              break;
+            } catch (error) {
+              console.error('[member] fill write failed, retrying:', String(error));
+              await writer().when.online();
+            }
+          }
         }
         send({ t: 'filled', version, size: map!.size });
         return;
