@@ -172,6 +172,7 @@ async function main(): Promise<void> {
               break;
             } catch (error) {
               console.error('[member] fill write failed, retrying:', String(error));
+              await sleep(200);
               await writer().when.online();
             }
           }
