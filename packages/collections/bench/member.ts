@@ -120,9 +120,6 @@ async function main(): Promise<void> {
         let failed = 0;
         const loop = async () => {
           while (!stop) {
-            // A lone voter commits within microtasks: yield now and then so timers and I/O still
-            // run (not every time: writes issued in one turn share a Raft round and an fsync).
-            if (seq % 64 === 0) await new Promise((r) => setImmediate(r));
             const t0 = performance.now();
             try {
               await writer().set(key(seq++), value);
