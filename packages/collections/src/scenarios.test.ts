@@ -122,6 +122,29 @@ describe('scenarios', () => {
     await rogueLeader.close();
   });
 
+  it('a leader whose last writer handle closes steps down and keeps replicating as an observer', async () => {
+    await using c = new Cluster();
+    const [a, b, d] = (await c.addMany(3)) as [TestNode, TestNode, TestNode];
+    const Def = defineCollection.map<number, number>(storeName('step-down'), { consensus: FAST });
+    const wa = await Def.onlineWriter(a, within());
+    await using wb = Def.writer(b);
+    await using wd = Def.writer(d);
+    await Promise.all([wb.when.online(within()), wd.when.online(within())]);
+    await until(() => wa.group.members().voters.length === 3, 'three voters');
+    expect(wa.group.isLeader()).toBe(true);
+    await using ra = Def.reader(a);
+    await wa.close(); // a keeps only its reader: an observer now
+    const self = a.node.peerId.toString();
+    await until(
+      () =>
+        !ra.group.isLeader() && ra.group.leader() !== undefined && ra.group.members().learners.includes(self),
+      () => `leader ${ra.group.leader()?.short()}, ${JSON.stringify(ra.group.members())}`,
+    );
+    const v = await wb.set(1, 1);
+    await ra.when.reaches(v, within());
+    expect(ra.get(1)).toBe(1);
+  });
+
   it('a reader on a node restarting with file storage resumes from its directory and catches up', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'collections-file-'));
     try {

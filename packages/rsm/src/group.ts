@@ -149,6 +149,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
   #ticks = 0;
   #seq = 0;
   #leaderLostAt: number | undefined = Date.now();
+  #handingOff = false;
   #lastLocalVersion: unknown;
   #closing: Promise<void> | undefined;
 
@@ -503,11 +504,26 @@ export class Group<C, Q, R> implements AsyncDisposable {
       this.#maybeBootstrap();
       this.#evaluateMerge();
       if (this.#driver.raft.role === 'leader' && this.#yieldTo === '') this.#autopilot();
+      this.#stepDownAsObserver();
       this.#updateOnline();
       this.#reconcile();
     } catch (error) {
       this.#env.logger.warn({ err: String(error) }, 'group housekeeping failed');
     }
+  }
+
+  /**
+   * A leader whose machine became an observer (a collection replica whose last writer closed)
+   * hands leadership to a voter; the new leader's autopilot then makes it a learner.
+   */
+  #stepDownAsObserver(): void {
+    if (this.#pref !== 2 || this.#handingOff || this.#driver.raft.role !== 'leader') return;
+    this.#handingOff = true;
+    this.#handOffLeadership()
+      .catch((error: unknown) => this.#env.logger.debug({ err: String(error) }, 'observer step-down failed'))
+      .finally(() => {
+        this.#handingOff = false;
+      });
   }
 
   #updateOnline(): void {
