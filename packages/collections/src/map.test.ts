@@ -152,3 +152,91 @@ describe('Map', () => {
     expect(a.groupId.equals(defineCollection.map<number, number>(name).groupId)).toBe(true);
   });
 });
+
+describe('Map (map.rs, one test per line)', () => {
+  it('insert_overwrite: repeated sets of one key keep one entry with the last value', async () => {
+    await using w = await def('overwrite').onlineWriter(n0, opts());
+    for (let i = 0; i < 5; i++) await w.set(1, i);
+    expect([w.size, w.get(1)]).toEqual([1, 4]);
+  });
+
+  it('extend_overwrite: extend updates existing keys and adds new ones', async () => {
+    await using w = await def('extend-overwrite').onlineWriter(n0, opts());
+    await w.extend([
+      [1, 1],
+      [2, 2],
+    ]);
+    await w.extend([
+      [2, 20],
+      [3, 30],
+      [4, 40],
+    ]);
+    expect(w.toMap()).toEqual(
+      new Map([
+        [1, 1],
+        [2, 20],
+        [3, 30],
+        [4, 40],
+      ]),
+    );
+  });
+
+  it('remove_nonexistent: deleting a missing key changes nothing but still commits', async () => {
+    await using w = await def('remove-missing').onlineWriter(n0, opts());
+    const before = await w.set(1, 1);
+    const v = await w.delete(999);
+    expect(v).toBeGreaterThan(before);
+    expect(w.toMap()).toEqual(new Map([[1, 1]]));
+  });
+
+  it('clear_then_rebuild and remove_all_entries: only what came after is there', async () => {
+    await using w = await def('rebuild').onlineWriter(n0, opts());
+    await w.extend([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    for (const k of [1, 2, 3]) await w.delete(k);
+    expect(w.size).toBe(0);
+    await w.set(4, 4);
+    await w.clear();
+    await w.set(5, 5);
+    expect([...w.entries()]).toEqual([[5, 5]]);
+  });
+
+  it('writer_reads_own_writes with string keys and values', async () => {
+    const Def = defineCollection.map<string, string>(storeName('strings'), { consensus: FAST });
+    await using w = await Def.onlineWriter(n0, opts());
+    await w.set('hello', 'world');
+    await w.set('foo', 'bar');
+    expect([w.get('hello'), w.has('foo'), [...w.keys()]]).toEqual(['world', true, ['foo', 'hello']]);
+  });
+
+  it('late_writer_catchup: a second writer joining later sees everything and writes', async () => {
+    const Def = def('late-writer');
+    await using w0 = await Def.onlineWriter(n0, opts());
+    const v = await w0.extend([1, 2, 3, 4, 5].map((i) => [i, i] as const));
+    await using w1 = Def.writer(n1);
+    await w1.when.reaches(v, opts());
+    expect(w1.size).toBe(5);
+    await w1.when.online(opts());
+    const v2 = await w1.set(99, 99);
+    await w0.when.reaches(v2, opts());
+    expect(w0.get(99)).toBe(99);
+  });
+
+  it('many_writers_many_readers and catchup_multiple_readers: four handles agree', async () => {
+    const Def = def('many');
+    await using a = Def.writer(n0);
+    await using b = Def.writer(n1);
+    await Promise.all([a.when.online(opts()), b.when.online(opts())]);
+    await a.extend([1, 2, 3].map((i) => [i, i] as const));
+    await using r1 = Def.reader(n2);
+    await b.delete(1);
+    await b.extend([4, 5].map((i) => [i, i] as const));
+    await using r2 = Def.reader(n2);
+    const v = await a.set(6, 6);
+    for (const h of [b, r1, r2]) await h.when.reaches(v, opts());
+    for (const h of [a, b, r1, r2]) expect([...h.keys()]).toEqual([2, 3, 4, 5, 6]);
+  });
+});

@@ -169,3 +169,67 @@ describe('PriorityQueue (depq.rs)', () => {
     expect(w.getMax()?.[1]).toBe('emoji');
   });
 });
+
+describe('PriorityQueue (depq.rs, one test per line)', () => {
+  it('compare_exchange_value_chained: 100 → 200 → 300 → removed', async () => {
+    await using w = await def('chained').onlineWriter(n0, within());
+    await w.insert(10, 1, 100);
+    await w.compareExchangeValue(1, 100, 200);
+    await w.compareExchangeValue(1, 200, 300);
+    expect([w.get(1), w.getPriority(1)]).toEqual([300, 10]);
+    await w.compareExchangeValue(1, 300, undefined);
+    expect(w.has(1)).toBe(false);
+  });
+
+  it('compare_exchange_value_missing_key and extend_empty: no-ops that still commit', async () => {
+    await using w = await def('missing').onlineWriter(n0, within());
+    await w.compareExchangeValue(1, 100, 200);
+    expect(w.size).toBe(0);
+    await w.insert(10, 2, 100);
+    await w.compareExchangeValue(1, 100, 200);
+    expect([...w.entries()]).toEqual([[10, 2, 100]]);
+    expect(await w.extend([])).toBe(w.version);
+    expect(await w.removeMany([])).toBe(w.version);
+  });
+
+  it('compare_exchange_value_replicates_to_readers with priorities kept', async () => {
+    const Def = def('cas-readers');
+    await using w = await Def.onlineWriter(n0, within());
+    await using r1 = Def.reader(n1);
+    await using r2 = Def.reader(n2);
+    await w.extend([
+      [10, 1, 100],
+      [20, 2, 200],
+    ]);
+    const v = await w.compareExchangeValue(2, 200, 222);
+    for (const r of [r1, r2]) {
+      await r.when.reaches(v, within());
+      expect([...r.entries()]).toEqual([
+        [10, 1, 100],
+        [20, 2, 222],
+      ]);
+    }
+  });
+
+  it('iter_ordering_after_mutations: ascending and descending stay sorted', async () => {
+    await using w = await def('ordering').onlineWriter(n0, within());
+    await w.extend([30, 10, 50, 20, 40].map((p) => [p, p, p] as const));
+    expect([...w.entries()].map((e) => e[0])).toEqual([10, 20, 30, 40, 50]);
+    expect(w.entriesDesc().map((e) => e[0])).toEqual([50, 40, 30, 20, 10]);
+    await w.delete(30);
+    await w.updatePriority(10, 60);
+    expect([...w.entries()].map((e) => e[0])).toEqual([20, 40, 50, 60]);
+    expect(w.entriesDesc().map((e) => e[1])).toEqual([10, 50, 40, 20]);
+  });
+
+  it('writer_reads_own_writes with string keys and values', async () => {
+    const Def = defineCollection.priorityQueue<number, string, string>(storeName('own'), { consensus: FAST });
+    await using w = await Def.onlineWriter(n0, within());
+    await w.insert(20, 'foo', 'bar');
+    await w.insert(10, 'hello', 'world');
+    expect([...w.entries()]).toEqual([
+      [10, 'hello', 'world'],
+      [20, 'foo', 'bar'],
+    ]);
+  });
+});
