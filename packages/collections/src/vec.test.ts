@@ -72,3 +72,50 @@ describe('Vec', () => {
     await expect(w.insert(-1, 1)).rejects.toMatchObject({ code: 'encoding', value: 1 });
   });
 });
+
+describe('Vec (vec.rs, one test per line)', () => {
+  it('insert at 0 and at length prepends and appends', async () => {
+    await using w = await def('insert-ends').onlineWriter(n0, opts());
+    await w.insert(0, 2);
+    await w.insert(0, 1);
+    await w.insert(2, 3);
+    expect(w.toArray()).toEqual([1, 2, 3]);
+  });
+
+  it('remove_out_of_bounds, swap with itself and truncate longer than the Vec are no-ops', async () => {
+    await using w = await def('noops').onlineWriter(n0, opts());
+    await w.extend([1, 2, 3]);
+    await w.remove(3);
+    await w.swap(1, 1);
+    await w.truncate(10);
+    expect(w.toArray()).toEqual([1, 2, 3]);
+    await w.truncate(0);
+    expect(w.length).toBe(0);
+  });
+
+  it('catchup_single_reader and multiple_readers: every reader sees the same sequence', async () => {
+    const Def = def('readers');
+    await using w = await Def.onlineWriter(n0, opts());
+    for (let i = 0; i < 50; i++) await w.pushBack(i);
+    const v = await w.extend([100, 101]);
+    await using r1 = Def.reader(n1);
+    await using r2 = Def.reader(n2);
+    for (const r of [r1, r2]) {
+      await r.when.reaches(v, opts());
+      expect(r.toArray()).toEqual(w.toArray());
+    }
+    expect(r1.length).toBe(52);
+  });
+
+  it('multiple_writers: pushes from two nodes interleave in commit order, identical everywhere', async () => {
+    const Def = def('writers');
+    await using a = Def.writer(n0);
+    await using b = Def.writer(n1);
+    await Promise.all([a.when.online(opts()), b.when.online(opts())]);
+    for (let i = 0; i < 6; i++) await (i % 2 === 0 ? a : b).pushBack(i);
+    const v = await b.popFront();
+    await a.when.reaches(v, opts());
+    expect(a.toArray()).toEqual([1, 2, 3, 4, 5]);
+    expect(b.toArray()).toEqual(a.toArray());
+  });
+});
