@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+/**
+ * `chat`: joins a room and chats. Chat lines go to stdout; logs to stderr (or `--log <file>`).
+ * Exit codes: 0 after leaving, 1 on a failure, 2 on bad flags.
+ */
+import { createWriteStream } from 'node:fs';
+import { createLogger, type Logger } from '@mosaik/metrics';
+import { Network, type NetworkOptions } from 'mosaik';
+import { formatAddr } from './addr.js';
+import { type ChatOptions, parseArgs } from './cli.js';
+import { roomNetworkId } from './model.js';
+import { colorsEnabled, dim, nick, type Style } from './render.js';
+import { ChatSession, promptFor } from './session.js';
+import { openTerminal } from './terminal.js';
+
+process.env.RUST_LIB_BACKTRACE ??= '0';
+
+function loggerFor(options: ChatOptions): Logger {
+  const level = process.env.MOSAIK_LOG === undefined || process.env.MOSAIK_LOG === '' ? 'warn' : undefined;
+  const destination =
+    options.log === undefined ? process.stderr : createWriteStream(options.log, { flags: 'a' });
+  return createLogger({ name: 'chat', destination, ...(level === undefined ? {} : { level }) });
+}
+
+/**
+ * `--diagnostics` is passed to `Network.create` as `diagnosticsAddr` only when this build of
+ * mosaik has a diagnostics server (the option is being added on another branch).
+ */
+function diagnosticsOption(options: ChatOptions, log: Logger): Record<string, unknown> {
+  if (options.diagnostics === undefined) return {};
+  if (Object.getOwnPropertyDescriptor(Network.prototype, 'diagnostics') === undefined) {
+    log.warn('this build of mosaik has no diagnostics server: --diagnostics is ignored');
+    return {};
+  }
+  return { diagnosticsAddr: options.diagnostics };
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2), process.env.INIT_CWD ?? process.cwd());
+  if (parsed.kind === 'exit') {
+    process.stdout.write(parsed.stdout);
+    process.stderr.write(parsed.stderr);
+    return parsed.code;
+  }
+  const options = parsed.options;
+  const log = loggerFor(options);
+  const style: Style = { colors: colorsEnabled(process.env, process.stdout.isTTY === true) };
+  const me = { nickname: options.nickname, color: options.color };
+  const info = (line: string) => process.stdout.write(`${line}\n`);
+
+  info(`Joining room '${options.room}' as ${nick(me.nickname, me.color, style)} ...`);
+  const net = await Network.create(roomNetworkId(options.room), {
+    preset: options.preset,
+    logger: log,
+    bootstrap: options.bootstrap,
+    ...(options.metrics === undefined ? {} : { prometheusAddr: options.metrics }),
+    ...diagnosticsOption(options, log),
+  } as NetworkOptions);
+  const addr = formatAddr(net.addr);
+  info(dim(`local peer id: ${net.peerId.toString()}`, style));
+  info(dim(`address: ${addr}`, style));
+  info(
+    dim(`others join with: --bootstrap ${addr}${options.preset === 'local' ? ' --preset local' : ''}`, style),
+  );
+
+  let session: ChatSession | undefined;
+  let interrupts = 0;
+  const terminal = openTerminal(process.stdin, process.stdout, promptFor(me, style), {
+    line: (text) => session?.input(text),
+    end: () => void session?.endOfInput(),
+    interrupt: () => {
+      if (++interrupts > 1) process.exit(130);
+      void session?.leave();
+    },
+  });
+  const onTerm = () => void session?.leave();
+  process.on('SIGTERM', onTerm);
+  session = new ChatSession(
+    net,
+    me,
+    { print: (l) => terminal.print(l), setPrompt: (p) => terminal.setPrompt(p) },
+    style,
+    log,
+  );
+  const stopped = new Promise<void>((resolve) =>
+    session!.stopped.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  try {
+    await Promise.race([session.start(), stopped]);
+    await new Promise<void>((resolve) => {
+      if (session!.stopped.aborted) resolve();
+      else session!.stopped.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await session.leave();
+  } catch (error) {
+    if (!session.stopped.aborted) throw error;
+    await session.leave();
+  } finally {
+    terminal.close();
+    process.off('SIGTERM', onTerm);
+    await net.close();
+  }
+  return 0;
+}
+
+main().then(
+  // Every node, handle and timer is closed by now; exit even if a library left a handle open.
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`chat: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
