@@ -59,9 +59,13 @@ async function main(): Promise<number> {
   const addr = formatAddr(net.addr);
   info(dim(`local peer id: ${net.peerId.toString()}`, style));
   info(dim(`address: ${addr}`, style));
-  info(
-    dim(`others join with: --bootstrap ${addr}${options.preset === 'local' ? ' --preset local' : ''}`, style),
-  );
+  const joinFlags = [
+    ...(options.room === 'lobby' ? [] : ['--room', JSON.stringify(options.room)]),
+    ...(options.preset === 'local' ? ['--preset', 'local'] : []),
+    '--bootstrap',
+    addr,
+  ];
+  info(dim(`join from another terminal: pnpm chat --nickname <name> ${joinFlags.join(' ')}`, style));
 
   let session: ChatSession | undefined;
   let interrupts = 0;

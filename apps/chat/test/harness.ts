@@ -150,7 +150,7 @@ export class ChatProcess {
   /** Message lines `<nick>: <text>` in order. */
   messages(): string[] {
     return this.lines.filter(
-      (l) => /^[^\s*-][^:]*: /.test(l) && !/^(local peer id|address|others join with): /.test(l),
+      (l) => /^[^\s*-][^:]*: /.test(l) && !/^(local peer id|address|join from another terminal): /.test(l),
     );
   }
 
