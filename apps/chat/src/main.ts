@@ -15,10 +15,18 @@ import { openTerminal } from './terminal.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
 
-function loggerFor(options: ChatOptions): Logger {
-  const level = process.env.MOSAIK_LOG === undefined || process.env.MOSAIK_LOG === '' ? 'warn' : undefined;
+/**
+ * Logs are pino JSON lines on stderr (or appended to `--log <file>`), never in the chat view. On
+ * an interactive terminal stderr shares the screen, so there they default to errors only and are
+ * written with the prompt moved out of the way; `MOSAIK_LOG` sets the level either way.
+ */
+function loggerFor(options: ChatOptions, interactive: boolean, aside: (write: () => void) => void): Logger {
+  const fromEnv = process.env.MOSAIK_LOG !== undefined && process.env.MOSAIK_LOG !== '';
+  const level = fromEnv ? undefined : interactive && options.log === undefined ? 'error' : 'warn';
   const destination =
-    options.log === undefined ? process.stderr : createWriteStream(options.log, { flags: 'a' });
+    options.log === undefined
+      ? { write: (line: string) => aside(() => process.stderr.write(line)) }
+      : createWriteStream(options.log, { flags: 'a' });
   return createLogger({ name: 'chat', destination, ...(level === undefined ? {} : { level }) });
 }
 
@@ -43,7 +51,9 @@ async function main(): Promise<number> {
     return parsed.code;
   }
   const options = parsed.options;
-  const log = loggerFor(options);
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  let terminalAside: (write: () => void) => void = (write) => write();
+  const log = loggerFor(options, interactive, (write) => terminalAside(write));
   const style: Style = { colors: colorsEnabled(process.env, process.stdout.isTTY === true) };
   const me = { nickname: options.nickname, color: options.color };
   const info = (line: string) => process.stdout.write(`${line}\n`);
@@ -77,8 +87,10 @@ async function main(): Promise<number> {
       void session?.leave();
     },
   });
+  terminalAside = (write) => terminal.aside(write);
   const onTerm = () => void session?.leave();
   process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onTerm);
   session = new ChatSession(
     net,
     me,
@@ -102,6 +114,7 @@ async function main(): Promise<number> {
   } finally {
     terminal.close();
     process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onTerm);
     await net.close();
   }
   return 0;

@@ -214,6 +214,8 @@ export class ChatSession {
       clearTimeout(this.#noticeTimer);
       if (unsent > 0) this.#out.print(dim(`(${count(unsent, 'unsent line')} dropped)`, this.#style));
       try {
+        // Never entered (left while waiting for the room): nothing to remove.
+        if (this.#onlineSince === undefined) throw new Error('not entered');
         await Promise.race([
           this.#presence.delete(this.#self),
           sleep(this.#timing.leaveTimeoutMs).then(() => {
@@ -221,7 +223,8 @@ export class ChatSession {
           }),
         ]);
       } catch (error) {
-        this.#log.warn({ err: String(error) }, 'could not remove our presence entry; peers will remove it');
+        if (this.#onlineSince !== undefined)
+          this.#log.warn({ err: String(error) }, 'could not remove our presence entry; peers will remove it');
       }
       await Promise.allSettled([this.#presence.close(), this.#history.close()]);
       await Promise.allSettled([...this.#tasks]);

@@ -11,6 +11,11 @@ import type { Readable, Writable } from 'node:stream';
 export interface ChatTerminal {
   /** Prints one line of the chat view (above the prompt on a terminal). */
   print(line: string): void;
+  /**
+   * Runs `write`, which writes to another stream of the same terminal (stderr: logs), with the
+   * prompt cleared first and redrawn after, so the two never garble each other.
+   */
+  aside(write: () => void): void;
   /** Changes the prompt (e.g. after `/nick`). */
   setPrompt(prompt: string): void;
   /** Stops reading and restores the terminal. */
@@ -66,6 +71,7 @@ function lineTerminal(input: Readable, output: Writable, events: TerminalEvents)
     print: (line) => {
       output.write(`${line}\n`);
     },
+    aside: (write) => write(),
     setPrompt: () => {},
     close: () => {
       process.off('SIGINT', onSigint);
@@ -99,21 +105,21 @@ function interactiveTerminal(
   });
   rl.prompt();
 
+  // Clear the prompt (and any rows the typed text wrapped onto), write, then redraw the prompt
+  // with what was being typed and the cursor where it was.
+  const aside = (write: () => void) => {
+    if (closed) return write();
+    const rows = rl.getCursorPos().rows;
+    if (rows > 0) moveCursor(output, 0, -rows);
+    cursorTo(output, 0);
+    clearScreenDown(output);
+    write();
+    rl.prompt(true);
+  };
+
   return {
-    print: (line) => {
-      if (closed) {
-        output.write(`${line}\n`);
-        return;
-      }
-      // Clear the prompt (and any rows the typed text wrapped onto), print, redraw the prompt
-      // with what was being typed and the cursor where it was.
-      const rows = rl.getCursorPos().rows;
-      if (rows > 0) moveCursor(output, 0, -rows);
-      cursorTo(output, 0);
-      clearScreenDown(output);
-      output.write(`${line}\n`);
-      rl.prompt(true);
-    },
+    print: (line) => aside(() => output.write(`${line}\n`)),
+    aside,
     setPrompt: (next) => {
       prompt = next;
       rl.setPrompt(next);

@@ -172,3 +172,45 @@ export class ChatProcess {
     }
   }
 }
+
+/** Chat processes of one test, all killed at its end. */
+export class Room {
+  readonly #running: ChatProcess[] = [];
+
+  start(name: string, args: readonly string[] = []): ChatProcess {
+    const p = ChatProcess.start(name, args);
+    this.#running.push(p);
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#running.splice(0).map((p) => p.close()));
+  }
+}
+
+/** `who` is listed in `p`'s banner or announced as joined. */
+export function present(p: ChatProcess, who: string): Promise<unknown> {
+  return p.until(
+    (lines) => lines.includes(`  ${who}`) || lines.includes(`* ${who} joined`),
+    `${who} present`,
+  );
+}
+
+/** Waits until `p` shows at least `n` message lines; returns them. */
+export function messagesOf(p: ChatProcess, n: number, ms?: number): Promise<string[]> {
+  return p.until(
+    () => {
+      const m = p.messages();
+      return m.length >= n ? m : undefined;
+    },
+    `${n} messages`,
+    ms,
+  );
+}
+
+const started = Date.now();
+/** Progress on stderr with `CHAT_TEST_STEPS=1`, to see where a slow run spends its time. */
+export function step(what: string): void {
+  if (process.env.CHAT_TEST_STEPS)
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`);
+}

@@ -4,40 +4,11 @@
  */
 import { scaled } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatProcess } from './harness.js';
+import { messagesOf, present, Room, step } from './harness.js';
 
-const running: ChatProcess[] = [];
-function start(name: string, args: readonly string[] = []): ChatProcess {
-  const p = ChatProcess.start(name, args);
-  running.push(p);
-  return p;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.close()));
-});
-
-const t0 = Date.now();
-/** Progress on stderr, to see where a slow run spends its time. */
-export function step(what: string): void {
-  if (process.env.CHAT_TEST_STEPS)
-    process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
-}
-
-/** `who` is listed in `p`'s banner or announced as joined. */
-function present(p: ChatProcess, who: string): Promise<unknown> {
-  return p.until(
-    (lines) => lines.includes(`  ${who}`) || lines.includes(`* ${who} joined`),
-    `${who} present`,
-  );
-}
-
-/** Waits until `p` shows `n` message lines; returns them. */
-function messagesOf(p: ChatProcess, n: number): Promise<string[]> {
-  return p.until((_) => {
-    const m = p.messages();
-    return m.length >= n ? m : undefined;
-  }, `${n} messages`);
-}
+const room = new Room();
+const start = (name: string, args: readonly string[] = []) => room.start(name, args);
+afterEach(() => room.close());
 
 describe('a room of chat processes', () => {
   it(

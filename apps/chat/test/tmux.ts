@@ -3,6 +3,9 @@
  * a test can type keys into the chat and read the screen exactly as a user would see it.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scaled } from 'mosaik';
 
@@ -14,6 +17,8 @@ const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 /** One chat process in a tmux pane of `columns`×`rows`. */
 export class TmuxChat {
   readonly #socket = `mosaik-chat-test-${process.pid}-${sessions++}`;
+  /** The shell in the pane writes the chat's exit status here (tmux itself may not reap it in time). */
+  readonly #dir = mkdtempSync(join(tmpdir(), 'mosaik-chat-tmux-'));
 
   /** Starts `chat <args…>` in a fresh pane; `env` is set for it (`undefined` values unset). */
   constructor(
@@ -29,7 +34,6 @@ export class TmuxChat {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${v}`);
     const command = [
-      'exec',
       'env',
       ...unset,
       'RUST_LIB_BACKTRACE=0',
@@ -55,7 +59,7 @@ export class TmuxChat {
       String(rows),
       '-c',
       APP,
-      `cd ${quote(APP)} && ${command}`,
+      `cd ${quote(APP)} && ${command}; echo $? > ${quote(join(this.#dir, 'status'))}`,
       ';',
       'set-option',
       '-w',
@@ -96,16 +100,12 @@ export class TmuxChat {
 
   /** `undefined` while the chat runs, else its exit status. */
   exitStatus(): number | undefined {
-    const [dead, status] = this.#tmux(
-      'display-message',
-      '-p',
-      '-t',
-      'chat',
-      '#{pane_dead} #{pane_dead_status}',
-    )
-      .trim()
-      .split(' ');
-    return dead === '1' ? Number(status) : undefined;
+    try {
+      const text = readFileSync(join(this.#dir, 'status'), 'utf8').trim();
+      return text === '' ? undefined : Number(text);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Waits until `probe(rows)` holds (deadline scaled by TIME_FACTOR). */
@@ -127,5 +127,6 @@ export class TmuxChat {
     } catch {
       // Already gone.
     }
+    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
