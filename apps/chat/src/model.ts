@@ -14,7 +14,7 @@ export interface Presence {
 
 /** One line of the history Vec. */
 export interface ChatMessage {
-  /** Client-generated, unique: `<author peer short id>.<sequence>`; the dedupe key. */
+  /** Client-generated, unique: `<author short peer id>.<session>.<n>`; the dedupe key. */
   readonly id: string;
   /** Author's peer id (hex). */
   readonly peer: string;

@@ -21,7 +21,7 @@ export class Outbox {
    */
   constructor(peer: string, session: string, now: () => number = Date.now) {
     this.#peer = peer;
-    this.#prefix = `${shortPeer(peer)}${session}`;
+    this.#prefix = `${shortPeer(peer)}.${session}`;
     this.#now = now;
   }
 
