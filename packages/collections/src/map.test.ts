@@ -127,6 +127,21 @@ describe('Map', () => {
     await expect(w.when.reaches(1_000_000)).rejects.toMatchObject({ code: 'terminated' });
   });
 
+  it('asReader and asWriter expose one side only; metrics count entries per store', async () => {
+    const Def = def('sides');
+    const R = Def.asReader();
+    const W = Def.asWriter();
+    expect(Object.keys(R).sort()).toEqual(['onlineReader', 'reader']);
+    expect(Object.keys(W).sort()).toEqual(['onlineWriter', 'writer']);
+    await using w = await W.onlineWriter(n0, opts());
+    await w.extend([
+      [1, 1],
+      [2, 2],
+    ]);
+    const gauge = await n0.node.metrics.registry.getSingleMetric('mosaik_collections_map_size')?.get();
+    expect(gauge?.values.find((v) => v.labels.store === Def.storeId.short())?.value).toBe(2);
+  });
+
   it('different kinds, types or validators give different group ids', () => {
     const name = storeName('ids');
     const a = defineCollection.map<number, number>(name);

@@ -1,6 +1,6 @@
 /** Test fixtures: real nodes on 127.0.0.1 (transport, discovery, groups) to open collections on. */
 import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
-import { type SecretKey, waitFor } from '@mosaik/id';
+import { type SecretKey, scaled, waitFor } from '@mosaik/id';
 import { createLogger, type LogLevel } from '@mosaik/metrics';
 import { type ConsensusConfig, Groups } from '@mosaik/rsm';
 import { LocalNode } from '@mosaik/transport';
@@ -59,9 +59,9 @@ export class Cluster implements AsyncDisposable {
     };
     // Everyone knows everyone (the original's `discover_all`), also the nodes added later.
     await Promise.all(
-      this.nodes.map((o) =>
-        Promise.all([discovery.syncWith(o.node.addr()), o.discovery.syncWith(node.addr())]),
-      ),
+      this.nodes
+        .filter((o) => !o.node.isClosed)
+        .map((o) => Promise.all([discovery.syncWith(o.node.addr()), o.discovery.syncWith(node.addr())])),
     );
     this.nodes.push(n);
     return n;
@@ -71,6 +71,14 @@ export class Cluster implements AsyncDisposable {
     const out: TestNode[] = [];
     for (let i = 0; i < n; i++) out.push(await this.add());
     return out;
+  }
+
+  /** Every ordered pair syncs catalogs again (after tickets changed). */
+  async discoverAll(): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    const live = this.nodes.filter((o) => !o.node.isClosed);
+    for (const a of live) for (const b of live) if (a !== b) jobs.push(a.discovery.syncWith(b.node.addr()));
+    await Promise.all(jobs);
   }
 
   async close(): Promise<void> {
@@ -85,6 +93,11 @@ export class Cluster implements AsyncDisposable {
 /** A unique collection name per test (a fresh store id). */
 export function storeName(what: string): string {
   return `${what}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** A deadline signal for one wait (scaled by TIME_FACTOR). */
+export function within(ms = T): { signal: AbortSignal } {
+  return { signal: AbortSignal.timeout(scaled(ms)) };
 }
 
 /** Waits until `probe` holds, with an explanation on timeout. */

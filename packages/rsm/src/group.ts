@@ -769,7 +769,12 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   #onBondUp(bond: Bond): void {
     const key = bond.peer.toString();
-    this.#departed.delete(key);
+    // A member that departed and is back at once may have restarted with nothing (memory
+    // storage): if it is still in the configuration, its old progress would make the leader
+    // believe it holds a log it lost. It stays marked until the leader removed it; it then
+    // joins again as a new learner.
+    const conf = this.#driver.raft.conf;
+    if (!conf.voters.includes(key) && !conf.learners.includes(key)) this.#departed.delete(key);
     this.#backoff.delete(key);
     // Tell the others, so they bond with the newcomer without waiting for discovery.
     const entry = this.#env.discovery?.catalog().getSigned(bond.peer);
