@@ -3,8 +3,7 @@
  * Map from peer id (hex) to nickname and colour, the history a Vec of messages. Malformed values
  * from the network are dropped by the collections (their schemas), never shown.
  */
-import { defineCollection } from '@mosaik/collections';
-import type { ConsensusConfig } from '@mosaik/rsm';
+import { type CollectionOptions, defineCollection } from 'mosaik';
 import {
   type ChatMessage,
   guardSchema,
@@ -21,7 +20,7 @@ import {
  * its machine gone) is noticed after 3 s. Every participant must use the same values (they are
  * part of the collections' group ids), so changing them splits old and new clients.
  */
-export const CHAT_CONSENSUS: Partial<ConsensusConfig> = Object.freeze({
+export const CHAT_CONSENSUS: CollectionOptions['consensus'] = Object.freeze({
   tickInterval: 50,
   heartbeatInterval: 300,
   maxMissedHeartbeats: 10,

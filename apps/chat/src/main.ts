@@ -98,19 +98,21 @@ async function main(): Promise<number> {
     style,
     log,
   );
-  const stopped = new Promise<void>((resolve) =>
-    session!.stopped.addEventListener('abort', () => resolve(), { once: true }),
-  );
+  const stopped = new Promise<void>((resolve) => {
+    if (session!.stopped.aborted) resolve();
+    else session!.stopped.addEventListener('abort', () => resolve(), { once: true });
+  });
+  let failure: unknown;
+  // Joining fails only if the node itself does; leaving while it waits is not a failure.
+  session.start().catch((error: unknown) => {
+    if (session!.stopped.aborted) return;
+    failure = error;
+    void session!.leave();
+  });
   try {
-    await Promise.race([session.start(), stopped]);
-    await new Promise<void>((resolve) => {
-      if (session!.stopped.aborted) resolve();
-      else session!.stopped.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await stopped;
     await session.leave();
-  } catch (error) {
-    if (!session.stopped.aborted) throw error;
-    await session.leave();
+    if (failure !== undefined) throw failure;
   } finally {
     terminal.close();
     process.off('SIGTERM', onTerm);

@@ -4,9 +4,16 @@
  * own presence entry alive (re-inserting it when a merge or a peer's cleanup removed it),
  * removes entries of peers that are gone, and leaves gracefully.
  */
-import { CollectionError, type MapWriter, type VecWriter } from '@mosaik/collections';
 import type { Logger } from '@mosaik/metrics';
-import { type EndpointAddr, type Group, type Network, sleep } from 'mosaik';
+import {
+  CollectionError,
+  type EndpointAddr,
+  type Group,
+  type MapWriter,
+  type Network,
+  sleep,
+  type VecWriter,
+} from 'mosaik';
 import { parseAddr } from './addr.js';
 import { HistoryVec, PresenceMap } from './collections.js';
 import { History } from './history.js';
@@ -75,7 +82,7 @@ export class ChatSession {
   readonly #notices: LeaveDebouncer;
   readonly #stop = new AbortController();
   readonly #tasks = new Set<Promise<unknown>>();
-  /** Lines typed before the room was ready, and lines waiting to be sent, in order. */
+  /** Messages waiting to be sent (the first one is in flight), in order. */
   readonly #queue: ChatMessage[] = [];
   #ready = false;
   #sending = false;
@@ -87,7 +94,7 @@ export class ChatSession {
   readonly #unbondedSince = new Map<string, number>();
   #onlineSince: number | undefined;
   readonly #waiters = new Set<() => void>();
-  /** Typed before ready: commands run once ready. */
+  /** Lines typed before the room was ready, replayed in order once it is. */
   readonly #early: string[] = [];
 
   constructor(
@@ -171,7 +178,8 @@ export class ChatSession {
   /** A line typed by the user: a command (`/…`) or a message. */
   input(line: string): void {
     if (this.#leaving !== undefined) return;
-    if (!this.#ready && line.startsWith('/') && !line.startsWith('//')) {
+    if (!this.#ready) {
+      // Replayed in order once the room is ready (`/nick` then a line must use the new name).
       this.#early.push(line);
       return;
     }
