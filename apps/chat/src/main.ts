@@ -32,15 +32,11 @@ function loggerFor(options: ChatOptions, interactive: boolean, aside: (write: ()
 
 /**
  * `--diagnostics` is passed to `Network.create` as `diagnosticsAddr` only when this build of
- * mosaik has a diagnostics server (the option is being added on another branch).
+ * mosaik has a diagnostics server (the option is being added on another branch); otherwise the
+ * start-up lines say it is ignored.
  */
-function diagnosticsOption(options: ChatOptions, log: Logger): Record<string, unknown> {
-  if (options.diagnostics === undefined) return {};
-  if (Object.getOwnPropertyDescriptor(Network.prototype, 'diagnostics') === undefined) {
-    log.warn('this build of mosaik has no diagnostics server: --diagnostics is ignored');
-    return {};
-  }
-  return { diagnosticsAddr: options.diagnostics };
+function hasDiagnostics(): boolean {
+  return Object.getOwnPropertyDescriptor(Network.prototype, 'diagnostics') !== undefined;
 }
 
 async function main(): Promise<number> {
@@ -64,7 +60,9 @@ async function main(): Promise<number> {
     logger: log,
     bootstrap: options.bootstrap,
     ...(options.metrics === undefined ? {} : { prometheusAddr: options.metrics }),
-    ...diagnosticsOption(options, log),
+    ...(options.diagnostics !== undefined && hasDiagnostics()
+      ? { diagnosticsAddr: options.diagnostics }
+      : {}),
   } as NetworkOptions);
   const addr = formatAddr(net.addr);
   info(dim(`local peer id: ${net.peerId.toString()}`, style));
@@ -76,6 +74,18 @@ async function main(): Promise<number> {
     addr,
   ];
   info(dim(`join from another terminal: pnpm chat --nickname <name> ${joinFlags.join(' ')}`, style));
+  if (options.metrics !== undefined) info(dim(`metrics: http://${options.metrics}/metrics`, style));
+  if (options.diagnostics !== undefined) {
+    const url = (net as { diagnostics?: { url?: string } }).diagnostics?.url;
+    info(
+      dim(
+        url === undefined
+          ? '--diagnostics ignored: this mosaik has no diagnostics server'
+          : `diagnostics: ${url}`,
+        style,
+      ),
+    );
+  }
 
   let session: ChatSession | undefined;
   let interrupts = 0;
