@@ -203,6 +203,13 @@ describe('rendering', () => {
       off,
     );
     expect(lines).toEqual(['--- 2 participant(s) ---', '  Al (aaaaaaaaaa) (you)', '  Bob (bbbbbbbbbb)']);
+    const withRoles = formatWho(
+      [[PEER_B, { nickname: 'Bob', color: 33 }]],
+      PEER_A,
+      off,
+      new Map([[PEER_B, 'learner']]),
+    );
+    expect(withRoles[1]).toBe('  Bob (bbbbbbbbbb) learner');
   });
 
   it('measures prompt rows without colour sequences', () => {

@@ -84,20 +84,28 @@ export function count(n: number, noun: string): string {
   return `${n} ${noun}(s)`;
 }
 
-/** The `/who` listing: one line per participant, sorted by nickname, own entry marked. */
+/** A participant's part in keeping the room's state: it votes, or it replicates as a learner. */
+export type Role = 'voter' | 'learner';
+
+/**
+ * The `/who` listing: one line per participant, sorted by nickname, with its short peer id, its
+ * role when known, and our own entry marked.
+ */
 export function formatWho(
   entries: Iterable<readonly [string, Presence]>,
   self: string,
   style: Style,
+  roles: ReadonlyMap<string, Role> = new Map(),
 ): string[] {
   const list = [...entries].sort(([pa, a], [pb, b]) =>
     a.nickname === b.nickname ? (pa < pb ? -1 : 1) : a.nickname < b.nickname ? -1 : 1,
   );
   return [
     header(count(list.length, 'participant'), style),
-    ...list.map(
-      ([peer, p]) =>
-        `  ${nick(p.nickname, p.color, style)} ${dim(`(${peer.slice(0, 10)})`, style)}${peer === self ? dim(' (you)', style) : ''}`,
-    ),
+    ...list.map(([peer, p]) => {
+      const role = roles.get(peer);
+      const tags = `(${peer.slice(0, 10)})${role === undefined ? '' : ` ${role}`}${peer === self ? ' (you)' : ''}`;
+      return `  ${nick(p.nickname, p.color, style)} ${dim(tags, style)}`;
+    }),
   ];
 }

@@ -9,6 +9,7 @@ import {
   CollectionError,
   type EndpointAddr,
   type Group,
+  type GroupId,
   type MapWriter,
   type Network,
   sleep,
@@ -29,6 +30,7 @@ import {
   header,
   type Notice,
   nick,
+  type Role,
   type Style,
 } from './render.js';
 import { Roster } from './roster.js';
@@ -247,7 +249,8 @@ export class ChatSession {
     const arg = rest.join(' ').trim();
     switch (name.toLowerCase()) {
       case 'who':
-        for (const l of formatWho(this.#roster.entries(), this.#self, this.#style)) this.#out.print(l);
+        for (const l of formatWho(this.#roster.entries(), this.#self, this.#style, this.#roles()))
+          this.#out.print(l);
         return;
       case 'nick':
         this.#rename(arg);
@@ -272,6 +275,28 @@ export class ChatSession {
       default:
         this.#out.print(dim(`unknown command /${name}; /help lists them`, this.#style));
     }
+  }
+
+  /**
+   * Voters of both collections' groups are `voter`, other members `learner`: with a majority of
+   * the voters gone the room cannot commit, so this tells who keeps it alive.
+   */
+  #roles(): Map<string, Role> {
+    const presence = this.#groupOf(this.#presence.groupId)?.members();
+    const history = this.#groupOf(this.#history.groupId)?.members();
+    const roles = new Map<string, Role>();
+    if (presence === undefined || history === undefined) return roles;
+    for (const peer of [...presence.voters, ...presence.learners, ...history.voters, ...history.learners])
+      roles.set(peer, presence.voters.includes(peer) && history.voters.includes(peer) ? 'voter' : 'learner');
+    return roles;
+  }
+
+  /**
+   * The rsm group of a collection on this node. TEMPORARY: `@mosaik/collections` exposes neither
+   * the membership nor `when.reset()` of its group yet, so it is found through `net.groups`.
+   */
+  #groupOf(id: GroupId): Group<unknown, unknown, unknown> | undefined {
+    return this.#net.groups.list().find((g) => id.equals(g.id));
   }
 
   #rename(name: string): void {
@@ -421,15 +446,10 @@ export class ChatSession {
   /**
    * A merge of two separately started parts of the room discards the losing part's state: say
    * so in one line, enter our presence again, and send again our lines the merged history lacks.
-   *
-   * TEMPORARY: `@mosaik/collections` has no `when.reset()` yet; the group is found through
-   * `net.groups` by the collection's group id.
    */
   async #followResets(): Promise<void> {
-    const groupOf = (id: { equals(o: unknown): boolean }) =>
-      this.#net.groups.list().find((g) => id.equals(g.id)) as Group<unknown, unknown, unknown> | undefined;
-    const history = groupOf(this.#history.groupId);
-    const presence = groupOf(this.#presence.groupId);
+    const history = this.#groupOf(this.#history.groupId);
+    const presence = this.#groupOf(this.#presence.groupId);
     const stopped = new Promise<void>((resolve) =>
       this.#stop.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
@@ -482,7 +502,7 @@ export class ChatSession {
    */
   #sweep(): void {
     if (!this.#ready || this.#stop.signal.aborted || this.#onlineSince === undefined) return;
-    const group = this.#net.groups.list().find((g) => this.#presence.groupId.equals(g.id));
+    const group = this.#groupOf(this.#presence.groupId);
     if (group === undefined) return;
     const now = Date.now();
     const bonded = new Set(

@@ -214,3 +214,27 @@ export function step(what: string): void {
   if (process.env.CHAT_TEST_STEPS)
     process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`);
 }
+
+/**
+ * Sends `/who` until it lists every one of `names` as a voter of the room's collections. A test
+ * that kills a participant waits for this first: while the autopilot promotes learners one at a
+ * time, the room passes through two voters, and losing one of two stalls it.
+ */
+export async function votersAre(p: ChatProcess, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + scaled(40_000);
+  for (;;) {
+    const from = p.lines.length;
+    p.send('/who');
+    const listing = await p.until((lines) => {
+      const after = lines.slice(from);
+      const start = after.findIndex((l) => /^--- \d+ participant\(s\) ---$/.test(l));
+      if (start < 0) return undefined;
+      const n = Number(/\d+/.exec(after[start]!)![0]);
+      return after.length >= start + 1 + n ? after.slice(start + 1, start + 1 + n) : undefined;
+    }, '/who listing');
+    if (names.every((name) => listing.some((l) => l.startsWith(`  ${name} (`) && / voter( |$)/.test(l))))
+      return;
+    if (Date.now() > deadline) throw new Error(`${p.name}: not all voters: ${listing.join(' | ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { scaled } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
-import { messagesOf, present, Room, step } from './harness.js';
+import { messagesOf, present, Room, step, votersAre } from './harness.js';
 
 const room = new Room();
 const start = (name: string, args: readonly string[] = []) => room.start(name, args);
@@ -43,6 +43,7 @@ describe('a room of chat processes', () => {
         expect(own).toEqual(sent.filter((l) => l.startsWith(`${p.name}: `)));
       }
 
+      await votersAre(alice, ['Alice', 'Bob', 'Carol']);
       step('carol.kill9();');
       carol.kill9();
       await Promise.all([alice.waitLine('* Carol left'), bob.waitLine('* Carol left')]);

@@ -74,7 +74,10 @@ describe('the interactive prompt', () => {
     await alice.until((rows) => rows.some((r) => r.startsWith('--- start typing')), 'the banner', 60_000);
     alice.type('/who');
     alice.press('Enter');
-    await alice.until((rows) => rows.some((r) => /^ {2}Alice \([0-9a-f]{10}\) \(you\)$/.test(r)), '/who');
+    await alice.until(
+      (rows) => rows.some((r) => /^ {2}Alice \([0-9a-f]{10}\) voter \(you\)$/.test(r)),
+      '/who',
+    );
     alice.type('plain');
     alice.press('Enter');
     await alice.until((rows) => rows.includes('Alice: plain'), 'the line');
