@@ -1,6 +1,5 @@
 import { type PeerId, SecretKey } from 'mosaik';
 import { describe, expect, it } from 'vitest';
-import { formatAddr, parseAddr } from './addr.js';
 import { parseArgs, parseColor } from './cli.js';
 
 const peer = (): PeerId => SecretKey.generate().peerId;
@@ -88,17 +87,19 @@ describe('command line', () => {
   });
 });
 
-describe('bootstrap addresses', () => {
-  it('round-trip through their text form', () => {
+describe('--bootstrap', () => {
+  it('takes a bare peer id (no direct address) as the text form allows', () => {
     const id = peer();
-    const addr = { id, directAddresses: ['127.0.0.1:1234', '[::1]:99'] };
-    const back = parseAddr(formatAddr(addr));
-    expect(back.id.equals(id)).toBe(true);
-    expect(back.directAddresses).toEqual(addr.directAddresses);
-    expect(parseAddr(formatAddr({ id, directAddresses: [] })).directAddresses).toEqual([]);
+    const p = parseArgs(['--bootstrap', id.toString()]);
+    expect(p.kind).toBe('run');
+    if (p.kind !== 'run') return;
+    expect(p.options.bootstrap[0]!.id.equals(id)).toBe(true);
+    expect(p.options.bootstrap[0]!.directAddresses).toEqual([]);
   });
 
-  it('refuse bad ports with a typed error', () => {
-    expect(() => parseAddr(`${peer()}@127.0.0.1:70000`)).toThrow(/ip:port/);
+  it('refuses a bad port, naming the part that is wrong', () => {
+    const p = parseArgs(['--bootstrap', `${peer()}@127.0.0.1:70000`]);
+    expect(p).toMatchObject({ kind: 'exit', code: 2 });
+    if (p.kind === 'exit') expect(p.stderr).toMatch(/"127\.0\.0\.1:70000" is not host:port/);
   });
 });

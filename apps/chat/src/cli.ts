@@ -4,8 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError as FlagError, Option } from 'commander';
-import type { EndpointAddr } from 'mosaik';
-import { parseAddr } from './addr.js';
+import { type EndpointAddr, parseBootstrapAddr } from 'mosaik';
 import { MAX_NICKNAME } from './model.js';
 
 /** Everything a chat session is configured with. */
@@ -69,7 +68,7 @@ export function parseNickname(value: string): string {
 
 function addr(value: string, previous: EndpointAddr[] | undefined): EndpointAddr[] {
   try {
-    return [...(previous ?? []), parseAddr(value)];
+    return [...(previous ?? []), parseBootstrapAddr(value)];
   } catch (error) {
     throw new FlagError((error as Error).message);
   }

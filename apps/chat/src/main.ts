@@ -5,8 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { createLogger, type Logger } from '@mosaik/metrics';
-import { Network, type NetworkOptions } from 'mosaik';
-import { formatAddr } from './addr.js';
+import { formatBootstrapAddr, Network } from 'mosaik';
 import { type ChatOptions, parseArgs } from './cli.js';
 import { roomNetworkId } from './model.js';
 import { colorsEnabled, dim, nick, type Style } from './render.js';
@@ -30,15 +29,6 @@ function loggerFor(options: ChatOptions, interactive: boolean, aside: (write: ()
   return createLogger({ name: 'chat', destination, ...(level === undefined ? {} : { level }) });
 }
 
-/**
- * `--diagnostics` is passed to `Network.create` as `diagnosticsAddr` only when this build of
- * mosaik has a diagnostics server (the option is being added on another branch); otherwise the
- * start-up lines say it is ignored.
- */
-function hasDiagnostics(): boolean {
-  return Object.getOwnPropertyDescriptor(Network.prototype, 'diagnostics') !== undefined;
-}
-
 async function main(): Promise<number> {
   const parsed = parseArgs(process.argv.slice(2), process.env.INIT_CWD ?? process.cwd());
   if (parsed.kind === 'exit') {
@@ -60,11 +50,9 @@ async function main(): Promise<number> {
     logger: log,
     bootstrap: options.bootstrap,
     ...(options.metrics === undefined ? {} : { prometheusAddr: options.metrics }),
-    ...(options.diagnostics !== undefined && hasDiagnostics()
-      ? { diagnosticsAddr: options.diagnostics }
-      : {}),
-  } as NetworkOptions);
-  const addr = formatAddr(net.addr);
+    ...(options.diagnostics === undefined ? {} : { diagnosticsAddr: options.diagnostics }),
+  });
+  const addr = formatBootstrapAddr(net.addr);
   info(dim(`local peer id: ${net.peerId.toString()}`, style));
   info(dim(`address: ${addr}`, style));
   const joinFlags = [
@@ -75,17 +63,8 @@ async function main(): Promise<number> {
   ];
   info(dim(`join from another terminal: pnpm chat --nickname <name> ${joinFlags.join(' ')}`, style));
   if (options.metrics !== undefined) info(dim(`metrics: http://${options.metrics}/metrics`, style));
-  if (options.diagnostics !== undefined) {
-    const url = (net as { diagnostics?: { url?: string } }).diagnostics?.url;
-    info(
-      dim(
-        url === undefined
-          ? '--diagnostics ignored: this mosaik has no diagnostics server'
-          : `diagnostics: ${url}`,
-        style,
-      ),
-    );
-  }
+  const diagnosticsUrl = net.diagnostics?.url;
+  if (diagnosticsUrl !== undefined) info(dim(`diagnostics: ${diagnosticsUrl}`, style));
 
   let session: ChatSession | undefined;
   let interrupts = 0;

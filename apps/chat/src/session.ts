@@ -12,10 +12,10 @@ import {
   type GroupId,
   type MapWriter,
   type Network,
+  parseBootstrapAddr,
   sleep,
   type VecWriter,
 } from 'mosaik';
-import { parseAddr } from './addr.js';
 import { HistoryVec, PresenceMap } from './collections.js';
 import { History } from './history.js';
 import type { ChatMessage, Presence } from './model.js';
@@ -315,7 +315,7 @@ export class ChatSession {
   #connect(text: string): void {
     let addr: EndpointAddr;
     try {
-      addr = parseAddr(text);
+      addr = parseBootstrapAddr(text);
     } catch (error) {
       this.#out.print(dim(`usage: /connect <peer id>@<ip:port>: ${(error as Error).message}`, this.#style));
       return;

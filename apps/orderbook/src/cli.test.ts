@@ -2,9 +2,11 @@
  * The app as users run it: child processes started like `pnpm start`, talking over loopback.
  */
 import { createServer } from 'node:net';
-import { scaled } from 'mosaik';
+import { CommanderError } from 'commander';
+import { SecretKey, scaled } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppProcess } from '../test/app-process.js';
+import { program } from './cli.js';
 
 // Each process loads the TypeScript sources through tsx, which takes seconds on a loaded machine.
 const SLOW = scaled(120_000);
@@ -30,6 +32,41 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/** `--bootstrap` values as the program parses them, or the error message it exits with. */
+function parseBootstrap(...values: string[]): { id: string; directAddresses: readonly string[] }[] | string {
+  const cmd = program()
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  try {
+    cmd.parse(
+      values.flatMap((v) => ['--bootstrap', v]),
+      { from: 'user' },
+    );
+  } catch (error) {
+    if (error instanceof CommanderError) return error.message;
+    throw error;
+  }
+  const all = cmd.opts<{ bootstrap: { id: { toString(): string }; directAddresses: readonly string[] }[] }>();
+  return all.bootstrap.map((a) => ({ id: a.id.toString(), directAddresses: a.directAddresses }));
+}
+
+describe('--bootstrap', () => {
+  it('takes the printed address form, several times, and a bare peer id', () => {
+    const a = SecretKey.generate().peerId.toString();
+    const b = SecretKey.generate().peerId.toString();
+    expect(parseBootstrap(`${a}@127.0.0.1:4433,[::1]:4433`, b)).toEqual([
+      { id: a, directAddresses: ['127.0.0.1:4433', '[::1]:4433'] },
+      { id: b, directAddresses: [] },
+    ]);
+  });
+
+  it('refuses malformed addresses, saying what is wrong', () => {
+    const id = SecretKey.generate().peerId.toString();
+    for (const bad of ['nope', `${id}@localhost`, `${id}@1.2.3.4:5@x`, '@127.0.0.1:1'])
+      expect(parseBootstrap(bad)).toMatch(/bootstrap address .*(is not a peer id|is not host:port)/);
+  });
+});
 
 describe('orderbook CLI', () => {
   it('runs the single-process demo by default and prints the reference result', {
@@ -143,7 +180,7 @@ describe('orderbook CLI', () => {
     expect(badOrder.stderr).toContain('quantity must be a positive whole number');
     const badAddr = app(['--role', 'trader', '--bootstrap', 'nonsense']);
     expect(await badAddr.exited).not.toBe(0);
-    expect(badAddr.stderr).toContain('bad address');
+    expect(badAddr.stderr).toMatch(/bootstrap address "nonsense": "nonsense" is not a peer id/);
     const badRole = app(['--role', 'banker']);
     expect(await badRole.exited).not.toBe(0);
     expect(badRole.stderr).toMatch(/Allowed choices are matcher, trader, observer/);

@@ -4,8 +4,7 @@
  */
 import { createLogger, type Logger } from '@mosaik/metrics';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { EndpointAddr } from 'mosaik';
-import { parseAddr } from './addr.js';
+import { type EndpointAddr, parseBootstrapAddr } from 'mosaik';
 import { runDemo } from './demo.js';
 import { Printer } from './output.js';
 import { type RoleContext, runMatcher, runObserver, runTrader } from './roles.js';
@@ -82,7 +81,7 @@ export function program(): Command {
       new Option('--bootstrap <addr>', 'a node to join through, as printed by the first matcher (repeatable)')
         .argParser((t: string, all: EndpointAddr[]) => {
           try {
-            return [...all, parseAddr(t)];
+            return [...all, parseBootstrapAddr(t)];
           } catch (error) {
             throw new InvalidArgumentError((error as Error).message);
           }

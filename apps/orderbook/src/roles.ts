@@ -5,9 +5,8 @@
  */
 import { createInterface } from 'node:readline';
 import type { Logger } from '@mosaik/metrics';
-import { type EndpointAddr, Network, type StorageSpec, sleep, storage } from 'mosaik';
+import { type EndpointAddr, formatBootstrapAddr, Network, type StorageSpec, sleep, storage } from 'mosaik';
 import { unlessAborted } from './abort.js';
-import { formatAddr } from './addr.js';
 import { within } from './deadline.js';
 import { RandomFlow } from './flow.js';
 import { type BookGroup, joinBook, Matcher, queryBook } from './matcher.js';
@@ -178,7 +177,7 @@ export async function runMatcher(ctx: RoleContext, options: MatcherRoleOptions):
         `committed ${ack.trader}#${ack.clientId} at ${ack.index}: ${formatOutcome(ack.outcome)}`,
       ),
   });
-  const addr = formatAddr(net.addr);
+  const addr = formatBootstrapAddr(net.addr);
   printer.event(
     'ready',
     { role: 'matcher', peer: net.peerId.toString(), addr },
@@ -217,7 +216,7 @@ export async function runObserver(ctx: RoleContext, options: { readonly interval
   const metrics = new OrderbookMetrics(net.local.metrics);
   printer.event(
     'ready',
-    { role: 'observer', peer: net.peerId.toString(), addr: formatAddr(net.addr) },
+    { role: 'observer', peer: net.peerId.toString(), addr: formatBootstrapAddr(net.addr) },
     `observer ${net.peerId.short()} following book ${ctx.pair.base}/${ctx.pair.quote} on '${ctx.network}' (type book, fills or dump)`,
   );
   const stopStdin = stdinCommands(group, ctx);

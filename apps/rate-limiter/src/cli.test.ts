@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { scaled, waitFor } from 'mosaik';
+import { SecretKey, scaled, waitFor } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
 import { get, load, type Reply } from '../test/gateways.js';
 import { createProgram } from './cli.js';
@@ -158,12 +158,14 @@ describe('rate-limiter command line', () => {
       ['gateway', '--rpm', '0'],
       ['gateway', '--port', '70000'],
       ['gateway', '--bootstrap', 'nobody@127.0.0.1:1'],
+      ['gateway', '--bootstrap', `${SecretKey.generate().peerId}@127.0.0.1:99999`],
       ['gateway', '--metrics', 'nowhere'],
     ]) {
       await expect(program.parseAsync(args, { from: 'user' })).rejects.toThrow();
     }
     expect(errors.join('')).toMatch(/Allowed choices are strict, gossip, lease, local/);
     expect(errors.join('')).toMatch(/positive integer/);
-    expect(errors.join('')).toMatch(/invalid peer id/);
+    expect(errors.join('')).toMatch(/bootstrap address "nobody@127\.0\.0\.1:1": "nobody" is not a peer id/);
+    expect(errors.join('')).toMatch(/"127\.0\.0\.1:99999" is not host:port/);
   });
 });

@@ -2,8 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { createLogger, type Logger } from '@mosaik/metrics';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { randomBytes, sleep, toHex } from 'mosaik';
-import { parseAddr } from './addr.js';
+import { type EndpointAddr, parseBootstrapAddr, randomBytes, sleep, toHex } from 'mosaik';
 import { DEFAULT_NETWORK, Gateway, type GatewayOptions, INSECURE_DEFAULT_KEY } from './gateway.js';
 import { GossipLimiter } from './gossip.js';
 import { MODES, type Mode } from './limiter.js';
@@ -28,13 +27,12 @@ function hostPort(value: string): string {
   return value;
 }
 
-function bootstrapAddr(value: string, previous: string[] | undefined): string[] {
+function bootstrapAddr(value: string, previous: EndpointAddr[] | undefined): EndpointAddr[] {
   try {
-    parseAddr(value);
+    return [...(previous ?? []), parseBootstrapAddr(value)];
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-  return [...(previous ?? []), value];
 }
 
 /** Where the program writes and how it waits for Ctrl-C (replaceable in tests). */
@@ -150,7 +148,7 @@ export function createProgram(io: ProgramIo = {}): Command {
       .command('gateway', { isDefault: true })
       .description('run one gateway')
       .option('--bootstrap <address...>', 'other gateways to join (<peer id>@<ip:port>)', bootstrapAddr),
-  ).action(async (o: CommonOptions & { bootstrap?: string[] }) => {
+  ).action(async (o: CommonOptions & { bootstrap?: EndpointAddr[] }) => {
     const logger = loggerFor(o);
     if (o.key === undefined && o.mode !== 'local' && o.mode !== 'gossip')
       logger.warn(
@@ -158,7 +156,7 @@ export function createProgram(io: ProgramIo = {}): Command {
       );
     const gateway = await Gateway.start({
       ...gatewayOptions(o, logger),
-      ...(o.bootstrap !== undefined ? { bootstrap: o.bootstrap.map(parseAddr) } : {}),
+      ...(o.bootstrap !== undefined ? { bootstrap: o.bootstrap } : {}),
       ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
     });
     out(`rate-limiter gateway: ${describe(o)}`);

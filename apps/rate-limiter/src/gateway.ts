@@ -12,8 +12,7 @@ import {
   type PrometheusExporter,
   startPrometheusExporter,
 } from '@mosaik/metrics';
-import { type EndpointAddr, InvalidArgumentError, Network, storage } from 'mosaik';
-import { formatAddr } from './addr.js';
+import { type EndpointAddr, formatBootstrapAddr, InvalidArgumentError, Network, storage } from 'mosaik';
 import { checkBucketConfig } from './bucket.js';
 import { GossipLimiter } from './gossip.js';
 import { createGatewayServer, type Outcome } from './http.js';
@@ -215,7 +214,7 @@ export class Gateway implements AsyncDisposable {
 
   /** This gateway's mosaik address in `--bootstrap` form; `undefined` in local mode. */
   get address(): string | undefined {
-    return this.net === undefined ? undefined : formatAddr(this.net.addr);
+    return this.net === undefined ? undefined : formatBootstrapAddr(this.net.addr);
   }
 
   /**

@@ -5,7 +5,6 @@
  *
  * @packageDocumentation
  */
-export { formatAddr, parseAddr } from './addr.js';
 export {
   type Bucket,
   type BucketConfig,
