@@ -17,7 +17,12 @@ describe('the chat command', () => {
   });
 
   it('reads one message per line from a pipe and exits 0 at end of input once they are delivered', async () => {
-    const p = ChatProcess.start('Solo');
+    const p = ChatProcess.start('Solo', ['--diagnostics', '127.0.0.1:0']);
+    // The diagnostics server is up with the node: its URL (port 0 resolved) is printed and answers.
+    const url = (await p.waitLine(/^diagnostics: http:\/\/127\.0\.0\.1:\d+/)).slice('diagnostics: '.length);
+    const snapshot = await fetch(new URL('/api/snapshot', url));
+    expect(snapshot.status).toBe(200);
+    await snapshot.body?.cancel();
     p.send('first line');
     p.send('//slash is text');
     p.send('   ');

@@ -150,7 +150,9 @@ export class ChatProcess {
   /** Message lines `<nick>: <text>` in order. */
   messages(): string[] {
     return this.lines.filter(
-      (l) => /^[^\s*-][^:]*: /.test(l) && !/^(local peer id|address|join from another terminal): /.test(l),
+      (l) =>
+        /^[^\s*-][^:]*: /.test(l) &&
+        !/^(local peer id|address|join from another terminal|metrics|diagnostics): /.test(l),
     );
   }
 
