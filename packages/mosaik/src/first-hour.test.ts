@@ -80,16 +80,16 @@ const scratch = mkdtempSync(join(packageRoot, '.first-hour-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('first hour', () => {
-  it('the README taste, pasted as written, prints its datum and result with no network and exits by itself', async () => {
+  it('the README taste, pasted as written, prints its datum, result and map value with no network and exits by itself', async () => {
     const file = join(scratch, 'taste.mts');
     writeFileSync(file, tasteFromReadme());
     // Default log level, as a user has it: whatever the library logs goes to stderr.
     const run = await runTs(file, { env: { MOSAIK_LOG: undefined }, isolated: canIsolateNetwork() });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stdout).toBe('{ temp: 21.5 }\n5\n');
+    expect(run.stdout).toBe('{ temp: 21.5 }\n5\n100n\n');
   });
 
-  it('the demo shows a stream and a group failover, one line a step, and exits 0 by itself', async () => {
+  it('the demo shows a stream, a group failover and a late map reader, one line a step, and exits 0 by itself', async () => {
     const run = await runTs(join(packageRoot, 'src/demo.ts'), {
       env: { MOSAIK_LOG: undefined },
       deadlineMs: 20_000,
@@ -104,12 +104,18 @@ describe('first hour', () => {
       /^\[.*\] group +3 deposits committed through every member: total 60/,
       /^\[.*\] group +stopped the leader (alice|bob|carol); (alice|bob|carol) took over/,
       /^\[.*\] group +5 deposits, total 260 on both survivors: no committed command lost/,
+      /^\[.*\] map +(alice|bob|carol) and (alice|bob|carol) write "demo\/balances": 3 sets committed +\(\d+ ms\)$/,
+      /^\[.*\] map +dave joined late, caught up and reads alice = 175 +\(\d+ ms\)$/,
       /^\[.*\] done +every node closed; the process exits by itself/,
     ];
     expect(lines).toHaveLength(expected.length);
     for (const [i, pattern] of expected.entries()) expect(lines[i]).toMatch(pattern);
     const [, stopped, successor] = lines[5]!.match(/stopped the leader (\w+); (\w+) took over/)!;
     expect(successor).not.toBe(stopped);
+    // The map's writers are the two survivors of the failover.
+    const [, first, second] = lines[7]!.match(/map +(\w+) and (\w+) write/)!;
+    expect(first).not.toBe(second);
+    expect([first, second]).not.toContain(stopped);
   });
 
   it("a program's stdout is its own: library logs go to stderr at every level", async () => {
