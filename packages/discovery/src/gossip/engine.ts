@@ -102,6 +102,9 @@ export class GossipEngine<P> {
       case 'disconnected':
         this.#membership.onDisconnected(input.peer, out);
         break;
+      case 'forget':
+        this.#membership.forget(input.peer, out);
+        break;
       case 'setData':
         this.#membership.setData(input.data);
         break;

@@ -121,6 +121,20 @@ describe('HyParView membership', () => {
     expect(h.engine(0).passivePeers()).not.toContain(2);
   });
 
+  it('a peer that left for good is forgotten everywhere: no repair ever asks it again', () => {
+    const h = new Harness([0, 1, 2]);
+    h.joinAll(0, [1]);
+    h.input(0, { type: 'suggest', peers: [{ id: 2 }] });
+    // Forgotten by a departure learned elsewhere, and by its own final Disconnect.
+    h.input(0, { type: 'forget', peer: 2 });
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Disconnect, alive: false } });
+    h.queue.length = 0;
+    h.input(0, { type: 'timer', timer: { kind: 'repair' } });
+    expect(h.queue.filter((m) => m.to === 1 || m.to === 2)).toEqual([]);
+    expect(h.engine(0).neighbors()).toEqual([]);
+    expect(h.engine(0).passivePeers()).toEqual([]);
+  });
+
   it('leave tells every neighbour it is gone for good', () => {
     const h = new Harness([0, 1, 2]);
     h.joinAll(0, [1, 2]);

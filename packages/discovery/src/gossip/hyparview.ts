@@ -131,6 +131,22 @@ export class HyParView<P> {
     this.#refill([k], out);
   }
 
+  /**
+   * `peer` left the network for good (its signed departure reached us some other way than its
+   * own Disconnect): forget it in every view and the reserve, so that no repair or refill dials
+   * a node that is gone.
+   */
+  forget(peer: P, out: Out<P>): void {
+    const k = this.env.key(peer);
+    this.#pending.delete(k);
+    this.#passive.delete(k);
+    this.#reserve.delete(k);
+    if (this.#active.has(k)) {
+      this.#removeActive(peer, out);
+      this.#refill([k], out);
+    }
+  }
+
   /** A neighbour request went unanswered: drop that backup and try another. */
   onNeighborRequestTimeout(peer: P, out: Out<P>): void {
     const k = this.env.key(peer);
@@ -230,7 +246,10 @@ export class HyParView<P> {
     this.#pending.delete(k);
     if (this.#active.has(k)) this.#removeActive(from, out);
     if (alive) this.#addPassive({ id: from }, out);
-    else this.#passive.delete(k);
+    else {
+      this.#passive.delete(k);
+      this.#reserve.delete(k);
+    }
     this.#refill([k], out);
   }
 

@@ -85,6 +85,8 @@ export type GossipInput<P> =
   | { readonly type: 'timer'; readonly timer: GossipTimer<P> }
   /** The connection to `peer` failed or closed (dial error, send error, remote crash). */
   | { readonly type: 'disconnected'; readonly peer: P }
+  /** `peer` left the network for good (a graceful departure): never dial it again. */
+  | { readonly type: 'forget'; readonly peer: P }
   /** Our own address data changed; it travels in later `Join`/`Neighbor`/`Shuffle` messages. */
   | { readonly type: 'setData'; readonly data: Uint8Array | undefined }
   /** Leave the swarm: tell every neighbour we are gone. */

@@ -479,12 +479,15 @@ export class Discovery implements AsyncDisposable {
       .snapshot()
       .signedPeers()
       .map((s) => this.#node.addressBook.resolve(toEndpointAddr(s.entry.address)));
-    const known = [...candidates, ...this.config.bootstrap];
+    // A bootstrap peer that left gracefully is gone: dialing it only keeps a dead connection
+    // attempt pending (which also delays this node's own close).
+    const bootstrap = this.config.bootstrap.filter((b) => !this.#hasDeparted(b.id));
+    const known = [...candidates, ...bootstrap];
     const sample = shuffle(known).slice(0, this.#gossip.engine.config.activeViewCapacity);
     this.#gossip.join(sample);
     // Still alone: the bootstrap syncs failed (peer not up yet, overloaded); try them again.
     if (this.#catalog.snapshot().signedPeersCount() === 0) {
-      for (const b of this.config.bootstrap) this.#observe(b.id);
+      for (const b of bootstrap) this.#observe(b.id);
     }
     this.#armRejoin();
   }
@@ -585,6 +588,13 @@ export class Discovery implements AsyncDisposable {
       version: departure.lastVersion,
       expires: Date.now() + this.config.purgeAfterMs,
     });
+    this.#gossip.input({ type: 'forget', peer: departure.peerId });
+  }
+
+  /** Whether `peer` left gracefully within `purgeAfter` (and has not come back since). */
+  #hasDeparted(peer: PeerId): boolean {
+    const t = this.#tombstones.get(peer.toString());
+    return t !== undefined && t.expires >= Date.now();
   }
 
   #isTombstoned(signed: SignedPeerEntry): boolean {
