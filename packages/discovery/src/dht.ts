@@ -36,4 +36,4 @@ export {
   PUBLISH_COOLDOWN_MS,
   RELAXED_POLL_MS,
 } from './dht/source.js';
-export type { PingFunction, PingReply } from './dht/types.js';
+export type { AddressSink, PingFunction, PingReply, SourceContext } from './dht/types.js';

@@ -9,6 +9,7 @@
  * and `@mosaik/discovery/zero-config` (`addZeroConfigSources`, needs all three).
  *
  * @packageDocumentation
+ * @module index
  */
 export {
   Catalog,
@@ -23,7 +24,13 @@ export { PeerInfo } from './catalog/peer-info.js';
 export { CatalogSnapshot } from './catalog/snapshot.js';
 export { decodePeerEntry, ENTRY_LIMITS } from './entry/codec.js';
 export { GracefulDeparture } from './entry/departure.js';
-export { type NewEntryOptions, type PeerAddress, PeerEntry, PROTOCOL_VERSION } from './entry/entry.js';
+export {
+  type NewEntryOptions,
+  type PeerAddress,
+  PeerEntry,
+  type PeerEntryFields,
+  PROTOCOL_VERSION,
+} from './entry/entry.js';
 export { MAX_ENTRY_BYTES, SignedPeerEntry } from './entry/signed.js';
 export { compareVersions, incrementVersion, type PeerEntryVersion } from './entry/version.js';
 export {
@@ -88,4 +95,4 @@ export {
   syncMessageFromWire,
   syncMessageToWire,
 } from './protocol/sync.js';
-export { type RttState, RttTracker, rttAdmitted, rttBelow, smoothRtt } from './rtt/rtt.js';
+export { type RttKey, type RttState, RttTracker, rttAdmitted, rttBelow, smoothRtt } from './rtt/rtt.js';
