@@ -58,10 +58,11 @@ function expectedLinks(dir) {
   };
 }
 
-/** Returns the problems of one manifest and, with `fix`, the corrected manifest. */
+/** The problems of one manifest, the manifest with the derivable ones fixed, and whether LICENSE needs a copy. */
 export function inspect({ dir, pkg }, publishable) {
   const problems = [];
   const fixed = { ...pkg };
+  let copyLicense = false;
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   for (const [field, value] of Object.entries(expectedLinks(dir))) {
     if (!same(pkg[field], value)) {
@@ -77,7 +78,7 @@ export function inspect({ dir, pkg }, publishable) {
       readFileSync(license, 'utf8') !== readFileSync(join(root, 'LICENSE'), 'utf8')
     ) {
       problems.push('LICENSE should be a copy of the root LICENSE');
-      fixed.license$copy = true;
+      copyLicense = true;
     }
     if (pkg.exports === undefined) problems.push('exports missing');
     const publishConfig = { access: 'public', ...pkg.publishConfig };
@@ -89,7 +90,7 @@ export function inspect({ dir, pkg }, publishable) {
     if (JSON.stringify(publishConfig).includes(SOURCE_CONDITION))
       problems.push('publishConfig names @mosaik/source');
   }
-  return { problems, fixed };
+  return { problems, fixed, copyLicense };
 }
 
 /** Puts the link fields after `license` (or `description`) so the diff of a fix stays small. */
@@ -112,11 +113,10 @@ function main() {
   const publishable = new Set(publishableManifests().map((m) => m.dir));
   const report = [];
   for (const manifest of workspaceManifests()) {
-    const { problems, fixed } = inspect(manifest, publishable.has(manifest.dir));
+    const { problems, fixed, copyLicense } = inspect(manifest, publishable.has(manifest.dir));
     if (problems.length === 0) continue;
     if (write) {
-      if (fixed.license$copy) copyFileSync(join(root, 'LICENSE'), join(root, manifest.dir, 'LICENSE'));
-      delete fixed.license$copy;
+      if (copyLicense) copyFileSync(join(root, 'LICENSE'), join(root, manifest.dir, 'LICENSE'));
       writeFileSync(manifest.file, `${JSON.stringify(ordered(fixed), null, 2)}\n`);
       const left = inspect({ dir: manifest.dir, pkg: fixed }, publishable.has(manifest.dir)).problems;
       for (const problem of left) report.push(`${manifest.dir}/package.json: ${problem}`);

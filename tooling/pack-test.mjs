@@ -6,7 +6,7 @@
 //    spec, every `exports`/`main`/`types`/`bin` target present, no test files, README and LICENSE.
 // 2. In three empty projects, `npm install` one package from its tarball; the other @mosaik
 //    packages come from their tarballs too (npm `overrides`), third-party ones from the registry:
-//      - `mosaik`           compiles and runs the README's taste (preset 'local');
+//      - `mosaik`           compiles and runs the README's taste (preset 'local'); its binary runs;
 //      - `@mosaik/streams`  alone: no rsm, raft or DHT/mDNS libraries installed, a two-node stream works;
 //      - `@mosaik/rsm`      alone: no streams or DHT/mDNS libraries installed, a two-member group works.
 //    Each program is type-checked against the installed declarations (strict, no skipLibCheck) and
@@ -43,6 +43,8 @@ const PROJECTS = [
     install: 'mosaik',
     program: 'taste.ts',
     expect: '{"temp":21.5}',
+    // The CLI as npm links it: `npx mosaik --help`.
+    bin: { name: 'mosaik', args: ['--help'], expect: 'Usage: mosaik' },
     present: ['@mosaik/streams', '@mosaik/rsm', ...DHT_AND_MDNS],
     absent: [],
   },
@@ -275,6 +277,17 @@ async function checkProject(project, tarballs, work) {
   if (warnings.length > 0)
     problems.push(`${project.program} made node warn:\n    ${warnings.join('\n    ')}`);
   log(`${project.name}: ${project.program} printed ${stdout.trim().split('\n').at(-1)}`);
+  if (project.bin) {
+    const launcher = join(dir, 'node_modules', '.bin', project.bin.name);
+    const { stdout: help } = await run(launcher, project.bin.args, {
+      cwd: dir,
+      timeoutMs: 30_000 * timeFactor,
+      what: `${project.bin.name} ${project.bin.args.join(' ')}`,
+    });
+    if (!help.includes(project.bin.expect))
+      problems.push(`${project.bin.name} printed ${JSON.stringify(help)}`);
+    else log(`${project.name}: the ${project.bin.name} binary runs`);
+  }
   return problems.map((p) => `${project.name}: ${p}`);
 }
 
