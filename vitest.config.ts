@@ -8,6 +8,7 @@ export default defineConfig({
       'apps/*',
       mosaikHeavyProject('discovery-heavy', 'packages/discovery', 2),
       mosaikHeavyProject('rsm-heavy', 'packages/rsm', 3),
+      mosaikHeavyProject('app-orderbook-heavy', 'apps/orderbook', 4),
     ],
     // Integration tests run real QUIC nodes whose timers, handshakes and elections need the
     // CPU on time; on two cores, two test files at once make them measure the scheduler.

@@ -1,3 +1,3 @@
 import { mosaikProject } from '@mosaik/tooling/vitest';
 
-export default mosaikProject('app-orderbook', { passWithNoTests: true });
+export default mosaikProject('app-orderbook');

@@ -4,7 +4,7 @@
  * - {@link Digest} and {@link id}: 32-byte intent-addressed ids (64 hex chars decoded, else blake3).
  * - {@link PeerId} / {@link SecretKey}: ed25519 identity, compatible with iroh's EndpointId.
  * - {@link Codec}, {@link cborCodec}, {@link jsonCodec}, {@link withSchema}, {@link encodeCanonical}.
- * - {@link Watch}, {@link waitFor}, {@link scaled}, {@link sleep}, AbortSignal helpers.
+ * - {@link Watch}, {@link Condition}, {@link waitFor}, {@link scaled}, {@link sleep}, AbortSignal helpers.
  * - {@link MosaikError}, the base of every error in the project, and {@link DecodeError}.
  */
 export { fromBase32, fromZBase32, toBase32, toZBase32 } from './base32.js';
@@ -30,6 +30,7 @@ export {
   jsonCodec,
   withSchema,
 } from './codec.js';
+export { Condition } from './condition.js';
 export {
   Digest,
   type DigestPart,
@@ -53,5 +54,14 @@ export {
 } from './errors.js';
 export { type Blake3Hasher, blake3, blake3DeriveKey, blake3Hasher, blake3Keyed } from './hash.js';
 export { PeerId, SecretKey, verifySignature } from './keys.js';
-export { abortAfter, anySignal, scaled, sleep, timeFactor, type WaitForOptions, waitFor } from './time.js';
-export { Watch, type WatchOptions, type WatchWaitOptions } from './watch.js';
+export {
+  abortAfter,
+  abortable,
+  anySignal,
+  scaled,
+  sleep,
+  timeFactor,
+  type WaitForOptions,
+  waitFor,
+} from './time.js';
+export { type ReadonlyWatch, Watch, type WatchOptions, type WatchWaitOptions } from './watch.js';

@@ -56,6 +56,40 @@ export function anySignal(signals: Iterable<AbortSignal | undefined>): AbortSign
   return AbortSignal.any(list);
 }
 
+/**
+ * `promise`, or a rejection with `signal.reason` as soon as `signal` aborts, whichever comes first.
+ * Only the wait is cancelled, not the work behind `promise` (its later rejection is swallowed);
+ * the abort listener is removed when either side settles.
+ *
+ * ```ts
+ * const applied = await abortable(group.execute(cmd), AbortSignal.timeout(2_000));
+ * ```
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Options of {@link waitFor}. */
 export interface WaitForOptions {
   /** Deadline in ms before scaling by `TIME_FACTOR` (default 5000). */

@@ -14,6 +14,15 @@ export interface WatchOptions<T> {
 
 type Listener<T> = (value: T) => void;
 
+/**
+ * The reading side of a {@link Watch}: what a component hands out when others may observe a value
+ * but only the component sets it (a node's relay status, a group's leader).
+ */
+export type ReadonlyWatch<T> = Pick<
+  Watch<T>,
+  'get' | 'value' | 'version' | 'subscribe' | 'changed' | 'until' | 'values'
+>;
+
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }

@@ -55,6 +55,25 @@ describe('startPrometheusExporter', () => {
   });
 });
 
+describe('process metrics on the exporter', () => {
+  it('are on by default, registered once per registry, and off with processMetrics: false', async () => {
+    const shared = createMetrics({ network: 'p' });
+    const a = await startPrometheusExporter(0, shared);
+    // A second node on the same registry must not register them twice (prom-client would throw).
+    const b = await startPrometheusExporter(0, shared);
+    const off = createMetrics({ network: 'q' });
+    const c = await startPrometheusExporter(0, off, { processMetrics: false });
+    try {
+      const text = await (await fetch(a.url)).text();
+      expect(text).toContain('# TYPE process_cpu_seconds_total counter');
+      expect(text).toContain('# TYPE nodejs_eventloop_lag_p99_seconds gauge');
+      expect(await (await fetch(c.url)).text()).not.toContain('process_cpu');
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+});
+
 describe('parseExporterAddress', () => {
   it('parses the accepted forms', () => {
     expect(parseExporterAddress('0.0.0.0:9000')).toEqual({ host: '0.0.0.0', port: 9000 });

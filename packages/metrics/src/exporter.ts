@@ -1,7 +1,7 @@
 /** A minimal Prometheus exporter: `GET /metrics` in the text exposition format, on node:http. */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { MetricsError } from './errors.js';
 
 /** Where the exporter listens: `"host:port"`, `"[::1]:port"`, a port number, or `{ host, port }`. */
@@ -17,6 +17,15 @@ export interface PrometheusExporter {
   readonly host: string;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
+}
+
+/** Options of {@link startPrometheusExporter}. */
+export interface ExporterOptions {
+  /**
+   * Also export prom-client's default process metrics (`process_*`, `nodejs_*`: CPU, memory,
+   * event-loop lag, GC) on the registry. Default `true`; skipped when the registry has them.
+   */
+  readonly processMetrics?: boolean;
 }
 
 /** Parses an {@link ExporterAddress}; the host defaults to 127.0.0.1. */
@@ -56,9 +65,17 @@ export function parseExporterAddress(addr: ExporterAddress): { host: string; por
 export async function startPrometheusExporter(
   addr: ExporterAddress,
   registry: Registry | { readonly registry: Registry },
+  options: ExporterOptions = {},
 ): Promise<PrometheusExporter> {
   const { host, port } = parseExporterAddress(addr);
   const reg = 'registry' in registry ? registry.registry : registry;
+  // Several nodes may share one registry: register the process metrics once.
+  if (
+    options.processMetrics !== false &&
+    reg.getSingleMetric('process_cpu_user_seconds_total') === undefined
+  ) {
+    collectDefaultMetrics({ register: reg });
+  }
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];

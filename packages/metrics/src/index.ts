@@ -12,11 +12,19 @@ export { Registry } from 'prom-client';
 export { MetricsError } from './errors.js';
 export {
   type ExporterAddress,
+  type ExporterOptions,
   type PrometheusExporter,
   parseExporterAddress,
   startPrometheusExporter,
 } from './exporter.js';
-export { createLogger, type Logger, type LoggerOptions, type LogLevel, resolveLogLevel } from './logger.js';
+export {
+  createLogger,
+  DEFAULT_LOG_LEVEL,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  resolveLogLevel,
+} from './logger.js';
 export {
   type CounterHandle,
   createMetrics,

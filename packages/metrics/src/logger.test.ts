@@ -47,15 +47,16 @@ describe('createLogger', () => {
     expect(lines[0]).not.toHaveProperty('pid');
   });
 
-  it('takes the level from options, then MOSAIK_LOG, then info', () => {
+  it('takes the level from options, then MOSAIK_LOG, then warn', () => {
     vi.stubEnv('MOSAIK_LOG', 'warn');
     expect(createLogger().level).toBe('warn');
     expect(createLogger({ level: 'trace' }).level).toBe('trace');
     vi.stubEnv('MOSAIK_LOG', '');
-    expect(resolveLogLevel()).toBe('info');
+    expect(resolveLogLevel()).toBe('warn');
     delete process.env.MOSAIK_LOG;
-    expect(resolveLogLevel()).toBe('info');
-    expect(resolveLogLevel('bogus')).toBe('info');
+    expect(resolveLogLevel()).toBe('warn');
+    expect(resolveLogLevel('bogus')).toBe('warn');
+    expect(resolveLogLevel('info')).toBe('info');
     expect(resolveLogLevel('OFF')).toBe('silent');
     expect(resolveLogLevel('Debug')).toBe('debug');
   });

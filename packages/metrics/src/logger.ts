@@ -1,4 +1,7 @@
-/** pino loggers with the project's standard bindings (`network`, `peer`, `subsystem`). */
+/**
+ * pino loggers with the project's standard bindings (`network`, `peer`, `subsystem`). Library logs
+ * go to stderr at `warn` unless told otherwise: a program's stdout belongs to the program.
+ */
 import { type DestinationStream, type Level, type Logger as PinoLogger, pino } from 'pino';
 
 /** The logger every mosaik package takes: a pino logger (`child(bindings)`, `debug(obj, msg)`, …). */
@@ -9,7 +12,7 @@ export type LogLevel = Level | 'silent';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
-  /** Level; default `MOSAIK_LOG` from the environment, else `'info'`. */
+  /** Level; default `MOSAIK_LOG` from the environment, else `'warn'`. */
   readonly level?: LogLevel | 'off';
   /** Short network id binding. */
   readonly network?: string;
@@ -17,7 +20,7 @@ export interface LoggerOptions {
   readonly peer?: string;
   /** Subsystem binding, e.g. `'discovery'`. */
   readonly subsystem?: string;
-  /** Where lines go (default stdout). */
+  /** Where lines go (default stderr, written synchronously so nothing is lost at exit). */
   readonly destination?: DestinationStream;
   /** Logger name (default `'mosaik'`). */
   readonly name?: string;
@@ -25,16 +28,25 @@ export interface LoggerOptions {
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** The level when neither the options nor `MOSAIK_LOG` choose one: only what needs attention. */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
+
 /**
- * The level to use: `requested` if given, else `MOSAIK_LOG`, else `'info'`. Unknown names fall
- * back to `'info'`; `'off'`/`'none'` mean `'silent'`.
+ * The level to use: `requested` if given, else `MOSAIK_LOG`, else {@link DEFAULT_LOG_LEVEL}
+ * (`'warn'`). Unknown names fall back to the default; `'off'`/`'none'` mean `'silent'`.
  */
 export function resolveLogLevel(requested?: string): LogLevel {
-  const raw = (requested ?? (typeof process === 'undefined' ? undefined : process.env.MOSAIK_LOG) ?? 'info')
-    .trim()
-    .toLowerCase();
+  const env = typeof process === 'undefined' ? undefined : process.env.MOSAIK_LOG;
+  const raw = (requested ?? env ?? DEFAULT_LOG_LEVEL).trim().toLowerCase();
   if (raw === 'off' || raw === 'none') return 'silent';
-  return LEVELS.has(raw) ? (raw as LogLevel) : 'info';
+  return LEVELS.has(raw) ? (raw as LogLevel) : DEFAULT_LOG_LEVEL;
+}
+
+/** One stderr destination shared by every default logger of the process (one file descriptor writer). */
+let stderr: DestinationStream | undefined;
+function defaultDestination(): DestinationStream {
+  stderr ??= pino.destination({ dest: 2, sync: true });
+  return stderr;
 }
 
 /**
@@ -52,5 +64,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.peer !== undefined) bindings.peer = options.peer;
   if (options.subsystem !== undefined) bindings.subsystem = options.subsystem;
   const config = { name: options.name ?? 'mosaik', level: resolveLogLevel(options.level), base: bindings };
-  return options.destination === undefined ? pino(config) : pino(config, options.destination);
+  return pino(config, options.destination ?? defaultDestination());
 }

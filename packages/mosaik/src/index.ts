@@ -22,17 +22,21 @@ export {
 export * from '@mosaik/id';
 export {
   type ApplyContext,
+  type ConsensusConfig,
   type Consistency,
   Group,
+  type GroupCallOptions,
   GroupKey,
   Groups,
   type GroupsConfig,
   GroupTerminated,
   LeadershipPreference,
+  type MachineDescription,
   NoCommands,
   NoOp,
   Offline,
   type StateMachine,
+  type StorageSpec,
   storage,
 } from '@mosaik/rsm';
 export {
@@ -66,6 +70,24 @@ export {
   type LinkOptions,
   ProtocolViolation,
   type RelayMode,
+  type RelayState,
+  type RelayStatus,
   type TransportPreset,
 } from '@mosaik/transport';
+export { formatBootstrapAddr, parseBootstrapAddr } from './bootstrap-addr.js';
+export type { MachineDescriber } from './diagnostics/collect.js';
+export type { DiagnosticsEvent, DiagnosticsEventKind } from './diagnostics/events.js';
+export type { DiagnosticsSnapshot } from './diagnostics/model.js';
+export type {
+  GroupReport,
+  MachineReport,
+  NodeReport,
+} from './diagnostics/report.js';
+export {
+  type DiagnosticsOptions,
+  type DiagnosticsServer,
+  startDiagnostics,
+} from './diagnostics/server.js';
+export { queryStatus, STATUS_ALPN } from './diagnostics/status-protocol.js';
+export { RelayUnreachable } from './errors.js';
 export { Network, type NetworkOptions } from './network.js';

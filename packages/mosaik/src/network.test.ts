@@ -5,9 +5,16 @@ import {
   decodeCbor,
   defineStream,
   encodeCbor,
+  InvalidArgumentError,
+  MosaikError,
   Network,
+  type NetworkOptions,
+  RelayUnreachable,
+  SecretKey,
   type StateMachine,
+  scaled,
   storage,
+  TimeoutError,
   waitFor,
 } from './index.js';
 
@@ -80,4 +87,128 @@ describe('Network facade', () => {
       message: 'every replica applied both commands',
     });
   });
+});
+
+/** A relay that never answers: nothing listens on loopback's discard port. */
+const deadRelay = { urls: ['http://127.0.0.1:9/'] } as const;
+
+describe('Network.create never hangs silently', () => {
+  it('with relays it resolves once bound and reports the relay status as a watch', async () => {
+    const net = await Network.create('facade-test', {
+      relayMode: deadRelay,
+      relayGracePeriod: 100,
+      dht: false,
+    });
+    open.push(net);
+    expect(['connecting', 'unreachable']).toContain(net.relay.get().state);
+    const status = await net.relay.until((s) => s.state === 'unreachable', {
+      signal: AbortSignal.timeout(scaled(10_000)),
+    });
+    expect(status.homeRelay).toBeUndefined();
+    const local = await network();
+    expect(local.relay.get().state).toBe('disabled');
+    await local.online();
+  });
+
+  it('waitForRelay fails with RelayUnreachable naming the cause and the fix', async () => {
+    const error = await Network.create('facade-test', {
+      relayMode: deadRelay,
+      waitForRelay: true,
+      timeout: 300,
+      dht: false,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RelayUnreachable);
+    expect(MosaikError.is(error, 'relay_unreachable')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /no relay answered within 300 ms \(relays: http:\/\/127\.0\.0\.1:9\/\)/,
+    );
+    expect((error as Error).message).toContain("preset: 'local'");
+  });
+
+  it('rejects with the signal reason when aborted, before or while waiting', async () => {
+    const reason = new Error('user pressed ctrl-c');
+    await expect(
+      Network.create('facade-test', { preset: 'local', signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
+    const controller = new AbortController();
+    const creating = Network.create('facade-test', {
+      relayMode: deadRelay,
+      waitForRelay: true,
+      dht: false,
+      signal: controller.signal,
+    });
+    controller.abort(reason);
+    await expect(creating).rejects.toBe(reason);
+  });
+
+  it('timeout bounds create and names the step it interrupted', async () => {
+    const net = await network({ timeout: 5_000 });
+    expect(net.addr.directAddresses.length).toBeGreaterThan(0);
+    expect(await Network.create('facade-test', { timeout: 0 }).catch((e: unknown) => e)).toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    // Binding an endpoint takes far longer than 1 ms: the deadline names the step it interrupted.
+    const error = await Network.create('facade-test', { relayMode: deadRelay, dht: false, timeout: 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe('Network.create did not finish within 1 ms (binding the endpoint)');
+  });
+});
+
+describe('Network.create refuses bad input with typed errors', () => {
+  const peer = SecretKey.generate().peerId;
+  const cases: [string, unknown, unknown, RegExp][] = [
+    [
+      'an unknown option',
+      'n',
+      { presett: 'local' },
+      /unknown option "presett" \(did you mean "preset"\?\); known options: preset, /,
+    ],
+    ['an unknown preset', 'n', { preset: 'bogus' }, /preset: expected 'n0' .* or 'local' .*; got "bogus"/],
+    [
+      'a bootstrap string',
+      'n',
+      { bootstrap: ['127.0.0.1:4000'] },
+      /bootstrap\[0\]: expected an EndpointAddr/,
+    ],
+    [
+      'a bootstrap id that is a string',
+      'n',
+      { bootstrap: [{ id: peer.toString(), directAddresses: [] }] },
+      /bootstrap\[0\]\.id: expected a PeerId/,
+    ],
+    [
+      'a malformed direct address',
+      'n',
+      { bootstrap: [{ id: peer, directAddresses: ['my-host'] }] },
+      /bootstrap\[0\]\.directAddresses\[0\]: expected "a\.b\.c\.d:port"/,
+    ],
+    ['bootstrap that is not a list', 'n', { bootstrap: { id: peer } }, /bootstrap: expected an array/],
+    ['an empty network name', '', {}, /network: expected a non-empty name/],
+    ['a network id of the wrong type', 42, {}, /network: expected a name .* or a NetworkId/],
+    [
+      'an empty secret key string',
+      'n',
+      { secretKey: '' },
+      /secretKey: expected a SecretKey or a non-empty string/,
+    ],
+    [
+      'a secret key of the wrong type',
+      'n',
+      { secretKey: new Uint8Array(32) },
+      /secretKey: expected a SecretKey/,
+    ],
+    ['a bad timeout', 'n', { timeout: 'soon' }, /timeout: expected milliseconds/],
+    ['a bad signal', 'n', { signal: 'stop' }, /signal: expected an AbortSignal/],
+    ['options that are not an object', 'n', 'local', /options: expected an object/],
+  ];
+  for (const [what, name, options, message] of cases) {
+    it(`${what}`, async () => {
+      const error = await Network.create(name as string, options as NetworkOptions).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(MosaikError.is(error, 'invalid_argument')).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    });
+  }
 });

@@ -1,10 +1,26 @@
 import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
 import { addZeroConfigSources, type ZeroConfigOptions } from '@mosaik/discovery/zero-config';
-import { type NetworkId, type PeerId, SecretKey } from '@mosaik/id';
+import {
+  abortable,
+  type NetworkId,
+  type PeerId,
+  type ReadonlyWatch,
+  SecretKey,
+  TimeoutError,
+} from '@mosaik/id';
 import { startPrometheusExporter } from '@mosaik/metrics';
 import { Groups, type GroupsConfig } from '@mosaik/rsm';
 import { Streams, type StreamsConfig } from '@mosaik/streams';
-import { type EndpointAddr, LocalNode, type LocalNodeOptions } from '@mosaik/transport';
+import { type EndpointAddr, LocalNode, type LocalNodeOptions, type RelayStatus } from '@mosaik/transport';
+import { toEndpointAddr } from './bootstrap-addr.js';
+import { collectReport } from './diagnostics/collect.js';
+import { type DiagnosticsServer, startDiagnostics } from './diagnostics/server.js';
+import { serveStatus } from './diagnostics/status-protocol.js';
+import { RelayUnreachable } from './errors.js';
+import { checkNetworkOptions } from './options.js';
+
+/** How long `Network.create` may take by default (binding, and the relay when asked to wait for one). */
+const DEFAULT_CREATE_TIMEOUT_MS = 10_000;
 
 /** Options of {@link Network.create}. */
 export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
@@ -15,8 +31,20 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
   readonly secretKey?: SecretKey | string;
   /** Serve Prometheus metrics on `host:port` at `/metrics`. */
   readonly prometheusAddr?: string;
-  /** Peers to dial and sync with at start (added to `discovery.bootstrap`). */
-  readonly bootstrap?: readonly EndpointAddr[];
+  /** Export prom-client's process metrics (`process_*`, `nodejs_*`) too (default `true`). */
+  readonly processMetrics?: boolean;
+  /**
+   * Serve the live diagnostics page and its JSON API on `host:port` (host default 127.0.0.1;
+   * port 0 picks one: read {@link Network.diagnostics}). Read-only.
+   */
+  readonly diagnosticsAddr?: string | number;
+  /** Bearer token the diagnostics server requires (default none). */
+  readonly diagnosticsToken?: string;
+  /**
+   * Peers to dial and sync with at start (added to `discovery.bootstrap`): addresses, or their
+   * text form `<peer-id>@<ip:port>,…` as `mosaik beacon` prints it (see `parseBootstrapAddr`).
+   */
+  readonly bootstrap?: readonly (EndpointAddr | string)[];
   /** Discovery settings; unset fields take the reference defaults. */
   readonly discovery?: Partial<DiscoveryConfig>;
   /** DHT bootstrap: on by default except with the `local` preset; `false` disables it. */
@@ -27,6 +55,15 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
   readonly streams?: StreamsConfig;
   /** Groups settings; unset fields take the defaults. */
   readonly groups?: Partial<GroupsConfig>;
+  /** Cancels `create`: it rejects with `signal.reason` and releases whatever it had bound. */
+  readonly signal?: AbortSignal;
+  /** Upper bound on `create` in ms, then a `TimeoutError` (or `RelayUnreachable`). Default 10 000. */
+  readonly timeout?: number;
+  /**
+   * Resolve only once a home relay is connected, failing with `RelayUnreachable` at `timeout`.
+   * Default `false`: resolve once bound and report the relay in {@link Network.relay}.
+   */
+  readonly waitForRelay?: boolean;
 }
 
 /**
@@ -41,6 +78,8 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
  * ```
  */
 export class Network implements AsyncDisposable {
+  #diagnostics: DiagnosticsServer | undefined;
+
   private constructor(
     /** The transport core: links, ALPN handlers, address book, metrics, logger. */
     readonly local: LocalNode,
@@ -52,8 +91,65 @@ export class Network implements AsyncDisposable {
     readonly groups: Groups,
   ) {}
 
-  /** Binds a node on `network` (a name or a 32-byte id) and waits until it is online. */
+  /**
+   * Binds a node on `network` (a name or a 32-byte id) and starts discovery, streams and groups.
+   *
+   * With relays (the default `n0` preset) it resolves once bound: peers on the same host or LAN
+   * reach it on its direct addresses at once, and {@link relay} tells when a home relay is
+   * connected (a warning is logged when none answers). Pass `waitForRelay: true` to resolve only
+   * once a relay is connected. Never waits without bound: `timeout` (default 10 s) and `signal`.
+   *
+   * Throws `InvalidArgumentError` for an unknown or malformed option, network id, key or
+   * bootstrap address; `RelayUnreachable` when `waitForRelay` and no relay answered;
+   * `TimeoutError` past `timeout`; `signal.reason` when aborted.
+   */
   static async create(network: string | NetworkId, options: NetworkOptions = {}): Promise<Network> {
+    checkNetworkOptions(options);
+    const { signal, timeout = DEFAULT_CREATE_TIMEOUT_MS, waitForRelay = false } = options;
+    signal?.throwIfAborted();
+    const deadline = AbortSignal.timeout(timeout);
+    const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    let step = 'binding the endpoint';
+    /** Why `create` stopped: the caller's reason, or which deadline passed while doing what. */
+    const stopped = (): unknown => {
+      if (signal?.aborted) return signal.reason;
+      if (step === 'waiting for a relay') return relayUnreachable(options, timeout);
+      return new TimeoutError(`Network.create did not finish within ${timeout} ms (${step})`);
+    };
+    const binding = Network.#bind(network, options);
+    let local: LocalNode;
+    try {
+      local = await abortable(binding, stop);
+    } catch (error) {
+      if (!stop.aborted) throw error;
+      binding.then((late) => late.close()).catch(() => {});
+      throw stopped();
+    }
+    if (waitForRelay) {
+      step = 'waiting for a relay';
+      try {
+        await local.online(stop);
+      } catch (error) {
+        await local.close();
+        throw stop.aborted ? stopped() : error;
+      }
+    }
+    // The rest is local work with no network waits, so it runs to completion.
+    let net: Network;
+    try {
+      net = await Network.#start(local, options);
+    } catch (error) {
+      await local.close();
+      throw error;
+    }
+    if (signal?.aborted) {
+      await net.close();
+      throw signal.reason;
+    }
+    return net;
+  }
+
+  static #bind(network: string | NetworkId, options: NetworkOptions): Promise<LocalNode> {
     const {
       secretKey,
       prometheusAddr,
@@ -63,36 +159,62 @@ export class Network implements AsyncDisposable {
       mdns,
       streams: streamsConfig,
       groups: groupsConfig,
+      signal,
+      timeout,
+      waitForRelay,
+      processMetrics,
+      diagnosticsAddr,
+      diagnosticsToken,
       ...rest
     } = options;
-    const local = await LocalNode.bind(network, {
+    return LocalNode.bind(network, {
       ...rest,
       ...(secretKey !== undefined
         ? { secretKey: typeof secretKey === 'string' ? SecretKey.fromString(secretKey) : secretKey }
         : {}),
     });
-    try {
-      if (prometheusAddr !== undefined) {
-        const exporter = await startPrometheusExporter(prometheusAddr, local.metrics.registry);
-        local.onClose(() => exporter.close());
-      }
-      await local.online();
-      const discovery = await Discovery.start(local, {
-        ...discoveryConfig,
-        bootstrap: [...(discoveryConfig?.bootstrap ?? []), ...(bootstrap ?? [])],
+  }
+
+  /** Everything above the transport; the caller closes `local` if this fails. */
+  static async #start(local: LocalNode, options: NetworkOptions): Promise<Network> {
+    const {
+      prometheusAddr,
+      bootstrap,
+      discovery: discoveryConfig,
+      dht,
+      mdns,
+      streams: streamsConfig,
+      groups: groupsConfig,
+      preset,
+      processMetrics,
+      diagnosticsAddr,
+      diagnosticsToken,
+    } = options;
+    if (prometheusAddr !== undefined) {
+      const exporter = await startPrometheusExporter(prometheusAddr, local.metrics.registry, {
+        ...(processMetrics === undefined ? {} : { processMetrics }),
       });
-      addZeroConfigSources(discovery, local, {
-        ...(dht === undefined ? {} : { dht }),
-        ...(mdns === undefined ? {} : { mdns }),
-        ...(rest.preset === undefined ? {} : { preset: rest.preset }),
-      });
-      const streams = new Streams(local, discovery, streamsConfig ?? {});
-      const groups = new Groups(local, discovery, groupsConfig ?? {});
-      return new Network(local, discovery, streams, groups);
-    } catch (error) {
-      await local.close();
-      throw error;
+      local.onClose(() => exporter.close());
     }
+    const discovery = await Discovery.start(local, {
+      ...discoveryConfig,
+      bootstrap: [...(discoveryConfig?.bootstrap ?? []), ...(bootstrap ?? []).map(toEndpointAddr)],
+    });
+    addZeroConfigSources(discovery, local, {
+      ...(dht === undefined ? {} : { dht }),
+      ...(mdns === undefined ? {} : { mdns }),
+      ...(preset === undefined ? {} : { preset }),
+    });
+    const streams = new Streams(local, discovery, streamsConfig ?? {});
+    const groups = new Groups(local, discovery, groupsConfig ?? {});
+    const net = new Network(local, discovery, streams, groups);
+    serveStatus(local, () => collectReport(net));
+    if (diagnosticsAddr !== undefined) {
+      const server = await startDiagnostics(net, { addr: diagnosticsAddr, token: diagnosticsToken });
+      net.#diagnostics = server;
+      local.onClose(() => server.close());
+    }
+    return net;
   }
 
   /** The network this node belongs to. */
@@ -110,9 +232,29 @@ export class Network implements AsyncDisposable {
     return this.local.addr();
   }
 
-  /** Resolves when the node is online. */
-  online(): Promise<void> {
-    return this.local.online();
+  /**
+   * The node's relay status, watchable: `disabled` (preset `local`), `connecting`, `connected`
+   * (with `homeRelay`) or `unreachable` (no relay answered; the node works on direct addresses).
+   *
+   * ```ts
+   * await net.relay.until((s) => s.state === 'connected', { signal: AbortSignal.timeout(10_000) });
+   * ```
+   */
+  get relay(): ReadonlyWatch<RelayStatus> {
+    return this.local.relay;
+  }
+
+  /** The diagnostics server, when `diagnosticsAddr` was given (its `url` has the bound port). */
+  get diagnostics(): DiagnosticsServer | undefined {
+    return this.#diagnostics;
+  }
+
+  /**
+   * Resolves when the node can reach others through a relay: at once without relays, else once a
+   * home relay is connected (maybe never without internet access: pass a `signal`).
+   */
+  online(signal?: AbortSignal): Promise<void> {
+    return this.local.online(signal);
   }
 
   /**
@@ -131,4 +273,19 @@ export class Network implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function relayUnreachable(options: NetworkOptions, timeout: number): RelayUnreachable {
+  const mode = options.relayMode;
+  const relays =
+    mode === undefined || mode === 'default'
+      ? "n0's public relays"
+      : typeof mode === 'object'
+        ? mode.urls.join(', ')
+        : mode;
+  return new RelayUnreachable(
+    `no relay answered within ${timeout} ms (relays: ${relays}), and waitForRelay was set. ` +
+      'This machine may have no internet access, or a firewall blocks the relays. ' +
+      "For nodes on one host use preset: 'local'; to run on direct addresses only, leave waitForRelay off.",
+  );
 }

@@ -1,82 +1,9 @@
 import { DecodeError, encodeCbor } from '@mosaik/id';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { entry, message } from '../test/arbitraries.js';
 import { entryCodec, messageCodec } from './codec.js';
-import { type ConfState, type Entry, EntryType, type Message, MessageType } from './types.js';
-
-const id = fc.string({ maxLength: 8 });
-const u = fc.nat({ max: 2 ** 40 });
-const conf: fc.Arbitrary<ConfState> = fc.record({
-  voters: fc.array(id, { maxLength: 4 }),
-  learners: fc.array(id, { maxLength: 3 }),
-});
-const entry = (index: number): fc.Arbitrary<Entry> =>
-  fc.oneof(
-    fc.record({
-      term: u,
-      index: fc.constant(index),
-      type: fc.constant(EntryType.Normal),
-      data: fc.uint8Array({ maxLength: 32 }),
-    }),
-    fc.record({
-      term: u,
-      index: fc.constant(index),
-      type: fc.constant(EntryType.Conf),
-      data: fc.constant(new Uint8Array(0)),
-      conf,
-    }),
-  );
-const env = { from: id, to: id, term: u };
-const message: fc.Arbitrary<Message> = fc.oneof(
-  fc.tuple(u, fc.nat({ max: 4 })).chain(([index, n]) =>
-    fc.record({
-      t: fc.constant(MessageType.Append),
-      ...env,
-      index: fc.constant(index),
-      logTerm: u,
-      entries: fc.tuple(...Array.from({ length: n }, (_, i) => entry(index + 1 + i))),
-      commit: u,
-    }),
-  ),
-  fc.record({
-    t: fc.constant(MessageType.AppendResp),
-    ...env,
-    index: u,
-    reject: fc.boolean(),
-    hint: u,
-    hintTerm: u,
-  }),
-  fc.record({
-    t: fc.constantFrom(MessageType.Vote, MessageType.PreVote),
-    ...env,
-    index: u,
-    logTerm: u,
-    force: fc.boolean(),
-  }),
-  fc.record({
-    t: fc.constantFrom(MessageType.VoteResp, MessageType.PreVoteResp),
-    ...env,
-    reject: fc.boolean(),
-  }),
-  fc.record({ t: fc.constant(MessageType.Heartbeat), ...env, commit: u, round: u, ctx: fc.string() }),
-  fc.record({ t: fc.constant(MessageType.HeartbeatResp), ...env, round: u, ctx: fc.string() }),
-  fc
-    .tuple(fc.uint8Array({ maxLength: 16 }), fc.nat({ max: 100 }), fc.nat({ max: 100 }))
-    .chain(([data, offset, extra]) =>
-      fc.record({
-        t: fc.constant(MessageType.Snapshot),
-        ...env,
-        meta: fc.record({ index: u, term: u, conf }),
-        offset: fc.constant(offset),
-        total: fc.constant(offset + data.length + extra),
-        data: fc.constant(data),
-      }),
-    ),
-  fc.record({ t: fc.constant(MessageType.SnapshotResp), ...env, index: u, offset: u, reject: fc.boolean() }),
-  fc.record({ t: fc.constant(MessageType.TimeoutNow), ...env }),
-  fc.record({ t: fc.constant(MessageType.ReadIndex), ...env, ctx: fc.string() }),
-  fc.record({ t: fc.constant(MessageType.ReadIndexResp), ...env, index: u, ctx: fc.string() }),
-) as fc.Arbitrary<Message>;
+import { MessageType } from './types.js';
 
 /** Decoding may only succeed or throw a DecodeError. */
 function decodeOrDecodeError(bytes: Uint8Array): void {

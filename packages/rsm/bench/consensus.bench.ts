@@ -11,15 +11,15 @@
  *   150 ms deadline, no retry/circuit-breaker policies — the trap that turns 1.2 s into 5.8 s).
  *   Median over `BENCH_FAILOVER_ROUNDS` fresh clusters.
  *
- * etcd comes from `apt-get install -y etcd-server`; the script installs it when it is missing and
- * it runs as root. Without it the etcd lines say `"baselineValue": "unavailable"`.
+ * etcd comes from Debian's `etcd-server`; the script installs it (after `apt-get update`) when it
+ * is missing and it runs as root, and fails naming the fix when it cannot.
  * `BENCH_MS` (default 3000) per throughput phase, `BENCH_CLIENTS` (default `1,64`),
  * `BENCH_FAILOVER_ROUNDS` (default 3), `BENCH_SYSTEMS` (default `ours,etcd`), `BENCH_STORAGE=memory` (ours without fsync),
  * `BENCH_PROF=<dir>` (CPU profiles of our member processes).
  *
  *   pnpm --filter @mosaik/rsm bench
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
@@ -151,26 +152,6 @@ async function measureOurs(): Promise<Results> {
 }
 
 // ------------------------------------------------------------------------------------- etcd
-
-function hasEtcd(): boolean {
-  return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** etcd-server from Debian: installed here when missing (root only). */
-function ensureEtcd(): boolean {
-  if (hasEtcd()) return true;
-  if (process.getuid?.() !== 0) return false;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', 'etcd-server'], { stdio: 'ignore', env, timeout: 300_000 })
-      .status === 0;
-  log('etcd not found: apt-get install -y etcd-server');
-  if (!install()) {
-    spawnSync('apt-get', ['update'], { stdio: 'ignore', env, timeout: 300_000 });
-    install();
-  }
-  return hasEtcd();
-}
 
 /** `n` distinct free TCP ports on 127.0.0.1 (all held open at once, so none repeats). */
 async function freePorts(n: number): Promise<number[]> {
@@ -383,13 +364,10 @@ async function measureEtcd(): Promise<Results> {
 const ours = SYSTEMS.includes('ours') ? await measureOurs() : undefined;
 let etcd: Results | undefined;
 if (SYSTEMS.includes('etcd')) {
-  if (ensureEtcd()) {
-    try {
-      etcd = await measureEtcd();
-    } catch (error) {
-      log('etcd failed:', String(error));
-    }
-  } else log('etcd-server unavailable (not installed and cannot install)');
+  // No silent "unavailable": a missing or failing peer makes the run fail (set BENCH_SYSTEMS=ours
+  // to measure ourselves alone, knowingly).
+  requireDebianPeer({ binary: 'etcd', pkg: 'etcd-server', log });
+  etcd = await measureEtcd();
 }
 const name = 'etcd 3.4 3-member, etcd3 client';
 for (const clients of ours === undefined ? [] : CLIENTS) {

@@ -68,6 +68,11 @@ export class Bond {
     return this.#link.isClosed;
   }
 
+  /** When the last message from the peer arrived (ms since the epoch): a bond's health. */
+  get lastReceivedAt(): number {
+    return this.#lastReceived;
+  }
+
   /** Round-trip time of the link in ms, if known. */
   rtt(): number | undefined {
     return this.#link.rtt();

@@ -5,7 +5,7 @@
  */
 import type { Discovery } from '@mosaik/discovery';
 import { SignedPeerEntry } from '@mosaik/discovery';
-import { type Codec, cborCodec, DecodeError, type GroupId, PeerId, Watch } from '@mosaik/id';
+import { abortable, type Codec, cborCodec, DecodeError, type GroupId, PeerId, Watch } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { TicketValidator } from '@mosaik/tickets';
@@ -20,7 +20,7 @@ import type { GroupKey } from './key.js';
 import type { LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import type { GroupsRouter } from './router.js';
-import type { StateMachine } from './state-machine.js';
+import type { MachineDescription, StateMachine } from './state-machine.js';
 import type { OpenStorage, StorageSpec } from './storage.js';
 import { type ResetEvent, When } from './when.js';
 import { type BondMessage, type PeerStatus, type WirePreference, WireType } from './wire.js';
@@ -29,6 +29,15 @@ import { type BondMessage, type PeerStatus, type WirePreference, WireType } from
 export interface IndexRange {
   readonly first: number;
   readonly last: number;
+}
+
+/**
+ * Options of {@link Group.execute}, {@link Group.executeMany} and {@link Group.query}. Aborting
+ * stops the wait (the promise rejects with `signal.reason`); a command already handed to the
+ * leader may still commit.
+ */
+export interface GroupCallOptions {
+  readonly signal?: AbortSignal;
 }
 
 /** A query result and the applied index it was read at. */
@@ -98,6 +107,31 @@ interface PendingForward {
 }
 
 const PREF: Record<string, WirePreference> = { normal: 0, reluctant: 1, observer: 2 };
+
+/** A member's consensus state, as returned by {@link Group.status}. Peer ids are hex. */
+export interface GroupStatus {
+  readonly role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+  readonly term: number;
+  /** The leader this member follows, if any. */
+  readonly leader: string | undefined;
+  /** Highest index known committed. */
+  readonly commit: number;
+  /** Highest index applied to the local state machine. */
+  readonly applied: number;
+  /** Last index of the local log. */
+  readonly lastIndex: number;
+  readonly voters: readonly string[];
+  /** Non-voting members that may be promoted. */
+  readonly learners: readonly string[];
+  /** Non-voting members that never vote nor lead (collection readers, observer machines). */
+  readonly observers: readonly string[];
+  /** This member's cluster id, `''` while it has none. */
+  readonly cluster: string;
+  /** This member's leadership preference. */
+  readonly preference: 'normal' | 'reluctant' | 'observer';
+  /** The state machine's own summary, when it has `describe()`. */
+  readonly machine: MachineDescription | undefined;
+}
 
 /** What the bonded members tell about one cluster: its best commit and whom its members yield to. */
 interface ClusterView {
@@ -272,6 +306,43 @@ export class Group<C, Q, R> implements AsyncDisposable {
     return this.#lastReset.get();
   }
 
+  /**
+   * A snapshot of this member's consensus state, for dashboards and the `mosaik` CLI: role,
+   * term, leader, commit and applied indices, the configuration it knows, and its cluster.
+   * Observers are the learners whose own status says they never lead.
+   */
+  status(): GroupStatus {
+    const raft = this.#driver.raft;
+    const st = raft.status();
+    const observers = st.conf.learners.filter((id) =>
+      id === this.#selfHex ? this.#pref === 2 : this.#bonds.get(id)?.status?.pref === 2,
+    );
+    return {
+      role: st.role,
+      term: st.term,
+      leader: st.lead === '' ? undefined : st.lead,
+      commit: st.commit,
+      applied: this.#driver.applied.get(),
+      lastIndex: st.lastIndex,
+      voters: st.conf.voters,
+      learners: st.conf.learners.filter((id) => !observers.includes(id)),
+      observers,
+      cluster: this.#driver.cluster,
+      preference: (['normal', 'reluctant', 'observer'] as const)[this.#pref] ?? 'normal',
+      machine: this.#describeMachine(),
+    };
+  }
+
+  /** The machine's `describe()`, never throwing out of a status read. */
+  #describeMachine(): MachineDescription | undefined {
+    try {
+      return this.#spec.machine.describe?.();
+    } catch (error) {
+      this.#env.logger.debug({ err: String(error) }, 'state machine describe() failed');
+      return undefined;
+    }
+  }
+
   /** Live view of the bonds. */
   bonds(): Bonds {
     return new Bonds(this.#bonds);
@@ -285,8 +356,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
   // ------------------------------------------------------------------ commands
 
   /** Appends `command` and resolves with its log index once it is committed and applied locally. */
-  async execute(command: C): Promise<number> {
-    return (await this.executeMany([command])).first;
+  async execute(command: C, options: GroupCallOptions = {}): Promise<number> {
+    return (await this.executeMany([command], options)).first;
   }
 
   /**
@@ -294,10 +365,12 @@ export class Group<C, Q, R> implements AsyncDisposable {
    * last is committed and applied locally. `Offline` if no leader took them in time, or if
    * leadership changed and they were not committed.
    */
-  async executeMany(commands: readonly C[]): Promise<IndexRange> {
+  async executeMany(commands: readonly C[], options: GroupCallOptions = {}): Promise<IndexRange> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const stop = this.#env.metrics.commitLatency.startTimer(this.#label);
-    const r = await this.#submit(commands);
-    const ok = await this.#driver.awaitApplied(r.last, r.term, r.epoch);
+    const r = await abortable(this.#submit(commands), signal);
+    const ok = await abortable(this.#driver.awaitApplied(r.last, r.term, r.epoch), signal);
     if (this.#closing !== undefined) throw new GroupTerminated();
     if (!ok) throw new Offline('leadership changed before the commands committed', commands);
     stop();
@@ -337,7 +410,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
     }
     const lead = this.#driver.raft.lead;
     const bond = lead === '' ? undefined : this.#bonds.get(lead);
-    if (bond === undefined) throw new Offline('no leader reachable', commands);
+    if (bond === undefined)
+      throw new Offline(this.#notOnline(lead === '' ? 'no leader known' : 'no bond to the leader'), commands);
     const id = ++this.#seq;
     const epoch = this.#driver.epoch;
     return new Promise((resolve, reject) => {
@@ -357,37 +431,63 @@ export class Group<C, Q, R> implements AsyncDisposable {
    * read index from the leader (a heartbeat round confirms leadership), waits until this member
    * applied it, then reads. `Offline` when no leader confirms within `queryTimeout`.
    */
-  async query(query: Q, consistency: Consistency = 'weak'): Promise<QueryResultAt<R>> {
+  async query(
+    query: Q,
+    consistency: Consistency = 'weak',
+    options: GroupCallOptions = {},
+  ): Promise<QueryResultAt<R>> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     if (this.#closing !== undefined) throw new GroupTerminated();
     if (consistency === 'strong') {
-      const index = await this.#readIndex(query);
-      await this.#driver.applied.until((a) => a >= index || this.#closing !== undefined);
+      const index = await this.#readIndex(query, signal);
+      await this.#driver.applied.until(
+        (a) => a >= index || this.#closing !== undefined,
+        signal ? { signal } : {},
+      );
       if (this.#closing !== undefined) throw new GroupTerminated();
     }
     return { result: this.#spec.machine.query(query), at: this.#driver.applied.get() };
   }
 
-  #readIndex(query: Q): Promise<number> {
+  #readIndex(query: Q, signal: AbortSignal | undefined): Promise<number> {
     const ctx = `${this.#selfHex.slice(0, 8)}-${++this.#seq}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const settle = () => {
+        clearTimeout(timer);
         this.#readTimers.delete(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        settle();
+        this.#driver.cancelRead(ctx);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        settle();
         this.#driver.cancelRead(ctx);
         reject(new Offline('no read index from a leader in time', [query]));
       }, this.#spec.consensus.queryTimeout);
       this.#readTimers.add(timer);
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         this.#driver.readIndex(ctx, (index) => {
-          clearTimeout(timer);
-          this.#readTimers.delete(timer);
+          settle();
           resolve(index);
         });
       } catch {
-        clearTimeout(timer);
-        this.#readTimers.delete(timer);
-        reject(new Offline('no leader known', [query]));
+        settle();
+        reject(new Offline(this.#notOnline('no leader known'), [query]));
       }
     });
+  }
+
+  /** Why a call needs the group online, and how to wait for that. */
+  #notOnline(reason: string): string {
+    return (
+      `group ${this.id.short()} is not online yet (${reason}): ` +
+      'wait with `await group.when.online()` before execute, feed or strong queries'
+    );
   }
 
   // ------------------------------------------------------------------ lifecycle

@@ -18,7 +18,15 @@ export {
   resolveConsensus,
 } from './config.js';
 export { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
-export { Bonds, type Consistency, Group, type IndexRange, type QueryResultAt } from './group.js';
+export {
+  Bonds,
+  type Consistency,
+  Group,
+  type GroupCallOptions,
+  type GroupStatus,
+  type IndexRange,
+  type QueryResultAt,
+} from './group.js';
 export { GroupBuilder, Groups } from './groups.js';
 export { GroupKey } from './key.js';
 export type { BondLink, LinkWrapper } from './link.js';
@@ -27,6 +35,7 @@ export {
   type ApplyContext,
   type CommandOf,
   LeadershipPreference,
+  type MachineDescription,
   NoOp,
   type QueryOf,
   type ResultOf,

@@ -57,6 +57,22 @@ export interface StateMachine<C, Q, R> {
   restore(snapshot: Uint8Array): void;
   /** Default `normal`. */
   readonly leadershipPreference?: LeadershipPreference;
+  /**
+   * Optional summary of the state for dashboards (the diagnostics page's collections panel,
+   * `group.status().machine`): what kind of data it holds, how much, at which version. Called
+   * outside `apply`, so it must not change the state.
+   */
+  describe?(): MachineDescription;
+}
+
+/** What {@link StateMachine.describe} returns. */
+export interface MachineDescription {
+  /** Short kind name, e.g. `'map'`. */
+  readonly kind: string;
+  /** Number of elements, if that means something for this machine. */
+  readonly size?: number;
+  /** A version that grows with every change, if the machine keeps one. */
+  readonly version?: number;
 }
 
 /** The command type of a state machine. */

@@ -1,5 +1,10 @@
-/** Reactive status of a group (ref-groups §1.8). Futures never resolve once the group is gone. */
-import type { PeerId, Watch } from '@mosaik/id';
+/**
+ * Reactive status of a group. Every wait takes an optional `signal` and then rejects with
+ * `signal.reason` on abort; without one, a wait never resolves once the group is gone.
+ */
+import type { PeerId, Watch, WatchWaitOptions } from '@mosaik/id';
+
+const withSignal = (signal: AbortSignal | undefined): WatchWaitOptions => (signal ? { signal } : {});
 
 /**
  * This member's cluster lost a merge with another cluster of the group (design §6): it discarded
@@ -72,38 +77,39 @@ export class When {
   }
 
   /** The leader as soon as one is known (at once if known). */
-  async leaderElected(): Promise<PeerId> {
-    return (await this.#leader.until((l) => l !== undefined)) as PeerId;
+  async leaderElected(signal?: AbortSignal): Promise<PeerId> {
+    return (await this.#leader.until((l) => l !== undefined, withSignal(signal))) as PeerId;
   }
 
   /** The next known leader that differs from the one at call time (never at once). */
-  async leaderChanged(): Promise<PeerId> {
+  async leaderChanged(signal?: AbortSignal): Promise<PeerId> {
     const at = this.#leader.get();
-    return (await this.#leader.until((l) => l !== undefined && !l.equals(at))) as PeerId;
+    return (await this.#leader.until((l) => l !== undefined && !l.equals(at), withSignal(signal))) as PeerId;
   }
 
   /** When `peer` leads. */
-  async leaderIs(peer: PeerId): Promise<void> {
-    await this.#leader.until((l) => l?.equals(peer) === true);
+  async leaderIs(peer: PeerId, signal?: AbortSignal): Promise<void> {
+    await this.#leader.until((l) => l?.equals(peer) === true, withSignal(signal));
   }
 
   /** When this member leads. */
-  isLeader(): Promise<void> {
-    return this.leaderIs(this.#self);
+  isLeader(signal?: AbortSignal): Promise<void> {
+    return this.leaderIs(this.#self, signal);
   }
 
   /** When this member does not lead (also while no leader is known). */
-  async isFollower(): Promise<void> {
-    await this.#leader.until((l) => l?.equals(this.#self) !== true);
+  async isFollower(signal?: AbortSignal): Promise<void> {
+    await this.#leader.until((l) => l?.equals(this.#self) !== true, withSignal(signal));
   }
 
   /** When this member is in the configuration, follows a leader and has applied what it knows committed. */
-  async online(): Promise<void> {
-    await this.#online.until((v) => v);
+  async online(signal?: AbortSignal): Promise<void> {
+    await this.#online.until((v) => v, withSignal(signal));
   }
 
-  async offline(): Promise<void> {
-    await this.#online.until((v) => !v);
+  /** When this member is not online (at once if it is not). */
+  async offline(signal?: AbortSignal): Promise<void> {
+    await this.#online.until((v) => !v, withSignal(signal));
   }
 
   /** The committed-and-applied index. */
@@ -120,8 +126,8 @@ export class When {
    * The next reset of this member (never at once): its cluster lost a merge and it discarded
    * its state (see {@link ResetEvent}; `Group.lastReset()` tells about one that already happened).
    */
-  async reset(): Promise<ResetEvent> {
+  async reset(signal?: AbortSignal): Promise<ResetEvent> {
     const at = this.#reset.get();
-    return (await this.#reset.until((r) => r !== undefined && r !== at)) as ResetEvent;
+    return (await this.#reset.until((r) => r !== undefined && r !== at, withSignal(signal))) as ResetEvent;
   }
 }

@@ -7,19 +7,20 @@
  * - `rate`: the producer sends at a fixed 10,000 datums/s; one-way latency p50 and p99 in ms
  *   (the send time travels in the datum; both processes read the same wall clock).
  *
- * NATS needs `nats-server` (Debian: `apt-get install -y nats-server`); without it the NATS lines
- * say `"baselineValue": "unavailable"`. `BENCH_MS` (default 3000), `BENCH_FANOUT` (default `1,4`),
+ * NATS needs `nats-server` from Debian; the script installs it (after `apt-get update`) when it is
+ * missing and it runs as root, and fails naming the fix when it cannot. `BENCH_MS` (default 3000), `BENCH_FANOUT` (default `1,4`),
  * `BENCH_SYSTEMS` (default `streams,raw,nats`), `BENCH_PROF=<dir>` (CPU profiles of the peers).
  *
  *   pnpm --filter @mosaik/streams bench
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
 import type { FromPeer, PeerConfig, ToPeer } from './peer.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
@@ -78,12 +79,8 @@ async function measure(system: System, consumers: number, natsUrl: string | unde
   }
 }
 
-function startNats(): { proc: ChildProcess; dir: string } | undefined {
-  try {
-    execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return undefined;
-  }
+function startNats(): { proc: ChildProcess; dir: string } {
+  requireDebianPeer({ binary: 'nats-server', pkg: 'nats-server' });
   const dir = mkdtempSync(join(tmpdir(), 'nats-bench-'));
   const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir], {
     stdio: 'ignore',
@@ -94,7 +91,11 @@ function startNats(): { proc: ChildProcess; dir: string } | undefined {
 async function natsUrl(dir: string): Promise<string> {
   for (let i = 0; i < 200; i++) {
     const f = readdirSync(dir).find((x) => x.endsWith('.ports'));
-    if (f) return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats: string[] }).nats[0]!;
+    try {
+      if (f) return (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats: string[] }).nats[0]!;
+    } catch {
+      // The server may still be writing the file: read it again.
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('nats-server did not start');

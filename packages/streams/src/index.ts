@@ -30,7 +30,7 @@ export {
 } from './def.js';
 export { AlreadyExists, ProducerError, type ProducerErrorKind, StreamsConfigError } from './errors.js';
 export { Producer, type ProducerInfo, type SendOptions } from './producer/producer.js';
-export type { ProducerStats } from './producer/sink.js';
+export type { ProducerStats, SubscriptionInfo } from './producer/sink.js';
 export { ChannelInfo, type ChannelState } from './status/channel.js';
 export { ChannelConditions, type OnlineWhen, type SubscribedOptions, When } from './status/conditions.js';
 export { Stats } from './status/stats.js';

@@ -110,6 +110,16 @@ export class Streams implements AsyncDisposable {
     return new ConsumerBuilder(def, (options) => this.#consumer(def, options));
   }
 
+  /** A handle on every producer of this node (one per stream). */
+  producers(): Producer<unknown>[] {
+    return [...this.#sinks.values()].map((s) => new Producer(s));
+  }
+
+  /** Every open consumer of this node. */
+  consumers(): Consumer<unknown>[] {
+    return [...this.#consumers];
+  }
+
   /** Stream ids this node produces. */
   producedStreams(): StreamId[] {
     return [...this.#sinks.values()].map((s) => s.def.id);

@@ -134,9 +134,16 @@ describe('slow consumers and expiry', () => {
     await p.when.online();
     for (let i = 0; i < 10; i++) p.trySend(`d${i}`);
     expect(p.stats()).toMatchObject({ dropped: 6, laggingDisconnects: 0, consumers: 1 });
+    // Per subscriber too: its queue is full and it missed the rest.
+    expect(p.subscriptions()).toMatchObject([{ queued: 4, capacity: 4, dropped: 6 }]);
+    expect(p.subscriptions()[0]!.consumerId.equals(n1!.node.peerId)).toBe(true);
     const got = [];
     for (let i = 0; i < 4; i++) got.push(await consumer.recv());
     expect(got).toEqual(['d0', 'd1', 'd2', 'd3']);
+    await eventually(() => p.subscriptions()[0]?.queued === 0, 'queue drained');
+    expect(p.subscriptions()[0]).toMatchObject({ datums: 4, dropped: 6 });
+    expect(n0!.streams.producers().map((x) => x.streamId.toString())).toEqual([p.streamId.toString()]);
+    expect(n1!.streams.consumers()).toHaveLength(1);
     expect(p.isOnline).toBe(true);
   });
 

@@ -4,6 +4,57 @@ import { Cluster, discoverAll, eventually, staysFalse } from './net.js';
 
 const Data1 = defineStream<string>('Data1');
 
+describe('awaitable conditions', () => {
+  it('await when.subscribed({ atLeast: 1 }) waits as written until a consumer is connected', async () => {
+    await using c = new Cluster();
+    const [n0, n1] = await c.addMany(2);
+    await discoverAll(c.nodes);
+    const producer = n0!.streams.produce(Data1);
+    let subscribed = false;
+    const waiting = (async () => {
+      await producer.when.subscribed({ atLeast: 1 });
+      subscribed = true;
+    })();
+    await staysFalse(() => subscribed, 'the condition resolved with no consumer');
+    const consumer = n1!.streams.consume(Data1);
+    await waiting;
+    expect(producer.consumers().filter((ch) => ch.isConnected)).toHaveLength(1);
+    await producer.send('after subscribe');
+    expect(await consumer.recv(AbortSignal.timeout(10_000))).toBe('after subscribe');
+  });
+
+  it('the explicit form takes a signal and rejects with its reason', async () => {
+    await using c = new Cluster();
+    const n0 = await c.add();
+    const producer = n0.streams.produce(Data1);
+    const controller = new AbortController();
+    const waiting = producer.when.subscribed({ atLeast: 2 }).wait(controller.signal);
+    controller.abort(new Error('no consumers came'));
+    await expect(waiting).rejects.toThrow('no consumers came');
+  });
+});
+
+describe('consumer recv', () => {
+  it('rejects with the reason on abort, distinct from the end of the stream, and keeps later datums', async () => {
+    await using c = new Cluster();
+    const [n0, n1] = await c.addMany(2);
+    await discoverAll(c.nodes);
+    const producer = n0!.streams.produce(Data1);
+    const consumer = n1!.streams.consume(Data1);
+    const controller = new AbortController();
+    const pending = consumer.recv(controller.signal);
+    controller.abort(new Error('stop waiting'));
+    await expect(pending).rejects.toThrow('stop waiting');
+    await expect(consumer.recv(AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
+
+    await producer.when.subscribed();
+    await producer.send('kept');
+    expect(await consumer.recv(AbortSignal.timeout(10_000))).toBe('kept');
+    await consumer.close();
+    await expect(consumer.recv(AbortSignal.timeout(10_000))).resolves.toBeUndefined();
+  });
+});
+
 describe('consumer when', () => {
   it('smoke: edge-triggered, re-arming conditions over producers', async () => {
     await using c = new Cluster();

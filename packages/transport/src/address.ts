@@ -1,4 +1,5 @@
-import { PeerId } from '@mosaik/id';
+import { isIPv4, isIPv6 } from 'node:net';
+import { InvalidArgumentError, PeerId } from '@mosaik/id';
 import {
   NativeEndpointAddr,
   type NativeEndpointAddrType,
@@ -12,6 +13,63 @@ export interface EndpointAddr {
   readonly id: PeerId;
   readonly relayUrl?: string | undefined;
   readonly directAddresses: readonly string[];
+}
+
+/**
+ * Whether `s` is a socket address as the endpoint takes it: `a.b.c.d:port` or `[v6]:port`, with a
+ * port from 0 to 65535. Host names are not resolved here, so `localhost:1234` is not one.
+ */
+export function isSocketAddress(s: unknown): s is string {
+  if (typeof s !== 'string') return false;
+  const colon = s.lastIndexOf(':');
+  if (colon <= 0) return false;
+  const host = s.slice(0, colon);
+  const port = s.slice(colon + 1);
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) return false;
+  if (host.startsWith('[') && host.endsWith(']')) return isIPv6(host.slice(1, -1).replace(/%.*$/, ''));
+  return isIPv4(host);
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Checks that `value` is an {@link EndpointAddr} (what `node.addr()` returns), so a malformed
+ * address fails where it is given, with `what` naming it, instead of deep inside a dial.
+ * Throws {@link InvalidArgumentError} saying what was expected.
+ */
+export function checkEndpointAddr(value: unknown, what: string): EndpointAddr {
+  const expected = `expected an EndpointAddr { id: PeerId, directAddresses: string[], relayUrl?: string }, such as another node's \`net.addr\``;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${what}: ${expected}; got ${describeValue(value)}`);
+  }
+  const { id, directAddresses, relayUrl } = value as Record<string, unknown>;
+  if (!(id instanceof PeerId)) {
+    throw new InvalidArgumentError(
+      `${what}.id: expected a PeerId (parse a string with PeerId.parse); got ${describeValue(id)}`,
+    );
+  }
+  if (!Array.isArray(directAddresses)) {
+    throw new InvalidArgumentError(
+      `${what}.directAddresses: expected an array of "ip:port" strings; got ${describeValue(directAddresses)}`,
+    );
+  }
+  for (const [i, a] of directAddresses.entries()) {
+    if (!isSocketAddress(a)) {
+      throw new InvalidArgumentError(
+        `${what}.directAddresses[${i}]: expected "a.b.c.d:port" or "[v6]:port"; got ${describeValue(a)}`,
+      );
+    }
+  }
+  if (relayUrl !== undefined && (typeof relayUrl !== 'string' || !URL.canParse(relayUrl))) {
+    throw new InvalidArgumentError(`${what}.relayUrl: expected a URL string; got ${describeValue(relayUrl)}`);
+  }
+  return value as EndpointAddr;
 }
 
 /** @internal Converts the binding's endpoint id to a PeerId. */

@@ -1,4 +1,5 @@
-import type { SecretKey } from '@mosaik/id';
+import { InvalidArgumentError, type SecretKey } from '@mosaik/id';
+import { isSocketAddress } from './address.js';
 import {
   NativeEndpoint,
   type NativeEndpointType,
@@ -33,8 +34,55 @@ export interface EndpointOptions {
   readonly alpns?: readonly string[];
 }
 
+const PRESETS: readonly TransportPreset[] = ['n0', 'local'];
+
+/**
+ * Checks the endpoint options a caller may get wrong (they often come from configuration files),
+ * so a typo fails at once with what was expected instead of silently picking a default.
+ */
+export function checkEndpointOptions(
+  options: Pick<EndpointOptions, 'preset' | 'relayMode' | 'bindAddrs'>,
+): void {
+  const { preset, relayMode, bindAddrs } = options;
+  if (preset !== undefined && !PRESETS.includes(preset)) {
+    throw new InvalidArgumentError(
+      `preset: expected 'n0' (relays and address lookup, the default) or 'local' (one host, no external services); got ${JSON.stringify(preset)}`,
+    );
+  }
+  if (
+    relayMode !== undefined &&
+    relayMode !== 'default' &&
+    relayMode !== 'disabled' &&
+    !(
+      typeof relayMode === 'object' &&
+      relayMode !== null &&
+      Array.isArray(relayMode.urls) &&
+      relayMode.urls.every((u) => typeof u === 'string' && URL.canParse(u))
+    )
+  ) {
+    throw new InvalidArgumentError(
+      `relayMode: expected 'default', 'disabled' or { urls: string[] } with relay URLs; got ${JSON.stringify(relayMode)}`,
+    );
+  }
+  if (bindAddrs !== undefined) {
+    if (!Array.isArray(bindAddrs)) {
+      throw new InvalidArgumentError(
+        `bindAddrs: expected an array of "ip:port" strings; got ${JSON.stringify(bindAddrs)}`,
+      );
+    }
+    for (const [i, addr] of bindAddrs.entries()) {
+      if (!isSocketAddress(addr)) {
+        throw new InvalidArgumentError(
+          `bindAddrs[${i}]: expected "a.b.c.d:port" or "[v6]:port" (port 0 picks a free one); got ${JSON.stringify(addr)}`,
+        );
+      }
+    }
+  }
+}
+
 /** @internal Binds an iroh endpoint. */
 export async function bindEndpoint(options: EndpointOptions): Promise<NativeEndpointType> {
+  checkEndpointOptions(options);
   const preset = options.preset ?? 'n0';
   const builder = NativeEndpoint.builder();
   if (preset === 'local') presetMinimal(builder);

@@ -4,15 +4,17 @@
  *
  * @packageDocumentation
  */
-export { AddressBook, type EndpointAddr } from './address.js';
+export { AddressBook, checkEndpointAddr, type EndpointAddr, isSocketAddress } from './address.js';
 export { CloseCode, type CloseInfo, closeCodeName, parseCloseReason } from './close-code.js';
-export type { RelayMode, TransportPreset } from './endpoint.js';
+export { checkEndpointOptions, type RelayMode, type TransportPreset } from './endpoint.js';
 export { Cancelled, ConnectFailed, LinkClosed, ProtocolViolation } from './errors.js';
 export { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frameHeader } from './frame.js';
 export { Link, type LinkOptions, LinkReceiver, LinkSender } from './link.js';
 export {
   type ConnectOptions,
+  type LinkClosedEvent,
   type LinkHandler,
   LocalNode,
   type LocalNodeOptions,
 } from './local-node.js';
+export type { RelayState, RelayStatus } from './relay-status.js';

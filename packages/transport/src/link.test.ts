@@ -195,4 +195,46 @@ describe('Link', () => {
     await link.recv();
     expect(link.rtt()).toBeGreaterThanOrEqual(0);
   });
+
+  it('tells link-close listeners who closed which link, and how', async () => {
+    const seen: {
+      side: string;
+      alpn: string;
+      outgoing: boolean;
+      code: number | undefined;
+      local: boolean;
+    }[] = [];
+    const { server, client, link } = await pair<Uint8Array>(async (l) => {
+      await l.recvRaw();
+      await l.close(CloseCode.NotAllowed);
+    });
+    const off = server.onLinkClosed((e) => {
+      expect(e.peer.equals(client.peerId)).toBe(true);
+      seen.push({
+        side: 'server',
+        alpn: e.alpn,
+        outgoing: e.outgoing,
+        code: e.info.code,
+        local: e.info.local,
+      });
+    });
+    client.onLinkClosed((e) => {
+      expect(e.peer.equals(server.peerId)).toBe(true);
+      seen.push({
+        side: 'client',
+        alpn: e.alpn,
+        outgoing: e.outgoing,
+        code: e.info.code,
+        local: e.info.local,
+      });
+    });
+    await link.sendRaw(new Uint8Array([1]));
+    await link.closed();
+    await waitFor(() => seen.length === 2, { message: 'both sides reported the close' });
+    expect(seen.sort((a, b) => a.side.localeCompare(b.side))).toEqual([
+      { side: 'client', alpn: ALPN, outgoing: true, code: CloseCode.NotAllowed, local: false },
+      { side: 'server', alpn: ALPN, outgoing: false, code: CloseCode.NotAllowed, local: true },
+    ]);
+    off();
+  });
 });

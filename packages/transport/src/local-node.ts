@@ -1,18 +1,29 @@
 import { setMaxListeners } from 'node:events';
-import { id, type NetworkId, type PeerId, SecretKey } from '@mosaik/id';
+import {
+  Digest,
+  InvalidArgumentError,
+  id,
+  type NetworkId,
+  type PeerId,
+  type ReadonlyWatch,
+  SecretKey,
+} from '@mosaik/id';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@mosaik/metrics';
 import { AddressBook, type EndpointAddr, fromNativeAddr, peerIdFromNative, toNativeAddr } from './address.js';
-import { CloseCode } from './close-code.js';
-import { bindEndpoint, type EndpointOptions, relaysDisabled } from './endpoint.js';
+import { CloseCode, type CloseInfo } from './close-code.js';
+import { bindEndpoint, checkEndpointOptions, type EndpointOptions, relaysDisabled } from './endpoint.js';
 import { Cancelled, ConnectFailed, nativeMessage } from './errors.js';
 import { Link, type LinkCounters, type LinkOptions } from './link.js';
 import { type NativeConnection, type NativeEndpointType, nativeString } from './native.js';
+import { RelayMonitor, type RelayStatus } from './relay-status.js';
 import { AlpnRouter } from './router.js';
 
 /** How long an accepted connection may take to open its stream (the opener writes first). */
 const ACCEPT_STREAM_TIMEOUT_MS = 10_000;
 /** Default dial timeout. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Default time without a home relay before the node warns that it is reachable only directly. */
+const RELAY_GRACE_PERIOD_MS = 5_000;
 
 /** Options of {@link LocalNode.bind}. */
 export interface LocalNodeOptions extends Omit<EndpointOptions, 'secretKey' | 'alpns'> {
@@ -24,12 +35,26 @@ export interface LocalNodeOptions extends Omit<EndpointOptions, 'secretKey' | 'a
   readonly logger?: Logger;
   /** Receive cap for one frame's payload on every link; default 16 MiB. */
   readonly maxFrameSize?: number;
+  /**
+   * With relays: how long the node may look for a home relay before its relay status turns
+   * `unreachable` and it logs a warning (it keeps working on direct addresses). Default 5000 ms.
+   */
+  readonly relayGracePeriod?: number;
 }
 
 /** Options of {@link LocalNode.connect}. */
 export interface ConnectOptions<T> extends LinkOptions<T> {
   /** Give up dialing after this many milliseconds; default 10 s. */
   readonly timeout?: number;
+}
+
+/** A link of this node ended: who, which protocol, how. */
+export interface LinkClosedEvent {
+  readonly peer: PeerId;
+  readonly alpn: string;
+  /** `true` when this node dialed the link. */
+  readonly outgoing: boolean;
+  readonly info: CloseInfo;
 }
 
 /** Handles one accepted link of a registered ALPN. The handler owns the link and closes it. */
@@ -45,12 +70,13 @@ export class LocalNode implements AsyncDisposable {
   readonly #router: AlpnRouter;
   readonly #abort = new AbortController();
   readonly #closeHooks: (() => Promise<void> | void)[] = [];
-  readonly #online: Promise<void>;
+  readonly #relay: RelayMonitor;
   readonly #counters: LinkCounters;
   readonly #connectionsOpened: { inc(n?: number): void };
   readonly #maxFrameSize: number | undefined;
   /** Whether the endpoint can resolve a bare PeerId (the n0 preset's address lookup). */
   readonly #resolvesBareIds: boolean;
+  readonly #linkListeners = new Set<(event: LinkClosedEvent) => void>();
   #closing: Promise<void> | undefined;
 
   /** Peers' known addresses; discovery and bootstrap feed it, dialing reads it. */
@@ -81,13 +107,35 @@ export class LocalNode implements AsyncDisposable {
       'Links opened or accepted',
     );
     this.#router.start();
-    this.#online = relaysDisabled(options) ? Promise.resolve() : endpoint.online();
+    this.#relay = new RelayMonitor({
+      enabled: !relaysDisabled(options),
+      homeRelay: () => endpoint.addr().relayUrl() ?? undefined,
+      gracePeriod: options.relayGracePeriod ?? RELAY_GRACE_PERIOD_MS,
+      onUnreachable: () =>
+        logger.warn(
+          { directAddresses: this.addr().directAddresses },
+          `no relay answered within ${options.relayGracePeriod ?? RELAY_GRACE_PERIOD_MS} ms: this node is ` +
+            "reachable only on its direct addresses. Without internet access, or for nodes on one host, use preset: 'local'",
+        ),
+    });
     this.#resolvesBareIds = (options.preset ?? 'n0') !== 'local';
   }
 
   /** Binds the endpoint and starts accepting connections. */
   static async bind(network: NetworkId | string, options: LocalNodeOptions = {}): Promise<LocalNode> {
-    const networkId = typeof network === 'string' ? id(network) : network;
+    const networkId = checkNetwork(network);
+    checkEndpointOptions(options);
+    if (options.secretKey !== undefined && !(options.secretKey instanceof SecretKey)) {
+      throw new InvalidArgumentError(
+        'secretKey: expected a SecretKey (SecretKey.generate(), .fromString(s) or .fromSeed(bytes))',
+      );
+    }
+    const grace = options.relayGracePeriod;
+    if (grace !== undefined && !(typeof grace === 'number' && Number.isFinite(grace) && grace >= 0)) {
+      throw new InvalidArgumentError(
+        `relayGracePeriod: expected milliseconds (a number >= 0); got ${String(grace)}`,
+      );
+    }
     const secretKey = options.secretKey ?? SecretKey.generate();
     const metrics = options.metrics ?? createMetrics({ network: networkId.short() });
     const logger = (options.logger ?? createLogger({})).child({
@@ -122,9 +170,24 @@ export class LocalNode implements AsyncDisposable {
     return fromNativeAddr(this.#endpoint.addr());
   }
 
-  /** Resolves when the node can reach others: at once without relays, else when a home relay is connected. */
-  online(): Promise<void> {
-    return this.#online;
+  /**
+   * Where the node stands with its relays (`disabled`, `connecting`, `connected`, `unreachable`),
+   * watchable: `node.relay.until((s) => s.state === 'connected')`.
+   */
+  get relay(): ReadonlyWatch<RelayStatus> {
+    return this.#relay.status;
+  }
+
+  /**
+   * Resolves when the node can reach others through a relay: at once without relays, else when
+   * a home relay is connected (which may be never without internet access: pass a `signal`).
+   * Rejects with `signal.reason` on abort.
+   */
+  async online(signal?: AbortSignal): Promise<void> {
+    const ready = (s: RelayStatus) => s.state === 'disabled' || s.state === 'connected';
+    await this.#relay.status.until(ready, {
+      signal: signal ? AbortSignal.any([signal, this.signal]) : this.signal,
+    });
   }
 
   /** The ALPNs this node serves. */
@@ -166,13 +229,16 @@ export class LocalNode implements AsyncDisposable {
         }),
       ]);
       this.#connectionsOpened.inc();
-      return new Link<T>(
-        conn,
-        bi,
-        peerIdFromNative(conn.remoteId()),
-        alpn,
-        this.#linkOptions(options),
-        this.#counters,
+      return this.#observed(
+        new Link<T>(
+          conn,
+          bi,
+          peerIdFromNative(conn.remoteId()),
+          alpn,
+          this.#linkOptions(options),
+          this.#counters,
+        ),
+        false,
       );
     } catch (error) {
       conn.close(BigInt(CloseCode.Cancelled), nativeString('no stream opened'));
@@ -222,7 +288,10 @@ export class LocalNode implements AsyncDisposable {
     try {
       const { conn, bi } = await Promise.race([dial, aborted]);
       this.#connectionsOpened.inc();
-      return new Link<T>(conn, bi, addr.id, alpn, this.#linkOptions(options), this.#counters);
+      return this.#observed(
+        new Link<T>(conn, bi, addr.id, alpn, this.#linkOptions(options), this.#counters),
+        true,
+      );
     } catch (error) {
       // A dial that completes after we gave up must not leak its connection.
       dial.then(
@@ -240,6 +309,28 @@ export class LocalNode implements AsyncDisposable {
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Calls `listener` whenever a link of this node ends (for diagnostics: which peer, protocol and
+   * close reason). Returns the unsubscribe function.
+   */
+  onLinkClosed(listener: (event: LinkClosedEvent) => void): () => void {
+    this.#linkListeners.add(listener);
+    return () => this.#linkListeners.delete(listener);
+  }
+
+  #observed<T>(link: Link<T>, outgoing: boolean): Link<T> {
+    void link.closed().then((info) => {
+      for (const listener of this.#linkListeners) {
+        try {
+          listener({ peer: link.remoteId, alpn: link.alpn, outgoing, info });
+        } catch (error) {
+          this.logger.debug({ err: nativeMessage(error) }, 'link listener failed');
+        }
+      }
+    });
+    return link;
   }
 
   #linkOptions<T>(options: LinkOptions<T>): LinkOptions<T> {
@@ -260,6 +351,7 @@ export class LocalNode implements AsyncDisposable {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#abort.abort(new Cancelled('node closed'));
+      this.#relay.stop();
       for (const hook of this.#closeHooks.splice(0).reverse()) {
         try {
           await hook();
@@ -277,4 +369,17 @@ export class LocalNode implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The network id from a name or an id, refusing what cannot be one. */
+function checkNetwork(network: unknown): NetworkId {
+  if (typeof network === 'string') {
+    if (network.length === 0)
+      throw new InvalidArgumentError('network: expected a non-empty name or a NetworkId');
+    return id(network);
+  }
+  if (network instanceof Digest) return network;
+  throw new InvalidArgumentError(
+    `network: expected a name (a non-empty string) or a NetworkId (id('my-app')); got ${network === null ? 'null' : typeof network}`,
+  );
 }

@@ -4,6 +4,8 @@
  * BEP44 mutable get (always a fresh network lookup) and put (with compare-and-swap).
  */
 import { createHash } from 'node:crypto';
+import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { type PeerId, PeerId as PeerIdClass, type SecretKey } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import DHT from 'bittorrent-dht';
@@ -45,6 +47,33 @@ export function dhtTarget(publicKey: PeerId): Buffer {
   return createHash('sha1').update(publicKey.bytes).digest();
 }
 
+/** How long one bootstrap host name may take to resolve. */
+const RESOLVE_TIMEOUT_MS = 1500;
+
+/**
+ * Resolves the `host:port` bootstrap entries to `ip:port` once, with c-ares (bounded, nothing left
+ * behind). Left to bittorrent-dht, every query to a router calls getaddrinfo again: without DNS
+ * each call holds one of libuv's four pool threads for seconds, and the pile of them keeps the
+ * process alive long after the node closed. Entries that do not resolve are dropped.
+ */
+async function resolveBootstrap(entries: readonly string[]): Promise<string[]> {
+  const resolver = new Resolver({ timeout: RESOLVE_TIMEOUT_MS, tries: 1 });
+  const resolved = await Promise.all(
+    entries.map(async (entry) => {
+      const colon = entry.lastIndexOf(':');
+      const host = entry.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+      const port = entry.slice(colon + 1);
+      if (colon <= 0 || isIP(host) !== 0) return [entry];
+      try {
+        return (await resolver.resolve4(host)).map((ip) => `${ip}:${port}`);
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return resolved.flat();
+}
+
 /** Verification results by sha256(key ‖ sig ‖ message): every node of a lookup returns the same item. */
 const verified = new Map<string, boolean>();
 const VERIFIED_CAPACITY = 4096;
@@ -83,7 +112,11 @@ export class DhtClient {
   /** Binds a DHT node and resolves once it has joined (or failed to reach) its bootstrap nodes. */
   static async open(options: DhtClientOptions = {}): Promise<DhtClient> {
     // Never let bittorrent-dht fall back to its built-in public router list: pass it explicitly.
-    const bootstrap = [...(options.bootstrap ?? MAINLINE_BOOTSTRAP)];
+    const given = options.bootstrap ?? MAINLINE_BOOTSTRAP;
+    const bootstrap = given.length === 0 ? [] : await resolveBootstrap(given);
+    if (given.length > 0 && bootstrap.length === 0) {
+      options.logger?.debug({ bootstrap: given }, 'no DHT bootstrap host resolved; the DHT starts isolated');
+    }
     const dht = new DHT({
       bootstrap: bootstrap.length === 0 ? false : bootstrap,
       verify,
@@ -124,6 +157,11 @@ export class DhtClient {
   get address(): string {
     const { address, port } = this.#dht.address();
     return `${address}:${port}`;
+  }
+
+  /** Nodes in this node's routing table; 0 after start-up means no bootstrap node answered. */
+  get routingTableSize(): number {
+    return this.#dht.toJSON().nodes.length;
   }
 
   /** True once {@link close} was called. */

@@ -112,6 +112,9 @@ export class Discovery implements AsyncDisposable {
   #syncsRunning = 0;
   #rejoinDelay = REJOIN_MIN_MS;
   #rejoinArmed = false;
+  #isolationDelay = REJOIN_MIN_MS;
+  /** Whether any catalog sync, in either direction, has completed. */
+  #synced = false;
   #lastBroadcast: PeerEntryVersion | undefined;
   #bumpQueued = false;
   #lastNeighborBump = 0;
@@ -210,6 +213,11 @@ export class Discovery implements AsyncDisposable {
   /** Current gossip neighbours. */
   neighbors(): PeerId[] {
     return this.#gossip.engine.neighbors();
+  }
+
+  /** Backup peers of the gossip overlay (its passive view), to show the overlay's shape. */
+  passivePeers(): PeerId[] {
+    return this.#gossip.engine.passivePeers();
   }
 
   // ---- network actions ----
@@ -379,6 +387,7 @@ export class Discovery implements AsyncDisposable {
     );
     this.#announceTick(true);
     this.#probeTick(true);
+    this.#isolationTick();
     this.#addressTick();
   }
 
@@ -480,6 +489,21 @@ export class Discovery implements AsyncDisposable {
     this.#armRejoin();
   }
 
+  /**
+   * Until a first catalog sync completes, the node knows at most what gossip happened to bring
+   * (often just its seed's entry), and every first sync may have been lost: a seed too slow to
+   * answer, a join that left a neighbour but no sync. The rejoin path only fires with no
+   * neighbour at all, so this check keeps syncing with the bootstrap peers and the current
+   * neighbours, with the same short backoff, until one sync succeeds.
+   */
+  #isolationTick(): void {
+    if (this.#abort.signal.aborted || this.#synced) return;
+    for (const b of this.config.bootstrap) this.#observe(b.id);
+    for (const n of this.#gossip.engine.neighbors()) this.#observe(n);
+    this.#isolationDelay = Math.min(REJOIN_MAX_MS, this.#isolationDelay * 2);
+    this.#timers.schedule(this.#isolationDelay * (0.5 + Math.random()), () => this.#isolationTick());
+  }
+
   /** Checks again after a backoff whether the join worked; joins are fire-and-forget. */
   #armRejoin(): void {
     if (this.#rejoinArmed || this.#abort.signal.aborted) return;
@@ -576,6 +600,7 @@ export class Discovery implements AsyncDisposable {
 
   /** Entries a sync brought: make them dialable, sync once with every new peer (cascade). */
   #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
+    this.#synced = true;
     const backups: EndpointAddr[] = [];
     for (const s of entries) {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
@@ -655,21 +680,8 @@ export class Discovery implements AsyncDisposable {
         if (error instanceof ExchangeRejected || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
           throw error;
       }
-      await new Promise<void>((resolve) => {
-        const cancel = this.#timers.schedule(
-          SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()),
-          resolve,
-        );
-        // Closing clears the timer: settle at once so the task does not hang.
-        this.#abort.signal.addEventListener(
-          'abort',
-          () => {
-            cancel();
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      // Closing settles the wait at once, so the task does not hang.
+      await this.#timers.wait(SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), this.#abort.signal);
     }
   }
 

@@ -23,6 +23,26 @@ export class Timers implements Scheduler {
     };
   }
 
+  /**
+   * Resolves after `delayMs`, or at once when `signal` aborts (never rejects: a retry loop checks
+   * the signal itself). The abort listener is removed when the timer fires, so a long-lived signal
+   * does not collect one listener per wait.
+   */
+  wait(delayMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const onAbort = () => {
+        cancel();
+        resolve();
+      };
+      const cancel = this.schedule(delayMs, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** Number of armed timers (for tests). */
   get size(): number {
     return this.#live.size;

@@ -7,13 +7,14 @@ import { Discovery } from '@mosaik/discovery';
 import {
   CHAIN_DEPTH,
   DhtClient,
+  MAINLINE_BOOTSTRAP,
   type PingFunction,
   pingVia,
   type SlotView,
   scanChain,
   slotChain,
 } from '@mosaik/discovery/dht';
-import { id } from '@mosaik/id';
+import { id, MosaikError } from '@mosaik/id';
 import { createLogger } from '@mosaik/metrics';
 import { LocalNode, type TransportPreset } from '@mosaik/transport';
 
@@ -33,6 +34,13 @@ export interface DhtCommandOptions {
   readonly ping?: PingFunction | null;
   /** Where lines go (default stdout). */
   readonly write?: (line: string) => void;
+}
+
+/** No DHT node answered: nothing can be looked up. */
+export class DhtUnreachable extends MosaikError {
+  constructor(message: string) {
+    super('dht_unreachable', message);
+  }
 }
 
 /** Counts printed at the end. */
@@ -116,6 +124,13 @@ export async function runDht(options: DhtCommandOptions): Promise<DhtSummary> {
   });
   let release: (() => Promise<void>) | undefined;
   try {
+    if (client.routingTableSize === 0) {
+      // Every lookup would come back empty: say so instead of printing 16 "empty" slots.
+      throw new DhtUnreachable(
+        `no DHT node answered (bootstrap: ${(options.bootstrap ?? MAINLINE_BOOTSTRAP).join(', ')}); ` +
+          'is UDP to the internet blocked? Pass --bootstrap host:port to use other DHT nodes',
+      );
+    }
     const views = await scanChain(client, slots);
     let ping: PingFunction | null = null;
     if (options.checkStatus !== false) {

@@ -129,7 +129,11 @@ export class Consumer<T> implements AsyncIterable<T>, AsyncDisposable {
     };
   }
 
-  /** The next datum; `undefined` once closed and drained (or when `signal` aborts). */
+  /**
+   * The next datum; `undefined` once the consumer is closed and drained (the end of the stream).
+   * Rejects with `signal.reason` when `signal` aborts first, so giving up is never mistaken for
+   * the end; a datum that arrives later is kept for the next read.
+   */
   async recv(signal?: AbortSignal): Promise<T | undefined> {
     const item = await this.#queue.shift(signal);
     return item === undefined ? undefined : this.#took(item);

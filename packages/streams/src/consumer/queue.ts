@@ -1,3 +1,7 @@
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
 /** The consumer's unbounded delivery queue (ref §4.12: a slow reader never makes producers drop it). */
 export class DatumQueue<T> {
   #items: { datum: T; bytes: number }[] = [];
@@ -37,7 +41,7 @@ export class DatumQueue<T> {
     return item;
   }
 
-  /** Next item; `undefined` once closed and drained, or when `signal` aborts. */
+  /** Next item; `undefined` once closed and drained. Rejects with `signal.reason` when `signal` aborts. */
   shift(signal?: AbortSignal): Promise<{ datum: T; bytes: number } | undefined> {
     const item = this.tryShift();
     if (item !== undefined || this.#closed) return Promise.resolve(item);
@@ -47,11 +51,11 @@ export class DatumQueue<T> {
         this.#waiters.push(resolve);
       });
     }
-    if (signal.aborted) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        resolve(undefined);
+        reject(abortReason(signal));
       };
       const waiter = (v: { datum: T; bytes: number } | undefined) => {
         signal.removeEventListener('abort', onAbort);

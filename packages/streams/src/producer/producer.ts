@@ -3,7 +3,7 @@ import type { ResolvedProducerOptions } from '../def.js';
 import { ProducerError } from '../errors.js';
 import type { ChannelInfo } from '../status/channel.js';
 import type { When } from '../status/conditions.js';
-import type { ProducerStats, Sink } from './sink.js';
+import type { ProducerStats, Sink, SubscriptionInfo } from './sink.js';
 
 /** Options of {@link Producer.send}. */
 export interface SendOptions {
@@ -78,6 +78,11 @@ export class Producer<T> implements AsyncDisposable {
 
   stats(): ProducerStats {
     return this.sink.stats();
+  }
+
+  /** Every current subscriber with its counters, queue depth and drops. */
+  subscriptions(): SubscriptionInfo[] {
+    return this.sink.subscriptions();
   }
 
   /**

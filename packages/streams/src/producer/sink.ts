@@ -4,7 +4,7 @@
  * drops lagging or no-longer-allowed ones.
  */
 import { type CatalogSnapshot, type PeerEntry, PeerInfo } from '@mosaik/discovery';
-import type { Watch } from '@mosaik/id';
+import type { PeerId, Watch } from '@mosaik/id';
 import { type Expiration, scheduleExpiry } from '@mosaik/tickets';
 import { CloseCode, type Link } from '@mosaik/transport';
 import { StreamCloseCode, streamCloseName } from '../close-codes.js';
@@ -12,7 +12,7 @@ import { background, errorText, type StreamsContext } from '../context.js';
 import type { ResolvedProducerOptions, StreamDef } from '../def.js';
 import { ProducerError } from '../errors.js';
 import type { RejectReason, StreamMetrics } from '../metrics.js';
-import { ChannelInfo } from '../status/channel.js';
+import { ChannelInfo, type ChannelState } from '../status/channel.js';
 import { ChannelSet, onlineFlag, type When } from '../status/conditions.js';
 import { encodeDatumFrame, encodeStartStream } from '../wire.js';
 import { Subscription } from './subscription.js';
@@ -31,6 +31,22 @@ export interface ProducerStats {
   readonly oversized: number;
   /** Current subscriptions. */
   readonly consumers: number;
+}
+
+/** One subscriber of a producer, as {@link Producer.subscriptions} shows it. */
+export interface SubscriptionInfo {
+  readonly consumerId: PeerId;
+  readonly state: ChannelState;
+  /** Datums and bytes written to this subscriber. */
+  readonly datums: number;
+  readonly bytes: number;
+  /** Frames waiting in its queue (or being written), and the queue's capacity. */
+  readonly queued: number;
+  readonly capacity: number;
+  /** Datums it missed because its queue was full. */
+  readonly dropped: number;
+  /** Milliseconds since it connected, if it is connected. */
+  readonly uptimeMs: number | undefined;
 }
 
 let nextSubscription = 0;
@@ -79,6 +95,21 @@ export class Sink<T> {
       oversized: this.#oversized,
       consumers: this.#subs.size,
     };
+  }
+
+  /** Every current subscriber with its queue depth and drops. */
+  subscriptions(): SubscriptionInfo[] {
+    const now = Date.now();
+    return [...this.#subs.values()].map((s) => ({
+      consumerId: s.channel.peerId,
+      state: s.channel.state,
+      datums: s.channel.stats.datums,
+      bytes: s.channel.stats.bytes,
+      queued: s.depth,
+      capacity: s.capacity,
+      dropped: s.dropped,
+      uptimeMs: s.channel.stats.uptime(now),
+    }));
   }
 
   /** Fullest subscriber queue, 0…1. */
@@ -131,6 +162,7 @@ export class Sink<T> {
         continue;
       }
       this.#dropped++;
+      sub.dropped++;
       this.metrics.itemsDropped.inc();
       if (this.options.disconnectLagging && !sub.ended) {
         this.#lagging++;

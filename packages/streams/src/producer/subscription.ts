@@ -18,6 +18,8 @@ export class Subscription {
   #inFlight = 0;
   #wake: (() => void) | undefined;
   #ended = false;
+  /** Datums this subscriber missed because its queue was full. */
+  dropped = 0;
 
   constructor(
     readonly key: string,
@@ -30,6 +32,11 @@ export class Subscription {
   /** Queued plus in-flight frames over capacity, 0…1. */
   get fill(): number {
     return (this.#queue.length + this.#inFlight) / this.capacity;
+  }
+
+  /** Frames queued or being written. */
+  get depth(): number {
+    return this.#queue.length + this.#inFlight;
   }
 
   get ended(): boolean {

@@ -4,7 +4,7 @@
  * membership and per-channel state alike.
  */
 import type { PeerEntry } from '@mosaik/discovery';
-import { type Digest, id, Watch } from '@mosaik/id';
+import { Condition, type Digest, id, Watch } from '@mosaik/id';
 import type { ChannelInfo } from './channel.js';
 
 /** The live set of channels of one producer sink or one consumer. */
@@ -86,10 +86,14 @@ type Predicate = (peer: PeerEntry) => boolean;
 /**
  * `count(connected channels matching every predicate) >= min`, optionally inverted. Builders
  * return new conditions. `wait()` resolves on the next not-met → met edge (at once when met and
- * not yet reported); a fresh condition or a {@link clone} starts un-reported. Not a thenable on
- * purpose: returning it from an async function must not await it.
+ * not yet reported); a fresh condition or a {@link clone} starts un-reported.
+ *
+ * A condition is awaitable as written: `await producer.when.subscribed({ atLeast: 2 })` is
+ * `wait()` with no signal. Pass a signal through the explicit form,
+ * `await when.subscribed().wait(AbortSignal.timeout(5_000))`. Being a thenable, a condition
+ * returned from an `async` function is awaited there: refine conditions synchronously.
  */
-export class ChannelConditions {
+export class ChannelConditions extends Condition<void> {
   #wasMet = false;
   #tracking: (() => void) | undefined;
   readonly #waiters = new Set<() => void>();
@@ -102,7 +106,9 @@ export class ChannelConditions {
     private readonly predicates: readonly Predicate[] = [],
     /** When true the condition is met when the count is *below* `min`. */
     readonly inverted: boolean = false,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Replaces the minimum. */
   minimumOf(n: number): ChannelConditions {
@@ -161,7 +167,10 @@ export class ChannelConditions {
     return false;
   }
 
-  /** Resolves on the next not-met → met edge (at once if met and not yet reported). */
+  /**
+   * Resolves on the next not-met → met edge (at once if met and not yet reported). Rejects with
+   * `signal.reason` when `signal` aborts.
+   */
   wait(signal?: AbortSignal): Promise<void> {
     if (this.poll()) return Promise.resolve();
     if (signal?.aborted) return Promise.reject(signal.reason);

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { fuzzDecoder } from '@mosaik/tooling/fuzz';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hs256Validator, peer, TEST_SECRET, validTicket } from '../../test/fixtures.js';
@@ -96,4 +97,12 @@ describe('Jwt validator under fuzzing', () => {
       { numRuns: 300 },
     );
   });
+});
+
+// The ticket bytes a peer presents in its discovery entry: only a valid ticket or InvalidTicket.
+const plain = hs256Validator();
+fuzzDecoder('jwt ticket', {
+  decode: (bytes) => plain.validate(bytes, holder),
+  samples: [(await validTicket(holder)).data],
+  isTyped: (error) => error instanceof InvalidTicket,
 });

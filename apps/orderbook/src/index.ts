@@ -1,2 +1,0 @@
-// Orderbook demo: a placeholder until its issue lands.
-export {};

@@ -1,0 +1,64 @@
+import { cborCodec, MosaikError } from '@mosaik/id';
+import { fuzzDecoder } from '@mosaik/tooling/fuzz';
+import { key, signedOf, T0 } from '../../test/fixtures.js';
+import { decodePeerEntry } from '../entry/codec.js';
+import { GracefulDeparture } from '../entry/departure.js';
+import { SignedPeerEntry } from '../entry/signed.js';
+import { MessageType } from '../gossip/types.js';
+import {
+  AnnouncementType,
+  decodeAddressData,
+  decodeAnnounceFrame,
+  decodeAnnouncement,
+  encodeAddressData,
+  encodeAnnounceFrame,
+  encodeAnnouncement,
+} from './announce.js';
+import { decodePingMessage, encodePingMessage } from './ping.js';
+import { decodeSyncMessage, encodeSyncMessage } from './sync.js';
+
+const a = key(1);
+const b = key(2);
+const signed = signedOf(a, { tags: ['x', 'y'] });
+
+const decoders: [string, (bytes: Uint8Array) => unknown, Uint8Array][] = [
+  ['entry', decodePeerEntry, signed.entry.encode()],
+  ['signed entry', SignedPeerEntry.decode, signed.encode()],
+  [
+    'announce frame',
+    (x) => decodeAnnounceFrame(x),
+    encodeAnnounceFrame({
+      t: MessageType.Shuffle,
+      origin: { id: a.peerId, data: new Uint8Array([1]) },
+      nodes: [{ id: b.peerId }],
+      ttl: 3,
+    }),
+  ],
+  [
+    'announcement',
+    decodeAnnouncement,
+    encodeAnnouncement({ t: AnnouncementType.EntryUpdate, entry: signed }),
+  ],
+  [
+    'departure',
+    decodeAnnouncement,
+    encodeAnnouncement({
+      t: AnnouncementType.Departure,
+      departure: GracefulDeparture.create(a, signed.entry.network, signed.entry.version, T0),
+    }),
+  ],
+  ['sync', decodeSyncMessage, encodeSyncMessage({ t: 0, entries: [signed, signedOf(b)] })],
+  ['ping', decodePingMessage, encodePingMessage({ t: 1, entry: signed })],
+  [
+    'address',
+    (x) => decodeAddressData(a.peerId, x),
+    encodeAddressData({ directAddresses: ['1.2.3.4:5'], relayUrl: 'https://r/' }),
+  ],
+];
+
+const cbor = cborCodec<unknown>();
+const isTyped = (error: unknown) => error instanceof MosaikError && typeof error.code === 'string';
+
+for (const [name, decode, valid] of decoders) {
+  fuzzDecoder(`discovery ${name}`, { decode, samples: [valid], isTyped, encode: (v) => cbor.encode(v) });
+}
