@@ -4,6 +4,32 @@
  *
  * @packageDocumentation
  */
+
+export {
+  CellReader,
+  CellWriter,
+  type CollectionCodec,
+  type CollectionDef,
+  CollectionError,
+  type CollectionOptions,
+  codecs,
+  defineCollection,
+  MapReader,
+  MapWriter,
+  OnceReader,
+  OnceWriter,
+  PriorityQueueReader,
+  PriorityQueueWriter,
+  type ReaderDef,
+  range,
+  SetReader,
+  SetWriter,
+  VecReader,
+  VecWriter,
+  type Version,
+  type WatchEvent,
+  type WriterDef,
+} from '@mosaik/collections';
 export {
   type AddressSource,
   type AddressSourceContext,

@@ -167,10 +167,10 @@ describe('Network.create refuses bad input with typed errors', () => {
     ],
     ['an unknown preset', 'n', { preset: 'bogus' }, /preset: expected 'n0' .* or 'local' .*; got "bogus"/],
     [
-      'a bootstrap string',
+      'a bootstrap string that is no address',
       'n',
       { bootstrap: ['127.0.0.1:4000'] },
-      /bootstrap\[0\]: expected an EndpointAddr/,
+      /bootstrap address "127\.0\.0\.1:4000": "127\.0\.0\.1:4000" is not a peer id/,
     ],
     [
       'a bootstrap id that is a string',

@@ -19,15 +19,12 @@
  *
  *   pnpm --filter @mosaik/rsm bench
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
-import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
+import { client, ensureEtcd, etcdCluster } from './etcd.js';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
@@ -151,134 +148,9 @@ async function measureOurs(): Promise<Results> {
   return results;
 }
 
-// ------------------------------------------------------------------------------------- etcd
-
-/** `n` distinct free TCP ports on 127.0.0.1 (all held open at once, so none repeats). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createServer().listen(0, '127.0.0.1'));
-  await Promise.all(servers.map((s) => once(s, 'listening')));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-type Etcd3Client = import('etcd3').Etcd3;
-
-async function client(
-  hosts: string[],
-  deadlineMs: number | undefined,
-  noPolicies: boolean,
-): Promise<Etcd3Client> {
-  const { Etcd3 } = await import('etcd3');
-  const { noop } = await import('cockatiel');
-  return new Etcd3({
-    hosts,
-    ...(deadlineMs === undefined
-      ? {}
-      : { defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadlineMs }) }),
-    ...(noPolicies ? { faultHandling: { global: noop, host: () => noop } } : {}),
-  });
-}
-
-interface EtcdCluster {
-  readonly procs: Map<string, ChildProcess>;
-  readonly urls: Map<string, string>;
-  /** Name of the leader. */
-  leader(): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function etcdCluster(): Promise<EtcdCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'etcd-bench-'));
-  const names = ['m1', 'm2', 'm3'];
-  const ports = await freePorts(2 * names.length);
-  const urls = new Map(names.map((n, i) => [n, `http://127.0.0.1:${ports[2 * i]}`]));
-  const peers = new Map(names.map((n, i) => [n, `http://127.0.0.1:${ports[2 * i + 1]}`]));
-  const initial = names.map((n) => `${n}=${peers.get(n)}`).join(',');
-  const token = `bench-${Math.random()}`;
-  const procs = new Map<string, ChildProcess>();
-  for (const n of names) {
-    const out = openSync(join(dir, `${n}.log`), 'w');
-    const proc = spawn(
-      'etcd',
-      [
-        '--name',
-        n,
-        '--data-dir',
-        join(dir, `${n}.data`),
-        '--listen-client-urls',
-        urls.get(n)!,
-        '--advertise-client-urls',
-        urls.get(n)!,
-        '--listen-peer-urls',
-        peers.get(n)!,
-        '--initial-advertise-peer-urls',
-        peers.get(n)!,
-        '--initial-cluster',
-        initial,
-        '--initial-cluster-state',
-        'new',
-        '--initial-cluster-token',
-        token,
-        '--heartbeat-interval',
-        String(HEARTBEAT_MS),
-        '--election-timeout',
-        String(ELECTION_MS),
-      ],
-      { stdio: ['ignore', out, out] },
-    );
-    procs.set(n, proc);
-  }
-  let admin: Etcd3Client | undefined;
-  const close = async () => {
-    admin?.close();
-    const exits = [...procs.values()]
-      .filter((p) => p.exitCode === null && p.signalCode === null)
-      .map((p) => {
-        const exited = once(p, 'exit');
-        p.kill('SIGTERM');
-        const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
-        return exited.then(() => clearTimeout(timer));
-      });
-    await Promise.all(exits);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const leader = async () => {
-    const st = await admin!.maintenance.status();
-    const list = await admin!.cluster.memberList({});
-    const m = list.members.find((x) => x.ID === st.leader);
-    if (m === undefined) throw new Error('no etcd leader');
-    return m.name;
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      // A fresh client per attempt: a gRPC channel that failed to connect backs off for long.
-      admin?.close();
-      admin = await client([...urls.values()], 1000, true);
-      await admin.put('bench-ready').value('1');
-      await leader();
-      return { procs, urls, leader, close };
-    } catch (error) {
-      if (Date.now() > deadline) {
-        for (const n of names) {
-          const text = readFileSync(join(dir, `${n}.log`), 'utf8')
-            .split('\n')
-            .slice(-5)
-            .join('\n');
-          log(`etcd ${n} log tail:\n${text}`);
-        }
-        await close();
-        throw new Error(`etcd cluster not healthy: ${String(error)}`);
-      }
-      await sleep(200);
-    }
-  }
-}
-
 async function measureEtcd(): Promise<Results> {
   const results: Results = { throughput: new Map(), failover: undefined };
-  const cluster = await etcdCluster();
+  const cluster = await etcdCluster({ heartbeatMs: HEARTBEAT_MS, electionMs: ELECTION_MS });
   try {
     const leaderUrl = cluster.urls.get(await cluster.leader())!;
     const value = Buffer.alloc(VALUE_BYTES, 7);
@@ -325,7 +197,7 @@ async function measureEtcd(): Promise<Results> {
   }
   const times: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const cl = await etcdCluster();
+    const cl = await etcdCluster({ heartbeatMs: HEARTBEAT_MS, electionMs: ELECTION_MS });
     try {
       const name = await cl.leader();
       const survivors = [...cl.urls.entries()].filter(([n]) => n !== name).map(([, u]) => u);
@@ -364,9 +236,9 @@ async function measureEtcd(): Promise<Results> {
 const ours = SYSTEMS.includes('ours') ? await measureOurs() : undefined;
 let etcd: Results | undefined;
 if (SYSTEMS.includes('etcd')) {
-  // No silent "unavailable": a missing or failing peer makes the run fail (set BENCH_SYSTEMS=ours
-  // to measure ourselves alone, knowingly).
-  requireDebianPeer({ binary: 'etcd', pkg: 'etcd-server', log });
+  // No silent "unavailable": a missing or failing peer fails the run (BENCH_SYSTEMS=ours measures
+  // ourselves alone, knowingly).
+  ensureEtcd();
   etcd = await measureEtcd();
 }
 const name = 'etcd 3.4 3-member, etcd3 client';

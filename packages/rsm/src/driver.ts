@@ -143,6 +143,7 @@ export class RaftDriver<C> {
       storage: this.#storage,
       electionTick: Math.max(electionTick * this.#o.electionFactor, heartbeatTick + 1),
       heartbeatTick,
+      snapshotChunkSize: this.#o.consensus.snapshotChunkSize,
       random: Math.random,
       ...(bootstrap === undefined ? {} : { bootstrap }),
     });

@@ -161,7 +161,6 @@ export class Group<C, Q, R> implements AsyncDisposable {
   readonly #self: PeerId;
   readonly #selfHex: string;
   readonly #codec: Codec<C>;
-  readonly #pref: WirePreference;
   #storage: OpenStorage;
   readonly #driver: RaftDriver<C>;
   readonly #bonds: BondSet;
@@ -184,6 +183,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
   #ticks = 0;
   #seq = 0;
   #leaderLostAt: number | undefined = Date.now();
+  #handingOff = false;
   #lastLocalVersion: unknown;
   #closing: Promise<void> | undefined;
 
@@ -197,7 +197,6 @@ export class Group<C, Q, R> implements AsyncDisposable {
     this.#label = { group: spec.id.short() };
     this.#codec = spec.machine.commandCodec ?? cborCodec<C>();
     const pref = spec.machine.leadershipPreference ?? { kind: 'normal' };
-    this.#pref = PREF[pref.kind] ?? 0;
     const logger = env.logger.child({ group: spec.id.short() });
     this.#storage = spec.storage.open();
     this.#driver = new RaftDriver<C>({
@@ -572,6 +571,15 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   // ------------------------------------------------------------------ worker
 
+  /**
+   * The machine's leadership preference, read afresh each time: a machine may change it while
+   * joined (a collection replica whose last writer handle closed becomes an observer), and the
+   * autopilot of the leader promotes or demotes the member accordingly.
+   */
+  get #pref(): WirePreference {
+    return PREF[this.#spec.machine.leadershipPreference?.kind ?? 'normal'] ?? 0;
+  }
+
   #status(): PeerStatus {
     const raft = this.#driver.raft;
     return {
@@ -596,11 +604,26 @@ export class Group<C, Q, R> implements AsyncDisposable {
       this.#maybeBootstrap();
       this.#evaluateMerge();
       if (this.#driver.raft.role === 'leader' && this.#yieldTo === '') this.#autopilot();
+      this.#stepDownAsObserver();
       this.#updateOnline();
       this.#reconcile();
     } catch (error) {
       this.#env.logger.warn({ err: String(error) }, 'group housekeeping failed');
     }
+  }
+
+  /**
+   * A leader whose machine became an observer (a collection replica whose last writer closed)
+   * hands leadership to a voter; the new leader's autopilot then makes it a learner.
+   */
+  #stepDownAsObserver(): void {
+    if (this.#pref !== 2 || this.#handingOff || this.#driver.raft.role !== 'leader') return;
+    this.#handingOff = true;
+    this.#handOffLeadership()
+      .catch((error: unknown) => this.#env.logger.debug({ err: String(error) }, 'observer step-down failed'))
+      .finally(() => {
+        this.#handingOff = false;
+      });
   }
 
   #updateOnline(): void {
@@ -609,29 +632,33 @@ export class Group<C, Q, R> implements AsyncDisposable {
   }
 
   /**
-   * Founding rule (design §6): a member with no cluster, after `bootstrapDelay`, founds one only
-   * if no bonded peer already belongs to one and every visible member with a lower peer id is a
-   * known observer (or stayed unreachable for `deadMemberTimeout`).
+   * Founding rule: a member with no cluster, after `bootstrapDelay`, founds one only if it knows
+   * the state of every member it can see and none of them belongs to a cluster, and every
+   * visible member with a lower peer id is an observer. Founding beside an existing cluster is
+   * repaired by a merge, but the losing side loses what it committed, so a member whose state is
+   * unknown (not bonded yet, or bonded with no status received) blocks founding, whatever its
+   * id, until it stayed unreachable for the longer of three bootstrap delays and
+   * `deadMemberTimeout`.
    */
   #maybeBootstrap(): void {
     if (this.#pref === 2 || !this.#driver.isFresh || this.#driver.cluster !== '') return;
     const waited = Date.now() - this.#startedAt;
     const delay = this.#spec.consensus.bootstrapDelay;
     if (waited < delay) return;
-    if (this.#bonds.list().some((b) => b.status !== undefined && b.status.cluster !== '')) return;
+    const patience = Math.max(3 * delay, this.#spec.consensus.deadMemberTimeout);
     const visible = new Set([
       ...this.#visibleMembers().map((p) => p.toString()),
       ...this.#bonds.list().map((b) => b.peer.toString()),
     ]);
     for (const p of visible) {
-      if (p >= this.#selfHex) continue;
       const bond = this.#bonds.get(p);
-      if (bond?.status?.pref === 2) continue;
-      // A lower member we never managed to bond with is ignored only after a long wait: a second
-      // cluster would be merged later, but one side would lose what it committed meanwhile.
-      if (bond === undefined && waited >= Math.max(3 * delay, this.#spec.consensus.deadMemberTimeout))
-        continue;
-      return;
+      const status = bond?.status;
+      if (status === undefined) {
+        if (bond === undefined && waited >= patience) continue;
+        return;
+      }
+      if (status.cluster !== '') return;
+      if (p < this.#selfHex && status.pref !== 2) return;
     }
     if (this.#driver.bootstrap()) this.#env.logger.info({ group: this.id.short() }, 'founded a new cluster');
   }
@@ -862,7 +889,12 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   #onBondUp(bond: Bond): void {
     const key = bond.peer.toString();
-    this.#departed.delete(key);
+    // A member that departed and is back at once may have restarted with nothing (memory
+    // storage): if it is still in the configuration, its old progress would make the leader
+    // believe it holds a log it lost. It stays marked until the leader removed it; it then
+    // joins again as a new learner.
+    const conf = this.#driver.raft.conf;
+    if (!conf.voters.includes(key) && !conf.learners.includes(key)) this.#departed.delete(key);
     this.#backoff.delete(key);
     // Tell the others, so they bond with the newcomer without waiting for discovery.
     const entry = this.#env.discovery?.catalog().getSigned(bond.peer);
@@ -893,6 +925,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       case WireType.Forward: {
         try {
           if (this.#yieldTo !== '') throw new Error('this cluster is merging into another');
+          if (!this.#validForward(bond, msg.cmds)) return;
           const r = this.#driver.propose(msg.cmds);
           bond.send({ t: WireType.ForwardAck, id: msg.id, first: r.first, last: r.last, term: r.term });
         } catch (error) {
@@ -948,6 +981,27 @@ export class Group<C, Q, R> implements AsyncDisposable {
       messages.push(m);
     }
     if (this.#acceptRaft(cluster)) this.#driver.step(messages);
+  }
+
+  /**
+   * A forwarded batch must decode with the machine's codec and pass its `validate` hook (a
+   * collection's schemas). A member that forwards anything else is faulty or hostile: the batch
+   * is refused whole and the bond closed with `ProtocolViolation`.
+   */
+  #validForward(bond: Bond, commands: readonly Uint8Array[]): boolean {
+    const validate = this.#spec.machine.validate;
+    if (validate === undefined) return true;
+    for (const bytes of commands) {
+      try {
+        validate.call(this.#spec.machine, this.#codec.decode(bytes));
+      } catch (error) {
+        this.#env.logger.warn({ peer: bond.peer.short(), err: String(error) }, 'forwarded command refused');
+        this.#env.metrics.refusedCommands.inc(this.#label);
+        this.#violation(bond, 'invalid forwarded command');
+        return false;
+      }
+    }
+    return true;
   }
 
   #violation(bond: Bond, why: string): void {

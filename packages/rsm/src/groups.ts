@@ -63,6 +63,11 @@ export class Groups implements AsyncDisposable {
     node.onClose(() => this.close());
   }
 
+  /** The transport node the groups run on (its metrics and logger serve layers built on groups). */
+  get node(): LocalNode {
+    return this.#node;
+  }
+
   /** Starts building a group from its key (a `GroupKey`, a secret digest or string, or a ticket validator). */
   withKey(key: GroupKey | Digest | TicketValidator | string): GroupBuilder<null, null, null> {
     return new GroupBuilder(this, GroupKey.from(key), new NoOp(), storage.memory(), {}, []);

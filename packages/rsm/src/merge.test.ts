@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@mosaik/id';
+import { SecretKey, waitFor } from '@mosaik/id';
 import { FileStorage, RaftNode } from '@mosaik/raft';
 import { describe, expect, it } from 'vitest';
 import {
@@ -25,6 +25,7 @@ import {
 } from '../test/fixtures.js';
 import type { Group } from './group.js';
 import { storage } from './storage.js';
+import { LinkFaults } from './testing/faults.js';
 import type { ResetEvent } from './when.js';
 
 type KvGroup = Group<{ put: string; value: string }, string, string | null>;
@@ -317,5 +318,51 @@ describe('merging two clusters of one group', () => {
     expect(loser.length).toBeGreaterThan(0);
     for (const a of winner) expect(machines[0]!.map.has(a.key)).toBe(true);
     for (const a of loser) expect(machines[0]!.map.has(a.key)).toBe(false);
+  });
+
+  it('a late member with the lowest peer id joins the running cluster instead of founding its own', async () => {
+    const faults = new LinkFaults();
+    await using c = new Cluster({ faults });
+    const nodes = await c.addMany(3);
+    await discoverAll(nodes);
+    const { machines, groups } = joinCounters(nodes, 'late-lowest');
+    const { cluster } = await merged(groups);
+    for (let i = 0; i < 5; i++) await groups[0]!.execute({ inc: 1 });
+
+    // The newcomer sorts below every member, sees them all in its catalog before any bond exists,
+    // and may found after 1 ms: only knowing their state stops it from founding a rival cluster
+    // (whose merge would throw away what one side committed).
+    const lowest = nodes.map((n) => n.peerId.toString()).sort()[0]!;
+    let key = SecretKey.generate();
+    while (key.peerId.toString() >= lowest) key = SecretKey.generate();
+    const late = await c.add(key);
+    // Slow links to the members: their status reaches the newcomer well after it may found.
+    for (const n of nodes) faults.setBoth(late.peerId, n.peerId, { delay: 400 });
+    await discoverAll([...nodes, late]);
+    const machine = new Counter();
+    const group = late.groups
+      .withKey('late-lowest')
+      .withStateMachine(machine)
+      .withConsensus({ ...FAST, bootstrapDelay: 1 })
+      .join();
+    const clustersSeen = new Set<string>();
+    await waitFor(
+      () => {
+        if (group.cluster !== '') clustersSeen.add(group.cluster);
+        return group.cluster === cluster && machine.value === 5;
+      },
+      {
+        timeout: T,
+        interval: 2,
+        message: () => `newcomer in cluster ${group.cluster || '-'} with value ${machine.value}`,
+      },
+    );
+    expect([...clustersSeen]).toEqual([cluster]);
+    for (const g of groups) {
+      expect(g.cluster).toBe(cluster);
+      expect(g.lastReset()).toBeUndefined();
+    }
+    expect(group.lastReset()).toBeUndefined();
+    expect(machines.map((m) => m.value)).toEqual([5, 5, 5]);
   });
 });

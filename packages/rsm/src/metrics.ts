@@ -21,6 +21,7 @@ export class GroupsMetrics {
   readonly electionDuration: HistogramHandle;
   readonly applyBatch: HistogramHandle;
   readonly resets: CounterHandle;
+  readonly refusedCommands: CounterHandle;
 
   constructor(m: Metrics) {
     const g = ['group'];
@@ -44,6 +45,11 @@ export class GroupsMetrics {
     this.resets = m.counter(
       'mosaik_groups_raft_resets_total',
       'Times this member discarded its state because its cluster lost a merge',
+      g,
+    );
+    this.refusedCommands = m.counter(
+      'mosaik_groups_forwarded_commands_refused_total',
+      'Forwarded command batches the state machine refused (the sender was disconnected)',
       g,
     );
     this.committed = m.gauge('mosaik_groups_raft_committed', 'Committed (and applied) index', g);

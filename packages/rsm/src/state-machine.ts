@@ -55,8 +55,17 @@ export interface StateMachine<C, Q, R> {
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot taken by `snapshot()` (possibly on another member). */
   restore(snapshot: Uint8Array): void;
-  /** Default `normal`. */
+  /**
+   * Default `normal`. Read again on every use, so a machine may change it while joined: the
+   * leader's autopilot then promotes (no longer `observer`) or demotes (now `observer`) it.
+   */
   readonly leadershipPreference?: LeadershipPreference;
+  /**
+   * Optional check of a command another member forwarded to this one while it leads: throwing
+   * refuses the whole batch and closes that member's bond with `ProtocolViolation`. Commands
+   * proposed locally are not checked here (the caller validated them).
+   */
+  validate?(command: C): void;
   /**
    * Optional summary of the state for dashboards (the diagnostics page's collections panel,
    * `group.status().machine`): what kind of data it holds, how much, at which version. Called

@@ -30,13 +30,13 @@ export class IndexWatcher {
     return this.#watch.get();
   }
   /** The next change, either direction. */
-  changed(): Promise<number> {
-    return this.#watch.changed();
+  changed(options?: WatchWaitOptions): Promise<number> {
+    return this.#watch.changed(options);
   }
   /** The first value strictly above the value at call time. */
-  advanced(): Promise<number> {
+  advanced(options?: WatchWaitOptions): Promise<number> {
     const at = this.#watch.get();
-    return this.#watch.until((v) => v > at);
+    return this.#watch.until((v) => v > at, options);
   }
   /** The first value strictly below the value at call time. */
   reverted(): Promise<number> {
@@ -44,9 +44,9 @@ export class IndexWatcher {
     return this.#watch.until((v) => v < at);
   }
   /** Resolves once the value is at least `index` (or a range's `last`); at once if it already is. */
-  reaches(index: number | { readonly last: number }): Promise<number> {
+  reaches(index: number | { readonly last: number }, options?: WatchWaitOptions): Promise<number> {
     const target = typeof index === 'number' ? index : index.last;
-    return this.#watch.until((v) => v >= target);
+    return this.#watch.until((v) => v >= target, options);
   }
 }
 

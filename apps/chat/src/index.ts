@@ -1,2 +1,0 @@
-// Chat demo: a placeholder until its issue lands.
-export {};

@@ -1,0 +1,352 @@
+/**
+ * The collections benchmark: a Map<16-byte key, 100-byte value> on 3 writer processes
+ * (`FileStorage` unless `BENCH_STORAGE=memory`) against a 3-member etcd 3.4 cluster (`etcd3`
+ * client) and a NATS JetStream KV bucket (one `nats-server -js`, file store, `nats` client), in
+ * the same run, on loopback, heartbeat 100 ms / election 1000 ms for ours and etcd. JSON lines:
+ *
+ * - puts/s and p50/p99 latency with 1 and 64 concurrent writers (`BENCH_CLIENTS`), ours in the
+ *   leader's process, the peers' clients in this process;
+ * - watch latency: a reader process watches while the leader writes stamped values (ms, p50/p99);
+ * - late-reader catch-up (`BENCH_CATCHUP`, default `100000`; add `1000000` for the 1M case): the
+ *   leader fills the map, then a fresh reader process joins; time until it holds every entry, and
+ *   the leader's 1-writer p99 while it serves the catch-up vs idle.
+ *
+ * `BENCH_MS` (default 3000) per throughput phase, `BENCH_SYSTEMS` (default `ours,etcd,nats`).
+ *
+ *   pnpm --filter @mosaik/collections bench
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
+import { client, ensureEtcd, etcdCluster } from '../../rsm/bench/etcd.js';
+import type { FromMember, MemberConfig, ToMember } from './member.js';
+
+const MS = Number(process.env.BENCH_MS ?? 3000);
+const WARMUP_MS = 500;
+const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,64').split(',').map(Number);
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,etcd,nats').split(',');
+const CATCHUP = (process.env.BENCH_CATCHUP ?? '100000').split(',').filter(Boolean).map(Number);
+const HEARTBEAT_MS = 100;
+const ELECTION_MS = 1000;
+const MEMBER = fileURLToPath(new URL('./member.ts', import.meta.url));
+const log = (...args: unknown[]) => console.error('[bench]', ...args);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Throughput {
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+function quantile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+class Member extends BenchChild<ToMember, FromMember> {
+  addr: unknown;
+  constructor(cfg: MemberConfig) {
+    super(MEMBER, cfg, { name: 'member', env: { MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'silent' } });
+  }
+}
+
+/** Put loops against any `put(key, value)`: what the peers' clients run in this process. */
+async function putLoops(
+  clients: number,
+  put: (k: string, v: Uint8Array) => Promise<unknown>,
+): Promise<Throughput> {
+  const value = new Uint8Array(100).fill(7);
+  const lat: number[] = [];
+  let measuring = false;
+  let stop = false;
+  let count = 0;
+  let seq = 0;
+  const loop = async (i: number) => {
+    while (!stop) {
+      const t0 = performance.now();
+      await put(`k${i}-${(seq++).toString(16).padStart(12, '0')}`, value);
+      if (measuring) {
+        lat.push(performance.now() - t0);
+        count++;
+      }
+    }
+  };
+  const running = Array.from({ length: clients }, (_, i) => loop(i));
+  await sleep(WARMUP_MS);
+  measuring = true;
+  const start = performance.now();
+  await sleep(MS);
+  measuring = false;
+  const ms = performance.now() - start;
+  stop = true;
+  await Promise.all(running);
+  lat.sort((a, b) => a - b);
+  return { rate: (count / ms) * 1000, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
+}
+
+// ------------------------------------------------------------------------------------- ours
+
+interface Ours {
+  throughput: Map<number, Throughput>;
+  watch?: { p50: number; p99: number };
+  catchup: Map<number, { ms: number; idleP99: number; busyP99: number }>;
+}
+
+async function startMembers(
+  dir: string,
+  n: number,
+  snapshotThreshold: number,
+  store: string,
+): Promise<Member[]> {
+  const network = `collections-bench-${Math.random()}`;
+  const members = Array.from(
+    { length: n },
+    (_, i) =>
+      new Member({
+        network,
+        dir: join(dir, `${store}-m${i}-${Math.random()}`),
+        heartbeatMs: HEARTBEAT_MS,
+        electionMs: ELECTION_MS,
+        snapshotThreshold,
+        store,
+      }),
+  );
+  for (const m of members) m.addr = (await m.next('ready')).addr;
+  return members;
+}
+
+async function open(
+  members: Member[],
+  all: Member[],
+  role: 'writer' | 'reader',
+  ms = 60_000,
+): Promise<number[]> {
+  const addrs = all.map((m) => m.addr) as never;
+  for (const m of members) m.send({ t: 'open', addrs, role });
+  return (await Promise.all(members.map((m) => m.next('opened', ms)))).map((o) => o.at);
+}
+
+/** The leader, once the group has three voters (learners are promoted when caught up). */
+async function leaderOf(members: Member[]): Promise<Member> {
+  for (let i = 0; i < 600; i++) {
+    for (const m of members) {
+      m.send({ t: 'status' });
+      const s = await m.next('status');
+      if (s.leader && s.voters === 3) return m;
+    }
+    await sleep(100);
+  }
+  throw new Error('no leader with three voters');
+}
+
+async function run(m: Member, clients: number, ms = MS): Promise<Throughput> {
+  m.send({ t: 'run', clients, ms, warmupMs: WARMUP_MS });
+  const r = await m.next('result', ms + 60_000);
+  if (r.failed > 0) log(`${r.failed} writes failed (leader changes) and were retried`);
+  return { rate: (r.count / r.ms) * 1000, p50: r.p50, p99: r.p99 };
+}
+
+async function measureOurs(dir: string): Promise<Ours> {
+  const out: Ours = { throughput: new Map(), catchup: new Map() };
+  const writers = await startMembers(dir, 3, 10_000, `bench-map-${Math.random()}`);
+  try {
+    await open(writers, writers, 'writer');
+    const leader = await leaderOf(writers);
+    for (const clients of CLIENTS) {
+      out.throughput.set(clients, await run(leader, clients));
+      log('ours', clients, 'writers', out.throughput.get(clients));
+    }
+  } finally {
+    await Promise.allSettled(writers.map((m) => m.stop()));
+  }
+  return out;
+}
+
+/** A reader on a fourth process watches while the leader writes stamped values. */
+async function measureWatch(dir: string): Promise<{ p50: number; p99: number }> {
+  const all = await startMembers(dir, 4, 10_000, `bench-watch-${Math.random()}`);
+  try {
+    const writers = all.slice(0, 3);
+    const reader = all[3]!;
+    await open(writers, all, 'writer');
+    await open([reader], all, 'reader');
+    reader.send({ t: 'watch' });
+    await reader.next('watching');
+    const leader = await leaderOf(writers);
+    leader.send({ t: 'stamp', count: 500, intervalMs: 2 });
+    const { version } = await leader.next('stamped', 120_000);
+    reader.send({ t: 'reach', version, size: 0 });
+    await reader.next('reached', 60_000);
+    reader.send({ t: 'watched' });
+    const l = await reader.next('latencies');
+    log('ours watch', l);
+    return { p50: l.p50, p99: l.p99 };
+  } finally {
+    await Promise.allSettled(all.map((m) => m.stop()));
+  }
+}
+
+/** The leader holds `entries`; a fresh reader joins and catches up (snapshot path: compacted log). */
+async function measureCatchup(
+  dir: string,
+  entries: number,
+): Promise<{ ms: number; idleP99: number; busyP99: number }> {
+  const all = await startMembers(dir, 4, 200, `bench-catchup-${Math.random()}`);
+  try {
+    const writers = all.slice(0, 3);
+    const late = all[3]!;
+    await open(writers, all, 'writer');
+    const leader = await leaderOf(writers);
+    leader.send({ t: 'fill', entries, batch: 1000 });
+    const filled = await leader.next('filled', 600_000);
+    log('filled', filled);
+    const idle = await run(leader, 1, 2000);
+    const t0 = performance.timeOrigin + performance.now();
+    late.send({ t: 'open', addrs: all.map((m) => m.addr) as never, role: 'reader' });
+    leader.send({ t: 'run', clients: 1, ms: 2000, warmupMs: 0 });
+    const busy = await leader.next('result', 120_000);
+    await late.next('opened', 600_000);
+    late.send({ t: 'reach', version: filled.version, size: filled.size });
+    const reached = await late.next('reached', 600_000);
+    const ms = reached.at - t0;
+    log('catch-up', entries, Math.round(ms), 'ms', 'idle p99', idle.p99, 'busy p99', busy.p99);
+    return { ms, idleP99: idle.p99, busyP99: busy.p99 };
+  } finally {
+    await Promise.allSettled(all.map((m) => m.stop()));
+  }
+}
+
+// ------------------------------------------------------------------------------------- etcd
+
+async function measureEtcd(): Promise<Map<number, Throughput>> {
+  const out = new Map<number, Throughput>();
+  ensureEtcd();
+  const cluster = await etcdCluster({ heartbeatMs: HEARTBEAT_MS, electionMs: ELECTION_MS });
+  try {
+    const leaderUrl = cluster.urls.get(await cluster.leader())!;
+    for (const clients of CLIENTS) {
+      const c = await client([leaderUrl], 5000, false);
+      try {
+        out.set(clients, await putLoops(clients, (k, v) => c.put(k).value(Buffer.from(v))));
+        log('etcd', clients, out.get(clients));
+      } finally {
+        c.close();
+      }
+    }
+  } finally {
+    await cluster.close();
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------- nats
+
+async function measureNats(dir: string): Promise<Map<number, Throughput>> {
+  const out = new Map<number, Throughput>();
+  const d = join(dir, 'nats');
+  requireDebianPeer({ binary: 'nats-server', pkg: 'nats-server', log });
+  const proc = spawn(
+    'nats-server',
+    ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', d, '--ports_file_dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
+  try {
+    let url: string | undefined;
+    for (let i = 0; i < 100 && url === undefined; i++) {
+      await sleep(50);
+      const f = readdirSync(dir).find((x) => x.startsWith('nats-server_') && x.endsWith('.ports'));
+      if (f !== undefined)
+        url = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats: string[] }).nats[0];
+    }
+    if (url === undefined) throw new Error('nats-server did not start');
+    const { connect } = await import('nats');
+    const nc = await connect({ servers: url });
+    try {
+      const kv = await nc.jetstream().views.kv('bench', { history: 1 });
+      for (const clients of CLIENTS) {
+        out.set(clients, await putLoops(clients, (k, v) => kv.put(k, v)));
+        log('nats', clients, out.get(clients));
+      }
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    const exited = once(proc, 'exit');
+    proc.kill('SIGTERM');
+    await exited;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------- main
+
+const dir = mkdtempSync(join(tmpdir(), 'collections-bench-'));
+try {
+  const ours = await measureOurs(dir);
+  const watch = await measureWatch(dir);
+  for (const n of CATCHUP) ours.catchup.set(n, await measureCatchup(dir, n));
+  const etcd = SYSTEMS.includes('etcd') ? await measureEtcd() : new Map<number, Throughput>();
+  const nats = SYSTEMS.includes('nats') ? await measureNats(dir) : new Map<number, Throughput>();
+  const etcdName = 'etcd 3.4 3-member, etcd3 client';
+  const natsName = 'NATS JetStream KV, 1 server (R1, file store)';
+  for (const clients of CLIENTS) {
+    const o = ours.throughput.get(clients)!;
+    const what = `map set, ${clients} writer${clients === 1 ? '' : 's'}`;
+    for (const [name, peer] of [
+      [etcdName, etcd],
+      [natsName, nats],
+    ] as const) {
+      const b = peer.get(clients);
+      line(`${what}: puts/s`, 'ops/s (higher is better)', o.rate, name, b?.rate, 0);
+      line(`${what}: p50`, 'ms (lower is better; ratio = peer/ours)', o.p50, name, b?.p50, 3, true);
+      line(`${what}: p99`, 'ms (lower is better; ratio = peer/ours)', o.p99, name, b?.p99, 3, true);
+    }
+  }
+  line(
+    'watch latency: p50',
+    'ms, write on the leader to event on a reader (lower is better)',
+    watch.p50,
+    'none',
+    undefined,
+    3,
+    true,
+  );
+  line(
+    'watch latency: p99',
+    'ms, write on the leader to event on a reader (lower is better)',
+    watch.p99,
+    'none',
+    undefined,
+    3,
+    true,
+  );
+  for (const [n, c] of ours.catchup) {
+    line(
+      `late reader catch-up, ${n} entries`,
+      'ms until equal (lower is better)',
+      c.ms,
+      'none',
+      undefined,
+      0,
+      true,
+    );
+    line(
+      `writer p99 while serving the catch-up, ${n} entries`,
+      'ms (lower is better; baseline = the same writer idle)',
+      c.busyP99,
+      'idle p99',
+      c.idleP99,
+      3,
+      true,
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,147 @@
+import { id, type PeerId } from '@mosaik/id';
+import { Jwt, JwtTicketBuilder } from '@mosaik/tickets';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster, FAST, storeName, type TestNode, until, within } from '../test/fixtures.js';
+import { defineCollection } from './collection.js';
+import type { CollectionDef } from './define.js';
+
+const secret = id('collections.test.jwt.secret').bytes;
+const validator = (issuer: string) => new Jwt({ key: { alg: 'HS256', secret }, issuer });
+const ticket = (issuer: string, peer: PeerId) =>
+  new JwtTicketBuilder({ alg: 'HS256', secret })
+    .issuer(issuer)
+    .expiresAt(Date.now() + 3_600_000)
+    .build(peer);
+
+const cluster = new Cluster();
+let n0: TestNode;
+let n1: TestNode;
+let n2: TestNode;
+
+beforeAll(async () => {
+  [n0, n1, n2] = (await cluster.addMany(3)) as [TestNode, TestNode, TestNode];
+  // n0 and n1 hold both tickets, n2 holds only beta.
+  for (const n of [n0, n1]) {
+    n.discovery.addTicket(await ticket('alpha', n.node.peerId));
+    n.discovery.addTicket(await ticket('beta', n.node.peerId));
+  }
+  n2.discovery.addTicket(await ticket('beta', n2.node.peerId));
+  await cluster.discoverAll();
+});
+afterAll(() => cluster.close());
+
+async function refusals(n: TestNode): Promise<number> {
+  const m = await n.node.metrics.registry.getSingleMetric('mosaik_groups_bonds_rejected_total')?.get();
+  return m?.values.find((v) => v.labels.reason === 'NotAllowed')?.value ?? 0;
+}
+
+type AnyHandle = { close(): Promise<void>; version: number; when: { online(o?: object): Promise<void> } };
+
+/**
+ * w(n0) and r(n1) (ticketed) replicate through `write`; r(n2) (not enough tickets) is refused
+ * by both and never sees anything.
+ */
+async function gated<W extends AnyHandle, R extends AnyHandle>(
+  Def: CollectionDef<R, W>,
+  write: (w: W) => Promise<number>,
+  seen: (r: R) => boolean,
+): Promise<void> {
+  const before = (await refusals(n0)) + (await refusals(n1));
+  const w = await Def.onlineWriter(n0, within());
+  const r1 = Def.reader(n1);
+  const r2 = Def.reader(n2);
+  try {
+    const v = await write(w);
+    await (r1 as unknown as { when: { reaches(v: number, o?: object): Promise<number> } }).when.reaches(
+      v,
+      within(),
+    );
+    expect(seen(r1)).toBe(true);
+    await until(async () => (await refusals(n0)) + (await refusals(n1)) > before, 'n2 was never refused');
+    expect(seen(r2)).toBe(false);
+    expect(r2.version).toBe(0);
+  } finally {
+    await Promise.all([w.close(), r1.close(), r2.close()]);
+  }
+}
+
+const alpha = () => ({ consensus: FAST, requireTicket: validator('alpha') });
+
+describe('auth (auth.rs)', () => {
+  it('map_auth_tickets', async () => {
+    await gated(
+      defineCollection.map<number, number>(storeName('map'), alpha()),
+      (w) => w.set(1, 1),
+      (r) => r.get(1) === 1,
+    );
+  });
+
+  it('vec_auth_tickets', async () => {
+    await gated(
+      defineCollection.vec<number>(storeName('vec'), alpha()),
+      (w) => w.pushBack(42),
+      (r) => r.get(0) === 42,
+    );
+  });
+
+  it('set_auth_tickets', async () => {
+    await gated(
+      defineCollection.set<number>(storeName('set'), alpha()),
+      (w) => w.add(99),
+      (r) => r.has(99),
+    );
+  });
+
+  it('cell_auth_tickets', async () => {
+    await gated(
+      defineCollection.cell<number>(storeName('cell'), alpha()),
+      (w) => w.set(7),
+      (r) => r.get() === 7,
+    );
+  });
+
+  it('once_auth_tickets', async () => {
+    await gated(
+      defineCollection.once<number>(storeName('once'), alpha()),
+      (w) => w.set(42),
+      (r) => r.get() === 42,
+    );
+  });
+
+  it('priority_queue_auth_tickets', async () => {
+    await gated(
+      defineCollection.priorityQueue<number, number, number>(storeName('pq'), alpha()),
+      (w) => w.insert(10, 1, 100),
+      (r) => r.get(1) === 100,
+    );
+  });
+
+  it('collection_with_multiple_tickets: holding one of two required tickets is not enough', async () => {
+    await gated(
+      defineCollection.map<number, number>(storeName('both'), {
+        consensus: FAST,
+        requireTicket: [validator('alpha'), validator('beta')],
+      }),
+      (w) => w.set(1, 1),
+      (r) => r.get(1) === 1,
+    );
+  });
+
+  it('different_auths_produce_different_group_ids (order matters too)', () => {
+    const name = storeName('ids');
+    const ids = [
+      defineCollection.map<number, number>(name),
+      defineCollection.map<number, number>(name, { requireTicket: validator('alpha') }),
+      defineCollection.map<number, number>(name, { requireTicket: validator('beta') }),
+      defineCollection.map<number, number>(name, { requireTicket: [validator('alpha'), validator('beta')] }),
+      defineCollection.map<number, number>(name, { requireTicket: [validator('beta'), validator('alpha')] }),
+    ].map((d) => d.groupId.toString());
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('macros_different_validators_group_ids: a lone ticket-less node leads its own gated collection', async () => {
+    const Def = defineCollection.map<number, number>(storeName('lone'), alpha());
+    await using w = await Def.onlineWriter(n2, within());
+    expect(await w.set(1, 1)).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,223 @@
+/**
+ * What every collection handle shares: status (`when`, `version`), the write path (encode at
+ * call time, enqueue synchronously so calls keep their order, resolve with the committed
+ * version), `watch`, and `close`.
+ */
+import { anySignal, type GroupId, type WatchWaitOptions } from '@mosaik/id';
+import type { Groups } from '@mosaik/rsm';
+import { CollectionError, fromGroupError } from './errors.js';
+import type { Watcher } from './feed.js';
+import { type Replica, releaseReplica } from './replica.js';
+
+/**
+ * A position in the collection's history: the log index of a committed write. Versions only
+ * grow on one node and are sparse (internal entries take indices too): compare them with `>=`.
+ */
+export type Version = number;
+
+/** Options of waits: cancel with `signal`. Every wait also ends (rejects) when the handle closes. */
+export interface WaitOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** A change delivered by `watch`, with the version of the write that made it. */
+export type Versioned<E> = E & { readonly version: Version };
+
+/** The watcher fell behind its buffer: `missed` changes were dropped; a `snapshot` event follows. */
+export interface Lagged {
+  readonly kind: 'lagged';
+  readonly version: Version;
+  readonly missed: number;
+}
+
+/** Everything `watch` yields: snapshots (the whole contents), changes, and `lagged` notices. */
+export type WatchEvent<E, S> = Versioned<E> | Versioned<S & { readonly kind: 'snapshot' }> | Lagged;
+
+/** Options of `watch`. */
+export interface WatchOptions {
+  /** Ends the iteration (quietly) when aborted. */
+  readonly signal?: AbortSignal;
+  /** Changes buffered for a slow consumer before it is told `lagged` (default: the definition's `watchBuffer`). */
+  readonly bufferSize?: number;
+}
+
+/** Reactive status of a collection handle. */
+export class CollectionWhen {
+  readonly #handle: CollectionHandle<unknown, unknown, unknown, unknown>;
+
+  /** @internal */
+  constructor(handle: CollectionHandle<unknown, unknown, unknown, unknown>) {
+    this.#handle = handle;
+  }
+
+  #options(options: WaitOptions | undefined): WatchWaitOptions {
+    return { signal: anySignal([options?.signal, this.#handle.closedSignal]) };
+  }
+
+  /**
+   * When the replica is online: it belongs to the group, a leader is known and it applied what
+   * it knows is committed. At once if it already is. Writes need it; reads never wait for it.
+   */
+  online(options?: WaitOptions): Promise<void> {
+    return this.#handle.group.when.online(this.#options(options).signal);
+  }
+
+  /** When the replica is offline (no leader, not yet a member, catching up). At once if it is. */
+  offline(options?: WaitOptions): Promise<void> {
+    return this.#handle.group.when.offline(this.#options(options).signal);
+  }
+
+  /** When the local replica has applied `version` (at once if it has): reads then reflect it. */
+  reaches(version: Version, options?: WaitOptions): Promise<Version> {
+    return this.#handle.group.when.committed().reaches(version, this.#options(options));
+  }
+
+  /** The next version applied after this call. */
+  updated(options?: WaitOptions): Promise<Version> {
+    return this.#handle.group.when.committed().advanced(this.#options(options));
+  }
+}
+
+/** Shared machinery of readers and writers. @typeParam C - commands, Ch - byte-level changes, E - decoded changes, S - snapshot events */
+export abstract class CollectionHandle<C, Ch, E, S> implements AsyncDisposable {
+  /** Reactive status. */
+  readonly when: CollectionWhen;
+  /** @internal */
+  readonly replica: Replica<C, Ch>;
+  readonly #groups: Groups;
+  readonly #writer: boolean;
+  readonly #closed = new AbortController();
+  readonly #watchBuffer: number;
+  #closing: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(groups: Groups, replica: Replica<C, Ch>, writer: boolean, watchBuffer: number) {
+    this.#groups = groups;
+    this.replica = replica;
+    this.#writer = writer;
+    this.#watchBuffer = watchBuffer;
+    this.when = new CollectionWhen(this as CollectionHandle<unknown, unknown, unknown, unknown>);
+  }
+
+  /** @internal */
+  get group() {
+    return this.replica.group;
+  }
+
+  /** @internal Aborted (with a `terminated` error) when the handle closes. */
+  get closedSignal(): AbortSignal {
+    return this.#closed.signal;
+  }
+
+  /** The committed version this replica has applied (0 before anything). */
+  get version(): Version {
+    return this.replica.group.committed();
+  }
+
+  /** The group the collection replicates through (same on every member, writer or reader). */
+  get groupId(): GroupId {
+    return this.replica.group.id;
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Releases the handle. The last handle of this collection on the node leaves the group (peers
+   * are told at once); pending waits and watches end.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed.abort(new CollectionError('terminated', 'the collection handle was closed', undefined));
+      await releaseReplica(this.#groups, this.replica as Replica<unknown, unknown>, this.#writer);
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * The current contents as one `snapshot` event, then every committed change in commit order,
+   * each with its version. A consumer slower than the buffer gets `lagged` and a fresh
+   * `snapshot`; a snapshot installed on a catching-up replica yields a fresh `snapshot` too.
+   * Ends when `signal` aborts or the handle closes.
+   */
+  async *watch(options: WatchOptions = {}): AsyncGenerator<WatchEvent<E, S>, void, undefined> {
+    if (this.isClosed) return;
+    const feed = this.replica.feed;
+    const w: Watcher<Ch> = feed.add(options.bufferSize ?? this.#watchBuffer);
+    const signal = anySignal([options.signal, this.#closed.signal]);
+    const onAbort = () => w.interrupt();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      // Subscribed and snapshotted in one synchronous step: nothing applied in between is lost.
+      yield { ...this.snapshotContents(), kind: 'snapshot', version: this.version } as WatchEvent<E, S>;
+      while (!signal.aborted) {
+        if (w.state === 'lagged') {
+          const missed = w.missed;
+          w.restart();
+          // Taken now: the snapshot covers everything dropped, and changes queue from here.
+          const snap = { ...this.snapshotContents(), kind: 'snapshot', version: this.version } as WatchEvent<
+            E,
+            S
+          >;
+          yield { kind: 'lagged', version: snap.version, missed };
+          if ((w.state as Watcher<Ch>['state']) !== 'ok') continue;
+          yield snap;
+          continue;
+        }
+        if (w.state === 'resync') {
+          w.restart();
+          yield { ...this.snapshotContents(), kind: 'snapshot', version: this.version } as WatchEvent<E, S>;
+          continue;
+        }
+        const next = w.shift();
+        if (next === undefined) {
+          await w.wait();
+          continue;
+        }
+        yield { ...this.decodeChange(next.change), version: next.index } as WatchEvent<E, S>;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      feed.remove(w);
+    }
+  }
+
+  /** @internal The whole contents, decoded, for a `snapshot` event. */
+  protected abstract snapshotContents(): S;
+  /** @internal One byte-level change, decoded. */
+  protected abstract decodeChange(change: Ch): E;
+
+  /**
+   * Builds the command now (encoding errors reject with `encoding`), checks it against the
+   * schemas, and hands it to the group synchronously, so writes from one handle commit in call
+   * order. `undefined` from `build` (an empty batch) resolves with the current version.
+   */
+  protected submit<T>(payload: T, build: () => C | undefined): Promise<Version> {
+    if (this.isClosed)
+      return Promise.reject(new CollectionError('terminated', 'the collection handle was closed', payload));
+    let command: C | undefined;
+    try {
+      command = build();
+    } catch (error) {
+      return Promise.reject(
+        new CollectionError('encoding', `could not encode: ${(error as Error)?.message ?? error}`, payload, {
+          cause: error,
+        }),
+      );
+    }
+    if (command === undefined) return Promise.resolve(this.version);
+    if (!this.replica.machine.valid(command))
+      return Promise.reject(
+        new CollectionError('encoding', 'a key or value failed the collection’s schema', payload),
+      );
+    return this.replica.group.execute(command).catch((error: unknown) => {
+      throw fromGroupError(error, payload);
+    });
+  }
+}

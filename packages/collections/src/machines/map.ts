@@ -1,0 +1,172 @@
+/** The replicated `Map`: key → value, both as encoded bytes, ordered by the key's bytes. */
+import { decodeCbor, encodeCbor } from '@mosaik/id';
+import { BTree } from './btree.js';
+import {
+  type ByteMachine,
+  bytes,
+  fail,
+  type Guard,
+  list,
+  OPEN_GUARD,
+  optionalBytes,
+  record,
+  snapshotBody,
+  tuple,
+} from './common.js';
+import { bytesOf, keyOf, sameBytes } from './keys.js';
+
+/** Commands of a Map (the `t` tag is stable: it is in the log). */
+export type MapCommand =
+  | { readonly t: 0 }
+  | { readonly t: 1; readonly k: Uint8Array; readonly v: Uint8Array }
+  | { readonly t: 2; readonly k: Uint8Array; readonly e?: Uint8Array | null; readonly n?: Uint8Array | null }
+  | { readonly t: 3; readonly ks: readonly Uint8Array[] }
+  | { readonly t: 4; readonly es: readonly (readonly [Uint8Array, Uint8Array])[] };
+
+/** One applied change of a Map. */
+export type MapChange =
+  | {
+      readonly kind: 'set';
+      readonly key: Uint8Array;
+      readonly value: Uint8Array;
+      readonly previous?: Uint8Array;
+    }
+  | { readonly kind: 'delete'; readonly key: Uint8Array; readonly previous: Uint8Array }
+  | { readonly kind: 'clear' };
+
+/** The Map state machine. */
+export class MapMachine implements ByteMachine<MapCommand, MapChange> {
+  readonly kind = 'map' as const;
+  onChange: ((change: MapChange, index: number) => void) | undefined;
+  readonly #guard: Guard;
+  #tree = new BTree<string, Uint8Array>();
+
+  constructor(guard: Guard = OPEN_GUARD) {
+    this.#guard = guard;
+  }
+
+  /** A frozen O(1) copy of the entries (encoded key string → value bytes). */
+  view(): BTree<string, Uint8Array> {
+    return this.#tree.clone();
+  }
+
+  size(): number {
+    return this.#tree.size;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.#tree.get(keyOf(key));
+  }
+
+  valid(cmd: MapCommand): boolean {
+    const g = this.#guard;
+    switch (cmd.t) {
+      case 0:
+        return true;
+      case 1:
+        return g.key(cmd.k) && g.value(cmd.v);
+      case 2:
+        return g.key(cmd.k) && (cmd.e == null || g.value(cmd.e)) && (cmd.n == null || g.value(cmd.n));
+      case 3:
+        return cmd.ks.every((k) => g.key(k));
+      case 4:
+        return cmd.es.every(([k, v]) => g.key(k) && g.value(v));
+    }
+  }
+
+  apply(cmd: MapCommand, index: number): void {
+    if (!this.valid(cmd)) {
+      this.#guard.rejected();
+      return;
+    }
+    switch (cmd.t) {
+      case 0:
+        if (this.#tree.size === 0) return;
+        this.#tree.clear();
+        this.onChange?.({ kind: 'clear' }, index);
+        return;
+      case 1:
+        this.#set(cmd.k, cmd.v, index);
+        return;
+      case 2: {
+        const expected = cmd.e ?? undefined;
+        const next = cmd.n ?? undefined;
+        const current = this.#tree.get(keyOf(cmd.k));
+        if (!sameBytes(current, expected)) return;
+        if (next !== undefined) this.#set(cmd.k, next, index);
+        else if (current !== undefined) this.#delete(cmd.k, index);
+        return;
+      }
+      case 3:
+        for (const k of cmd.ks) this.#delete(k, index);
+        return;
+      case 4:
+        for (const [k, v] of cmd.es) this.#set(k, v, index);
+        return;
+    }
+  }
+
+  #set(key: Uint8Array, value: Uint8Array, index: number): void {
+    const s = keyOf(key);
+    const previous = this.#tree.get(s);
+    this.#tree.set(s, value);
+    this.onChange?.(
+      previous === undefined ? { kind: 'set', key, value } : { kind: 'set', key, value, previous },
+      index,
+    );
+  }
+
+  #delete(key: Uint8Array, index: number): void {
+    const s = keyOf(key);
+    const previous = this.#tree.get(s);
+    if (previous === undefined) return;
+    this.#tree.delete(s);
+    this.onChange?.({ kind: 'delete', key, previous }, index);
+  }
+
+  snapshot(): Uint8Array {
+    const entries: [Uint8Array, Uint8Array][] = [];
+    for (const [k, v] of this.#tree.entries()) entries.push([bytesOf(k), v]);
+    return encodeCbor(['map', entries]);
+  }
+
+  restore(snapshot: Uint8Array): void {
+    const body = snapshotBody(decodeCbor(snapshot), 'map');
+    const entries = list(body, 'entries', (e) => {
+      const [k, v] = tuple(e, 2, 'entry');
+      return [keyOf(bytes(k, 'key')), bytes(v, 'value')] as [string, Uint8Array];
+    });
+    const tree = new BTree<string, Uint8Array>();
+    for (const [k, v] of entries) tree.set(k, v);
+    this.#tree = tree;
+  }
+
+  parse(raw: unknown): MapCommand {
+    const r = record(raw);
+    switch (r.t) {
+      case 0:
+        return { t: 0 };
+      case 1:
+        return { t: 1, k: bytes(r.k, 'key'), v: bytes(r.v, 'value') };
+      case 2:
+        return {
+          t: 2,
+          k: bytes(r.k, 'key'),
+          e: optionalBytes(r.e, 'expected'),
+          n: optionalBytes(r.n, 'new'),
+        };
+      case 3:
+        return { t: 3, ks: list(r.ks, 'keys', (k) => bytes(k, 'key')) };
+      case 4:
+        return {
+          t: 4,
+          es: list(r.es, 'entries', (e) => {
+            const [k, v] = tuple(e, 2, 'entry');
+            return [bytes(k, 'key'), bytes(v, 'value')] as const;
+          }),
+        };
+      default:
+        return fail(`unknown map command ${r.t}`);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/** The replicated `Set`: unique encoded elements, ordered by their bytes. */
+import { decodeCbor, encodeCbor } from '@mosaik/id';
+import { BTree } from './btree.js';
+import {
+  type ByteMachine,
+  bytes,
+  fail,
+  type Guard,
+  list,
+  OPEN_GUARD,
+  record,
+  snapshotBody,
+} from './common.js';
+import { bytesOf, keyOf } from './keys.js';
+
+/** Commands of a Set (the `t` tag is stable: it is in the log). */
+export type SetCommand =
+  | { readonly t: 0 }
+  | { readonly t: 1; readonly v: Uint8Array }
+  | { readonly t: 2; readonly vs: readonly Uint8Array[] }
+  | { readonly t: 3; readonly vs: readonly Uint8Array[] };
+
+/** One applied change of a Set. */
+export type SetChange =
+  | { readonly kind: 'add'; readonly value: Uint8Array }
+  | { readonly kind: 'delete'; readonly value: Uint8Array }
+  | { readonly kind: 'clear' };
+
+/** The Set state machine. */
+export class SetMachine implements ByteMachine<SetCommand, SetChange> {
+  readonly kind = 'set' as const;
+  onChange: ((change: SetChange, index: number) => void) | undefined;
+  readonly #guard: Guard;
+  #tree = new BTree<string, true>();
+
+  constructor(guard: Guard = OPEN_GUARD) {
+    this.#guard = guard;
+  }
+
+  size(): number {
+    return this.#tree.size;
+  }
+
+  has(value: Uint8Array): boolean {
+    return this.#tree.has(keyOf(value));
+  }
+
+  /** A frozen O(1) copy of the elements (as byte strings). */
+  view(): BTree<string, true> {
+    return this.#tree.clone();
+  }
+
+  valid(cmd: SetCommand): boolean {
+    switch (cmd.t) {
+      case 0:
+        return true;
+      case 1:
+        return this.#guard.key(cmd.v);
+      default:
+        return cmd.vs.every((v) => this.#guard.key(v));
+    }
+  }
+
+  apply(cmd: SetCommand, index: number): void {
+    if (!this.valid(cmd)) {
+      this.#guard.rejected();
+      return;
+    }
+    switch (cmd.t) {
+      case 0:
+        if (this.#tree.size === 0) return;
+        this.#tree.clear();
+        this.onChange?.({ kind: 'clear' }, index);
+        return;
+      case 1:
+        this.#add(cmd.v, index);
+        return;
+      case 2:
+        for (const v of cmd.vs)
+          if (this.#tree.delete(keyOf(v))) this.onChange?.({ kind: 'delete', value: v }, index);
+        return;
+      case 3:
+        for (const v of cmd.vs) this.#add(v, index);
+        return;
+    }
+  }
+
+  #add(value: Uint8Array, index: number): void {
+    if (this.#tree.set(keyOf(value), true, false)) this.onChange?.({ kind: 'add', value }, index);
+  }
+
+  snapshot(): Uint8Array {
+    return encodeCbor(['set', this.#tree.keysArray().map(bytesOf)]);
+  }
+
+  restore(snapshot: Uint8Array): void {
+    const body = snapshotBody(decodeCbor(snapshot), 'set');
+    const tree = new BTree<string, true>();
+    for (const v of list(body, 'elements', (x) => bytes(x, 'element'))) tree.set(keyOf(v), true);
+    this.#tree = tree;
+  }
+
+  parse(raw: unknown): SetCommand {
+    const r = record(raw);
+    switch (r.t) {
+      case 0:
+        return { t: 0 };
+      case 1:
+        return { t: 1, v: bytes(r.v, 'value') };
+      case 2:
+      case 3:
+        return { t: r.t, vs: list(r.vs, 'values', (v) => bytes(v, 'value')) };
+      default:
+        return fail(`unknown set command ${r.t}`);
+    }
+  }
+}
