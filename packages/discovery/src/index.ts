@@ -3,7 +3,13 @@
  * wire schemas of the three discovery ALPNs. The gossip engine (HyParView + Plumtree as a pure
  * state machine) and its simulator are in `@mosaik/discovery/testing`.
  *
+ * Bootstrap without configuration lives behind subpaths so that a node which does not use it never
+ * installs or loads its libraries: `@mosaik/discovery/dht` (Mainline DHT, needs the optional peer
+ * dependencies `bittorrent-dht` and `dns-packet`), `@mosaik/discovery/mdns` (needs `multicast-dns`)
+ * and `@mosaik/discovery/zero-config` (`addZeroConfigSources`, needs all three).
+ *
  * @packageDocumentation
+ * @module index
  */
 export {
   Catalog,
@@ -16,47 +22,15 @@ export {
 export { type DiscoveryEvent, EventBroadcast, type Lagged } from './catalog/events.js';
 export { PeerInfo } from './catalog/peer-info.js';
 export { CatalogSnapshot } from './catalog/snapshot.js';
-// Zero-config bootstrap: pkarr-format records on the Mainline DHT, and mDNS.
-export { fromBase58, toBase58 } from './dht/base58.js';
-export {
-  DhtClient,
-  type DhtClientOptions,
-  type DhtItem,
-  dhtTarget,
-  MAINLINE_BOOTSTRAP,
-} from './dht/client.js';
-export { DhtRecordTooLargeError, DhtRequestError } from './dht/errors.js';
-export { LocalDht, type LocalDhtOptions } from './dht/local.js';
-export {
-  decodeSlotRecord,
-  encodeSlotRecord,
-  MAX_PACKET_BYTES,
-  PEER_RECORD_TTL,
-  type SlotRecord,
-} from './dht/record.js';
-export { nowMicros, type SlotState, type SlotView, scanChain } from './dht/scan.js';
-export { CHAIN_DEPTH, type Slot, slotChain, slotIds } from './dht/slots.js';
-export {
-  AGGRESSIVE_POLL_MS,
-  DhtAddressSource,
-  type DhtSourceOptions,
-  type DhtSourceStatus,
-  PEER_PING_TIMEOUT_MS,
-  PUBLISH_COOLDOWN_MS,
-  RELAXED_POLL_MS,
-} from './dht/source.js';
-export type { PingFunction, PingReply } from './dht/types.js';
-export {
-  addZeroConfigSources,
-  type DhtOptions,
-  type MdnsOptions,
-  pingVia,
-  type ZeroConfigOptions,
-  type ZeroConfigSources,
-} from './dht/zero-config.js';
 export { decodePeerEntry, ENTRY_LIMITS } from './entry/codec.js';
 export { GracefulDeparture } from './entry/departure.js';
-export { type NewEntryOptions, type PeerAddress, PeerEntry, PROTOCOL_VERSION } from './entry/entry.js';
+export {
+  type NewEntryOptions,
+  type PeerAddress,
+  PeerEntry,
+  type PeerEntryFields,
+  PROTOCOL_VERSION,
+} from './entry/entry.js';
 export { MAX_ENTRY_BYTES, SignedPeerEntry } from './entry/signed.js';
 export { compareVersions, incrementVersion, type PeerEntryVersion } from './entry/version.js';
 export {
@@ -75,13 +49,6 @@ export {
   MessageType,
   type PeerInfo as GossipPeerInfo,
 } from './gossip/types.js';
-export {
-  defaultMdnsInterface,
-  MDNS_PORT,
-  MDNS_SERVICE,
-  MdnsAddressSource,
-  type MdnsSourceOptions,
-} from './mdns/source.js';
 export {
   DEFAULT_DISCOVERY_CONFIG,
   type DiscoveryConfig,
@@ -128,4 +95,4 @@ export {
   syncMessageFromWire,
   syncMessageToWire,
 } from './protocol/sync.js';
-export { type RttState, RttTracker, rttAdmitted, rttBelow, smoothRtt } from './rtt/rtt.js';
+export { type RttKey, type RttState, RttTracker, rttAdmitted, rttBelow, smoothRtt } from './rtt/rtt.js';

@@ -17,4 +17,4 @@ export {
   type ScenarioOptions,
   type ScenarioReport,
 } from './sim/scenario.js';
-export { type Delivery, GossipSimulator, type SimulatorOptions } from './sim/simulator.js';
+export { type Delivery, GossipSimulator, type SimCounters, type SimulatorOptions } from './sim/simulator.js';

@@ -101,15 +101,34 @@ export {
   type TransportPreset,
 } from '@mosaik/transport';
 export { formatBootstrapAddr, parseBootstrapAddr } from './bootstrap-addr.js';
-export type { MachineDescriber } from './diagnostics/collect.js';
+export type { MachineDescriber, ReportSources } from './diagnostics/collect.js';
 export type { DiagnosticsEvent, DiagnosticsEventKind } from './diagnostics/events.js';
-export type { DiagnosticsSnapshot } from './diagnostics/model.js';
 export type {
+  BondView,
+  CollectionView,
+  ConsumedView,
+  DiagnosticsSnapshot,
+  GroupView,
+  OverlayView,
+  PeerView,
+  ProducedView,
+  Rated,
+  SelfInput,
+  SourceView,
+  SubscriberView,
+} from './diagnostics/model.js';
+export type {
+  BondReport,
+  ConsumedStreamReport,
   GroupReport,
   MachineReport,
   NodeReport,
+  ProducedStreamReport,
+  SourceReport,
+  SubscriberReport,
 } from './diagnostics/report.js';
 export {
+  type DiagnosticsNode,
   type DiagnosticsOptions,
   type DiagnosticsServer,
   startDiagnostics,

@@ -1,9 +1,5 @@
-import {
-  addZeroConfigSources,
-  Discovery,
-  type DiscoveryConfig,
-  type ZeroConfigOptions,
-} from '@mosaik/discovery';
+import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
+import { addZeroConfigSources, type ZeroConfigOptions } from '@mosaik/discovery/zero-config';
 import {
   abortable,
   type NetworkId,

@@ -4,6 +4,9 @@
  * control), its storage (in memory and on disk) and its message codec.
  *
  * The simulator and the linearizability checker live in `@mosaik/raft/testing`.
+ *
+ * @packageDocumentation
+ * @module index
  */
 
 export {

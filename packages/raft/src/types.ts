@@ -114,6 +114,7 @@ export interface VoteMessage extends Envelope {
   readonly force: boolean;
 }
 
+/** Voter → candidate: whether the (pre-)vote was granted. */
 export interface VoteRespMessage extends Envelope {
   readonly t: typeof MessageType.VoteResp | typeof MessageType.PreVoteResp;
   readonly reject: boolean;
@@ -128,6 +129,7 @@ export interface HeartbeatMessage extends Envelope {
   readonly ctx: string;
 }
 
+/** Follower → leader: the heartbeat's answer, echoing its context and tick. */
 export interface HeartbeatRespMessage extends Envelope {
   readonly t: typeof MessageType.HeartbeatResp;
   readonly round: number;
@@ -162,6 +164,7 @@ export interface ReadIndexMessage extends Envelope {
   readonly ctx: string;
 }
 
+/** Leader → follower: the read index of a forwarded ReadIndex request. */
 export interface ReadIndexRespMessage extends Envelope {
   readonly t: typeof MessageType.ReadIndexResp;
   readonly index: number;
@@ -221,5 +224,7 @@ export type ConfChange =
   | { readonly type: 'add-voter'; readonly node: NodeId }
   | { readonly type: 'remove'; readonly node: NodeId };
 
+/** The hard state of a node that has never run: term 0, no vote, nothing committed. */
 export const emptyHardState: HardState = { term: 0, vote: '', commit: 0 };
+/** A configuration with no members. */
 export const emptyConf: ConfState = { voters: [], learners: [] };

@@ -83,7 +83,11 @@ export class Bond {
     return this.#link.closed();
   }
 
-  /** Starts the receive loop, the heartbeat and the ticket expiry timer. */
+  /**
+   * Starts the receive loop, the heartbeat and the ticket expiry timer.
+   *
+   * @internal
+   */
   start(events: BondEvents): void {
     this.#events = events;
     void this.#link.closed().then((info) => this.#onClosed(info));
@@ -93,7 +97,11 @@ export class Bond {
     this.#armExpiry(this.#options.expires);
   }
 
-  /** Sends one message; failures close the bond (they surface through `closed`). */
+  /**
+   * Sends one message; failures close the bond (they surface through `closed`).
+   *
+   * @internal
+   */
   send(message: BondMessage): void {
     let payload: Uint8Array;
     try {

@@ -64,6 +64,7 @@ export interface GroupsConfig {
   readonly wrapLink?: LinkWrapper | undefined;
 }
 
+/** Defaults of {@link GroupsConfig}. */
 export const DEFAULT_GROUPS_CONFIG: GroupsConfig = Object.freeze({ handshakeTimeout: 2000 });
 
 function positiveInt(name: string, v: number): number {

@@ -4,6 +4,7 @@
  * the autopilot that decides who votes.
  *
  * @packageDocumentation
+ * @module index
  */
 export { type AutopilotInput, type MemberView, nextChange, oddFloor } from './autopilot.js';
 export type { Bond } from './bond.js';
@@ -29,7 +30,7 @@ export {
 export { GroupBuilder, Groups } from './groups.js';
 export { GroupKey } from './key.js';
 export type { BondLink, LinkWrapper } from './link.js';
-export { bondProof, verifyBondProof } from './proof.js';
+export { bondProof, type Nonces, verifyBondProof } from './proof.js';
 export {
   type ApplyContext,
   type CommandOf,
@@ -42,4 +43,4 @@ export {
 } from './state-machine.js';
 export { type OpenStorage, type StorageSpec, storage } from './storage.js';
 export { IndexWatcher, type ResetEvent, When } from './when.js';
-export { GROUPS_ALPN, type PeerStatus, WireType } from './wire.js';
+export { GROUPS_ALPN, type PeerStatus, type WirePreference, WireType } from './wire.js';

@@ -84,9 +84,11 @@ export interface MachineDescription {
   readonly version?: number;
 }
 
-/** Commands, queries and results of a state machine. */
+/** The command type of a state machine. */
 export type CommandOf<M> = M extends StateMachine<infer C, unknown, unknown> ? C : never;
+/** The query type of a state machine. */
 export type QueryOf<M> = M extends StateMachine<unknown, infer Q, unknown> ? Q : never;
+/** The query result type of a state machine. */
 export type ResultOf<M> = M extends StateMachine<unknown, unknown, infer R> ? R : never;
 
 /** A machine with no state: the group only elects a leader and replicates nothing of interest. */

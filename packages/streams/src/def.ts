@@ -101,7 +101,7 @@ export interface StreamDef<T> {
   readonly consumer: Readonly<ResolvedConsumerOptions>;
 }
 
-/** @internal Producer options after merging. */
+/** Producer options after merging the definition's shared and producer options ({@link StreamDef.producer}). */
 export interface ResolvedProducerOptions<T> {
   bufferSize: number;
   maxConsumers: number;
@@ -112,7 +112,7 @@ export interface ResolvedProducerOptions<T> {
   undelivered: ((datum: T) => void) | undefined;
 }
 
-/** @internal Consumer options after merging. */
+/** Consumer options after merging the definition's shared and consumer options ({@link StreamDef.consumer}). */
 export interface ResolvedConsumerOptions {
   require: PeerPredicate[];
   requireTicket: TicketValidator[];

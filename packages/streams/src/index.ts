@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-export { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+export { Backoff, type BackoffEnv, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 export { StreamCloseCode } from './close-codes.js';
 export {
   Consumer,
@@ -22,6 +22,8 @@ export {
   type PeerPredicate,
   type ProducerOptions,
   type ProducerPreference,
+  type ResolvedConsumerOptions,
+  type ResolvedProducerOptions,
   type StreamDef,
   type StreamOptions,
   type StreamRef,

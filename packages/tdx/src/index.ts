@@ -22,6 +22,7 @@ export {
   type MeasurementInput,
   Measurements,
   MeasurementsCriteria,
+  type Rtmrs,
 } from './measurement.js';
 export { type MockTdxOptions, MockTdxProvider } from './mock.js';
 export { MockPckCa, type MockPckCaOptions } from './mock-ca.js';

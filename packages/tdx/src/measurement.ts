@@ -97,7 +97,8 @@ export class Measurements {
   }
 }
 
-type Rtmrs = readonly [
+/** The four runtime measurement registers RTMR0..RTMR3; `undefined` where a criterion leaves one open. */
+export type Rtmrs = readonly [
   Measurement | undefined,
   Measurement | undefined,
   Measurement | undefined,

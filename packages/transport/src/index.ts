@@ -6,7 +6,12 @@
  */
 export { AddressBook, checkEndpointAddr, type EndpointAddr, isSocketAddress } from './address.js';
 export { CloseCode, type CloseInfo, closeCodeName, parseCloseReason } from './close-code.js';
-export { checkEndpointOptions, type RelayMode, type TransportPreset } from './endpoint.js';
+export {
+  checkEndpointOptions,
+  type EndpointOptions,
+  type RelayMode,
+  type TransportPreset,
+} from './endpoint.js';
 export { Cancelled, ConnectFailed, LinkClosed, ProtocolViolation } from './errors.js';
 export { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frameHeader } from './frame.js';
 export { Link, type LinkOptions, LinkReceiver, LinkSender } from './link.js';

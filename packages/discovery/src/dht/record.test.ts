@@ -5,13 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toBase58 } from './base58.js';
 import { DhtRecordTooLargeError } from './errors.js';
-import {
-  decodeSlotRecord,
-  encodeSlotRecord,
-  isSocketAddress,
-  MAX_PACKET_BYTES,
-  PEER_RECORD_TTL,
-} from './record.js';
+import { decodeSlotRecord, encodeSlotRecord, MAX_PACKET_BYTES, PEER_RECORD_TTL } from './record.js';
+import { isSocketAddress } from './types.js';
 
 const ORIGIN = 'g9444bkwj3o6sqiowp6g8ymmdjgc6diu6ozkgxf7bzwe1zq6z8no';
 const peer = SecretKey.fromString('record-test').peerId;

@@ -8,12 +8,12 @@
  * every name suffixed with the slot's z-base-32 origin as pkarr normalises them, TTL 600 s.
  * Decoding never throws: anything malformed yields an `invalid` record with a reason.
  */
-import { isIP } from 'node:net';
 import { PeerId } from '@mosaik/id';
 import type { EndpointAddr } from '@mosaik/transport';
 import dnsPacket, { type Answer } from 'dns-packet';
 import { fromBase58, toBase58 } from './base58.js';
 import { DhtRecordTooLargeError } from './errors.js';
+import { isSocketAddress } from './types.js';
 
 /** TTL of every TXT record (`PEER_RECORD_TTL`, seconds). */
 export const PEER_RECORD_TTL = 600;
@@ -59,15 +59,6 @@ export function encodeSlotRecord(addr: EndpointAddr, origin: string): Uint8Array
     if (direct.length === 0) throw new DhtRecordTooLargeError(`slot record of ${packet.length} bytes`);
     direct = direct.slice(0, -1);
   }
-}
-
-/** True for `a.b.c.d:port` or `[v6]:port` with a port in 1..65535. */
-export function isSocketAddress(s: string): boolean {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(s);
-  if (!match) return false;
-  const port = Number(match[3]);
-  if (port < 1 || port > 65535) return false;
-  return match[1] !== undefined ? isIP(match[1]) === 6 : isIP(match[2]!) === 4;
 }
 
 function isRelayUrl(s: string): boolean {

@@ -1,4 +1,5 @@
 /** What the DHT and mDNS address sources need from the node they run on. */
+import { isIP } from 'node:net';
 import type { EndpointAddr } from '@mosaik/transport';
 
 /** Result of pinging a peer found in a slot. */
@@ -87,4 +88,13 @@ export async function withTimeout<T>(
     clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** True for `a.b.c.d:port` or `[v6]:port` with a port in 1..65535. */
+export function isSocketAddress(s: string): boolean {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(s);
+  if (!match) return false;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return false;
+  return match[1] !== undefined ? isIP(match[1]) === 6 : isIP(match[2]!) === 4;
 }

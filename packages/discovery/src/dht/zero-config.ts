@@ -7,8 +7,8 @@
 import type { LocalNode, TransportPreset } from '@mosaik/transport';
 import { MdnsAddressSource, type MdnsSourceOptions } from '../mdns/source.js';
 import type { Discovery } from '../node/discovery.js';
+import { pingVia } from './ping.js';
 import { DhtAddressSource, type DhtSourceOptions } from './source.js';
-import type { PingFunction } from './types.js';
 
 /** DHT options a node may set (everything else comes from the node). */
 export type DhtOptions = Omit<DhtSourceOptions, 'networkId' | 'peerId' | 'addr' | 'ping' | 'logger'>;
@@ -26,22 +26,6 @@ export interface ZeroConfigOptions {
   readonly mdns?: boolean | MdnsOptions;
   /** The node's transport preset, which decides the DHT default. */
   readonly preset?: TransportPreset;
-}
-
-/** A {@link PingFunction} over discovery's ping ALPN; the reply's signed entry gives uptime and address. */
-export function pingVia(discovery: Pick<Discovery, 'ping'>): PingFunction {
-  return async (addr) => {
-    const { entry } = await discovery.ping(addr);
-    const { address } = entry.entry;
-    return {
-      uptimeMs: entry.entry.uptime(),
-      addr: {
-        id: address.peerId,
-        directAddresses: address.directAddresses,
-        ...(address.relayUrl === undefined ? {} : { relayUrl: address.relayUrl }),
-      },
-    };
-  };
 }
 
 /** The sources that were started, for inspection. */

@@ -67,7 +67,7 @@ export class SignedPeerEntry {
   /**
    * Verifies `signature` by `signer` over `bytes`, then decodes them and checks the entry is
    * `signer`'s own.
-   * @throws {InvalidSignatureError} or {@link EntryDecodeError}.
+   * @throws {InvalidSignatureError} or `EntryDecodeError` (`@mosaik/discovery`).
    */
   static verify(signer: PeerId, entryBytes: Uint8Array, signature: Uint8Array): SignedPeerEntry {
     const body = bytes(entryBytes, 'signed entry bytes', MAX_ENTRY_BYTES);

@@ -14,8 +14,13 @@ import type { EndpointAddr } from '@mosaik/transport';
 import type { Answer } from 'dns-packet';
 import multicastDns from 'multicast-dns';
 import { fromBase58, toBase58 } from '../dht/base58.js';
-import { isSocketAddress } from '../dht/record.js';
-import { AddressForwarder, type AddressSink, pollDelay, type SourceContext } from '../dht/types.js';
+import {
+  AddressForwarder,
+  type AddressSink,
+  isSocketAddress,
+  pollDelay,
+  type SourceContext,
+} from '../dht/types.js';
 
 /** The DNS-SD service type mosaik answers to. */
 export const MDNS_SERVICE = '_mosaik._udp.local';

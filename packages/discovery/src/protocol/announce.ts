@@ -33,8 +33,6 @@ const MAX_DATA = 2048;
 const MAX_TTL = 64;
 const MAX_ROUND = 0xffff;
 
-type Wire = Record<string, unknown>;
-
 function infoToWire(info: PeerInfo<PeerId>): unknown[] {
   return [info.id.bytes, info.data ?? null];
 }
@@ -52,7 +50,7 @@ function optData(v: unknown, what: string): Uint8Array | undefined {
 }
 
 /** Plain CBOR-ready object of a frame. */
-export function announceFrameToWire(frame: AnnounceFrame): Wire {
+export function announceFrameToWire(frame: AnnounceFrame): Record<string, unknown> {
   switch (frame.t) {
     case HELLO:
       return { t: HELLO, n: frame.network.bytes };
@@ -176,6 +174,7 @@ export type Announcement =
       readonly version: PeerEntryVersion;
     };
 
+/** CBOR bytes of an announcement (a signed entry or a departure). */
 export function encodeAnnouncement(a: Announcement): Uint8Array {
   switch (a.t) {
     case AnnouncementType.EntryUpdate:

@@ -21,6 +21,7 @@ export interface CatalogSnapshotMessage {
 
 const cbor = cborCodec<unknown>();
 
+/** Plain CBOR-ready object of a catalog snapshot. */
 export function syncMessageToWire(m: CatalogSnapshotMessage): Record<string, unknown> {
   return { t: 0, e: m.entries.map((s) => s.toWire()) };
 }
@@ -35,10 +36,12 @@ export function syncMessageFromWire(value: unknown): CatalogSnapshotMessage {
   };
 }
 
+/** CBOR bytes of a catalog snapshot. */
 export function encodeSyncMessage(m: CatalogSnapshotMessage): Uint8Array {
   return cbor.encode(syncMessageToWire(m));
 }
 
+/** The catalog snapshot in CBOR bytes, every entry verified; throws on bad input. */
 export function decodeSyncMessage(input: Uint8Array): CatalogSnapshotMessage {
   return syncMessageFromWire(decodeCbor(input, 'catalog snapshot'));
 }

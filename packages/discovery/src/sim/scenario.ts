@@ -53,6 +53,7 @@ export interface ScenarioReport {
 
 const BROADCAST_TYPES = [MessageType.Gossip, MessageType.IHave, MessageType.Graft, MessageType.Prune];
 
+/** Runs the broadcast scenario and reports delivery, message counts and hops per phase. */
 export function runBroadcastScenario(options: ScenarioOptions): ScenarioReport {
   const sim = new GossipSimulator(options.nodes, {
     seed: options.seed,

@@ -56,6 +56,7 @@ export interface SimCounters {
   readonly messages: number;
 }
 
+/** Runs `n` gossip engines against each other in virtual time (see the module comment). */
 export class GossipSimulator {
   readonly engines: GossipEngine<number>[] = [];
   readonly crashed = new Set<number>();

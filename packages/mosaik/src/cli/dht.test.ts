@@ -1,14 +1,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import {
-  addZeroConfigSources,
-  Discovery,
-  encodeSlotRecord,
-  LocalDht,
-  nowMicros,
-  slotChain,
-} from '@mosaik/discovery';
+import { Discovery } from '@mosaik/discovery';
+import { encodeSlotRecord, LocalDht, nowMicros, slotChain } from '@mosaik/discovery/dht';
+import { addZeroConfigSources } from '@mosaik/discovery/zero-config';
 import { id, SecretKey, scaled, waitFor } from '@mosaik/id';
 import { createLogger } from '@mosaik/metrics';
 import { LocalNode } from '@mosaik/transport';

@@ -3,17 +3,17 @@
  * is printed as empty, invalid (with the reason) or the peer it holds with its record's age and
  * addresses; occupied slots are pinged over the discovery ping ALPN from a throwaway node.
  */
+import { Discovery } from '@mosaik/discovery';
 import {
   CHAIN_DEPTH,
   DhtClient,
-  Discovery,
   MAINLINE_BOOTSTRAP,
   type PingFunction,
   pingVia,
   type SlotView,
   scanChain,
   slotChain,
-} from '@mosaik/discovery';
+} from '@mosaik/discovery/dht';
 import { id, MosaikError } from '@mosaik/id';
 import { createLogger } from '@mosaik/metrics';
 import { LocalNode, type TransportPreset } from '@mosaik/transport';

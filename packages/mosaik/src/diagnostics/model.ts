@@ -59,8 +59,10 @@ export interface SnapshotInput {
   readonly eventLimit?: number;
 }
 
+/** Where a peer sits in this node's gossip overlay: an active or passive neighbour, or neither. */
 export type OverlayView = 'active' | 'passive' | 'none';
 
+/** A peer of the catalog as the diagnostics snapshot shows it. */
 export interface PeerView {
   readonly peer: string;
   readonly tags: readonly string[];
@@ -77,27 +79,33 @@ export interface PeerView {
 }
 
 /** A counter's pace: datums per second since the previous snapshot. */
-interface Rated {
+export interface Rated {
   readonly rate: number;
 }
 
+/** A subscriber of a produced stream, with its datum rate. */
 export interface SubscriberView extends Omit<SubscriberReport, 'bytes'>, Rated {}
 
+/** A stream this node produces, with its rate and subscribers. */
 export interface ProducedView extends Omit<ProducedStreamReport, 'subscribers'>, Rated {
   readonly subscribers: readonly SubscriberView[];
 }
 
+/** A producer a local consumer is attached to, with its datum rate. */
 export interface SourceView extends Omit<SourceReport, 'bytes'>, Rated {}
 
+/** A stream this node consumes, with its rate and producers. */
 export interface ConsumedView extends Omit<ConsumedStreamReport, 'producers'>, Rated {
   readonly producers: readonly SourceView[];
 }
 
+/** A bond of a group member, with its health. */
 export interface BondView extends Omit<BondReport, 'cluster'> {
   /** Heard from within the silence limit. */
   readonly healthy: boolean;
 }
 
+/** A group this node is a member of, with its bonds and latest elections. */
 export interface GroupView extends Omit<GroupReport, 'bonds' | 'machine'> {
   readonly bonds: readonly BondView[];
   /** This group's latest elections and resets, newest first (at most 10). */

@@ -58,10 +58,12 @@ export class ConfTracker {
   }
 }
 
+/** True when `id` votes in `conf`. */
 export function isVoter(conf: ConfState, id: NodeId): boolean {
   return conf.voters.includes(id);
 }
 
+/** True when `id` is a voter or a learner of `conf`. */
 export function isMember(conf: ConfState, id: NodeId): boolean {
   return conf.voters.includes(id) || conf.learners.includes(id);
 }

@@ -14,10 +14,12 @@ export type KvCommand =
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Bytes of a key-value command, as the Raft log carries it. */
 export function encodeKvCommand(cmd: KvCommand): Uint8Array {
   return encoder.encode(JSON.stringify(cmd));
 }
 
+/** The key-value command in log bytes made by {@link encodeKvCommand}. */
 export function decodeKvCommand(data: Uint8Array): KvCommand {
   return JSON.parse(decoder.decode(data)) as KvCommand;
 }

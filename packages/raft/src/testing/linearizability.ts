@@ -24,6 +24,7 @@ export interface Operation<I, O> {
   readonly ret: number;
 }
 
+/** Verdict of the checker: linearizable, not linearizable, or undecided within the search budget. */
 export type CheckResult = 'ok' | 'illegal' | 'unknown';
 
 interface Node {

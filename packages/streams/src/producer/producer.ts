@@ -39,7 +39,10 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 export class Producer<T> implements AsyncDisposable {
   /** @internal */
-  constructor(readonly sink: Sink<T>) {}
+  constructor(
+    /** @internal The shared sink of the stream. */
+    readonly sink: Sink<T>,
+  ) {}
 
   get streamId(): StreamId {
     return this.sink.def.id;
