@@ -87,6 +87,12 @@ describe('departures and events (ref §7)', () => {
     });
     expect(nodes[0]!.discovery.feed(SignedPeerEntry.sign(entry, outsider))).toBe(true);
     const middle = nodes[1]!;
+    // The departure travels by gossip: on a busy machine the joins may still be in flight, so
+    // wait until the departing node is a neighbour of both others.
+    await waitFor(
+      () => [0, 2].every((i) => nodes[i]!.discovery.neighbors().some((p) => p.equals(middle.node.peerId))),
+      { timeout: 10_000, message: 'the middle node never became a gossip neighbour of both others' },
+    );
     await middle.close();
     for (const i of [0, 2]) {
       let next = (await events[i]!.next()).value;
