@@ -68,12 +68,7 @@ describe('OrderBook state machine', () => {
       asks: [[301000n, 5n]],
     });
     expect(book.query({ t: 'order-count' })).toBe(3);
-    expect(outcomeOf(book, 'bob', 2)).toEqual({
-      kind: 'placed',
-      orderId: 4,
-      filled: 10n,
-      resting: 5n,
-    });
+    expect(outcomeOf(book, 'bob', 2)).toEqual({ kind: 'placed', orderId: 4, filled: 10n, resting: 5n });
   });
 
   it('applies a request once: a retried or re-submitted copy changes nothing and keeps the first outcome', () => {
@@ -82,12 +77,7 @@ describe('OrderBook state machine', () => {
     applyAll(book, [order, order, { ...order, quantity: 99n }]);
     expect(book.query({ t: 'order-count' })).toBe(1);
     expect(book.query({ t: 'top', depth: 1 })).toEqual({ bids: [[100n, 3n]], asks: [] });
-    expect(outcomeOf(book, 'alice', 7)).toEqual({
-      kind: 'placed',
-      orderId: 1,
-      filled: 0n,
-      resting: 3n,
-    });
+    expect(outcomeOf(book, 'alice', 7)).toEqual({ kind: 'placed', orderId: 1, filled: 0n, resting: 3n });
   });
 
   it('cancels only the owner’s resting orders and rejects what it cannot do', () => {
