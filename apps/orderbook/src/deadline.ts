@@ -1,4 +1,4 @@
-import { scaled, TimeoutError } from 'mosaik';
+import { abortable, scaled, TimeoutError } from 'mosaik';
 
 /**
  * `promise`, or a `TimeoutError` naming `what` was awaited after `ms` (scaled by `TIME_FACTOR`,
@@ -19,5 +19,20 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * `promise`, or `undefined` as soon as `signal` aborts: for loops that simply stop when their
+ * owner closes (the promise is left to settle on its own). A rejection of `promise` itself
+ * still rejects.
+ */
+export async function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  try {
+    return await abortable(promise, signal);
+  } catch (error) {
+    // abortable rejects with the signal's own reason; anything else is the promise's failure.
+    if (signal.aborted && error === signal.reason) return undefined;
+    throw error;
   }
 }

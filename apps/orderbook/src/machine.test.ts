@@ -17,6 +17,11 @@ function applyAll(machine: OrderBook, commands: readonly unknown[]): void {
   });
 }
 
+/** What the book recorded for the request `clientId` of `trader`. */
+function outcomeOf(book: OrderBook, trader: string, clientId: number): Outcome {
+  return book.query({ t: 'outcome', trader, clientId }) as Outcome;
+}
+
 const REFERENCE_ORDERS = [
   place('alice', 1, 'ask', 300000n, 10n),
   place('alice', 2, 'ask', 301000n, 5n),
@@ -63,12 +68,7 @@ describe('OrderBook state machine', () => {
       asks: [[301000n, 5n]],
     });
     expect(book.query({ t: 'order-count' })).toBe(3);
-    expect(book.query({ t: 'outcome', trader: 'bob', clientId: 2 })).toEqual({
-      kind: 'placed',
-      orderId: 4,
-      filled: 10n,
-      resting: 5n,
-    });
+    expect(outcomeOf(book, 'bob', 2)).toEqual({ kind: 'placed', orderId: 4, filled: 10n, resting: 5n });
   });
 
   it('applies a request once: a retried or re-submitted copy changes nothing and keeps the first outcome', () => {
@@ -77,12 +77,7 @@ describe('OrderBook state machine', () => {
     applyAll(book, [order, order, { ...order, quantity: 99n }]);
     expect(book.query({ t: 'order-count' })).toBe(1);
     expect(book.query({ t: 'top', depth: 1 })).toEqual({ bids: [[100n, 3n]], asks: [] });
-    expect(book.query({ t: 'outcome', trader: 'alice', clientId: 7 })).toEqual({
-      kind: 'placed',
-      orderId: 1,
-      filled: 0n,
-      resting: 3n,
-    });
+    expect(outcomeOf(book, 'alice', 7)).toEqual({ kind: 'placed', orderId: 1, filled: 0n, resting: 3n });
   });
 
   it('cancels only the owner’s resting orders and rejects what it cannot do', () => {
@@ -97,8 +92,7 @@ describe('OrderBook state machine', () => {
       { ...place('alice', 6, 'ask', 100n, 5n), price: 0n },
       { ...place('alice', 8, 'ask', 100n, 5n), quantity: 2.5 },
     ]);
-    const outcome = (trader: string, clientId: number) =>
-      book.query({ t: 'outcome', trader, clientId }) as Outcome;
+    const outcome = (trader: string, clientId: number) => outcomeOf(book, trader, clientId);
     expect(outcome('bob', 1)).toEqual({ kind: 'rejected', reason: 'order 1 belongs to another trader' });
     expect(outcome('alice', 2)).toEqual({ kind: 'cancelled', orderId: 1, remaining: 5n });
     expect(outcome('alice', 3)).toEqual({ kind: 'rejected', reason: 'order 1 is not resting' });

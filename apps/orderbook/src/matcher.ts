@@ -21,7 +21,7 @@ import {
   sleep,
   storage as storages,
 } from 'mosaik';
-import { unlessAborted } from './abort.js';
+import { unlessAborted } from './deadline.js';
 import { type BookQuery, type BookResult, type BookResults, OrderBook } from './machine.js';
 import type { OrderbookMetrics } from './metrics.js';
 import { Acks, Fills, Orders } from './streams.js';

@@ -6,8 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Logger } from '@mosaik/metrics';
 import { type EndpointAddr, formatBootstrapAddr, Network, type StorageSpec, sleep, storage } from 'mosaik';
-import { unlessAborted } from './abort.js';
-import { within } from './deadline.js';
+import { unlessAborted, within } from './deadline.js';
 import { RandomFlow } from './flow.js';
 import { type BookGroup, joinBook, Matcher, queryBook } from './matcher.js';
 import { OrderbookMetrics } from './metrics.js';

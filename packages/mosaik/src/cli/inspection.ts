@@ -2,20 +2,16 @@
  * What `mosaik inspect` prints, built from the observer's catalog and the peers' status reports
  * (pure: the command gathers the inputs, this shapes them into peers, streams and groups).
  */
+import type { PeerView } from '../diagnostics/model.js';
 import type { NodeReport } from '../diagnostics/report.js';
 
-/** A catalog entry as the observer saw it. Ids are hex. */
-export interface ObservedPeer {
-  readonly peer: string;
-  readonly tags: readonly string[];
-  readonly addresses: readonly string[];
-  readonly relay: string | null;
-  readonly rttMs: number | null;
+/**
+ * A catalog entry as the observer saw it. Ids are hex. The same fields as a peer on the
+ * diagnostics page, with the entry's age under the name `mosaik inspect --json` has always used.
+ */
+export interface ObservedPeer extends Omit<PeerView, 'lastSeenMs' | 'view'> {
   /** ms since the entry last changed. */
   readonly entryAgeMs: number;
-  readonly uptimeMs: number;
-  readonly streams: readonly string[];
-  readonly groups: readonly string[];
 }
 
 export interface InspectedStream {

@@ -19,6 +19,11 @@ function version(): string {
   }
 }
 
+/** `--preset`: the transport preset a command's node starts with. */
+function presetOption(description: string): Option {
+  return new Option('--preset <preset>', description).choices(['n0', 'local']);
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
@@ -118,12 +123,7 @@ export function createProgram(io: ProgramIo = {}): Command {
         'MOSAIK_DIAGNOSTICS_TOKEN',
       ),
     )
-    .addOption(
-      new Option('--preset <preset>', 'transport preset (local: loopback only, for tests)').choices([
-        'n0',
-        'local',
-      ]),
-    )
+    .addOption(presetOption('transport preset (local: loopback only, for tests)'))
     .addHelpText(
       'after',
       `
@@ -188,12 +188,7 @@ Example:
     .option('--no-relay', 'disable relays')
     .option('--no-color', 'no colours (also NO_COLOR, or when stdout is not a terminal)')
     .option('--diagnostics <host:port>', 'also serve the diagnostics page of the observer node')
-    .addOption(
-      new Option('--preset <preset>', 'transport preset (local: loopback only, for tests)').choices([
-        'n0',
-        'local',
-      ]),
-    )
+    .addOption(presetOption('transport preset (local: loopback only, for tests)'))
     .addHelpText(
       'after',
       `
@@ -246,9 +241,7 @@ Example:
       hostPort,
     )
     .option('--no-check-status', 'do not ping the peers found in slots')
-    .addOption(
-      new Option('--preset <preset>', 'transport preset of the pinging node').choices(['n0', 'local']),
-    )
+    .addOption(presetOption('transport preset of the pinging node'))
     .addHelpText(
       'after',
       `

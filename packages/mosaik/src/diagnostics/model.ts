@@ -15,17 +15,12 @@ import type {
 } from './report.js';
 
 /** A peer as the catalog holds it. Ids are hex; times are ms since the epoch. */
-export interface PeerInput {
-  readonly peer: string;
-  readonly tags: readonly string[];
-  readonly addresses: readonly string[];
+export interface PeerInput extends Pick<PeerView, 'peer' | 'tags' | 'addresses' | 'streams' | 'groups'> {
   readonly relay: string | undefined;
   readonly rttMs: number | undefined;
   /** When its entry last changed (its heartbeat re-announces bump this). */
   readonly updatedAt: number;
   readonly startedAt: number;
-  readonly streams: readonly string[];
-  readonly groups: readonly string[];
 }
 
 /** This node. */

@@ -132,116 +132,114 @@ function bool(o: Obj, key: string, path: string): boolean {
   return v;
 }
 
-function opt<T>(o: Obj, key: string, read: (o: Obj, key: string, path: string) => T, path: string): T | null {
-  return o[key] === null || o[key] === undefined ? null : read(o, key, path);
+/** Reads the field `key` of the map `o`; `path` names `o` in error messages. */
+type Read<T> = (o: Obj, key: string, path: string) => T;
+
+/** A decoder of one list item or nested map; `path` names the value in error messages. */
+type Decode<T> = (v: unknown, path: string) => T;
+
+function opt<T>(read: Read<T>): Read<T | null> {
+  return (o, key, path) => (o[key] === null || o[key] === undefined ? null : read(o, key, path));
 }
 
-function list<T>(o: Obj, key: string, path: string, item: (v: unknown, path: string) => T): T[] {
-  const v = o[key];
-  if (!Array.isArray(v) || v.length > MAX_ITEMS) fail(`${path}.${key}`, 'is not a bounded list');
-  return v.map((x, i) => item(x, `${path}.${key}[${i}]`));
-}
-
-function strings(o: Obj, key: string, path: string): string[] {
-  return list(o, key, path, (v, p) => {
-    if (typeof v !== 'string' || v.length > MAX_STRING) fail(p, 'is not a short string');
-    return v;
-  });
-}
-
-function subscriber(v: unknown, p: string): SubscriberReport {
-  const o = obj(v, p);
-  return {
-    peer: str(o, 'peer', p),
-    state: str(o, 'state', p),
-    datums: num(o, 'datums', p),
-    bytes: num(o, 'bytes', p),
-    queued: num(o, 'queued', p),
-    capacity: num(o, 'capacity', p),
-    dropped: num(o, 'dropped', p),
+function list<T>(item: Decode<T>): Read<T[]> {
+  return (o, key, path) => {
+    const v = o[key];
+    if (!Array.isArray(v) || v.length > MAX_ITEMS) fail(`${path}.${key}`, 'is not a bounded list');
+    return v.map((x, i) => item(x, `${path}.${key}[${i}]`));
   };
 }
 
-function produced(v: unknown, p: string): ProducedStreamReport {
-  const o = obj(v, p);
-  return {
-    stream: str(o, 'stream', p),
-    online: bool(o, 'online', p),
-    datums: num(o, 'datums', p),
-    dropped: num(o, 'dropped', p),
-    subscribers: list(o, 'subscribers', p, subscriber),
+const strings = list((v, p) => {
+  if (typeof v !== 'string' || v.length > MAX_STRING) fail(p, 'is not a short string');
+  return v;
+});
+
+/** A field holding a nested map. */
+function nested<T>(decode: Decode<T>): Read<T> {
+  return (o, key, path) => decode(o[key], `${path}.${key}`);
+}
+
+/**
+ * A decoder of a map with exactly the listed fields, read in the order given (so the first bad
+ * field is the one reported, and the decoded object keeps that key order).
+ */
+function record<T>(fields: { readonly [K in keyof T]-?: Read<T[K]> }): Decode<T> {
+  return (v, path) => {
+    const o = obj(v, path);
+    const out: Obj = {};
+    for (const key of Object.keys(fields)) out[key] = fields[key as keyof T](o, key, path);
+    return out as T;
   };
 }
 
-function source(v: unknown, p: string): SourceReport {
-  const o = obj(v, p);
-  return {
-    peer: str(o, 'peer', p),
-    state: str(o, 'state', p),
-    datums: num(o, 'datums', p),
-    bytes: num(o, 'bytes', p),
-  };
-}
+const subscriber = record<SubscriberReport>({
+  peer: str,
+  state: str,
+  datums: num,
+  bytes: num,
+  queued: num,
+  capacity: num,
+  dropped: num,
+});
 
-function consumed(v: unknown, p: string): ConsumedStreamReport {
-  const o = obj(v, p);
-  return {
-    stream: str(o, 'stream', p),
-    online: bool(o, 'online', p),
-    datums: num(o, 'datums', p),
-    queued: num(o, 'queued', p),
-    producers: list(o, 'producers', p, source),
-  };
-}
+const produced = record<ProducedStreamReport>({
+  stream: str,
+  online: bool,
+  datums: num,
+  dropped: num,
+  subscribers: list(subscriber),
+});
 
-function bond(v: unknown, p: string): BondReport {
-  const o = obj(v, p);
-  return {
-    peer: str(o, 'peer', p),
-    rttMs: opt(o, 'rttMs', num, p),
-    silenceMs: num(o, 'silenceMs', p),
-    term: opt(o, 'term', num, p),
-    commit: opt(o, 'commit', num, p),
-    cluster: opt(o, 'cluster', str, p),
-  };
-}
+const source = record<SourceReport>({ peer: str, state: str, datums: num, bytes: num });
 
-function machine(o: Obj, key: string, p: string): MachineReport {
-  const m = obj(o[key], `${p}.${key}`);
-  const mp = `${p}.${key}`;
-  return { kind: str(m, 'kind', mp), size: opt(m, 'size', num, mp), version: opt(m, 'version', num, mp) };
-}
+const consumed = record<ConsumedStreamReport>({
+  stream: str,
+  online: bool,
+  datums: num,
+  queued: num,
+  producers: list(source),
+});
 
-function group(v: unknown, p: string): GroupReport {
-  const o = obj(v, p);
-  return {
-    group: str(o, 'group', p),
-    role: str(o, 'role', p),
-    term: num(o, 'term', p),
-    leader: opt(o, 'leader', str, p),
-    commit: num(o, 'commit', p),
-    applied: num(o, 'applied', p),
-    lastIndex: num(o, 'lastIndex', p),
-    voters: strings(o, 'voters', p),
-    learners: strings(o, 'learners', p),
-    observers: strings(o, 'observers', p),
-    cluster: str(o, 'cluster', p),
-    bonds: list(o, 'bonds', p, bond),
-    machine: opt(o, 'machine', machine, p),
-  };
-}
+const bond = record<BondReport>({
+  peer: str,
+  rttMs: opt(num),
+  silenceMs: num,
+  term: opt(num),
+  commit: opt(num),
+  cluster: opt(str),
+});
+
+const machine = record<MachineReport>({ kind: str, size: opt(num), version: opt(num) });
+
+const group = record<GroupReport>({
+  group: str,
+  role: str,
+  term: num,
+  leader: opt(str),
+  commit: num,
+  applied: num,
+  lastIndex: num,
+  voters: strings,
+  learners: strings,
+  observers: strings,
+  cluster: str,
+  bonds: list(bond),
+  machine: opt(nested(machine)),
+});
+
+const report = record<NodeReport>({
+  peer: str,
+  network: str,
+  at: num,
+  produced: list(produced),
+  consumed: list(consumed),
+  groups: list(group),
+});
 
 /** Checks that `value` is a well-formed report. @throws {DecodeError} otherwise. */
 export function validateReport(value: unknown): NodeReport {
-  const o = obj(value, 'report');
-  return {
-    peer: str(o, 'peer', 'report'),
-    network: str(o, 'network', 'report'),
-    at: num(o, 'at', 'report'),
-    produced: list(o, 'produced', 'report', produced),
-    consumed: list(o, 'consumed', 'report', consumed),
-    groups: list(o, 'groups', 'report', group),
-  };
+  return report(value, 'report');
 }
 
 /** CBOR bytes of a report. */
