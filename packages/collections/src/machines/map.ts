@@ -2,8 +2,10 @@
 import { decodeCbor, encodeCbor } from '@mosaik/id';
 import { BTree } from './btree.js';
 import {
+  admitted,
   type ByteMachine,
   bytes,
+  clearTree,
   fail,
   type Guard,
   list,
@@ -75,15 +77,10 @@ export class MapMachine implements ByteMachine<MapCommand, MapChange> {
   }
 
   apply(cmd: MapCommand, index: number): void {
-    if (!this.valid(cmd)) {
-      this.#guard.rejected();
-      return;
-    }
+    if (!admitted(this, this.#guard, cmd)) return;
     switch (cmd.t) {
       case 0:
-        if (this.#tree.size === 0) return;
-        this.#tree.clear();
-        this.onChange?.({ kind: 'clear' }, index);
+        clearTree(this.#tree, this.onChange, index);
         return;
       case 1:
         this.#set(cmd.k, cmd.v, index);
