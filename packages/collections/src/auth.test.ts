@@ -1,7 +1,7 @@
 import { id, type PeerId } from '@mosaik/id';
 import { Jwt, JwtTicketBuilder } from '@mosaik/tickets';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, FAST, storeName, type TestNode, until, within } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { FAST, sharedNodes, storeName, type TestNode, until, within } from '../test/fixtures.js';
 import { defineCollection } from './collection.js';
 import type { CollectionDef } from './define.js';
 
@@ -13,13 +13,7 @@ const ticket = (issuer: string, peer: PeerId) =>
     .expiresAt(Date.now() + 3_600_000)
     .build(peer);
 
-const cluster = new Cluster();
-let n0: TestNode;
-let n1: TestNode;
-let n2: TestNode;
-
-beforeAll(async () => {
-  [n0, n1, n2] = (await cluster.addMany(3)) as [TestNode, TestNode, TestNode];
+const net = sharedNodes(async ({ cluster, n0, n1, n2 }) => {
   // n0 and n1 hold both tickets, n2 holds only beta.
   for (const n of [n0, n1]) {
     n.discovery.addTicket(await ticket('alpha', n.node.peerId));
@@ -28,7 +22,6 @@ beforeAll(async () => {
   n2.discovery.addTicket(await ticket('beta', n2.node.peerId));
   await cluster.discoverAll();
 });
-afterAll(() => cluster.close());
 
 async function refusals(n: TestNode): Promise<number> {
   const m = await n.node.metrics.registry.getSingleMetric('mosaik_groups_bonds_rejected_total')?.get();
@@ -38,7 +31,7 @@ async function refusals(n: TestNode): Promise<number> {
 type AnyHandle = { close(): Promise<void>; version: number; when: { online(o?: object): Promise<void> } };
 
 /**
- * w(n0) and r(n1) (ticketed) replicate through `write`; r(n2) (not enough tickets) is refused
+ * w(net.n0) and r(net.n1) (ticketed) replicate through `write`; r(net.n2) (not enough tickets) is refused
  * by both and never sees anything.
  */
 async function gated<W extends AnyHandle, R extends AnyHandle>(
@@ -46,10 +39,10 @@ async function gated<W extends AnyHandle, R extends AnyHandle>(
   write: (w: W) => Promise<number>,
   seen: (r: R) => boolean,
 ): Promise<void> {
-  const before = (await refusals(n0)) + (await refusals(n1));
-  const w = await Def.onlineWriter(n0, within());
-  const r1 = Def.reader(n1);
-  const r2 = Def.reader(n2);
+  const before = (await refusals(net.n0)) + (await refusals(net.n1));
+  const w = await Def.onlineWriter(net.n0, within());
+  const r1 = Def.reader(net.n1);
+  const r2 = Def.reader(net.n2);
   try {
     const v = await write(w);
     await (r1 as unknown as { when: { reaches(v: number, o?: object): Promise<number> } }).when.reaches(
@@ -57,7 +50,10 @@ async function gated<W extends AnyHandle, R extends AnyHandle>(
       within(),
     );
     expect(seen(r1)).toBe(true);
-    await until(async () => (await refusals(n0)) + (await refusals(n1)) > before, 'n2 was never refused');
+    await until(
+      async () => (await refusals(net.n0)) + (await refusals(net.n1)) > before,
+      'net.n2 was never refused',
+    );
     expect(seen(r2)).toBe(false);
     expect(r2.version).toBe(0);
   } finally {
@@ -141,7 +137,7 @@ describe('auth (auth.rs)', () => {
 
   it('macros_different_validators_group_ids: a lone ticket-less node leads its own gated collection', async () => {
     const Def = defineCollection.map<number, number>(storeName('lone'), alpha());
-    await using w = await Def.onlineWriter(n2, within());
+    await using w = await Def.onlineWriter(net.n2, within());
     expect(await w.set(1, 1)).toBeGreaterThan(0);
   });
 });

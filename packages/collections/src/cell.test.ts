@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, FAST, storeName, type TestNode, within } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { FAST, sharedNodes, storeName, within } from '../test/fixtures.js';
 import { defineCollection } from './collection.js';
 
-const cluster = new Cluster();
-let n0: TestNode;
-let n1: TestNode;
-let n2: TestNode;
-
-beforeAll(async () => {
-  [n0, n1, n2] = (await cluster.addMany(3)) as [TestNode, TestNode, TestNode];
-});
-afterAll(() => cluster.close());
+const net = sharedNodes();
 
 describe('Cell (cell.rs)', () => {
   const def = (what: string) => defineCollection.cell<number>(storeName(what), { consensus: FAST });
 
   it('smoke: empty, set, overwrite, clear replicate to a reader', async () => {
     const Def = def('smoke');
-    await using w = await Def.onlineWriter(n0, within());
-    await using r = Def.reader(n1);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r = Def.reader(net.n1);
     expect(r.isEmpty()).toBe(true);
     expect(r.get()).toBeUndefined();
     let v = await w.set(1);
@@ -34,8 +26,8 @@ describe('Cell (cell.rs)', () => {
 
   it('compare_exchange: (undefined → x) only when empty, match swaps, mismatch keeps, → undefined clears', async () => {
     const Def = def('cas');
-    await using w = await Def.onlineWriter(n0, within());
-    await using r = Def.reader(n2);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r = Def.reader(net.n2);
     await w.compareExchange(undefined, undefined); // empty → empty: fine, nothing
     expect(w.isEmpty()).toBe(true);
     await w.compareExchange(undefined, 5);
@@ -54,12 +46,12 @@ describe('Cell (cell.rs)', () => {
 
   it('late_reader_catchup and multiple_writers: the last committed write wins everywhere', async () => {
     const Def = def('writers');
-    await using a = Def.writer(n0);
-    await using b = Def.writer(n1);
+    await using a = Def.writer(net.n0);
+    await using b = Def.writer(net.n1);
     await Promise.all([a.when.online(within()), b.when.online(within())]);
     await a.set(10);
     const v = await b.set(20);
-    await using late = Def.reader(n2);
+    await using late = Def.reader(net.n2);
     await late.when.reaches(v, within());
     await a.when.reaches(v, within());
     expect([a.get(), b.get(), late.get()]).toEqual([20, 20, 20]);
@@ -71,9 +63,9 @@ describe('Once (once.rs)', () => {
 
   it('smoke and multiple_writers: the first committed write sticks, later ones are ignored everywhere', async () => {
     const Def = def('smoke');
-    await using w0 = Def.writer(n0);
-    await using w1 = Def.writer(n1);
-    await using r = Def.reader(n2);
+    await using w0 = Def.writer(net.n0);
+    await using w1 = Def.writer(net.n1);
+    await using r = Def.reader(net.n2);
     expect(r.isEmpty()).toBe(true);
     await Promise.all([w0.when.online(within()), w1.when.online(within())]);
     await w0.set(10);
@@ -85,9 +77,9 @@ describe('Once (once.rs)', () => {
 
   it('await_value: a reader waiting before the writer exists gets the value; a set one resolves at once', async () => {
     const Def = def('await');
-    await using r = Def.reader(n1);
+    await using r = Def.reader(net.n1);
     const waiting = r.waitForValue(within());
-    await using w = await Def.onlineWriter(n0, within());
+    await using w = await Def.onlineWriter(net.n0, within());
     await w.set(42);
     expect(await waiting).toBe(42);
     expect(await w.waitForValue(within())).toBe(42);

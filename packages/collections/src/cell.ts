@@ -1,13 +1,7 @@
 /** `Cell` (one replaceable value) and `Once` (the first write wins) collections. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { type CollectionCodec, resolveCodec } from './codec.js';
-import {
-  type CollectionDef,
-  type CollectionOptions,
-  checkOf,
-  defineKind,
-  type HandleInit,
-} from './define.js';
+import type { CollectionCodec } from './codec.js';
+import type { CollectionDef, CollectionOptions, HandleInit } from './define.js';
 import { CollectionHandle, type Version, type WaitOptions } from './handle.js';
 import {
   type CellChange,
@@ -16,6 +10,7 @@ import {
   type OnceCommand,
   OnceMachine,
 } from './machines/cell.js';
+import { defineSingleCodec } from './single.js';
 
 /** Options of `defineCollection.cell` and `defineCollection.once`. */
 export interface CellOptions<T> extends CollectionOptions {
@@ -132,16 +127,13 @@ export function defineCell<T>(
   name: string,
   options: CellOptions<T> = {},
 ): CollectionDef<CellReader<T>, CellWriter<T>> {
-  const codec = resolveCodec(options.codec, 'value');
-  return defineKind({
+  return defineSingleCodec(name, options, {
     kind: 'cell',
-    name,
-    typeNames: [codec.typeName],
-    options,
+    role: 'value',
+    slot: 'value',
     machine: (guard) => new CellMachine(guard),
-    checks: { value: checkOf(codec, options.schema) },
-    reader: (init) => new CellReader(init, codec),
-    writer: (init) => new CellWriter(init, codec),
+    reader: (init, codec) => new CellReader(init, codec),
+    writer: (init, codec) => new CellWriter(init, codec),
   });
 }
 
@@ -150,15 +142,12 @@ export function defineOnce<T>(
   name: string,
   options: CellOptions<T> = {},
 ): CollectionDef<OnceReader<T>, OnceWriter<T>> {
-  const codec = resolveCodec(options.codec, 'value');
-  return defineKind({
+  return defineSingleCodec(name, options, {
     kind: 'once',
-    name,
-    typeNames: [codec.typeName],
-    options,
+    role: 'value',
+    slot: 'value',
     machine: (guard) => new OnceMachine(guard),
-    checks: { value: checkOf(codec, options.schema) },
-    reader: (init) => new OnceReader(init, codec),
-    writer: (init) => new OnceWriter(init, codec),
+    reader: (init, codec) => new OnceReader(init, codec),
+    writer: (init, codec) => new OnceWriter(init, codec),
   });
 }

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, FAST, storeName, type TestNode, within } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { FAST, sharedNodes, storeName, within } from '../test/fixtures.js';
 import { defineCollection } from './collection.js';
 import { range } from './pq.js';
 
-const cluster = new Cluster();
-let n0: TestNode;
-let n1: TestNode;
-let n2: TestNode;
-
-beforeAll(async () => {
-  [n0, n1, n2] = (await cluster.addMany(3)) as [TestNode, TestNode, TestNode];
-});
-afterAll(() => cluster.close());
+const net = sharedNodes();
 
 const def = (what: string, capacity?: number) =>
   defineCollection.priorityQueue<number, number, number>(storeName(what), {
@@ -22,8 +14,8 @@ const def = (what: string, capacity?: number) =>
 describe('PriorityQueue (depq.rs)', () => {
   it('smoke_no_catchup: empty reads, min/max, upsert, extend, asc/desc, delete, clear', async () => {
     const Def = def('smoke');
-    await using w = await Def.onlineWriter(n0, within());
-    await using r = Def.reader(n1);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r = Def.reader(net.n1);
     expect([r.getMin(), r.getMax(), r.minPriority(), r.get(1), r.getPriority(1)]).toEqual([
       undefined,
       undefined,
@@ -58,8 +50,8 @@ describe('PriorityQueue (depq.rs)', () => {
 
   it('update_priority, update_value and compare_exchange_value keep the other half; unknown keys are no-ops', async () => {
     const Def = def('update');
-    await using w = await Def.onlineWriter(n0, within());
-    await using late = Def.reader(n2);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using late = Def.reader(net.n2);
     await w.extend([
       [10, 1, 100],
       [20, 2, 200],
@@ -81,7 +73,7 @@ describe('PriorityQueue (depq.rs)', () => {
 
   it('remove_range with every kind of bound', async () => {
     const Def = def('range');
-    await using w = await Def.onlineWriter(n0, within());
+    await using w = await Def.onlineWriter(net.n0, within());
     const fill = () => w.extend([10, 20, 30, 40, 50].map((p) => [p, p, p] as const));
     await fill();
     await w.removeRange(range.below(25));
@@ -102,8 +94,8 @@ describe('PriorityQueue (depq.rs)', () => {
 
   it('same_priority_bucket: ties go to the lowest key encoding, identically everywhere', async () => {
     const Def = def('bucket');
-    await using w = await Def.onlineWriter(n0, within());
-    await using r = Def.reader(n1);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r = Def.reader(net.n1);
     const v = await w.extend([
       [10, 3, 0],
       [10, 1, 0],
@@ -121,8 +113,8 @@ describe('PriorityQueue (depq.rs)', () => {
 
   it('bounded: evicts the lowest, possibly the new entry; extend evicts one by one; updates never evict', async () => {
     const Def = def('bounded', 3);
-    await using w = await Def.onlineWriter(n0, within());
-    await using r = Def.reader(n1);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r = Def.reader(net.n1);
     expect(w.capacity).toBe(3);
     await w.extend([
       [10, 1, 0],
@@ -163,7 +155,7 @@ describe('PriorityQueue (depq.rs)', () => {
     const Def = defineCollection.priorityQueue<string, string, string>(storeName('utf8'), {
       consensus: FAST,
     });
-    await using w = await Def.onlineWriter(n0, within());
+    await using w = await Def.onlineWriter(net.n0, within());
     await w.insert('\u{1F600}', 'emoji', 'x'); // UTF-16 starts 0xD83D, UTF-8 starts 0xF0
     await w.insert('\uFF21', 'fullwidth', 'y'); // UTF-16 0xFF21, UTF-8 0xEF
     expect(w.getMax()?.[1]).toBe('emoji');
@@ -172,7 +164,7 @@ describe('PriorityQueue (depq.rs)', () => {
 
 describe('PriorityQueue (depq.rs, one test per line)', () => {
   it('compare_exchange_value_chained: 100 → 200 → 300 → removed', async () => {
-    await using w = await def('chained').onlineWriter(n0, within());
+    await using w = await def('chained').onlineWriter(net.n0, within());
     await w.insert(10, 1, 100);
     await w.compareExchangeValue(1, 100, 200);
     await w.compareExchangeValue(1, 200, 300);
@@ -182,7 +174,7 @@ describe('PriorityQueue (depq.rs, one test per line)', () => {
   });
 
   it('compare_exchange_value_missing_key and extend_empty: no-ops that still commit', async () => {
-    await using w = await def('missing').onlineWriter(n0, within());
+    await using w = await def('missing').onlineWriter(net.n0, within());
     await w.compareExchangeValue(1, 100, 200);
     expect(w.size).toBe(0);
     await w.insert(10, 2, 100);
@@ -194,9 +186,9 @@ describe('PriorityQueue (depq.rs, one test per line)', () => {
 
   it('compare_exchange_value_replicates_to_readers with priorities kept', async () => {
     const Def = def('cas-readers');
-    await using w = await Def.onlineWriter(n0, within());
-    await using r1 = Def.reader(n1);
-    await using r2 = Def.reader(n2);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r1 = Def.reader(net.n1);
+    await using r2 = Def.reader(net.n2);
     await w.extend([
       [10, 1, 100],
       [20, 2, 200],
@@ -212,7 +204,7 @@ describe('PriorityQueue (depq.rs, one test per line)', () => {
   });
 
   it('iter_ordering_after_mutations: ascending and descending stay sorted', async () => {
-    await using w = await def('ordering').onlineWriter(n0, within());
+    await using w = await def('ordering').onlineWriter(net.n0, within());
     await w.extend([30, 10, 50, 20, 40].map((p) => [p, p, p] as const));
     expect([...w.entries()].map((e) => e[0])).toEqual([10, 20, 30, 40, 50]);
     expect(w.entriesDesc().map((e) => e[0])).toEqual([50, 40, 30, 20, 10]);
@@ -224,7 +216,7 @@ describe('PriorityQueue (depq.rs, one test per line)', () => {
 
   it('writer_reads_own_writes with string keys and values', async () => {
     const Def = defineCollection.priorityQueue<number, string, string>(storeName('own'), { consensus: FAST });
-    await using w = await Def.onlineWriter(n0, within());
+    await using w = await Def.onlineWriter(net.n0, within());
     await w.insert(20, 'foo', 'bar');
     await w.insert(10, 'hello', 'world');
     expect([...w.entries()]).toEqual([

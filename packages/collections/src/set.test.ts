@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, FAST, storeName, type TestNode, within } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { FAST, sharedNodes, storeName, within } from '../test/fixtures.js';
 import { defineCollection } from './collection.js';
 
-const cluster = new Cluster();
-let n0: TestNode;
-let n1: TestNode;
-let n2: TestNode;
-
-beforeAll(async () => {
-  [n0, n1, n2] = (await cluster.addMany(3)) as [TestNode, TestNode, TestNode];
-});
-afterAll(() => cluster.close());
+const net = sharedNodes();
 
 const def = (what: string) => defineCollection.set<number>(storeName(what), { consensus: FAST });
 
 describe('Set (set.rs)', () => {
   it('smoke_no_catchup: add, duplicate, extend, delete, clear replicate to a reader', async () => {
     const Def = def('smoke');
-    await using w = await Def.onlineWriter(n0, within());
-    await using r = Def.reader(n1);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r = Def.reader(net.n1);
     expect(r.size).toBe(0);
     expect(r.has(1)).toBe(false);
     await w.add(3);
@@ -40,10 +32,10 @@ describe('Set (set.rs)', () => {
 
   it('catchup_single_reader and is_subset: a late reader matches; subset checks across handles', async () => {
     const Def = def('catchup');
-    await using w = await Def.onlineWriter(n0, within());
+    await using w = await Def.onlineWriter(net.n0, within());
     for (let i = 0; i < 50; i++) await w.add(i);
     const v = await w.extend([100, 101]);
-    await using late = Def.reader(n2);
+    await using late = Def.reader(net.n2);
     await late.when.reaches(v, within());
     expect(late.size).toBe(52);
     expect(late.isSubsetOf(w)).toBe(true);
@@ -54,9 +46,9 @@ describe('Set (set.rs)', () => {
 
   it('multiple_writers, remove_many, extend_empty: every node ends with the same elements', async () => {
     const Def = def('writers');
-    await using a = Def.writer(n0);
-    await using b = Def.writer(n1);
-    await using r = Def.reader(n2);
+    await using a = Def.writer(net.n0);
+    await using b = Def.writer(net.n1);
+    await using r = Def.reader(net.n2);
     await Promise.all([a.when.online(within()), b.when.online(within())]);
     await a.add(1);
     await b.add(2);
@@ -70,8 +62,8 @@ describe('Set (set.rs)', () => {
 
   it('string_elements are ordered by their encoding, identical everywhere', async () => {
     const Def = defineCollection.set<string>(storeName('strings'), { consensus: FAST });
-    await using w = await Def.onlineWriter(n0, within());
-    await using r = Def.reader(n1);
+    await using w = await Def.onlineWriter(net.n0, within());
+    await using r = Def.reader(net.n1);
     const v = await w.extend(['pear', 'apple', 'fig', 'apple']);
     await r.when.reaches(v, within());
     expect(r.toArray()).toEqual(w.toArray());

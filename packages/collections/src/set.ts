@@ -1,16 +1,11 @@
 /** `Set` collections: replicated sets of unique elements with JS `Set` names. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { type CollectionCodec, resolveCodec } from './codec.js';
-import {
-  type CollectionDef,
-  type CollectionOptions,
-  checkOf,
-  defineKind,
-  type HandleInit,
-} from './define.js';
+import type { CollectionCodec } from './codec.js';
+import type { CollectionDef, CollectionOptions, HandleInit } from './define.js';
 import { CollectionHandle, type Version } from './handle.js';
 import { bytesOf } from './machines/keys.js';
 import { type SetChange, type SetCommand, SetMachine } from './machines/set.js';
+import { defineSingleCodec } from './single.js';
 
 /** Options of `defineCollection.set`. */
 export interface SetOptions<T> extends CollectionOptions {
@@ -121,15 +116,12 @@ export function defineSet<T>(
   name: string,
   options: SetOptions<T> = {},
 ): CollectionDef<SetReader<T>, SetWriter<T>> {
-  const codec = resolveCodec(options.codec, 'element');
-  return defineKind({
+  return defineSingleCodec(name, options, {
     kind: 'set',
-    name,
-    typeNames: [codec.typeName],
-    options,
+    role: 'element',
+    slot: 'key',
     machine: (guard) => new SetMachine(guard),
-    checks: { key: checkOf(codec, options.schema) },
-    reader: (init) => new SetReader(init, codec),
-    writer: (init) => new SetWriter(init, codec),
+    reader: (init, codec) => new SetReader(init, codec),
+    writer: (init, codec) => new SetWriter(init, codec),
   });
 }

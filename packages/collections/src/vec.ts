@@ -1,16 +1,11 @@
 /** `Vec` collections: replicated index-addressable sequences with JS array names where they fit. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { type CollectionCodec, resolveCodec } from './codec.js';
-import {
-  type CollectionDef,
-  type CollectionOptions,
-  checkOf,
-  defineKind,
-  type HandleInit,
-} from './define.js';
+import type { CollectionCodec } from './codec.js';
+import type { CollectionDef, CollectionOptions, HandleInit } from './define.js';
 import { CollectionHandle, type Version } from './handle.js';
 import { sameBytes } from './machines/keys.js';
 import { type VecChange, type VecCommand, VecMachine } from './machines/vec.js';
+import { defineSingleCodec } from './single.js';
 
 /** Options of `defineCollection.vec`. */
 export interface VecOptions<T> extends CollectionOptions {
@@ -184,15 +179,12 @@ export function defineVec<T>(
   name: string,
   options: VecOptions<T> = {},
 ): CollectionDef<VecReader<T>, VecWriter<T>> {
-  const codec = resolveCodec(options.codec, 'element');
-  return defineKind({
+  return defineSingleCodec(name, options, {
     kind: 'vec',
-    name,
-    typeNames: [codec.typeName],
-    options,
+    role: 'element',
+    slot: 'value',
     machine: (guard) => new VecMachine(guard),
-    checks: { value: checkOf(codec, options.schema) },
-    reader: (init) => new VecReader(init, codec),
-    writer: (init) => new VecWriter(init, codec),
+    reader: (init, codec) => new VecReader(init, codec),
+    writer: (init, codec) => new VecWriter(init, codec),
   });
 }

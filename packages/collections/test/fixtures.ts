@@ -4,6 +4,7 @@ import { type SecretKey, scaled, waitFor } from '@mosaik/id';
 import { createLogger, type LogLevel } from '@mosaik/metrics';
 import { type ConsensusConfig, Groups } from '@mosaik/rsm';
 import { LocalNode } from '@mosaik/transport';
+import { afterAll, beforeAll } from 'vitest';
 import type { CollectionNetwork } from '../src/define.js';
 
 /** Short consensus timeouts so the suite stays fast; every member of a test uses the same. */
@@ -88,6 +89,46 @@ export class Cluster implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Three nodes of one cluster, shared by the tests of one file. */
+export interface SharedNodes {
+  readonly cluster: Cluster;
+  readonly n0: TestNode;
+  readonly n1: TestNode;
+  readonly n2: TestNode;
+}
+
+/**
+ * Registers hooks that start three nodes before the file's tests (then run `setup`, e.g. to hand
+ * out tickets) and close them after. The nodes exist only once `beforeAll` ran: read them in tests.
+ */
+export function sharedNodes(setup?: (nodes: SharedNodes) => Promise<void>): SharedNodes {
+  const cluster = new Cluster();
+  let started: TestNode[] | undefined;
+  const node = (i: number): TestNode => {
+    const n = started?.[i];
+    if (n === undefined) throw new Error('the shared test nodes start in beforeAll: read them inside a test');
+    return n;
+  };
+  const nodes: SharedNodes = {
+    cluster,
+    get n0() {
+      return node(0);
+    },
+    get n1() {
+      return node(1);
+    },
+    get n2() {
+      return node(2);
+    },
+  };
+  beforeAll(async () => {
+    started = await cluster.addMany(3);
+    await setup?.(nodes);
+  });
+  afterAll(() => cluster.close());
+  return nodes;
 }
 
 /** A unique collection name per test (a fresh store id). */

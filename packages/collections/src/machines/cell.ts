@@ -1,6 +1,7 @@
 /** The replicated `Cell` (one optional value, replaced by writes) and `Once` (first write wins). */
 import { decodeCbor, encodeCbor } from '@mosaik/id';
 import {
+  admitted,
   type ByteMachine,
   bytes,
   fail,
@@ -80,10 +81,7 @@ export class CellMachine extends Single<CellCommand> {
   }
 
   apply(cmd: CellCommand, index: number): void {
-    if (!this.valid(cmd)) {
-      this.guard.rejected();
-      return;
-    }
+    if (!admitted(this, this.guard, cmd)) return;
     switch (cmd.t) {
       case 0:
         this.write(cmd.v, index);
@@ -124,10 +122,7 @@ export class OnceMachine extends Single<OnceCommand> {
   }
 
   apply(cmd: OnceCommand, index: number): void {
-    if (!this.valid(cmd)) {
-      this.guard.rejected();
-      return;
-    }
+    if (!admitted(this, this.guard, cmd)) return;
     if (this.value === undefined) this.write(cmd.v, index);
   }
 

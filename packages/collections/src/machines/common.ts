@@ -50,6 +50,27 @@ export interface ByteMachine<C, Ch> {
   onChange: ((change: Ch, index: number) => void) | undefined;
 }
 
+/**
+ * Whether `machine` may apply `command`. An invalid one (a member wrote bytes this node's schemas
+ * refuse) is reported to the guard and must be dropped, the same way on every replica.
+ */
+export function admitted<C>(machine: { valid(command: C): boolean }, guard: Guard, command: C): boolean {
+  if (machine.valid(command)) return true;
+  guard.rejected();
+  return false;
+}
+
+/** Empties a keyed collection's tree and reports `clear`; an empty tree stays silent (no change). */
+export function clearTree(
+  tree: { readonly size: number; clear(): void },
+  onChange: ((change: { readonly kind: 'clear' }, index: number) => void) | undefined,
+  index: number,
+): void {
+  if (tree.size === 0) return;
+  tree.clear();
+  onChange?.({ kind: 'clear' }, index);
+}
+
 // ------------------------------------------------------------------ shape checks
 
 export function fail(what: string): never {

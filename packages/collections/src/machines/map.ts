@@ -2,18 +2,19 @@
 import { decodeCbor, encodeCbor } from '@mosaik/id';
 import { BTree } from './btree.js';
 import {
+  admitted,
   type ByteMachine,
   bytes,
+  clearTree,
   fail,
-  type Guard,
   list,
-  OPEN_GUARD,
   optionalBytes,
   record,
   snapshotBody,
   tuple,
 } from './common.js';
 import { bytesOf, keyOf, sameBytes } from './keys.js';
+import { TreeMachine } from './tree.js';
 
 /** Commands of a Map (the `t` tag is stable: it is in the log). */
 export type MapCommand =
@@ -35,31 +36,18 @@ export type MapChange =
   | { readonly kind: 'clear' };
 
 /** The Map state machine. */
-export class MapMachine implements ByteMachine<MapCommand, MapChange> {
+export class MapMachine
+  extends TreeMachine<Uint8Array, MapCommand, MapChange>
+  implements ByteMachine<MapCommand, MapChange>
+{
   readonly kind = 'map' as const;
-  onChange: ((change: MapChange, index: number) => void) | undefined;
-  readonly #guard: Guard;
-  #tree = new BTree<string, Uint8Array>();
-
-  constructor(guard: Guard = OPEN_GUARD) {
-    this.#guard = guard;
-  }
-
-  /** A frozen O(1) copy of the entries (encoded key string → value bytes). */
-  view(): BTree<string, Uint8Array> {
-    return this.#tree.clone();
-  }
-
-  size(): number {
-    return this.#tree.size;
-  }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.#tree.get(keyOf(key));
+    return this.tree.get(keyOf(key));
   }
 
   valid(cmd: MapCommand): boolean {
-    const g = this.#guard;
+    const g = this.guard;
     switch (cmd.t) {
       case 0:
         return true;
@@ -75,15 +63,10 @@ export class MapMachine implements ByteMachine<MapCommand, MapChange> {
   }
 
   apply(cmd: MapCommand, index: number): void {
-    if (!this.valid(cmd)) {
-      this.#guard.rejected();
-      return;
-    }
+    if (!admitted(this, this.guard, cmd)) return;
     switch (cmd.t) {
       case 0:
-        if (this.#tree.size === 0) return;
-        this.#tree.clear();
-        this.onChange?.({ kind: 'clear' }, index);
+        clearTree(this.tree, this.onChange, index);
         return;
       case 1:
         this.#set(cmd.k, cmd.v, index);
@@ -91,7 +74,7 @@ export class MapMachine implements ByteMachine<MapCommand, MapChange> {
       case 2: {
         const expected = cmd.e ?? undefined;
         const next = cmd.n ?? undefined;
-        const current = this.#tree.get(keyOf(cmd.k));
+        const current = this.tree.get(keyOf(cmd.k));
         if (!sameBytes(current, expected)) return;
         if (next !== undefined) this.#set(cmd.k, next, index);
         else if (current !== undefined) this.#delete(cmd.k, index);
@@ -108,8 +91,8 @@ export class MapMachine implements ByteMachine<MapCommand, MapChange> {
 
   #set(key: Uint8Array, value: Uint8Array, index: number): void {
     const s = keyOf(key);
-    const previous = this.#tree.get(s);
-    this.#tree.set(s, value);
+    const previous = this.tree.get(s);
+    this.tree.set(s, value);
     this.onChange?.(
       previous === undefined ? { kind: 'set', key, value } : { kind: 'set', key, value, previous },
       index,
@@ -118,15 +101,15 @@ export class MapMachine implements ByteMachine<MapCommand, MapChange> {
 
   #delete(key: Uint8Array, index: number): void {
     const s = keyOf(key);
-    const previous = this.#tree.get(s);
+    const previous = this.tree.get(s);
     if (previous === undefined) return;
-    this.#tree.delete(s);
+    this.tree.delete(s);
     this.onChange?.({ kind: 'delete', key, previous }, index);
   }
 
   snapshot(): Uint8Array {
     const entries: [Uint8Array, Uint8Array][] = [];
-    for (const [k, v] of this.#tree.entries()) entries.push([bytesOf(k), v]);
+    for (const [k, v] of this.tree.entries()) entries.push([bytesOf(k), v]);
     return encodeCbor(['map', entries]);
   }
 
@@ -138,7 +121,7 @@ export class MapMachine implements ByteMachine<MapCommand, MapChange> {
     });
     const tree = new BTree<string, Uint8Array>();
     for (const [k, v] of entries) tree.set(k, v);
-    this.#tree = tree;
+    this.tree = tree;
   }
 
   parse(raw: unknown): MapCommand {

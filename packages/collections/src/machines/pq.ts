@@ -6,6 +6,7 @@
 import { decodeCbor, encodeCbor } from '@mosaik/id';
 import { BTree } from './btree.js';
 import {
+  admitted,
   type ByteMachine,
   bytes,
   fail,
@@ -133,10 +134,7 @@ export class PqMachine implements ByteMachine<PqCommand, PqChange> {
 
   apply(cmd: PqCommand, index: number): void {
     const g = this.#guard;
-    if (!this.valid(cmd)) {
-      g.rejected();
-      return;
-    }
+    if (!admitted(this, g, cmd)) return;
     switch (cmd.t) {
       case 0:
         if (this.#byKey.size === 0) return;

@@ -1,17 +1,9 @@
 /** The replicated `Set`: unique encoded elements, ordered by their bytes. */
 import { decodeCbor, encodeCbor } from '@mosaik/id';
 import { BTree } from './btree.js';
-import {
-  type ByteMachine,
-  bytes,
-  fail,
-  type Guard,
-  list,
-  OPEN_GUARD,
-  record,
-  snapshotBody,
-} from './common.js';
+import { admitted, type ByteMachine, bytes, clearTree, fail, list, record, snapshotBody } from './common.js';
 import { bytesOf, keyOf } from './keys.js';
+import { TreeMachine } from './tree.js';
 
 /** Commands of a Set (the `t` tag is stable: it is in the log). */
 export type SetCommand =
@@ -27,27 +19,14 @@ export type SetChange =
   | { readonly kind: 'clear' };
 
 /** The Set state machine. */
-export class SetMachine implements ByteMachine<SetCommand, SetChange> {
+export class SetMachine
+  extends TreeMachine<true, SetCommand, SetChange>
+  implements ByteMachine<SetCommand, SetChange>
+{
   readonly kind = 'set' as const;
-  onChange: ((change: SetChange, index: number) => void) | undefined;
-  readonly #guard: Guard;
-  #tree = new BTree<string, true>();
-
-  constructor(guard: Guard = OPEN_GUARD) {
-    this.#guard = guard;
-  }
-
-  size(): number {
-    return this.#tree.size;
-  }
 
   has(value: Uint8Array): boolean {
-    return this.#tree.has(keyOf(value));
-  }
-
-  /** A frozen O(1) copy of the elements (as byte strings). */
-  view(): BTree<string, true> {
-    return this.#tree.clone();
+    return this.tree.has(keyOf(value));
   }
 
   valid(cmd: SetCommand): boolean {
@@ -55,29 +34,24 @@ export class SetMachine implements ByteMachine<SetCommand, SetChange> {
       case 0:
         return true;
       case 1:
-        return this.#guard.key(cmd.v);
+        return this.guard.key(cmd.v);
       default:
-        return cmd.vs.every((v) => this.#guard.key(v));
+        return cmd.vs.every((v) => this.guard.key(v));
     }
   }
 
   apply(cmd: SetCommand, index: number): void {
-    if (!this.valid(cmd)) {
-      this.#guard.rejected();
-      return;
-    }
+    if (!admitted(this, this.guard, cmd)) return;
     switch (cmd.t) {
       case 0:
-        if (this.#tree.size === 0) return;
-        this.#tree.clear();
-        this.onChange?.({ kind: 'clear' }, index);
+        clearTree(this.tree, this.onChange, index);
         return;
       case 1:
         this.#add(cmd.v, index);
         return;
       case 2:
         for (const v of cmd.vs)
-          if (this.#tree.delete(keyOf(v))) this.onChange?.({ kind: 'delete', value: v }, index);
+          if (this.tree.delete(keyOf(v))) this.onChange?.({ kind: 'delete', value: v }, index);
         return;
       case 3:
         for (const v of cmd.vs) this.#add(v, index);
@@ -86,18 +60,18 @@ export class SetMachine implements ByteMachine<SetCommand, SetChange> {
   }
 
   #add(value: Uint8Array, index: number): void {
-    if (this.#tree.set(keyOf(value), true, false)) this.onChange?.({ kind: 'add', value }, index);
+    if (this.tree.set(keyOf(value), true, false)) this.onChange?.({ kind: 'add', value }, index);
   }
 
   snapshot(): Uint8Array {
-    return encodeCbor(['set', this.#tree.keysArray().map(bytesOf)]);
+    return encodeCbor(['set', this.tree.keysArray().map(bytesOf)]);
   }
 
   restore(snapshot: Uint8Array): void {
     const body = snapshotBody(decodeCbor(snapshot), 'set');
     const tree = new BTree<string, true>();
     for (const v of list(body, 'elements', (x) => bytes(x, 'element'))) tree.set(keyOf(v), true);
-    this.#tree = tree;
+    this.tree = tree;
   }
 
   parse(raw: unknown): SetCommand {

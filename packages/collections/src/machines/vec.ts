@@ -1,6 +1,7 @@
 /** The replicated `Vec`: an index-addressable sequence of encoded elements. */
 import { decodeCbor, encodeCbor } from '@mosaik/id';
 import {
+  admitted,
   type ByteMachine,
   bytes,
   fail,
@@ -80,10 +81,7 @@ export class VecMachine implements ByteMachine<VecCommand, VecChange> {
   }
 
   apply(cmd: VecCommand, index: number): void {
-    if (!this.valid(cmd)) {
-      this.#guard.rejected();
-      return;
-    }
+    if (!admitted(this, this.#guard, cmd)) return;
     const items = this.#items;
     const emit = this.onChange;
     switch (cmd.t) {
