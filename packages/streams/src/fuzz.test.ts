@@ -1,5 +1,6 @@
 import { DecodeError, encodeCbor, id } from '@mosaik/id';
 import { fuzzDecoder } from '@mosaik/tooling/fuzz';
+import { expect, it } from 'vitest';
 import {
   decodeDatumFrame,
   decodeHandshake,
@@ -30,4 +31,10 @@ fuzzDecoder('streams datum frame', {
   samples: [encodeDatumFrame(new Uint8Array([1, 2, 3]), 1234.5), encodeDatumFrame(new Uint8Array(0), 0)],
   isTyped: isDecodeError,
   prefixesValid: true, // the payload is whatever follows the send time
+});
+
+it('names a non-numeric message type without calling into it', () => {
+  const hostile = encodeCbor({ t: { toString: false }, n: network.bytes, s: stream.bytes, c: {} });
+  expect(() => decodeHandshake(hostile)).toThrow(DecodeError);
+  expect(() => decodeStartStream(hostile)).toThrow(/got object/);
 });

@@ -80,7 +80,12 @@ function decodeMessage(bytes: Uint8Array, t: number): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new DecodeError('streams message must be a map');
   const m = value as Record<string, unknown>;
-  if (m.t !== t) throw new DecodeError(`expected streams message type ${t}, got ${String(m.t)}`);
+  if (m.t !== t) {
+    // `t` comes from the peer: name it without calling anything on it (an object may carry a
+    // hostile `toString`).
+    const got = typeof m.t === 'number' ? String(m.t) : typeof m.t;
+    throw new DecodeError(`expected streams message type ${t}, got ${got}`);
+  }
   return m;
 }
 
