@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { closedLoop } from '../../../tooling/bench/load.mjs';
 import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
 import { client, ensureEtcd, etcdCluster } from '../../rsm/bench/etcd.js';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
@@ -43,11 +44,6 @@ interface Throughput {
   readonly p99: number;
 }
 
-function quantile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
 class Member extends BenchChild<ToMember, FromMember> {
   addr: unknown;
   constructor(cfg: MemberConfig) {
@@ -61,32 +57,12 @@ async function putLoops(
   put: (k: string, v: Uint8Array) => Promise<unknown>,
 ): Promise<Throughput> {
   const value = new Uint8Array(100).fill(7);
-  const lat: number[] = [];
-  let measuring = false;
-  let stop = false;
-  let count = 0;
-  let seq = 0;
-  const loop = async (i: number) => {
-    while (!stop) {
-      const t0 = performance.now();
-      await put(`k${i}-${(seq++).toString(16).padStart(12, '0')}`, value);
-      if (measuring) {
-        lat.push(performance.now() - t0);
-        count++;
-      }
-    }
-  };
-  const running = Array.from({ length: clients }, (_, i) => loop(i));
-  await sleep(WARMUP_MS);
-  measuring = true;
-  const start = performance.now();
-  await sleep(MS);
-  measuring = false;
-  const ms = performance.now() - start;
-  stop = true;
-  await Promise.all(running);
-  lat.sort((a, b) => a - b);
-  return { rate: (count / ms) * 1000, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
+  return closedLoop({
+    clients,
+    warmupMs: WARMUP_MS,
+    ms: MS,
+    op: (i, seq) => put(`k${i}-${seq.toString(16).padStart(12, '0')}`, value),
+  });
 }
 
 // ------------------------------------------------------------------------------------- ours

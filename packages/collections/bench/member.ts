@@ -7,6 +7,7 @@ import { Discovery } from '@mosaik/discovery';
 import { PeerId } from '@mosaik/id';
 import { Groups, storage } from '@mosaik/rsm';
 import { LocalNode } from '@mosaik/transport';
+import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
 import { codecs, defineCollection, type MapReader, type MapWriter } from '../src/index.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
@@ -51,11 +52,6 @@ const bytes = codecs.named<Uint8Array>({ encode: (b) => b, decode: (b) => b }, '
 const send = (m: FromMember) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function quantile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
 
 function key(i: number): Uint8Array {
   const k = new Uint8Array(16);
@@ -112,49 +108,18 @@ async function main(): Promise<void> {
         return;
       case 'run': {
         const value = new Uint8Array(100).fill(7);
-        const lat: number[] = [];
-        let measuring = false;
-        let stop = false;
-        let count = 0;
-        let seq = 0;
-        let failed = 0;
-        const loop = async () => {
-          while (!stop) {
-            const t0 = performance.now();
-            try {
-              await writer().set(key(seq++), value);
-            } catch (error) {
-              // A leader change under load: count it and go on (the write is retried as a new one).
-              failed++;
-              if (failed % 100 === 1) console.error('[member] write failed:', String(error));
-              await sleep(10);
-              continue;
-            }
-            if (measuring) {
-              lat.push(performance.now() - t0);
-              count++;
-            }
-          }
-        };
-        const running = Array.from({ length: m.clients }, () => loop());
-        const progress =
-          process.env.BENCH_DEBUG === undefined
-            ? undefined
-            : setInterval(
-                () => console.error('[member] seq', seq, 'count', count, 'applied', map?.version),
-                1000,
-              );
-        await sleep(m.warmupMs);
-        measuring = true;
-        const start = performance.now();
-        await sleep(m.ms);
-        measuring = false;
-        const ms = performance.now() - start;
-        stop = true;
-        await Promise.all(running);
-        clearInterval(progress);
-        lat.sort((x, y) => x - y);
-        send({ t: 'result', count, ms, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), failed });
+        const r = await closedLoop({
+          clients: m.clients,
+          warmupMs: m.warmupMs,
+          ms: m.ms,
+          op: (_client, seq) => writer().set(key(seq), value),
+          // A leader change under load: count it and go on (the write is retried as a new one).
+          onError: async (error, failed) => {
+            if (failed % 100 === 1) console.error('[member] write failed:', String(error));
+            await sleep(10);
+          },
+        });
+        send({ t: 'result', count: r.count, ms: r.ms, p50: r.p50, p99: r.p99, failed: r.failed });
         return;
       }
       case 'fill': {

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
 import { client, ensureEtcd, etcdCluster } from './etcd.js';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
 
@@ -52,11 +53,6 @@ interface Results {
   readonly throughput: Map<number, Throughput>;
   /** Median failover time, ms. */
   failover: number | undefined;
-}
-
-function quantile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 function median(values: number[]): number | undefined {
@@ -157,36 +153,13 @@ async function measureEtcd(): Promise<Results> {
     for (const clients of CLIENTS) {
       const c = await client([leaderUrl], 5000, false);
       try {
-        const latencies: number[] = [];
-        let measuring = false;
-        let count = 0;
-        let stop = false;
-        let seq = 0;
-        const loop = async (i: number) => {
-          while (!stop) {
-            const t0 = performance.now();
-            await c.put(`key-${i}-${seq++ % 1000}`).value(value);
-            if (measuring) {
-              latencies.push(performance.now() - t0);
-              count++;
-            }
-          }
-        };
-        const running = Array.from({ length: clients }, (_, i) => loop(i));
-        await sleep(WARMUP_MS);
-        measuring = true;
-        const start = performance.now();
-        await sleep(MS);
-        measuring = false;
-        const ms = performance.now() - start;
-        stop = true;
-        await Promise.all(running);
-        latencies.sort((a, b) => a - b);
-        results.throughput.set(clients, {
-          rate: (count / ms) * 1000,
-          p50: quantile(latencies, 0.5),
-          p99: quantile(latencies, 0.99),
+        const { rate, p50, p99 } = await closedLoop({
+          clients,
+          warmupMs: WARMUP_MS,
+          ms: MS,
+          op: (i, seq) => c.put(`key-${i}-${seq % 1000}`).value(value),
         });
+        results.throughput.set(clients, { rate, p50, p99 });
         log('etcd', clients, 'clients', results.throughput.get(clients));
       } finally {
         c.close();

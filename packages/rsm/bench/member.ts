@@ -11,6 +11,7 @@
 import { Discovery } from '@mosaik/discovery';
 import { Digest, decodeCbor, encodeCbor, PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
+import { closedLoop } from '../../../tooling/bench/load.mjs';
 import { type Group, Groups, type StateMachine, storage } from '../src/index.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
@@ -87,11 +88,6 @@ async function withDeadline(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-function quantile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]!) as MemberConfig;
   const node = await LocalNode.bind(cfg.network, { preset: 'local' });
@@ -138,32 +134,13 @@ async function main(): Promise<void> {
       case 'run': {
         const g = group!;
         const value = new Uint8Array(m.valueBytes).fill(7);
-        const latencies: number[] = [];
-        let measuring = false;
-        let count = 0;
-        let stop = false;
-        let seq = 0;
-        const client = async (c: number) => {
-          while (!stop) {
-            const t0 = performance.now();
-            await g.execute({ k: `key-${c}-${seq++ % 1000}`, v: value });
-            if (measuring) {
-              latencies.push(performance.now() - t0);
-              count++;
-            }
-          }
-        };
-        const running = Array.from({ length: m.clients }, (_, c) => client(c));
-        await sleep(m.warmupMs);
-        measuring = true;
-        const start = performance.now();
-        await sleep(m.ms);
-        measuring = false;
-        const ms = performance.now() - start;
-        stop = true;
-        await Promise.all(running);
-        latencies.sort((x, y) => x - y);
-        send({ t: 'result', count, ms, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) });
+        const r = await closedLoop({
+          clients: m.clients,
+          warmupMs: m.warmupMs,
+          ms: m.ms,
+          op: (c, seq) => g.execute({ k: `key-${c}-${seq % 1000}`, v: value }),
+        });
+        send({ t: 'result', count: r.count, ms: r.ms, p50: r.p50, p99: r.p99 });
         return;
       }
       case 'probe': {
