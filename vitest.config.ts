@@ -6,6 +6,7 @@ export default defineConfig({
     projects: [
       'packages/*',
       'apps/*',
+      'tooling',
       mosaikHeavyProject('discovery-heavy', 'packages/discovery', 2),
       mosaikHeavyProject('rsm-heavy', 'packages/rsm', 3),
       mosaikHeavyProject('app-orderbook-heavy', 'apps/orderbook', 4),

@@ -22,9 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { client, ensureEtcd, etcdCluster } from '../../../tooling/bench/etcd.js';
 import { closedLoop } from '../../../tooling/bench/load.mjs';
 import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
-import { client, ensureEtcd, etcdCluster } from '../../rsm/bench/etcd.js';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);

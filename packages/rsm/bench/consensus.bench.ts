@@ -24,8 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { client, ensureEtcd, etcdCluster } from '../../../tooling/bench/etcd.js';
 import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
-import { client, ensureEtcd, etcdCluster } from './etcd.js';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);

@@ -9,23 +9,29 @@
  * (consumer), `exit`. Peer → orchestrator: `ready {addr?}`, `done {sent, startAt}`,
  * `report {count, lastAt, p50, p99}`.
  */
+import { createRequire } from 'node:module';
 import { Discovery } from '@mosaik/discovery';
 import { id, PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
-import {
-  NativeEndpoint,
-  NativeEndpointAddr,
-  NativeEndpointId,
-  type NativeEndpointType,
-  NativeRelayMode,
-  type NativeSendStream,
-  nativeString,
-  presetMinimal,
-  toNative,
-} from '../../transport/src/native.js';
+import type { Endpoint as NativeEndpointType, SendStream as NativeSendStream } from '@number0/iroh';
 import { defineStream, Streams } from '../src/index.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
+
+// The raw baseline talks to the binding as its users do, with no help from @mosaik/transport.
+// Its package `main` points to a missing file, so load index.js directly.
+const iroh: typeof import('@number0/iroh') = createRequire(import.meta.url)('@number0/iroh/index.js');
+const { Endpoint: NativeEndpoint, EndpointAddr: NativeEndpointAddr, EndpointId: NativeEndpointId } = iroh;
+const { RelayMode: NativeRelayMode, presetMinimal } = iroh;
+
+/** The binding takes bytes as `number[]`. */
+function toNative(bytes: Uint8Array): number[] {
+  const out = new Array<number>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]!;
+  return out;
+}
+
+const nativeString = (text: string): number[] => toNative(new TextEncoder().encode(text));
 
 export interface PeerConfig {
   readonly system: 'streams' | 'raw' | 'nats';

@@ -8,7 +8,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
+import { requireDebianPeer } from './peers.mjs';
 
 const log = (...args: unknown[]) => console.error('[bench]', ...args);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

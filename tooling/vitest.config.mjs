@@ -1,0 +1,3 @@
+import { mosaikProject } from './vitest.preset.mjs';
+
+export default mosaikProject('tooling', { include: ['*.test.mjs'] });
