@@ -37,7 +37,11 @@ export class Cluster implements AsyncDisposable {
   readonly nodes: TestNode[] = [];
   readonly network = `collections-test-${Math.random()}`;
 
-  async add(secretKey?: SecretKey): Promise<TestNode> {
+  /**
+   * A new node that knows every other node (and they it), or, `isolated`, none yet: isolated
+   * nodes found clusters of their own until `discoverAll()` (how a partition at start-up looks).
+   */
+  async add(secretKey?: SecretKey, options: { isolated?: boolean } = {}): Promise<TestNode> {
     const node = await LocalNode.bind(this.network, {
       preset: 'local',
       logger,
@@ -61,7 +65,7 @@ export class Cluster implements AsyncDisposable {
     // Everyone knows everyone (the original's `discover_all`), also the nodes added later.
     await Promise.all(
       this.nodes
-        .filter((o) => !o.node.isClosed)
+        .filter((o) => !o.node.isClosed && options.isolated !== true)
         .map((o) => Promise.all([discovery.syncWith(o.node.addr()), o.discovery.syncWith(node.addr())])),
     );
     this.nodes.push(n);
