@@ -95,19 +95,21 @@ export class Cluster implements AsyncDisposable {
   }
 }
 
-/** Three nodes of one cluster, shared by the tests of one file. */
+/** The nodes of one cluster (three, or `count`), shared by the tests of one file. */
 export interface SharedNodes {
   readonly cluster: Cluster;
   readonly n0: TestNode;
   readonly n1: TestNode;
   readonly n2: TestNode;
+  /** Only with `count` 4 or more. */
+  readonly n3: TestNode;
 }
 
 /**
- * Registers hooks that start three nodes before the file's tests (then run `setup`, e.g. to hand
+ * Registers hooks that start `count` (default three) nodes before the file's tests (then run `setup`, e.g. to hand
  * out tickets) and close them after. The nodes exist only once `beforeAll` ran: read them in tests.
  */
-export function sharedNodes(setup?: (nodes: SharedNodes) => Promise<void>): SharedNodes {
+export function sharedNodes(setup?: (nodes: SharedNodes) => Promise<void>, count = 3): SharedNodes {
   const cluster = new Cluster();
   let started: TestNode[] | undefined;
   const node = (i: number): TestNode => {
@@ -126,9 +128,12 @@ export function sharedNodes(setup?: (nodes: SharedNodes) => Promise<void>): Shar
     get n2() {
       return node(2);
     },
+    get n3() {
+      return node(3);
+    },
   };
   beforeAll(async () => {
-    started = await cluster.addMany(3);
+    started = await cluster.addMany(count);
     await setup?.(nodes);
   });
   afterAll(() => cluster.close());
