@@ -1,9 +1,10 @@
 /**
- * Catch-up of Vec, Set and PriorityQueue (the original's sync/vec.rs, sync/set.rs, sync/depq.rs):
- * the scenarios those files share, one test per line and kind, run against each kind through a
- * small adapter. Element `i` is `i · 10` in a Vec (at index `i`), `i` in a Set, and
+ * Catch-up (the original's sync/map.rs, sync/vec.rs, sync/set.rs, sync/depq.rs): the scenarios
+ * those files share, one test per line and kind, run against each kind through a small adapter.
+ * Element `i` is `i → i · 10` in a Map, `i · 10` in a Vec (at index `i`), `i` in a Set, and
  * `(i, i, i · 10)` in a PriorityQueue; "large" elements are 10 KB strings instead. The log is
- * compacted every 100 entries, so a late reader ("r2") always installs a snapshot. The
+ * compacted every 100 entries (keeping 10), so a late reader ("r2") installs a snapshot once
+ * more than that was written, and replays the log otherwise. The
  * kind-specific lines (mixed mutations, duplicates, ranges, min/max) are in sync.test.ts.
  */
 import type { ConsensusConfig } from '@mosaik/rsm';
@@ -12,6 +13,7 @@ import { Cluster, FAST, storeName, T, type TestNode, until, within } from '../te
 import { defineCollection } from './collection.js';
 import type { CollectionDef } from './define.js';
 import type { CollectionHandle, Version } from './handle.js';
+import type { MapReader, MapWriter } from './map.js';
 import type { PriorityQueueReader, PriorityQueueWriter } from './pq.js';
 import type { SetReader, SetWriter } from './set.js';
 import type { VecReader, VecWriter } from './vec.js';
@@ -58,6 +60,18 @@ interface Kind<R extends AnyHandle, W extends R> {
 
 const small = (i: number): Elem => i * 10;
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+
+const map: Kind<MapReader<number, Elem>, MapWriter<number, Elem>> = {
+  label: 'map',
+  define: (what, c) => defineCollection.map<number, Elem>(storeName(`map-${what}`), { consensus: c }),
+  extend: (w, from, to, element) => w.extend(range(from, to).map((i) => [i, element(i)] as const)),
+  one: (w, i) => w.set(i, small(i)),
+  clear: (w) => w.clear(),
+  size: (h) => h.size,
+  holds: (h, i, element) => h.get(i) === element(i),
+  dump: (h) => [...h.entries()],
+  whole: (h) => h.get(0) !== undefined && h.has(0),
+};
 
 const vec: Kind<VecReader<Elem>, VecWriter<Elem>> = {
   label: 'vec',
@@ -293,6 +307,7 @@ function scenarios<R extends AnyHandle, W extends R>(kind: Kind<R, W>): void {
   });
 }
 
+scenarios(map);
 scenarios(vec);
 scenarios(set);
 scenarios(pq);
