@@ -8,10 +8,9 @@ import type { Logger } from '@mosaik/metrics';
 import {
   CollectionError,
   type EndpointAddr,
-  type Group,
-  type GroupId,
   type MapWriter,
   type Network,
+  type PeerId,
   parseBootstrapAddr,
   sleep,
   type VecWriter,
@@ -282,21 +281,20 @@ export class ChatSession {
    * the voters gone the room cannot commit, so this tells who keeps it alive.
    */
   #roles(): Map<string, Role> {
-    const presence = this.#groupOf(this.#presence.groupId)?.members();
-    const history = this.#groupOf(this.#history.groupId)?.members();
+    const presence = this.#presence.members();
+    const history = this.#history.members();
+    const hex = (peers: readonly PeerId[]) => peers.map((p) => p.toString());
+    const presenceVoters = hex(presence.voters);
+    const historyVoters = hex(history.voters);
     const roles = new Map<string, Role>();
-    if (presence === undefined || history === undefined) return roles;
-    for (const peer of [...presence.voters, ...presence.learners, ...history.voters, ...history.learners])
-      roles.set(peer, presence.voters.includes(peer) && history.voters.includes(peer) ? 'voter' : 'learner');
+    for (const peer of [
+      ...presenceVoters,
+      ...hex(presence.learners),
+      ...historyVoters,
+      ...hex(history.learners),
+    ])
+      roles.set(peer, presenceVoters.includes(peer) && historyVoters.includes(peer) ? 'voter' : 'learner');
     return roles;
-  }
-
-  /**
-   * The rsm group of a collection on this node. TEMPORARY: `@mosaik/collections` exposes neither
-   * the membership nor `when.reset()` of its group yet, so it is found through `net.groups`.
-   */
-  #groupOf(id: GroupId): Group<unknown, unknown, unknown> | undefined {
-    return this.#net.groups.list().find((g) => id.equals(g.id));
   }
 
   #rename(name: string): void {
@@ -448,26 +446,23 @@ export class ChatSession {
    * so in one line, enter our presence again, and send again our lines the merged history lacks.
    */
   async #followResets(): Promise<void> {
-    const history = this.#groupOf(this.#history.groupId);
-    const presence = this.#groupOf(this.#presence.groupId);
-    const stopped = new Promise<void>((resolve) =>
-      this.#stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
     const watchOne = async (
-      group: Group<unknown, unknown, unknown> | undefined,
+      collection: MapWriter<string, Presence> | VecWriter<ChatMessage>,
       onReset: () => Promise<void>,
     ) => {
-      if (group === undefined) return;
       while (!this.#stop.signal.aborted) {
-        const reset = await Promise.race([group.when.reset(), stopped]);
-        if (reset === undefined) return;
+        try {
+          await collection.when.reset({ signal: this.#stop.signal });
+        } catch {
+          return; // the session stopped or the collection closed
+        }
         await onReset().catch((error: unknown) => {
           if (!this.#stop.signal.aborted) this.#log.warn({ err: String(error) }, 'after a merge');
         });
       }
     };
     await Promise.all([
-      watchOne(history, async () => {
+      watchOne(this.#history, async () => {
         this.#out.print(header('this part of the room merged with another one; history merged', this.#style));
         await this.#history.when.online({ signal: this.#stop.signal });
         const present = new Set(this.#history.toArray().map((m) => m.id));
@@ -478,7 +473,7 @@ export class ChatSession {
           void this.#pump();
         }
       }),
-      watchOne(presence, async () => {
+      watchOne(this.#presence, async () => {
         await this.#presence.when.online({ signal: this.#stop.signal });
         this.#reinsertSelf();
       }),
@@ -502,15 +497,8 @@ export class ChatSession {
    */
   #sweep(): void {
     if (!this.#ready || this.#stop.signal.aborted || this.#onlineSince === undefined) return;
-    const group = this.#groupOf(this.#presence.groupId);
-    if (group === undefined) return;
     const now = Date.now();
-    const bonded = new Set(
-      group
-        .bonds()
-        .peers()
-        .map((p) => p.toString()),
-    );
+    const bonded = new Set(this.#presence.members().connected.map((p) => p.toString()));
     for (const [peer] of this.#roster.entries()) {
       if (peer === this.#self || bonded.has(peer)) {
         this.#unbondedSince.delete(peer);

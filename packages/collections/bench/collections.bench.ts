@@ -1,8 +1,9 @@
 /**
  * The collections benchmark: a Map<16-byte key, 100-byte value> on 3 writer processes
  * (`FileStorage` unless `BENCH_STORAGE=memory`) against a 3-member etcd 3.4 cluster (`etcd3`
- * client) and a NATS JetStream KV bucket (one `nats-server -js`, file store, `nats` client), in
- * the same run, on loopback, heartbeat 100 ms / election 1000 ms for ours and etcd. JSON lines:
+ * client) and a NATS JetStream KV bucket with three replicas (R3) on a 3-server `nats-server`
+ * cluster (file store, `nats` client), in the same run, on loopback, heartbeat 100 ms / election
+ * 1000 ms for ours and etcd. JSON lines:
  *
  * - puts/s and p50/p99 latency with 1 and 64 concurrent writers (`BENCH_CLIENTS`), ours in the
  *   leader's process, the peers' clients in this process;
@@ -17,7 +18,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,30 +224,78 @@ async function measureEtcd(): Promise<Map<number, Throughput>> {
 
 // ------------------------------------------------------------------------------------- nats
 
+const NATS_SERVERS = 3;
+
+/** A port the kernel just handed out on loopback (free unless someone races us for it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Client URLs of a 3-server JetStream cluster on loopback (file store), and its shutdown. */
+async function natsCluster(dir: string): Promise<{ urls: string[]; close(): Promise<void> }> {
+  const ports = await Promise.all(
+    Array.from({ length: NATS_SERVERS }, async () => ({ client: await freePort(), route: await freePort() })),
+  );
+  const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
+  const procs = ports.map((p, i) => {
+    const conf = join(dir, `nats-${i}.conf`);
+    writeFileSync(
+      conf,
+      [
+        `server_name: n${i}`,
+        `listen: 127.0.0.1:${p.client}`,
+        `jetstream { store_dir: "${join(dir, `nats-${i}`)}" }`,
+        `cluster { name: bench, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`,
+      ].join('\n'),
+    );
+    return spawn('nats-server', ['-c', conf], { stdio: 'ignore' });
+  });
+  return {
+    urls: ports.map((p) => `nats://127.0.0.1:${p.client}`),
+    close: async () => {
+      await Promise.all(
+        procs.map(async (proc) => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return;
+          const exited = once(proc, 'exit');
+          proc.kill('SIGTERM');
+          await exited;
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * NATS JetStream KV with three replicas (R3) on a 3-server cluster: the client knows every
+ * server, the way a NATS user connects to a cluster, and all put loops share its one connection.
+ */
 async function measureNats(dir: string): Promise<Map<number, Throughput>> {
   const out = new Map<number, Throughput>();
-  const d = join(dir, 'nats');
   requireDebianPeer({ binary: 'nats-server', pkg: 'nats-server', log });
-  const proc = spawn(
-    'nats-server',
-    ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', d, '--ports_file_dir', dir],
-    {
-      stdio: 'ignore',
-    },
-  );
+  const cluster = await natsCluster(dir);
   try {
-    let url: string | undefined;
-    for (let i = 0; i < 100 && url === undefined; i++) {
-      await sleep(50);
-      const f = readdirSync(dir).find((x) => x.startsWith('nats-server_') && x.endsWith('.ports'));
-      if (f !== undefined)
-        url = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats: string[] }).nats[0];
-    }
-    if (url === undefined) throw new Error('nats-server did not start');
     const { connect } = await import('nats');
-    const nc = await connect({ servers: url });
+    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1 });
     try {
-      const kv = await nc.jetstream().views.kv('bench', { history: 1 });
+      // The bucket can only be created once the servers have formed the cluster and elected a
+      // JetStream meta leader; until then the request fails, so it is retried for a while.
+      let kv: Awaited<ReturnType<ReturnType<typeof nc.jetstream>['views']['kv']>> | undefined;
+      for (let attempt = 0; kv === undefined; attempt++) {
+        try {
+          kv = await nc.jetstream().views.kv('bench', { history: 1, replicas: NATS_SERVERS });
+        } catch (error) {
+          if (attempt >= 120) throw new Error(`NATS cluster formed no JetStream quorum: ${error}`);
+          await sleep(500);
+        }
+      }
+      const status = await kv.status();
+      log('nats bucket', status.bucket, 'replicas', status.replicas);
       for (const clients of CLIENTS) {
         out.set(clients, await putLoops(clients, (k, v) => kv.put(k, v)));
         log('nats', clients, out.get(clients));
@@ -254,9 +304,7 @@ async function measureNats(dir: string): Promise<Map<number, Throughput>> {
       await nc.close();
     }
   } finally {
-    const exited = once(proc, 'exit');
-    proc.kill('SIGTERM');
-    await exited;
+    await cluster.close();
   }
   return out;
 }
@@ -271,7 +319,7 @@ try {
   const etcd = SYSTEMS.includes('etcd') ? await measureEtcd() : new Map<number, Throughput>();
   const nats = SYSTEMS.includes('nats') ? await measureNats(dir) : new Map<number, Throughput>();
   const etcdName = 'etcd 3.4 3-member, etcd3 client';
-  const natsName = 'NATS JetStream KV, 1 server (R1, file store)';
+  const natsName = 'NATS JetStream KV, 3-server cluster (R3, file store), nats client';
   for (const clients of CLIENTS) {
     const o = ours.throughput.get(clients)!;
     const what = `map set, ${clients} writer${clients === 1 ? '' : 's'}`;

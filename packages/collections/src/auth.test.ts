@@ -63,6 +63,9 @@ async function gated<W extends AnyHandle, R extends AnyHandle>(
 
 const alpha = () => ({ consensus: FAST, requireTicket: validator('alpha') });
 
+/** The module-level gated definition a `collection!(…, require_ticket: …)` declaration becomes. */
+const Gated = defineCollection.map<string, number>(storeName('gated'), alpha());
+
 describe('auth (auth.rs)', () => {
   it('map_auth_tickets', async () => {
     await gated(
@@ -112,7 +115,22 @@ describe('auth (auth.rs)', () => {
     );
   });
 
-  it('collection_with_multiple_tickets: holding one of two required tickets is not enough', async () => {
+  it('collection_macro_with_require_ticket: a module-level gated definition, opened online, keeps n2 out', async () => {
+    const before = (await refusals(net.n0)) + (await refusals(net.n1));
+    await using w = await Gated.onlineWriter(net.n0, within());
+    await using r1 = await Gated.onlineReader(net.n1, within());
+    await using r2 = Gated.reader(net.n2);
+    const v = await w.set('k', 1);
+    await r1.when.reaches(v, within());
+    expect(r1.get('k')).toBe(1);
+    await until(
+      async () => (await refusals(net.n0)) + (await refusals(net.n1)) > before,
+      'net.n2 was never refused',
+    );
+    expect([r2.size, r2.version]).toEqual([0, 0]);
+  });
+
+  it('collection_macro_with_multiple_tickets: holding one of two required tickets is not enough', async () => {
     await gated(
       defineCollection.map<number, number>(storeName('both'), {
         consensus: FAST,
@@ -135,9 +153,17 @@ describe('auth (auth.rs)', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('macros_different_validators_group_ids: a lone ticket-less node leads its own gated collection', async () => {
-    const Def = defineCollection.map<number, number>(storeName('lone'), alpha());
-    await using w = await Def.onlineWriter(net.n2, within());
-    expect(await w.set(1, 1)).toBeGreaterThan(0);
+  it('macros_different_validators_group_ids: two differently gated collections on a lone ticket-less node both come online', async () => {
+    const A = defineCollection.map<number, number>(storeName('lone-a'), alpha());
+    const B = defineCollection.map<number, number>(storeName('lone-b'), {
+      consensus: FAST,
+      requireTicket: validator('beta'),
+    });
+    expect(A.groupId.equals(B.groupId)).toBe(false);
+    await using a = await A.onlineWriter(net.n2, within());
+    await using b = await B.onlineWriter(net.n2, within());
+    expect(await a.set(1, 1)).toBeGreaterThan(0);
+    expect(await b.set(1, 1)).toBeGreaterThan(0);
+    expect(a.groupId.equals(b.groupId)).toBe(false);
   });
 });

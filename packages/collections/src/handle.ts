@@ -3,8 +3,8 @@
  * call time, enqueue synchronously so calls keep their order, resolve with the committed
  * version), `watch`, and `close`.
  */
-import { anySignal, type GroupId, type WatchWaitOptions } from '@mosaik/id';
-import type { Groups } from '@mosaik/rsm';
+import { anySignal, type GroupId, PeerId, type WatchWaitOptions } from '@mosaik/id';
+import type { Groups, ResetEvent } from '@mosaik/rsm';
 import { CollectionError, fromGroupError } from './errors.js';
 import type { Watcher } from './feed.js';
 import { type Replica, releaseReplica } from './replica.js';
@@ -41,6 +41,65 @@ export interface WatchOptions {
   readonly bufferSize?: number;
 }
 
+/**
+ * Who replicates a collection, as this replica knows it right now (like etcd's member list or a
+ * NATS stream's cluster info). Writers are `voters` or `learners` (not voting right now);
+ * readers are `observers`: they replicate but never vote nor lead, so losing them
+ * never stops writes. With a majority of the voters gone the collection cannot commit.
+ */
+export interface CollectionMembers {
+  /** This node. */
+  readonly self: PeerId;
+  /** The leader this replica follows, `undefined` while none is known. */
+  readonly leader: PeerId | undefined;
+  /** Writers that vote: a write commits once a majority of them has it. */
+  readonly voters: readonly PeerId[];
+  /**
+   * Writers that do not vote right now: ones still catching up, and standbys (the group keeps an
+   * odd number of voters, so with two writers one votes and the other stands by, promoted when
+   * a voter goes away).
+   */
+  readonly learners: readonly PeerId[];
+  /** Readers: full replicas that never vote and never lead. */
+  readonly observers: readonly PeerId[];
+  /**
+   * The members this replica is connected to now (a live bond in the collection's group), this
+   * node included. A member missing here may be down, partitioned away, or still connecting.
+   */
+  readonly connected: readonly PeerId[];
+  /**
+   * The cluster this replica belongs to (`''` before it has one). Replicas that started apart
+   * (a network split at start-up) found separate clusters; when they meet, one cluster wins and
+   * the others reset (see {@link CollectionReset}).
+   */
+  readonly cluster: string;
+}
+
+/**
+ * This replica's side of the collection lost a merge: it had been written apart from another
+ * side (a partition at start-up), the other side had the longer committed history, and this
+ * replica threw its contents away and took the winner's. Writes committed only on the losing
+ * side are gone; an application that cares writes them again. Divergence is never silent:
+ * every replica that discards state reports it.
+ */
+export interface CollectionReset {
+  /** What was discarded: the losing cluster and the last version this replica had in it. */
+  readonly discarded: { readonly cluster: string; readonly version: Version };
+  /** The cluster whose contents replaced it. */
+  readonly joined: string;
+  /** When it happened (local wall clock, ms since the epoch). */
+  readonly at: number;
+}
+
+/** @internal */
+export function toCollectionReset(r: ResetEvent): CollectionReset {
+  return {
+    discarded: { cluster: r.discarded.cluster, version: r.discarded.committed },
+    joined: r.joined,
+    at: r.at,
+  };
+}
+
 /** Reactive status of a collection handle. */
 export class CollectionWhen {
   readonly #handle: CollectionHandle<unknown, unknown, unknown, unknown>;
@@ -75,6 +134,15 @@ export class CollectionWhen {
   /** The next version applied after this call. */
   updated(options?: WaitOptions): Promise<Version> {
     return this.#handle.group.when.committed().advanced(this.#options(options));
+  }
+
+  /**
+   * The next reset of this replica (never at once): its side lost a merge and it replaced its
+   * contents with the winner's (see {@link CollectionReset}). `lastReset()` on the handle tells
+   * about one that already happened. A `watch` yields a fresh `snapshot` for the new contents.
+   */
+  async reset(options?: WaitOptions): Promise<CollectionReset> {
+    return toCollectionReset(await this.#handle.group.when.reset(this.#options(options).signal));
   }
 }
 
@@ -117,6 +185,32 @@ export abstract class CollectionHandle<C, Ch, E, S> implements AsyncDisposable {
   /** The group the collection replicates through (same on every member, writer or reader). */
   get groupId(): GroupId {
     return this.replica.group.id;
+  }
+
+  /**
+   * Who replicates this collection and in which role, as this replica knows it now: leader,
+   * voters (writers), learners (writers catching up), observers (readers), the members it is
+   * connected to, and its cluster. A fresh value on every call; after `close()` the last view.
+   */
+  members(): CollectionMembers {
+    const group = this.replica.group;
+    const status = group.status();
+    const peers = (hex: readonly string[]) => hex.map((h) => PeerId.parse(h));
+    return {
+      self: group.peerId,
+      leader: group.leader(),
+      voters: peers(status.voters),
+      learners: peers(status.learners),
+      observers: peers(status.observers),
+      connected: [group.peerId, ...group.bonds().peers()],
+      cluster: status.cluster,
+    };
+  }
+
+  /** The last reset of this replica (its side lost a merge), if any; `when.reset()` waits for the next. */
+  lastReset(): CollectionReset | undefined {
+    const r = this.replica.group.lastReset();
+    return r === undefined ? undefined : toCollectionReset(r);
   }
 
   /** Whether `close()` was called. */

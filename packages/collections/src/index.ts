@@ -28,6 +28,8 @@ export type {
 export { CollectionError, type CollectionErrorCode } from './errors.js';
 export {
   CollectionHandle,
+  type CollectionMembers,
+  type CollectionReset,
   CollectionWhen,
   type Lagged,
   type Version,

@@ -37,7 +37,11 @@ export class Cluster implements AsyncDisposable {
   readonly nodes: TestNode[] = [];
   readonly network = `collections-test-${Math.random()}`;
 
-  async add(secretKey?: SecretKey): Promise<TestNode> {
+  /**
+   * A new node that knows every other node (and they it), or, `isolated`, none yet: isolated
+   * nodes found clusters of their own until `discoverAll()` (how a partition at start-up looks).
+   */
+  async add(secretKey?: SecretKey, options: { isolated?: boolean } = {}): Promise<TestNode> {
     const node = await LocalNode.bind(this.network, {
       preset: 'local',
       logger,
@@ -61,7 +65,7 @@ export class Cluster implements AsyncDisposable {
     // Everyone knows everyone (the original's `discover_all`), also the nodes added later.
     await Promise.all(
       this.nodes
-        .filter((o) => !o.node.isClosed)
+        .filter((o) => !o.node.isClosed && options.isolated !== true)
         .map((o) => Promise.all([discovery.syncWith(o.node.addr()), o.discovery.syncWith(node.addr())])),
     );
     this.nodes.push(n);
@@ -91,19 +95,21 @@ export class Cluster implements AsyncDisposable {
   }
 }
 
-/** Three nodes of one cluster, shared by the tests of one file. */
+/** The nodes of one cluster (three, or `count`), shared by the tests of one file. */
 export interface SharedNodes {
   readonly cluster: Cluster;
   readonly n0: TestNode;
   readonly n1: TestNode;
   readonly n2: TestNode;
+  /** Only with `count` 4 or more. */
+  readonly n3: TestNode;
 }
 
 /**
- * Registers hooks that start three nodes before the file's tests (then run `setup`, e.g. to hand
+ * Registers hooks that start `count` (default three) nodes before the file's tests (then run `setup`, e.g. to hand
  * out tickets) and close them after. The nodes exist only once `beforeAll` ran: read them in tests.
  */
-export function sharedNodes(setup?: (nodes: SharedNodes) => Promise<void>): SharedNodes {
+export function sharedNodes(setup?: (nodes: SharedNodes) => Promise<void>, count = 3): SharedNodes {
   const cluster = new Cluster();
   let started: TestNode[] | undefined;
   const node = (i: number): TestNode => {
@@ -122,9 +128,12 @@ export function sharedNodes(setup?: (nodes: SharedNodes) => Promise<void>): Shar
     get n2() {
       return node(2);
     },
+    get n3() {
+      return node(3);
+    },
   };
   beforeAll(async () => {
-    started = await cluster.addMany(3);
+    started = await cluster.addMany(count);
     await setup?.(nodes);
   });
   afterAll(() => cluster.close());
