@@ -5,9 +5,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '../testkit/src/process.js';
 import { requireDebianPeer } from './peers.mjs';
 
 const log = (...args: unknown[]) => console.error('[bench]', ...args);
@@ -25,15 +25,6 @@ export interface EtcdTiming {
  */
 export function ensureEtcd(): void {
   requireDebianPeer({ binary: 'etcd', pkg: 'etcd-server', log });
-}
-
-/** `n` distinct free TCP ports on 127.0.0.1 (all held open at once, so none repeats). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createServer().listen(0, '127.0.0.1'));
-  await Promise.all(servers.map((s) => once(s, 'listening')));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 export type Etcd3Client = import('etcd3').Etcd3;

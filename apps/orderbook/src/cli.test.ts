@@ -1,7 +1,7 @@
 /**
  * The app as users run it: child processes started like `pnpm start`, talking over loopback.
  */
-import { createServer } from 'node:net';
+import { freePort } from '@mosaik/testkit';
 import { CommanderError } from 'commander';
 import { SecretKey, scaled } from 'mosaik';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,14 +24,6 @@ function app(args: readonly string[], options?: { stdin?: 'pipe' | 'ignore' }): 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.kill()));
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `--bootstrap` values as the program parses them, or the error message it exits with. */
 function parseBootstrap(...values: string[]): { id: string; directAddresses: readonly string[] }[] | string {

@@ -70,8 +70,8 @@ describe('when.reset() and lastReset()', () => {
     await using c = new Cluster();
     // Side A: x alone. Side B: y (writer) and z (reader) know each other but not x.
     const x = await c.add();
-    const y = await c.add(undefined, { isolated: true });
-    const z = await c.add(undefined, { isolated: true });
+    const y = await c.add({ isolated: true });
+    const z = await c.add({ isolated: true });
     await Promise.all([y.discovery.syncWith(z.node.addr()), z.discovery.syncWith(y.node.addr())]);
 
     const Def = defineCollection.map<string, number>(storeName('reset'), { consensus: FAST });

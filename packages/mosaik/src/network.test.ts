@@ -1,17 +1,13 @@
+import { Counter } from '@mosaik/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type ApplyContext,
-  Digest,
-  decodeCbor,
   defineStream,
-  encodeCbor,
   InvalidArgumentError,
   MosaikError,
   Network,
   type NetworkOptions,
   RelayUnreachable,
   SecretKey,
-  type StateMachine,
   scaled,
   storage,
   TimeoutError,
@@ -22,23 +18,6 @@ interface SensorReading {
   temp: number;
 }
 const SensorReadings = defineStream<SensorReading>('facade-test/sensor-readings');
-
-class Counter implements StateMachine<{ add: number }, null, number> {
-  readonly signature = Digest.hash(new TextEncoder().encode('facade-test/counter/v1'));
-  value = 0;
-  apply(cmd: { add: number }, _ctx: ApplyContext): void {
-    this.value += cmd.add;
-  }
-  query(): number {
-    return this.value;
-  }
-  snapshot(): Uint8Array {
-    return encodeCbor(this.value);
-  }
-  restore(bytes: Uint8Array): void {
-    this.value = decodeCbor(bytes) as number;
-  }
-}
 
 const open: Network[] = [];
 async function network(options: Parameters<typeof Network.create>[1] = {}): Promise<Network> {
@@ -79,8 +58,8 @@ describe('Network facade', () => {
         .join(),
     );
     await Promise.all(groups.map((g) => g.when.online()));
-    await groups[1]!.execute({ add: 2 });
-    await groups[2]!.execute({ add: 3 });
+    await groups[1]!.execute({ inc: 2 });
+    await groups[2]!.execute({ inc: 3 });
     const { result } = await groups[0]!.query(null, 'strong');
     expect(result).toBe(5);
     await waitFor(() => counters.every((c) => c.value === 5), {

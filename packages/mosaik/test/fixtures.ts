@@ -3,47 +3,18 @@
  * stream and one replicated group, and a way to run the `mosaik` binary as a child process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Counter, type CounterGroup } from '@mosaik/testkit';
 import {
-  type ApplyContext,
   type Consumer,
-  Digest,
-  decodeCbor,
   defineStream,
-  encodeCbor,
-  type Group,
-  type MachineDescription,
   Network,
   type NetworkOptions,
   type Producer,
-  type StateMachine,
   waitFor,
 } from '../src/index.js';
 
-/** A replicated counter. */
-export class Counter implements StateMachine<{ add: number }, null, number> {
-  readonly signature = Digest.hash(new TextEncoder().encode('mosaik-ops-test/counter/v1'));
-  value = 0;
-  applied = 0;
-  apply(cmd: { add: number }, _ctx: ApplyContext): void {
-    this.value += cmd.add;
-    this.applied++;
-  }
-  /** What the diagnostics page's collections panel shows. */
-  describe(): MachineDescription {
-    return { kind: 'counter', size: this.value, version: this.applied };
-  }
-  query(): number {
-    return this.value;
-  }
-  snapshot(): Uint8Array {
-    return encodeCbor(this.value);
-  }
-  restore(bytes: Uint8Array): void {
-    this.value = decodeCbor(bytes) as number;
-  }
-}
+export { Counter, collect, exited, freePort, type Output, stop } from '@mosaik/testkit';
 
 export const Ticks = defineStream<{ n: number }>('mosaik-ops-test/ticks');
 
@@ -54,7 +25,7 @@ export interface Cluster {
   readonly producer: Producer<{ n: number }>;
   readonly consumers: Consumer<{ n: number }>[];
   /** Nodes 0, 1 and 2 are members of one counter group. */
-  readonly groups: Group<{ add: number }, null, number>[];
+  readonly groups: CounterGroup[];
   close(): Promise<void>;
 }
 
@@ -106,7 +77,7 @@ export async function startCluster(
       },
       { timeout: 20_000, message: 'every member follows one leader' },
     );
-    await groups[0]!.execute({ add: 1 });
+    await groups[0]!.execute({ inc: 1 });
     return { nets, producer, consumers, groups, close };
   } catch (error) {
     await close();
@@ -122,15 +93,6 @@ export function startTicker(producer: Producer<{ n: number }>): NodeJS.Timeout {
   }, 25);
 }
 
-/** A TCP port free on 127.0.0.1 right now (for servers whose address must be known up front). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** The package root (where `tsx` resolves). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -142,35 +104,4 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     env: { ...process.env, RUST_LIB_BACKTRACE: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-}
-
-/** Collected output of a child process. */
-export interface Output {
-  stdout: string;
-  stderr: string;
-}
-
-/** Collects a child's output as it comes. */
-export function collect(child: ChildProcess): Output {
-  const out: Output = { stdout: '', stderr: '' };
-  child.stdout?.on('data', (d: Buffer) => {
-    out.stdout += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out.stderr += d.toString();
-  });
-  return out;
-}
-
-/** Resolves with the exit code (or signal) once the child has exited. */
-export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  if (child.signalCode !== null) return Promise.resolve(child.signalCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-}
-
-/** Kills the child (by its pid) if it still runs, and waits for it. */
-export async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await exited(child);
 }

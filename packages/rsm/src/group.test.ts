@@ -200,7 +200,7 @@ describe('group', () => {
     await using c = new Cluster();
     const nodes = await c.addMany(3);
     await discoverAll(nodes);
-    const observer = new Counter(LeadershipPreference.observer());
+    const observer = new Counter({ preference: LeadershipPreference.observer() });
     const groups: CounterGroup[] = nodes.map((n, i) =>
       n.groups
         .withKey('observers')

@@ -1,21 +1,13 @@
 import { waitFor } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
 import { Cluster, Counter, discoverAll, FAST, leadersConverged, T, votersAre } from '../test/fixtures.js';
-import type { MachineDescription } from './state-machine.js';
-
-/** A counter that describes itself, as a replicated collection does. */
-class DescribedCounter extends Counter {
-  describe(): MachineDescription {
-    return { kind: 'counter', size: this.value, version: this.indices.length };
-  }
-}
 
 describe('group status', () => {
   it('reports role, term, leader, indices, configuration and the machine description', async () => {
     await using c = new Cluster();
     const nodes = await c.addMany(3);
     await discoverAll(nodes);
-    const machines = nodes.map(() => new DescribedCounter());
+    const machines = nodes.map(() => new Counter());
     const groups = nodes.map((n, i) =>
       n.groups.withKey('status').withStateMachine(machines[i]!).withConsensus(FAST).join(),
     );

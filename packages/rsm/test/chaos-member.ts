@@ -8,13 +8,10 @@
  * `state`, `exit`. Member → test: `ready {addr}`, `joined`, `call {id, input, at}`,
  * `ret {id, output, at}`, `stopped`, `state {entries, committed, leader}`.
  */
-import { Discovery } from '@mosaik/discovery';
 import { Digest, PeerId, SecretKey } from '@mosaik/id';
-import { LocalNode } from '@mosaik/transport';
-import { Groups } from '../src/groups.js';
+import { FAST_CONSENSUS, Kv, startNode } from '@mosaik/testkit';
 import { storage } from '../src/storage.js';
 import { LinkFaults } from '../src/testing/faults.js';
-import { Kv } from './fixtures.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
 
@@ -58,26 +55,19 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const cfg = JSON.parse(process.argv[2]!) as ChaosMemberConfig;
 const secretKey = SecretKey.fromDigest(Digest.from(cfg.identity));
-const node = await LocalNode.bind(cfg.network, { preset: 'local', secretKey });
-const discovery = await Discovery.start(node, { announceIntervalMs: 600_000, rttProbeIntervalMs: 600_000 });
 const faults = new LinkFaults();
-const groups = new Groups(node, discovery, { handshakeTimeout: 1000, wrapLink: faults.wrapper(node.peerId) });
+const member = await startNode(cfg.network, {
+  secretKey,
+  groups: (peer) => ({ wrapLink: faults.wrapper(peer) }),
+});
+const { node, discovery, groups } = member;
 const machine = new Kv();
 const group = groups
   .withKey('rsm-chaos')
   .withStateMachine(machine)
   .withStorage(storage.file(cfg.dir))
-  .withConsensus({
-    tickInterval: 20,
-    heartbeatInterval: 60,
-    maxMissedHeartbeats: 10,
-    electionTimeout: 300,
-    bootstrapDelay: 300,
-    forwardTimeout: 1000,
-    queryTimeout: 1000,
-    // Killed members stay voters: the test restarts them.
-    deadMemberTimeout: 600_000,
-  })
+  // Killed members stay voters: the test restarts them.
+  .withConsensus({ ...FAST_CONSENSUS, deadMemberTimeout: 600_000 })
   .join();
 const a = node.addr();
 send({ t: 'ready', addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] } });
@@ -164,9 +154,7 @@ process.on('message', (m: ToChaos) => {
       case 'exit':
         working = false;
         await worker;
-        await groups.close();
-        await discovery.close();
-        await node.close();
+        await member.close();
         process.disconnect();
         return;
     }

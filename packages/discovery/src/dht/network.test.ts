@@ -25,7 +25,7 @@ describe('DHT bootstrap on real nodes', () => {
   it('fills the catalogs of 8 nodes that have no bootstrap peers', async () => {
     await using cluster = new Cluster();
     const network = `dht-real-${Math.random()}`;
-    const nodes = await Promise.all(Array.from({ length: 8 }, () => cluster.add(network)));
+    const nodes = await Promise.all(Array.from({ length: 8 }, () => cluster.addOn(network)));
     for (const n of nodes) withDht(n);
     await converged(nodes, 7, 30_000);
     for (const n of nodes) {
@@ -44,7 +44,7 @@ describe('DHT bootstrap on real nodes', () => {
 
   it('is off by default with the local preset and on when asked', async () => {
     await using cluster = new Cluster();
-    const n = await cluster.add(`dht-default-${Math.random()}`);
+    const n = await cluster.addOn(`dht-default-${Math.random()}`);
     expect(addZeroConfigSources(n.discovery, n.node, { preset: 'local' }).dht).toBeUndefined();
     expect(addZeroConfigSources(n.discovery, n.node, { preset: 'local', dht: false }).dht).toBeUndefined();
     const on = withDht(n);

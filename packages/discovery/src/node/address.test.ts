@@ -6,7 +6,7 @@ import { Cluster, discoverAll } from '../../test/net.js';
 describe('local address changes', () => {
   it('re-sign the local entry and reach a neighbour well under a second', async () => {
     await using c = new Cluster();
-    const [a, b] = [await c.add('address-change'), await c.add('address-change')];
+    const [a, b] = [await c.addOn('address-change'), await c.addOn('address-change')];
     await discoverAll([a, b]);
     await waitFor(() => a.discovery.neighbors().length > 0, { message: 'a has a gossip neighbour' });
     const before = a.discovery.me().entry.version;

@@ -24,8 +24,8 @@ describe('catalog (ref §7)', () => {
   it('manual sync: signed supersedes unsigned, both sides learn', async () => {
     await using c = new Cluster();
     const net = fresh('manual');
-    const a = await c.add(net, { tags: ['t1', 't2'] });
-    const b = await c.add(net);
+    const a = await c.addOn(net, { tags: ['t1', 't2'] });
+    const b = await c.addOn(net);
     a.discovery.addStreams(id('stream'));
     expect(a.discovery.catalog().peersCount()).toBe(0);
     expect(b.discovery.insert(a.discovery.me())).toBe(true);
@@ -43,8 +43,8 @@ describe('catalog (ref §7)', () => {
     await using c = new Cluster();
     const x = fresh('x');
     const y = fresh('y');
-    const xs = [await c.add(x), await c.add(x)];
-    const ys = [await c.add(y), await c.add(y), await c.add(y)];
+    const xs = [await c.addOn(x), await c.addOn(x)];
+    const ys = [await c.addOn(y), await c.addOn(y), await c.addOn(y)];
     await discoverAll([...xs, ...ys]);
     for (const n of xs) expect(n.discovery.catalog().peersCount()).toBe(1);
     for (const n of ys) expect(n.discovery.catalog().peersCount()).toBe(2);
@@ -53,8 +53,8 @@ describe('catalog (ref §7)', () => {
   it('converges with one bootstrap peer (10 nodes)', async () => {
     await using c = new Cluster();
     const net = fresh('converge');
-    const seed = await c.add(net);
-    await Promise.all(Array.from({ length: 10 }, () => c.add(net, { bootstrap: [seed.node.addr()] })));
+    const seed = await c.addOn(net);
+    await Promise.all(Array.from({ length: 10 }, () => c.addOn(net, { bootstrap: [seed.node.addr()] })));
     await waitFor(() => c.nodes.every((n) => n.discovery.catalog().peersCount() === 10), { timeout: 10_000 });
   });
 });
@@ -63,7 +63,7 @@ describe('departures and events (ref §7)', () => {
   it('graceful departure reaches the others at once; feed and insert emit nothing', async () => {
     await using c = new Cluster();
     const net = fresh('depart');
-    const nodes = [await c.add(net), await c.add(net), await c.add(net)];
+    const nodes = [await c.addOn(net), await c.addOn(net), await c.addOn(net)];
     const events = nodes.map((n) => n.discovery.events());
     await discoverAll(nodes);
     for (const [i, n] of nodes.entries()) {
@@ -110,8 +110,8 @@ describe('departures and events (ref §7)', () => {
   it('a stale peer is purged and comes back with its next announce', async () => {
     await using c = new Cluster();
     const net = fresh('stale');
-    const quick = await c.add(net, { purgeAfterMs: 1_500, announceIntervalMs: 600_000, announceJitter: 0 });
-    const slow = await c.add(net, { announceIntervalMs: 3_000, announceJitter: 0 });
+    const quick = await c.addOn(net, { purgeAfterMs: 1_500, announceIntervalMs: 600_000, announceJitter: 0 });
+    const slow = await c.addOn(net, { announceIntervalMs: 3_000, announceJitter: 0 });
     const events = quick.discovery.events();
     await quick.discovery.syncWith(slow.node.addr());
     expect((await events.next()).value).toEqual({ type: 'peerDiscovered', entry: slow.discovery.me().entry });
@@ -131,8 +131,8 @@ describe('ping and rtt', () => {
   it('the ping reply is one version above the stored entry; RTT is recorded', async () => {
     await using c = new Cluster();
     const net = fresh('ping');
-    const a = await c.add(net);
-    const b = await c.add(net);
+    const a = await c.addOn(net);
+    const b = await c.addOn(net);
     const before = b.discovery.me().entry.version;
     const { entry, rttMs } = await a.discovery.ping(b.node.addr());
     expect(entry.entry.version.startMs).toBe(before.startMs);
@@ -147,8 +147,8 @@ describe('bad input on every discovery ALPN', () => {
   it('refuses, counts and survives; the catalog does not change', async () => {
     await using c = new Cluster();
     const net = fresh('bad');
-    const victim = await c.add(net);
-    const attacker = await c.add(net);
+    const victim = await c.addOn(net);
+    const attacker = await c.addOn(net);
     const before = victim.discovery.catalog().peersCount();
     const raw = async (alpn: string, frames: Uint8Array[]) => {
       const link = await attacker.node.connect(victim.node.addr(), alpn);

@@ -38,8 +38,8 @@ describe('gossip edges on real nodes', () => {
   it('refuses and counts a gossiped entry whose timestamp is beyond maxTimeDrift', async () => {
     await using c = new Cluster();
     const net = fresh('drift');
-    const victim = await c.add(net, { maxTimeDriftMs: 10_000 });
-    const sender = await c.add(net);
+    const victim = await c.addOn(net, { maxTimeDriftMs: 10_000 });
+    const sender = await c.addOn(net);
     const other = SecretKey.generate();
     const entryAt = (nowMs: number) =>
       SignedPeerEntry.sign(
@@ -76,8 +76,8 @@ describe('gossip edges on real nodes', () => {
     await using c = new Cluster();
     const net = fresh('oversized');
     const cap = 1024;
-    const a = await c.add(net, { gossipMaxPayload: cap });
-    const b = await c.add(net, { gossipMaxPayload: cap, bootstrap: [a.node.addr()] });
+    const a = await c.addOn(net, { gossipMaxPayload: cap });
+    const b = await c.addOn(net, { gossipMaxPayload: cap, bootstrap: [a.node.addr()] });
     await waitFor(() => a.discovery.neighbors().length === 1 && b.discovery.neighbors().length === 1, {
       timeout: 10_000,
     });
@@ -103,9 +103,9 @@ describe('gossip edges on real nodes', () => {
   it('maxRtt hides a slow peer from peers()/get() but not from the counts', async () => {
     await using c = new Cluster();
     const net = fresh('maxrtt');
-    const a = await c.add(net, { maxRttMs: 100 });
-    const fast = await c.add(net);
-    const slow = await c.add(net);
+    const a = await c.addOn(net, { maxRttMs: 100 });
+    const fast = await c.addOn(net);
+    const slow = await c.addOn(net);
     await a.discovery.syncWith(fast.node.addr());
     await a.discovery.syncWith(slow.node.addr());
     // Samples from other subsystems' links, as streams and groups report them.

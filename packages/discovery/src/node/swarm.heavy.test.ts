@@ -14,9 +14,9 @@ describe('a 30-node swarm bootstrapped to one seed', () => {
     const net = id(`swarm-${Math.random()}`);
     // purgeAfter 4 s: heartbeats must come well within it.
     const config = { purgeAfterMs: 4_000, announceIntervalMs: 1_000, announceJitter: 0.2 };
-    const seed = await c.add(net, config);
+    const seed = await c.addOn(net, config);
     await Promise.all(
-      Array.from({ length: N - 1 }, () => c.add(net, { ...config, bootstrap: [seed.node.addr()] })),
+      Array.from({ length: N - 1 }, () => c.addOn(net, { ...config, bootstrap: [seed.node.addr()] })),
     );
     const started = performance.now();
     await converged(c.nodes, N - 1, 15_000);
