@@ -89,7 +89,8 @@ export interface BondHandlers {
 /** Options of a {@link GroupMember}. */
 export interface MemberOptions<C> {
   readonly self: PeerId;
-  readonly spec: GroupSpec<C, unknown, unknown>;
+  /** The group (its key is the bond layer's business). */
+  readonly spec: Omit<GroupSpec<C, unknown, unknown>, 'key'>;
   /** Builds the bond layer around the member's handlers. */
   readonly bonds: (handlers: BondHandlers) => MemberBonds;
   /** Who the members are; without one, only bonds tell. */
@@ -121,7 +122,7 @@ export class GroupMember<C> {
   readonly online = new Watch(false);
   readonly lastReset = new Watch<ResetEvent | undefined>(undefined);
   readonly #o: MemberOptions<C>;
-  readonly #spec: GroupSpec<C, unknown, unknown>;
+  readonly #spec: Omit<GroupSpec<C, unknown, unknown>, 'key'>;
   readonly #self: PeerId;
   readonly #selfHex: string;
   readonly #label: { group: string };
