@@ -21,7 +21,6 @@ import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import { CloseCode, type CloseInfo } from '@mosaik/transport';
-import { authorizeEntry, DialBackoff, revalidate, shouldDial, visibleMembers } from './admission.js';
 import { nextChange } from './autopilot.js';
 import { handoffTarget, memberViews } from './autopilot-view.js';
 import type { Authorization } from './bonds.js';
@@ -34,6 +33,7 @@ import { ForwardTable } from './forwarding.js';
 import { shouldFound } from './founding.js';
 import type { GroupStatus } from './group.js';
 import type { GroupKey } from './key.js';
+import { MemberAdmission } from './member-admission.js';
 import type { GroupsMetrics } from './metrics.js';
 import type { MachineDescription, StateMachine } from './state-machine.js';
 import type { OpenStorage, StorageSpec } from './storage.js';
@@ -135,7 +135,7 @@ export class GroupMember<C> {
   readonly #readTimers = new Set<() => void>();
   readonly #lastSeen = new Map<NodeId, number>();
   readonly #departed = new Set<NodeId>();
-  readonly #backoff = new DialBackoff();
+  readonly #admission: MemberAdmission;
   readonly #startedAt: number;
   #stopTicks: () => void = () => {};
   #unsubscribe: () => void = () => {};
@@ -143,7 +143,6 @@ export class GroupMember<C> {
   #reads = 0;
   #leaderLostAt: number | undefined;
   #handingOff = false;
-  #lastLocalVersion: unknown;
   #stopping = false;
 
   constructor(options: MemberOptions<C>) {
@@ -173,11 +172,23 @@ export class GroupMember<C> {
       metrics: options.metrics,
       logger: options.logger,
     });
+    this.#admission = new MemberAdmission({
+      self: this.#self,
+      group: options.spec.id,
+      validators: options.spec.validators,
+      directory: options.directory,
+      clock: this.#clock,
+      retryDelay: options.spec.consensus.heartbeatInterval * 2,
+      metrics: options.metrics,
+      logger: options.logger,
+      bonds: () => this.bonds,
+      stopping: () => this.#stopping,
+    });
     this.bonds = options.bonds({
-      authorize: (peer) => this.#authorize(peer),
+      authorize: (peer) => this.#admission.authorize(peer),
       status: () => this.#status(),
       learned: (peers) => {
-        for (const p of peers) if (this.#isMember(p)) this.#dial(p);
+        for (const p of peers) if (this.#admission.isMember(p)) this.#admission.dial(p);
       },
       up: (bond) => this.#onBondUp(bond),
       down: (bond, info) => this.#onBondDown(bond, info),
@@ -188,12 +199,7 @@ export class GroupMember<C> {
   /** Starts the housekeeping ticks and follows the directory. */
   start(): void {
     this.#stopTicks = every(this.#clock, this.#spec.consensus.tickInterval, () => this.#tick());
-    const directory = this.#o.directory;
-    if (directory !== undefined) {
-      this.#lastLocalVersion = directory.localVersion();
-      this.#unsubscribe = directory.subscribe(() => this.#onCatalog());
-      queueMicrotask(() => this.#onCatalog());
-    }
+    this.#unsubscribe = this.#admission.follow();
   }
 
   get cluster(): string {
@@ -410,7 +416,7 @@ export class GroupMember<C> {
       if (this.driver.raft.role === 'leader' && this.#yieldTo === '') this.#autopilot();
       this.#stepDownAsObserver();
       this.#updateOnline();
-      this.#reconcile();
+      this.#admission.reconcile();
     } catch (error) {
       this.#o.logger.warn({ err: String(error) }, 'group housekeeping failed');
     }
@@ -439,7 +445,7 @@ export class GroupMember<C> {
     // Cheap checks first: the visible set scans the catalog.
     if (this.pref === 2 || !this.driver.isFresh || this.driver.cluster !== '') return;
     const visible = new Set([
-      ...this.#visibleMembers().map((p) => p.toString()),
+      ...this.#admission.visible().map((p) => p.toString()),
       ...this.bonds.list().map((b) => b.peer.toString()),
     ]);
     const found = shouldFound({
@@ -616,7 +622,7 @@ export class GroupMember<C> {
     // joins again as a new learner.
     const conf = this.driver.raft.conf;
     if (!conf.voters.includes(key) && !conf.learners.includes(key)) this.#departed.delete(key);
-    this.#backoff.clear(key);
+    this.#admission.bonded(bond.peer);
     // Tell the others, so they bond with the newcomer without waiting for discovery.
     const entry = this.#o.directory?.wireOf(bond.peer);
     if (entry !== undefined) {
@@ -717,78 +723,7 @@ export class GroupMember<C> {
   }
 
   #onEntry(bond: MemberBond, wire: unknown, fromOwner: boolean): void {
-    const directory = this.#o.directory;
-    if (directory === undefined) return;
-    const fed = directory.feed(wire, bond.peer, fromOwner);
-    if (!fed.ok) {
-      this.#violation(bond, fed.why);
-      return;
-    }
-    if (fromOwner) this.#revalidate();
-    else if (fed.listsGroup && this.#isMember(fed.peer)) this.#dial(fed.peer);
-  }
-
-  // ------------------------------------------------------------------ admission
-
-  #authorize(peer: PeerId): Authorization {
-    if (this.#spec.validators.length === 0) return { ok: true, expires: undefined };
-    return authorizeEntry(this.#spec.validators, this.#o.directory?.entry(peer));
-  }
-
-  #visibleMembers(): PeerId[] {
-    const directory = this.#o.directory;
-    if (directory === undefined) return [];
-    return visibleMembers(this.#self, this.#spec.id, directory.listed(), (p) => this.#authorize(p));
-  }
-
-  #isMember(peer: PeerId): boolean {
-    return !peer.equals(this.#self) && this.#authorize(peer).ok;
-  }
-
-  #onCatalog(): void {
-    if (this.#stopping) return;
-    const directory = this.#o.directory;
-    if (directory === undefined) return;
-    // Our own entry changed (tickets): tell bonded peers so they re-validate at once.
-    const version = directory.localVersion();
-    if (version !== this.#lastLocalVersion) {
-      this.#lastLocalVersion = version;
-      const entry = directory.localWire();
-      for (const b of this.bonds.list()) b.send({ t: WireType.PeerEntryUpdate, entry });
-    }
-    this.#revalidate();
-    this.#reconcile();
-  }
-
-  /** Bonded peers whose tickets no longer pass are disconnected with `NotAllowed`. */
-  #revalidate(): void {
-    if (this.#spec.validators.length === 0) return;
-    const { keep, drop } = revalidate(this.bonds.list(), (p) => this.#authorize(p));
-    for (const { bond, expires } of keep) bond.reauthorized(expires);
-    for (const bond of drop) {
-      this.#o.metrics.rejected.inc({ reason: 'NotAllowed' });
-      void bond.close(CloseCode.NotAllowed);
-    }
-  }
-
-  /** Dials every visible member we are not bonded with (with a backoff after failures). */
-  #reconcile(): void {
-    if (this.#stopping) return;
-    for (const peer of this.#visibleMembers()) this.#dial(peer);
-  }
-
-  #dial(peer: PeerId): void {
-    if (this.#stopping) return;
-    const now = this.#clock.now();
-    const bonded = this.bonds.get(peer) !== undefined;
-    if (!shouldDial({ peer, self: this.#self, bonded, backoff: this.#backoff, now })) return;
-    const key = peer.toString();
-    this.bonds.dial(peer).then(
-      () => this.#backoff.clear(key),
-      (error: unknown) => {
-        this.#backoff.failed(key, this.#clock.now(), this.#spec.consensus.heartbeatInterval * 2);
-        this.#o.logger.debug({ peer: peer.short(), err: String(error) }, 'bond attempt failed');
-      },
-    );
+    const why = this.#admission.onEntry(bond, wire, fromOwner);
+    if (why !== undefined) this.#violation(bond, why);
   }
 }
