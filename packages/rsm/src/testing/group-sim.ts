@@ -36,6 +36,7 @@ import { type BondMessage, type PeerStatus, WireType } from '../wire.js';
 
 /** Options of one simulated run. */
 export interface GroupSimOptions {
+  /** Picks the scenario and every random choice in it; a seed replays the same run. */
   readonly seed: number;
   /** Virtual ms of faults and writes after bootstrap. Default 30 000. */
   readonly duration?: number;
@@ -48,15 +49,21 @@ export interface GroupSimOptions {
 /** What a run found. */
 export interface GroupSimResult {
   readonly seed: number;
+  /** Members that took part (initial ones and later joiners). */
   readonly members: number;
+  /** What the checks found; empty when the run is correct. */
   readonly violations: readonly string[];
   /** Converged to one cluster with identical state within `settle`. */
   readonly live: boolean;
   /** Clusters founded during the run. */
   readonly clusters: number;
+  /** Resets seen (members discarding a losing cluster's state). */
   readonly resets: number;
+  /** Client writes attempted. */
   readonly writes: number;
+  /** Client writes acknowledged as committed. */
   readonly acknowledged: number;
+  /** Bond messages sent. */
   readonly messages: number;
   /** Virtual ms simulated. */
   readonly virtualMs: number;
