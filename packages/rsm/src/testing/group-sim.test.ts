@@ -26,6 +26,14 @@ describe('group simulator', () => {
     expect(merged).toBeGreaterThan(0);
   });
 
+  it('seed 52: a write replaced at its index in a later term is not acknowledged (found by the simulator)', async () => {
+    rule.broken = false;
+    // A follower waited on two forwarded writes placed at one index in different terms; the
+    // replaced one used to be reported committed too, and was missing from the final state.
+    const r = await simulateGroups({ seed: 52 });
+    expect(r.violations).toEqual([]);
+  });
+
   it('replays a seed exactly', async () => {
     rule.broken = false;
     const lines = async () => {
