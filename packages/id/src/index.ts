@@ -4,6 +4,7 @@
  * - {@link Digest} and {@link id}: 32-byte intent-addressed ids (64 hex chars decoded, else blake3).
  * - {@link PeerId} / {@link SecretKey}: ed25519 identity, compatible with iroh's EndpointId.
  * - {@link Codec}, {@link cborCodec}, {@link jsonCodec}, {@link withSchema}, {@link encodeCanonical}.
+ * - {@link Clock}, {@link systemClock}, {@link ManualClock}: injected time for protocol code and simulators.
  * - {@link Watch}, {@link Condition}, {@link waitFor}, {@link scaled}, {@link sleep}, AbortSignal helpers.
  * - {@link MosaikError}, the base of every error in the project, and {@link DecodeError}.
  */
@@ -20,6 +21,7 @@ export {
   utf8,
 } from './bytes.js';
 export { encodeCanonical } from './canonical.js';
+export { type Clock, every, ManualClock, systemClock } from './clock.js';
 export {
   type CborCodecOptions,
   type Codec,

@@ -288,3 +288,32 @@ function peerIdOrEmpty(bytes: Uint8Array): PeerId[] {
     return [];
   }
 }
+
+/** Live view of a group's bonds (what `Group.bonds()` returns). */
+export class Bonds {
+  readonly #set: BondSet;
+  /** @internal */
+  constructor(set: BondSet) {
+    this.#set = set;
+  }
+  get size(): number {
+    return this.#set.size;
+  }
+  /** Peers currently bonded, sorted by id. */
+  peers(): PeerId[] {
+    return this.#set.list().map((b) => b.peer);
+  }
+  has(peer: PeerId): boolean {
+    return this.#set.get(peer) !== undefined;
+  }
+  get(peer: PeerId): Bond | undefined {
+    return this.#set.get(peer);
+  }
+  list(): readonly Bond[] {
+    return this.#set.list();
+  }
+  /** Resolves on the next change of the bond set. */
+  async changed(): Promise<void> {
+    await this.#set.watch.changed();
+  }
+}

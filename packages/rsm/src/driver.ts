@@ -263,7 +263,9 @@ export class RaftDriver<C> {
       this.#proposals.set(last, {
         term,
         settle: (ok) => {
-          previous?.settle(ok);
+          // `ok` says whether *this* term's entry was applied at `last`; an earlier proposal
+          // placed there in another term was replaced, so it must not be reported committed.
+          previous?.settle(ok && previous.term === term);
           resolve(ok);
         },
       });

@@ -8,6 +8,7 @@
  */
 export { type AutopilotInput, type MemberView, nextChange, oddFloor } from './autopilot.js';
 export type { Bond } from './bond.js';
+export { Bonds } from './bonds.js';
 export {
   type ConsensusConfig,
   consensusDigest,
@@ -19,7 +20,6 @@ export {
 } from './config.js';
 export { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
 export {
-  Bonds,
   type Consistency,
   Group,
   type GroupCallOptions,

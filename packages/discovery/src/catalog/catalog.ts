@@ -3,7 +3,7 @@
  * purge timer's scheduler are injected. Every change publishes a new immutable
  * {@link CatalogSnapshot} through a `Watch`; per-peer transitions go to {@link Catalog.events}.
  */
-import { type PeerId, type SecretKey, Watch } from '@mosaik/id';
+import { type Clock, type PeerId, type SecretKey, Watch } from '@mosaik/id';
 import type { GracefulDeparture } from '../entry/departure.js';
 import type { PeerEntry } from '../entry/entry.js';
 import { SignedPeerEntry } from '../entry/signed.js';
@@ -18,10 +18,11 @@ export type UpsertResult = 'new' | 'updated' | 'rejected' | 'outdated' | 'differ
 /** Outcome of {@link Catalog.receiveGossip}: an upsert result, or `drift` (timestamp too far off). */
 export type GossipResult = UpsertResult | 'drift';
 
-/** Arms one-shot timers; returns a cancel function. The network layer wraps `setTimeout`. */
-export interface Scheduler {
-  schedule(delayMs: number, fn: () => void): () => void;
-}
+/**
+ * Arms one-shot timers; returns a cancel function: the timer half of `@mosaik/id`'s `Clock`
+ * (any `Clock` is a scheduler). The network layer passes its timer set.
+ */
+export type Scheduler = Pick<Clock, 'schedule'>;
 
 /** Source of smoothed RTTs (an `RttTracker`). */
 export interface RttSource {

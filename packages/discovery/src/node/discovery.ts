@@ -3,7 +3,7 @@
  * adapter, catalog sync, ping/RTT probes, re-announce heartbeat, purge, graceful departure,
  * address sources, metrics, and the public API that `network.discovery` exposes.
  */
-import { type Digest, PeerId, type UniqueId, type Watch } from '@mosaik/id';
+import { type Clock, type Digest, PeerId, systemClock, type UniqueId, type Watch } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import type { Ticket } from '@mosaik/tickets';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
@@ -98,7 +98,9 @@ export class Discovery implements AsyncDisposable {
   readonly rtt = new RttTracker<PeerId>();
   readonly #node: LocalNode;
   readonly #catalog: Catalog;
-  readonly #timers = new Timers();
+  /** Every time read and timer of this instance goes through one clock. */
+  readonly #clock: Clock = systemClock;
+  readonly #timers = new Timers(this.#clock);
   readonly #metrics: DiscoveryMetrics;
   readonly #log: Logger;
   readonly #gossip: AnnounceAdapter;
@@ -137,6 +139,7 @@ export class Discovery implements AsyncDisposable {
       eventsBacklog: config.eventsBacklog,
       rtt: this.rtt,
       scheduler: this.#timers,
+      now: () => this.#clock.now(),
       ...(config.maxRttMs === undefined ? {} : { maxRttMs: config.maxRttMs }),
     });
     this.#exchange = {
@@ -422,12 +425,12 @@ export class Discovery implements AsyncDisposable {
     this.#bumpQueued = true;
     const wait = Math.max(
       NEIGHBOR_BUMP_DELAY_MS,
-      this.#lastNeighborBump + NEIGHBOR_BUMP_MIN_GAP_MS - Date.now(),
+      this.#lastNeighborBump + NEIGHBOR_BUMP_MIN_GAP_MS - this.#clock.now(),
     );
     this.#timers.schedule(wait, () => {
       this.#bumpQueued = false;
       if (this.#abort.signal.aborted) return;
-      this.#lastNeighborBump = Date.now();
+      this.#lastNeighborBump = this.#clock.now();
       this.#update((e) => e);
     });
   }
@@ -586,7 +589,7 @@ export class Discovery implements AsyncDisposable {
     this.#observed.delete(key);
     this.#tombstones.set(key, {
       version: departure.lastVersion,
-      expires: Date.now() + this.config.purgeAfterMs,
+      expires: this.#clock.now() + this.config.purgeAfterMs,
     });
     this.#gossip.input({ type: 'forget', peer: departure.peerId });
   }
@@ -594,14 +597,14 @@ export class Discovery implements AsyncDisposable {
   /** Whether `peer` left gracefully within `purgeAfter` (and has not come back since). */
   #hasDeparted(peer: PeerId): boolean {
     const t = this.#tombstones.get(peer.toString());
-    return t !== undefined && t.expires >= Date.now();
+    return t !== undefined && t.expires >= this.#clock.now();
   }
 
   #isTombstoned(signed: SignedPeerEntry): boolean {
     const key = signed.peerId.toString();
     const t = this.#tombstones.get(key);
     if (t === undefined) return false;
-    if (t.expires < Date.now() || compareVersions(signed.entry.version, t.version) > 0) {
+    if (t.expires < this.#clock.now() || compareVersions(signed.entry.version, t.version) > 0) {
       this.#tombstones.delete(key);
       return false;
     }

@@ -1,25 +1,29 @@
 /** Every timer of one discovery instance, so that closing releases them all at once. */
+import { type Clock, systemClock } from '@mosaik/id';
 import type { Scheduler } from '../catalog/catalog.js';
 
-/** A set of one-shot timers; also the catalog's purge-timer {@link Scheduler}. */
+/** A set of one-shot timers on a {@link Clock}; also the catalog's purge-timer {@link Scheduler}. */
 export class Timers implements Scheduler {
-  readonly #live = new Set<NodeJS.Timeout>();
+  readonly #clock: Clock;
+  /** The cancel function of every armed timer. */
+  readonly #live = new Set<() => void>();
   #closed = false;
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
 
   /** Runs `fn` after `delayMs`; returns a cancel function. A no-op once closed. */
   schedule(delayMs: number, fn: () => void): () => void {
     if (this.#closed) return () => {};
-    const timer = setTimeout(
-      () => {
-        this.#live.delete(timer);
-        fn();
-      },
-      Math.max(0, delayMs),
-    );
-    this.#live.add(timer);
+    const cancel = this.#clock.schedule(Math.max(0, delayMs), () => {
+      this.#live.delete(cancel);
+      fn();
+    });
+    this.#live.add(cancel);
     return () => {
-      clearTimeout(timer);
-      this.#live.delete(timer);
+      cancel();
+      this.#live.delete(cancel);
     };
   }
 
@@ -51,7 +55,7 @@ export class Timers implements Scheduler {
   /** Clears every armed timer; later `schedule` calls do nothing. */
   close(): void {
     this.#closed = true;
-    for (const t of this.#live) clearTimeout(t);
+    for (const cancel of this.#live) cancel();
     this.#live.clear();
   }
 }

@@ -1,0 +1,54 @@
+import { id, SecretKey } from '@mosaik/id';
+import { describe, expect, it } from 'vitest';
+import { authorizeEntry, DialBackoff, revalidate, shouldDial, visibleMembers } from './admission.js';
+
+const peer = () => SecretKey.generate().peerId;
+const validator = {} as never;
+
+describe('admission', () => {
+  it('authorizes everyone without validators, else by the entry’s tickets', () => {
+    expect(authorizeEntry([], undefined).ok).toBe(true);
+    expect(authorizeEntry([validator], undefined)).toMatchObject({ ok: false, unknown: true });
+    expect(authorizeEntry([validator], { validateTickets: () => undefined })).toMatchObject({ ok: true });
+    const bad = {
+      validateTickets: () => {
+        throw new Error('expired');
+      },
+    };
+    expect(authorizeEntry([validator], bad)).toMatchObject({ ok: false, unknown: false });
+  });
+
+  it('lists the authorized peers of the group, never ourselves', () => {
+    const group = id('g');
+    const [self, a, b, c] = [peer(), peer(), peer(), peer()];
+    const listed = [self, a, b, c].map((p, i) => ({ peerId: p, entry: { hasGroup: () => i !== 2 } }));
+    const out = visibleMembers(self, group, listed, (p) =>
+      p.equals(c) ? { ok: false, unknown: false, reason: 'no' } : { ok: true, expires: undefined },
+    );
+    expect(out.map(String)).toEqual([a.toString()]);
+  });
+
+  it('backs off a failed peer for the given delay, and bonding clears it', () => {
+    const [self, p] = [peer(), peer()];
+    const backoff = new DialBackoff();
+    const dial = (now: number, bonded = false) => shouldDial({ peer: p, self, bonded, backoff, now });
+    expect(dial(0)).toBe(true);
+    backoff.failed(p.toString(), 100, 1000);
+    expect(dial(1099)).toBe(false);
+    expect(dial(1100)).toBe(true);
+    expect(dial(1100, true)).toBe(false);
+    expect(shouldDial({ peer: self, self, bonded: false, backoff, now: 0 })).toBe(false);
+    backoff.failed(p.toString(), 2000, 1000);
+    backoff.clear(p.toString());
+    expect(dial(2001)).toBe(true);
+  });
+
+  it('revalidation keeps passing bonds with their expiry and drops the rest', () => {
+    const [a, b] = [peer(), peer()];
+    const { keep, drop } = revalidate([{ peer: a }, { peer: b }], (p) =>
+      p.equals(a) ? { ok: true, expires: undefined } : { ok: false, unknown: false, reason: 'revoked' },
+    );
+    expect(keep.map((k) => k.bond.peer)).toEqual([a]);
+    expect(drop.map((d) => d.peer)).toEqual([b]);
+  });
+});

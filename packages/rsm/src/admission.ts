@@ -1,0 +1,109 @@
+/**
+ * Membership admission as pure decisions: which peers may bond (their tickets), which visible
+ * members to dial (not bonded, not backing off), and which bonds to drop when tickets change.
+ * Backoff is data: a not-before time per peer, compared with a `now` the caller passes in.
+ */
+import type { GroupId, PeerId } from '@mosaik/id';
+import type { Expiration, TicketValidator } from '@mosaik/tickets';
+import type { Authorization } from './bonds.js';
+
+/** A peer's discovery entry, as far as admission needs it. */
+export interface TicketHolder {
+  validateTickets(validators: readonly TicketValidator[]): Expiration | undefined;
+}
+
+/** A signed discovery entry, as far as admission needs it. */
+export interface ListedPeer {
+  readonly peerId: PeerId;
+  readonly entry: { hasGroup(group: GroupId): boolean };
+}
+
+/**
+ * Whether a peer may bond, from its discovery entry: everyone when the group has no validators;
+ * otherwise only a known peer whose tickets pass (with the earliest expiry).
+ */
+export function authorizeEntry(
+  validators: readonly TicketValidator[],
+  entry: TicketHolder | undefined,
+): Authorization {
+  if (validators.length === 0) return { ok: true, expires: undefined };
+  if (entry === undefined) return { ok: false, unknown: true, reason: 'not in the catalog' };
+  try {
+    return { ok: true, expires: entry.validateTickets(validators) };
+  } catch (error) {
+    return { ok: false, unknown: false, reason: String(error) };
+  }
+}
+
+/** The peers (other than `self`) whose entry lists `group` and who pass `authorize`. */
+export function visibleMembers(
+  self: PeerId,
+  group: GroupId,
+  listed: Iterable<ListedPeer>,
+  authorize: (peer: PeerId) => Authorization,
+): PeerId[] {
+  const out: PeerId[] = [];
+  for (const s of listed) {
+    if (!s.peerId.equals(self) && s.entry.hasGroup(group) && authorize(s.peerId).ok) out.push(s.peerId);
+  }
+  return out;
+}
+
+/** A bond whose peer's tickets are checked again. */
+export interface Revalidated<B> {
+  /** Still allowed, with the new earliest ticket expiry. */
+  readonly keep: ReadonlyArray<{ readonly bond: B; readonly expires: Expiration | undefined }>;
+  /** No longer allowed: to close with `NotAllowed`. */
+  readonly drop: readonly B[];
+}
+
+/** Splits `bonds` by whether their peers still pass `authorize`. */
+export function revalidate<B extends { readonly peer: PeerId }>(
+  bonds: readonly B[],
+  authorize: (peer: PeerId) => Authorization,
+): Revalidated<B> {
+  const keep: { bond: B; expires: Expiration | undefined }[] = [];
+  const drop: B[] = [];
+  for (const bond of bonds) {
+    const auth = authorize(bond.peer);
+    if (auth.ok) keep.push({ bond, expires: auth.expires });
+    else drop.push(bond);
+  }
+  return { keep, drop };
+}
+
+/**
+ * When each peer may be dialed again after a failed attempt. A failure holds the peer back for a
+ * fixed delay (two heartbeats in a group), so a member that is down is not dialed on every
+ * housekeeping round; a success, or the peer bonding with us, clears it.
+ */
+export class DialBackoff {
+  readonly #notBefore = new Map<string, number>();
+
+  /** Whether `peer` may be dialed at `now`. */
+  allows(peer: string, now: number): boolean {
+    return now >= (this.#notBefore.get(peer) ?? 0);
+  }
+
+  /** A dial of `peer` failed at `now`: hold it back for `delayMs`. */
+  failed(peer: string, now: number, delayMs: number): void {
+    this.#notBefore.set(peer, now + delayMs);
+  }
+
+  /** `peer` bonded (either way): no more backoff. */
+  clear(peer: string): void {
+    this.#notBefore.delete(peer);
+  }
+}
+
+/** Whether to dial `peer` now: a member, not ourselves, not bonded, not backing off. */
+export function shouldDial(input: {
+  readonly peer: PeerId;
+  readonly self: PeerId;
+  readonly bonded: boolean;
+  readonly backoff: DialBackoff;
+  readonly now: number;
+}): boolean {
+  if (input.bonded || input.peer.equals(input.self)) return false;
+  return input.backoff.allows(input.peer.toString(), input.now);
+}

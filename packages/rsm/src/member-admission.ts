@@ -1,0 +1,137 @@
+/**
+ * The admission side of a group member: who may bond (tickets), whom to dial (visible members,
+ * with a backoff), which bonds to drop when tickets change, and what to do with peer entries
+ * that arrive on bonds. The decisions are `admission.ts`'s pure functions; this class applies
+ * them to the member's bonds and directory, with time from the member's clock.
+ */
+import type { Clock, GroupId, PeerId } from '@mosaik/id';
+import type { Logger } from '@mosaik/metrics';
+import type { TicketValidator } from '@mosaik/tickets';
+import { CloseCode } from '@mosaik/transport';
+import { authorizeEntry, DialBackoff, revalidate, shouldDial, visibleMembers } from './admission.js';
+import type { Authorization } from './bonds.js';
+import type { MemberDirectory } from './directory.js';
+import type { MemberBond, MemberBonds } from './member.js';
+import type { GroupsMetrics } from './metrics.js';
+import { WireType } from './wire.js';
+
+/** What admission needs from its member. */
+export interface AdmissionContext {
+  readonly self: PeerId;
+  readonly group: GroupId;
+  readonly validators: readonly TicketValidator[];
+  readonly directory: MemberDirectory | undefined;
+  readonly clock: Clock;
+  /** How long a peer is not dialed again after a failed attempt. */
+  readonly retryDelay: number;
+  readonly metrics: GroupsMetrics;
+  readonly logger: Logger;
+  /** The member's bonds (built after admission, hence a function). */
+  bonds(): MemberBonds;
+  /** The member is leaving: dial nobody. */
+  stopping(): boolean;
+}
+
+/** Admission of peers into one member's bond set. */
+export class MemberAdmission {
+  readonly #c: AdmissionContext;
+  readonly #backoff = new DialBackoff();
+  #lastLocalVersion: unknown;
+
+  constructor(context: AdmissionContext) {
+    this.#c = context;
+  }
+
+  /** Follows the directory: re-checks and dials on every catalog change. Returns how to stop. */
+  follow(): () => void {
+    const directory = this.#c.directory;
+    if (directory === undefined) return () => {};
+    this.#lastLocalVersion = directory.localVersion();
+    const stop = directory.subscribe(() => this.onCatalog());
+    queueMicrotask(() => this.onCatalog());
+    return stop;
+  }
+
+  /** Whether `peer` may bond (its tickets pass), with its earliest ticket expiry. */
+  authorize(peer: PeerId): Authorization {
+    if (this.#c.validators.length === 0) return { ok: true, expires: undefined };
+    return authorizeEntry(this.#c.validators, this.#c.directory?.entry(peer));
+  }
+
+  /** The authorized peers whose entry lists the group. */
+  visible(): PeerId[] {
+    const directory = this.#c.directory;
+    if (directory === undefined) return [];
+    return visibleMembers(this.#c.self, this.#c.group, directory.listed(), (p) => this.authorize(p));
+  }
+
+  isMember(peer: PeerId): boolean {
+    return !peer.equals(this.#c.self) && this.authorize(peer).ok;
+  }
+
+  /** `peer` bonded (either side dialed): no more backoff. */
+  bonded(peer: PeerId): void {
+    this.#backoff.clear(peer.toString());
+  }
+
+  /**
+   * A peer entry arrived on `bond` (`fromOwner`: the peer's own, updated). Returns why the bond
+   * must be closed as a protocol violation, or `undefined`.
+   */
+  onEntry(bond: MemberBond, wire: unknown, fromOwner: boolean): string | undefined {
+    const directory = this.#c.directory;
+    if (directory === undefined) return undefined;
+    const fed = directory.feed(wire, bond.peer, fromOwner);
+    if (!fed.ok) return fed.why;
+    if (fromOwner) this.revalidate();
+    else if (fed.listsGroup && this.isMember(fed.peer)) this.dial(fed.peer);
+    return undefined;
+  }
+
+  onCatalog(): void {
+    const directory = this.#c.directory;
+    if (this.#c.stopping() || directory === undefined) return;
+    // Our own entry changed (tickets): tell bonded peers so they re-validate at once.
+    const version = directory.localVersion();
+    if (version !== this.#lastLocalVersion) {
+      this.#lastLocalVersion = version;
+      const entry = directory.localWire();
+      for (const b of this.#c.bonds().list()) b.send({ t: WireType.PeerEntryUpdate, entry });
+    }
+    this.revalidate();
+    this.reconcile();
+  }
+
+  /** Bonded peers whose tickets no longer pass are disconnected with `NotAllowed`. */
+  revalidate(): void {
+    if (this.#c.validators.length === 0) return;
+    const { keep, drop } = revalidate(this.#c.bonds().list(), (p) => this.authorize(p));
+    for (const { bond, expires } of keep) bond.reauthorized(expires);
+    for (const bond of drop) {
+      this.#c.metrics.rejected.inc({ reason: 'NotAllowed' });
+      void bond.close(CloseCode.NotAllowed);
+    }
+  }
+
+  /** Dials every visible member we are not bonded with (with a backoff after failures). */
+  reconcile(): void {
+    if (this.#c.stopping()) return;
+    for (const peer of this.visible()) this.dial(peer);
+  }
+
+  dial(peer: PeerId): void {
+    if (this.#c.stopping()) return;
+    const bonds = this.#c.bonds();
+    const now = this.#c.clock.now();
+    const bonded = bonds.get(peer) !== undefined;
+    if (!shouldDial({ peer, self: this.#c.self, bonded, backoff: this.#backoff, now })) return;
+    const key = peer.toString();
+    bonds.dial(peer).then(
+      () => this.#backoff.clear(key),
+      (error: unknown) => {
+        this.#backoff.failed(key, this.#c.clock.now(), this.#c.retryDelay);
+        this.#c.logger.debug({ peer: peer.short(), err: String(error) }, 'bond attempt failed');
+      },
+    );
+  }
+}
