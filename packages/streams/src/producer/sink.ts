@@ -14,7 +14,7 @@ import { ProducerError } from '../errors.js';
 import type { RejectReason, StreamMetrics } from '../metrics.js';
 import { ChannelInfo, type ChannelState } from '../status/channel.js';
 import { ChannelSet, onlineFlag, type When } from '../status/conditions.js';
-import { encodeDatumFrame, encodeStartStream } from '../wire.js';
+import { encodeFramedDatum, encodeStartStream } from '../wire.js';
 import { Subscription } from './subscription.js';
 
 /** Aggregate counters of a producer sink. */
@@ -23,7 +23,7 @@ export interface ProducerStats {
   readonly datums: number;
   /** Encoded bytes of those datums. */
   readonly bytes: number;
-  /** Per-subscriber drops (queue full or closed). */
+  /** Per-subscriber drops: queue full, or still queued when the subscriber's link closed. */
   readonly dropped: number;
   /** Subscribers disconnected as too slow. */
   readonly laggingDisconnects: number;
@@ -151,7 +151,7 @@ export class Sink<T> {
         `encoded datum of ${bytes} bytes exceeds maxDatumSize ${this.def.maxDatumSize}`,
       );
     }
-    const frame = encodeDatumFrame(payload);
+    const frame = encodeFramedDatum(payload);
     this.#datums++;
     this.#bytes += bytes;
     let queued = 0;
@@ -174,6 +174,12 @@ export class Sink<T> {
       this.metrics.itemsSent.inc(queued);
       this.metrics.bytesSent.inc(queued * bytes);
     }
+  }
+
+  /** Datums queued for a subscriber whose link closed (or that was dropped) before they went out. */
+  #lost(datums: number): void {
+    this.#dropped += datums;
+    this.metrics.itemsDropped.inc(datums);
   }
 
   #undelivered(datum: T): void {
@@ -208,7 +214,7 @@ export class Sink<T> {
     const channel = new ChannelInfo(this.def.id, this.#ctx.node.peerId, consumer.peerId, consumer, () =>
       this.channels.changed(),
     );
-    const sub = new Subscription(key, link, channel, this.options.bufferSize, () => {});
+    const sub = new Subscription(key, link, channel, this.options.bufferSize, (lost) => this.#lost(lost));
     this.#subs.set(key, sub);
     this.channels.add(key, channel);
     this.metrics.consumersAccepted.inc();
@@ -314,7 +320,8 @@ export class Sink<T> {
     if (this.isClosed) return;
     this.#closedAbort.abort();
     const links = [...this.#subs.values()].map((s) => {
-      s.end();
+      // Queued datums go out before the link closes: a graceful close lets the link drain.
+      s.finish();
       return s.link.close(CloseCode.GracefulShutdown);
     });
     for (const s of [...this.#subs.values()]) this.#remove(s);
