@@ -6,7 +6,7 @@
 import { type CatalogSnapshot, type PeerEntry, PeerInfo } from '@mosaik/discovery';
 import type { PeerId, Watch } from '@mosaik/id';
 import { type Expiration, scheduleExpiry } from '@mosaik/tickets';
-import { CloseCode, type Link } from '@mosaik/transport';
+import { CloseCode, type Link, ProtocolViolation } from '@mosaik/transport';
 import { StreamCloseCode, streamCloseName } from '../close-codes.js';
 import { background, errorText, type StreamsContext } from '../context.js';
 import type { ResolvedProducerOptions, StreamDef } from '../def.js';
@@ -227,6 +227,7 @@ export class Sink<T> {
       'subscription watcher',
       link.closed().then(() => this.#remove(sub)),
     );
+    background(log, 'subscription reader', this.#refuseInput(sub));
     background(
       log,
       'subscription writer',
@@ -235,6 +236,26 @@ export class Sink<T> {
         this.#remove(sub);
       }),
     );
+  }
+
+  /**
+   * Nothing may flow consumer → producer after the handshake: the first frame that does closes
+   * the subscription with `ProtocolViolation` (a frame over the receive cap already did so in the
+   * transport). Keeps a misbehaving peer from filling buffers on a half nobody reads.
+   */
+  async #refuseInput(sub: Subscription): Promise<void> {
+    try {
+      await sub.link.recvRaw();
+    } catch (error) {
+      if (!(error instanceof ProtocolViolation)) return; // the link closed: nothing to refuse
+    }
+    if (!this.#subs.has(sub.key)) return;
+    this.metrics.protocolViolations.inc();
+    this.#ctx.log.warn(
+      { stream: this.def.id.short(), consumer: sub.channel.peerId.short() },
+      'consumer sent data after its handshake; closing with ProtocolViolation',
+    );
+    this.#drop(sub, CloseCode.ProtocolViolation);
   }
 
   /** `require` and tickets; returns the earliest ticket expiration or the rejection reason. */
