@@ -60,6 +60,7 @@ export class Sink<T> {
   readonly #expiry = new Map<string, () => void>();
   readonly #ctx: StreamsContext;
   readonly #closedAbort = new AbortController();
+  #progressWaiters: (() => void)[] = [];
   #datums = 0;
   #bytes = 0;
   #dropped = 0;
@@ -112,11 +113,38 @@ export class Sink<T> {
     }));
   }
 
-  /** Fullest subscriber queue, 0…1. */
+  /** Fullest queue among the subscribers that are not stalled, 0…1 (or more, by bytes). */
   pressure(): number {
     let max = 0;
-    for (const s of this.#subs.values()) if (s.fill > max) max = s.fill;
+    let now: number | undefined;
+    for (const s of this.#subs.values()) {
+      const fill = s.fill;
+      if (fill <= max) continue;
+      now ??= performance.now();
+      if (!s.stalled(now)) max = fill;
+    }
     return max;
+  }
+
+  /**
+   * Resolves when any subscriber completes a write, or after `ms` at most (one timer per waiting
+   * `send`, only while under pressure). Waiting on real progress, not on event-loop turns, is what
+   * keeps a CPU-starved producer from queueing far ahead of its writers.
+   */
+  progress(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#progressWaiters.push(done);
+    });
+  }
+
+  #progressed(): void {
+    if (this.#progressWaiters.length === 0) return;
+    for (const w of this.#progressWaiters.splice(0)) w();
   }
 
   /**
@@ -214,7 +242,14 @@ export class Sink<T> {
     const channel = new ChannelInfo(this.def.id, this.#ctx.node.peerId, consumer.peerId, consumer, () =>
       this.channels.changed(),
     );
-    const sub = new Subscription(key, link, channel, this.options.bufferSize, (lost) => this.#lost(lost));
+    const sub = new Subscription(
+      key,
+      link,
+      channel,
+      this.options.bufferSize,
+      (lost) => this.#lost(lost),
+      () => this.#progressed(),
+    );
     this.#subs.set(key, sub);
     this.channels.add(key, channel);
     this.metrics.consumersAccepted.inc();
@@ -340,6 +375,7 @@ export class Sink<T> {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.#closedAbort.abort();
+    this.#progressed();
     const links = [...this.#subs.values()].map((s) => {
       // Queued datums go out before the link closes: a graceful close lets the link drain.
       s.finish();

@@ -16,10 +16,16 @@ const INITIAL_BUFFER_BYTES = 16 * 1024;
 
 /**
  * Queued bytes beyond which a subscriber counts as under pressure regardless of its frame count:
- * converting this much for the binding takes a few milliseconds, so `send` lets the writers catch
- * up before queueing more and latency stays bounded when the CPU is short.
+ * converting this much for the binding takes a millisecond or two, so `send` lets the writers
+ * catch up before queueing more and latency stays bounded when the CPU is short.
  */
-export const PRESSURE_BYTES = 32 * 1024;
+export const PRESSURE_BYTES = 16 * 1024;
+
+/**
+ * A subscriber whose write has not completed for this long is stalled (flow control, a dead
+ * peer): it no longer holds `send` back, so its queue fills and `TooSlow` applies as usual.
+ */
+export const STALL_MS = 100;
 
 /** A pending buffer grown past this is replaced by a fresh small one once written. */
 const SHRINK_ABOVE_BYTES = 1024 * 1024;
@@ -35,6 +41,8 @@ export class Subscription {
   #inFlightFrames = 0;
   #inFlightPayload = 0;
   #writing = false;
+  /** When the current write started or the last one completed (performance.now()). */
+  #progressAt = 0;
   #flushQueued = false;
   #started = false;
   #ended = false;
@@ -49,6 +57,8 @@ export class Subscription {
     readonly capacity: number,
     /** Called with the number of queued datums that will never be written (link failed, ended). */
     private readonly onLost: (datums: number) => void,
+    /** Called after each completed write. */
+    private readonly onWritten: () => void = () => {},
   ) {}
 
   /** Queue use over capacity (frames, or bytes against {@link PRESSURE_BYTES}), 0…1 or more. */
@@ -56,6 +66,11 @@ export class Subscription {
     const frames = (this.#fillingFrames + this.#inFlightFrames) / this.capacity;
     const bytes = this.#fillingBytes / (2 * PRESSURE_BYTES);
     return Math.max(frames, bytes);
+  }
+
+  /** A write has been under way for more than {@link STALL_MS}. */
+  stalled(now: number): boolean {
+    return this.#writing && now - this.#progressAt > STALL_MS;
   }
 
   /** Frames queued or being written. */
@@ -117,15 +132,18 @@ export class Subscription {
     this.#fillingFrames = 0;
     this.#fillingPayload = 0;
     this.#writing = true;
+    this.#progressAt = performance.now();
     this.link.sendFramed(bytes).then(
       () => {
         this.#writing = false;
+        this.#progressAt = performance.now();
         const [datums, payload] = [this.#inFlightFrames, this.#inFlightPayload];
         this.#inFlightFrames = 0;
         this.#inFlightPayload = 0;
         this.channel.stats.recordMany(datums, payload);
         if (this.#spare.length > SHRINK_ABOVE_BYTES) this.#spare = new Uint8Array(INITIAL_BUFFER_BYTES);
         this.#flush();
+        this.onWritten();
       },
       (error: unknown) => {
         this.#writing = false;
