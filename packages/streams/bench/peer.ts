@@ -260,7 +260,17 @@ async function streamsProducer(cfg: PeerConfig): Promise<Running> {
 
 async function streamsConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> {
   const n = await streamsNode(cfg.network);
-  await n.discovery.syncWith({ id: PeerId.parse(cfg.addr!.id), directAddresses: cfg.addr!.directAddresses });
+  // Many consumers starting at once on a busy machine can time out a first sync: retry a few times.
+  const producerAddr = { id: PeerId.parse(cfg.addr!.id), directAddresses: cfg.addr!.directAddresses };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await n.discovery.syncWith(producerAddr);
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleepMs(200 * attempt);
+    }
+  }
   const consumers = streamDefs(cfg.streams).map((def) => n.streams.consume(def));
   const reading = consumers.map(async (consumer) => {
     for await (const d of consumer) tally.record(new DataView(d.buffer, d.byteOffset, 8).getFloat64(0, true));
