@@ -191,9 +191,10 @@ try {
     }
     const ours = results.get('streams');
     if (!ours) continue;
-    for (const [s, name] of baselines) {
-      if (!systems.includes(s)) continue;
-      const b = results.get(s);
+    const compared = baselines.filter(([s]) => systems.includes(s));
+    // Without a baseline system (`BENCH_SYSTEMS=streams`), our numbers still print.
+    for (const [s, name] of compared.length > 0 ? compared : ([['none', 'none']] as const)) {
+      const b = results.get(s as System);
       line(`streams 1→${n} 100 B throughput`, 'datums/s per consumer', ours.rate, name, b?.rate, 0);
       line(`streams 1→${n} 100 B p50 @10k/s`, 'ms (lower is better)', ours.p50, name, b?.p50, 3, true);
       line(`streams 1→${n} 100 B p99 @10k/s`, 'ms (lower is better)', ours.p99, name, b?.p99, 3, true);
