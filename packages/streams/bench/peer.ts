@@ -6,10 +6,19 @@
  * thread: sharing one thread between producer and consumer would halve what users get.
  *
  * Messages (orchestrator → peer): `run {mode, ms, rate}` (producer), `reset` / `report`
- * (consumer), `exit`. Peer → orchestrator: `ready {addr?}`, `done {sent, startAt}`,
- * `report {count, lastAt, p50, p99}`.
+ * (consumer), `exit`. Peer → orchestrator: `ready {addr?}`, `done {sent, startAt, cpuMs}`,
+ * `report {count, lastAt, p50, p99, cpuMs}`.
+ *
+ * Modes: `max` (as fast as allowed), `rate` (paced, `rate`/s in all) and `idle` (`streams`
+ * streams/subjects, each getting one datum a second: what an idle stream costs).
+ *
+ * `BENCH_PHASE_PROF=<dir>`: a CPU profile of each measured phase only (not of start-up), one file
+ * per process and phase.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Discovery } from '@mosaik/discovery';
 import { id, PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
@@ -42,18 +51,24 @@ export interface PeerConfig {
   /** Producer address (consumers of `streams` and `raw`). */
   readonly addr?: { id: string; directAddresses: string[] };
   readonly natsUrl?: string;
+  /** Streams (NATS subjects) produced and consumed; default 1. */
+  readonly streams?: number;
+  /** NATS publisher: flush (one PING/PONG round trip) every this many messages in `max` mode. */
+  readonly natsFlushEvery?: number;
 }
 
+export type Mode = 'max' | 'rate' | 'idle';
+
 export type ToPeer =
-  | { t: 'run'; mode: 'max' | 'rate'; ms: number; rate: number }
+  | { t: 'run'; mode: Mode; ms: number; rate: number }
   | { t: 'reset' }
   | { t: 'report'; expect: number }
   | { t: 'exit' };
 
 export type FromPeer =
   | { t: 'ready'; addr?: { id: string; directAddresses: string[] } }
-  | { t: 'done'; sent: number; startAt: number }
-  | { t: 'report'; count: number; lastAt: number; p50: number; p99: number };
+  | { t: 'done'; sent: number; startAt: number; cpuMs: number }
+  | { t: 'report'; count: number; lastAt: number; p50: number; p99: number; cpuMs: number };
 
 /** Datum size; the first 8 bytes carry the send time (wall-clock ms, float64). */
 export const DATUM_BYTES = 100;
@@ -64,10 +79,47 @@ const send = (m: FromPeer) => process.send?.(m);
 const tick = () => new Promise<void>((r) => setImmediate(r));
 const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const Bytes = defineStream<Uint8Array>('bench-bytes', {
-  codec: { encode: (b) => b, decode: (b) => b },
-  producer: { bufferSize: 4096 },
-});
+const bytesStream = (name: string) =>
+  defineStream<Uint8Array>(name, {
+    codec: { encode: (b) => b, decode: (b) => b },
+    producer: { bufferSize: 4096 },
+  });
+/** The benchmark's streams: `bench-bytes` alone, or `bench-bytes-0…n-1`. */
+const streamDefs = (n = 1) =>
+  n === 1
+    ? [bytesStream('bench-bytes')]
+    : Array.from({ length: n }, (_, i) => bytesStream(`bench-bytes-${i}`));
+const natsSubjects = (n = 1) => (n === 1 ? ['bench'] : Array.from({ length: n }, (_, i) => `bench.${i}`));
+
+/** CPU time (user + system) of this process in ms. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** CPU profiles of measured phases only (`BENCH_PHASE_PROF`). */
+class PhaseProfiler {
+  readonly #dir = process.env.BENCH_PHASE_PROF;
+  #session: Session | undefined;
+  #phase = 0;
+
+  async start(): Promise<void> {
+    if (!this.#dir) return;
+    this.#session ??= new Session();
+    this.#session.connect();
+    await this.#session.post('Profiler.enable');
+    await this.#session.post('Profiler.start');
+  }
+
+  async stop(label: string): Promise<void> {
+    if (!this.#dir || !this.#session) return;
+    const { profile } = await this.#session.post('Profiler.stop');
+    const file = join(this.#dir, `${label}-${process.pid}-${this.#phase++}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    this.#session.disconnect();
+  }
+}
+const profiler = new PhaseProfiler();
 
 /** A fresh datum stamped with the current time. */
 function stamped(): Uint8Array {
@@ -81,6 +133,7 @@ class Tally {
   count = 0;
   lastAt = 0;
   #lat: number[] = [];
+  #cpuAt = cpuMs();
 
   record(sentAt: number): void {
     const t = now();
@@ -93,31 +146,66 @@ class Tally {
     this.count = 0;
     this.lastAt = 0;
     this.#lat = [];
+    this.#cpuAt = cpuMs();
   }
 
   report(): FromPeer {
     const s = this.#lat.sort((a, b) => a - b);
     const q = (p: number) =>
       s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
-    return { t: 'report', count: this.count, lastAt: this.lastAt, p50: q(0.5), p99: q(0.99) };
+    return {
+      t: 'report',
+      count: this.count,
+      lastAt: this.lastAt,
+      p50: q(0.5),
+      p99: q(0.99),
+      cpuMs: cpuMs() - this.#cpuAt,
+    };
   }
 }
 
-/** Sends `one()` as fast as it allows for `ms`, or paced at `rate`/s (timer ticks of ~1 ms). */
+type Sent = { sent: number; startAt: number; cpuMs: number };
+
+/**
+ * Sends `one(i)` as fast as it allows for `ms`, paced at `rate`/s in all (timer ticks of ~1 ms),
+ * or in `idle` mode one datum a second on each of `streams` streams (`one(i)` sends on stream
+ * `i % streams`), spread evenly over the second.
+ */
 async function drive(
-  mode: 'max' | 'rate',
+  mode: Mode,
   ms: number,
   rate: number,
-  one: () => Promise<void> | void,
+  one: (i: number) => Promise<void> | void,
   yieldEvery: () => Promise<void> = tick,
+  streams = 1,
+): Promise<Sent> {
+  const cpuAt = cpuMs();
+  const { sent, startAt } = await driveOnly(mode, ms, mode === 'idle' ? streams : rate, one, yieldEvery);
+  return { sent, startAt, cpuMs: cpuMs() - cpuAt };
+}
+
+async function driveOnly(
+  mode: Mode,
+  ms: number,
+  rate: number,
+  one: (i: number) => Promise<void> | void,
+  yieldEvery: () => Promise<void>,
 ): Promise<{ sent: number; startAt: number }> {
   const startAt = now();
   const start = performance.now();
   let sent = 0;
-  if (mode === 'max') {
+  if (mode === 'idle') {
+    // One datum every 1/rate s, round-robin over the streams: each stream gets one a second.
+    while (performance.now() - start < ms) {
+      await one(sent);
+      sent++;
+      const next = (sent * 1000) / rate - (performance.now() - start);
+      if (next > 0) await sleepMs(next);
+    }
+  } else if (mode === 'max') {
     while (performance.now() - start < ms) {
       for (let i = 0; i < 256; i++) {
-        await one();
+        await one(sent);
         sent++;
       }
       await yieldEvery();
@@ -126,7 +214,7 @@ async function drive(
     while (performance.now() - start < ms) {
       const due = Math.floor(((performance.now() - start) / 1000) * rate);
       while (sent < due) {
-        await one();
+        await one(sent);
         sent++;
       }
       await sleepMs(1);
@@ -136,7 +224,7 @@ async function drive(
 }
 
 interface Running {
-  run?(mode: 'max' | 'rate', ms: number, rate: number): Promise<{ sent: number; startAt: number }>;
+  run?(mode: Mode, ms: number, rate: number): Promise<Sent>;
   close(): Promise<void>;
 }
 
@@ -162,13 +250,15 @@ async function streamsNode(network: string) {
 
 async function streamsProducer(cfg: PeerConfig): Promise<Running> {
   const n = await streamsNode(cfg.network);
-  const producer = n.streams.produce(Bytes);
+  const producers = streamDefs(cfg.streams).map((def) => n.streams.produce(def));
   const a = n.node.addr();
   send({ t: 'ready', addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] } });
   return {
     async run(mode, ms, rate) {
-      await producer.when.subscribed({ atLeast: cfg.consumers }).wait(AbortSignal.timeout(30_000));
-      return drive(mode, ms, rate, () => producer.send(stamped()));
+      for (const p of producers)
+        await p.when.subscribed({ atLeast: cfg.consumers }).wait(AbortSignal.timeout(60_000));
+      const k = producers.length;
+      return drive(mode, ms, rate, (i) => producers[i % k]!.send(stamped()), tick, k);
     },
     close: () => n.close(),
   };
@@ -176,16 +266,26 @@ async function streamsProducer(cfg: PeerConfig): Promise<Running> {
 
 async function streamsConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> {
   const n = await streamsNode(cfg.network);
-  await n.discovery.syncWith({ id: PeerId.parse(cfg.addr!.id), directAddresses: cfg.addr!.directAddresses });
-  const consumer = n.streams.consume(Bytes);
-  const reading = (async () => {
+  // Many consumers starting at once on a busy machine can time out a first sync: retry a few times.
+  const producerAddr = { id: PeerId.parse(cfg.addr!.id), directAddresses: cfg.addr!.directAddresses };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await n.discovery.syncWith(producerAddr);
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleepMs(200 * attempt);
+    }
+  }
+  const consumers = streamDefs(cfg.streams).map((def) => n.streams.consume(def));
+  const reading = consumers.map(async (consumer) => {
     for await (const d of consumer) tally.record(new DataView(d.buffer, d.byteOffset, 8).getFloat64(0, true));
-  })();
+  });
   send({ t: 'ready' });
   return {
     async close() {
-      await consumer.close();
-      await reading;
+      await Promise.all(consumers.map((c) => c.close()));
+      await Promise.all(reading);
       await n.close();
     },
   };
@@ -271,23 +371,25 @@ async function natsProducer(cfg: PeerConfig): Promise<Running> {
   const { connect } = await import('nats');
   const nc = await connect({ servers: cfg.natsUrl! });
   send({ t: 'ready' });
-  let sinceFlush = 0;
+  const subjects = natsSubjects(cfg.streams);
+  const flushEvery = cfg.natsFlushEvery ?? 1000;
   return {
     async run(mode, ms, rate) {
-      const result = await drive(
-        mode,
-        ms,
-        rate,
-        () => nc.publish('bench', stamped()),
-        // publish() only buffers: a flush (PING/PONG) is the backpressure and the yield.
-        async () => {
-          sinceFlush += 256;
-          if (sinceFlush >= 16_384) {
-            sinceFlush = 0;
-            await nc.flush();
-          } else await tick();
-        },
-      );
+      const k = subjects.length;
+      if (mode === 'max') {
+        // As `nats bench` drives a publisher: publish in a tight loop and flush (one PING/PONG
+        // round trip, which is the backpressure) every `flushEvery` messages.
+        const cpuAt = cpuMs();
+        const startAt = now();
+        const start = performance.now();
+        let sent = 0;
+        while (performance.now() - start < ms) {
+          for (let i = 0; i < flushEvery; i++) nc.publish(subjects[sent++ % k]!, stamped());
+          await nc.flush();
+        }
+        return { sent, startAt, cpuMs: cpuMs() - cpuAt };
+      }
+      const result = await drive(mode, ms, rate, (i) => nc.publish(subjects[i % k]!, stamped()), tick, k);
       await nc.flush();
       return result;
     },
@@ -298,10 +400,11 @@ async function natsProducer(cfg: PeerConfig): Promise<Running> {
 async function natsConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> {
   const { connect } = await import('nats');
   const nc = await connect({ servers: cfg.natsUrl! });
-  nc.subscribe('bench', {
-    callback: (_err, msg) =>
-      tally.record(new DataView(msg.data.buffer, msg.data.byteOffset, 8).getFloat64(0, true)),
-  });
+  for (const subject of natsSubjects(cfg.streams))
+    nc.subscribe(subject, {
+      callback: (_err, msg) =>
+        tally.record(new DataView(msg.data.buffer, msg.data.byteOffset, 8).getFloat64(0, true)),
+    });
   await nc.flush();
   send({ t: 'ready' });
   return { close: () => nc.close() };
@@ -319,9 +422,14 @@ async function main(): Promise<void> {
   const peer = cfg.role === 'producer' ? await makeProducer(cfg) : await makeConsumer(cfg, tally);
   process.on('message', (m: ToPeer) => {
     void (async () => {
-      if (m.t === 'run' && peer.run) send({ t: 'done', ...(await peer.run(m.mode, m.ms, m.rate)) });
-      else if (m.t === 'reset') {
+      if (m.t === 'run' && peer.run) {
+        await profiler.start();
+        const result = await peer.run(m.mode, m.ms, m.rate);
+        await profiler.stop(`${cfg.system}-producer-${m.mode}`);
+        send({ t: 'done', ...result });
+      } else if (m.t === 'reset') {
         tally.reset();
+        await profiler.start();
       } else if (m.t === 'report') {
         // Wait for the expected count, or until nothing arrived for 500 ms (drops, disconnects).
         let seen = -1;
@@ -329,6 +437,7 @@ async function main(): Promise<void> {
           seen = tally.count;
           await sleepMs(500);
         }
+        await profiler.stop(`${cfg.system}-consumer`);
         send(tally.report());
       } else if (m.t === 'exit') {
         await peer.close();

@@ -1,15 +1,22 @@
 /**
  * Streams vs raw iroh-js awaited writes vs NATS core pub/sub, same run, loopback, 100-byte
- * datums, 1 producer → 1 and → 4 consumers, every side in its own process (see `peer.ts`):
+ * datums, every side in its own process (see `peer.ts`):
  *
- * - `max`: the producer sends as fast as it is allowed for `BENCH_MS`; datums/s received per
- *   consumer (mean over consumers, from the producer's first send to the consumer's last datum).
- * - `rate`: the producer sends at a fixed 10,000 datums/s; one-way latency p50 and p99 in ms
- *   (the send time travels in the datum; both processes read the same wall clock).
+ * - fan-out sweep, 1 producer → 1, 4 and 16 consumers (`BENCH_FANOUT`, default `1,4,16`):
+ *   - `max`: the producer sends as fast as it is allowed for `BENCH_MS`; datums/s received per
+ *     consumer (mean over consumers, from the producer's first send to the consumer's last datum).
+ *     NATS is driven as `nats bench` drives it (tight publish loop, a flush every N messages) for
+ *     N in `BENCH_NATS_FLUSH` (default `100,1000,10000`), and its best N is printed.
+ *   - `rate`: the producer sends 10,000 datums/s in all; one-way latency p50 and p99 in ms (the
+ *     send time travels in the datum; all processes read the same wall clock).
+ * - many streams (`BENCH_MANY`, default 100): one producer node with that many streams (NATS:
+ *   subjects), one consumer node subscribed to all, each stream carrying one datum a second; CPU
+ *   of producer + consumer processes (+ the NATS server for NATS) per stream, in µs per second.
  *
  * NATS needs `nats-server` from Debian; the script installs it (after `apt-get update`) when it is
- * missing and it runs as root, and fails naming the fix when it cannot. `BENCH_MS` (default 3000), `BENCH_FANOUT` (default `1,4`),
- * `BENCH_SYSTEMS` (default `streams,raw,nats`), `BENCH_PROF=<dir>` (CPU profiles of the peers).
+ * missing and it runs as root, and fails naming the fix when it cannot. `BENCH_MS` (default 3000),
+ * `BENCH_SYSTEMS` (default `streams,raw,nats`), `BENCH_PROF=<dir>` (CPU profiles of the whole peer
+ * processes), `BENCH_PHASE_PROF=<dir>` (CPU profiles of the measured phases only).
  *
  *   pnpm --filter @mosaik/streams bench
  */
@@ -21,7 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
 import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
-import type { FromPeer, PeerConfig, ToPeer } from './peer.js';
+import type { FromPeer, Mode, PeerConfig, ToPeer } from './peer.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
 const RATE = 10_000;
@@ -43,39 +50,96 @@ interface Result {
   p99: number;
 }
 
-/** Starts producer + consumers of `system`, runs the `max` then the `rate` phase. */
-async function measure(system: System, consumers: number, natsUrl: string | undefined): Promise<Result> {
+interface Setup {
+  readonly consumers: number;
+  readonly streams?: number;
+  readonly natsFlushEvery?: number;
+}
+
+/** Starts the producer and consumers of `system`, runs `body`, stops every process. */
+async function withPeers<R>(
+  system: System,
+  setup: Setup,
+  natsUrl: string | undefined,
+  body: (producer: Peer, consumers: Peer[]) => Promise<R>,
+): Promise<R> {
   const network = `bench-${Math.random()}`;
-  const base = { system, network, consumers, ...(natsUrl ? { natsUrl } : {}) };
+  const base = { system, network, ...setup, ...(natsUrl ? { natsUrl } : {}) };
   const producer = new Peer({ ...base, role: 'producer' });
   const peers = [producer];
   try {
     const { addr } = await producer.next('ready');
-    const cs = Array.from(
-      { length: consumers },
-      () => new Peer({ ...base, role: 'consumer', ...(addr ? { addr } : {}) }),
-    );
-    peers.push(...cs);
-    await Promise.all(cs.map((c) => c.next('ready')));
-    const phase = async (mode: 'max' | 'rate') => {
-      for (const c of cs) c.send({ t: 'reset' });
-      producer.send({ t: 'run', mode, ms: DURATION_MS, rate: RATE });
-      const done = await producer.next('done');
-      for (const c of cs) c.send({ t: 'report', expect: done.sent });
-      const reports = await Promise.all(cs.map((c) => c.next('report')));
-      const rates = reports.map((r) => (r.count === 0 ? 0 : r.count / ((r.lastAt - done.startAt) / 1000)));
-      return {
-        rate: rates.reduce((a, b) => a + b, 0) / rates.length,
-        // The worst consumer's percentiles.
-        p50: Math.max(...reports.map((r) => r.p50)),
-        p99: Math.max(...reports.map((r) => r.p99)),
-      };
-    };
-    const max = await phase('max');
-    const paced = await phase('rate');
-    return { rate: max.rate, p50: paced.p50, p99: paced.p99 };
+    // One consumer at a time: sixteen start-ups at once on two busy cores make the producer's
+    // endpoint refuse connections, and start-up is not what is measured.
+    const cs: Peer[] = [];
+    for (let i = 0; i < setup.consumers; i++) {
+      const c = new Peer({ ...base, role: 'consumer', ...(addr ? { addr } : {}) });
+      peers.push(c);
+      cs.push(c);
+      await c.next('ready', 180_000);
+    }
+    return await body(producer, cs);
   } finally {
     await Promise.allSettled(peers.map((p) => p.stop()));
+  }
+}
+
+/** One phase: reset the consumers, run the producer, collect the reports. */
+async function phase(producer: Peer, cs: Peer[], mode: Mode) {
+  for (const c of cs) c.send({ t: 'reset' });
+  producer.send({ t: 'run', mode, ms: DURATION_MS, rate: RATE });
+  const done = await producer.next('done', 180_000);
+  for (const c of cs) c.send({ t: 'report', expect: done.sent });
+  const reports = await Promise.all(cs.map((c) => c.next('report', 180_000)));
+  return { done, reports };
+}
+
+/** Fan-out: the `max` then the `rate` phase. */
+async function measure(system: System, setup: Setup, natsUrl: string | undefined): Promise<Result> {
+  return withPeers(system, setup, natsUrl, async (producer, cs) => {
+    const max = await phase(producer, cs, 'max');
+    const rates = max.reports.map((r) =>
+      r.count === 0 ? 0 : r.count / ((r.lastAt - max.done.startAt) / 1000),
+    );
+    const paced = await phase(producer, cs, 'rate');
+    return {
+      rate: rates.reduce((a, b) => a + b, 0) / rates.length,
+      // The worst consumer's percentiles.
+      p50: Math.max(...paced.reports.map((r) => r.p50)),
+      p99: Math.max(...paced.reports.map((r) => r.p99)),
+    };
+  });
+}
+
+/** Many idle streams: CPU µs per stream per second (producer + consumer + `extraCpuMs()`). */
+async function measureIdle(
+  system: System,
+  streams: number,
+  natsUrl: string | undefined,
+  extraCpuMs: () => number,
+): Promise<{ cpuUsPerStream: number; delivered: number }> {
+  return withPeers(system, { consumers: 1, streams }, natsUrl, async (producer, cs) => {
+    // A first pass settles every connection and JIT; only the second one is measured.
+    await phase(producer, cs, 'idle');
+    const extraAt = extraCpuMs();
+    const { done, reports } = await phase(producer, cs, 'idle');
+    const cpu = done.cpuMs + reports[0]!.cpuMs + (extraCpuMs() - extraAt);
+    return {
+      cpuUsPerStream: (cpu * 1000) / (DURATION_MS / 1000) / streams,
+      delivered: reports[0]!.count / Math.max(1, done.sent),
+    };
+  });
+}
+
+/** CPU time (user + system) of process `pid` in ms, from /proc (0 where unavailable). */
+function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
   }
 }
 
@@ -103,26 +167,56 @@ async function natsUrl(dir: string): Promise<string> {
 
 const systems = (process.env.BENCH_SYSTEMS ?? 'streams,raw,nats').split(',') as System[];
 const nats = systems.includes('nats') ? startNats() : undefined;
+const baselines = [
+  ['raw', 'iroh-js awaited writes'],
+  ['nats', 'nats-core'],
+] as const;
 try {
   const url = nats ? await natsUrl(nats.dir) : undefined;
-  for (const n of (process.env.BENCH_FANOUT ?? '1,4').split(',').map(Number)) {
+  for (const n of (process.env.BENCH_FANOUT ?? '1,4,16')
+    .split(',')
+    .map(Number)
+    .filter((k) => k > 0)) {
     const results = new Map<System, Result>();
     for (const s of systems) {
-      if (s === 'nats' && url === undefined) continue;
-      results.set(s, await measure(s, n, url));
+      if (s === 'nats') {
+        if (url === undefined) continue;
+        // The peer's best flush interval for throughput; latency from the default one.
+        const runs = [];
+        for (const every of (process.env.BENCH_NATS_FLUSH ?? '100,1000,10000').split(',').map(Number))
+          runs.push(await measure(s, { consumers: n, natsFlushEvery: every }, url));
+        const best = runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+        results.set(s, { ...runs[Math.min(1, runs.length - 1)]!, rate: best.rate });
+      } else results.set(s, await measure(s, { consumers: n }, url));
     }
     const ours = results.get('streams');
     if (!ours) continue;
-    for (const [s, name] of [
-      ['raw', 'iroh-js awaited writes'],
-      ['nats', 'nats-core'],
-    ] as const) {
-      if (!systems.includes(s)) continue;
-      const b = results.get(s);
+    const compared = baselines.filter(([s]) => systems.includes(s));
+    // Without a baseline system (`BENCH_SYSTEMS=streams`), our numbers still print.
+    for (const [s, name] of compared.length > 0 ? compared : ([['none', 'none']] as const)) {
+      const b = results.get(s as System);
       line(`streams 1→${n} 100 B throughput`, 'datums/s per consumer', ours.rate, name, b?.rate, 0);
-      line(`streams 1→${n} 100 B p50 @10k/s`, 'ms (lower is better)', ours.p50, name, b?.p50, 3);
-      line(`streams 1→${n} 100 B p99 @10k/s`, 'ms (lower is better)', ours.p99, name, b?.p99, 3);
+      line(`streams 1→${n} 100 B p50 @10k/s`, 'ms (lower is better)', ours.p50, name, b?.p50, 3, true);
+      line(`streams 1→${n} 100 B p99 @10k/s`, 'ms (lower is better)', ours.p99, name, b?.p99, 3, true);
     }
+  }
+  const many = Number(process.env.BENCH_MANY ?? 100);
+  if (many > 0 && systems.includes('streams')) {
+    const ours = await measureIdle('streams', many, url, () => 0);
+    const peer =
+      url === undefined
+        ? undefined
+        : await measureIdle('nats', many, url, () => processCpuMs(nats?.proc.pid));
+    line(
+      `streams ${many} streams × 1 datum/s, CPU per stream`,
+      'µs CPU per stream per s, producer + consumer (lower is better)',
+      ours.cpuUsPerStream,
+      'nats-core (+ server)',
+      peer?.cpuUsPerStream,
+      1,
+      true,
+    );
+    if (ours.delivered < 0.99) console.error(`streams idle case delivered only ${ours.delivered * 100}%`);
   }
 } finally {
   if (nats) {

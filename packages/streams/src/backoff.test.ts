@@ -32,7 +32,7 @@ describe('Backoff', () => {
     expect(last).toBe(60_000);
   });
 
-  it('gives up after 300 s without a reset, and a reset restarts the budget', () => {
+  it('gives up after 300 s without a reset; a reset restarts the budget with an immediate attempt', () => {
     const env = fakeEnv();
     const b = new Backoff({}, env);
     b.next();
@@ -41,6 +41,7 @@ describe('Backoff', () => {
     env.t = 300_000;
     expect(b.next()).toBeUndefined();
     b.reset();
+    expect(b.next()).toBe(0);
     expect(b.next()).toBe(500);
   });
 

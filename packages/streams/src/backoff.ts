@@ -1,7 +1,9 @@
 /**
  * The reconnect policy of a consumer's receivers (ref-streams §3.11, §4.7): the first attempt is
  * immediate; later ones wait an exponentially growing, jittered interval; the policy gives up
- * once `maxElapsedMs` passed since creation or the last {@link Backoff.reset}.
+ * once `maxElapsedMs` passed since creation or the last {@link Backoff.reset}. A connection that
+ * delivered a datum resets it, so the reconnect after a working connection breaks is immediate
+ * too, and only attempts that deliver nothing back off.
  */
 
 /** Parameters of an exponential backoff. Durations are milliseconds. */
@@ -89,12 +91,15 @@ export class Backoff {
   }
 
   /**
-   * Called on a received datum: the interval drops back to the initial one and the budget
-   * restarts. The connection that delivered counts as the first attempt, so a reconnect after it
-   * waits the initial interval (the reference's behaviour).
+   * Called on a received datum: the interval drops back to the initial one, the budget restarts
+   * and the next attempt is immediate again, as documented ("first try immediate"). The reference
+   * counts the working connection as the first attempt and waits the initial interval before
+   * reconnecting; we do not, so a consumer that closed a link on one bad datum (or lost a healthy
+   * link) is back at once. A producer that keeps failing before delivering anything still gets the
+   * growing waits.
    */
   reset(): void {
-    this.#attempts = 1;
+    this.#attempts = 0;
     this.#interval = this.#policy.initialIntervalMs;
     this.#started = this.#env.now();
   }

@@ -108,6 +108,7 @@ export interface StreamMetrics {
   readonly itemsDropped: Inc;
   readonly itemsOversized: Inc;
   readonly laggingDisconnects: Inc;
+  readonly protocolViolations: Inc;
   readonly receiversActive: Set_;
   readonly consumerProducers: Set_;
   readonly itemsReceived: Inc;
@@ -210,6 +211,11 @@ export class StreamsMetrics {
       laggingDisconnects: this.#counter(
         'mosaik_streams_producer_lagging_disconnects_total',
         'Subscribers disconnected with TooSlow',
+        l,
+      ),
+      protocolViolations: this.#counter(
+        'mosaik_streams_producer_protocol_violations_total',
+        'Subscriptions closed with ProtocolViolation: the consumer sent data after its handshake',
         l,
       ),
       receiversActive: this.#gauge(

@@ -1,4 +1,5 @@
 import { DecodeError, encodeCbor, id } from '@mosaik/id';
+import { FrameDecoder } from '@mosaik/transport';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,8 +7,10 @@ import {
   decodeHandshake,
   decodeStartStream,
   encodeDatumFrame,
+  encodeFramedDatum,
   encodeHandshake,
   encodeStartStream,
+  FRAMED_DATUM_OVERHEAD,
 } from './wire.js';
 
 const network = id('net');
@@ -57,5 +60,18 @@ describe('wire', () => {
     expect(sentAtMs).toBe(1234.5);
     expect([...payload]).toEqual([1, 2, 3]);
     expect(() => decodeDatumFrame(new Uint8Array(7))).toThrow(DecodeError);
+  });
+
+  it('a framed datum is the datum frame behind its 4-byte length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.double({ noNaN: true }), (payload, at) => {
+        const framed = encodeFramedDatum(payload, at);
+        const decoder = new FrameDecoder();
+        decoder.push(framed);
+        expect(decoder.next()).toEqual(encodeDatumFrame(payload, at));
+        expect(decoder.buffered).toBe(0);
+        expect(framed.length).toBe(payload.length + FRAMED_DATUM_OVERHEAD);
+      }),
+    );
   });
 });

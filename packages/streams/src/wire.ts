@@ -112,6 +112,26 @@ export function encodeDatumFrame(payload: Uint8Array, sentAtMs: number = nowMs()
   return frame;
 }
 
+/** Bytes a framed datum adds to the codec's output: the 4-byte frame length and the datum header. */
+export const FRAMED_DATUM_OVERHEAD = 4 + DATUM_HEADER_BYTES;
+
+/**
+ * A datum frame with its 4-byte big-endian frame length in front, ready for `Link.sendFramed`:
+ * built once per datum and copied as is into every subscriber's pending buffer.
+ */
+export function encodeFramedDatum(payload: Uint8Array, sentAtMs: number = nowMs()): Uint8Array {
+  const length = DATUM_HEADER_BYTES + payload.length;
+  const framed = new Uint8Array(4 + length);
+  framed[0] = length >>> 24;
+  framed[1] = (length >>> 16) & 0xff;
+  framed[2] = (length >>> 8) & 0xff;
+  framed[3] = length & 0xff;
+  headerScratch.setFloat64(0, sentAtMs, false);
+  framed.set(headerBytes, 4);
+  framed.set(payload, 4 + DATUM_HEADER_BYTES);
+  return framed;
+}
+
 /** The send time in a datum frame's header. Throws {@link DecodeError} when the frame is shorter. */
 export function datumSentAt(frame: Uint8Array): number {
   if (frame.length < DATUM_HEADER_BYTES)

@@ -40,6 +40,25 @@ describe('FrameWriter', () => {
     expect(frames).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it('writes pre-framed bytes as they are, in order with ordinary frames', async () => {
+    const fake = fakeStream();
+    const writer = new FrameWriter(fake.stream);
+    const twoFrames = Uint8Array.of(0, 0, 0, 1, 7, 0, 0, 0, 2, 8, 9);
+    const sends = [
+      writer.write(Uint8Array.of(6)),
+      writer.writeFramed(twoFrames),
+      writer.writeFramed(new Uint8Array(0)),
+    ];
+    await fake.completeAll();
+    await Promise.all(sends);
+    expect(fake.writes).toHaveLength(1);
+    const decoder = new FrameDecoder();
+    decoder.push(Uint8Array.from(fake.writes[0]!));
+    const frames: number[][] = [];
+    for (let f = decoder.next(); f; f = decoder.next()) frames.push([...f]);
+    expect(frames).toEqual([[6], [7], [8, 9]]);
+  });
+
   it('slices a large frame so no native write exceeds the slice size', async () => {
     const fake = fakeStream();
     const writer = new FrameWriter(fake.stream);

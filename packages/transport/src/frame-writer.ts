@@ -66,6 +66,22 @@ export class FrameWriter {
     this.#pieces.push(frameHeader(payload.length));
     if (payload.length > 0) this.#pieces.push(payload);
     this.#enqueued += payload.length + 4;
+    return this.#schedule();
+  }
+
+  /**
+   * Queues bytes that already hold whole frames (headers included), written as they are. For
+   * callers that frame once and fan the same bytes out to many streams, or that coalesce many
+   * small frames into one buffer themselves. The bytes must not change until the promise settles.
+   */
+  writeFramed(frames: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (frames.length > 0) this.#pieces.push(frames);
+    this.#enqueued += frames.length;
+    return this.#schedule();
+  }
+
+  #schedule(): Promise<void> {
     this.#open ??= newBatch();
     const batch = this.#open;
     batch.end = this.#enqueued;

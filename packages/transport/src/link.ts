@@ -105,6 +105,16 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
     return this.#writer.write(payload);
   }
 
+  /**
+   * Sends bytes that already hold one or more complete frames (each a 4-byte big-endian length
+   * and its payload, see `frameHeader`), with no further framing. Lets a caller frame a message
+   * once for many links and coalesce many frames into one write.
+   */
+  sendFramed(frames: Uint8Array): Promise<void> {
+    if (this.#localClose) return Promise.reject(new LinkClosed(this.#localClose));
+    return this.#writer.writeFramed(frames);
+  }
+
   /** Receives and decodes the next message. Undecodable input closes the link with `ProtocolViolation`. */
   async recv(): Promise<T> {
     const payload = await this.recvRaw();

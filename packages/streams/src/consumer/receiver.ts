@@ -124,12 +124,18 @@ export class Receiver<T> {
       await link.close(CloseCode.Cancelled);
       return 'terminate';
     }
+    // The channel stops counting as connected the moment its link closes (either side), not when
+    // the read loop notices or the next attempt starts after a backoff wait.
+    void link.closed().then(() => {
+      if (this.#link === link) this.channel.setState('connecting');
+    });
     try {
       return await this.#session(link);
     } catch (error) {
       return this.#classify(error);
     } finally {
       this.#link = undefined;
+      this.channel.setState('connecting');
       if (!link.isClosed)
         await link.close(this.signal.aborted ? CloseCode.Cancelled : CloseCode.UnexpectedClose);
     }

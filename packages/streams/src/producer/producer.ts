@@ -21,10 +21,11 @@ export interface ProducerInfo {
 
 /** While a subscriber queue is fuller than this, `send` lets the writers run first. */
 const HIGH_WATER = 0.5;
-/** At most this many event-loop turns per `send`, so one stuck subscriber cannot stall the producer. */
-const MAX_YIELDS = 64;
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * The longest a `send` waits for the writers, so a slow subscriber delays the producer a little at
+ * most; stalled ones stop counting after `STALL_MS` and are dropped as too slow once full.
+ */
+const MAX_SEND_WAIT_MS = 10;
 
 /**
  * A handle to the producer sink of one stream on this node. All handles of a stream share the
@@ -97,8 +98,9 @@ export class Producer<T> implements AsyncDisposable {
   }
 
   /**
-   * Waits until the producer is online (forever if it never is: pass a `signal`), publishes, then
-   * lets the subscriber writers catch up while any subscriber queue is more than half full.
+   * Waits until the producer is online (forever if it never is: pass a `signal`), publishes, then,
+   * while any subscriber that is not stalled has its queue more than half full or more than 16 KiB
+   * waiting, waits for the writers' progress (10 ms at most per call).
    * Rejects with {@link ProducerError} `closed` when the producer closes meanwhile and
    * `oversized` when the encoded datum exceeds `maxDatumSize`.
    */
@@ -116,9 +118,14 @@ export class Producer<T> implements AsyncDisposable {
     }
     if (this.sink.isClosed) throw new ProducerError('closed', datum, 'producer is closed');
     this.sink.publish(datum);
-    for (let i = 0; i < MAX_YIELDS && this.sink.pressure() > HIGH_WATER; i++) {
-      await yieldToLoop();
+    if (this.sink.pressure() <= HIGH_WATER) return;
+    const deadline = performance.now() + MAX_SEND_WAIT_MS;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await this.sink.progress(left);
       signal?.throwIfAborted();
+      if (this.sink.pressure() <= HIGH_WATER) return;
     }
   }
 

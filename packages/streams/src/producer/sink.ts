@@ -6,7 +6,7 @@
 import { type CatalogSnapshot, type PeerEntry, PeerInfo } from '@mosaik/discovery';
 import type { PeerId, Watch } from '@mosaik/id';
 import { type Expiration, scheduleExpiry } from '@mosaik/tickets';
-import { CloseCode, type Link } from '@mosaik/transport';
+import { CloseCode, type Link, ProtocolViolation } from '@mosaik/transport';
 import { StreamCloseCode, streamCloseName } from '../close-codes.js';
 import { background, errorText, type StreamsContext } from '../context.js';
 import type { ResolvedProducerOptions, StreamDef } from '../def.js';
@@ -14,7 +14,7 @@ import { ProducerError } from '../errors.js';
 import type { RejectReason, StreamMetrics } from '../metrics.js';
 import { ChannelInfo, type ChannelState } from '../status/channel.js';
 import { ChannelSet, onlineFlag, type When } from '../status/conditions.js';
-import { encodeDatumFrame, encodeStartStream } from '../wire.js';
+import { encodeFramedDatum, encodeStartStream } from '../wire.js';
 import { Subscription } from './subscription.js';
 
 /** Aggregate counters of a producer sink. */
@@ -23,7 +23,7 @@ export interface ProducerStats {
   readonly datums: number;
   /** Encoded bytes of those datums. */
   readonly bytes: number;
-  /** Per-subscriber drops (queue full or closed). */
+  /** Per-subscriber drops: queue full, or still queued when the subscriber's link closed. */
   readonly dropped: number;
   /** Subscribers disconnected as too slow. */
   readonly laggingDisconnects: number;
@@ -60,6 +60,7 @@ export class Sink<T> {
   readonly #expiry = new Map<string, () => void>();
   readonly #ctx: StreamsContext;
   readonly #closedAbort = new AbortController();
+  #progressWaiters: (() => void)[] = [];
   #datums = 0;
   #bytes = 0;
   #dropped = 0;
@@ -112,11 +113,38 @@ export class Sink<T> {
     }));
   }
 
-  /** Fullest subscriber queue, 0…1. */
+  /** Fullest queue among the subscribers that are not stalled, 0…1 (or more, by bytes). */
   pressure(): number {
     let max = 0;
-    for (const s of this.#subs.values()) if (s.fill > max) max = s.fill;
+    let now: number | undefined;
+    for (const s of this.#subs.values()) {
+      const fill = s.fill;
+      if (fill <= max) continue;
+      now ??= performance.now();
+      if (!s.stalled(now)) max = fill;
+    }
     return max;
+  }
+
+  /**
+   * Resolves when any subscriber completes a write, or after `ms` at most (one timer per waiting
+   * `send`, only while under pressure). Waiting on real progress, not on event-loop turns, is what
+   * keeps a CPU-starved producer from queueing far ahead of its writers.
+   */
+  progress(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#progressWaiters.push(done);
+    });
+  }
+
+  #progressed(): void {
+    if (this.#progressWaiters.length === 0) return;
+    for (const w of this.#progressWaiters.splice(0)) w();
   }
 
   /**
@@ -151,7 +179,7 @@ export class Sink<T> {
         `encoded datum of ${bytes} bytes exceeds maxDatumSize ${this.def.maxDatumSize}`,
       );
     }
-    const frame = encodeDatumFrame(payload);
+    const frame = encodeFramedDatum(payload);
     this.#datums++;
     this.#bytes += bytes;
     let queued = 0;
@@ -174,6 +202,12 @@ export class Sink<T> {
       this.metrics.itemsSent.inc(queued);
       this.metrics.bytesSent.inc(queued * bytes);
     }
+  }
+
+  /** Datums queued for a subscriber whose link closed (or that was dropped) before they went out. */
+  #lost(datums: number): void {
+    this.#dropped += datums;
+    this.metrics.itemsDropped.inc(datums);
   }
 
   #undelivered(datum: T): void {
@@ -208,7 +242,14 @@ export class Sink<T> {
     const channel = new ChannelInfo(this.def.id, this.#ctx.node.peerId, consumer.peerId, consumer, () =>
       this.channels.changed(),
     );
-    const sub = new Subscription(key, link, channel, this.options.bufferSize, () => {});
+    const sub = new Subscription(
+      key,
+      link,
+      channel,
+      this.options.bufferSize,
+      (lost) => this.#lost(lost),
+      () => this.#progressed(),
+    );
     this.#subs.set(key, sub);
     this.channels.add(key, channel);
     this.metrics.consumersAccepted.inc();
@@ -221,6 +262,7 @@ export class Sink<T> {
       'subscription watcher',
       link.closed().then(() => this.#remove(sub)),
     );
+    background(log, 'subscription reader', this.#refuseInput(sub));
     background(
       log,
       'subscription writer',
@@ -229,6 +271,26 @@ export class Sink<T> {
         this.#remove(sub);
       }),
     );
+  }
+
+  /**
+   * Nothing may flow consumer → producer after the handshake: the first frame that does closes
+   * the subscription with `ProtocolViolation` (a frame over the receive cap already did so in the
+   * transport). Keeps a misbehaving peer from filling buffers on a half nobody reads.
+   */
+  async #refuseInput(sub: Subscription): Promise<void> {
+    try {
+      await sub.link.recvRaw();
+    } catch (error) {
+      if (!(error instanceof ProtocolViolation)) return; // the link closed: nothing to refuse
+    }
+    if (!this.#subs.has(sub.key)) return;
+    this.metrics.protocolViolations.inc();
+    this.#ctx.log.warn(
+      { stream: this.def.id.short(), consumer: sub.channel.peerId.short() },
+      'consumer sent data after its handshake; closing with ProtocolViolation',
+    );
+    this.#drop(sub, CloseCode.ProtocolViolation);
   }
 
   /** `require` and tickets; returns the earliest ticket expiration or the rejection reason. */
@@ -313,8 +375,10 @@ export class Sink<T> {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.#closedAbort.abort();
+    this.#progressed();
     const links = [...this.#subs.values()].map((s) => {
-      s.end();
+      // Queued datums go out before the link closes: a graceful close lets the link drain.
+      s.finish();
       return s.link.close(CloseCode.GracefulShutdown);
     });
     for (const s of [...this.#subs.values()]) this.#remove(s);
