@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const CHURN_EVERY_MS = Number(process.env.SOAK_CHURN_MS ?? 30_000);
+/** How long a process may take to close its nodes and exit on its own at the end. */
+const EXIT_GRACE_MS = 60_000;
 /** How long after a restarted process is ready its links may still be settling. */
 const SETTLE_MS = 10_000;
 /** Resource samples before this are warm-up (JIT, pools, first elections). */
@@ -68,6 +70,8 @@ for (const p of processes) writeFileSync(p.ackFile, '');
 const incarnations = [];
 const gaps = [];
 const errors = [];
+/** Not failures: a process that had to be killed after closing its nodes, for instance. */
+const warnings = [];
 const churn = [];
 let seed;
 
@@ -88,6 +92,7 @@ function start(p) {
     map: undefined,
     final: undefined,
     killed: false,
+    stopping: false,
   };
   incarnations.push(record);
   const child = fork(
@@ -125,6 +130,7 @@ function start(p) {
           resolve();
           break;
         case 'stats':
+          if (quiescing) break; // samples under load only
           if (
             record.warm === undefined &&
             Date.now() - started >= WARM_UP_MS &&
@@ -139,8 +145,8 @@ function start(p) {
           gaps.push(m);
           break;
         case 'final':
+          // Not an end sample: the load has stopped by now, which would flatter the comparison.
           record.final = m;
-          record.last = m.sample;
           record.counters = m.counters;
           record.map = m.map;
           break;
@@ -151,7 +157,13 @@ function start(p) {
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (!record.killed && code !== 0)
+      if (record.stopping && code !== 0)
+        warnings.push({
+          proc: p.proc,
+          incarnation: p.incarnation,
+          slowExit: `killed ${EXIT_GRACE_MS / 1000} s after exit`,
+        });
+      else if (!record.killed && code !== 0)
         errors.push({ proc: p.proc, incarnation: p.incarnation, exit: code, signal });
       reject(new Error(`process ${p.proc} exited (${code ?? signal})`));
     });
@@ -173,6 +185,7 @@ function waitForMessage(p, t, ms) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let started = Date.now();
+let quiescing = false;
 
 try {
   await start(processes[0]);
@@ -197,6 +210,7 @@ try {
   await sleep(Math.max(0, end - Date.now()));
 
   // Stop the load, then let every member execute a barrier and report what it applied.
+  quiescing = true;
   const finals = await Promise.all(
     processes.map((p) => {
       const got = waitForMessage(p, 'final', 120_000);
@@ -207,16 +221,20 @@ try {
   await Promise.all(
     processes.map(async (p) => {
       const exited = new Promise((r) => p.child.once('exit', r));
+      p.record.stopping = true;
       p.child.send({ t: 'exit' });
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), EXIT_GRACE_MS);
       await exited;
       clearTimeout(timer);
     }),
   ).catch(() => {});
 
   // Every acknowledged command (from every incarnation) must be in every member's final state.
-  const acked = processes.flatMap((p) => readFileSync(p.ackFile, 'utf8').split('\n').filter(Boolean));
+  const ackLines = processes.flatMap((p) => readFileSync(p.ackFile, 'utf8').split('\n').filter(Boolean));
+  const acked = ackLines.map((l) => l.split(' ')[0]);
+  const ackDetail = new Map(ackLines.map((l) => [l.split(' ')[0], l]));
   let lostWorst = 0;
+  const lostByMember = [];
   const missingExamples = [];
   for (const final of finals) {
     if (final?.state === undefined) {
@@ -231,10 +249,12 @@ try {
       const list = ranges.get(id.slice(0, at)) ?? [];
       if (!list.some(([lo, hi]) => seq >= lo && seq <= hi)) {
         lost++;
-        if (missingExamples.length < 5) missingExamples.push(id);
+        if (missingExamples.length < 5)
+          missingExamples.push({ ack: ackDetail.get(id), member: final.memberInfo });
       }
     }
     lostWorst = Math.max(lostWorst, lost);
+    lostByMember.push(lost);
   }
 
   const inChurn = (g) =>
@@ -251,11 +271,13 @@ try {
       start: summary(r.first),
       warm: summary(r.warm),
       end: summary(r.last),
+      quiesced: summary(r.final?.sample),
       rssGrowthPct: r.warm && r.last ? pct(r.last.rss, r.warm.rss) : null,
       handlesDelta: r.warm && r.last ? r.last.handles - r.warm.handles : null,
       handleTypes: r.last?.handleTypes,
       counters: r.counters,
       map: r.map,
+      ...(r.final?.timerSites ? { timerSites: r.final.timerSites } : {}),
     });
   }
   const witness = incarnations.find((r) => r.proc === 0);
@@ -272,13 +294,17 @@ try {
     lostOutsideChurnExamples: lostOutside.slice(0, 5),
     commandsAcked: acked.length,
     commandsLost: lostWorst,
+    lostByMember,
     missingExamples,
+    members: finals.map((f) => f?.memberInfo),
     executeFailures: sum((r) => r.counters?.executeFailures),
+    groupResets: sum((r) => r.counters?.resets),
     mapWrites: sum((r) => r.map?.writes),
     mapFailures: sum((r) => r.map?.failures),
     witnessRssGrowthPct: witness?.warm && witness.last ? pct(witness.last.rss, witness.warm.rss) : null,
     witnessHandlesDelta: witness?.warm && witness.last ? witness.last.handles - witness.warm.handles : null,
     errors,
+    warnings,
   };
   result.ok = result.commandsLost === 0 && errors.length === 0;
   line(result);

@@ -5,6 +5,7 @@
  * resource samples, and at the end the group state it applied. Acknowledged commands are
  * appended to a file at once, so they outlive a `kill -9`.
  */
+import { createHook } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -45,6 +46,43 @@ interface Config {
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as Config;
+/** Members of the acknowledgement group across the three processes. */
+const PLANNED_MEMBERS = 3;
+
+/**
+ * `SOAK_TRACE_TIMERS=1`: remember where every live timer was created, to find the source of a
+ * growing handle count (costly: a stack trace per timer).
+ */
+const liveTimers = new Map<number, string>();
+if (process.env.SOAK_TRACE_TIMERS === '1') {
+  createHook({
+    init(asyncId, type) {
+      if (type !== 'Timeout') return;
+      const frames = (new Error().stack ?? '')
+        .split('\n')
+        .filter((f) => f.includes('/packages/') && !f.includes('node:'))
+        .slice(0, 3)
+        .map((f) =>
+          f
+            .trim()
+            .replace(/^at /, '')
+            .replace(/\(.*\/packages\//, '(')
+            .replace(/^.*\/packages\//, ''),
+        );
+      liveTimers.set(asyncId, frames.join(' < ') || 'outside the packages');
+    },
+    destroy(asyncId) {
+      liveTimers.delete(asyncId);
+    },
+  }).enable();
+}
+
+/** Live timers by creation site, most frequent first. */
+function timerSites(): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const site of liveTimers.values()) counts.set(site, (counts.get(site) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
+}
 const send = (message: Record<string, unknown>) => process.send?.(message);
 
 /** A tick of the soak stream: producer label, producer incarnation, sequence number. */
@@ -113,7 +151,15 @@ function insertSeq(list: [number, number][], seq: number): [number, number][] {
 
 const nets: Network[] = [];
 const timers: NodeJS.Timeout[] = [];
-const counters = { ticksSent: 0, ticksReceived: 0, gaps: 0, reordered: 0, acks: 0, executeFailures: 0 };
+const counters = {
+  ticksSent: 0,
+  ticksReceived: 0,
+  gaps: 0,
+  reordered: 0,
+  acks: 0,
+  executeFailures: 0,
+  resets: 0,
+};
 const mapCounters = { writes: 0, failures: 0 };
 let stopping = false;
 let member: { group: Group<string, null, number>; machine: AckSet } | undefined;
@@ -198,11 +244,15 @@ async function startNode(plan: NodePlan, seed: string | undefined): Promise<Netw
     timers.push(
       setInterval(() => {
         if (stopping || inflight.size >= 8) return;
+        // Load starts once this member sees the whole group in its configuration: a member that
+        // found no cluster in time bootstraps its own, and what such a cluster commits is
+        // discarded when it merges into the bigger one (reported as a reset, counted below).
+        if (group.members().voters.length < PLANNED_MEMBERS) return;
         const id = `${client}:${next++}`;
         track(
           group.execute(id, { signal: AbortSignal.timeout(10_000) }).then(
-            () => {
-              appendFileSync(config.ackFile, `${id}\n`);
+            (index) => {
+              appendFileSync(config.ackFile, `${id} ${index} ${group.cluster}\n`);
               counters.acks++;
             },
             () => {
@@ -261,7 +311,17 @@ async function main(): Promise<void> {
   const seed = config.seed ?? formatSeed(head);
   await Promise.all(rest.map((plan) => startNode(plan, seed)));
   send({ t: 'ready', seed, sample: sample() });
-  timers.push(setInterval(() => send({ t: 'stats', sample: sample(), counters, map: mapCounters }), 5_000));
+  let lastReset: unknown;
+  timers.push(
+    setInterval(() => {
+      const reset = member?.group.lastReset();
+      if (reset !== undefined && reset !== lastReset) {
+        lastReset = reset;
+        counters.resets++;
+      }
+      send({ t: 'stats', sample: sample(), counters, map: mapCounters });
+    }, 5_000),
+  );
 
   process.on('message', (m: { t: string }) => {
     if (m.t === 'quiesce') void quiesce();
@@ -278,13 +338,36 @@ async function quiesce(): Promise<void> {
   await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 15_000))]);
   let state: [string, [number, number][]][] | undefined;
   let barrierError: string | undefined;
+  let memberInfo: Record<string, unknown> | undefined;
   try {
     await barrier();
     if (member !== undefined) state = [...member.machine.ranges.entries()];
+    if (member !== undefined) {
+      const reset = member.group.lastReset();
+      memberInfo = {
+        label: config.nodes.find((n) => n.member)?.label,
+        cluster: member.group.cluster,
+        committed: member.group.committed(),
+        applied: member.machine.applied,
+        lastReset:
+          reset === undefined
+            ? null
+            : JSON.parse(JSON.stringify(reset, (_k, v) => (typeof v === 'bigint' ? String(v) : v))),
+      };
+    }
   } catch (error) {
     barrierError = String(error);
   }
-  send({ t: 'final', sample: sample(), counters, map: mapCounters, state, barrierError });
+  send({
+    t: 'final',
+    sample: sample(),
+    counters,
+    map: mapCounters,
+    state,
+    barrierError,
+    memberInfo,
+    ...(liveTimers.size > 0 ? { timerSites: timerSites() } : {}),
+  });
 }
 
 async function exit(): Promise<void> {
