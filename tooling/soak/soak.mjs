@@ -209,12 +209,20 @@ try {
   }
   await sleep(Math.max(0, end - Date.now()));
 
-  // Stop the load, then let every member execute a barrier and report what it applied.
+  // Stop the load everywhere first; then every member executes a barrier (ordered after every
+  // acknowledged command) and reports what it applied.
   quiescing = true;
+  await Promise.all(
+    processes.map((p) => {
+      const got = waitForMessage(p, 'quiet', 60_000);
+      p.child.send({ t: 'quiesce' });
+      return got;
+    }),
+  );
   const finals = await Promise.all(
     processes.map((p) => {
       const got = waitForMessage(p, 'final', 120_000);
-      p.child.send({ t: 'quiesce' });
+      p.child.send({ t: 'barrier' });
       return got;
     }),
   );

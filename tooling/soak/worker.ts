@@ -244,10 +244,12 @@ async function startNode(plan: NodePlan, seed: string | undefined): Promise<Netw
     timers.push(
       setInterval(() => {
         if (stopping || inflight.size >= 8) return;
-        // Load starts once this member sees the whole group in its configuration: a member that
-        // found no cluster in time bootstraps its own, and what such a cluster commits is
-        // discarded when it merges into the bigger one (reported as a reset, counted below).
-        if (group.members().voters.length < PLANNED_MEMBERS) return;
+        // Load starts once this member sees the whole group in its configuration (voters and
+        // learners): a member that found no cluster in time bootstraps its own, and what such a
+        // cluster commits is discarded when it merges into the bigger one (reported as a reset,
+        // counted below).
+        const { voters, learners } = group.members();
+        if (voters.length + learners.length < PLANNED_MEMBERS) return;
         const id = `${client}:${next++}`;
         track(
           group.execute(id, { signal: AbortSignal.timeout(10_000) }).then(
@@ -325,6 +327,7 @@ async function main(): Promise<void> {
 
   process.on('message', (m: { t: string }) => {
     if (m.t === 'quiesce') void quiesce();
+    if (m.t === 'barrier') void finish();
     if (m.t === 'exit') void exit();
   });
 }
@@ -333,9 +336,18 @@ function formatSeed(net: Network): string {
   return `${net.peerId.toString()}@${net.addr.directAddresses.join(',')}`;
 }
 
+/** Stops the load; replies once every command of this process is settled (its signal caps it). */
 async function quiesce(): Promise<void> {
   stopping = true;
-  await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 15_000))]);
+  await Promise.allSettled([...inflight]);
+  send({ t: 'quiet' });
+}
+
+/**
+ * Runs once every process is quiet: a barrier command commits after every acknowledged one, so
+ * once it is applied here the state must hold them all.
+ */
+async function finish(): Promise<void> {
   let state: [string, [number, number][]][] | undefined;
   let barrierError: string | undefined;
   let memberInfo: Record<string, unknown> | undefined;
