@@ -698,14 +698,15 @@ export class GroupMember<C> {
   /**
    * A forwarded batch must decode with the machine's codec and pass its `validate` hook (a
    * collection's schemas). A member that forwards anything else is faulty or hostile: the batch
-   * is refused whole and the bond closed with `ProtocolViolation`.
+   * is refused whole and the bond closed with `ProtocolViolation`. Decoding is checked even
+   * without a hook, so bytes no replica could apply never reach the log.
    */
   #validForward(bond: MemberBond, commands: readonly Uint8Array[]): boolean {
     const validate = this.#spec.machine.validate;
-    if (validate === undefined) return true;
     for (const bytes of commands) {
       try {
-        validate.call(this.#spec.machine, this.#codec.decode(bytes));
+        const command = this.#codec.decode(bytes);
+        validate?.call(this.#spec.machine, command);
       } catch (error) {
         this.#o.logger.warn({ peer: bond.peer.short(), err: String(error) }, 'forwarded command refused');
         this.#o.metrics.refusedCommands.inc(this.#label);

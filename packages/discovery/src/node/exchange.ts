@@ -105,8 +105,28 @@ export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Pro
   await link.sendRaw(encodeSyncMessage({ t: 0, entries: ctx.catalog.snapshot().allSigned() }));
   // Merge before waiting: when the initiator's sync resolves, we have merged too.
   merge(ctx, theirs.entries, link.remoteId);
-  await awaitPeerClose(link, ctx.timeoutMs);
+  if (await frameBeforeClose(link, ctx.timeoutMs)) {
+    // One snapshot each way is the whole exchange: anything more is not the protocol.
+    ctx.metrics.reject('handshake');
+    await link.close(CloseCode.ProtocolViolation);
+    return;
+  }
   await link.close(CloseCode.Success);
+}
+
+/** Waits at most `ms` for the peer to close; true when a frame came instead. */
+async function frameBeforeClose(link: Link<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const next = link.recvRaw().then(
+    () => true,
+    () => false, // closed or ended: what we wait for
+  );
+  const outcome = await Promise.race([
+    next,
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return outcome;
 }
 
 /** Result of a ping. */

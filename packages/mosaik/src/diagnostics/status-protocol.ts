@@ -6,7 +6,14 @@
  * anything. Read-only: the reply never depends on who asks beyond the network check.
  */
 import { DecodeError, decodeCbor, encodeCbor, type NetworkId, type PeerId, toHex } from '@mosaik/id';
-import { CloseCode, type EndpointAddr, type Link, LinkClosed, type LocalNode } from '@mosaik/transport';
+import {
+  CloseCode,
+  type EndpointAddr,
+  type Link,
+  LinkClosed,
+  type LocalNode,
+  ProtocolViolation,
+} from '@mosaik/transport';
 import { decodeReport, encodeReport, type NodeReport } from './report.js';
 
 /** The protocol's ALPN. */
@@ -51,9 +58,16 @@ async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => voi
 
 /**
  * Answers status requests on `node` with `report()`. A request for another network is closed
- * with `DifferentNetwork`, a malformed one with `ProtocolViolation`.
+ * with `DifferentNetwork`, a malformed one with `ProtocolViolation`; both are counted in
+ * `mosaik_status_rejected_total{reason}`. The reply ends the exchange: the link is closed
+ * right after it, so nothing the requester sends after its request is ever read.
  */
 export function serveStatus(node: LocalNode, report: () => NodeReport): void {
+  const rejected = node.metrics.counter(
+    'mosaik_status_rejected_total',
+    'Status requests refused (malformed, other network), by reason',
+    ['reason'],
+  );
   node.handle(STATUS_ALPN, async (link: Link<unknown>) => {
     let request: StatusRequest;
     try {
@@ -62,13 +76,14 @@ export function serveStatus(node: LocalNode, report: () => NodeReport): void {
       });
       request = decodeRequest(frame);
     } catch (error) {
+      const malformed = error instanceof DecodeError || error instanceof ProtocolViolation;
+      if (malformed) rejected.inc({ reason: 'ProtocolViolation' });
       if (!link.isClosed)
-        await link.close(
-          error instanceof DecodeError ? CloseCode.ProtocolViolation : CloseCode.UnexpectedClose,
-        );
+        await link.close(malformed ? CloseCode.ProtocolViolation : CloseCode.UnexpectedClose);
       return;
     }
     if (request.network !== toHex(node.networkId.bytes)) {
+      rejected.inc({ reason: 'DifferentNetwork' });
       await link.close(CloseCode.DifferentNetwork);
       return;
     }
