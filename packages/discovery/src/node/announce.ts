@@ -249,7 +249,9 @@ export class AnnounceAdapter {
     const ch = this.#ensureChannel(peer);
     ch.closeWhenFlushed = false;
     this.#touch(ch);
-    const link = ch.links[0];
+    // The newest link: an older one may lead to a previous run of the peer (killed, restarted
+    // with the same key) whose connection has not timed out yet, and would swallow the frames.
+    const link = ch.links[ch.links.length - 1];
     if (link !== undefined) {
       link.sendRaw(frame).catch(() => {
         // The reader loop notices the failure and reports it to the engine.
