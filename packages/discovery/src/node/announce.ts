@@ -44,6 +44,24 @@ export interface AnnounceOptions {
   readonly gossip: Partial<GossipConfig>;
   /** Timeout of an on-demand dial. */
   readonly dialTimeoutMs: number;
+  /**
+   * A neighbour we heard nothing from for this long counts as failed (see
+   * {@link silentNeighborMs}); `undefined` leaves failure detection to the connection alone.
+   */
+  readonly silentNeighborMs?: number | undefined;
+}
+
+/**
+ * How long a gossip neighbour may stay silent before it counts as failed: three of the longest
+ * heartbeat gaps, at least 3 s. Every node re-announces at least once per
+ * `announceIntervalMs × (1 + jitter)`, and a neighbour relays every broadcast it gets to us
+ * (payload or IHave), so a live neighbour is never silent that long. A process killed without
+ * closing its connections is otherwise noticed only when QUIC's idle timeout (about 30 s) ends
+ * the link: until then it holds a slot of the active view, eager pushes to it are lost, and the
+ * view is not repaired.
+ */
+export function silentNeighborMs(announceIntervalMs: number, announceJitter: number): number {
+  return Math.max(3_000, 3 * announceIntervalMs * (1 + announceJitter));
 }
 
 /** A link to a peer that is no neighbour is closed after this much silence. */
@@ -58,6 +76,8 @@ interface Channel {
   dialing: boolean;
   /** The engine asked to close: close once the queue is flushed. */
   closeWhenFlushed: boolean;
+  /** When a frame last came from the peer (or the channel opened), ms since the epoch. */
+  lastHeard: number;
   cancelIdle: (() => void) | undefined;
 }
 
@@ -86,6 +106,26 @@ export class AnnounceAdapter {
     });
     node.handle<Uint8Array>(ANNOUNCE_ALPN, (link) => this.#accept(link), this.#linkOptions());
     this.#execute(this.engine.start());
+    if (options.silentNeighborMs !== undefined) this.#armSilenceCheck(options.silentNeighborMs);
+  }
+
+  /** Periodically drops neighbours that went silent, so HyParView replaces them from its backups. */
+  #armSilenceCheck(silentMs: number): void {
+    this.#o.timers.schedule(silentMs / 4, () => {
+      if (this.#closed) return;
+      const now = Date.now();
+      for (const peer of this.engine.neighbors()) {
+        const ch = this.#channel(peer);
+        if (ch === undefined || now - ch.lastHeard <= silentMs) continue;
+        this.#o.logger.debug(
+          { peer: peer.short(), silentMs: now - ch.lastHeard },
+          'silent gossip neighbour dropped',
+        );
+        this.#closeChannel(peer, CloseCode.Cancelled);
+        this.input({ type: 'disconnected', peer });
+      }
+      this.#armSilenceCheck(silentMs);
+    });
   }
 
   /** Current neighbour count. */
@@ -238,7 +278,15 @@ export class AnnounceAdapter {
   #ensureChannel(peer: PeerId): Channel {
     let ch = this.#channel(peer);
     if (ch === undefined) {
-      ch = { peer, links: [], queue: [], dialing: false, closeWhenFlushed: false, cancelIdle: undefined };
+      ch = {
+        peer,
+        links: [],
+        queue: [],
+        dialing: false,
+        closeWhenFlushed: false,
+        lastHeard: Date.now(),
+        cancelIdle: undefined,
+      };
       this.#channels.set(peer.toString(), ch);
     }
     return ch;
@@ -306,6 +354,7 @@ export class AnnounceAdapter {
   /** Adds a ready link to a channel and flushes what was queued for the peer. */
   #attach(ch: Channel, link: Link<Uint8Array>): void {
     ch.links.push(link);
+    ch.lastHeard = Date.now();
     for (const frame of ch.queue.splice(0)) link.sendRaw(frame).catch(() => {});
     if (ch.closeWhenFlushed) this.#closeChannel(ch.peer);
   }
@@ -368,6 +417,7 @@ export class AnnounceAdapter {
         await link.close(CloseCode.ProtocolViolation);
         break;
       }
+      ch.lastHeard = Date.now();
       if (message.t === HELLO) continue; // a repeated hello carries nothing new
       this.#touch(ch);
       this.input({ type: 'message', from: peer, message });

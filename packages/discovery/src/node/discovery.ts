@@ -22,7 +22,7 @@ import {
   entryAnnouncement,
 } from '../protocol/announce.js';
 import { RttTracker } from '../rtt/rtt.js';
-import { AnnounceAdapter } from './announce.js';
+import { AnnounceAdapter, silentNeighborMs } from './announce.js';
 import { type DiscoveryConfig, jittered, resolveConfig, tagDigests } from './config.js';
 import {
   acceptPing,
@@ -173,6 +173,7 @@ export class Discovery implements AsyncDisposable {
       maxPayloadSize: config.gossipMaxPayload,
       gossip: config.gossip,
       dialTimeoutMs: config.exchangeTimeoutMs,
+      silentNeighborMs: silentNeighborMs(config.announceIntervalMs, config.announceJitter),
       hooks: {
         deliver: (content) => this.#onDelivered(content),
         neighborUp: (peer) => {

@@ -107,6 +107,42 @@ afterAll(async () => {
 });
 
 describe('mass failure across processes (heavy)', () => {
+  it('drops neighbours killed with SIGKILL long before the connection times out', async () => {
+    // QUIC notices a peer killed without closing its connections only after its idle timeout
+    // (about 30 s); the silent-neighbour check must free those active-view slots much sooner.
+    const network = `silent-neighbour-${Math.random()}`;
+    const ids = (p: number) => Array.from({ length: 3 }, (_, i) => `${network}/${p}/${i}`);
+    const discovery = { announceIntervalMs: ANNOUNCE_MS, announceJitter: 0.2, purgeAfterMs: 60_000 };
+    const start = (p: number, bootstrap: WireAddr[]) => {
+      const sp = new SwarmProcess(
+        { network, identities: ids(p), bootstrap, hostsSeed: p === 0, discovery, sampleMs: SAMPLE_MS },
+        () => {},
+      );
+      running.add(sp);
+      return sp;
+    };
+    const first = start(0, []);
+    const seed = [(await first.ready)[0] as WireAddr];
+    const second = start(1, seed);
+    const roster = [...(await first.ready), ...(await second.ready)].map((a) => a.id);
+    for (const sp of [first, second]) sp.send({ t: 'roster', ids: roster });
+    const neighbours = () => first.latest?.neighbours ?? [];
+    // Some of the survivors' neighbours are in the other process (3 nodes cannot fill views of 5).
+    await waitFor(() => neighbours().length === 3 && neighbours().some((n) => n > 2), {
+      timeout: 30_000,
+      message: () => `no cross-process neighbours: ${neighbours().join(',')}`,
+    });
+    await second.kill();
+    const killedAt = Date.now();
+    await waitFor(() => neighbours().every((n) => n <= 2), {
+      // Three heartbeat gaps of silence, one check period, one sample.
+      timeout: 3 * ANNOUNCE_MS * 1.2 + (3 * ANNOUNCE_MS * 1.2) / 4 + 2 * SAMPLE_MS + 1_000,
+      message: () => `dead neighbours still listed: ${neighbours().join(',')}`,
+    });
+    console.log(JSON.stringify({ deadNeighboursDroppedMs: Date.now() - killedAt }));
+    await first.stop();
+  }, 60_000);
+
   it('a killed quarter is purged, no survivor misses a live peer, and the restarted quarter is back fast', {
     timeout: scaled(120_000 + CYCLES * 60_000),
   }, async () => {
