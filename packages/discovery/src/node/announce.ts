@@ -114,9 +114,17 @@ export class AnnounceAdapter {
     this.#o.timers.schedule(silentMs / 4, () => {
       if (this.#closed) return;
       const now = Date.now();
-      for (const peer of this.engine.neighbors()) {
+      const silent = (peer: PeerId) => {
         const ch = this.#channel(peer);
-        if (ch === undefined || now - ch.lastHeard <= silentMs) continue;
+        return ch !== undefined && now - ch.lastHeard > silentMs;
+      };
+      const neighbours = this.engine.neighbors();
+      // When every neighbour is silent, the likely cause is on our side (this process starved of
+      // CPU, our network gone): dropping them all would only add rejoin handshakes to the load.
+      const dropping = neighbours.some((p) => !silent(p)) ? neighbours.filter(silent) : [];
+      for (const peer of dropping) {
+        const ch = this.#channel(peer);
+        if (ch === undefined) continue;
         this.#o.logger.debug(
           { peer: peer.short(), silentMs: now - ch.lastHeard },
           'silent gossip neighbour dropped',
