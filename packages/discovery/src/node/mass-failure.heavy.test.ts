@@ -25,7 +25,8 @@ import type {
 const PACKAGE = fileURLToPath(new URL('../..', import.meta.url));
 const RUNNER = fileURLToPath(new URL('../../test/swarm-process.ts', import.meta.url));
 const PROCESSES = 4;
-const PER_PROCESS = 10;
+/** Nodes per process; `DISCOVERY_MASS_PER_PROCESS` shrinks the swarm for a quick local check. */
+const PER_PROCESS = Number(process.env.DISCOVERY_MASS_PER_PROCESS ?? 10);
 const CYCLES = Number(process.env.DISCOVERY_MASS_CYCLES ?? 1);
 const ANNOUNCE_MS = 1_500;
 const PURGE_MS = 10_000;
