@@ -15,6 +15,17 @@ describe('HyParView membership', () => {
     expect(h.outputs.get(0)).toContainEqual({ type: 'peerData', peer: 1, data: new Uint8Array([1]) });
   });
 
+  it('answers a Join from a peer it already lists: a restarted run of it gets the neighbour back', () => {
+    const h = new Harness([0, 1]);
+    h.joinAll(0, [1]);
+    // Node 1 is killed and restarts with the same id before 0 noticed: a fresh engine joins 0.
+    h.add(1);
+    h.input(1, { type: 'join', peers: [{ id: 0, data: new Uint8Array([0]) }] });
+    h.pump();
+    expect(h.engine(1).neighbors()).toEqual([0]);
+    expect(h.engine(0).neighbors()).toEqual([1]);
+  });
+
   it('spreads ForwardJoin with TTL = active random walk length (6) to the other neighbours', () => {
     const h = new Harness([0, 1, 2, 3]);
     h.joinAll(0, [1, 2]);

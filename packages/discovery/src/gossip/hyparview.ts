@@ -198,6 +198,11 @@ export class HyParView<P> {
 
   #onJoin(from: P, data: Uint8Array | undefined, out: Out<P>): void {
     if (data !== undefined) this.#learn({ id: from, data }, out);
+    // A Join from a peer we already list comes from a new run of it (restarted with the same
+    // key before we noticed the old one die): it has no view of us, so it needs our Neighbor.
+    if (this.#active.has(this.env.key(from))) {
+      this.#send(out, from, { t: MessageType.Neighbor, high: true, data: this.#myData });
+    }
     // A joining node must be accepted, whatever it costs us (high priority).
     this.#addActive(from, true, out);
     const info = this.#info(from);

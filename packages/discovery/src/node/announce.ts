@@ -44,6 +44,24 @@ export interface AnnounceOptions {
   readonly gossip: Partial<GossipConfig>;
   /** Timeout of an on-demand dial. */
   readonly dialTimeoutMs: number;
+  /**
+   * A neighbour we heard nothing from for this long counts as failed (see
+   * {@link silentNeighborMs}); `undefined` leaves failure detection to the connection alone.
+   */
+  readonly silentNeighborMs?: number | undefined;
+}
+
+/**
+ * How long a gossip neighbour may stay silent before it counts as failed: three of the longest
+ * heartbeat gaps, at least 3 s. Every node re-announces at least once per
+ * `announceIntervalMs × (1 + jitter)`, and a neighbour relays every broadcast it gets to us
+ * (payload or IHave), so a live neighbour is never silent that long. A process killed without
+ * closing its connections is otherwise noticed only when QUIC's idle timeout (about 30 s) ends
+ * the link: until then it holds a slot of the active view, eager pushes to it are lost, and the
+ * view is not repaired.
+ */
+export function silentNeighborMs(announceIntervalMs: number, announceJitter: number): number {
+  return Math.max(3_000, 3 * announceIntervalMs * (1 + announceJitter));
 }
 
 /** A link to a peer that is no neighbour is closed after this much silence. */
@@ -58,6 +76,8 @@ interface Channel {
   dialing: boolean;
   /** The engine asked to close: close once the queue is flushed. */
   closeWhenFlushed: boolean;
+  /** When a frame last came from the peer (or the channel opened), ms since the epoch. */
+  lastHeard: number;
   cancelIdle: (() => void) | undefined;
 }
 
@@ -86,6 +106,34 @@ export class AnnounceAdapter {
     });
     node.handle<Uint8Array>(ANNOUNCE_ALPN, (link) => this.#accept(link), this.#linkOptions());
     this.#execute(this.engine.start());
+    if (options.silentNeighborMs !== undefined) this.#armSilenceCheck(options.silentNeighborMs);
+  }
+
+  /** Periodically drops neighbours that went silent, so HyParView replaces them from its backups. */
+  #armSilenceCheck(silentMs: number): void {
+    this.#o.timers.schedule(silentMs / 4, () => {
+      if (this.#closed) return;
+      const now = this.#o.timers.now();
+      const silent = (peer: PeerId) => {
+        const ch = this.#channel(peer);
+        return ch !== undefined && now - ch.lastHeard > silentMs;
+      };
+      const neighbours = this.engine.neighbors();
+      // When every neighbour is silent, the likely cause is on our side (this process starved of
+      // CPU, our network gone): dropping them all would only add rejoin handshakes to the load.
+      const dropping = neighbours.some((p) => !silent(p)) ? neighbours.filter(silent) : [];
+      for (const peer of dropping) {
+        const ch = this.#channel(peer);
+        if (ch === undefined) continue;
+        this.#o.logger.debug(
+          { peer: peer.short(), silentMs: now - ch.lastHeard },
+          'silent gossip neighbour dropped',
+        );
+        this.#closeChannel(peer, CloseCode.Cancelled);
+        this.input({ type: 'disconnected', peer });
+      }
+      this.#armSilenceCheck(silentMs);
+    });
   }
 
   /** Current neighbour count. */
@@ -238,7 +286,15 @@ export class AnnounceAdapter {
   #ensureChannel(peer: PeerId): Channel {
     let ch = this.#channel(peer);
     if (ch === undefined) {
-      ch = { peer, links: [], queue: [], dialing: false, closeWhenFlushed: false, cancelIdle: undefined };
+      ch = {
+        peer,
+        links: [],
+        queue: [],
+        dialing: false,
+        closeWhenFlushed: false,
+        lastHeard: this.#o.timers.now(),
+        cancelIdle: undefined,
+      };
       this.#channels.set(peer.toString(), ch);
     }
     return ch;
@@ -249,7 +305,9 @@ export class AnnounceAdapter {
     const ch = this.#ensureChannel(peer);
     ch.closeWhenFlushed = false;
     this.#touch(ch);
-    const link = ch.links[0];
+    // The newest link: an older one may lead to a previous run of the peer (killed, restarted
+    // with the same key) whose connection has not timed out yet, and would swallow the frames.
+    const link = ch.links[ch.links.length - 1];
     if (link !== undefined) {
       link.sendRaw(frame).catch(() => {
         // The reader loop notices the failure and reports it to the engine.
@@ -304,6 +362,7 @@ export class AnnounceAdapter {
   /** Adds a ready link to a channel and flushes what was queued for the peer. */
   #attach(ch: Channel, link: Link<Uint8Array>): void {
     ch.links.push(link);
+    ch.lastHeard = this.#o.timers.now();
     for (const frame of ch.queue.splice(0)) link.sendRaw(frame).catch(() => {});
     if (ch.closeWhenFlushed) this.#closeChannel(ch.peer);
   }
@@ -366,6 +425,7 @@ export class AnnounceAdapter {
         await link.close(CloseCode.ProtocolViolation);
         break;
       }
+      ch.lastHeard = this.#o.timers.now();
       if (message.t === HELLO) continue; // a repeated hello carries nothing new
       this.#touch(ch);
       this.input({ type: 'message', from: peer, message });

@@ -40,6 +40,15 @@ export interface DiscoveryConfig {
   readonly exchangeTimeoutMs: number;
   /** Catalog syncs one node runs at once; more wait their turn. Default 4. */
   readonly syncConcurrency: number;
+  /**
+   * Pings a peer whose entry is about to turn stale (a third of `purgeAfterMs` before, at most a
+   * minute) and keeps it when it answers. Default true. Heartbeats travel over the gossip
+   * overlay, and while that overlay repairs after many nodes died at once, or while a node is
+   * starved of CPU, heartbeats of live peers can miss some nodes for longer than `purgeAfterMs`:
+   * without the ping those live peers would be purged. A dead peer does not answer and is purged
+   * on time. `false` purges on the entry's age alone, as the reference does.
+   */
+  readonly pingBeforePurge: boolean;
 }
 
 /** The reference defaults. */
@@ -59,6 +68,7 @@ export const DEFAULT_DISCOVERY_CONFIG: DiscoveryConfig = Object.freeze({
   gossip: {},
   exchangeTimeoutMs: 10_000,
   syncConcurrency: 4,
+  pingBeforePurge: true,
 });
 
 /** Fills in defaults. */

@@ -22,7 +22,7 @@ import {
   entryAnnouncement,
 } from '../protocol/announce.js';
 import { RttTracker } from '../rtt/rtt.js';
-import { AnnounceAdapter } from './announce.js';
+import { AnnounceAdapter, silentNeighborMs } from './announce.js';
 import { type DiscoveryConfig, jittered, resolveConfig, tagDigests } from './config.js';
 import {
   acceptPing,
@@ -35,6 +35,7 @@ import {
   SYNC_ALPN,
   syncWith,
 } from './exchange.js';
+import { IsolationPolicy } from './isolation.js';
 import { DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 import { Timers } from './timers.js';
 
@@ -57,6 +58,17 @@ const ADDRESS_POLL_MS = 250;
  * seconds instead of waiting out a long backoff.
  */
 const REJOIN_MAX_MS = 4_000;
+/** Shortest wait for a liveness ping before a purge (a ping needs a connection handshake). */
+const CONFIRM_MIN_MS = 500;
+
+/**
+ * How long before its purge a silent peer is pinged: a third of `purgeAfter`, at most a minute.
+ * With the default 300 s horizon, a peer unheard of for 240 s is asked directly; with a 10 s
+ * horizon and 1.5 s heartbeats, one unheard of for about 6.7 s (four lost heartbeats).
+ */
+export function confirmLeadMs(purgeAfterMs: number): number {
+  return Math.max(CONFIRM_MIN_MS, Math.min(60_000, purgeAfterMs / 3));
+}
 
 /** Context handed to an {@link AddressSource}. */
 export interface AddressSourceContext {
@@ -109,14 +121,20 @@ export class Discovery implements AsyncDisposable {
   /** Peers a sync was started with (once per observed peer; cleared on departure or failure). */
   readonly #observed = new Set<string>();
   readonly #syncQueue: PeerId[] = [];
+  /** Peers with a sync queued or running. */
+  readonly #syncing = new Set<string>();
   readonly #tombstones = new Map<string, Tombstone>();
   readonly #tasks = new Set<Promise<unknown>>();
+  /**
+   * Peers pinged because their entry is about to turn stale → the `updatedAt` of the entry that
+   * was about to expire: each entry gets one ping, so a dead peer costs one dial per survivor.
+   */
+  readonly #confirming = new Map<string, number>();
+  #confirmsRunning = 0;
   #syncsRunning = 0;
   #rejoinDelay = REJOIN_MIN_MS;
   #rejoinArmed = false;
-  #isolationDelay = REJOIN_MIN_MS;
-  /** Whether any catalog sync, in either direction, has completed. */
-  #synced = false;
+  readonly #isolation = new IsolationPolicy(REJOIN_MIN_MS, REJOIN_MAX_MS);
   #lastBroadcast: PeerEntryVersion | undefined;
   #bumpQueued = false;
   #lastNeighborBump = 0;
@@ -158,6 +176,7 @@ export class Discovery implements AsyncDisposable {
       maxPayloadSize: config.gossipMaxPayload,
       gossip: config.gossip,
       dialTimeoutMs: config.exchangeTimeoutMs,
+      silentNeighborMs: silentNeighborMs(config.announceIntervalMs, config.announceJitter),
       hooks: {
         deliver: (content) => this.#onDelivered(content),
         neighborUp: (peer) => {
@@ -167,7 +186,10 @@ export class Discovery implements AsyncDisposable {
           this.#observe(peer);
         },
         neighborDown: (_peer, remaining) => {
-          if (remaining === 0) this.#rejoin();
+          if (remaining > 0) return;
+          this.#rejoin();
+          // Every neighbour gone: sync again until someone answers (the catalog ages meanwhile).
+          if (this.#isolation.neighbours(0)) this.#isolationTick();
         },
       },
     });
@@ -383,7 +405,10 @@ export class Discovery implements AsyncDisposable {
     this.#track(
       (async () => {
         for await (const ev of events) {
-          if (ev.type === 'peerDeparted') this.#metrics.departed.inc();
+          if (ev.type === 'peerDeparted') {
+            this.#metrics.departed.inc();
+            this.#gone(ev.peerId);
+          }
           this.#metrics.catalogSize.set(this.#catalog.snapshot().peersCount());
         }
       })().catch((error: unknown) => this.#log.warn({ err: String(error) }, 'metrics loop failed')),
@@ -392,6 +417,65 @@ export class Discovery implements AsyncDisposable {
     this.#probeTick(true);
     this.#isolationTick();
     this.#addressTick();
+    this.#freshnessTick();
+  }
+
+  /**
+   * A peer left the catalog (purged or departed). A peer that comes back (a restart with the
+   * same key, a partition that healed) must be synced with again, so it leaves the observed set;
+   * and unless it is a live neighbour, the gossip layer stops counting on it as a backup.
+   */
+  #gone(peer: PeerId): void {
+    this.#observed.delete(peer.toString());
+    this.#confirming.delete(peer.toString());
+    if (!this.#gossip.engine.neighbors().some((n) => n.equals(peer))) {
+      this.#gossip.input({ type: 'forget', peer });
+    }
+  }
+
+  /**
+   * Purge is by the age of a peer's own signed timestamp, so a live peer whose heartbeats do not
+   * reach us (a broken broadcast path while the overlay repairs, a starved relay) would be
+   * purged like a dead one. Before that happens, the peer is pinged: its reply is a fresh
+   * signed entry, which keeps it. A dead peer does not answer and is purged on time: the ping
+   * gives up before the purge is due.
+   */
+  #freshnessTick(): void {
+    if (this.#abort.signal.aborted || !this.config.pingBeforePurge) return;
+    const purgeAfter = this.config.purgeAfterMs;
+    const lead = confirmLeadMs(purgeAfter);
+    const now = this.#clock.now();
+    // Soonest purge first; at most `syncConcurrency` pings at once (each is a handshake, and a
+    // starved node may find every peer near stale), the rest wait for the next tick.
+    const due = [...this.#catalog.snapshot().raw().signed.values()]
+      .map((s) => ({ s, left: s.entry.updatedAt + purgeAfter - now }))
+      .filter(({ left }) => left <= lead && left > 0)
+      .sort((a, b) => a.left - b.left);
+    for (const { s, left } of due) {
+      if (this.#confirmsRunning >= this.config.syncConcurrency) break;
+      this.#confirm(s.peerId, s.entry.updatedAt, Math.max(CONFIRM_MIN_MS, left));
+    }
+    this.#timers.schedule(lead / 4, () => this.#freshnessTick());
+  }
+
+  #confirm(peer: PeerId, updatedAt: number, timeoutMs: number): void {
+    const key = peer.toString();
+    if ((this.#confirming.get(key) ?? -1) >= updatedAt || !dialable(this.#node, peer)) return;
+    this.#confirming.set(key, updatedAt);
+    this.#confirmsRunning++;
+    this.#track(
+      ping({ ...this.#exchange, timeoutMs }, peer)
+        .then((result) => {
+          this.rtt.sample(peer, result.rttMs);
+          this.#onEntry(result.entry);
+        })
+        .catch((error: unknown) =>
+          this.#log.debug({ peer: peer.short(), err: String(error) }, 'liveness ping before purge failed'),
+        )
+        .finally(() => {
+          this.#confirmsRunning--;
+        }),
+    );
   }
 
   #update(change: (e: PeerEntry) => PeerEntry, always = true): SignedPeerEntry {
@@ -503,11 +587,27 @@ export class Discovery implements AsyncDisposable {
    * neighbours, with the same short backoff, until one sync succeeds.
    */
   #isolationTick(): void {
-    if (this.#abort.signal.aborted || this.#synced) return;
-    for (const b of this.config.bootstrap) this.#observe(b.id);
-    for (const n of this.#gossip.engine.neighbors()) this.#observe(n);
-    this.#isolationDelay = Math.min(REJOIN_MAX_MS, this.#isolationDelay * 2);
-    this.#timers.schedule(this.#isolationDelay * (0.5 + Math.random()), () => this.#isolationTick());
+    if (this.#abort.signal.aborted || !this.#isolation.round()) return;
+    // Known peers were synced with once already; an isolated node needs them again.
+    const targets = [
+      ...this.config.bootstrap.map((b) => b.id).filter((p) => !this.#hasDeparted(p)),
+      ...this.#gossip.engine.neighbors(),
+      ...shuffle(
+        this.#catalog
+          .snapshot()
+          .signedPeers()
+          .map((s) => s.peerId),
+      ).slice(0, 2),
+    ];
+    for (const p of targets) this.#resync(p);
+    this.#timers.schedule(this.#isolation.nextDelay(Math.random()), () => this.#isolationTick());
+  }
+
+  /** Syncs with a peer again even if it was synced with before (unless one is already queued). */
+  #resync(peer: PeerId): void {
+    if (peer.equals(this.#node.peerId)) return;
+    this.#observed.add(peer.toString());
+    this.#startSync(peer);
   }
 
   /** Checks again after a backoff whether the join worked; joins are fire-and-forget. */
@@ -587,10 +687,10 @@ export class Discovery implements AsyncDisposable {
     const event = this.#catalog.applyDeparture(departure);
     if (event === undefined) return;
     this.#observed.delete(key);
-    this.#tombstones.set(key, {
-      version: departure.lastVersion,
-      expires: this.#clock.now() + this.config.purgeAfterMs,
-    });
+    // Expired tombstones of peers never heard of again would otherwise stay forever.
+    const now = this.#clock.now();
+    for (const [k, t] of this.#tombstones) if (t.expires < now) this.#tombstones.delete(k);
+    this.#tombstones.set(key, { version: departure.lastVersion, expires: now + this.config.purgeAfterMs });
     this.#gossip.input({ type: 'forget', peer: departure.peerId });
   }
 
@@ -613,7 +713,7 @@ export class Discovery implements AsyncDisposable {
 
   /** Entries a sync brought: make them dialable, sync once with every new peer (cascade). */
   #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
-    this.#synced = true;
+    this.#isolation.synced();
     const backups: EndpointAddr[] = [];
     for (const s of entries) {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
@@ -655,7 +755,9 @@ export class Discovery implements AsyncDisposable {
       this.#observed.delete(peer.toString());
       return;
     }
-    if (this.#syncQueue.some((p) => p.equals(peer))) return;
+    // One sync per peer at a time: retry rounds must not pile up behind a slow peer.
+    if (this.#syncing.has(peer.toString())) return;
+    this.#syncing.add(peer.toString());
     this.#syncQueue.push(peer);
     this.#pumpSyncs();
   }
@@ -672,6 +774,7 @@ export class Discovery implements AsyncDisposable {
             this.#log.debug({ peer: peer.short(), err: String(error) }, 'catalog sync failed');
           })
           .finally(() => {
+            this.#syncing.delete(peer.toString());
             this.#syncsRunning--;
             this.#pumpSyncs();
           }),
@@ -732,6 +835,7 @@ export class Discovery implements AsyncDisposable {
       }
       this.#abort.abort();
       this.#syncQueue.length = 0;
+      this.#syncing.clear();
       if (graceful && !this.#node.isClosed) await this.#gossip.leave(this.config.gracefulDepartureWindowMs);
       else await this.#gossip.close();
       this.#timers.close();

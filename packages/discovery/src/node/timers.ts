@@ -13,6 +13,11 @@ export class Timers implements Scheduler {
     this.#clock = clock;
   }
 
+  /** The current time of this instance's clock, ms. */
+  now(): number {
+    return this.#clock.now();
+  }
+
   /** Runs `fn` after `delayMs`; returns a cancel function. A no-op once closed. */
   schedule(delayMs: number, fn: () => void): () => void {
     if (this.#closed) return () => {};

@@ -1,0 +1,60 @@
+import { waitFor } from '@mosaik/id';
+import { describe, expect, it } from 'vitest';
+import { Cluster } from '../../test/net.js';
+import { confirmLeadMs } from './discovery.js';
+
+const fresh = (name: string) => `liveness-${name}-${Math.random()}`;
+
+describe('ping before purge', () => {
+  it('keeps a live peer whose heartbeats never come, and purges it on time once it is dead', async () => {
+    await using c = new Cluster();
+    const net = fresh('keep');
+    // A ping gets a third of it (1 s) to answer, enough on a busy machine.
+    const purgeAfterMs = 3_000;
+    const watcher = await c.addOn(net, { purgeAfterMs });
+    // No heartbeat within the test: only the watcher's pings can keep this peer.
+    const silent = await c.addOn(net, { announceIntervalMs: 600_000 });
+    await watcher.discovery.syncWith(silent.node.addr());
+    expect(watcher.discovery.catalog().getSigned(silent.node.peerId)).toBeDefined();
+
+    // Two purge horizons, sampled: the peer is never gone.
+    const events = watcher.discovery.events();
+    const departed: string[] = [];
+    void (async () => {
+      for await (const ev of events) if (ev.type === 'peerDeparted') departed.push(ev.peerId.short());
+    })();
+    const until = performance.now() + 2 * purgeAfterMs;
+    let samples = 0;
+    let missing = 0;
+    await waitFor(
+      () => {
+        if (watcher.discovery.catalog().getSigned(silent.node.peerId) === undefined) missing++;
+        samples++;
+        return performance.now() >= until;
+      },
+      { timeout: 4 * purgeAfterMs, interval: 50, message: 'the watch did not end' },
+    );
+    expect({ missing, departed }).toEqual({ missing: 0, departed: [] });
+    expect(samples).toBeGreaterThan(20);
+    // What the watcher holds are ping replies, newer than the entry the peer stored itself.
+    const held = watcher.discovery.catalog().getSigned(silent.node.peerId);
+    expect(held?.entry.version.updateMs).toBeGreaterThan(silent.discovery.me().entry.version.updateMs);
+
+    // The peer's endpoint dies without a departure: its ping fails and the purge comes on time
+    // (within purgeAfter of the last answer, which came at most purgeAfter ago).
+    await silent.node.close();
+    await waitFor(() => watcher.discovery.catalog().getSigned(silent.node.peerId) === undefined, {
+      timeout: 2 * purgeAfterMs + 1_000,
+      message: 'the dead peer was not purged in time',
+    });
+    await waitFor(() => departed.length > 0, { message: 'no peerDeparted event' });
+    expect(departed).toEqual([silent.node.peerId.short()]);
+    await events.return?.();
+  });
+
+  it('pings a third of the horizon before the purge, at most a minute before, never less than 500 ms', () => {
+    expect(confirmLeadMs(300_000)).toBe(60_000);
+    expect(confirmLeadMs(9_000)).toBe(3_000);
+    expect(confirmLeadMs(600)).toBe(500);
+  });
+});
