@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecodeError, Digest, encodeCbor, toHex, waitFor } from '@mosaik/id';
+import { FileStorage } from '@mosaik/raft';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Cluster, discoverAll, FAST, T } from '../test/fixtures.js';
@@ -213,6 +214,20 @@ describe('snapshot transfer', () => {
       await waitFor(gb2.when.committed().reaches(more), { timeout: T, message: 'restarted follows' });
       await waitFor(() => restarted.map.get('after') === 'restart', { timeout: T });
       expect(same(restarted)).toBe(true);
+      // The leader's snapshots were written in the background; what is on disk opens and restores.
+      await a!.close();
+      const disk = FileStorage.open(dirA);
+      try {
+        const snap = disk.snapshot();
+        expect(snap.meta.index).toBeGreaterThan(20);
+        expect(disk.firstIndex()).toBeGreaterThan(1);
+        const fromDisk = new Ledger();
+        fromDisk.restore(openEnvelope(snap.data).state);
+        expect(fromDisk.map.size).toBeGreaterThan(20);
+        expect(fromDisk.map.get('k00000')).toBe(value);
+      } finally {
+        disk.close();
+      }
     } finally {
       rmSync(dirA, { recursive: true, force: true });
       rmSync(dirB, { recursive: true, force: true });
