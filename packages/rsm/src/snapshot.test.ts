@@ -80,7 +80,7 @@ describe('snapshot envelope', () => {
     const written: number[] = [];
     const sink: SnapshotSink = { write: (p) => written.push(p.length), end: () => {} };
     expect(await feedSliced(sink, new Uint8Array(1 << 20), () => written.length >= 2)).toBe(false);
-    expect(written).toEqual([256 * 1024, 256 * 1024]);
+    expect(written).toEqual([64 * 1024, 64 * 1024]);
     expect(await feedSliced(sink, new Uint8Array(600 * 1024), () => false)).toBe(true);
   });
 });

@@ -18,7 +18,7 @@ const PREFIX = 8;
 /** How long one slice of snapshot work may hold the event loop, in ms. */
 const SLICE_MS = 4;
 /** The pieces a state is fed to a machine's sink in. */
-const FEED_PIECE = 256 * 1024;
+const FEED_PIECE = 64 * 1024;
 
 /** A snapshot opened: the cluster it belongs to and the machine's state (a view, not a copy). */
 export interface Envelope {

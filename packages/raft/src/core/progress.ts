@@ -70,6 +70,8 @@ export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 export interface SnapshotTransfer {
   readonly snapshot: Snapshot;
   acked: number;
+  /** Bytes sent so far (from `acked` on, a few chunks are in flight at once). */
+  sent: number;
   /** `acked` at the previous heartbeat response, to detect a stalled transfer. */
   ackedAtHeartbeat: number;
 }
@@ -114,7 +116,7 @@ export class Progress {
   becomeSnapshot(snapshot: Snapshot): void {
     this.#reset('snapshot');
     this.pendingSnapshot = snapshot.meta.index;
-    this.transfer = { snapshot, acked: 0, ackedAtHeartbeat: -1 };
+    this.transfer = { snapshot, acked: 0, sent: 0, ackedAtHeartbeat: -1 };
   }
 
   #reset(state: ProgressState): void {
