@@ -249,7 +249,7 @@ export class PqMachine implements ByteMachine<PqCommand, PqChange> {
     const byKey = this.#byKey.clone();
     return {
       chunks: () =>
-        listSnapshot('pq', byKey.size, byKey.entries(), (w, [kb, e]) => {
+        listSnapshot('pq', byKey.size, byKey.entries(undefined, []), (w, [kb, e]) => {
           w.array(3);
           w.keyBytes(e.slot.pb);
           w.keyBytes(kb);

@@ -4,8 +4,7 @@
  * byte strings, every head in its shortest form: the same state always gives the same bytes,
  * however they are cut into pieces. The writer encodes lazily from a frozen view, so a large
  * snapshot is produced a piece at a time between other work; the reader accepts pieces cut
- * anywhere, even inside an item, and never holds more than one piece plus one item's bytes
- * beyond what it decoded.
+ * anywhere, even inside an item.
  */
 import { DecodeError } from '@mosaik/id';
 import type { CollectionKind } from './common.js';
@@ -13,9 +12,9 @@ import type { CollectionKind } from './common.js';
 /** Target size of one piece of an encoded snapshot. */
 const PIECE = 64 * 1024;
 
-const ARRAY = 4;
-const BYTES = 2;
-const TEXT = 3;
+const ARRAY: number = 4;
+const BYTES: number = 2;
+const TEXT: number = 3;
 
 /** Appends CBOR heads and byte strings to pieces of about {@link PIECE} bytes. */
 export class PieceWriter {
@@ -124,13 +123,15 @@ export function* listSnapshot<T>(
 /** An item of a list snapshot: a byte string, or an array of byte strings. */
 export type ListItem = Uint8Array | Uint8Array[];
 
-/** Not enough bytes yet. */
-const INCOMPLETE = Symbol('incomplete');
+/** `#head` found no complete head yet. */
+const INCOMPLETE = -1;
 
 /**
- * Reads the pieces of a list snapshot of `kind` and hands every item to `onItem` (byte strings
- * are copies: they never keep a piece alive). Non-shortest heads are accepted, so snapshots of
- * earlier versions (encoded by a general CBOR encoder) read the same.
+ * Reads the pieces of a list snapshot of `kind` and hands every item to `onItem`. Byte strings
+ * are views into the pieces, not copies: a restored state shares the snapshot's bytes instead
+ * of holding a second copy of them (snapshot bytes are never written to once made). Non-shortest
+ * heads are accepted, so snapshots of earlier versions (encoded by a general CBOR encoder) read
+ * the same.
  */
 export class ListSnapshotReader {
   readonly #kind: CollectionKind;
@@ -138,6 +139,8 @@ export class ListSnapshotReader {
   /** Bytes received but not decoded yet (less than one item, plus the newest piece). */
   #pending: Uint8Array = new Uint8Array(0);
   #pos = 0;
+  /** Major type of the head `#head` read last. */
+  #major = 0;
   /** Items still expected; -1 before the header was read. */
   #left = -1;
 
@@ -162,7 +165,7 @@ export class ListSnapshotReader {
     while (this.#left > 0) {
       const start = this.#pos;
       const item = this.#item();
-      if (item === INCOMPLETE) {
+      if (item === undefined) {
         this.#pos = start;
         return;
       }
@@ -180,18 +183,18 @@ export class ListSnapshotReader {
   #header(): boolean {
     const outer = this.#head();
     if (outer === INCOMPLETE) return false;
-    if (outer.major !== ARRAY || outer.n !== 2) this.#notThisKind();
+    if (this.#major !== ARRAY || outer !== 2) this.#notThisKind();
     const kind = this.#head();
     if (kind === INCOMPLETE) return this.#rewind();
-    if (kind.major !== TEXT || kind.n !== this.#kind.length) this.#notThisKind();
-    if (this.#pos + kind.n > this.#pending.length) return this.#rewind();
-    for (let i = 0; i < kind.n; i++)
+    if (this.#major !== TEXT || kind !== this.#kind.length) this.#notThisKind();
+    if (this.#pos + kind > this.#pending.length) return this.#rewind();
+    for (let i = 0; i < kind; i++)
       if (this.#pending[this.#pos + i] !== this.#kind.charCodeAt(i)) this.#notThisKind();
-    this.#pos += kind.n;
+    this.#pos += kind;
     const list = this.#head();
     if (list === INCOMPLETE) return this.#rewind();
-    if (list.major !== ARRAY) this.#fail('the body is not a list');
-    this.#left = list.n;
+    if (this.#major !== ARRAY) this.#fail('the body is not a list');
+    this.#left = list;
     return true;
   }
 
@@ -200,57 +203,58 @@ export class ListSnapshotReader {
     return false;
   }
 
-  #item(): ListItem | typeof INCOMPLETE {
-    const h = this.#head();
-    if (h === INCOMPLETE) return INCOMPLETE;
-    if (h.major === BYTES) return this.#bytes(h.n);
-    if (h.major !== ARRAY) this.#fail('an item is neither bytes nor a list');
+  /** The next item, or `undefined` if it is not complete yet. */
+  #item(): ListItem | undefined {
+    const n = this.#head();
+    if (n === INCOMPLETE) return undefined;
+    if (this.#major === BYTES) return this.#bytes(n);
+    if (this.#major !== ARRAY) this.#fail('an item is neither bytes nor a list');
     // Items are small tuples; a huge count is malformed, not a reason to allocate.
-    if (h.n > 16) this.#fail('an item has too many parts');
+    if (n > 16) this.#fail('an item has too many parts');
     const parts: Uint8Array[] = [];
-    for (let i = 0; i < h.n; i++) {
-      const p = this.#head();
-      if (p === INCOMPLETE) return INCOMPLETE;
-      if (p.major !== BYTES) this.#fail('a part of an item is not bytes');
-      const b = this.#bytes(p.n);
-      if (b === INCOMPLETE) return INCOMPLETE;
+    for (let i = 0; i < n; i++) {
+      const size = this.#head();
+      if (size === INCOMPLETE) return undefined;
+      if (this.#major !== BYTES) this.#fail('a part of an item is not bytes');
+      const b = this.#bytes(size);
+      if (b === undefined) return undefined;
       parts.push(b);
     }
     return parts;
   }
 
-  #bytes(n: number): Uint8Array | typeof INCOMPLETE {
-    if (this.#pos + n > this.#pending.length) return INCOMPLETE;
-    const out = this.#pending.slice(this.#pos, this.#pos + n);
+  #bytes(n: number): Uint8Array | undefined {
+    if (this.#pos + n > this.#pending.length) return undefined;
+    const out = this.#pending.subarray(this.#pos, this.#pos + n);
     this.#pos += n;
     return out;
   }
 
-  #head(): { major: number; n: number } | typeof INCOMPLETE {
+  /** Reads a head: sets `#major`, returns its argument, or `INCOMPLETE`. */
+  #head(): number {
     const b = this.#pending;
-    if (this.#pos >= b.length) return INCOMPLETE;
-    const first = b[this.#pos]!;
-    const major = first >> 5;
+    const at = this.#pos;
+    if (at >= b.length) return INCOMPLETE;
+    const first = b[at]!;
+    this.#major = first >> 5;
     const info = first & 31;
     if (info < 24) {
-      this.#pos++;
-      return { major, n: info };
+      this.#pos = at + 1;
+      return info;
     }
     if (info > 27) this.#fail('unsupported length encoding');
     const size = 1 << (info - 24);
-    if (this.#pos + 1 + size > b.length) return INCOMPLETE;
-    const view = new DataView(b.buffer, b.byteOffset + this.#pos + 1, size);
-    let n: number;
-    if (size === 1) n = view.getUint8(0);
-    else if (size === 2) n = view.getUint16(0);
-    else if (size === 4) n = view.getUint32(0);
-    else {
-      const big = view.getBigUint64(0);
+    if (at + 1 + size > b.length) return INCOMPLETE;
+    let n = 0;
+    if (size <= 4) {
+      for (let i = 1; i <= size; i++) n = n * 256 + b[at + i]!;
+    } else {
+      const big = new DataView(b.buffer, b.byteOffset + at + 1, 8).getBigUint64(0);
       if (big > BigInt(Number.MAX_SAFE_INTEGER)) this.#fail('length out of range');
       n = Number(big);
     }
-    this.#pos += 1 + size;
-    return { major, n };
+    this.#pos = at + 1 + size;
+    return n;
   }
 
   #notThisKind(): never {
