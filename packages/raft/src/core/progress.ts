@@ -74,6 +74,8 @@ export interface SnapshotTransfer {
   sent: number;
   /** `acked` at the previous heartbeat response, to detect a stalled transfer. */
   ackedAtHeartbeat: number;
+  /** Heartbeat responses in a row that came with no progress. */
+  stalledRounds: number;
 }
 
 /** The leader's view of one follower (Raft's nextIndex/matchIndex plus flow control). */
@@ -116,7 +118,7 @@ export class Progress {
   becomeSnapshot(snapshot: Snapshot): void {
     this.#reset('snapshot');
     this.pendingSnapshot = snapshot.meta.index;
-    this.transfer = { snapshot, acked: 0, sent: 0, ackedAtHeartbeat: -1 };
+    this.transfer = { snapshot, acked: 0, sent: 0, ackedAtHeartbeat: 0, stalledRounds: 0 };
   }
 
   #reset(state: ProgressState): void {

@@ -121,6 +121,8 @@ const MiB = 1024 * 1024;
  */
 const SNAPSHOT_WINDOW = 4;
 const SNAPSHOT_WINDOW_BYTES = 4 * MiB;
+/** Heartbeat rounds without an acknowledged chunk before the window is sent again. */
+const SNAPSHOT_STALL_ROUNDS = 3;
 
 /**
  * A Raft node driven entirely by its caller, in the style of etcd's raft library: no timers, no
@@ -945,10 +947,17 @@ export class RaftNode {
     if (m.round > pr.ackedRound && m.round <= this.#now) pr.ackedRound = m.round;
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
     if (pr.state === 'snapshot') {
-      // Resend the chunk only when a whole heartbeat round brought no progress (it was lost).
       const tr = pr.transfer;
-      if (tr !== undefined && tr.acked === tr.ackedAtHeartbeat) this.#sendChunks(m.from, pr, true);
-      if (tr !== undefined) tr.ackedAtHeartbeat = tr.acked;
+      // Resend only after a few rounds brought no progress (a chunk was lost): a slow link that
+      // needs longer than one round for a chunk must not be flooded with copies of it.
+      if (tr !== undefined) {
+        tr.stalledRounds = tr.acked === tr.ackedAtHeartbeat ? tr.stalledRounds + 1 : 0;
+        tr.ackedAtHeartbeat = tr.acked;
+        if (tr.stalledRounds >= SNAPSHOT_STALL_ROUNDS) {
+          tr.stalledRounds = 0;
+          this.#sendChunks(m.from, pr, true);
+        }
+      }
     } else if (pr.match < this.#log.lastIndex()) this.#sendAppend(m.from);
     if (m.ctx !== '') this.#recvReadAck(m.from, m.ctx);
   }
