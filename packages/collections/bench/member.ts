@@ -65,7 +65,8 @@ function reportStalls(threshold: number): void {
   let last = performance.now();
   setInterval(() => {
     const now = performance.now();
-    if (now - last - 20 > threshold) console.error(`[member ${process.pid}] event loop stalled ${Math.round(now - last - 20)} ms`);
+    if (now - last - 20 > threshold)
+      console.error(`[member ${process.pid}] event loop stalled ${Math.round(now - last - 20)} ms`);
     last = now;
   }, 20).unref();
 }
