@@ -60,8 +60,20 @@ function key(i: number): Uint8Array {
   return k;
 }
 
+/** `BENCH_STALLS=<ms>`: report on stderr every event-loop stall longer than that (diagnostics). */
+function reportStalls(threshold: number): void {
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last - 20 > threshold)
+      console.error(`[member ${process.pid}] event loop stalled ${Math.round(now - last - 20)} ms`);
+    last = now;
+  }, 20).unref();
+}
+
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]!) as MemberConfig;
+  if (process.env.BENCH_STALLS !== undefined) reportStalls(Number(process.env.BENCH_STALLS));
   const Def = defineCollection.map<Uint8Array, Uint8Array>(cfg.store, {
     keyCodec: bytes,
     valueCodec: bytes,

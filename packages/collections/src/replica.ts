@@ -13,8 +13,11 @@ import {
   type Group,
   type Groups,
   LeadershipPreference,
+  type SnapshotSink,
+  type SnapshotView,
   type StateMachine,
   type StorageSpec,
+  snapshotBytes,
 } from '@mosaik/rsm';
 import type { TicketValidator } from '@mosaik/tickets';
 import { ChangeFeed } from './feed.js';
@@ -82,13 +85,37 @@ export class Replica<C, Ch> implements StateMachine<C, null, null> {
     return null;
   }
 
-  snapshot(): Uint8Array {
+  snapshot(): Uint8Array | SnapshotView {
     this.metrics.snapshotsTaken.inc(this.label);
     return this.machine.snapshot();
   }
 
   restore(snapshot: Uint8Array): void {
     this.machine.restore(snapshot);
+    this.#installed();
+  }
+
+  restoreChunks(): SnapshotSink {
+    const machine = this.machine;
+    if (machine.restoreChunks === undefined) {
+      // A small machine (Cell, Once): gather the pieces, restore at once.
+      const pieces: Uint8Array[] = [];
+      return {
+        write: (piece) => pieces.push(piece),
+        end: () => this.restore(snapshotBytes({ chunks: () => pieces })),
+      };
+    }
+    const sink = machine.restoreChunks();
+    return {
+      write: (piece) => sink.write(piece),
+      end: () => {
+        sink.end();
+        this.#installed();
+      },
+    };
+  }
+
+  #installed(): void {
     this.metrics.snapshotsInstalled.inc(this.label);
     this.metrics.size.set(this.label, this.machine.size());
     this.feed.resync();

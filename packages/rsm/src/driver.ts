@@ -3,36 +3,29 @@
  * then sends (batched per peer), then applies committed entries to the state machine, then
  * advances; takes snapshots and compacts the log; tracks proposals and ReadIndex requests.
  */
-import {
-  type Codec,
-  DecodeError,
-  decodeCbor,
-  encodeCbor,
-  type GroupId,
-  randomBytes,
-  toHex,
-  Watch,
-} from '@mosaik/id';
+import { type Codec, type GroupId, randomBytes, toHex, Watch } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import {
   type ConfState,
   type Entry,
   EntryType,
   emptyConf,
+  entrySize,
   type Message,
-  maybeCompact,
   messageCodec,
   type NodeId,
   RaftNode,
   type RaftRole,
   type Ready,
   type Snapshot,
+  SnapshotOutOfDateError,
   type Storage,
 } from '@mosaik/raft';
 import type { ConsensusConfig } from './config.js';
 import { ticksOf } from './config.js';
 import type { GroupsMetrics } from './metrics.js';
-import type { StateMachine } from './state-machine.js';
+import { collectSliced, encodeEnvelope, envelopeChunks, feedSliced, openEnvelope } from './snapshot.js';
+import { type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
 
 /** What the driver needs from its group. */
 export interface DriverHost {
@@ -48,27 +41,14 @@ interface Proposal {
   readonly settle: (ok: boolean) => void;
 }
 
-/** The snapshot bytes: the cluster id travels with the machine's state. */
-interface SnapshotEnvelope {
-  readonly cluster: string;
-  readonly state: Uint8Array;
-}
-
-function encodeEnvelope(e: SnapshotEnvelope): Uint8Array {
-  return encodeCbor({ cluster: e.cluster, state: e.state });
-}
-
-function decodeEnvelope(bytes: Uint8Array): SnapshotEnvelope {
-  const v = decodeCbor(bytes) as { cluster?: unknown; state?: unknown };
-  if (
-    typeof v !== 'object' ||
-    v === null ||
-    typeof v.cluster !== 'string' ||
-    !(v.state instanceof Uint8Array)
-  )
-    throw new DecodeError('invalid snapshot envelope');
-  return { cluster: v.cluster, state: v.state };
-}
+/**
+ * A new snapshot is taken only once the log applied since the last one holds at least this
+ * fraction of the last one's size (besides `snapshotThreshold` entries): each snapshot then
+ * costs a bounded multiple of the bytes written, however large the state grows. Without it, a
+ * large state with a small threshold would be re-encoded over and over, one snapshot after
+ * another.
+ */
+const SNAPSHOT_GROWTH = 0.5;
 
 /** A new cluster id: the founder's short id and 8 random bytes, so a refounded cluster never reuses one. */
 export function newClusterId(founder: NodeId): string {
@@ -122,14 +102,22 @@ export class RaftDriver<C> {
   #pumpQueued = false;
   #draining = false;
   #stopped = false;
+  /** A snapshot is being encoded and written in the background. */
+  #snapshotting = false;
+  /** Bytes of the entries applied since the snapshot (being) taken last (see SNAPSHOT_GROWTH). */
+  #appliedBytes = 0;
 
   constructor(options: DriverOptions<C>) {
     this.#o = options;
     this.#storage = options.storage;
     this.#label = { group: options.groupId.short() };
-    this.#genesis = options.machine.snapshot();
+    this.#genesis = snapshotBytes(options.machine.snapshot());
     const snap = options.storage.snapshot();
     if (snap.meta.index > 0) this.#restore(snap);
+    const s = options.storage;
+    const from = Math.max(s.firstIndex(), snap.meta.index + 1);
+    if (from <= s.lastIndex())
+      for (const e of s.entries(from, s.lastIndex() + 1)) this.#appliedBytes += entrySize(e);
     // A log without a snapshot: a founder that stopped before its first snapshot (which names
     // the cluster). Nobody joined it yet (joiners start from that snapshot): name it anew.
     if (this.#cluster === '' && options.storage.lastIndex() > 0) this.#cluster = newClusterId(options.id);
@@ -221,6 +209,8 @@ export class RaftDriver<C> {
   reset(storage: Storage, cluster: string): Discarded {
     const discarded: Discarded = { cluster: this.#cluster, committed: this.applied.get() };
     this.#epoch++;
+    this.#snapshotting = false;
+    this.#appliedBytes = 0;
     this.#storage = storage;
     this.#o.machine.restore(this.#genesis);
     this.#cluster = cluster;
@@ -323,7 +313,11 @@ export class RaftDriver<C> {
           this.#persist(rd);
           this.#send(rd.messages);
         }
-        if (rd.snapshot !== undefined) this.#installSnapshot(rd.snapshot);
+        if (rd.snapshot !== undefined) {
+          await this.#installSnapshot(raft, rd.snapshot);
+          // Reset or stopped while installing: the rest of this Ready belongs to a discarded history.
+          if (this.#stopped || raft !== this.#raft) return;
+        }
         this.#apply(rd.committedEntries);
         for (const rs of rd.readStates) {
           const cb = this.#reads.get(rs.ctx);
@@ -370,16 +364,37 @@ export class RaftDriver<C> {
     for (const [to, list] of byPeer) this.#o.host.send(to, list);
   }
 
+  /** Installs a snapshot at once (on start, from storage). */
   #restore(snap: Snapshot): void {
-    const envelope = decodeEnvelope(snap.data);
+    const envelope = openEnvelope(snap.data);
     this.#o.machine.restore(envelope.state);
-    this.#cluster = envelope.cluster;
+    this.#restored(snap, envelope.cluster);
+  }
+
+  #restored(snap: Snapshot, cluster: string): void {
+    this.#cluster = cluster;
     this.#appliedConf = snap.meta.conf;
+    this.#appliedBytes = 0;
     this.applied.set(snap.meta.index);
   }
 
-  #installSnapshot(snap: Snapshot): void {
-    this.#restore(snap);
+  /**
+   * Installs a snapshot received from the leader. A machine with `restoreChunks` gets it in
+   * slices, so a large state does not hold the event loop for seconds; abandoned if this member
+   * is reset or stopped meanwhile (the machine keeps its state until the sink's `end`).
+   */
+  async #installSnapshot(raft: RaftNode, snap: Snapshot): Promise<void> {
+    const envelope = openEnvelope(snap.data);
+    const machine = this.#o.machine;
+    if (machine.restoreChunks === undefined) {
+      machine.restore(envelope.state);
+    } else {
+      const sink = machine.restoreChunks();
+      const fed = await feedSliced(sink, envelope.state, () => this.#stopped || raft !== this.#raft);
+      if (!fed) return;
+      sink.end();
+    }
+    this.#restored(snap, envelope.cluster);
     // Proposals the snapshot skipped over have an unknown fate.
     for (const [index, p] of this.#proposals) {
       if (index <= snap.meta.index) {
@@ -438,6 +453,7 @@ export class RaftDriver<C> {
   }
 
   #applied(e: Entry): void {
+    this.#appliedBytes += entrySize(e);
     this.applied.set(e.index);
     this.#o.metrics.committed.set(this.#label, e.index);
     const p = this.#proposals.get(e.index);
@@ -451,25 +467,61 @@ export class RaftDriver<C> {
     const { consensus, machine } = this.#o;
     const storage = this.#storage;
     const applied = this.applied.get();
-    if (this.#appliedConf.voters.length === 0) return;
+    if (this.#appliedConf.voters.length === 0 || this.#snapshotting) return;
     if (storage.snapshot().meta.index === 0 && this.#cluster !== '' && storage.term(applied) !== undefined) {
       // The founder snapshots its first entries at once: the cluster id lives only in snapshots,
       // so every member (they all start from one) knows it, also after a restart.
-      storage.createSnapshot(
-        applied,
-        this.#appliedConf,
-        encodeEnvelope({ cluster: this.#cluster, state: machine.snapshot() }),
-      );
+      storage.createSnapshot(applied, this.#appliedConf, encodeEnvelope(this.#cluster, machine.snapshot()));
       storage.compact(applied);
+      this.#appliedBytes = 0;
       return;
     }
-    maybeCompact(
-      storage,
-      applied,
-      this.#appliedConf,
-      () => encodeEnvelope({ cluster: this.#cluster, state: machine.snapshot() }),
-      { threshold: consensus.snapshotThreshold, keep: consensus.snapshotKeep },
-    );
+    const last = storage.snapshot();
+    if (applied - last.meta.index < Math.max(1, consensus.snapshotThreshold)) return;
+    if (this.#appliedBytes < last.data.length * SNAPSHOT_GROWTH) return;
+    if (storage.term(applied) === undefined) return;
+    this.#appliedBytes = 0;
+    this.#snapshotInBackground(storage, applied, machine.snapshot());
+  }
+
+  /**
+   * Encodes `view` (the machine's state at `index`) in slices, has the storage write it (off the
+   * event loop if it can), and only then drops the log up to `index - snapshotKeep`: until the
+   * snapshot is recorded, the log it replaces is still needed. Given up if this member is reset
+   * or stopped meanwhile, or a newer snapshot was installed first.
+   */
+  #snapshotInBackground(storage: Storage, index: number, view: Uint8Array | SnapshotView): void {
+    const conf = this.#appliedConf;
+    const epoch = this.#epoch;
+    const stale = () => this.#stopped || this.#epoch !== epoch || this.#storage !== storage;
+    this.#snapshotting = true;
+    const started = performance.now();
+    const run = async (): Promise<void> => {
+      const data = await collectSliced(envelopeChunks(this.#cluster, view), stale);
+      if (data === undefined) return;
+      if (storage.createSnapshotAsync !== undefined) {
+        await storage.createSnapshotAsync(index, conf, data);
+      } else {
+        if (index <= storage.snapshot().meta.index) return;
+        storage.createSnapshot(index, conf, data);
+      }
+      if (stale()) return;
+      const upTo = Math.min(index - this.#o.consensus.snapshotKeep, storage.snapshot().meta.index);
+      if (upTo >= storage.firstIndex()) storage.compact(upTo);
+      this.#o.logger.debug(
+        { index, bytes: data.length, ms: Math.round(performance.now() - started) },
+        'snapshot taken',
+      );
+    };
+    run()
+      .catch((error: unknown) => {
+        // Overtaken by a snapshot from the leader, or this member went away: nothing is lost.
+        if (error instanceof SnapshotOutOfDateError || stale()) return;
+        this.#o.logger.warn({ index, err: String(error) }, 'snapshot failed; the log stays uncompacted');
+      })
+      .finally(() => {
+        if (this.#epoch === epoch) this.#snapshotting = false;
+      });
   }
 
   /** Stops processing; pending proposals and reads are dropped (their callers are told by the group). */

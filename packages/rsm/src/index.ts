@@ -39,7 +39,11 @@ export {
   NoOp,
   type QueryOf,
   type ResultOf,
+  type SnapshotSink,
+  type SnapshotView,
   type StateMachine,
+  snapshotBytes,
+  snapshotChunks,
 } from './state-machine.js';
 export { type OpenStorage, type StorageSpec, storage } from './storage.js';
 export { IndexWatcher, type ResetEvent, When } from './when.js';

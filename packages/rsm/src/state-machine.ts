@@ -51,10 +51,22 @@ export interface StateMachine<C, Q, R> {
   applyBatch?(commands: readonly C[], ctx: ApplyContext): void;
   /** Answers a read-only query against the current state. */
   query(query: Q): R;
-  /** The whole state as bytes (iterate in encoded-key order so every member produces the same bytes). */
-  snapshot(): Uint8Array;
+  /**
+   * The whole state, for a Raft snapshot: either the bytes themselves (fine for small states), or
+   * a {@link SnapshotView}, a frozen copy the driver encodes piece by piece between other work
+   * while the machine keeps applying commands. Taking a view must be cheap (O(1) for persistent
+   * structures): it runs on the apply path. Iterate in encoded-key order so every member produces
+   * the same bytes from the same state.
+   */
+  snapshot(): Uint8Array | SnapshotView;
   /** Replaces the whole state with a snapshot taken by `snapshot()` (possibly on another member). */
   restore(snapshot: Uint8Array): void;
+  /**
+   * Optional incremental form of `restore`: a sink the driver feeds the snapshot's bytes to, in
+   * pieces of any size, between other work. The machine's state must stay as it was until
+   * `end()` installs the new one; a sink that is abandoned (never ended) must leave no trace.
+   */
+  restoreChunks?(): SnapshotSink;
   /**
    * Default `normal`. Read again on every use, so a machine may change it while joined: the
    * leader's autopilot then promotes (no longer `observer`) or demotes (now `observer`) it.
@@ -72,6 +84,44 @@ export interface StateMachine<C, Q, R> {
    * outside `apply`, so it must not change the state.
    */
   describe?(): MachineDescription;
+}
+
+/**
+ * A frozen copy of a machine's state that encodes itself in pieces. The concatenation of the
+ * pieces is the snapshot: it must not depend on how the state was reached or on the piece sizes.
+ */
+export interface SnapshotView {
+  /** The encoded state, piece by piece (any sizes; the driver yields to the event loop between them). */
+  chunks(): Iterable<Uint8Array>;
+}
+
+/** Receives a snapshot in pieces (see {@link StateMachine.restoreChunks}). */
+export interface SnapshotSink {
+  /** The next piece; may split an encoded element anywhere. Throws `DecodeError` for malformed bytes. */
+  write(chunk: Uint8Array): void;
+  /** All pieces were written: install the state. Throws `DecodeError` if the bytes were incomplete. */
+  end(): void;
+}
+
+/** The pieces of what `snapshot()` returned (one piece for plain bytes). */
+export function snapshotChunks(snapshot: Uint8Array | SnapshotView): Iterable<Uint8Array> {
+  return snapshot instanceof Uint8Array ? [snapshot] : snapshot.chunks();
+}
+
+/** The bytes of what `snapshot()` returned, concatenated (for small states and tests). */
+export function snapshotBytes(snapshot: Uint8Array | SnapshotView): Uint8Array {
+  if (snapshot instanceof Uint8Array) return snapshot;
+  const parts = [...snapshot.chunks()];
+  if (parts.length === 1) return parts[0]!;
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 /** What {@link StateMachine.describe} returns. */

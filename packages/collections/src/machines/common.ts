@@ -4,6 +4,7 @@
  * report each change to an optional listener, and snapshot to canonical bytes.
  */
 import { DecodeError } from '@mosaik/id';
+import type { SnapshotSink, SnapshotView } from '@mosaik/rsm';
 
 /** The six collection kinds. */
 export type CollectionKind = 'map' | 'vec' | 'set' | 'cell' | 'once' | 'pq';
@@ -40,10 +41,15 @@ export interface ByteMachine<C, Ch> {
   apply(command: C, index: number): void;
   /** Entry / element count (Cell and Once: 0 or 1). */
   size(): number;
-  /** The whole state in canonical bytes: the same state gives the same bytes on every node. */
-  snapshot(): Uint8Array;
+  /**
+   * The whole state in canonical bytes: the same state gives the same bytes on every node. Large
+   * collections return a frozen view (O(1) to take) that encodes itself in pieces.
+   */
+  snapshot(): Uint8Array | SnapshotView;
   /** Replaces the state with one produced by `snapshot()`. Throws `DecodeError` for bad bytes. */
   restore(bytes: Uint8Array): void;
+  /** The incremental form of `restore`, for large collections: the state changes at `end()`. */
+  restoreChunks?(): SnapshotSink;
   /** Checks the shape of a decoded command (from the log: any member may have written it). */
   parse(raw: unknown): C;
   /** Called with every change as it is applied (set by the replica while someone watches). */

@@ -1,5 +1,5 @@
 /** The replicated `Map`: key → value, both as encoded bytes, ordered by the key's bytes. */
-import { decodeCbor, encodeCbor } from '@mosaik/id';
+import type { SnapshotSink, SnapshotView } from '@mosaik/rsm';
 import { BTree } from './btree.js';
 import {
   admitted,
@@ -10,10 +10,10 @@ import {
   list,
   optionalBytes,
   record,
-  snapshotBody,
   tuple,
 } from './common.js';
-import { bytesOf, keyOf, sameBytes } from './keys.js';
+import { keyOf, sameBytes } from './keys.js';
+import { ListSnapshotReader, listSnapshot } from './stream.js';
 import { TreeMachine } from './tree.js';
 
 /** Commands of a Map (the `t` tag is stable: it is in the log). */
@@ -107,21 +107,39 @@ export class MapMachine
     this.onChange?.({ kind: 'delete', key, previous }, index);
   }
 
-  snapshot(): Uint8Array {
-    const entries: [Uint8Array, Uint8Array][] = [];
-    for (const [k, v] of this.tree.entries()) entries.push([bytesOf(k), v]);
-    return encodeCbor(['map', entries]);
+  /** `['map', [[key, value], ...]]` in key order, from a frozen copy of the tree. */
+  snapshot(): SnapshotView {
+    const tree = this.view();
+    return {
+      chunks: () =>
+        // One reused pair for the whole walk: a million entries make no garbage.
+        listSnapshot('map', tree.size, tree.entries(undefined, []), (w, [k, v]) => {
+          w.array(2);
+          w.keyBytes(k);
+          w.bytes(v);
+        }),
+    };
   }
 
   restore(snapshot: Uint8Array): void {
-    const body = snapshotBody(decodeCbor(snapshot), 'map');
-    const entries = list(body, 'entries', (e) => {
-      const [k, v] = tuple(e, 2, 'entry');
-      return [keyOf(bytes(k, 'key')), bytes(v, 'value')] as [string, Uint8Array];
-    });
+    const sink = this.restoreChunks();
+    sink.write(snapshot);
+    sink.end();
+  }
+
+  restoreChunks(): SnapshotSink {
     const tree = new BTree<string, Uint8Array>();
-    for (const [k, v] of entries) tree.set(k, v);
-    this.tree = tree;
+    const reader = new ListSnapshotReader('map', (item) => {
+      const [k, v] = tuple(item, 2, 'entry') as Uint8Array[];
+      tree.set(keyOf(k!), v!);
+    });
+    return {
+      write: (piece) => reader.write(piece),
+      end: () => {
+        reader.end();
+        this.tree = tree;
+      },
+    };
   }
 
   parse(raw: unknown): MapCommand {

@@ -3,7 +3,7 @@
  * indexed both by key and by priority. Within one priority the entries are ordered by the key's
  * bytes, so the minimum, the maximum and the eviction victim are the same on every replica.
  */
-import { decodeCbor, encodeCbor } from '@mosaik/id';
+import type { SnapshotSink, SnapshotView } from '@mosaik/rsm';
 import { BTree } from './btree.js';
 import {
   admitted,
@@ -15,10 +15,10 @@ import {
   OPEN_GUARD,
   optionalBytes,
   record,
-  snapshotBody,
   tuple,
 } from './common.js';
 import { bytesOf, compareKeys, keyOf, sameBytes } from './keys.js';
+import { ListSnapshotReader, listSnapshot } from './stream.js';
 
 /** How priorities are decoded and ordered (from the user's priority codec). */
 export interface PriorityOrder {
@@ -244,20 +244,34 @@ export class PqMachine implements ByteMachine<PqCommand, PqChange> {
     );
   }
 
-  snapshot(): Uint8Array {
-    const entries: [Uint8Array, Uint8Array, Uint8Array][] = [];
-    for (const [kb, e] of this.#byKey.entries()) entries.push([bytesOf(e.slot.pb), bytesOf(kb), e.value]);
-    return encodeCbor(['pq', entries]);
+  /** `['pq', [[priority, key, value], ...]]` in key order, from a frozen copy of the key index. */
+  snapshot(): SnapshotView {
+    const byKey = this.#byKey.clone();
+    return {
+      chunks: () =>
+        listSnapshot('pq', byKey.size, byKey.entries(undefined, []), (w, [kb, e]) => {
+          w.array(3);
+          w.keyBytes(e.slot.pb);
+          w.keyBytes(kb);
+          w.bytes(e.value);
+        }),
+    };
   }
 
   restore(snapshot: Uint8Array): void {
-    const body = snapshotBody(decodeCbor(snapshot), 'pq');
+    const sink = this.restoreChunks();
+    sink.write(snapshot);
+    sink.end();
+  }
+
+  restoreChunks(): SnapshotSink {
     const byKey = new BTree<string, { slot: PqSlot; value: Uint8Array }>();
     const byPriority = new BTree<PqSlot, Uint8Array>(undefined, this.#compare);
-    for (const e of list(body, 'entries', (x) => tuple(x, 3, 'entry'))) {
-      const pb = bytes(e[0], 'priority');
-      const kb = keyOf(bytes(e[1], 'key'));
-      const value = bytes(e[2], 'value');
+    const reader = new ListSnapshotReader('pq', (item) => {
+      const e = tuple(item, 3, 'entry') as Uint8Array[];
+      const pb = e[0]!;
+      const kb = keyOf(e[1]!);
+      const value = e[2]!;
       let p: unknown;
       try {
         p = this.#order.decode(pb);
@@ -267,9 +281,15 @@ export class PqMachine implements ByteMachine<PqCommand, PqChange> {
       const slot: PqSlot = { p, pb: keyOf(pb), kb };
       byKey.set(kb, { slot, value });
       byPriority.set(slot, value);
-    }
-    this.#byKey = byKey;
-    this.#byPriority = byPriority;
+    });
+    return {
+      write: (piece) => reader.write(piece),
+      end: () => {
+        reader.end();
+        this.#byKey = byKey;
+        this.#byPriority = byPriority;
+      },
+    };
   }
 
   parse(raw: unknown): PqCommand {

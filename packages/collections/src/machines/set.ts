@@ -1,8 +1,9 @@
 /** The replicated `Set`: unique encoded elements, ordered by their bytes. */
-import { decodeCbor, encodeCbor } from '@mosaik/id';
+import type { SnapshotSink, SnapshotView } from '@mosaik/rsm';
 import { BTree } from './btree.js';
-import { admitted, type ByteMachine, bytes, clearTree, fail, list, record, snapshotBody } from './common.js';
-import { bytesOf, keyOf } from './keys.js';
+import { admitted, type ByteMachine, bytes, clearTree, fail, list, record } from './common.js';
+import { keyOf } from './keys.js';
+import { ListSnapshotReader, listSnapshot } from './stream.js';
 import { TreeMachine } from './tree.js';
 
 /** Commands of a Set (the `t` tag is stable: it is in the log). */
@@ -63,15 +64,30 @@ export class SetMachine
     if (this.tree.set(keyOf(value), true, false)) this.onChange?.({ kind: 'add', value }, index);
   }
 
-  snapshot(): Uint8Array {
-    return encodeCbor(['set', this.tree.keysArray().map(bytesOf)]);
+  /** `['set', [element, ...]]` in byte order, from a frozen copy of the tree. */
+  snapshot(): SnapshotView {
+    const tree = this.view();
+    return { chunks: () => listSnapshot('set', tree.size, tree.keys(), (w, k) => w.keyBytes(k)) };
   }
 
   restore(snapshot: Uint8Array): void {
-    const body = snapshotBody(decodeCbor(snapshot), 'set');
+    const sink = this.restoreChunks();
+    sink.write(snapshot);
+    sink.end();
+  }
+
+  restoreChunks(): SnapshotSink {
     const tree = new BTree<string, true>();
-    for (const v of list(body, 'elements', (x) => bytes(x, 'element'))) tree.set(keyOf(v), true);
-    this.tree = tree;
+    const reader = new ListSnapshotReader('set', (item) => {
+      tree.set(keyOf(bytes(item, 'element')), true);
+    });
+    return {
+      write: (piece) => reader.write(piece),
+      end: () => {
+        reader.end();
+        this.tree = tree;
+      },
+    };
   }
 
   parse(raw: unknown): SetCommand {

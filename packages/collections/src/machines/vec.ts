@@ -1,5 +1,5 @@
 /** The replicated `Vec`: an index-addressable sequence of encoded elements. */
-import { decodeCbor, encodeCbor } from '@mosaik/id';
+import type { SnapshotSink, SnapshotView } from '@mosaik/rsm';
 import {
   admitted,
   type ByteMachine,
@@ -10,8 +10,8 @@ import {
   OPEN_GUARD,
   position,
   record,
-  snapshotBody,
 } from './common.js';
+import { ListSnapshotReader, listSnapshot } from './stream.js';
 
 /** Commands of a Vec (the `t` tag is stable: it is in the log). */
 export type VecCommand =
@@ -144,13 +144,33 @@ export class VecMachine implements ByteMachine<VecCommand, VecChange> {
     }
   }
 
-  snapshot(): Uint8Array {
-    return encodeCbor(['vec', this.#items]);
+  /**
+   * `['vec', [element, ...]]`. The list is mutated in place, so the view copies it (references
+   * only, not the elements, which are never changed).
+   */
+  snapshot(): SnapshotView {
+    const items = this.#items.slice();
+    return { chunks: () => listSnapshot('vec', items.length, items, (w, v) => w.bytes(v)) };
   }
 
   restore(snapshot: Uint8Array): void {
-    const body = snapshotBody(decodeCbor(snapshot), 'vec');
-    this.#items = list(body, 'elements', (v) => bytes(v, 'element'));
+    const sink = this.restoreChunks();
+    sink.write(snapshot);
+    sink.end();
+  }
+
+  restoreChunks(): SnapshotSink {
+    const items: Uint8Array[] = [];
+    const reader = new ListSnapshotReader('vec', (item) => {
+      items.push(bytes(item, 'element'));
+    });
+    return {
+      write: (piece) => reader.write(piece),
+      end: () => {
+        reader.end();
+        this.#items = items;
+      },
+    };
   }
 
   parse(raw: unknown): VecCommand {

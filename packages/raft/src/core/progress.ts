@@ -70,8 +70,12 @@ export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 export interface SnapshotTransfer {
   readonly snapshot: Snapshot;
   acked: number;
+  /** Bytes sent so far (from `acked` on, a few chunks are in flight at once). */
+  sent: number;
   /** `acked` at the previous heartbeat response, to detect a stalled transfer. */
   ackedAtHeartbeat: number;
+  /** Heartbeat responses in a row that came with no progress. */
+  stalledRounds: number;
 }
 
 /** The leader's view of one follower (Raft's nextIndex/matchIndex plus flow control). */
@@ -114,7 +118,7 @@ export class Progress {
   becomeSnapshot(snapshot: Snapshot): void {
     this.#reset('snapshot');
     this.pendingSnapshot = snapshot.meta.index;
-    this.transfer = { snapshot, acked: 0, ackedAtHeartbeat: -1 };
+    this.transfer = { snapshot, acked: 0, sent: 0, ackedAtHeartbeat: 0, stalledRounds: 0 };
   }
 
   #reset(state: ProgressState): void {

@@ -530,6 +530,38 @@ describe('snapshots', () => {
   });
 });
 
+describe('snapshot window', () => {
+  it('keeps several chunks in flight, and recovers one that was lost', () => {
+    const h = new Harness(['a', 'b', 'c'], { snapshotChunkSize: 4 });
+    h.elect('a');
+    h.isolate('c');
+    const a = h.get('a');
+    a.node.propose([enc('x')]);
+    h.settle();
+    const applied = a.applied[a.applied.length - 1]!.index;
+    const state = enc('0123456789abcdefghijklmnopqrstuvwxyzABCD');
+    a.storage.createSnapshot(applied, a.node.conf, state);
+    a.storage.compact(applied);
+    const offsets: number[] = [];
+    let dropped = false;
+    h.filter = (m) => {
+      if (m.t !== MessageType.Snapshot) return true;
+      offsets.push(m.offset);
+      if (m.offset === 8 && !dropped) {
+        dropped = true;
+        return false;
+      }
+      return true;
+    };
+    h.heal();
+    h.tick(8);
+    // Four chunks left before the first acknowledgement came back.
+    expect(offsets.slice(0, 4)).toEqual([0, 4, 8, 12]);
+    expect(h.get('c').storage.snapshot().data).toEqual(state);
+    expect(offsets.filter((o) => o === 8).length).toBe(2);
+  });
+});
+
 describe('leader transfer', () => {
   it('hands leadership to a caught-up voter', () => {
     const h = new Harness(['a', 'b', 'c']);

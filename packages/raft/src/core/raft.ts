@@ -113,6 +113,16 @@ interface IncomingSnapshot {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * InstallSnapshot chunks in flight to one follower, and a cap on their bytes (one chunk always
+ * goes). More than one keeps a large transfer from paying a round trip per chunk; the follower
+ * takes them in order and says where it is. The cap keeps one round's messages to a peer well
+ * within a transport frame.
+ */
+const SNAPSHOT_WINDOW = 4;
+const SNAPSHOT_WINDOW_BYTES = 4 * MiB;
+/** Heartbeat rounds without an acknowledged chunk before the window is sent again. */
+const SNAPSHOT_STALL_ROUNDS = 3;
 
 /**
  * A Raft node driven entirely by its caller, in the style of etcd's raft library: no timers, no
@@ -937,10 +947,17 @@ export class RaftNode {
     if (m.round > pr.ackedRound && m.round <= this.#now) pr.ackedRound = m.round;
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
     if (pr.state === 'snapshot') {
-      // Resend the chunk only when a whole heartbeat round brought no progress (it was lost).
       const tr = pr.transfer;
-      if (tr !== undefined && tr.acked === tr.ackedAtHeartbeat) this.#sendChunk(m.from, pr);
-      if (tr !== undefined) tr.ackedAtHeartbeat = tr.acked;
+      // Resend only after a few rounds brought no progress (a chunk was lost): a slow link that
+      // needs longer than one round for a chunk must not be flooded with copies of it.
+      if (tr !== undefined) {
+        tr.stalledRounds = tr.acked === tr.ackedAtHeartbeat ? tr.stalledRounds + 1 : 0;
+        tr.ackedAtHeartbeat = tr.acked;
+        if (tr.stalledRounds >= SNAPSHOT_STALL_ROUNDS) {
+          tr.stalledRounds = 0;
+          this.#sendChunks(m.from, pr, true);
+        }
+      }
     } else if (pr.match < this.#log.lastIndex()) this.#sendAppend(m.from);
     if (m.ctx !== '') this.#recvReadAck(m.from, m.ctx);
   }
@@ -950,10 +967,11 @@ export class RaftNode {
     if (pr.state !== 'snapshot' || tr === undefined || m.index !== tr.snapshot.meta.index) return;
     if (m.reject) {
       tr.acked = 0;
-      this.#sendChunk(m.from, pr);
+      this.#sendChunks(m.from, pr, true);
     } else if (m.offset > tr.acked && m.offset <= tr.snapshot.data.length) {
       tr.acked = m.offset;
-      this.#sendChunk(m.from, pr);
+      tr.sent = Math.max(tr.sent, tr.acked);
+      this.#sendChunks(m.from, pr, false);
     }
   }
 
@@ -1022,24 +1040,44 @@ export class RaftNode {
     const snap = this.#log.storage.snapshot();
     if (snap.meta.index === 0) throw new RaftInvariantError('log compacted without a snapshot');
     pr.becomeSnapshot(snap);
-    this.#sendChunk(to, pr);
+    this.#sendChunks(to, pr, true);
     return true;
   }
 
-  #sendChunk(to: NodeId, pr: Progress): void {
+  /**
+   * Fills the window of chunks in flight to `to`; `restart` sends again from the last
+   * acknowledged byte (a chunk was lost or the follower asked to start over).
+   */
+  #sendChunks(to: NodeId, pr: Progress, restart: boolean): void {
     const tr = pr.transfer;
     if (tr === undefined) return;
+    if (restart) tr.sent = tr.acked;
     const data = tr.snapshot.data;
-    this.#send({
-      t: MessageType.Snapshot,
-      from: this.id,
-      to,
-      term: this.#term,
-      meta: tr.snapshot.meta,
-      offset: tr.acked,
-      total: data.length,
-      data: data.subarray(tr.acked, Math.min(data.length, tr.acked + this.#chunkSize)),
-    });
+    const chunk = (offset: number): number => {
+      const part = data.subarray(offset, Math.min(data.length, offset + this.#chunkSize));
+      this.#send({
+        t: MessageType.Snapshot,
+        from: this.id,
+        to,
+        term: this.#term,
+        meta: tr.snapshot.meta,
+        offset,
+        total: data.length,
+        data: part,
+      });
+      return part.length;
+    };
+    // An empty snapshot is one empty chunk.
+    if (data.length === 0) {
+      if (restart) chunk(0);
+      return;
+    }
+    const window = Math.max(
+      this.#chunkSize,
+      Math.min(SNAPSHOT_WINDOW * this.#chunkSize, SNAPSHOT_WINDOW_BYTES),
+    );
+    const limit = Math.min(data.length, tr.acked + window);
+    while (tr.sent < limit) tr.sent += chunk(tr.sent);
   }
 
   #bcastHeartbeat(): void {

@@ -10,11 +10,12 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { open as openAsync, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { type Codec, cborCodec, MosaikError } from '@mosaik/id';
-import { toEntry, toHardState, toSnapshot } from '../codec.js';
-import { SnapshotOutOfDateError, StorageCorruptError } from '../errors.js';
+import { toEntry, toHardState, toSnapshot, toSnapshotMeta } from '../codec.js';
+import { SnapshotOutOfDateError, StorageCorruptError, UnavailableError } from '../errors.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
 import { emptyConf, emptyHardState } from '../types.js';
 import { MemoryStorage } from './memory.js';
@@ -32,7 +33,12 @@ export interface FileStorageOptions {
 /*
  * On-disk layout, in `dir`:
  *   log        append-only records: [u32 BE length][u32 BE crc32][CBOR payload]
- *   snapshot   one record of the same shape holding { meta, data }, replaced atomically
+ *   snapshot   replaced atomically (temporary file, fsync, rename, fsync of the directory):
+ *              "MSN2" [u32 BE header length][u32 BE crc32 of the header]
+ *              [CBOR header { meta, size, crc }][size bytes of data, crc32 = crc]
+ *              Older stores wrote one record of the log's shape holding { meta, data }; it is
+ *              still read. The data follows its header raw, so a large snapshot is written and
+ *              read back without re-encoding (or copying) it.
  * Log record payloads:
  *   { k: 'e', e: Entry[] }          append (truncating from e[0].index)
  *   { k: 'h', h: HardState }        hard state
@@ -50,12 +56,18 @@ const LOG = 'log';
 const SNAPSHOT = 'snapshot';
 const TMP = '.tmp';
 
-const crc32: (data: Uint8Array) => number =
-  typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) >>> 0 : crc32Portable;
+/** "MSN2": the first bytes of a snapshot file in the current format. */
+const SNAPSHOT_MAGIC = 0x4d534e32;
+const SNAPSHOT_PREFIX = 12;
+/** How much data is checksummed between two yields to the event loop. */
+const CRC_SLICE = 8 * 1024 * 1024;
+
+const crc32: (data: Uint8Array, initial?: number) => number =
+  typeof zlib.crc32 === 'function' ? (data, initial = 0) => zlib.crc32(data, initial) >>> 0 : crc32Portable;
 
 let table: Uint32Array | undefined;
-/** CRC-32 (IEEE), for Node versions before zlib.crc32 (20.15). */
-function crc32Portable(data: Uint8Array): number {
+/** CRC-32 (IEEE), for Node versions before zlib.crc32 (20.15); `initial` continues a running one. */
+function crc32Portable(data: Uint8Array, initial = 0): number {
   if (table === undefined) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -64,7 +76,7 @@ function crc32Portable(data: Uint8Array): number {
       table[n] = c >>> 0;
     }
   }
-  let c = 0xffffffff;
+  let c = (initial ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
@@ -264,6 +276,48 @@ export class FileStorage implements Storage {
     return snap;
   }
 
+  /**
+   * `createSnapshot` for large snapshots: the checksum is computed in slices between other work
+   * and the file is written and synced off the event loop, then renamed into place. Entries,
+   * hard state and compactions may be written meanwhile. Fails with `SnapshotOutOfDateError`
+   * (and leaves no file behind) if a snapshot at or past `index` was recorded meanwhile, e.g.
+   * one installed from the leader.
+   */
+  async createSnapshotAsync(index: number, conf: ConfState, data: Uint8Array): Promise<Snapshot> {
+    this.#checkOpen();
+    const current = () => this.#mem.snapshot().meta.index;
+    if (index <= current()) throw new SnapshotOutOfDateError(index, current());
+    const term = this.#mem.term(index);
+    if (term === undefined || index > this.#mem.lastIndex())
+      throw new UnavailableError(index, this.#mem.lastIndex());
+    let crc = 0;
+    for (let off = 0; off < data.length; off += CRC_SLICE) {
+      crc = crc32(data.subarray(off, off + CRC_SLICE), crc);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const head = snapshotHead({ index, term, conf }, data.length, crc);
+    // A name of its own: a snapshot installed meanwhile writes the usual temporary file.
+    const tmp = join(this.dir, `${SNAPSHOT}.${index}${TMP}`);
+    const fh = await openAsync(tmp, 'w');
+    try {
+      for (const part of [head, data]) {
+        let off = 0;
+        while (off < part.length) off += (await fh.write(part, off, part.length - off)).bytesWritten;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (this.#closed || index <= current() || this.#mem.term(index) !== term) {
+      await rm(tmp, { force: true });
+      this.#checkOpen();
+      throw new SnapshotOutOfDateError(index, current());
+    }
+    renameSync(tmp, join(this.dir, SNAPSHOT));
+    syncDir(this.dir);
+    return this.#mem.createSnapshot(index, conf, data);
+  }
+
   compact(index: number): void {
     if (index <= this.#mem.firstIndex() - 1) return;
     this.#mem.compact(index);
@@ -306,7 +360,8 @@ export class FileStorage implements Storage {
 
   #writeSnapshotFile(snap: Snapshot): void {
     this.#checkOpen();
-    writeFileAtomic(this.dir, SNAPSHOT, frame(cbor.encode({ meta: snap.meta, data: snap.data })));
+    const head = snapshotHead(snap.meta, snap.data.length, crc32(snap.data));
+    writeFileAtomic(this.dir, SNAPSHOT, [head, snap.data]);
   }
 
   /** Replaces the log with a compact one once compacted records dominate it. */
@@ -330,7 +385,7 @@ export class FileStorage implements Storage {
       off += p.length;
     }
     fsyncSync(this.#fd);
-    writeFileAtomic(this.dir, LOG, all);
+    writeFileAtomic(this.dir, LOG, [all]);
     closeSync(this.#fd);
     this.#fd = openSync(join(this.dir, LOG), 'a');
     this.#logBytes = total;
@@ -363,6 +418,18 @@ function replayLog(buf: Uint8Array, replay: Replay): number {
   return pos;
 }
 
+/** The bytes in front of a snapshot's data in its file. */
+function snapshotHead(meta: Snapshot['meta'], size: number, crc: number): Uint8Array {
+  const header = cbor.encode({ meta, size, crc });
+  const out = new Uint8Array(SNAPSHOT_PREFIX + header.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, SNAPSHOT_MAGIC);
+  view.setUint32(4, header.length);
+  view.setUint32(8, crc32(header));
+  out.set(header, SNAPSHOT_PREFIX);
+  return out;
+}
+
 function readSnapshotFile(path: string): Snapshot {
   let buf: Uint8Array;
   try {
@@ -374,6 +441,7 @@ function readSnapshotFile(path: string): Snapshot {
     throw e;
   }
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.length >= SNAPSHOT_PREFIX && view.getUint32(0) === SNAPSHOT_MAGIC) return readSnapshotV2(buf, view);
   if (buf.length < HEADER || view.getUint32(0) !== buf.length - HEADER) {
     throw new StorageCorruptError('snapshot file has a bad length');
   }
@@ -386,17 +454,40 @@ function readSnapshotFile(path: string): Snapshot {
   }
 }
 
+function readSnapshotV2(buf: Uint8Array, view: DataView): Snapshot {
+  const headerEnd = SNAPSHOT_PREFIX + view.getUint32(4);
+  if (headerEnd > buf.length) throw new StorageCorruptError('snapshot file header is cut off');
+  const header = buf.subarray(SNAPSHOT_PREFIX, headerEnd);
+  if (crc32(header) !== view.getUint32(8)) throw new StorageCorruptError('snapshot header checksum mismatch');
+  let meta: Snapshot['meta'];
+  let size: unknown;
+  let crc: unknown;
+  try {
+    const h = cbor.decode(header) as { meta?: unknown; size?: unknown; crc?: unknown };
+    meta = toSnapshotMeta(h.meta);
+    size = h.size;
+    crc = h.crc;
+  } catch (e) {
+    throw new StorageCorruptError('snapshot file header is malformed', { cause: e });
+  }
+  if (size !== buf.length - headerEnd) throw new StorageCorruptError('snapshot file has a bad length');
+  // A view into the file's buffer: the data is not copied again.
+  const data = new Uint8Array(buf.buffer, buf.byteOffset + headerEnd, buf.length - headerEnd);
+  if (crc32(data) !== crc) throw new StorageCorruptError('snapshot file checksum mismatch');
+  return { meta, data };
+}
+
 function writeAll(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 /** write to a temporary file + fsync + rename + fsync the directory. */
-function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): void {
+function writeFileAtomic(dir: string, name: string, parts: readonly Uint8Array[]): void {
   const tmp = join(dir, name + TMP);
   const fd = openSync(tmp, 'w');
   try {
-    writeAll(fd, bytes);
+    for (const bytes of parts) writeAll(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -39,6 +39,13 @@ export interface Storage {
    * Does not drop entries: call `compact` for that.
    */
   createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot;
+  /**
+   * Optional form of `createSnapshot` for large snapshots, which a durable store writes without
+   * blocking the event loop; resolves once the snapshot is durable and recorded. Other writes
+   * may happen meanwhile. Rejects with `SnapshotOutOfDateError` if a snapshot at or past `index`
+   * was recorded first (then nothing changed).
+   */
+  createSnapshotAsync?(index: number, conf: ConfState, data: Uint8Array): Promise<Snapshot>;
   /** Drop entries up to and including `index`, which must not be past the latest snapshot. */
   compact(index: number): void;
   /** Replace the whole log with a snapshot received from the leader. */

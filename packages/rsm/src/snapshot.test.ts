@@ -1,0 +1,236 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DecodeError, Digest, encodeCbor, toHex, waitFor } from '@mosaik/id';
+import { FileStorage } from '@mosaik/raft';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Cluster, discoverAll, FAST, T } from '../test/fixtures.js';
+import type { Group } from './group.js';
+import { collectSliced, encodeEnvelope, envelopeChunks, feedSliced, openEnvelope } from './snapshot.js';
+import { type SnapshotSink, type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
+import { storage } from './storage.js';
+
+/** A view that cuts `bytes` into pieces at `cuts`. */
+function cutInto(bytes: Uint8Array, cuts: readonly number[]): SnapshotView {
+  return {
+    *chunks() {
+      let at = 0;
+      for (const cut of cuts) {
+        const end = Math.min(bytes.length, at + cut);
+        yield bytes.subarray(at, end);
+        at = end;
+      }
+      yield bytes.subarray(at);
+    },
+  };
+}
+
+describe('snapshot envelope', () => {
+  it('holds the same bytes however the machine cuts its state, and opens to it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string(),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.nat(50)),
+        async (cluster, state, cuts) => {
+          const whole = encodeEnvelope(cluster, state);
+          const sliced = await collectSliced(envelopeChunks(cluster, cutInto(state, cuts)), () => false);
+          expect(toHex(sliced!)).toBe(toHex(whole));
+          const opened = openEnvelope(whole);
+          expect(opened.cluster).toBe(cluster);
+          expect(toHex(opened.state)).toBe(toHex(state));
+        },
+      ),
+    );
+  });
+
+  it('opens the single-CBOR envelope of earlier versions', () => {
+    const legacy = encodeCbor({ cluster: 'c-1', state: new Uint8Array([1, 2, 3]) });
+    const opened = openEnvelope(legacy);
+    expect(opened.cluster).toBe('c-1');
+    expect([...opened.state]).toEqual([1, 2, 3]);
+  });
+
+  it('refuses malformed envelopes with a DecodeError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        try {
+          openEnvelope(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(DecodeError);
+        }
+      }),
+    );
+    expect(() => openEnvelope(new Uint8Array([0, 0x6d, 0x73, 0x32, 0, 0, 1, 0]))).toThrow(DecodeError);
+  });
+
+  it('stops encoding or feeding as soon as the result is no longer wanted', async () => {
+    let drawn = 0;
+    const endless: Iterable<Uint8Array> = {
+      *[Symbol.iterator]() {
+        for (;;) {
+          drawn++;
+          yield new Uint8Array(16);
+        }
+      },
+    };
+    expect(await collectSliced(endless, () => drawn >= 10)).toBeUndefined();
+    expect(drawn).toBe(10);
+    const written: number[] = [];
+    const sink: SnapshotSink = { write: (p) => written.push(p.length), end: () => {} };
+    expect(await feedSliced(sink, new Uint8Array(1 << 20), () => written.length >= 2)).toBe(false);
+    expect(written).toEqual([64 * 1024, 64 * 1024]);
+    expect(await feedSliced(sink, new Uint8Array(600 * 1024), () => false)).toBe(true);
+  });
+});
+
+type LedgerCommand = { readonly put: string; readonly value: string };
+
+/**
+ * A key-value machine with a large state that snapshots as a frozen view, one piece per entry,
+ * and restores piece by piece; it counts the pieces it was restored from.
+ */
+class Ledger implements StateMachine<LedgerCommand, null, number> {
+  readonly signature = Digest.from('rsm-test-ledger');
+  map = new Map<string, string>();
+  /** Pieces of every piecewise restore, in order. */
+  readonly restores: number[] = [];
+  apply(cmd: LedgerCommand): void {
+    this.map.set(cmd.put, cmd.value);
+  }
+  query(): number {
+    return this.map.size;
+  }
+  snapshot(): SnapshotView {
+    const frozen = [...this.map.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const text = new TextEncoder();
+    return {
+      *chunks() {
+        for (const [k, v] of frozen) yield text.encode(`${k}=${v}\n`);
+      },
+    };
+  }
+  restore(bytes: Uint8Array): void {
+    const sink = this.#sink(false);
+    sink.write(bytes);
+    sink.end();
+  }
+  restoreChunks(): SnapshotSink {
+    return this.#sink(true);
+  }
+  #sink(counted: boolean): SnapshotSink {
+    const next = new Map<string, string>();
+    const text = new TextDecoder();
+    let rest = '';
+    let pieces = 0;
+    return {
+      write: (piece) => {
+        pieces++;
+        const lines = (rest + text.decode(piece, { stream: true })).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          const eq = line.indexOf('=');
+          if (eq < 0) throw new DecodeError('not a ledger line');
+          next.set(line.slice(0, eq), line.slice(eq + 1));
+        }
+      },
+      end: () => {
+        if (rest !== '') throw new DecodeError('ledger snapshot cut off');
+        this.map = next;
+        if (counted) this.restores.push(pieces);
+      },
+    };
+  }
+}
+
+type LedgerGroup = Group<LedgerCommand, null, number>;
+
+describe('snapshot transfer', () => {
+  it('a late member catches up through a multi-chunk snapshot, and keeps it across a restart', async () => {
+    const dirA = mkdtempSync(join(tmpdir(), 'rsm-snap-a-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'rsm-snap-b-'));
+    try {
+      await using c = new Cluster();
+      const [a, b] = await c.addMany(2);
+      // 4 KiB chunks: any snapshot past the first (20 entries of over 220 bytes) takes several, the
+      // last ones (about 600 KB) over a hundred.
+      const config = {
+        ...FAST,
+        snapshotThreshold: 20,
+        snapshotKeep: 2,
+        snapshotChunkSize: 4096,
+        deadMemberTimeout: 600_000,
+      };
+      const leader = new Ledger();
+      const ga: LedgerGroup = a!.groups
+        .withKey('ledger')
+        .withStateMachine(leader)
+        .withConsensus(config)
+        .withStorage(storage.file(dirA))
+        .join();
+      await ga.when.isLeader();
+      const value = 'v'.repeat(220);
+      let last = 0;
+      for (let i = 0; i < 3000; i += 100) {
+        const batch = Array.from({ length: 100 }, (_, j) => ({
+          put: `k${(i + j).toString().padStart(5, '0')}`,
+          value,
+        }));
+        last = (await ga.executeMany(batch)).last;
+      }
+      // Compacted behind a snapshot: the late member cannot be fed from the first entries.
+      await waitFor(() => ga.committed() >= last);
+      await ga.execute({ put: 'tick', value: '1' });
+      await discoverAll([a!, b!]);
+      const late = new Ledger();
+      const gb: LedgerGroup = b!.groups
+        .withKey('ledger')
+        .withStateMachine(late)
+        .withConsensus(config)
+        .withStorage(storage.file(dirB))
+        .join();
+      await waitFor(gb.when.committed().reaches(last), { timeout: 4 * T, message: 'late member catch-up' });
+      await waitFor(() => late.map.size === leader.map.size, { timeout: T, message: 'late member size' });
+      // Restored piece by piece, from a snapshot far larger than one chunk.
+      expect(late.restores.length).toBeGreaterThan(0);
+      const same = (m: Ledger) =>
+        toHex(snapshotBytes(m.snapshot())) === toHex(snapshotBytes(leader.snapshot()));
+      expect(same(late)).toBe(true);
+      // The snapshot it installed and its log are on disk: a restart comes back with everything.
+      await b!.close();
+      expect(readdirSync(dirB).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      const b2 = await c.add(b!.node.secretKey);
+      const restarted = new Ledger();
+      const gb2: LedgerGroup = b2.groups
+        .withKey('ledger')
+        .withStateMachine(restarted)
+        .withConsensus(config)
+        .withStorage(storage.file(dirB))
+        .join();
+      await waitFor(() => restarted.map.size >= 3000, { timeout: T, message: 'restarted state' });
+      await discoverAll([a!, b2]);
+      const more = await ga.execute({ put: 'after', value: 'restart' });
+      await waitFor(gb2.when.committed().reaches(more), { timeout: T, message: 'restarted follows' });
+      await waitFor(() => restarted.map.get('after') === 'restart', { timeout: T });
+      expect(same(restarted)).toBe(true);
+      // The leader's snapshots were written in the background; what is on disk opens and restores.
+      await a!.close();
+      const disk = FileStorage.open(dirA);
+      try {
+        const snap = disk.snapshot();
+        expect(snap.meta.index).toBeGreaterThan(20);
+        expect(disk.firstIndex()).toBeGreaterThan(1);
+        const fromDisk = new Ledger();
+        fromDisk.restore(openEnvelope(snap.data).state);
+        expect(fromDisk.map.size).toBeGreaterThan(20);
+        expect(fromDisk.map.get('k00000')).toBe(value);
+      } finally {
+        disk.close();
+      }
+    } finally {
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
+    }
+  });
+});
