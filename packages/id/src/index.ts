@@ -43,6 +43,7 @@ export {
   type TicketClass,
   type UniqueId,
 } from './digest.js';
+export { type NativePublicKey, nativePublicKey, verifyEd25519 } from './ed25519.js';
 export {
   DecodeError,
   type DecodeErrorOptions,

@@ -8,6 +8,7 @@ import { fromBase32, toBase32 } from './base32.js';
 import { equalBytes, fromHex, randomBytes } from './bytes.js';
 import { Bytes32 } from './bytes32.js';
 import { type Digest, id } from './digest.js';
+import { type NativePublicKey, nativePublicKey, verifyEd25519 } from './ed25519.js';
 import { DecodeError, InvalidArgumentError } from './errors.js';
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
@@ -21,6 +22,8 @@ const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
 export class PeerId extends Bytes32<PeerId> {
   /** Keeps `PeerId` and `Digest` distinct types. */
   declare private readonly peerIdBrand: never;
+  /** The key wrapped for native verification, built on first use. */
+  #native: NativePublicKey | null = null;
 
   private constructor(bytes: Uint8Array) {
     super(bytes);
@@ -78,12 +81,8 @@ export class PeerId extends Bytes32<PeerId> {
    * non-canonical encodings and small-order keys the way RFC 8032 verification does. Never throws.
    */
   verify(message: Uint8Array, signature: Uint8Array): boolean {
-    if (signature.length !== 64) return false;
-    try {
-      return ed25519.verify(signature, message, this.bytes, { zip215: false });
-    } catch {
-      return false;
-    }
+    if (this.#native === null) this.#native = nativePublicKey(this.bytes);
+    return verifyEd25519(this.bytes, this.#native, message, signature);
   }
 
   /** Lowercase unpadded base32 (52 characters), the form iroh prints. */
