@@ -26,6 +26,7 @@ import { AnnounceAdapter } from './announce.js';
 import { type DiscoveryConfig, jittered, resolveConfig, tagDigests } from './config.js';
 import {
   acceptPing,
+  acceptSnapshotSync,
   acceptSync,
   type ExchangeContext,
   ExchangeRejected,
@@ -33,6 +34,7 @@ import {
   type PingResult,
   ping,
   SYNC_ALPN,
+  SYNC_DELTA_ALPN,
   syncWith,
 } from './exchange.js';
 import { DiscoveryMetrics, rejectReasonOf } from './metrics.js';
@@ -168,7 +170,8 @@ export class Discovery implements AsyncDisposable {
         },
       },
     });
-    node.handle(SYNC_ALPN, (link) => this.#serve(acceptSync, link));
+    node.handle(SYNC_DELTA_ALPN, (link) => this.#serve(acceptSync, link));
+    node.handle(SYNC_ALPN, (link) => this.#serve(acceptSnapshotSync, link));
     node.handle(PING_ALPN, (link) => this.#serve(acceptPing, link));
     // Without a graceful close (the node itself is closed), still release everything.
     node.onClose(() => this.#shutdown(false));
