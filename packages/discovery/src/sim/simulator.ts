@@ -65,6 +65,7 @@ export class GossipSimulator {
   #seq = 0;
   readonly #queue = new EventHeap<SimEvent>();
   readonly #linkClock = new Map<number, number>();
+  readonly #linkBase = new Map<number, number>();
   readonly #latency: readonly [number, number];
   readonly #failureDetectionMs: number;
   readonly #dialFailureMs: number;
@@ -217,6 +218,23 @@ export class GossipSimulator {
     this.schedule(node, { type: 'join', peers }, REJOIN_DELAY_MS);
   }
 
+  /**
+   * One-way latency of a message on the link between two nodes: a base drawn once per link
+   * (uniform over `latencyMs`; it is the path's property, the same both ways) plus up to 10 %
+   * jitter per message. Drawing every message's latency afresh from the whole range made every
+   * broadcast take a different fastest path, which no broadcast tree can follow.
+   */
+  #linkLatency(a: number, b: number): number {
+    const key = Math.min(a, b) * this.size + Math.max(a, b);
+    let base = this.#linkBase.get(key);
+    if (base === undefined) {
+      const [lo, hi] = this.#latency;
+      base = lo + this.random() * (hi - lo);
+      this.#linkBase.set(key, base);
+    }
+    return base * (1 + 0.1 * this.random());
+  }
+
   #send(from: number, to: number, message: GossipMessage<number>): void {
     this.#messages++;
     this.#messagesByType.set(message.t, (this.#messagesByType.get(message.t) ?? 0) + 1);
@@ -224,10 +242,9 @@ export class GossipSimulator {
       this.schedule(from, { type: 'disconnected', peer: to }, this.#dialFailureMs);
       return;
     }
-    const [lo, hi] = this.#latency;
     const link = from * this.size + to;
     // One QUIC stream per direction: messages on a link arrive in order.
-    const at = Math.max(this.#now + lo + this.random() * (hi - lo), this.#linkClock.get(link) ?? 0);
+    const at = Math.max(this.#now + this.#linkLatency(from, to), this.#linkClock.get(link) ?? 0);
     this.#linkClock.set(link, at);
     this.#queue.push({ at, seq: this.#seq++, node: to, input: { type: 'message', from, message } });
   }
