@@ -1,7 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nativePublicKey, verifyEd25519 } from './ed25519.js';
+import { nativePublicKey, nativeSecretKey, signEd25519, verifyEd25519 } from './ed25519.js';
 
 const verifyEd25519Noble = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array) =>
   verifyEd25519(pub, undefined, msg, sig);
@@ -27,6 +27,22 @@ describe('ed25519 verification', () => {
           bad[at] = (bad[at] as number) ^ (flip | 1);
           expect(verifyEd25519(pub, native, msg, bad)).toBe(verifyEd25519Noble(pub, msg, bad));
           expect(verifyEd25519(pub, native, msg, bad)).toBe(false);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('native signing gives the same (deterministic) signature as the pure-JS path', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 300 }),
+        (seed, msg) => {
+          const native = nativeSecretKey(seed);
+          expect(native).toBeDefined();
+          expect(signEd25519(seed, native, msg)).toEqual(ed25519.sign(msg, seed));
+          expect(signEd25519(seed, undefined, msg)).toEqual(ed25519.sign(msg, seed));
         },
       ),
       { numRuns: 50 },

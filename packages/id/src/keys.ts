@@ -8,10 +8,37 @@ import { fromBase32, toBase32 } from './base32.js';
 import { equalBytes, fromHex, randomBytes } from './bytes.js';
 import { Bytes32 } from './bytes32.js';
 import { type Digest, id } from './digest.js';
-import { type NativePublicKey, nativePublicKey, verifyEd25519 } from './ed25519.js';
+import {
+  type NativePublicKey,
+  type NativeSecretKey,
+  nativePublicKey,
+  nativeSecretKey,
+  signEd25519,
+  verifyEd25519,
+} from './ed25519.js';
 import { DecodeError, InvalidArgumentError } from './errors.js';
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Peer ids already checked to be curve points, by hex. The check decompresses the point (about
+ * half a millisecond in JS) and the same few keys arrive again and again (every address the
+ * transport reports, every gossip frame); a `PeerId` is immutable, so sharing one is safe.
+ */
+const VALID_KEYS_CAPACITY = 8192;
+const validKeys = new Map<string, PeerId>();
+
+function rememberValid(hex: string, peer: PeerId): void {
+  if (validKeys.size >= VALID_KEYS_CAPACITY) {
+    // Insertion order: drop the oldest eighth at once, O(1) amortised.
+    let drop = VALID_KEYS_CAPACITY / 8;
+    for (const k of validKeys.keys()) {
+      validKeys.delete(k);
+      if (--drop === 0) break;
+    }
+  }
+  validKeys.set(hex, peer);
+}
 const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
 
 /**
@@ -36,13 +63,18 @@ export class PeerId extends Bytes32<PeerId> {
   static fromBytes(bytes: Uint8Array): PeerId {
     if (bytes.length !== 32)
       throw new DecodeError('invalid_peer_id', `a peer id is 32 bytes, got ${bytes.length}`);
+    const hex = Buffer.from(bytes.buffer, bytes.byteOffset, 32).toString('hex');
+    const known = validKeys.get(hex);
+    if (known !== undefined) return known;
     const copy = Uint8Array.from(bytes);
     try {
       ed25519.Point.fromBytes(copy, false);
     } catch (cause) {
       throw new DecodeError('invalid_peer_id', 'not a valid ed25519 public key', { cause });
     }
-    return new PeerId(copy);
+    const peer = new PeerId(copy);
+    rememberValid(hex, peer);
+    return peer;
   }
 
   /**
@@ -101,6 +133,8 @@ export class PeerId extends Bytes32<PeerId> {
  */
 export class SecretKey {
   readonly #seed: Uint8Array;
+  /** The seed wrapped for native signing, built on first use. */
+  #native: NativeSecretKey | null = null;
   #peerId: PeerId | undefined;
 
   private constructor(seed: Uint8Array) {
@@ -145,7 +179,8 @@ export class SecretKey {
 
   /** The 64-byte ed25519 signature of `message`. */
   sign(message: Uint8Array): Uint8Array {
-    return ed25519.sign(message, this.#seed);
+    if (this.#native === null) this.#native = nativeSecretKey(this.#seed);
+    return signEd25519(this.#seed, this.#native, message);
   }
 
   /** True if both keys have the same seed. */
