@@ -4,7 +4,7 @@
  */
 import type { GossipConfig } from '../gossip/config.js';
 import { GossipEngine } from '../gossip/engine.js';
-import type { GossipInput, GossipMessage, GossipOutput } from '../gossip/types.js';
+import { type GossipInput, type GossipMessage, type GossipOutput, MessageType } from '../gossip/types.js';
 import { EventHeap } from './heap.js';
 import { fastDigest, seededRandom } from './prng.js';
 
@@ -54,6 +54,8 @@ export interface SimCounters {
   readonly messagesByType: Map<number, number>;
   /** Messages sent in total. */
   readonly messages: number;
+  /** Broadcast-layer messages (Gossip, Prune, Graft, IHave) sent, per node. */
+  readonly broadcastMessagesByNode: Uint32Array;
 }
 
 /** Runs `n` gossip engines against each other in virtual time (see the module comment). */
@@ -74,6 +76,7 @@ export class GossipSimulator {
   readonly #rejoinPending = new Set<number>();
   #messagesByType = new Map<number, number>();
   #messages = 0;
+  readonly #broadcastByNode: Uint32Array;
   /** Called on every delivery; the scenario uses it to account per-broadcast reach. */
   onDeliver: ((d: Delivery) => void) | undefined;
 
@@ -82,6 +85,7 @@ export class GossipSimulator {
     options: SimulatorOptions,
   ) {
     this.random = seededRandom(options.seed);
+    this.#broadcastByNode = new Uint32Array(size);
     this.#latency = options.latencyMs ?? [5, 40];
     this.#failureDetectionMs = options.failureDetectionMs ?? 1500;
     this.#dialFailureMs = options.dialFailureMs ?? 300;
@@ -149,12 +153,17 @@ export class GossipSimulator {
 
   /** Message counters since the last reset. */
   counters(): SimCounters {
-    return { messagesByType: new Map(this.#messagesByType), messages: this.#messages };
+    return {
+      messagesByType: new Map(this.#messagesByType),
+      messages: this.#messages,
+      broadcastMessagesByNode: Uint32Array.from(this.#broadcastByNode),
+    };
   }
 
   resetCounters(): void {
     this.#messagesByType = new Map();
     this.#messages = 0;
+    this.#broadcastByNode.fill(0);
   }
 
   /**
@@ -238,6 +247,7 @@ export class GossipSimulator {
   #send(from: number, to: number, message: GossipMessage<number>): void {
     this.#messages++;
     this.#messagesByType.set(message.t, (this.#messagesByType.get(message.t) ?? 0) + 1);
+    if (message.t >= MessageType.Gossip) this.#broadcastByNode[from] = (this.#broadcastByNode[from] ?? 0) + 1;
     if (this.crashed.has(to)) {
       this.schedule(from, { type: 'disconnected', peer: to }, this.#dialFailureMs);
       return;
