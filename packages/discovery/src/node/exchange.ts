@@ -134,6 +134,8 @@ export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Pro
     const push = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Push));
     merge(ctx, push.entries, link.remoteId);
   } catch {
+    // Refused input already closed the link; a lost peer or a closing node closes it here.
+    if (!link.isClosed) await link.close(CloseCode.Cancelled);
     return;
   }
   await link.close(CloseCode.Success);
