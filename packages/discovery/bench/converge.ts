@@ -32,6 +32,8 @@ interface Run {
   readonly n: number;
   readonly procs: number;
   readonly convergedMs: number;
+  /** CPU time (user + system) spent until convergence, ms: less sensitive to other load. */
+  readonly cpuMs: number;
   readonly syncBytesPerNodePerPeer: number;
   readonly rssPerNodeMb: number;
 }
@@ -83,6 +85,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
       await profiler.post('Profiler.start');
     }
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const seed = members[0] as Member;
     await startAll([seed], undefined);
     await startAll(members.slice(1), seed.node.addr());
@@ -94,6 +97,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
           n,
           procs: 1,
           convergedMs: Number.POSITIVE_INFINITY,
+          cpuMs: NaN,
           syncBytesPerNodePerPeer: NaN,
           rssPerNodeMb: NaN,
         };
@@ -101,6 +105,8 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
       await new Promise((r) => setTimeout(r, 20));
     }
     const convergedMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     if (profiler !== undefined) {
       const { profile } = await profiler.post('Profiler.stop');
       const dir = process.env.BENCH_PROF as string;
@@ -109,7 +115,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     }
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
     const bytes = await syncBytes(members);
-    return { n, procs: 1, convergedMs, syncBytesPerNodePerPeer: bytes / n / (n - 1), rssPerNodeMb };
+    return { n, procs: 1, convergedMs, cpuMs, syncBytesPerNodePerPeer: bytes / n / (n - 1), rssPerNodeMb };
   } finally {
     profiler?.disconnect();
     await closeAll(members);
@@ -122,7 +128,13 @@ type ChildLine =
   | { readonly type: 'seed'; readonly id: string; readonly directAddresses: string[] }
   | { readonly type: 'ready' }
   | { readonly type: 'progress'; readonly min: number }
-  | { readonly type: 'done'; readonly syncBytes: number; readonly rssMb: number; readonly nodes: number };
+  | {
+      readonly type: 'done';
+      readonly syncBytes: number;
+      readonly rssMb: number;
+      readonly cpuMs: number;
+      readonly nodes: number;
+    };
 
 /** Child: binds `count` nodes (the first is the seed when none is given), starts on "go". */
 async function child(count: number, net: string): Promise<void> {
@@ -144,6 +156,7 @@ async function child(count: number, net: string): Promise<void> {
   }
   send({ type: 'ready' });
   if ((await next()) !== 'go') return;
+  const cpuBefore = process.cpuUsage();
   await startAll(
     members.filter((m) => m.discovery === undefined),
     seed,
@@ -154,8 +167,15 @@ async function child(count: number, net: string): Promise<void> {
   }, 100);
   await next(); // "stop"
   clearInterval(timer);
+  const cpu = process.cpuUsage(cpuBefore);
   const rssMb = process.memoryUsage().rss / 2 ** 20;
-  send({ type: 'done', syncBytes: await syncBytes(members), rssMb, nodes: count });
+  send({
+    type: 'done',
+    syncBytes: await syncBytes(members),
+    rssMb,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    nodes: count,
+  });
   await next(); // "close"
   input.close();
   await closeAll(members);
@@ -211,16 +231,19 @@ async function spread(total: number, procs: number, deadlineMs: number): Promise
     for (const c of children) c.proc.stdin?.write('stop\n');
     let bytes = 0;
     let rss = 0;
+    let cpuMs = 0;
     for (const c of children) {
       let line = await read(c);
       while (line.type !== 'done') line = await read(c);
       bytes += line.syncBytes;
       rss += line.rssMb;
+      cpuMs += line.cpuMs;
     }
     return {
       n: total,
       procs,
       convergedMs,
+      cpuMs,
       syncBytesPerNodePerPeer: bytes / total / (total - 1),
       rssPerNodeMb: rss / total,
     };
@@ -289,6 +312,14 @@ async function main(): Promise<void> {
       ((first?.convergedMs ?? 0) * r.n) / (first?.n ?? 1),
     ];
     line(`discovery_converge_${tag}`, 'ms', r.convergedMs, name, value);
+    // CPU per node: flat when the cost per node does not grow with the swarm.
+    line(
+      `discovery_converge_cpu_per_node_${tag}`,
+      'ms',
+      r.cpuMs / r.n,
+      'first-run',
+      (first?.cpuMs ?? NaN) / (first?.n ?? 1),
+    );
     line(
       `discovery_sync_bytes_per_node_per_peer_${tag}`,
       'bytes',
