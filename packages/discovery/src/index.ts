@@ -89,10 +89,21 @@ export {
 export {
   type CatalogSnapshotMessage,
   decodeSyncMessage,
+  decodeSyncMessageOf,
   encodeSyncMessage,
+  entriesMissingFrom,
   MAX_SNAPSHOT_ENTRIES,
+  type SummaryItem,
   SYNC_ALPN,
+  SYNC_DELTA_ALPN,
+  type SyncDeltaMessage,
+  type SyncMessage,
+  type SyncPushMessage,
+  type SyncSummaryMessage,
+  SyncType,
+  summaryItemOf,
   syncMessageFromWire,
   syncMessageToWire,
+  wantedFrom,
 } from './protocol/sync.js';
 export { type RttKey, type RttState, RttTracker, rttAdmitted, rttBelow, smoothRtt } from './rtt/rtt.js';

@@ -46,6 +46,14 @@ export {
   type UniqueId,
 } from './digest.js';
 export {
+  type NativePublicKey,
+  type NativeSecretKey,
+  nativePublicKey,
+  nativeSecretKey,
+  signEd25519,
+  verifyEd25519,
+} from './ed25519.js';
+export {
   DecodeError,
   type DecodeErrorOptions,
   EncodeError,

@@ -8,9 +8,37 @@ import { fromBase32, toBase32 } from './base32.js';
 import { equalBytes, fromHex, randomBytes } from './bytes.js';
 import { Bytes32 } from './bytes32.js';
 import { type Digest, id } from './digest.js';
+import {
+  type NativePublicKey,
+  type NativeSecretKey,
+  nativePublicKey,
+  nativeSecretKey,
+  signEd25519,
+  verifyEd25519,
+} from './ed25519.js';
 import { DecodeError, InvalidArgumentError } from './errors.js';
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Peer ids already checked to be curve points, by hex. The check decompresses the point (about
+ * half a millisecond in JS) and the same few keys arrive again and again (every address the
+ * transport reports, every gossip frame); a `PeerId` is immutable, so sharing one is safe.
+ */
+const VALID_KEYS_CAPACITY = 8192;
+const validKeys = new Map<string, PeerId>();
+
+function rememberValid(hex: string, peer: PeerId): void {
+  if (validKeys.size >= VALID_KEYS_CAPACITY) {
+    // Insertion order: drop the oldest eighth at once, O(1) amortised.
+    let drop = VALID_KEYS_CAPACITY / 8;
+    for (const k of validKeys.keys()) {
+      validKeys.delete(k);
+      if (--drop === 0) break;
+    }
+  }
+  validKeys.set(hex, peer);
+}
 const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
 
 /**
@@ -21,6 +49,8 @@ const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
 export class PeerId extends Bytes32<PeerId> {
   /** Keeps `PeerId` and `Digest` distinct types. */
   declare private readonly peerIdBrand: never;
+  /** The key wrapped for native verification, built on first use. */
+  #native: NativePublicKey | null = null;
 
   private constructor(bytes: Uint8Array) {
     super(bytes);
@@ -33,13 +63,18 @@ export class PeerId extends Bytes32<PeerId> {
   static fromBytes(bytes: Uint8Array): PeerId {
     if (bytes.length !== 32)
       throw new DecodeError('invalid_peer_id', `a peer id is 32 bytes, got ${bytes.length}`);
+    const hex = Buffer.from(bytes.buffer, bytes.byteOffset, 32).toString('hex');
+    const known = validKeys.get(hex);
+    if (known !== undefined) return known;
     const copy = Uint8Array.from(bytes);
     try {
       ed25519.Point.fromBytes(copy, false);
     } catch (cause) {
       throw new DecodeError('invalid_peer_id', 'not a valid ed25519 public key', { cause });
     }
-    return new PeerId(copy);
+    const peer = new PeerId(copy);
+    rememberValid(hex, peer);
+    return peer;
   }
 
   /**
@@ -78,12 +113,8 @@ export class PeerId extends Bytes32<PeerId> {
    * non-canonical encodings and small-order keys the way RFC 8032 verification does. Never throws.
    */
   verify(message: Uint8Array, signature: Uint8Array): boolean {
-    if (signature.length !== 64) return false;
-    try {
-      return ed25519.verify(signature, message, this.bytes, { zip215: false });
-    } catch {
-      return false;
-    }
+    if (this.#native === null) this.#native = nativePublicKey(this.bytes);
+    return verifyEd25519(this.bytes, this.#native, message, signature);
   }
 
   /** Lowercase unpadded base32 (52 characters), the form iroh prints. */
@@ -102,6 +133,8 @@ export class PeerId extends Bytes32<PeerId> {
  */
 export class SecretKey {
   readonly #seed: Uint8Array;
+  /** The seed wrapped for native signing, built on first use. */
+  #native: NativeSecretKey | null = null;
   #peerId: PeerId | undefined;
 
   private constructor(seed: Uint8Array) {
@@ -146,7 +179,8 @@ export class SecretKey {
 
   /** The 64-byte ed25519 signature of `message`. */
   sign(message: Uint8Array): Uint8Array {
-    return ed25519.sign(message, this.#seed);
+    if (this.#native === null) this.#native = nativeSecretKey(this.#seed);
+    return signEd25519(this.#seed, this.#native, message);
   }
 
   /** True if both keys have the same seed. */

@@ -248,14 +248,20 @@ export class HyParView<P> {
 
   #onDisconnect(from: P, alive: boolean, out: Out<P>): void {
     const k = this.env.key(from);
+    const wasActive = this.#active.has(k);
     this.#pending.delete(k);
-    if (this.#active.has(k)) this.#removeActive(from, out);
+    if (wasActive) this.#removeActive(from, out);
     if (alive) this.#addPassive({ id: from }, out);
     else {
       this.#passive.delete(k);
       this.#reserve.delete(k);
     }
-    this.#refill([k], out);
+    // A lost neighbour is replaced at once. A refused request is not retried at once unless the
+    // view is sparse: in a grown overlay most backups are full, and a node one short of
+    // capacity that asks the next backup after every refusal keeps the whole overlay busy
+    // answering (thousands of Neighbor/Disconnect pairs a second at 1,000 nodes); the shuffle
+    // and repair ticks top the view up instead.
+    if (wasActive || this.#active.size < this.config.repairBelow) this.#refill([k], out);
   }
 
   #onShuffle(from: P, origin: PeerInfo<P>, nodes: readonly PeerInfo<P>[], ttl: number, out: Out<P>): void {

@@ -24,12 +24,23 @@ interface Source<P> {
   readonly round: number;
 }
 
+interface Delivery<P> {
+  readonly expires: number;
+  /** Round the payload arrived with (0 for our own broadcasts). */
+  round: number;
+  /** Peer it arrived from (`undefined` for our own broadcasts). */
+  from: P | undefined;
+}
+
 /** Plumtree state of one node. */
 export class Plumtree<P> {
   readonly #eager = new Map<string, P>();
   readonly #lazy = new Map<string, P>();
-  /** Delivered message ids → expiry (ms). */
-  readonly #received = new Map<string, number>();
+  /**
+   * Delivered message ids → expiry (ms), the round we got the payload at and from whom: a
+   * later `IHave` with a much lower round shows a shorter path (tree optimisation).
+   */
+  readonly #received = new Map<string, Delivery<P>>();
   /** Delivered payloads kept for `Graft` → expiry (ms). */
   readonly #cache = new Map<
     string,
@@ -88,7 +99,7 @@ export class Plumtree<P> {
     const id = this.env.hash(content);
     const hex = toHex(id);
     if (this.#received.has(hex)) return false;
-    this.#remember(hex, id, content, out);
+    this.#remember(hex, id, content, 0, undefined, out);
     const msg: GossipPayload = { t: MessageType.Gossip, id, content, round: 0 };
     if (!flood) {
       this.#push(msg, undefined, out);
@@ -161,7 +172,7 @@ export class Plumtree<P> {
   onEvictTimer(out: Out<P>): void {
     this.#evictArmed = false;
     const now = this.env.now();
-    for (const [k, expires] of this.#received) if (expires <= now) this.#received.delete(k);
+    for (const [k, delivery] of this.#received) if (delivery.expires <= now) this.#received.delete(k);
     for (const [k, entry] of this.#cache) if (entry.expires <= now) this.#cache.delete(k);
     this.#armEvict(out);
   }
@@ -181,7 +192,7 @@ export class Plumtree<P> {
       }
       return;
     }
-    this.#remember(hex, msg.id, msg.content, out);
+    this.#remember(hex, msg.id, msg.content, msg.round, from, out);
     out.push({ type: 'deliver', content: msg.content, from, round: msg.round });
     if (this.#isNeighbor(from)) this.#toEager(from);
     this.#optimize(from, hex, msg.round, out);
@@ -204,6 +215,27 @@ export class Plumtree<P> {
     }
   }
 
+  /**
+   * The tree optimisation for announcements that come after the payload: when `from` could
+   * have delivered it at least `optimizationThreshold` rounds earlier than the eager path did,
+   * `from` becomes our tree parent (a `Graft` without id) and the old parent is pruned. Each
+   * message triggers this at most once per better path, so the tree does not flap.
+   */
+  #shortcut(from: P, round: number, delivered: Delivery<P>, out: Out<P>): void {
+    const parent = delivered.from;
+    if (parent === undefined || delivered.round - round < this.config.optimizationThreshold) return;
+    const fromKey = this.env.key(from);
+    if (fromKey === this.env.key(parent) || !this.#isNeighbor(from)) return;
+    delivered.round = round;
+    delivered.from = from;
+    this.#toEager(from);
+    out.push({ type: 'send', to: from, message: { t: MessageType.Graft, round } });
+    if (this.#isNeighbor(parent)) {
+      this.#toLazy(parent);
+      out.push({ type: 'send', to: parent, message: { t: MessageType.Prune } });
+    }
+  }
+
   #onGraft(from: P, id: Uint8Array | undefined, round: number, out: Out<P>): void {
     this.#toEager(from);
     if (id === undefined) return;
@@ -219,7 +251,11 @@ export class Plumtree<P> {
   #onIHave(from: P, entries: readonly IHaveEntry[], out: Out<P>): void {
     for (const entry of entries) {
       const hex = toHex(entry.id);
-      if (this.#received.has(hex)) continue;
+      const delivered = this.#received.get(hex);
+      if (delivered !== undefined) {
+        this.#shortcut(from, entry.round, delivered, out);
+        continue;
+      }
       const sources = this.#missing.get(hex);
       if (sources === undefined) this.#missing.set(hex, [{ peer: from, round: entry.round }]);
       else sources.push({ peer: from, round: entry.round });
@@ -248,9 +284,16 @@ export class Plumtree<P> {
     }
   }
 
-  #remember(hex: string, id: Uint8Array, content: Uint8Array, out: Out<P>): void {
+  #remember(
+    hex: string,
+    id: Uint8Array,
+    content: Uint8Array,
+    round: number,
+    from: P | undefined,
+    out: Out<P>,
+  ): void {
     const now = this.env.now();
-    this.#received.set(hex, now + this.config.messageIdRetentionMs);
+    this.#received.set(hex, { expires: now + this.config.messageIdRetentionMs, round, from });
     this.#cache.set(hex, { id, content, expires: now + this.config.messageCacheRetentionMs });
     this.#armEvict(out);
   }

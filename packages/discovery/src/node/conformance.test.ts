@@ -7,7 +7,7 @@ import { PeerEntry } from '../entry/entry.js';
 import { SignedPeerEntry } from '../entry/signed.js';
 import { ANNOUNCE_ALPN, encodeAnnounceFrame, HELLO } from '../protocol/announce.js';
 import { decodePingMessage, encodePingMessage, PING_ALPN } from '../protocol/ping.js';
-import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN } from '../protocol/sync.js';
+import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN, SYNC_DELTA_ALPN } from '../protocol/sync.js';
 
 const fresh = (name: string) => id(`${name}-${Math.random()}`);
 const cbor = cborCodec<unknown>();
@@ -185,6 +185,14 @@ describe('bad input on every discovery ALPN', () => {
       cbor.encode({ t: 0, e: [stolen] }),
     ]) {
       expect(await raw(SYNC_ALPN, [frame])).toBe(CloseCode.ProtocolViolation);
+    }
+    // Sync/2: garbage for a summary; a push with a forged entry; a sync/1.0 snapshot in its place.
+    for (const frames of [
+      [random],
+      [encodeSyncMessage({ t: 1, items: [] }), cbor.encode({ t: 3, e: [forged] })],
+      [encodeSyncMessage({ t: 0, entries: [] })],
+    ]) {
+      expect(await raw(SYNC_DELTA_ALPN, frames)).toBe(CloseCode.ProtocolViolation);
     }
     // Ping: garbage.
     expect(await raw(PING_ALPN, [random])).toBe(CloseCode.ProtocolViolation);

@@ -1,14 +1,25 @@
 /**
- * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/1.0`, ref
- * §3.6.5) and ping (`/mosaik/discovery/ping/1.0`, ref §3.8). Both sides of each live here; the
- * discovery worker supplies the catalog and what to do with what was learned.
+ * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/2`, which
+ * sends only what the other side lacks, and the full-snapshot `/mosaik/discovery/sync/1.0` of
+ * ref §3.6.5, still served) and ping (`/mosaik/discovery/ping/1.0`, ref §3.8). Both sides of
+ * each live here; the discovery worker supplies the catalog and what to do with what was learned.
  */
 import type { PeerId } from '@mosaik/id';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
 import type { Catalog } from '../catalog/catalog.js';
 import type { SignedPeerEntry } from '../entry/signed.js';
 import { decodePingMessage, encodePingMessage, PING_ALPN } from '../protocol/ping.js';
-import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN } from '../protocol/sync.js';
+import {
+  decodeSyncMessageOf,
+  encodeSyncMessage,
+  entriesMissingFrom,
+  SYNC_ALPN,
+  SYNC_DELTA_ALPN,
+  type SyncMessage,
+  SyncType,
+  summaryItemOf,
+  wantedFrom,
+} from '../protocol/sync.js';
 import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 
 /** Refused input on an exchange link: the link was closed with `ProtocolViolation`. */
@@ -76,17 +87,33 @@ function merge(ctx: ExchangeContext, entries: readonly SignedPeerEntry[], from: 
   ctx.learned(entries, from);
 }
 
+/** Sends one sync message and counts its bytes. */
+async function sendSync(ctx: ExchangeContext, link: Link<unknown>, message: SyncMessage): Promise<void> {
+  const bytes = encodeSyncMessage(message);
+  ctx.metrics.syncBytesSent.inc(bytes.length);
+  await link.sendRaw(bytes);
+}
+
 /**
- * Initiator side of catalog sync: send our snapshot, merge theirs, close with `Success` and wait
- * for the close. When this resolves both sides have merged.
+ * Initiator side of catalog sync (`sync/2`): send a summary of our catalog, merge the entries
+ * we lacked, push the ones the peer asked for, and wait for the peer to close once it merged.
+ * When this resolves both sides have merged.
  */
 export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr): Promise<void> {
   const signal = exchangeSignal(ctx);
-  const link = await ctx.node.connect(peer, SYNC_ALPN, { timeout: ctx.timeoutMs, signal });
+  const link = await ctx.node.connect(peer, SYNC_DELTA_ALPN, { timeout: ctx.timeoutMs, signal });
   try {
-    await link.sendRaw(encodeSyncMessage({ t: 0, entries: ctx.catalog.snapshot().allSigned() }));
-    const theirs = await recvDecoded(ctx, link, decodeSyncMessage);
-    merge(ctx, theirs.entries, link.remoteId);
+    const ours = ctx.catalog.snapshot().allSigned();
+    await sendSync(ctx, link, { t: SyncType.Summary, items: ours.map(summaryItemOf) });
+    const delta = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Delta));
+    merge(ctx, delta.entries, link.remoteId);
+    const wanted = new Set(delta.want);
+    const push = ctx.catalog
+      .snapshot()
+      .allSigned()
+      .filter((s) => wanted.has(s.peerId.toString()));
+    await sendSync(ctx, link, { t: SyncType.Push, entries: push });
+    await awaitPeerClose(link, ctx.timeoutMs);
     await link.close(CloseCode.Success);
     ctx.metrics.syncs.inc();
   } finally {
@@ -94,15 +121,38 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
   }
 }
 
-/** Acceptor side: receive, answer with our snapshot, merge, then wait for the initiator's close. */
+/** Acceptor side of `sync/2`: answer a summary with what the initiator lacks, merge its push, close. */
 export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Promise<void> {
-  let theirs: Awaited<ReturnType<typeof decodeSyncMessage>>;
   try {
-    theirs = await recvDecoded(ctx, link, decodeSyncMessage);
+    const summary = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Summary));
+    const ours = ctx.catalog.snapshot().allSigned();
+    await sendSync(ctx, link, {
+      t: SyncType.Delta,
+      entries: entriesMissingFrom(ours, summary.items),
+      want: wantedFrom(summary.items, ours, ctx.node.peerId),
+    });
+    const push = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Push));
+    merge(ctx, push.entries, link.remoteId);
+  } catch {
+    // Refused input already closed the link; a lost peer or a closing node closes it here.
+    if (!link.isClosed) await link.close(CloseCode.Cancelled);
+    return;
+  }
+  await link.close(CloseCode.Success);
+}
+
+/**
+ * Acceptor side of the full-snapshot `sync/1.0`: receive, answer with our snapshot, merge, then
+ * wait for the initiator's close.
+ */
+export async function acceptSnapshotSync(ctx: ExchangeContext, link: Link<unknown>): Promise<void> {
+  let theirs: Extract<SyncMessage, { t: 0 }>;
+  try {
+    theirs = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Snapshot));
   } catch {
     return;
   }
-  await link.sendRaw(encodeSyncMessage({ t: 0, entries: ctx.catalog.snapshot().allSigned() }));
+  await sendSync(ctx, link, { t: SyncType.Snapshot, entries: ctx.catalog.snapshot().allSigned() });
   // Merge before waiting: when the initiator's sync resolves, we have merged too.
   merge(ctx, theirs.entries, link.remoteId);
   if (await frameBeforeClose(link, ctx.timeoutMs)) {
@@ -182,4 +232,4 @@ export async function acceptPing(ctx: ExchangeContext, link: Link<unknown>): Pro
   await link.close(CloseCode.Success);
 }
 
-export { PING_ALPN, SYNC_ALPN };
+export { PING_ALPN, SYNC_ALPN, SYNC_DELTA_ALPN };

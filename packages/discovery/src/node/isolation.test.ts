@@ -2,7 +2,10 @@ import { waitFor } from '@mosaik/id';
 import { type Link, LocalNode } from '@mosaik/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUIET } from '../../test/net.js';
-import { SYNC_ALPN } from '../protocol/sync.js';
+import { SYNC_ALPN, SYNC_DELTA_ALPN } from '../protocol/sync.js';
+
+const isSync = (alpn: string) => alpn === SYNC_ALPN || alpn === SYNC_DELTA_ALPN;
+
 import { Discovery } from './discovery.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -24,7 +27,7 @@ describe('an isolated node', () => {
       register(
         alpn,
         async (link: Link<unknown>) => {
-          if (alpn !== SYNC_ALPN) return handler(link as never);
+          if (!isSync(alpn)) return handler(link as never);
           syncAttempts++;
           if (!answering) return link.close();
           return handler(link as never);
@@ -33,7 +36,7 @@ describe('an isolated node', () => {
       );
     const connect = seed.connect.bind(seed);
     seed.connect = (addr, alpn, options) => {
-      if (alpn === SYNC_ALPN && !answering) return Promise.reject(new Error('seed too busy to sync'));
+      if (isSync(alpn) && !answering) return Promise.reject(new Error('seed too busy to sync'));
       return connect(addr, alpn, options);
     };
     const seedDiscovery = await Discovery.start(seed, QUIET);

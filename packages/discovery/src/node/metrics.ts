@@ -18,6 +18,7 @@ export class DiscoveryMetrics {
   readonly updated;
   readonly departed;
   readonly syncs;
+  readonly syncBytesSent;
   readonly neighbors;
   readonly #rejected;
 
@@ -35,6 +36,10 @@ export class DiscoveryMetrics {
     this.syncs = metrics.counter(
       'mosaik_discovery_catalog_syncs_total',
       'Catalog syncs initiated by this node that completed',
+    );
+    this.syncBytesSent = metrics.counter(
+      'mosaik_discovery_sync_bytes_sent_total',
+      'Catalog sync message bytes sent, both roles',
     );
     this.neighbors = metrics.gauge('mosaik_discovery_gossip_neighbors', 'Current gossip neighbours');
     this.#rejected = metrics.counter(

@@ -1,7 +1,9 @@
 import { cborCodec, id, MosaikError } from '@mosaik/id';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { key, signedOf, T0 } from '../../test/fixtures.js';
 import { GracefulDeparture } from '../entry/departure.js';
+import type { SignedPeerEntry } from '../entry/signed.js';
 import { MessageType } from '../gossip/types.js';
 import {
   AnnouncementType,
@@ -12,7 +14,14 @@ import {
   entryAnnouncement,
   HELLO,
 } from './announce.js';
-import { decodeSyncMessage, encodeSyncMessage } from './sync.js';
+import {
+  decodeSyncMessage,
+  decodeSyncMessageOf,
+  encodeSyncMessage,
+  entriesMissingFrom,
+  summaryItemOf,
+  wantedFrom,
+} from './sync.js';
 
 const a = key(1);
 const b = key(2);
@@ -87,6 +96,59 @@ describe('sync schema', () => {
     const forged = [a.peerId.bytes, signedOf(a, { tags: ['evil'] }).bytes, signed.signature];
     const bytes = cbor.encode({ t: 0, e: [good.toWire(), forged] });
     expect(() => decodeSyncMessage(bytes)).toThrow(MosaikError);
-    expect(decodeSyncMessage(encodeSyncMessage({ t: 0, entries: [good, signed] })).entries).toHaveLength(2);
+    expect(decodeSyncMessageOf(encodeSyncMessage({ t: 0, entries: [good, signed] }), 0).entries).toHaveLength(
+      2,
+    );
+  });
+
+  it('summary, delta and push round-trip; a message of another type is refused', () => {
+    const good = signedOf(b);
+    const items = [summaryItemOf(good), summaryItemOf(signed)];
+    const summary = decodeSyncMessageOf(encodeSyncMessage({ t: 1, items }), 1);
+    expect(summary.items).toEqual(items);
+    const delta = decodeSyncMessageOf(
+      encodeSyncMessage({ t: 2, entries: [good], want: [a.peerId.toString()] }),
+      2,
+    );
+    expect(delta.entries.map((e) => e.equals(good))).toEqual([true]);
+    expect(delta.want).toEqual([a.peerId.toString()]);
+    expect(decodeSyncMessageOf(encodeSyncMessage({ t: 3, entries: [signed] }), 3).entries).toHaveLength(1);
+    expect(() => decodeSyncMessageOf(encodeSyncMessage({ t: 1, items }), 3)).toThrow(MosaikError);
+    // An older node's decoder meets a type it does not know: a typed error, not a crash.
+    expect(() => decodeSyncMessage(cbor.encode({ t: 9, e: [] }))).toThrow(MosaikError);
+  });
+
+  it('a delta carries exactly the entries the other side lacks or holds older, and wants the rest', () => {
+    // versioned[i][v]: peer i's entry at version v (1 or 2).
+    const versioned = Array.from({ length: 6 }, (_, i) => [
+      undefined,
+      signedOf(key(10 + i), { nowMs: T0 + 1 }),
+      signedOf(key(10 + i), { nowMs: T0 + 2 }),
+    ]);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), {
+          minLength: 6,
+          maxLength: 6,
+        }),
+        (versions) => {
+          // Peer i: versions[i] = [ours, theirs], 0 meaning "absent".
+          const ours: SignedPeerEntry[] = [];
+          const theirs: ReturnType<typeof summaryItemOf>[] = [];
+          versions.forEach(([o, t], i) => {
+            if (o > 0) ours.push(versioned[i]?.[o] as SignedPeerEntry);
+            if (t > 0) theirs.push(summaryItemOf(versioned[i]?.[t] as SignedPeerEntry));
+          });
+          const missing = entriesMissingFrom(ours, theirs).map((s) => s.peerId.toString());
+          const wanted = wantedFrom(theirs, ours, a.peerId);
+          versions.forEach(([o, t], i) => {
+            const peer = key(10 + i).peerId.toString();
+            expect(missing.includes(peer)).toBe(o > t);
+            expect(wanted.includes(peer)).toBe(t > o);
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

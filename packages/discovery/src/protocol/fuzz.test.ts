@@ -15,7 +15,7 @@ import {
   encodeAnnouncement,
 } from './announce.js';
 import { decodePingMessage, encodePingMessage } from './ping.js';
-import { decodeSyncMessage, encodeSyncMessage } from './sync.js';
+import { decodeSyncMessage, encodeSyncMessage, summaryItemOf } from './sync.js';
 
 const a = key(1);
 const b = key(2);
@@ -48,6 +48,13 @@ const decoders: [string, (bytes: Uint8Array) => unknown, Uint8Array][] = [
     }),
   ],
   ['sync', decodeSyncMessage, encodeSyncMessage({ t: 0, entries: [signed, signedOf(b)] })],
+  ['sync summary', decodeSyncMessage, encodeSyncMessage({ t: 1, items: [summaryItemOf(signed)] })],
+  [
+    'sync delta',
+    decodeSyncMessage,
+    encodeSyncMessage({ t: 2, entries: [signedOf(b)], want: [a.peerId.toString()] }),
+  ],
+  ['sync push', decodeSyncMessage, encodeSyncMessage({ t: 3, entries: [signed] })],
   ['ping', decodePingMessage, encodePingMessage({ t: 1, entry: signed })],
   [
     'address',

@@ -36,6 +36,8 @@ export interface PhaseReport {
   readonly meanHops: number;
   /** Broadcast-layer messages (Gossip, IHave, Graft, Prune) per alive node per broadcast. */
   readonly messagesPerNodePerBroadcast: number;
+  /** Broadcast-layer messages sent by the busiest alive node, per broadcast. */
+  readonly maxMessagesPerNodePerBroadcast: number;
   /** Gossip (payload-carrying) messages per alive node per broadcast. */
   readonly payloadMessagesPerNodePerBroadcast: number;
   /** Slowest delivery after its broadcast started, ms of virtual time. */
@@ -132,6 +134,9 @@ function runPhase(sim: GossipSimulator, options: ScenarioOptions): PhaseReport {
     maxHops,
     meanHops: deliveries === 0 ? 0 : hopSum / deliveries,
     messagesPerNodePerBroadcast: broadcastMessages / perNodeBroadcast,
+    maxMessagesPerNodePerBroadcast:
+      alive.reduce((m, node) => Math.max(m, counters.broadcastMessagesByNode[node] ?? 0), 0) /
+      options.broadcasts,
     payloadMessagesPerNodePerBroadcast:
       (counters.messagesByType.get(MessageType.Gossip) ?? 0) / perNodeBroadcast,
     maxLatencyMs,

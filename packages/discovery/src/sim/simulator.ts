@@ -4,7 +4,7 @@
  */
 import type { GossipConfig } from '../gossip/config.js';
 import { GossipEngine } from '../gossip/engine.js';
-import type { GossipInput, GossipMessage, GossipOutput } from '../gossip/types.js';
+import { type GossipInput, type GossipMessage, type GossipOutput, MessageType } from '../gossip/types.js';
 import { EventHeap } from './heap.js';
 import { fastDigest, seededRandom } from './prng.js';
 
@@ -54,6 +54,8 @@ export interface SimCounters {
   readonly messagesByType: Map<number, number>;
   /** Messages sent in total. */
   readonly messages: number;
+  /** Broadcast-layer messages (Gossip, Prune, Graft, IHave) sent, per node. */
+  readonly broadcastMessagesByNode: Uint32Array;
 }
 
 /** Runs `n` gossip engines against each other in virtual time (see the module comment). */
@@ -65,6 +67,7 @@ export class GossipSimulator {
   #seq = 0;
   readonly #queue = new EventHeap<SimEvent>();
   readonly #linkClock = new Map<number, number>();
+  readonly #linkBase = new Map<number, number>();
   readonly #latency: readonly [number, number];
   readonly #failureDetectionMs: number;
   readonly #dialFailureMs: number;
@@ -73,6 +76,7 @@ export class GossipSimulator {
   readonly #rejoinPending = new Set<number>();
   #messagesByType = new Map<number, number>();
   #messages = 0;
+  readonly #broadcastByNode: Uint32Array;
   /** Called on every delivery; the scenario uses it to account per-broadcast reach. */
   onDeliver: ((d: Delivery) => void) | undefined;
 
@@ -81,6 +85,7 @@ export class GossipSimulator {
     options: SimulatorOptions,
   ) {
     this.random = seededRandom(options.seed);
+    this.#broadcastByNode = new Uint32Array(size);
     this.#latency = options.latencyMs ?? [5, 40];
     this.#failureDetectionMs = options.failureDetectionMs ?? 1500;
     this.#dialFailureMs = options.dialFailureMs ?? 300;
@@ -148,12 +153,17 @@ export class GossipSimulator {
 
   /** Message counters since the last reset. */
   counters(): SimCounters {
-    return { messagesByType: new Map(this.#messagesByType), messages: this.#messages };
+    return {
+      messagesByType: new Map(this.#messagesByType),
+      messages: this.#messages,
+      broadcastMessagesByNode: Uint32Array.from(this.#broadcastByNode),
+    };
   }
 
   resetCounters(): void {
     this.#messagesByType = new Map();
     this.#messages = 0;
+    this.#broadcastByNode.fill(0);
   }
 
   /**
@@ -217,17 +227,34 @@ export class GossipSimulator {
     this.schedule(node, { type: 'join', peers }, REJOIN_DELAY_MS);
   }
 
+  /**
+   * One-way latency of a message on the link between two nodes: a base drawn once per link
+   * (uniform over `latencyMs`; it is the path's property, the same both ways) plus up to 10 %
+   * jitter per message. Drawing every message's latency afresh from the whole range made every
+   * broadcast take a different fastest path, which no broadcast tree can follow.
+   */
+  #linkLatency(a: number, b: number): number {
+    const key = Math.min(a, b) * this.size + Math.max(a, b);
+    let base = this.#linkBase.get(key);
+    if (base === undefined) {
+      const [lo, hi] = this.#latency;
+      base = lo + this.random() * (hi - lo);
+      this.#linkBase.set(key, base);
+    }
+    return base * (1 + 0.1 * this.random());
+  }
+
   #send(from: number, to: number, message: GossipMessage<number>): void {
     this.#messages++;
     this.#messagesByType.set(message.t, (this.#messagesByType.get(message.t) ?? 0) + 1);
+    if (message.t >= MessageType.Gossip) this.#broadcastByNode[from] = (this.#broadcastByNode[from] ?? 0) + 1;
     if (this.crashed.has(to)) {
       this.schedule(from, { type: 'disconnected', peer: to }, this.#dialFailureMs);
       return;
     }
-    const [lo, hi] = this.#latency;
     const link = from * this.size + to;
     // One QUIC stream per direction: messages on a link arrive in order.
-    const at = Math.max(this.#now + lo + this.random() * (hi - lo), this.#linkClock.get(link) ?? 0);
+    const at = Math.max(this.#now + this.#linkLatency(from, to), this.#linkClock.get(link) ?? 0);
     this.#linkClock.set(link, at);
     this.#queue.push({ at, seq: this.#seq++, node: to, input: { type: 'message', from, message } });
   }
