@@ -1,6 +1,6 @@
 /** The error every collection write rejects with. Compare by `code`. */
 import { MosaikError } from '@mosaik/id';
-import { EncodingError, GroupTerminated, NoCommands, Offline } from '@mosaik/rsm';
+import { EncodingError, GroupTerminatedError, NoCommandsError, OfflineError } from '@mosaik/rsm';
 
 /**
  * - `offline`: temporary, no leader took the write in time (retry; a forwarded write reported
@@ -31,10 +31,11 @@ export class CollectionError<T = unknown> extends MosaikError {
 export function fromGroupError<T>(error: unknown, value: T): CollectionError<T> {
   if (error instanceof CollectionError)
     return new CollectionError(error.code, error.message, value, { cause: error });
-  if (error instanceof Offline) return new CollectionError('offline', error.message, value, { cause: error });
-  if (error instanceof GroupTerminated)
+  if (error instanceof OfflineError)
+    return new CollectionError('offline', error.message, value, { cause: error });
+  if (error instanceof GroupTerminatedError)
     return new CollectionError('terminated', 'the collection was closed', value, { cause: error });
-  if (error instanceof NoCommands)
+  if (error instanceof NoCommandsError)
     return new CollectionError('no_commands', error.message, value, { cause: error });
   if (error instanceof EncodingError)
     return new CollectionError('encoding', error.message, value, { cause: error });

@@ -59,7 +59,7 @@ export {
   type AddressSourceContext,
   Discovery,
 } from './node/discovery.js';
-export { ExchangeRejected, type PingResult } from './node/exchange.js';
+export { ExchangeRejectedError, type PingResult } from './node/exchange.js';
 export type { RejectReason } from './node/metrics.js';
 export {
   ANNOUNCE_ALPN,

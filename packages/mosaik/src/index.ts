@@ -55,18 +55,18 @@ export {
   GroupKey,
   Groups,
   type GroupsConfig,
-  GroupTerminated,
+  GroupTerminatedError,
   LeadershipPreference,
   type MachineDescription,
-  NoCommands,
+  NoCommandsError,
   NoOp,
-  Offline,
+  OfflineError,
   type StateMachine,
   type StorageSpec,
   storage,
 } from '@mosaik/rsm';
 export {
-  AlreadyExists,
+  AlreadyExistsError,
   Consumer,
   defineStream,
   Producer,
@@ -78,7 +78,7 @@ export {
 } from '@mosaik/streams';
 export {
   Expiration,
-  InvalidTicket,
+  InvalidTicketError,
   Jwt,
   JwtTicketBuilder,
   Ticket,
@@ -86,15 +86,15 @@ export {
 } from '@mosaik/tickets';
 export {
   AddressBook,
-  Cancelled,
+  CancelledError,
   CloseCode,
   type CloseInfo,
-  ConnectFailed,
+  ConnectFailedError,
   type EndpointAddr,
   Link,
-  LinkClosed,
+  LinkClosedError,
   type LinkOptions,
-  ProtocolViolation,
+  ProtocolViolationError,
   type RelayMode,
   type RelayState,
   type RelayStatus,
@@ -134,5 +134,5 @@ export {
   startDiagnostics,
 } from './diagnostics/server.js';
 export { queryStatus, STATUS_ALPN } from './diagnostics/status-protocol.js';
-export { RelayUnreachable } from './errors.js';
+export { RelayUnreachableError } from './errors.js';
 export { Network, type NetworkOptions } from './network.js';

@@ -15,7 +15,7 @@ import {
 } from '@mosaik/transport';
 import { Bond } from './bond.js';
 import { BondError } from './errors.js';
-import { HandshakeFailed, nonce, recvHandshake, reject, sendHandshake } from './handshake.js';
+import { HandshakeFailedError, nonce, recvHandshake, reject, sendHandshake } from './handshake.js';
 import type { GroupKey } from './key.js';
 import type { BondLink, LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
@@ -137,7 +137,7 @@ export class BondSet {
       return bond;
     } catch (error) {
       if (!link.isClosed) await link.close(CloseCode.Cancelled);
-      if (!(error instanceof HandshakeFailed)) throw error;
+      if (!(error instanceof HandshakeFailedError)) throw error;
       if (error.code === CloseCode.UnknownPeer && !retried && ctx.introduce !== undefined && !this.#closed) {
         await ctx.introduce(peer);
         return this.#dial(target, peer, true);
@@ -186,7 +186,7 @@ export class BondSet {
           .map((b) => b.peer.bytes),
       });
     } catch (error) {
-      if (error instanceof HandshakeFailed) {
+      if (error instanceof HandshakeFailedError) {
         if (error.code !== undefined) ctx.metrics.rejected.inc({ reason: closeCodeName(error.code) });
         ctx.logger.debug({ peer: peer.short(), err: error.message }, 'bond handshake failed');
         if (!link.isClosed) await link.close(CloseCode.Cancelled);

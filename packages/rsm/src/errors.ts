@@ -3,10 +3,10 @@ import { MosaikError } from '@mosaik/id';
 
 /**
  * The command or query could not reach a leader in time (no leader known, forward timeout,
- * leadership lost before commit). Temporary: retry. A forwarded command reported `Offline` may
+ * leadership lost before commit). Temporary: retry. A forwarded command reported `OfflineError` may
  * still have been committed.
  */
-export class Offline<T = unknown> extends MosaikError {
+export class OfflineError<T = unknown> extends MosaikError {
   /** The commands (or the query) that were not known to be appended. */
   readonly items: readonly T[];
   constructor(message: string, items: readonly T[] = []) {
@@ -16,14 +16,14 @@ export class Offline<T = unknown> extends MosaikError {
 }
 
 /** `executeMany`/`feedMany` with an empty list. */
-export class NoCommands extends MosaikError {
+export class NoCommandsError extends MosaikError {
   constructor() {
     super('no_commands', 'no commands given');
   }
 }
 
 /** The group was closed (or its node shut down). */
-export class GroupTerminated extends MosaikError {
+export class GroupTerminatedError extends MosaikError {
   constructor(message = 'group terminated') {
     super('group_terminated', message);
   }

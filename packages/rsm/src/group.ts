@@ -15,7 +15,7 @@ import type { Bond } from './bond.js';
 import { type Authorization, BondSet } from './bonds.js';
 import type { ConsensusConfig } from './config.js';
 import { RaftDriver } from './driver.js';
-import { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
+import { EncodingError, GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
 import type { GroupKey } from './key.js';
 import type { LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
@@ -361,7 +361,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   /**
    * Appends `commands` (in order, consecutively) and resolves with their index range once the
-   * last is committed and applied locally. `Offline` if no leader took them in time, or if
+   * last is committed and applied locally. `OfflineError` if no leader took them in time, or if
    * leadership changed and they were not committed.
    */
   async executeMany(commands: readonly C[], options: GroupCallOptions = {}): Promise<IndexRange> {
@@ -370,8 +370,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
     const stop = this.#env.metrics.commitLatency.startTimer(this.#label);
     const r = await abortable(this.#submit(commands), signal);
     const ok = await abortable(this.#driver.awaitApplied(r.last, r.term, r.epoch), signal);
-    if (this.#closing !== undefined) throw new GroupTerminated();
-    if (!ok) throw new Offline('leadership changed before the commands committed', commands);
+    if (this.#closing !== undefined) throw new GroupTerminatedError();
+    if (!ok) throw new OfflineError('leadership changed before the commands committed', commands);
     stop();
     return { first: r.first, last: r.last };
   }
@@ -390,10 +390,10 @@ export class Group<C, Q, R> implements AsyncDisposable {
   async #submit(
     commands: readonly C[],
   ): Promise<{ first: number; last: number; term: number; epoch: number }> {
-    if (this.#closing !== undefined) throw new GroupTerminated();
-    if (commands.length === 0) throw new NoCommands();
+    if (this.#closing !== undefined) throw new GroupTerminatedError();
+    if (commands.length === 0) throw new NoCommandsError();
     if (this.#yieldTo !== '')
-      throw new Offline('this member’s cluster is merging into another cluster of the group', commands);
+      throw new OfflineError('this member’s cluster is merging into another cluster of the group', commands);
     let encoded: Uint8Array[];
     try {
       encoded = commands.map((c) => this.#codec.encode(c));
@@ -404,19 +404,22 @@ export class Group<C, Q, R> implements AsyncDisposable {
       try {
         return this.#driver.propose(encoded);
       } catch (error) {
-        throw new Offline(`proposal refused: ${String(error)}`, commands);
+        throw new OfflineError(`proposal refused: ${String(error)}`, commands);
       }
     }
     const lead = this.#driver.raft.lead;
     const bond = lead === '' ? undefined : this.#bonds.get(lead);
     if (bond === undefined)
-      throw new Offline(this.#notOnline(lead === '' ? 'no leader known' : 'no bond to the leader'), commands);
+      throw new OfflineError(
+        this.#notOnline(lead === '' ? 'no leader known' : 'no bond to the leader'),
+        commands,
+      );
     const id = ++this.#seq;
     const epoch = this.#driver.epoch;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#forwards.delete(id);
-        reject(new Offline('the leader did not acknowledge in time', commands));
+        reject(new OfflineError('the leader did not acknowledge in time', commands));
       }, this.#spec.consensus.forwardTimeout);
       this.#forwards.set(id, { resolve: (r) => resolve({ ...r, epoch }), reject, timer });
       bond.send({ t: WireType.Forward, id, cmds: encoded });
@@ -428,7 +431,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
   /**
    * Evaluates `query`. `weak` reads local state at once. `strong` is linearizable: it obtains a
    * read index from the leader (a heartbeat round confirms leadership), waits until this member
-   * applied it, then reads. `Offline` when no leader confirms within `queryTimeout`.
+   * applied it, then reads. `OfflineError` when no leader confirms within `queryTimeout`.
    */
   async query(
     query: Q,
@@ -437,14 +440,14 @@ export class Group<C, Q, R> implements AsyncDisposable {
   ): Promise<QueryResultAt<R>> {
     const { signal } = options;
     signal?.throwIfAborted();
-    if (this.#closing !== undefined) throw new GroupTerminated();
+    if (this.#closing !== undefined) throw new GroupTerminatedError();
     if (consistency === 'strong') {
       const index = await this.#readIndex(query, signal);
       await this.#driver.applied.until(
         (a) => a >= index || this.#closing !== undefined,
         signal ? { signal } : {},
       );
-      if (this.#closing !== undefined) throw new GroupTerminated();
+      if (this.#closing !== undefined) throw new GroupTerminatedError();
     }
     return { result: this.#spec.machine.query(query), at: this.#driver.applied.get() };
   }
@@ -465,7 +468,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       const timer = setTimeout(() => {
         settle();
         this.#driver.cancelRead(ctx);
-        reject(new Offline('no read index from a leader in time', [query]));
+        reject(new OfflineError('no read index from a leader in time', [query]));
       }, this.#spec.consensus.queryTimeout);
       this.#readTimers.add(timer);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -476,7 +479,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
         });
       } catch {
         settle();
-        reject(new Offline(this.#notOnline('no leader known'), [query]));
+        reject(new OfflineError(this.#notOnline('no leader known'), [query]));
       }
     });
   }
@@ -505,7 +508,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       this.#readTimers.clear();
       for (const f of this.#forwards.values()) {
         clearTimeout(f.timer);
-        f.reject(new GroupTerminated());
+        f.reject(new GroupTerminatedError());
       }
       this.#forwards.clear();
       this.#driver.stop();
@@ -840,7 +843,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
     for (const [id, f] of this.#forwards) {
       clearTimeout(f.timer);
       this.#forwards.delete(id);
-      f.reject(new Offline('this member’s cluster lost a merge and was reset'));
+      f.reject(new OfflineError('this member’s cluster lost a merge and was reset'));
     }
     this.#lastSeen.clear();
     this.#env.metrics.resets.inc(this.#label);
@@ -912,7 +915,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
       for (const [id, f] of this.#forwards) {
         clearTimeout(f.timer);
         this.#forwards.delete(id);
-        f.reject(new Offline('the leader went away'));
+        f.reject(new OfflineError('the leader went away'));
       }
     }
   }
@@ -946,7 +949,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
         if (f === undefined) return;
         this.#forwards.delete(msg.id);
         clearTimeout(f.timer);
-        f.reject(new Offline(`the leader refused: ${msg.reason}`));
+        f.reject(new OfflineError(`the leader refused: ${msg.reason}`));
         return;
       }
       case WireType.Departure:

@@ -23,9 +23,9 @@ export class ProducerError<T = unknown> extends MosaikError {
 
 /**
  * A producer builder asked for a sink that already exists on this node (one sink per stream id
- * per node). {@link AlreadyExists.existing} is a handle to that sink, with its original options.
+ * per node). {@link AlreadyExistsError.existing} is a handle to that sink, with its original options.
  */
-export class AlreadyExists<P = unknown> extends MosaikError {
+export class AlreadyExistsError<P = unknown> extends MosaikError {
   constructor(
     /** A handle to the existing producer. */
     readonly existing: P,

@@ -5,7 +5,7 @@
 import type { Discovery } from '@mosaik/discovery';
 import type { StreamId } from '@mosaik/id';
 import type { TicketValidator } from '@mosaik/tickets';
-import { CloseCode, type Link, LinkClosed, type LocalNode } from '@mosaik/transport';
+import { CloseCode, type Link, LinkClosedError, type LocalNode } from '@mosaik/transport';
 import type { BackoffPolicy } from './backoff.js';
 import { Consumer } from './consumer/consumer.js';
 import { errorText, type StreamsConfig, type StreamsContext } from './context.js';
@@ -19,7 +19,7 @@ import {
   type StreamDef,
   type StreamRef,
 } from './def.js';
-import { AlreadyExists, StreamsConfigError } from './errors.js';
+import { AlreadyExistsError, StreamsConfigError } from './errors.js';
 import { StreamsMetrics } from './metrics.js';
 import { Producer } from './producer/producer.js';
 import { Sink } from './producer/sink.js';
@@ -87,13 +87,13 @@ export class Streams implements AsyncDisposable {
     });
   }
 
-  /** A builder for a producer with per-call options; `build()` throws {@link AlreadyExists}. */
+  /** A builder for a producer with per-call options; `build()` throws {@link AlreadyExistsError}. */
   producer<T>(stream: StreamRef<T>): ProducerBuilder<T> {
     const def = resolveDef(stream);
     return new ProducerBuilder(def, (options) => {
       const existing = this.#existing(def);
       if (existing)
-        throw new AlreadyExists(existing, `stream ${def.id.short()} is already produced on this node`);
+        throw new AlreadyExistsError(existing, `stream ${def.id.short()} is already produced on this node`);
       return this.#create(def, options);
     });
   }
@@ -204,7 +204,7 @@ export class Streams implements AsyncDisposable {
     try {
       frame = await link.recvRaw();
     } catch (error) {
-      if (!(error instanceof LinkClosed)) metrics.connectionRejected('protocol');
+      if (!(error instanceof LinkClosedError)) metrics.connectionRejected('protocol');
       log.debug({ peer: link.remoteId.short(), err: errorText(error) }, 'no stream handshake');
       if (!link.isClosed) await link.close(CloseCode.ProtocolViolation);
       return;
@@ -333,7 +333,7 @@ export class ProducerBuilder<T> extends StreamBuilder<ResolvedProducerOptions<T>
     return this;
   }
 
-  /** Creates the producer. @throws AlreadyExists when this node already produces the stream. */
+  /** Creates the producer. @throws AlreadyExistsError when this node already produces the stream. */
   override build(): Producer<T> {
     return super.build();
   }

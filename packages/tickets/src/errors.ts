@@ -5,7 +5,7 @@ import { MosaikError } from '@mosaik/id';
  * that combine validators. `reason` is a short human-readable explanation meant for logs; it
  * never contains secret material.
  */
-export class InvalidTicket extends MosaikError {
+export class InvalidTicketError extends MosaikError {
   /** Why the ticket was rejected, e.g. `"expired"` or `"algorithm HS256 not accepted"`. */
   readonly reason: string;
 

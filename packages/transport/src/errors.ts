@@ -2,14 +2,14 @@ import { MosaikError } from '@mosaik/id';
 import { type CloseInfo, closeCodeName } from './close-code.js';
 
 /** A frame or message broke the protocol (oversized, undecodable). The link is closed with `ProtocolViolation`. */
-export class ProtocolViolation extends MosaikError {
+export class ProtocolViolationError extends MosaikError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('protocol_violation', message, options);
   }
 }
 
 /** The link is closed; `info` tells by whom and with which code. */
-export class LinkClosed extends MosaikError {
+export class LinkClosedError extends MosaikError {
   constructor(
     readonly info: CloseInfo,
     options?: { cause?: unknown },
@@ -21,14 +21,14 @@ export class LinkClosed extends MosaikError {
 }
 
 /** The operation was cancelled through its `AbortSignal` or because the node is closing. */
-export class Cancelled extends MosaikError {
+export class CancelledError extends MosaikError {
   constructor(message = 'operation cancelled', options?: { cause?: unknown }) {
     super('cancelled', message, options);
   }
 }
 
 /** Dialing a peer failed (unreachable, refused, wrong ALPN, handshake timeout). */
-export class ConnectFailed extends MosaikError {
+export class ConnectFailedError extends MosaikError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('connect_failed', message, options);
   }

@@ -28,7 +28,7 @@ export class FrameReader {
 
   /**
    * The next payload; `undefined` when the stream ended cleanly between frames.
-   * Throws {@link ProtocolViolation} for an oversized frame, an `UnexpectedEnd`
+   * Throws {@link ProtocolViolationError} for an oversized frame, an `UnexpectedEnd`
    * marker error (`ended mid-frame`) for a truncated one, and the binding's error
    * when the connection failed.
    */
@@ -38,7 +38,7 @@ export class FrameReader {
       if (frame) return frame;
       if (this.#ended) {
         if (this.#decoder.atBoundary) return undefined;
-        throw new StreamEndedMidFrame(this.#decoder.buffered);
+        throw new StreamEndedMidFrameError(this.#decoder.buffered);
       }
       const chunk = await this.#stream.read(READ_CHUNK_SIZE);
       if (chunk.length === 0) {
@@ -52,7 +52,7 @@ export class FrameReader {
 }
 
 /** The peer finished its stream in the middle of a frame. */
-export class StreamEndedMidFrame extends Error {
+export class StreamEndedMidFrameError extends Error {
   constructor(readonly bufferedBytes: number) {
     super(`stream ended in the middle of a frame (${bufferedBytes} bytes buffered)`);
   }

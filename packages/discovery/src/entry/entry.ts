@@ -156,14 +156,14 @@ export class PeerEntry {
     return this.ticketsOf(klass).some((t) => isValid(t.data));
   }
 
-  /** Latest expiration among this entry's tickets that `validator` accepts (throws `InvalidTicket`). */
+  /** Latest expiration among this entry's tickets that `validator` accepts (throws `InvalidTicketError`). */
   validateTicket(validator: TicketValidator, nowMs?: number): Expiration {
     return bestExpiration(this.tickets, validator, this.peerId, nowMs === undefined ? {} : { now: nowMs });
   }
 
   /**
    * All validators must pass; returns the earliest of their best expirations, or `undefined`
-   * when no validator is configured (no auth). Throws `InvalidTicket` otherwise.
+   * when no validator is configured (no auth). Throws `InvalidTicketError` otherwise.
    */
   validateTickets(validators: readonly TicketValidator[], nowMs?: number): Expiration | undefined {
     if (validators.length === 0) return undefined;

@@ -28,7 +28,7 @@ import {
   acceptPing,
   acceptSync,
   type ExchangeContext,
-  ExchangeRejected,
+  ExchangeRejectedError,
   PING_ALPN,
   type PingResult,
   ping,
@@ -687,7 +687,7 @@ export class Discovery implements AsyncDisposable {
         await syncWith(this.#exchange, peer);
         return;
       } catch (error) {
-        if (error instanceof ExchangeRejected || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
+        if (error instanceof ExchangeRejectedError || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
           throw error;
       }
       // Closing settles the wait at once, so the task does not hang.

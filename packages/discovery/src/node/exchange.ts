@@ -12,7 +12,7 @@ import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN } from '../protocol/syn
 import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 
 /** Refused input on an exchange link: the link was closed with `ProtocolViolation`. */
-export class ExchangeRejected extends Error {
+export class ExchangeRejectedError extends Error {
   constructor(
     readonly reason: string,
     options?: { cause?: unknown },
@@ -53,7 +53,7 @@ async function recvDecoded<T>(
     const reason = rejectReasonOf(error);
     ctx.metrics.reject(reason);
     await link.close(CloseCode.ProtocolViolation);
-    throw new ExchangeRejected(reason, { cause: error });
+    throw new ExchangeRejectedError(reason, { cause: error });
   }
 }
 
@@ -129,12 +129,12 @@ export async function ping(ctx: ExchangeContext, peer: PeerId | EndpointAddr): P
     if (reply.t !== 1) {
       ctx.metrics.reject('decode');
       await link.close(CloseCode.ProtocolViolation);
-      throw new ExchangeRejected('unexpected ping message');
+      throw new ExchangeRejectedError('unexpected ping message');
     }
     if (!reply.entry.peerId.equals(link.remoteId)) {
       ctx.metrics.reject('signature');
       await link.close(CloseCode.ProtocolViolation);
-      throw new ExchangeRejected('ping reply carries another peer’s entry');
+      throw new ExchangeRejectedError('ping reply carries another peer’s entry');
     }
     const rttMs = link.rtt() ?? measured;
     await link.close(CloseCode.Success);

@@ -37,7 +37,7 @@ export interface DhtCommandOptions {
 }
 
 /** No DHT node answered: nothing can be looked up. */
-export class DhtUnreachable extends MosaikError {
+export class DhtUnreachableError extends MosaikError {
   constructor(message: string) {
     super('dht_unreachable', message);
   }
@@ -126,7 +126,7 @@ export async function runDht(options: DhtCommandOptions): Promise<DhtSummary> {
   try {
     if (client.routingTableSize === 0) {
       // Every lookup would come back empty: say so instead of printing 16 "empty" slots.
-      throw new DhtUnreachable(
+      throw new DhtUnreachableError(
         `no DHT node answered (bootstrap: ${(options.bootstrap ?? MAINLINE_BOOTSTRAP).join(', ')}); ` +
           'is UDP to the internet blocked? Pass --bootstrap host:port to use other DHT nodes',
       );

@@ -6,7 +6,7 @@
  * anything. Read-only: the reply never depends on who asks beyond the network check.
  */
 import { DecodeError, decodeCbor, encodeCbor, type NetworkId, type PeerId, toHex } from '@mosaik/id';
-import { CloseCode, type EndpointAddr, type Link, LinkClosed, type LocalNode } from '@mosaik/transport';
+import { CloseCode, type EndpointAddr, type Link, LinkClosedError, type LocalNode } from '@mosaik/transport';
 import { decodeReport, encodeReport, type NodeReport } from './report.js';
 
 /** The protocol's ALPN. */
@@ -39,7 +39,11 @@ async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => voi
         timer = setTimeout(() => {
           onTimeout();
           reject(
-            new LinkClosed({ code: CloseCode.Cancelled, reason: 'status exchange timed out', local: true }),
+            new LinkClosedError({
+              code: CloseCode.Cancelled,
+              reason: 'status exchange timed out',
+              local: true,
+            }),
           );
         }, ms);
       }),
@@ -78,7 +82,7 @@ export function serveStatus(node: LocalNode, report: () => NodeReport): void {
 }
 
 /**
- * Asks `peer` for its report. Rejects with `ConnectFailed`, `LinkClosed` (the peer refused or
+ * Asks `peer` for its report. Rejects with `ConnectFailedError`, `LinkClosedError` (the peer refused or
  * timed out, within `timeoutMs`), or `DecodeError` for a malformed reply.
  */
 export async function queryStatus(

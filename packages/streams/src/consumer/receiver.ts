@@ -5,7 +5,13 @@
  */
 import type { PeerEntry } from '@mosaik/discovery';
 import { DecodeError, sleep } from '@mosaik/id';
-import { Cancelled, CloseCode, type Link, LinkClosed, ProtocolViolation } from '@mosaik/transport';
+import {
+  CancelledError,
+  CloseCode,
+  type Link,
+  LinkClosedError,
+  ProtocolViolationError,
+} from '@mosaik/transport';
 import { Backoff, type BackoffPolicy } from '../backoff.js';
 import { addrOf, errorText, type StreamsContext } from '../context.js';
 import type { StreamDef } from '../def.js';
@@ -115,7 +121,7 @@ export class Receiver<T> {
         maxFrameSize: Math.max(this.def.maxDatumSize + DATUM_HEADER_BYTES, MAX_HANDSHAKE_BYTES),
       });
     } catch (error) {
-      if (error instanceof Cancelled || this.signal.aborted) return 'terminate';
+      if (error instanceof CancelledError || this.signal.aborted) return 'terminate';
       this.ctx.log.debug({ err: errorText(error) }, 'stream connect failed');
       return 'retry';
     }
@@ -199,13 +205,13 @@ export class Receiver<T> {
 
   #classify(error: unknown): Outcome {
     if (this.signal.aborted) return 'terminate';
-    if (error instanceof ProtocolViolation) {
+    if (error instanceof ProtocolViolationError) {
       // The transport refused a frame (over maxDatumSize): count it like an invalid datum.
       this.metrics.invalid('oversized').inc();
       this.ctx.log.warn({ producer: this.producer.peerId.short(), err: error.message }, 'oversized datum');
       return 'retry';
     }
-    if (error instanceof LinkClosed) {
+    if (error instanceof LinkClosedError) {
       const { code, local } = error.info;
       this.ctx.log.debug({ producer: this.producer.peerId.short(), code, local }, 'stream link closed');
       if (local || code === undefined) return 'retry';
