@@ -770,7 +770,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
   }
 
   /**
-   * Design §6: when members of two clusters of this group bond, the cluster with the higher
+   * Merging clusters: when members of two clusters of this group bond, the cluster with the higher
    * committed index wins, ties go to the lower cluster id. Members of the losing cluster yield:
    * they stop taking commands and wait until the winner's leader adds them, and only then
    * discard their state (see `#acceptRaft`), so nothing is thrown away unless a winner takes the

@@ -1,5 +1,6 @@
 /**
- * The bond handshake on `/mosaik/groups/1` (ref-groups §3.2 with the nonce proof of design §6.1):
+ * The bond handshake on `/mosaik/groups/1` (each side proves it knows the group secret
+ * with a nonce-bound MAC, see `proof.ts`, so a recorded handshake cannot be replayed):
  *
  * ```
  * initiator                          acceptor

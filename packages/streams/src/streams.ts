@@ -1,5 +1,5 @@
 /**
- * The streams subsystem of a node (ref-streams §3.1, §4.3): owns the sinks (one per stream id),
+ * The streams subsystem of a node: owns the sinks (one per stream id),
  * the consumers, the `/mosaik/streams/1.0` acceptor, and their shutdown.
  */
 import type { Discovery } from '@mosaik/discovery';
@@ -183,7 +183,11 @@ export class Streams implements AsyncDisposable {
     });
   }
 
-  /** The accept pipeline of ref §4.3, steps 2–6 (step 7 is {@link Sink.accept}). */
+  /**
+   * Admits an inbound consumer: known peer, handshake within the timeout, same network, a sink for
+   * the stream; the sink then applies its own checks ({@link Sink.accept}). Each refusal has its
+   * close code, so the consumer knows whether to retry.
+   */
   async #accept(link: Link<unknown>): Promise<void> {
     const { metrics, log } = this.#ctx;
     if (this.#abort.signal.aborted) {

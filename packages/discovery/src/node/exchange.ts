@@ -1,6 +1,6 @@
 /**
- * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/1.0`, ref
- * §3.6.5) and ping (`/mosaik/discovery/ping/1.0`, ref §3.8). Both sides of each live here; the
+ * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/1.0`)
+ * and ping (`/mosaik/discovery/ping/1.0`). Both sides of each live here; the
  * discovery worker supplies the catalog and what to do with what was learned.
  */
 import type { PeerId } from '@mosaik/id';

@@ -1,5 +1,5 @@
 /**
- * Wire schema of `/mosaik/discovery/sync/1.0` (ref §3.6.5): each side sends one snapshot of its
+ * Wire schema of `/mosaik/discovery/sync/1.0`: each side sends one snapshot of its
  * non-stale signed entries (its own included). One forged entry rejects the whole snapshot.
  */
 import { cborCodec } from '@mosaik/id';

@@ -1,5 +1,5 @@
 /**
- * `mosaik dht`: inspects a network's 16-slot DHT bootstrap chain (ref-discovery §8). Each slot
+ * `mosaik dht`: inspects a network's 16-slot DHT bootstrap chain. Each slot
  * is printed as empty, invalid (with the reason) or the peer it holds with its record's age and
  * addresses; occupied slots are pinged over the discovery ping ALPN from a throwaway node.
  */

@@ -1,5 +1,5 @@
 /**
- * One consumer-side worker attached to one remote producer (ref-streams §4.4, §4.6, §4.7):
+ * One consumer-side worker attached to one remote producer:
  * connect, handshake, read datums; react to the producer's close code by reconnecting with
  * backoff, syncing the catalog (`UnknownPeer`) or terminating.
  */

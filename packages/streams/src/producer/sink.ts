@@ -1,5 +1,5 @@
 /**
- * The producer sink of one stream on one node (ref-streams §1, §4.3 step 7, §4.12): admits
+ * The producer sink of one stream on one node: admits
  * subscriptions, fans every datum out to them (encoded once, never waiting on a subscriber), and
  * drops lagging or no-longer-allowed ones.
  */
@@ -156,7 +156,7 @@ export class Sink<T> {
     this.#bytes += bytes;
     let queued = 0;
     for (const sub of this.#subs.values()) {
-      // Criteria (ref §2.5) match every datum today; the hook would go here.
+      // Criteria (content filters sent in the handshake) match every datum today; the hook would go here.
       if (sub.push(frame)) {
         queued++;
         continue;
