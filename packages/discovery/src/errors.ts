@@ -5,7 +5,6 @@ import { DecodeError, MosaikError } from '@mosaik/id';
 export class EntryDecodeError extends DecodeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('discovery_decode', message, options);
-    this.name = 'EntryDecodeError';
   }
 }
 
@@ -13,7 +12,6 @@ export class EntryDecodeError extends DecodeError {
 export class InvalidSignatureError extends DecodeError {
   constructor(message: string) {
     super('discovery_invalid_signature', message);
-    this.name = 'InvalidSignatureError';
   }
 }
 
@@ -21,7 +19,6 @@ export class InvalidSignatureError extends DecodeError {
 export class InvalidSecretKeyError extends MosaikError {
   constructor(message: string) {
     super('discovery_invalid_secret_key', message);
-    this.name = 'InvalidSecretKeyError';
   }
 }
 
@@ -29,7 +26,6 @@ export class InvalidSecretKeyError extends MosaikError {
 export class PeerIdChangedError extends MosaikError {
   constructor(message: string) {
     super('discovery_peer_id_changed', message);
-    this.name = 'PeerIdChangedError';
   }
 }
 
@@ -37,7 +33,6 @@ export class PeerIdChangedError extends MosaikError {
 export class CatalogError extends MosaikError {
   constructor(message: string) {
     super('discovery_catalog', message);
-    this.name = 'CatalogError';
   }
 }
 
@@ -51,6 +46,5 @@ export class GossipPayloadTooLargeError extends MosaikError {
       'discovery_gossip_payload_too_large',
       `gossip payload of ${size} bytes exceeds the ${max}-byte cap`,
     );
-    this.name = 'GossipPayloadTooLargeError';
   }
 }

@@ -138,20 +138,25 @@ export class BondSet {
     } catch (error) {
       if (!link.isClosed) await link.close(CloseCode.Cancelled);
       if (!(error instanceof HandshakeFailedError)) throw error;
-      if (error.code === CloseCode.UnknownPeer && !retried && ctx.introduce !== undefined && !this.#closed) {
+      if (
+        error.closeCode === CloseCode.UnknownPeer &&
+        !retried &&
+        ctx.introduce !== undefined &&
+        !this.#closed
+      ) {
         await ctx.introduce(peer);
         return this.#dial(target, peer, true);
       }
-      if (error.code === CloseCode.AlreadyBonded) {
+      if (error.closeCode === CloseCode.AlreadyBonded) {
         const kept = this.#bonds.get(peer.toString());
         if (kept !== undefined) return kept;
-        throw new BondError('already_bonded', `already bonded with ${peer.short()}`, error.code);
+        throw new BondError('already_bonded', `already bonded with ${peer.short()}`, error.closeCode);
       }
-      if (error.code === CloseCode.InvalidProof)
-        throw new BondError('invalid_proof', `bond with ${peer.short()}: ${error.message}`, error.code);
-      if (error.code === CloseCode.NotAllowed)
-        throw new BondError('unauthorized', `bond with ${peer.short()}: ${error.message}`, error.code);
-      throw new BondError('link', `bond with ${peer.short()}: ${error.message}`, error.code);
+      if (error.closeCode === CloseCode.InvalidProof)
+        throw new BondError('invalid_proof', `bond with ${peer.short()}: ${error.message}`, error.closeCode);
+      if (error.closeCode === CloseCode.NotAllowed)
+        throw new BondError('unauthorized', `bond with ${peer.short()}: ${error.message}`, error.closeCode);
+      throw new BondError('link', `bond with ${peer.short()}: ${error.message}`, error.closeCode);
     }
   }
 
@@ -187,7 +192,8 @@ export class BondSet {
       });
     } catch (error) {
       if (error instanceof HandshakeFailedError) {
-        if (error.code !== undefined) ctx.metrics.rejected.inc({ reason: closeCodeName(error.code) });
+        if (error.closeCode !== undefined)
+          ctx.metrics.rejected.inc({ reason: closeCodeName(error.closeCode) });
         ctx.logger.debug({ peer: peer.short(), err: error.message }, 'bond handshake failed');
         if (!link.isClosed) await link.close(CloseCode.Cancelled);
         return;

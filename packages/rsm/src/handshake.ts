@@ -13,18 +13,19 @@
  * The acceptor proves first, so an initiator without the key learns nothing it could reuse: a
  * proof names its prover and verifier and covers both fresh nonces.
  */
-import { DecodeError, randomBytes } from '@mosaik/id';
+import { DecodeError, MosaikError, randomBytes } from '@mosaik/id';
 import { CloseCode, LinkClosedError } from '@mosaik/transport';
 import type { BondLink } from './link.js';
 import { decodeHandshake, encodeWire, type Handshake } from './wire.js';
 
-/** A handshake step failed; the link is closed with `code`. */
-export class HandshakeFailedError extends Error {
+/** A handshake step failed; the link is closed with `closeCode`. Code `'handshake_failed'`. */
+export class HandshakeFailedError extends MosaikError {
   constructor(
-    readonly code: number | undefined,
+    /** The close code of the link, when one is known. */
+    readonly closeCode: number | undefined,
     message: string,
   ) {
-    super(message);
+    super('handshake_failed', message);
   }
 }
 

@@ -60,7 +60,8 @@ export class GroupsRouter {
       hello = await recvHandshake(link, this.#handshakeTimeout);
     } catch (error) {
       if (!(error instanceof HandshakeFailedError)) throw error;
-      if (error.code !== undefined) this.#metrics.rejected.inc({ reason: closeCodeName(error.code) });
+      if (error.closeCode !== undefined)
+        this.#metrics.rejected.inc({ reason: closeCodeName(error.closeCode) });
       this.#logger.debug({ peer: link.remoteId.short(), err: error.message }, 'bond handshake failed');
       return;
     }

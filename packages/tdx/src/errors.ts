@@ -10,7 +10,6 @@ export class QuoteParseError extends MosaikError {
 
   constructor(message: string, offset?: number, options?: { cause?: unknown }) {
     super('tdx_quote_parse', offset === undefined ? message : `${message} (at byte ${offset})`, options);
-    this.name = 'QuoteParseError';
     this.offset = offset;
   }
 }
@@ -49,7 +48,6 @@ export class QuoteVerificationError extends MosaikError {
 
   constructor(kind: VerificationFailure, message: string, options?: { cause?: unknown }) {
     super('tdx_quote_verification', `${kind}: ${message}`, options);
-    this.name = 'QuoteVerificationError';
     this.kind = kind;
   }
 }
@@ -77,7 +75,6 @@ export class TdxTicketError extends MosaikError {
 
   constructor(kind: TdxTicketFailure, message: string, options?: { cause?: unknown }) {
     super('tdx_ticket', `${kind}: ${message}`, options);
-    this.name = 'TdxTicketError';
     this.kind = kind;
   }
 }
@@ -89,7 +86,6 @@ export class TdxTicketError extends MosaikError {
 export class TdxUnavailableError extends MosaikError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('tdx_unavailable', message, options);
-    this.name = 'TdxUnavailableError';
   }
 }
 
@@ -97,7 +93,6 @@ export class TdxUnavailableError extends MosaikError {
 export class QuoteGenerationError extends MosaikError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('tdx_quote_generation', message, options);
-    this.name = 'QuoteGenerationError';
   }
 }
 
@@ -109,6 +104,5 @@ export class QuoteGenerationError extends MosaikError {
 export class TdxConfigError extends MosaikError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('tdx_config', message, options);
-    this.name = 'TdxConfigError';
   }
 }

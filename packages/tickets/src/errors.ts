@@ -11,7 +11,6 @@ export class InvalidTicketError extends MosaikError {
 
   constructor(reason: string, options?: { cause?: unknown }) {
     super('invalid_ticket', `invalid ticket: ${reason}`, options);
-    this.name = 'InvalidTicket';
     this.reason = reason;
   }
 }
@@ -24,6 +23,5 @@ export class InvalidTicketError extends MosaikError {
 export class TicketConfigError extends MosaikError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_ticket_config', message, options);
-    this.name = 'TicketConfigError';
   }
 }

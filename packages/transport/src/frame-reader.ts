@@ -1,3 +1,4 @@
+import { MosaikError } from '@mosaik/id';
 import { FrameDecoder } from './frame.js';
 import { fromNative, type NativeRecvStream } from './native.js';
 
@@ -51,9 +52,12 @@ export class FrameReader {
   }
 }
 
-/** The peer finished its stream in the middle of a frame. */
-export class StreamEndedMidFrameError extends Error {
+/** The peer finished its stream in the middle of a frame. Code `'stream_ended_mid_frame'`. */
+export class StreamEndedMidFrameError extends MosaikError {
   constructor(readonly bufferedBytes: number) {
-    super(`stream ended in the middle of a frame (${bufferedBytes} bytes buffered)`);
+    super(
+      'stream_ended_mid_frame',
+      `stream ended in the middle of a frame (${bufferedBytes} bytes buffered)`,
+    );
   }
 }

@@ -5,7 +5,6 @@ import { MosaikError } from '@mosaik/id';
 export class DhtRecordTooLargeError extends MosaikError {
   constructor(message: string) {
     super('dht_record_too_large', message);
-    this.name = 'DhtRecordTooLargeError';
   }
 }
 
@@ -20,6 +19,5 @@ export class DhtRequestError extends MosaikError {
     options?: { cause?: unknown },
   ) {
     super(code, message, options);
-    this.name = 'DhtRequestError';
   }
 }

@@ -3,7 +3,7 @@
  * and ping (`/mosaik/discovery/ping/1.0`). Both sides of each live here; the
  * discovery worker supplies the catalog and what to do with what was learned.
  */
-import type { PeerId } from '@mosaik/id';
+import { MosaikError, type PeerId } from '@mosaik/id';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
 import type { Catalog } from '../catalog/catalog.js';
 import type { SignedPeerEntry } from '../entry/signed.js';
@@ -11,14 +11,13 @@ import { decodePingMessage, encodePingMessage, PING_ALPN } from '../protocol/pin
 import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN } from '../protocol/sync.js';
 import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 
-/** Refused input on an exchange link: the link was closed with `ProtocolViolation`. */
-export class ExchangeRejectedError extends Error {
+/** Refused input on an exchange link: the link was closed with `ProtocolViolation`. Code `'exchange_rejected'`. */
+export class ExchangeRejectedError extends MosaikError {
   constructor(
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`exchange refused: ${reason}`, options);
-    this.name = 'ExchangeRejected';
+    super('exchange_rejected', `exchange refused: ${reason}`, options);
   }
 }
 

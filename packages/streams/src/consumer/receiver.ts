@@ -4,7 +4,7 @@
  * backoff, syncing the catalog (`UnknownPeer`) or terminating.
  */
 import type { PeerEntry } from '@mosaik/discovery';
-import { DecodeError, sleep } from '@mosaik/id';
+import { DecodeError, MosaikError, sleep } from '@mosaik/id';
 import {
   CancelledError,
   CloseCode,
@@ -36,9 +36,9 @@ const TERMINAL = new Set<number>([
 ]);
 
 /** A datum frame within the transport's cap but over the stream's `maxDatumSize`. */
-class OversizedDatum extends Error {
+class OversizedDatumError extends MosaikError {
   constructor(bytes: number) {
-    super(`datum of ${bytes} bytes exceeds maxDatumSize`);
+    super('oversized_datum', `datum of ${bytes} bytes exceeds maxDatumSize`);
   }
 }
 
@@ -170,12 +170,12 @@ export class Receiver<T> {
       let sentAtMs: number;
       const payloadBytes = frame.length - DATUM_HEADER_BYTES;
       try {
-        if (payloadBytes > this.def.maxDatumSize) throw new OversizedDatum(payloadBytes);
+        if (payloadBytes > this.def.maxDatumSize) throw new OversizedDatumError(payloadBytes);
         sentAtMs = datumSentAt(frame);
         datum = decoder.decode(frame.subarray(DATUM_HEADER_BYTES));
       } catch (error) {
         const reason =
-          error instanceof OversizedDatum
+          error instanceof OversizedDatumError
             ? 'oversized'
             : error instanceof DecodeError && error.issues !== undefined
               ? 'schema'
