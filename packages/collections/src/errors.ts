@@ -1,12 +1,13 @@
 /** The error every collection write rejects with. Compare by `code`. */
-import { MosaikError } from '@mosaik/id';
-import { EncodingError, GroupTerminatedError, NoCommandsError, OfflineError } from '@mosaik/rsm';
+import { EncodeError, MosaikError } from '@mosaik/id';
+import { GroupTerminatedError, NoCommandsError, OfflineError } from '@mosaik/rsm';
 
 /**
  * - `offline`: temporary, no leader took the write in time (retry; a forwarded write reported
  *   offline may still have been committed).
  * - `no_commands`: an empty batch reached the group (the handles never let that happen).
- * - `encoding`: a key or value could not be encoded, or the collection's schema refused it.
+ * - `encoding`: a key or value could not be encoded (the group's `EncodeError`), or the
+ *   collection's schema refused it.
  * - `terminated`: the handle was closed, or its node shut down.
  */
 export type CollectionErrorCode = 'offline' | 'no_commands' | 'encoding' | 'terminated';
@@ -37,7 +38,7 @@ export function fromGroupError<T>(error: unknown, value: T): CollectionError<T> 
     return new CollectionError('terminated', 'the collection was closed', value, { cause: error });
   if (error instanceof NoCommandsError)
     return new CollectionError('no_commands', error.message, value, { cause: error });
-  if (error instanceof EncodingError)
+  if (error instanceof EncodeError)
     return new CollectionError('encoding', error.message, value, { cause: error });
   return new CollectionError('offline', `write failed: ${String(error)}`, value, { cause: error });
 }

@@ -29,13 +29,6 @@ export class GroupTerminatedError extends MosaikError {
   }
 }
 
-/** A command or query could not be encoded with the state machine's codec. */
-export class EncodingError extends MosaikError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('encoding', message, options);
-  }
-}
-
 /** A bond could not be established (internal; surfaces in logs and metrics). */
 export class BondError extends MosaikError {
   constructor(

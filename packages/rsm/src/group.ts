@@ -5,7 +5,16 @@
  */
 import type { Discovery } from '@mosaik/discovery';
 import { SignedPeerEntry } from '@mosaik/discovery';
-import { abortable, type Codec, cborCodec, DecodeError, type GroupId, PeerId, Watch } from '@mosaik/id';
+import {
+  abortable,
+  type Codec,
+  cborCodec,
+  DecodeError,
+  EncodeError,
+  type GroupId,
+  PeerId,
+  Watch,
+} from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { TicketValidator } from '@mosaik/tickets';
@@ -15,7 +24,7 @@ import type { Bond } from './bond.js';
 import { type Authorization, BondSet } from './bonds.js';
 import type { ConsensusConfig } from './config.js';
 import { RaftDriver } from './driver.js';
-import { EncodingError, GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
+import { GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
 import type { GroupKey } from './key.js';
 import type { LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
@@ -398,7 +407,7 @@ export class Group<C, Q, R> implements AsyncDisposable {
     try {
       encoded = commands.map((c) => this.#codec.encode(c));
     } catch (error) {
-      throw new EncodingError('command could not be encoded', { cause: error });
+      throw new EncodeError('command could not be encoded', { cause: error });
     }
     if (this.#driver.raft.role === 'leader') {
       try {

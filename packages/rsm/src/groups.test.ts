@@ -1,7 +1,7 @@
-import { Digest, id, waitFor } from '@mosaik/id';
+import { Digest, EncodeError, id, waitFor } from '@mosaik/id';
 import { Jwt } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
-import { Cluster, Counter, discoverAll, FAST, T } from '../test/fixtures.js';
+import { Cluster, Counter, type CounterCommand, discoverAll, FAST, T } from '../test/fixtures.js';
 import { GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
 import { GroupKey } from './key.js';
 import { NoOp } from './state-machine.js';
@@ -65,6 +65,28 @@ describe('GroupKey and GroupId', () => {
     await group.close();
     await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(GroupTerminatedError);
     await expect(group.query(null)).rejects.toBeInstanceOf(GroupTerminatedError);
+  });
+
+  it('a command the codec refuses rejects with EncodeError before any leader is needed', async () => {
+    await using c = new Cluster();
+    const [n] = await c.addMany(1);
+    const machine = Object.assign(new Counter(), {
+      commandCodec: {
+        encode: (): Uint8Array => {
+          throw new Error('refused by the codec');
+        },
+        decode: (): CounterCommand => ({ inc: 0 }),
+      },
+    });
+    const group = n!.groups
+      .withKey('encode-errors')
+      .withStateMachine(machine)
+      .withConsensus({ ...FAST, bootstrapDelay: 60_000 })
+      .join();
+    const error = await group.execute({ inc: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EncodeError);
+    expect(error).toMatchObject({ code: 'encode', cause: { message: 'refused by the codec' } });
+    await group.close();
   });
 
   it('members of several groups on shared nodes see each other per group (bonds.rs members_can_see_each_other)', async () => {
