@@ -30,7 +30,7 @@ export interface TraderOptions {
 }
 
 /** A request that was never acknowledged in time. */
-export class NotAcknowledgedError extends MosaikError {
+export class NotAcknowledgedError extends MosaikError<'not_acknowledged'> {
   constructor(
     message: string,
     /** The request. */

@@ -13,8 +13,7 @@ import { GroupTerminatedError, NoCommandsError, OfflineError } from '@mosaik/rsm
 export type CollectionErrorCode = 'offline' | 'no_commands' | 'encoding' | 'terminated';
 
 /** A rejected collection operation; `value` carries what the caller passed, for a retry. */
-export class CollectionError<T = unknown> extends MosaikError {
-  declare readonly code: CollectionErrorCode;
+export class CollectionError<T = unknown> extends MosaikError<CollectionErrorCode> {
   /** The rejected payload (the arguments of the write). */
   readonly value: T;
   constructor(code: CollectionErrorCode, message: string, value: T, options?: { cause?: unknown }) {

@@ -35,6 +35,7 @@ export { MAX_ENTRY_BYTES, SignedPeerEntry } from './entry/signed.js';
 export { compareVersions, incrementVersion, type PeerEntryVersion } from './entry/version.js';
 export {
   CatalogError,
+  type DiscoveryErrorCode,
   EntryDecodeError,
   GossipPayloadTooLargeError,
   InvalidSecretKeyError,

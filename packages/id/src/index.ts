@@ -47,6 +47,7 @@ export {
   DecodeError,
   type DecodeErrorOptions,
   EncodeError,
+  type IdErrorCode,
   InvalidArgumentError,
   MosaikError,
   type MosaikErrorOptions,

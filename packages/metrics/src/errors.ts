@@ -9,9 +9,7 @@ import { MosaikError, type MosaikErrorOptions } from '@mosaik/id';
 export type MetricsErrorCode = 'invalid_metric' | 'metric_conflict' | 'invalid_address';
 
 /** A metric could not be registered or exported; `code` says why. */
-export class MetricsError extends MosaikError {
-  declare readonly code: MetricsErrorCode;
-
+export class MetricsError extends MosaikError<MetricsErrorCode> {
   constructor(code: MetricsErrorCode, message: string, options?: MosaikErrorOptions) {
     super(code, message, options);
   }

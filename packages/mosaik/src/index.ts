@@ -11,6 +11,7 @@ export {
   type CollectionCodec,
   type CollectionDef,
   CollectionError,
+  type CollectionErrorCode,
   type CollectionOptions,
   codecs,
   defineCollection,
@@ -37,6 +38,7 @@ export {
   DEFAULT_DISCOVERY_CONFIG,
   Discovery,
   type DiscoveryConfig,
+  type DiscoveryErrorCode,
   type DiscoveryEvent,
   GracefulDeparture,
   type Lagged,
@@ -61,6 +63,7 @@ export {
   NoCommandsError,
   NoOp,
   OfflineError,
+  type RsmErrorCode,
   type StateMachine,
   type StorageSpec,
   storage,
@@ -75,6 +78,7 @@ export {
   type StreamOptions,
   Streams,
   type StreamsConfig,
+  type StreamsErrorCode,
 } from '@mosaik/streams';
 export {
   Expiration,
@@ -82,6 +86,7 @@ export {
   Jwt,
   JwtTicketBuilder,
   Ticket,
+  type TicketsErrorCode,
   type TicketValidator,
 } from '@mosaik/tickets';
 export {
@@ -98,6 +103,7 @@ export {
   type RelayMode,
   type RelayState,
   type RelayStatus,
+  type TransportErrorCode,
   type TransportPreset,
 } from '@mosaik/transport';
 export { formatBootstrapAddr, parseBootstrapAddr } from './bootstrap-addr.js';
@@ -134,5 +140,5 @@ export {
   startDiagnostics,
 } from './diagnostics/server.js';
 export { queryStatus, STATUS_ALPN } from './diagnostics/status-protocol.js';
-export { RelayUnreachableError } from './errors.js';
+export { type MosaikErrorCode, type NetworkErrorCode, RelayUnreachableError } from './errors.js';
 export { Network, type NetworkOptions } from './network.js';

@@ -29,6 +29,7 @@ export {
   LogGapError,
   NotLeaderError,
   ProposalDroppedError,
+  type RaftErrorCode,
   RaftInvariantError,
   SnapshotOutOfDateError,
   StorageCorruptError,

@@ -19,7 +19,7 @@ import type { BondLink } from './link.js';
 import { decodeHandshake, encodeWire, type Handshake } from './wire.js';
 
 /** A handshake step failed; the link is closed with `closeCode`. Code `'handshake_failed'`. */
-export class HandshakeFailedError extends MosaikError {
+export class HandshakeFailedError extends MosaikError<'handshake_failed'> {
   constructor(
     /** The close code of the link, when one is known. */
     readonly closeCode: number | undefined,

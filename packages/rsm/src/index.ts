@@ -17,7 +17,7 @@ export {
   type GroupsConfig,
   resolveConsensus,
 } from './config.js';
-export { GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
+export { GroupTerminatedError, NoCommandsError, OfflineError, type RsmErrorCode } from './errors.js';
 export {
   Bonds,
   type Consistency,

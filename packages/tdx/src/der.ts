@@ -14,7 +14,7 @@ export interface Der {
 }
 
 /** Malformed DER. Internal: callers turn it into their own typed error. Code `'malformed_der'`. */
-export class DerError extends MosaikError {
+export class DerError extends MosaikError<'malformed_der'> {
   constructor(message: string) {
     super('malformed_der', message);
   }

@@ -53,7 +53,7 @@ export class FrameReader {
 }
 
 /** The peer finished its stream in the middle of a frame. Code `'stream_ended_mid_frame'`. */
-export class StreamEndedMidFrameError extends MosaikError {
+export class StreamEndedMidFrameError extends MosaikError<'stream_ended_mid_frame'> {
   constructor(readonly bufferedBytes: number) {
     super(
       'stream_ended_mid_frame',

@@ -12,7 +12,7 @@ import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN } from '../protocol/syn
 import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 
 /** Refused input on an exchange link: the link was closed with `ProtocolViolation`. Code `'exchange_rejected'`. */
-export class ExchangeRejectedError extends MosaikError {
+export class ExchangeRejectedError extends MosaikError<'exchange_rejected'> {
   constructor(
     readonly reason: string,
     options?: { cause?: unknown },

@@ -37,7 +37,7 @@ export interface DhtCommandOptions {
 }
 
 /** No DHT node answered: nothing can be looked up. */
-export class DhtUnreachableError extends MosaikError {
+export class DhtUnreachableError extends MosaikError<'dht_unreachable'> {
   constructor(message: string) {
     super('dht_unreachable', message);
   }

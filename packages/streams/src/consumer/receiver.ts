@@ -36,7 +36,7 @@ const TERMINAL = new Set<number>([
 ]);
 
 /** A datum frame within the transport's cap but over the stream's `maxDatumSize`. */
-class OversizedDatumError extends MosaikError {
+class OversizedDatumError extends MosaikError<'oversized_datum'> {
   constructor(bytes: number) {
     super('oversized_datum', `datum of ${bytes} bytes exceeds maxDatumSize`);
   }
