@@ -2,6 +2,7 @@ import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
 import { addZeroConfigSources, type ZeroConfigOptions } from '@mosaik/discovery/zero-config';
 import {
   abortable,
+  type InvalidArgumentError,
   type NetworkId,
   type PeerId,
   type ReadonlyWatch,
@@ -99,9 +100,11 @@ export class Network implements AsyncDisposable {
    * connected (a warning is logged when none answers). Pass `waitForRelay: true` to resolve only
    * once a relay is connected. Never waits without bound: `timeout` (default 10 s) and `signal`.
    *
-   * Throws `InvalidArgumentError` for an unknown or malformed option, network id, key or
-   * bootstrap address; `RelayUnreachableError` when `waitForRelay` and no relay answered;
-   * `TimeoutError` past `timeout`; `signal.reason` when aborted.
+   * @throws {@link InvalidArgumentError} for an unknown or malformed option, network id, key or
+   *   bootstrap address (checked before anything is bound).
+   * @throws {@link RelayUnreachableError} when `waitForRelay` is set and no relay answered in time.
+   * @throws {@link TimeoutError} when `timeout` passed first; the message names the step.
+   * @throws `signal.reason` when `signal` aborted.
    */
   static async create(network: string | NetworkId, options: NetworkOptions = {}): Promise<Network> {
     checkNetworkOptions(options);

@@ -363,15 +363,29 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   // ------------------------------------------------------------------ commands
 
-  /** Appends `command` and resolves with its log index once it is committed and applied locally. */
+  /**
+   * Appends `command` and resolves with its log index once it is committed and applied locally.
+   *
+   * @throws {@link OfflineError} when no leader took the commands in time, or leadership changed
+   *   before they committed (a forwarded command may still commit: retry idempotently).
+   * @throws {@link @mosaik/id!EncodeError | EncodeError} when the state machine's codec refuses a command.
+   * @throws {@link GroupTerminatedError} when the group is closed or its node shut down.
+   * @throws `signal.reason` when `signal` aborted (a command already proposed may still commit).
+   */
   async execute(command: C, options: GroupCallOptions = {}): Promise<number> {
     return (await this.executeMany([command], options)).first;
   }
 
   /**
    * Appends `commands` (in order, consecutively) and resolves with their index range once the
-   * last is committed and applied locally. `OfflineError` if no leader took them in time, or if
-   * leadership changed and they were not committed.
+   * last is committed and applied locally.
+   *
+   * @throws {@link OfflineError} when no leader took the commands in time, or leadership changed
+   *   before they committed (a forwarded command may still commit: retry idempotently).
+   * @throws {@link NoCommandsError} when `commands` is empty.
+   * @throws {@link @mosaik/id!EncodeError | EncodeError} when the state machine's codec refuses a command.
+   * @throws {@link GroupTerminatedError} when the group is closed or its node shut down.
+   * @throws `signal.reason` when `signal` aborted (a command already proposed may still commit).
    */
   async executeMany(commands: readonly C[], options: GroupCallOptions = {}): Promise<IndexRange> {
     const { signal } = options;
@@ -440,7 +454,11 @@ export class Group<C, Q, R> implements AsyncDisposable {
   /**
    * Evaluates `query`. `weak` reads local state at once. `strong` is linearizable: it obtains a
    * read index from the leader (a heartbeat round confirms leadership), waits until this member
-   * applied it, then reads. `OfflineError` when no leader confirms within `queryTimeout`.
+   * applied it, then reads.
+   *
+   * @throws {@link OfflineError} (strong reads only) when no leader confirms within `queryTimeout`.
+   * @throws {@link GroupTerminatedError} when the group is closed or its node shut down.
+   * @throws `signal.reason` when `signal` aborted.
    */
   async query(
     query: Q,

@@ -74,7 +74,9 @@ export class Streams implements AsyncDisposable {
   /**
    * A producer for `stream` with the definition's options. If this node already produces the
    * stream, returns a handle to that producer (its original options stand).
-   * @throws StreamsConfigError when the existing producer uses another codec.
+   *
+   * @throws {@link @mosaik/streams!StreamsConfigError | StreamsConfigError} when the existing producer
+   *   uses another codec, or the streams subsystem (its node) is closed.
    */
   produce<T>(stream: StreamRef<T>): Producer<T> {
     const def = resolveDef(stream);
@@ -87,7 +89,13 @@ export class Streams implements AsyncDisposable {
     });
   }
 
-  /** A builder for a producer with per-call options; `build()` throws {@link AlreadyExistsError}. */
+  /**
+   * A builder for a producer with per-call options.
+   *
+   * `build()` throws {@link AlreadyExistsError} when this node already produces the stream (the
+   * error carries that producer), or {@link @mosaik/streams!StreamsConfigError | StreamsConfigError}
+   * when the node is closed.
+   */
   producer<T>(stream: StreamRef<T>): ProducerBuilder<T> {
     const def = resolveDef(stream);
     return new ProducerBuilder(def, (options) => {
@@ -98,13 +106,18 @@ export class Streams implements AsyncDisposable {
     });
   }
 
-  /** A consumer of `stream` with the definition's options. */
+  /**
+   * A consumer of `stream` with the definition's options.
+   *
+   * @throws {@link @mosaik/streams!StreamsConfigError | StreamsConfigError} when the streams subsystem
+   *   (its node) is closed.
+   */
   consume<T>(stream: StreamRef<T>): Consumer<T> {
     const def = resolveDef(stream);
     return this.#consumer(def, { ...def.consumer });
   }
 
-  /** A builder for a consumer with per-call options. */
+  /** A builder for a consumer with per-call options; `build()` throws like {@link Streams.consume}. */
   consumer<T>(stream: StreamRef<T>): ConsumerBuilder<T> {
     const def = resolveDef(stream);
     return new ConsumerBuilder(def, (options) => this.#consumer(def, options));
@@ -337,7 +350,13 @@ export class ProducerBuilder<T> extends StreamBuilder<ResolvedProducerOptions<T>
     return this;
   }
 
-  /** Creates the producer. @throws AlreadyExistsError when this node already produces the stream. */
+  /**
+   * Creates the producer.
+   *
+   * @throws {@link AlreadyExistsError} when this node already produces the stream.
+   * @throws {@link @mosaik/streams!StreamsConfigError | StreamsConfigError} when the streams subsystem
+   *   (its node) is closed.
+   */
   override build(): Producer<T> {
     return super.build();
   }

@@ -225,7 +225,8 @@ export class Tdx implements TicketValidator {
   /**
    * Validates `data` (a TDX ticket's bytes) as presented by `peer`.
    *
-   * @throws InvalidTicketError with a specific reason; `cause` carries the underlying typed error.
+   * @throws {@link @mosaik/tickets!InvalidTicketError | InvalidTicketError} with a specific reason;
+   *   `cause` carries the underlying typed error.
    */
   validate(data: Uint8Array, peer: PeerId): Expiration {
     const now = this.clock();

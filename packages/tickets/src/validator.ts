@@ -18,7 +18,11 @@ export interface TicketValidator {
    * difference in configuration must change it.
    */
   readonly signature: UniqueId;
-  /** Validate `data` as presented by `peer`; returns when the ticket stops being valid. */
+  /**
+   * Validate `data` as presented by `peer`; returns when the ticket stops being valid.
+   *
+   * @throws {@link InvalidTicketError} for any ticket that does not validate (never another error).
+   */
   validate(data: Uint8Array, peer: PeerId): Expiration;
 }
 
@@ -33,7 +37,7 @@ export interface ValidateOptions {
  * expiration among those that pass. A result that is already expired counts as a failure, so
  * callers never arm a timer that fires immediately.
  *
- * @throws InvalidTicketError when no ticket of the class passes; the reason says why.
+ * @throws {@link InvalidTicketError} when no ticket of the class passes; the reason says why.
  */
 export function bestExpiration(
   tickets: Iterable<Ticket>,
@@ -72,7 +76,7 @@ export function bestExpiration(
  * their best expirations. An empty validator list means "no authorization required" and
  * returns {@link Expiration.never}.
  *
- * @throws InvalidTicketError naming the first validator (by position) that no ticket satisfies.
+ * @throws {@link InvalidTicketError} naming the first validator (by position) that no ticket satisfies.
  */
 export function validateAll(
   tickets: Iterable<Ticket>,

@@ -251,7 +251,11 @@ export class LocalNode implements AsyncDisposable {
 
   /**
    * Dials `peer` on `alpn` and opens the link's stream. The address is merged with
-   * the address book. Fails with {@link ConnectFailedError} or {@link CancelledError}.
+   * the address book.
+   *
+   * @throws {@link ConnectFailedError} when the peer has no known address, the dial or the stream
+   *   open failed, or `timeout` (default 10 s) passed.
+   * @throws {@link CancelledError} when `signal` aborted or the node is closing.
    */
   async connect<T>(
     peer: PeerId | EndpointAddr,

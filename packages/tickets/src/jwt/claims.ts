@@ -43,7 +43,7 @@ const MAX_SECONDS = 8.64e12;
  * Reads the registered claims with strict typing: `iss`, `sub`, `aud`, `jti` are single strings
  * (an `aud` array is refused, unlike jose's `jwtVerify`), times are non-negative integer seconds.
  *
- * @throws InvalidTicketError on the first claim of the wrong type.
+ * @throws {@link InvalidTicketError} on the first claim of the wrong type.
  */
 export function readRegisteredClaims(payload: Record<string, unknown>): RegisteredClaims {
   const claims: Record<string, string | number> = {};

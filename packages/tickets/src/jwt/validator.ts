@@ -109,7 +109,7 @@ export class Jwt implements TicketValidator {
    * Validates a JWT ticket presented by `peer`.
    *
    * @returns when the ticket stops validating (`never` only with `allowNoExpiry` and no `exp`).
-   * @throws InvalidTicketError with a short reason; never any other error.
+   * @throws {@link InvalidTicketError} with a short reason; never any other error.
    */
   validate(data: Uint8Array, peer: PeerId): Expiration {
     try {
