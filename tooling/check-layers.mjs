@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const LAYERS = {
   '@mosaik/id': 0,
-  '@mosaik/metrics': 0,
+  '@mosaik/metrics': 1,
   '@mosaik/tickets': 1,
   '@mosaik/raft': 1,
   '@mosaik/transport': 2,

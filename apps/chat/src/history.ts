@@ -1,6 +1,6 @@
 /**
  * The local mirror of the replicated history and what of it was already shown. Every message
- * carries a client-generated id, and the view shows each id once: a retry after `Offline` that
+ * carries a client-generated id, and the view shows each id once: a retry after `OfflineError` that
  * committed a line twice, the same line re-sent after a merge, or a snapshot replaying what was
  * already on screen never prints a line again.
  */

@@ -5,7 +5,7 @@
  *
  * Each request carries `(trader, clientId)`. The first application decides it and records the
  * outcome; later copies (a trader's retry, or the same order submitted by several matchers) change
- * nothing and read the recorded outcome. That is what makes retrying after `Offline` safe.
+ * nothing and read the recorded outcome. That is what makes retrying after `OfflineError` safe.
  */
 import {
   type ApplyContext,

@@ -3,7 +3,7 @@
  *
  * Every matcher consumes the `Orders` stream and executes each request it receives; the group
  * commits it (to a majority) and every member applies it. Only then does the matcher acknowledge
- * it on `Acks`. When the leader dies, `execute` fails with `Offline` and the matcher retries the
+ * it on `Acks`. When the leader dies, `execute` fails with `OfflineError` and the matcher retries the
  * same request until a new leader commits it: the book applies a `(trader, clientId)` once, so
  * copies that did get committed before the failure, or that another matcher submitted too,
  * change nothing. Every matcher also publishes the book's fills on `Fills`, in order.
@@ -13,9 +13,9 @@ import {
   type ConsensusConfig,
   type Consumer,
   type Group,
-  GroupTerminated,
+  GroupTerminatedError,
   type Network,
-  Offline,
+  OfflineError,
   type Producer,
   type StorageSpec,
   sleep,
@@ -94,7 +94,7 @@ export class Matcher implements AsyncDisposable {
     this.#fills = net.streams.produce(Fills);
     this.#loops = [this.#consumeOrders(), this.#publishFills()].map((loop) =>
       loop.catch((error: unknown) => {
-        if (!this.#stop.signal.aborted && !(error instanceof GroupTerminated))
+        if (!this.#stop.signal.aborted && !(error instanceof GroupTerminatedError))
           this.#log.error({ err: error }, 'matcher loop failed');
       }),
     );
@@ -129,7 +129,7 @@ export class Matcher implements AsyncDisposable {
       try {
         await this.#handle(request);
       } catch (error) {
-        if (signal.aborted || error instanceof GroupTerminated) return;
+        if (signal.aborted || error instanceof GroupTerminatedError) return;
         this.#log.warn({ err: error, trader: request.trader, clientId: request.clientId }, 'request dropped');
       }
     }
@@ -145,9 +145,9 @@ export class Matcher implements AsyncDisposable {
         await this.group.execute(request);
         break;
       } catch (error) {
-        // Offline: no leader took it, or leadership changed before it committed. It may still be
+        // OfflineError: no leader took it, or leadership changed before it committed. It may still be
         // in the log; submitting it again is safe because the book applies a request once.
-        if (!(error instanceof Offline) || Date.now() > deadline) throw error;
+        if (!(error instanceof OfflineError) || Date.now() > deadline) throw error;
         this.#log.debug(
           { trader: request.trader, clientId: request.clientId, err: error.message },
           'retrying',

@@ -12,7 +12,7 @@ import { type BookGroup, joinBook, Matcher, queryBook } from './matcher.js';
 import { OrderbookMetrics } from './metrics.js';
 import { formatBook, type Printer, toJson } from './output.js';
 import { parseOrderSpec } from './spec.js';
-import { NotAcknowledged, Trader } from './trader.js';
+import { NotAcknowledgedError, Trader } from './trader.js';
 import {
   type Fill,
   formatFill,
@@ -320,7 +320,7 @@ export async function runTrader(ctx: RoleContext, options: TraderRoleOptions): P
       })
       .catch((error: unknown) => {
         failed++;
-        const message = error instanceof NotAcknowledged ? error.message : String(error);
+        const message = error instanceof NotAcknowledgedError ? error.message : String(error);
         printer.event(
           'unacknowledged',
           { request, error: message },

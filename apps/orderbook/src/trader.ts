@@ -30,7 +30,7 @@ export interface TraderOptions {
 }
 
 /** A request that was never acknowledged in time. */
-export class NotAcknowledged extends MosaikError {
+export class NotAcknowledgedError extends MosaikError<'not_acknowledged'> {
   constructor(
     message: string,
     /** The request. */
@@ -86,7 +86,7 @@ export class Trader implements AsyncDisposable {
 
   /**
    * Sends `request` and resolves with its acknowledgement, once the group committed it.
-   * Rejects with {@link NotAcknowledged} after `giveUpAfter`, or when the trader closes.
+   * Rejects with {@link NotAcknowledgedError} after `giveUpAfter`, or when the trader closes.
    */
   async submit(request: NewRequest, signal?: AbortSignal): Promise<OrderAck> {
     const full = { ...request, trader: this.name, clientId: this.#nextClientId++ } as OrderRequest;
@@ -97,7 +97,7 @@ export class Trader implements AsyncDisposable {
     const giveUpAt = Date.now() + (this.#options.giveUpAfter ?? 120_000);
     try {
       for (let attempt = 1; ; attempt++) {
-        if (stop.aborted) throw new NotAcknowledged('trader closed before the acknowledgement', full);
+        if (stop.aborted) throw new NotAcknowledgedError('trader closed before the acknowledgement', full);
         // `send` waits until at least one matcher subscribed (bounded by the give-up time).
         const sendSignal = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, giveUpAt - Date.now()))]);
         await this.orders.send(full, { signal: sendSignal }).catch((error: unknown) => {
@@ -107,7 +107,7 @@ export class Trader implements AsyncDisposable {
         const ack = await Promise.race([acked, abortableDelay(timeout, stop)]);
         if (ack !== undefined) return ack;
         if (Date.now() >= giveUpAt)
-          throw new NotAcknowledged(`no acknowledgement after ${attempt} attempts`, full);
+          throw new NotAcknowledgedError(`no acknowledgement after ${attempt} attempts`, full);
         this.#log.info(
           { clientId: full.clientId, attempt },
           'no acknowledgement yet: sending the request again',

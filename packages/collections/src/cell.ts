@@ -2,6 +2,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { CollectionCodec } from './codec.js';
 import type { CollectionDef, CollectionOptions, HandleInit } from './define.js';
+import type { CollectionError } from './errors.js';
 import { CollectionHandle, type Version, type WaitOptions } from './handle.js';
 import {
   type CellChange,
@@ -73,7 +74,12 @@ export class CellReader<T> extends SingleReader<CellCommand, T> {}
 
 /** A Cell replica that also writes. */
 export class CellWriter<T> extends CellReader<T> {
-  /** Replaces the value. */
+  /**
+   * Replaces the value.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   set(value: T): Promise<Version> {
     return this.submit(value, () => ({ t: 0, v: this.codec.encode(value) }));
   }
@@ -81,6 +87,9 @@ export class CellWriter<T> extends CellReader<T> {
   /**
    * Atomically: if the current value's encoding equals `current`'s (`undefined` = empty), the
    * cell becomes `next` (`undefined` = cleared); otherwise nothing.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
    */
   compareExchange(current: T | undefined, next: T | undefined): Promise<Version> {
     return this.submit([current, next] as const, () => ({
@@ -90,7 +99,12 @@ export class CellWriter<T> extends CellReader<T> {
     }));
   }
 
-  /** Empties the cell. */
+  /**
+   * Empties the cell.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   clear(): Promise<Version> {
     return this.submit(undefined, () => ({ t: 2 }));
   }
@@ -116,7 +130,12 @@ export class OnceReader<T> extends SingleReader<OnceCommand, T> {
 
 /** A Once replica that also writes. */
 export class OnceWriter<T> extends OnceReader<T> {
-  /** Sets the value if none was committed before (first write in log order wins; later ones are no-ops). */
+  /**
+   * Sets the value if none was committed before (first write in log order wins; later ones are no-ops).
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   set(value: T): Promise<Version> {
     return this.submit(value, () => ({ t: 0, v: this.codec.encode(value) }));
   }

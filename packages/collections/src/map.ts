@@ -8,6 +8,7 @@ import {
   defineKind,
   type HandleInit,
 } from './define.js';
+import type { CollectionError } from './errors.js';
 import { CollectionHandle, type Version } from './handle.js';
 import { bytesOf } from './machines/keys.js';
 import { type MapChange, type MapCommand, MapMachine } from './machines/map.js';
@@ -127,7 +128,12 @@ export class MapReader<K, V> extends CollectionHandle<
 
 /** A Map replica that also writes. Every write resolves with the committed version once applied here. */
 export class MapWriter<K, V> extends MapReader<K, V> {
-  /** Sets `key` to `value` (insert or overwrite). */
+  /**
+   * Sets `key` to `value` (insert or overwrite).
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   set(key: K, value: V): Promise<Version> {
     return this.submit([key, value] as const, () => ({
       t: 1,
@@ -140,6 +146,9 @@ export class MapWriter<K, V> extends MapReader<K, V> {
    * Atomically: if the current value's encoding equals `expected`'s (`undefined`: the key is
    * absent), set it to `next` (`undefined`: delete). A mismatch is a no-op that still commits;
    * read the value after the returned version to learn whether it took.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
    */
   compareExchange(key: K, expected: V | undefined, next: V | undefined): Promise<Version> {
     const { key: kc, value: vc } = this.codecs;
@@ -151,7 +160,12 @@ export class MapWriter<K, V> extends MapReader<K, V> {
     }));
   }
 
-  /** Sets every entry in order (later duplicates win), as one command. Empty: no command. */
+  /**
+   * Sets every entry in order (later duplicates win), as one command. Empty: no command.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   extend(entries: Iterable<readonly [K, V]>): Promise<Version> {
     const list = [...entries];
     return this.submit(list, () =>
@@ -164,12 +178,22 @@ export class MapWriter<K, V> extends MapReader<K, V> {
     );
   }
 
-  /** Removes `key` (absent: no-op). */
+  /**
+   * Removes `key` (absent: no-op).
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   delete(key: K): Promise<Version> {
     return this.submit(key, () => ({ t: 3, ks: [this.codecs.key.encode(key)] }));
   }
 
-  /** Removes every key (absent ones ignored), as one command. Empty: no command. */
+  /**
+   * Removes every key (absent ones ignored), as one command. Empty: no command.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   removeMany(keys: Iterable<K>): Promise<Version> {
     const list = [...keys];
     return this.submit(list, () =>
@@ -177,7 +201,12 @@ export class MapWriter<K, V> extends MapReader<K, V> {
     );
   }
 
-  /** Removes everything. */
+  /**
+   * Removes everything.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   clear(): Promise<Version> {
     return this.submit(undefined, () => ({ t: 0 }));
   }

@@ -12,6 +12,7 @@ import {
   defineKind,
   type HandleInit,
 } from './define.js';
+import type { CollectionError } from './errors.js';
 import { CollectionHandle, type Version } from './handle.js';
 import { bytesOf } from './machines/keys.js';
 import { type PqChange, type PqCommand, PqMachine, type PqSlot } from './machines/pq.js';
@@ -218,9 +219,17 @@ export class PriorityQueueReader<P, K, V> extends CollectionHandle<
   }
 }
 
-/** A PriorityQueue replica that also writes. */
+/**
+ * A PriorityQueue replica that also writes. Every write rejects with {@link CollectionError}
+ * (code `offline`, `encoding` or `terminated`) when it cannot commit.
+ */
 export class PriorityQueueWriter<P, K, V> extends PriorityQueueReader<P, K, V> {
-  /** Upserts: sets both priority and value of `key`. A new key may evict the lowest entry of a full queue. */
+  /**
+   * Upserts: sets both priority and value of `key`. A new key may evict the lowest entry of a full queue.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   insert(priority: P, key: K, value: V): Promise<Version> {
     const c = this.codecs;
     return this.submit([priority, key, value] as const, () => ({
@@ -231,7 +240,12 @@ export class PriorityQueueWriter<P, K, V> extends PriorityQueueReader<P, K, V> {
     }));
   }
 
-  /** Upserts every entry in order (eviction after each), as one command. Empty: no command. */
+  /**
+   * Upserts every entry in order (eviction after each), as one command. Empty: no command.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   extend(entries: Iterable<PqEntry<P, K, V>>): Promise<Version> {
     const list = [...entries];
     const c = this.codecs;
@@ -245,7 +259,12 @@ export class PriorityQueueWriter<P, K, V> extends PriorityQueueReader<P, K, V> {
     );
   }
 
-  /** Moves `key` to `priority`, keeping its value (unknown key: no-op). Never evicts. */
+  /**
+   * Moves `key` to `priority`, keeping its value (unknown key: no-op). Never evicts.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   updatePriority(key: K, priority: P): Promise<Version> {
     return this.submit(key, () => ({
       t: 3,
@@ -254,7 +273,12 @@ export class PriorityQueueWriter<P, K, V> extends PriorityQueueReader<P, K, V> {
     }));
   }
 
-  /** Replaces the value of `key`, keeping its priority (unknown key: no-op). */
+  /**
+   * Replaces the value of `key`, keeping its priority (unknown key: no-op).
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   updateValue(key: K, value: V): Promise<Version> {
     return this.submit(key, () => ({
       t: 4,
@@ -266,6 +290,9 @@ export class PriorityQueueWriter<P, K, V> extends PriorityQueueReader<P, K, V> {
   /**
    * If `key` exists and its value's encoding equals `expected`'s: `next` replaces it (priority
    * kept), or `undefined` removes the entry. Otherwise nothing.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
    */
   compareExchangeValue(key: K, expected: V, next: V | undefined): Promise<Version> {
     const c = this.codecs;
@@ -281,7 +308,12 @@ export class PriorityQueueWriter<P, K, V> extends PriorityQueueReader<P, K, V> {
     return this.submit(key, () => ({ t: 6, ks: [this.codecs.key.encode(key)] }));
   }
 
-  /** Removes every key (absent ones ignored), as one command. Empty: no command. */
+  /**
+   * Removes every key (absent ones ignored), as one command. Empty: no command.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   removeMany(keys: Iterable<K>): Promise<Version> {
     const list = [...keys];
     return this.submit(list, () =>
@@ -289,7 +321,12 @@ export class PriorityQueueWriter<P, K, V> extends PriorityQueueReader<P, K, V> {
     );
   }
 
-  /** Removes every entry whose priority lies in `r` (see {@link range}). */
+  /**
+   * Removes every entry whose priority lies in `r` (see {@link range}).
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   removeRange(r: PriorityRange<P>): Promise<Version> {
     const enc = (b: RangeBound<P> | undefined) =>
       b === undefined ? null : ([this.codecs.priority.encode(b.value), b.inclusive === true] as const);

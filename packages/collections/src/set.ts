@@ -2,6 +2,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { CollectionCodec } from './codec.js';
 import type { CollectionDef, CollectionOptions, HandleInit } from './define.js';
+import type { CollectionError } from './errors.js';
 import { CollectionHandle, type Version } from './handle.js';
 import { bytesOf } from './machines/keys.js';
 import { type SetChange, type SetCommand, SetMachine } from './machines/set.js';
@@ -79,14 +80,27 @@ export class SetReader<T> extends CollectionHandle<SetCommand, SetChange, SetEve
   }
 }
 
-/** A Set replica that also writes. */
+/**
+ * A Set replica that also writes. Every write rejects with {@link CollectionError} (code
+ * `offline`, `encoding` or `terminated`) when it cannot commit.
+ */
 export class SetWriter<T> extends SetReader<T> {
-  /** Adds `value` (already there: no change). */
+  /**
+   * Adds `value` (already there: no change).
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   add(value: T): Promise<Version> {
     return this.submit(value, () => ({ t: 1, v: this.codec.encode(value) }));
   }
 
-  /** Adds every value, as one command. Empty: no command. */
+  /**
+   * Adds every value, as one command. Empty: no command.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   extend(values: Iterable<T>): Promise<Version> {
     const list = [...values];
     return this.submit(list, () =>
@@ -98,7 +112,12 @@ export class SetWriter<T> extends SetReader<T> {
     return this.submit(value, () => ({ t: 2, vs: [this.codec.encode(value)] }));
   }
 
-  /** Removes every value (absent ones ignored), as one command. Empty: no command. */
+  /**
+   * Removes every value (absent ones ignored), as one command. Empty: no command.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   removeMany(values: Iterable<T>): Promise<Version> {
     const list = [...values];
     return this.submit(list, () =>

@@ -2,6 +2,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { CollectionCodec } from './codec.js';
 import type { CollectionDef, CollectionOptions, HandleInit } from './define.js';
+import type { CollectionError } from './errors.js';
 import { CollectionHandle, type Version } from './handle.js';
 import { sameBytes } from './machines/keys.js';
 import { type VecChange, type VecCommand, VecMachine } from './machines/vec.js';
@@ -123,7 +124,8 @@ function checkIndex(i: number, what: string): number {
 
 /**
  * A Vec replica that also writes. Out-of-range `insert`, `remove` and `swap`, and `pop*` on an
- * empty Vec, are no-ops that still commit a version.
+ * empty Vec, are no-ops that still commit a version. Every write rejects with
+ * {@link CollectionError} (code `offline`, `encoding` or `terminated`) when it cannot commit.
  */
 export class VecWriter<T> extends VecReader<T> {
   pushBack(value: T): Promise<Version> {
@@ -134,12 +136,22 @@ export class VecWriter<T> extends VecReader<T> {
     return this.submit(value, () => ({ t: 4, v: this.codec.encode(value) }));
   }
 
-  /** Inserts at `index` (shifting later elements); `index === length` appends; past the end: no-op. */
+  /**
+   * Inserts at `index` (shifting later elements); `index === length` appends; past the end: no-op.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   insert(index: number, value: T): Promise<Version> {
     return this.submit(value, () => ({ t: 2, i: checkIndex(index, 'index'), v: this.codec.encode(value) }));
   }
 
-  /** Appends all, as one command. Empty: no command. */
+  /**
+   * Appends all, as one command. Empty: no command.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   extend(values: Iterable<T>): Promise<Version> {
     const list = [...values];
     return this.submit(list, () =>
@@ -155,7 +167,12 @@ export class VecWriter<T> extends VecReader<T> {
     return this.submit(undefined, () => ({ t: 6 }));
   }
 
-  /** Removes the element at `index`, shifting later ones. */
+  /**
+   * Removes the element at `index`, shifting later ones.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   remove(index: number): Promise<Version> {
     return this.submit(index, () => ({ t: 7, i: checkIndex(index, 'index') }));
   }
@@ -164,7 +181,12 @@ export class VecWriter<T> extends VecReader<T> {
     return this.submit([i, j] as const, () => ({ t: 1, i: checkIndex(i, 'i'), j: checkIndex(j, 'j') }));
   }
 
-  /** Keeps the first `length` elements. */
+  /**
+   * Keeps the first `length` elements.
+   *
+   * @throws {@link CollectionError} with code `offline` (no leader took the write in time; retry),
+   *   `encoding` (a key or value the codec or schema refused) or `terminated` (the handle closed).
+   */
   truncate(length: number): Promise<Version> {
     return this.submit(length, () => ({ t: 8, n: checkIndex(length, 'length') }));
   }

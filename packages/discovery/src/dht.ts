@@ -15,7 +15,7 @@ export {
   dhtTarget,
   MAINLINE_BOOTSTRAP,
 } from './dht/client.js';
-export { DhtRecordTooLargeError, DhtRequestError } from './dht/errors.js';
+export { type DhtErrorCode, DhtRecordTooLargeError, DhtRequestError } from './dht/errors.js';
 export { LocalDht, type LocalDhtOptions } from './dht/local.js';
 export { pingVia } from './dht/ping.js';
 export {

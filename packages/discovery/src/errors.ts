@@ -1,48 +1,53 @@
 /** Typed errors of the discovery package; each has a stable `code`. */
 import { DecodeError, MosaikError } from '@mosaik/id';
 
+/** Every code the main entry of `@mosaik/discovery` raises (the DHT subpath has `DhtErrorCode`). */
+export type DiscoveryErrorCode =
+  | 'discovery_decode'
+  | 'discovery_invalid_signature'
+  | 'discovery_invalid_secret_key'
+  | 'discovery_peer_id_changed'
+  | 'discovery_catalog'
+  | 'discovery_gossip_payload_too_large'
+  | 'exchange_rejected';
+
 /** Bytes that are not a valid discovery structure (CBOR, shape, canonical form or signature). */
-export class EntryDecodeError extends DecodeError {
+export class EntryDecodeError extends DecodeError<'discovery_decode'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('discovery_decode', message, options);
-    this.name = 'EntryDecodeError';
   }
 }
 
 /** A signature that does not verify over the received bytes. */
-export class InvalidSignatureError extends DecodeError {
+export class InvalidSignatureError extends DecodeError<'discovery_invalid_signature'> {
   constructor(message: string) {
     super('discovery_invalid_signature', message);
-    this.name = 'InvalidSignatureError';
   }
 }
 
 /** Signing an entry with a key that is not the entry's own peer key. */
-export class InvalidSecretKeyError extends MosaikError {
+export class InvalidSecretKeyError extends MosaikError<'discovery_invalid_secret_key'> {
   constructor(message: string) {
     super('discovery_invalid_secret_key', message);
-    this.name = 'InvalidSecretKeyError';
   }
 }
 
 /** `updateAddress` with an address of another peer. */
-export class PeerIdChangedError extends MosaikError {
+export class PeerIdChangedError extends MosaikError<'discovery_peer_id_changed'> {
   constructor(message: string) {
     super('discovery_peer_id_changed', message);
-    this.name = 'PeerIdChangedError';
   }
 }
 
 /** Misuse of the catalog API (e.g. replacing the local entry with another peer's). */
-export class CatalogError extends MosaikError {
+export class CatalogError extends MosaikError<'discovery_catalog'> {
   constructor(message: string) {
     super('discovery_catalog', message);
-    this.name = 'CatalogError';
   }
 }
 
 /** `broadcast` of a payload above the gossip cap (the caller should announce a header instead). */
-export class GossipPayloadTooLargeError extends MosaikError {
+export class GossipPayloadTooLargeError extends MosaikError<'discovery_gossip_payload_too_large'> {
   constructor(
     readonly size: number,
     readonly max: number,
@@ -51,6 +56,5 @@ export class GossipPayloadTooLargeError extends MosaikError {
       'discovery_gossip_payload_too_large',
       `gossip payload of ${size} bytes exceeds the ${max}-byte cap`,
     );
-    this.name = 'GossipPayloadTooLargeError';
   }
 }

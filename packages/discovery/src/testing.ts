@@ -4,8 +4,9 @@
  * simulator with its broadcast scenario. Tests, benchmarks and simulations use these; a normal
  * user of `Discovery` does not need them.
  *
- * The gossip wire messages (`GossipMessage`, `MessageType`, `IHaveEntry`, `GossipPeerInfo`) and
- * the gossip configuration (`GossipConfig`, `DEFAULT_GOSSIP_CONFIG`) stay in `@mosaik/discovery`.
+ * The gossip wire messages (`GossipMessage`, `MessageType`, `IHaveEntry`, `GossipPeerInfo`) are in
+ * `@mosaik/discovery/wire`; the gossip configuration (`GossipConfig`, `DEFAULT_GOSSIP_CONFIG`)
+ * stays in `@mosaik/discovery`.
  *
  * @packageDocumentation
  */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Digest, id } from './index.js';
 
-// ref-discovery §1.5: every row is a test.
-describe('id test vectors (ref-discovery §1.5)', () => {
+// Test vectors shared with the Rust implementation: every row is a test.
+describe('id test vectors', () => {
   const rows: [string, () => Digest, string][] = [
     ['id("mosaik")', () => id('mosaik'), 'b1950ece12beb7cb9b00e98132e4b3dc6c1b14e62218b33f2696ecde15bbe8fb'],
     [

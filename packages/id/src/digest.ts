@@ -1,5 +1,5 @@
 /**
- * 32-byte intent-addressed ids (ref-discovery §1). A string of exactly 64 hex characters is
+ * 32-byte intent-addressed ids. A string of exactly 64 hex characters is
  * decoded verbatim; anything else is blake3-hashed, so nodes naming the same thing converge
  * on the same id without coordination.
  */
@@ -154,7 +154,7 @@ export class Digest extends Bytes32<Digest> {
 }
 
 /**
- * The id rule of ref-discovery §1.2: a string of exactly 64 hex characters (either case) is
+ * The id rule (the same as the Rust implementation's, so both derive equal ids): a string of exactly 64 hex characters (either case) is
  * decoded; anything else is blake3-hashed. Byte input behaves the same (its ASCII is sniffed).
  *
  * ```ts

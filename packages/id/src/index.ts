@@ -57,6 +57,7 @@ export {
   DecodeError,
   type DecodeErrorOptions,
   EncodeError,
+  type IdErrorCode,
   InvalidArgumentError,
   MosaikError,
   type MosaikErrorOptions,

@@ -8,7 +8,7 @@ beforeAll(async () => {
   iroh = await import('@number0/iroh/index.js');
 });
 
-describe('key test vectors (ref-discovery §1.5)', () => {
+describe('key test vectors (shared with the Rust implementation)', () => {
   it('--secret=my-bootstrap-1 gives the documented seed and PeerId', () => {
     const key = SecretKey.fromString('my-bootstrap-1');
     expect(toHex(key.seed)).toBe('38b5f1e93854ece9c414c57c9bc4dbfa2b4b1b8689abdaf7b26c633a2cda33c0');

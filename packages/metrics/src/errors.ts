@@ -1,15 +1,16 @@
-/**
- * The error this package raises. `@mosaik/metrics` is on layer L0 beside `@mosaik/id` and may not
- * depend on it, so this error mirrors `MosaikError`'s shape (`code`, `message`, `cause`) instead
- * of extending it.
- */
-export class MetricsError extends Error {
-  /** Stable machine-readable code: `'invalid_metric'`, `'metric_conflict'` or `'invalid_address'`. */
-  readonly code: string;
+/** The error this package raises. Compare by `code`. */
+import { MosaikError, type MosaikErrorOptions } from '@mosaik/id';
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.name = 'MetricsError';
+/**
+ * `invalid_metric`: a metric or label name Prometheus would refuse; `metric_conflict`: a name
+ * registered twice with a different kind, help or label set; `invalid_address`: an exporter
+ * address that cannot be bound.
+ */
+export type MetricsErrorCode = 'invalid_metric' | 'metric_conflict' | 'invalid_address';
+
+/** A metric could not be registered or exported; `code` says why. */
+export class MetricsError extends MosaikError<MetricsErrorCode> {
+  constructor(code: MetricsErrorCode, message: string, options?: MosaikErrorOptions) {
+    super(code, message, options);
   }
 }

@@ -9,7 +9,7 @@
  */
 
 export { Registry } from 'prom-client';
-export { MetricsError } from './errors.js';
+export { MetricsError, type MetricsErrorCode } from './errors.js';
 export {
   type ExporterAddress,
   type ExporterOptions,

@@ -6,7 +6,7 @@ import {
   MosaikError,
   Network,
   type NetworkOptions,
-  RelayUnreachable,
+  RelayUnreachableError,
   SecretKey,
   scaled,
   storage,
@@ -89,14 +89,14 @@ describe('Network.create never hangs silently', () => {
     await local.online();
   });
 
-  it('waitForRelay fails with RelayUnreachable naming the cause and the fix', async () => {
+  it('waitForRelay fails with RelayUnreachableError naming the cause and the fix', async () => {
     const error = await Network.create('facade-test', {
       relayMode: deadRelay,
       waitForRelay: true,
       timeout: 300,
       dht: false,
     }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RelayUnreachable);
+    expect(error).toBeInstanceOf(RelayUnreachableError);
     expect(MosaikError.is(error, 'relay_unreachable')).toBe(true);
     expect((error as Error).message).toMatch(
       /no relay answered within 300 ms \(relays: http:\/\/127\.0\.0\.1:9\/\)/,

@@ -2,6 +2,7 @@ import { Discovery, type DiscoveryConfig } from '@mosaik/discovery';
 import { addZeroConfigSources, type ZeroConfigOptions } from '@mosaik/discovery/zero-config';
 import {
   abortable,
+  type InvalidArgumentError,
   type NetworkId,
   type PeerId,
   type ReadonlyWatch,
@@ -16,7 +17,7 @@ import { toEndpointAddr } from './bootstrap-addr.js';
 import { collectReport } from './diagnostics/collect.js';
 import { type DiagnosticsServer, startDiagnostics } from './diagnostics/server.js';
 import { serveStatus } from './diagnostics/status-protocol.js';
-import { RelayUnreachable } from './errors.js';
+import { RelayUnreachableError } from './errors.js';
 import { checkNetworkOptions } from './options.js';
 
 /** How long `Network.create` may take by default (binding, and the relay when asked to wait for one). */
@@ -57,10 +58,10 @@ export interface NetworkOptions extends Omit<LocalNodeOptions, 'secretKey'> {
   readonly groups?: Partial<GroupsConfig>;
   /** Cancels `create`: it rejects with `signal.reason` and releases whatever it had bound. */
   readonly signal?: AbortSignal;
-  /** Upper bound on `create` in ms, then a `TimeoutError` (or `RelayUnreachable`). Default 10 000. */
+  /** Upper bound on `create` in ms, then a `TimeoutError` (or `RelayUnreachableError`). Default 10 000. */
   readonly timeout?: number;
   /**
-   * Resolve only once a home relay is connected, failing with `RelayUnreachable` at `timeout`.
+   * Resolve only once a home relay is connected, failing with `RelayUnreachableError` at `timeout`.
    * Default `false`: resolve once bound and report the relay in {@link Network.relay}.
    */
   readonly waitForRelay?: boolean;
@@ -99,9 +100,11 @@ export class Network implements AsyncDisposable {
    * connected (a warning is logged when none answers). Pass `waitForRelay: true` to resolve only
    * once a relay is connected. Never waits without bound: `timeout` (default 10 s) and `signal`.
    *
-   * Throws `InvalidArgumentError` for an unknown or malformed option, network id, key or
-   * bootstrap address; `RelayUnreachable` when `waitForRelay` and no relay answered;
-   * `TimeoutError` past `timeout`; `signal.reason` when aborted.
+   * @throws {@link InvalidArgumentError} for an unknown or malformed option, network id, key or
+   *   bootstrap address (checked before anything is bound).
+   * @throws {@link RelayUnreachableError} when `waitForRelay` is set and no relay answered in time.
+   * @throws {@link TimeoutError} when `timeout` passed first; the message names the step.
+   * @throws `signal.reason` when `signal` aborted.
    */
   static async create(network: string | NetworkId, options: NetworkOptions = {}): Promise<Network> {
     checkNetworkOptions(options);
@@ -275,7 +278,7 @@ export class Network implements AsyncDisposable {
   }
 }
 
-function relayUnreachable(options: NetworkOptions, timeout: number): RelayUnreachable {
+function relayUnreachable(options: NetworkOptions, timeout: number): RelayUnreachableError {
   const mode = options.relayMode;
   const relays =
     mode === undefined || mode === 'default'
@@ -283,7 +286,7 @@ function relayUnreachable(options: NetworkOptions, timeout: number): RelayUnreac
       : typeof mode === 'object'
         ? mode.urls.join(', ')
         : mode;
-  return new RelayUnreachable(
+  return new RelayUnreachableError(
     `no relay answered within ${timeout} ms (relays: ${relays}), and waitForRelay was set. ` +
       'This machine may have no internet access, or a firewall blocks the relays. ' +
       "For nodes on one host use preset: 'local'; to run on direct addresses only, leave waitForRelay off.",

@@ -29,6 +29,7 @@ export {
   LogGapError,
   NotLeaderError,
   ProposalDroppedError,
+  type RaftErrorCode,
   RaftInvariantError,
   SnapshotOutOfDateError,
   StorageCorruptError,
@@ -38,4 +39,32 @@ export { type CompactionPolicy, maybeCompact } from './storage/compaction.js';
 export { FileStorage, type FileStorageOptions } from './storage/file.js';
 export { MemoryStorage } from './storage/memory.js';
 export { entrySize, type Storage } from './storage/storage.js';
-export * from './types.js';
+export {
+  type AppendMessage,
+  type AppendRespMessage,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  EntryType,
+  emptyConf,
+  emptyHardState,
+  type HardState,
+  type HeartbeatMessage,
+  type HeartbeatRespMessage,
+  type Message,
+  MessageType,
+  type NodeId,
+  type RaftRole,
+  type ReadIndexMessage,
+  type ReadIndexRespMessage,
+  type ReadState,
+  type Ready,
+  type Snapshot,
+  type SnapshotMessage,
+  type SnapshotMeta,
+  type SnapshotRespMessage,
+  type SoftState,
+  type TimeoutNowMessage,
+  type VoteMessage,
+  type VoteRespMessage,
+} from './types.js';

@@ -1,5 +1,5 @@
 /**
- * The membership autopilot (design §6), as pure decisions the leader applies one at a time
+ * The membership autopilot (which members vote, which only learn, who is removed), as pure decisions the leader applies one at a time
  * through `proposeConfChange` (single-server changes, each committed before the next).
  */
 import type { ConfChange, ConfState, NodeId } from '@mosaik/raft';

@@ -7,7 +7,7 @@ import { DecodeError, type PeerId } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import type { Expiration } from '@mosaik/tickets';
 import { scheduleExpiry } from '@mosaik/tickets';
-import { CloseCode, type CloseInfo, closeCodeName, LinkClosed } from '@mosaik/transport';
+import { CloseCode, type CloseInfo, closeCodeName, LinkClosedError } from '@mosaik/transport';
 import type { BondLink } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import { type BondMessage, decodeBondMessage, encodeWire, type PeerStatus, WireType } from './wire.js';
@@ -189,7 +189,7 @@ export class Bond {
       try {
         payload = await this.#link.recvRaw();
       } catch (error) {
-        if (error instanceof LinkClosed) return;
+        if (error instanceof LinkClosedError) return;
         throw error;
       }
       this.#lastReceived = Date.now();

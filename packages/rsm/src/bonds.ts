@@ -15,7 +15,7 @@ import {
 } from '@mosaik/transport';
 import { Bond } from './bond.js';
 import { BondError } from './errors.js';
-import { HandshakeFailed, nonce, recvHandshake, reject, sendHandshake } from './handshake.js';
+import { HandshakeFailedError, nonce, recvHandshake, reject, sendHandshake } from './handshake.js';
 import type { GroupKey } from './key.js';
 import type { BondLink, LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
@@ -137,21 +137,26 @@ export class BondSet {
       return bond;
     } catch (error) {
       if (!link.isClosed) await link.close(CloseCode.Cancelled);
-      if (!(error instanceof HandshakeFailed)) throw error;
-      if (error.code === CloseCode.UnknownPeer && !retried && ctx.introduce !== undefined && !this.#closed) {
+      if (!(error instanceof HandshakeFailedError)) throw error;
+      if (
+        error.closeCode === CloseCode.UnknownPeer &&
+        !retried &&
+        ctx.introduce !== undefined &&
+        !this.#closed
+      ) {
         await ctx.introduce(peer);
         return this.#dial(target, peer, true);
       }
-      if (error.code === CloseCode.AlreadyBonded) {
+      if (error.closeCode === CloseCode.AlreadyBonded) {
         const kept = this.#bonds.get(peer.toString());
         if (kept !== undefined) return kept;
-        throw new BondError('already_bonded', `already bonded with ${peer.short()}`, error.code);
+        throw new BondError('already_bonded', `already bonded with ${peer.short()}`, error.closeCode);
       }
-      if (error.code === CloseCode.InvalidProof)
-        throw new BondError('invalid_proof', `bond with ${peer.short()}: ${error.message}`, error.code);
-      if (error.code === CloseCode.NotAllowed)
-        throw new BondError('unauthorized', `bond with ${peer.short()}: ${error.message}`, error.code);
-      throw new BondError('link', `bond with ${peer.short()}: ${error.message}`, error.code);
+      if (error.closeCode === CloseCode.InvalidProof)
+        throw new BondError('invalid_proof', `bond with ${peer.short()}: ${error.message}`, error.closeCode);
+      if (error.closeCode === CloseCode.NotAllowed)
+        throw new BondError('unauthorized', `bond with ${peer.short()}: ${error.message}`, error.closeCode);
+      throw new BondError('link', `bond with ${peer.short()}: ${error.message}`, error.closeCode);
     }
   }
 
@@ -186,8 +191,9 @@ export class BondSet {
           .map((b) => b.peer.bytes),
       });
     } catch (error) {
-      if (error instanceof HandshakeFailed) {
-        if (error.code !== undefined) ctx.metrics.rejected.inc({ reason: closeCodeName(error.code) });
+      if (error instanceof HandshakeFailedError) {
+        if (error.closeCode !== undefined)
+          ctx.metrics.rejected.inc({ reason: closeCodeName(error.closeCode) });
         ctx.logger.debug({ peer: peer.short(), err: error.message }, 'bond handshake failed');
         if (!link.isClosed) await link.close(CloseCode.Cancelled);
         return;

@@ -1,7 +1,7 @@
 import { MosaikError, waitFor } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
 import { Cluster, Counter, discoverAll, FAST, joinCounters, leadersConverged, T } from '../test/fixtures.js';
-import { Offline } from './errors.js';
+import { OfflineError } from './errors.js';
 
 describe('group calls', () => {
   it('execute and strong query before the group is online say so and point at when.online()', async () => {
@@ -15,13 +15,13 @@ describe('group calls', () => {
       .join();
     await expect(group.when.online(AbortSignal.abort(new Error('not yet')))).rejects.toThrow('not yet');
     const executed = await group.execute({ inc: 1 }).catch((e: unknown) => e);
-    expect(executed).toBeInstanceOf(Offline);
+    expect(executed).toBeInstanceOf(OfflineError);
     expect(MosaikError.is(executed, 'offline')).toBe(true);
     expect((executed as Error).message).toMatch(
       /is not online yet \(no leader known\).*await group\.when\.online\(\)/,
     );
     const queried = await group.query(null, 'strong').catch((e: unknown) => e);
-    expect(queried).toBeInstanceOf(Offline);
+    expect(queried).toBeInstanceOf(OfflineError);
     expect((queried as Error).message).toContain('await group.when.online()');
     // A weak query reads local state and needs no leader.
     expect((await group.query(null, 'weak')).result).toBe(0);

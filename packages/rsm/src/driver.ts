@@ -202,7 +202,8 @@ export class RaftDriver<C> {
   }
 
   /**
-   * This member's cluster lost a merge (design §6): discard the log, the hard state and the
+   * This member's cluster lost a merge (when two clusters of one group
+   * meet, the one with the longer committed log wins): discard the log, the hard state and the
    * machine's state, continue on the empty `storage` as a fresh member of `cluster`, which will
    * send its snapshot. Pending proposals and reads fail.
    */

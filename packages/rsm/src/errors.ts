@@ -2,11 +2,18 @@
 import { MosaikError } from '@mosaik/id';
 
 /**
+ * Every code the groups API rejects a call with: `offline` ({@link OfflineError}), `no_commands`
+ * ({@link NoCommandsError}) and `group_terminated` ({@link GroupTerminatedError}). A command the
+ * codec refuses rejects with `@mosaik/id`'s `EncodeError` (code `encode`).
+ */
+export type RsmErrorCode = 'offline' | 'no_commands' | 'group_terminated';
+
+/**
  * The command or query could not reach a leader in time (no leader known, forward timeout,
- * leadership lost before commit). Temporary: retry. A forwarded command reported `Offline` may
+ * leadership lost before commit). Temporary: retry. A forwarded command reported `OfflineError` may
  * still have been committed.
  */
-export class Offline<T = unknown> extends MosaikError {
+export class OfflineError<T = unknown> extends MosaikError<'offline'> {
   /** The commands (or the query) that were not known to be appended. */
   readonly items: readonly T[];
   constructor(message: string, items: readonly T[] = []) {
@@ -16,30 +23,26 @@ export class Offline<T = unknown> extends MosaikError {
 }
 
 /** `executeMany`/`feedMany` with an empty list. */
-export class NoCommands extends MosaikError {
+export class NoCommandsError extends MosaikError<'no_commands'> {
   constructor() {
     super('no_commands', 'no commands given');
   }
 }
 
 /** The group was closed (or its node shut down). */
-export class GroupTerminated extends MosaikError {
+export class GroupTerminatedError extends MosaikError<'group_terminated'> {
   constructor(message = 'group terminated') {
     super('group_terminated', message);
   }
 }
 
-/** A command or query could not be encoded with the state machine's codec. */
-export class EncodingError extends MosaikError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('encoding', message, options);
-  }
-}
+/** Why a bond could not be established. */
+export type BondErrorCode = 'invalid_proof' | 'unauthorized' | 'link' | 'already_bonded' | 'group_terminated';
 
 /** A bond could not be established (internal; surfaces in logs and metrics). */
-export class BondError extends MosaikError {
+export class BondError extends MosaikError<BondErrorCode> {
   constructor(
-    code: 'invalid_proof' | 'unauthorized' | 'link' | 'already_bonded' | 'group_terminated',
+    code: BondErrorCode,
     message: string,
     readonly closeCode?: number,
   ) {

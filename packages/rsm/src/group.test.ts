@@ -16,7 +16,7 @@ import {
   T,
   votersAre,
 } from '../test/fixtures.js';
-import { Offline } from './errors.js';
+import { OfflineError } from './errors.js';
 import { LeadershipPreference } from './state-machine.js';
 import { storage } from './storage.js';
 
@@ -242,7 +242,7 @@ describe('group', () => {
         try {
           return await g.execute({ inc: 1 });
         } catch (error) {
-          if (!(error instanceof Offline)) throw error;
+          if (!(error instanceof OfflineError)) throw error;
           return undefined;
         }
       },
@@ -270,7 +270,7 @@ describe('group', () => {
     for (const g of rest) expect((await g.query(null)).result).toBe(value);
   });
 
-  it('a follower forward that the leader never acknowledges reports Offline', async () => {
+  it('a follower forward that the leader never acknowledges reports OfflineError', async () => {
     await using c = new Cluster();
     const [a, b] = await c.addMany(2);
     await discoverAll([a!, b!]);
@@ -291,7 +291,7 @@ describe('group', () => {
     const leaderNode = leader.equals(a!.peerId) ? a! : b!;
     await leaderNode.node.close();
     void lg;
-    await expect(fg.execute({ inc: 1 })).rejects.toBeInstanceOf(Offline);
+    await expect(fg.execute({ inc: 1 })).rejects.toBeInstanceOf(OfflineError);
   });
 
   it('a member restarted with FileStorage rejoins with its state', async () => {

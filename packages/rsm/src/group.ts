@@ -10,7 +10,7 @@ import type { Logger } from '@mosaik/metrics';
 import type { LocalNode } from '@mosaik/transport';
 import { BondSet, Bonds } from './bonds.js';
 import { discoveryDirectory } from './directory.js';
-import { GroupTerminated, Offline } from './errors.js';
+import { GroupTerminatedError, OfflineError } from './errors.js';
 import type { LinkWrapper } from './link.js';
 import { GroupMember, type GroupSpec } from './member.js';
 import type { GroupsMetrics } from './metrics.js';
@@ -220,15 +220,29 @@ export class Group<C, Q, R> implements AsyncDisposable {
 
   // ------------------------------------------------------------------ commands
 
-  /** Appends `command` and resolves with its log index once it is committed and applied locally. */
+  /**
+   * Appends `command` and resolves with its log index once it is committed and applied locally.
+   *
+   * @throws {@link OfflineError} when no leader took the commands in time, or leadership changed
+   *   before they committed (a forwarded command may still commit: retry idempotently).
+   * @throws {@link @mosaik/id!EncodeError | EncodeError} when the state machine's codec refuses a command.
+   * @throws {@link GroupTerminatedError} when the group is closed or its node shut down.
+   * @throws `signal.reason` when `signal` aborted (a command already proposed may still commit).
+   */
   async execute(command: C, options: GroupCallOptions = {}): Promise<number> {
     return (await this.executeMany([command], options)).first;
   }
 
   /**
    * Appends `commands` (in order, consecutively) and resolves with their index range once the
-   * last is committed and applied locally. `Offline` if no leader took them in time, or if
-   * leadership changed and they were not committed.
+   * last is committed and applied locally.
+   *
+   * @throws {@link OfflineError} when no leader took the commands in time, or leadership changed
+   *   before they committed (a forwarded command may still commit: retry idempotently).
+   * @throws {@link NoCommandsError} when `commands` is empty.
+   * @throws {@link @mosaik/id!EncodeError | EncodeError} when the state machine's codec refuses a command.
+   * @throws {@link GroupTerminatedError} when the group is closed or its node shut down.
+   * @throws `signal.reason` when `signal` aborted (a command already proposed may still commit).
    */
   async executeMany(commands: readonly C[], options: GroupCallOptions = {}): Promise<IndexRange> {
     const { signal } = options;
@@ -236,8 +250,8 @@ export class Group<C, Q, R> implements AsyncDisposable {
     const stop = this.#env.metrics.commitLatency.startTimer(this.#label);
     const r = await abortable(this.#member.submit(commands), signal);
     const ok = await abortable(this.#member.driver.awaitApplied(r.last, r.term, r.epoch), signal);
-    if (this.#closing !== undefined) throw new GroupTerminated();
-    if (!ok) throw new Offline('leadership changed before the commands committed', commands);
+    if (this.#closing !== undefined) throw new GroupTerminatedError();
+    if (!ok) throw new OfflineError('leadership changed before the commands committed', commands);
     stop();
     return { first: r.first, last: r.last };
   }
@@ -258,7 +272,11 @@ export class Group<C, Q, R> implements AsyncDisposable {
   /**
    * Evaluates `query`. `weak` reads local state at once. `strong` is linearizable: it obtains a
    * read index from the leader (a heartbeat round confirms leadership), waits until this member
-   * applied it, then reads. `Offline` when no leader confirms within `queryTimeout`.
+   * applied it, then reads.
+   *
+   * @throws {@link OfflineError} (strong reads only) when no leader confirms within `queryTimeout`.
+   * @throws {@link GroupTerminatedError} when the group is closed or its node shut down.
+   * @throws `signal.reason` when `signal` aborted.
    */
   async query(
     query: Q,
@@ -267,12 +285,12 @@ export class Group<C, Q, R> implements AsyncDisposable {
   ): Promise<QueryResultAt<R>> {
     const { signal } = options;
     signal?.throwIfAborted();
-    if (this.#closing !== undefined) throw new GroupTerminated();
+    if (this.#closing !== undefined) throw new GroupTerminatedError();
     const applied = this.#member.driver.applied;
     if (consistency === 'strong') {
       const index = await this.#member.readIndex(query, signal);
       await applied.until((a) => a >= index || this.#closing !== undefined, signal ? { signal } : {});
-      if (this.#closing !== undefined) throw new GroupTerminated();
+      if (this.#closing !== undefined) throw new GroupTerminatedError();
     }
     return { result: this.#spec.machine.query(query), at: applied.get() };
   }

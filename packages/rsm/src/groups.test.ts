@@ -1,8 +1,8 @@
-import { Digest, id, waitFor } from '@mosaik/id';
+import { Digest, EncodeError, id, waitFor } from '@mosaik/id';
 import { Jwt } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
-import { Cluster, Counter, discoverAll, FAST, T } from '../test/fixtures.js';
-import { GroupTerminated, NoCommands, Offline } from './errors.js';
+import { Cluster, Counter, type CounterCommand, discoverAll, FAST, T } from '../test/fixtures.js';
+import { GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
 import { GroupKey } from './key.js';
 import { NoOp } from './state-machine.js';
 import { storage } from './storage.js';
@@ -49,7 +49,7 @@ describe('GroupKey and GroupId', () => {
     expect(n!.discovery.me().entry.hasGroup(group.id)).toBe(false);
   });
 
-  it('NoCommands, GroupTerminated, and Offline while no leader is known', async () => {
+  it('NoCommandsError, GroupTerminatedError, and OfflineError while no leader is known', async () => {
     await using c = new Cluster();
     const [n] = await c.addMany(1);
     // A long bootstrap delay keeps the lone member leaderless for the test.
@@ -58,13 +58,35 @@ describe('GroupKey and GroupId', () => {
       .withStateMachine(new Counter())
       .withConsensus({ ...FAST, bootstrapDelay: 60_000 })
       .join();
-    await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(Offline);
-    await expect(group.query(null, 'strong')).rejects.toBeInstanceOf(Offline);
+    await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(OfflineError);
+    await expect(group.query(null, 'strong')).rejects.toBeInstanceOf(OfflineError);
     expect((await group.query(null, 'weak')).result).toBe(0);
-    await expect(group.executeMany([])).rejects.toBeInstanceOf(NoCommands);
+    await expect(group.executeMany([])).rejects.toBeInstanceOf(NoCommandsError);
     await group.close();
-    await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(GroupTerminated);
-    await expect(group.query(null)).rejects.toBeInstanceOf(GroupTerminated);
+    await expect(group.execute({ inc: 1 })).rejects.toBeInstanceOf(GroupTerminatedError);
+    await expect(group.query(null)).rejects.toBeInstanceOf(GroupTerminatedError);
+  });
+
+  it('a command the codec refuses rejects with EncodeError before any leader is needed', async () => {
+    await using c = new Cluster();
+    const [n] = await c.addMany(1);
+    const machine = Object.assign(new Counter(), {
+      commandCodec: {
+        encode: (): Uint8Array => {
+          throw new Error('refused by the codec');
+        },
+        decode: (): CounterCommand => ({ inc: 0 }),
+      },
+    });
+    const group = n!.groups
+      .withKey('encode-errors')
+      .withStateMachine(machine)
+      .withConsensus({ ...FAST, bootstrapDelay: 60_000 })
+      .join();
+    const error = await group.execute({ inc: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EncodeError);
+    expect(error).toMatchObject({ code: 'encode', cause: { message: 'refused by the codec' } });
+    await group.close();
   });
 
   it('members of several groups on shared nodes see each other per group (bonds.rs members_can_see_each_other)', async () => {

@@ -1,5 +1,6 @@
 /**
- * The bond handshake on `/mosaik/groups/1` (ref-groups §3.2 with the nonce proof of design §6.1):
+ * The bond handshake on `/mosaik/groups/1` (each side proves it knows the group secret
+ * with a nonce-bound MAC, see `proof.ts`, so a recorded handshake cannot be replayed):
  *
  * ```
  * initiator                          acceptor
@@ -12,18 +13,19 @@
  * The acceptor proves first, so an initiator without the key learns nothing it could reuse: a
  * proof names its prover and verifier and covers both fresh nonces.
  */
-import { DecodeError, randomBytes } from '@mosaik/id';
-import { CloseCode, LinkClosed } from '@mosaik/transport';
+import { DecodeError, MosaikError, randomBytes } from '@mosaik/id';
+import { CloseCode, LinkClosedError } from '@mosaik/transport';
 import type { BondLink } from './link.js';
 import { decodeHandshake, encodeWire, type Handshake } from './wire.js';
 
-/** A handshake step failed; the link is closed with `code`. */
-export class HandshakeFailed extends Error {
+/** A handshake step failed; the link is closed with `closeCode`. Code `'handshake_failed'`. */
+export class HandshakeFailedError extends MosaikError<'handshake_failed'> {
   constructor(
-    readonly code: number | undefined,
+    /** The close code of the link, when one is known. */
+    readonly closeCode: number | undefined,
     message: string,
   ) {
-    super(message);
+    super('handshake_failed', message);
   }
 }
 
@@ -47,22 +49,22 @@ export async function recvHandshake(link: BondLink, ms: number): Promise<Handsha
   try {
     payload = await Promise.race([receiving, timeout]);
   } catch (error) {
-    if (error instanceof LinkClosed)
-      throw new HandshakeFailed(error.info.code, `link closed: ${error.info.reason}`);
-    throw new HandshakeFailed(undefined, String(error));
+    if (error instanceof LinkClosedError)
+      throw new HandshakeFailedError(error.info.code, `link closed: ${error.info.reason}`);
+    throw new HandshakeFailedError(undefined, String(error));
   } finally {
     clearTimeout(timer);
   }
   if (payload === 'timeout') {
     await link.close(CloseCode.Timeout);
-    throw new HandshakeFailed(CloseCode.Timeout, 'handshake timed out');
+    throw new HandshakeFailedError(CloseCode.Timeout, 'handshake timed out');
   }
   try {
     return decodeHandshake(payload);
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;
     await link.close(CloseCode.InvalidHandshake);
-    throw new HandshakeFailed(CloseCode.InvalidHandshake, error.message);
+    throw new HandshakeFailedError(CloseCode.InvalidHandshake, error.message);
   }
 }
 
@@ -71,8 +73,8 @@ export async function sendHandshake(link: BondLink, message: Handshake): Promise
   try {
     await link.sendRaw(encodeWire(message));
   } catch (error) {
-    if (error instanceof LinkClosed)
-      throw new HandshakeFailed(error.info.code, `link closed: ${error.info.reason}`);
+    if (error instanceof LinkClosedError)
+      throw new HandshakeFailedError(error.info.code, `link closed: ${error.info.reason}`);
     throw error;
   }
 }
@@ -80,5 +82,5 @@ export async function sendHandshake(link: BondLink, message: Handshake): Promise
 /** Closes the link with `code` and throws. */
 export async function reject(link: BondLink, code: CloseCode, message: string): Promise<never> {
   await link.close(code);
-  throw new HandshakeFailed(code, message);
+  throw new HandshakeFailedError(code, message);
 }

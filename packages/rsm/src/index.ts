@@ -18,7 +18,7 @@ export {
   type GroupsConfig,
   resolveConsensus,
 } from './config.js';
-export { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
+export { GroupTerminatedError, NoCommandsError, OfflineError, type RsmErrorCode } from './errors.js';
 export {
   type Consistency,
   Group,

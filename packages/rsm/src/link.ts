@@ -11,7 +11,7 @@ export interface BondLink {
   readonly remoteId: PeerId;
   /** Sends one frame. */
   sendRaw(payload: Uint8Array): Promise<void>;
-  /** Receives the next frame; rejects with `LinkClosed` once the link is gone. */
+  /** Receives the next frame; rejects with `LinkClosedError` once the link is gone. */
   recvRaw(): Promise<Uint8Array>;
   /** Closes with a close code (sent data is flushed first for `Success`/`GracefulShutdown`). */
   close(code?: number, reason?: string): Promise<void>;

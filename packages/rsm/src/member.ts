@@ -12,6 +12,7 @@ import {
   type Codec,
   cborCodec,
   DecodeError,
+  EncodeError,
   every,
   type GroupId,
   PeerId,
@@ -28,7 +29,7 @@ import { type ClusterViews, clusterViews, mergeTarget, raftVerdict } from './clu
 import type { ConsensusConfig } from './config.js';
 import type { MemberDirectory } from './directory.js';
 import { RaftDriver } from './driver.js';
-import { EncodingError, GroupTerminated, NoCommands, Offline } from './errors.js';
+import { GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
 import { ForwardTable } from './forwarding.js';
 import { shouldFound } from './founding.js';
 import type { GroupStatus } from './group.js';
@@ -256,32 +257,35 @@ export class GroupMember<C> {
 
   /** Proposes `commands` (as leader) or forwards them to the leader. */
   async submit(commands: readonly C[]): Promise<Submitted> {
-    if (this.#stopping) throw new GroupTerminated();
-    if (commands.length === 0) throw new NoCommands();
+    if (this.#stopping) throw new GroupTerminatedError();
+    if (commands.length === 0) throw new NoCommandsError();
     if (this.#yieldTo !== '')
-      throw new Offline('this member’s cluster is merging into another cluster of the group', commands);
+      throw new OfflineError('this member’s cluster is merging into another cluster of the group', commands);
     let encoded: Uint8Array[];
     try {
       encoded = commands.map((c) => this.#codec.encode(c));
     } catch (error) {
-      throw new EncodingError('command could not be encoded', { cause: error });
+      throw new EncodeError('command could not be encoded', { cause: error });
     }
     if (this.driver.raft.role === 'leader') {
       try {
         return this.driver.propose(encoded);
       } catch (error) {
-        throw new Offline(`proposal refused: ${String(error)}`, commands);
+        throw new OfflineError(`proposal refused: ${String(error)}`, commands);
       }
     }
     const lead = this.driver.raft.lead;
     const bond = lead === '' ? undefined : this.bonds.get(lead);
     if (bond === undefined)
-      throw new Offline(this.notOnline(lead === '' ? 'no leader known' : 'no bond to the leader'), commands);
+      throw new OfflineError(
+        this.notOnline(lead === '' ? 'no leader known' : 'no bond to the leader'),
+        commands,
+      );
     const epoch = this.driver.epoch;
     return new Promise((resolve, reject) => {
       const id = this.#forwards.open({ resolve: (r) => resolve({ ...r, epoch }), reject }, (fid) =>
         this.#clock.schedule(this.#spec.consensus.forwardTimeout, () =>
-          this.#forwards.reject(fid, new Offline('the leader did not acknowledge in time', commands)),
+          this.#forwards.reject(fid, new OfflineError('the leader did not acknowledge in time', commands)),
         ),
       );
       bond.send({ t: WireType.Forward, id, cmds: encoded });
@@ -305,7 +309,7 @@ export class GroupMember<C> {
       const cancel = this.#clock.schedule(this.#spec.consensus.queryTimeout, () => {
         settle();
         this.driver.cancelRead(ctx);
-        reject(new Offline('no read index from a leader in time', [query]));
+        reject(new OfflineError('no read index from a leader in time', [query]));
       });
       this.#readTimers.add(cancel);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -316,7 +320,7 @@ export class GroupMember<C> {
         });
       } catch {
         settle();
-        reject(new Offline(this.notOnline('no leader known'), [query]));
+        reject(new OfflineError(this.notOnline('no leader known'), [query]));
       }
     });
   }
@@ -342,7 +346,7 @@ export class GroupMember<C> {
     this.#unsubscribe();
     for (const cancel of this.#readTimers) cancel();
     this.#readTimers.clear();
-    this.#forwards.rejectAll(() => new GroupTerminated());
+    this.#forwards.rejectAll(() => new GroupTerminatedError());
     this.driver.stop();
   }
 
@@ -567,7 +571,7 @@ export class GroupMember<C> {
     this.#storage = fresh;
     const discarded = this.driver.reset(fresh, winner);
     this.#yieldTo = '';
-    this.#forwards.rejectAll(() => new Offline('this member’s cluster lost a merge and was reset'));
+    this.#forwards.rejectAll(() => new OfflineError('this member’s cluster lost a merge and was reset'));
     this.#lastSeen.clear();
     this.#o.metrics.resets.inc(this.#label);
     this.#o.logger.warn(
@@ -636,7 +640,7 @@ export class GroupMember<C> {
     this.#o.logger.debug({ peer: bond.peer.short(), code: info.code, reason: info.reason }, 'bond closed');
     // Forwards to that peer will not be answered.
     if (bond.peer.toString() === this.driver.raft.lead)
-      this.#forwards.rejectAll(() => new Offline('the leader went away'));
+      this.#forwards.rejectAll(() => new OfflineError('the leader went away'));
   }
 
   #onMessage(bond: MemberBond, msg: BondMessage): void {
@@ -659,7 +663,7 @@ export class GroupMember<C> {
         this.#forwards.resolve(msg.id, { first: msg.first, last: msg.last, term: msg.term });
         return;
       case WireType.ForwardNack:
-        this.#forwards.reject(msg.id, new Offline(`the leader refused: ${msg.reason}`));
+        this.#forwards.reject(msg.id, new OfflineError(`the leader refused: ${msg.reason}`));
         return;
       case WireType.Departure:
         this.#departed.add(bond.peer.toString());

@@ -1,5 +1,5 @@
 /**
- * Two clusters of one group (ref-groups §10.4 "rivals", as merge tests, design §6): clusters
+ * Two clusters of one group (rival clusters, tested as merges): clusters
  * founded while their members could not see each other merge once they bond. The longer
  * committed log wins (ties: the lower cluster id); the losers discard their state, emit `reset`
  * and end with exactly the winner's state.

@@ -1,4 +1,4 @@
-/** Metrics of the groups subsystem (ref-groups §9 in Prometheus naming, plus histograms). */
+/** Metrics of the groups subsystem (the Rust implementation's series in Prometheus naming, plus histograms). */
 import type { CounterHandle, GaugeHandle, HistogramHandle, Metrics } from '@mosaik/metrics';
 
 /** The metric handles one node's groups share (label `group` = short group id). */

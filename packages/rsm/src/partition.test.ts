@@ -14,7 +14,7 @@ import {
   T,
   votersAre,
 } from '../test/fixtures.js';
-import { Offline } from './errors.js';
+import { OfflineError } from './errors.js';
 import { LinkFaults } from './testing/faults.js';
 
 /** Waits until all `groups` follow one leader that is one of them; returns it. */
@@ -76,7 +76,7 @@ describe('partitions', () => {
     await window(1000);
     expect(minority.map((g) => g.committed())).toEqual(frozen);
     for (const m of [machines[li]!, machines[(li + 1) % 5]!]) expect(m.value).toBe(1);
-    await expect(minority[1]!.execute({ inc: 5000 })).rejects.toBeInstanceOf(Offline);
+    await expect(minority[1]!.execute({ inc: 5000 })).rejects.toBeInstanceOf(OfflineError);
     expect(faults.stats.dropped).toBeGreaterThan(0);
 
     faults.heal();
@@ -90,7 +90,7 @@ describe('partitions', () => {
     });
     // Everyone has exactly the majority's history: the minority's command was overwritten.
     for (const m of machines) expect(m.value).toBe(121);
-    expect(await waitFor(lost, { timeout: T })).toBeInstanceOf(Offline);
+    expect(await waitFor(lost, { timeout: T })).toBeInstanceOf(OfflineError);
     for (const g of groups) expect(g.lastReset()).toBeUndefined();
     await votersAre(groups, 5);
   });
@@ -116,7 +116,7 @@ describe('partitions', () => {
             await g.execute({ inc: i });
             return true;
           } catch (error) {
-            if (!(error instanceof Offline)) throw error;
+            if (!(error instanceof OfflineError)) throw error;
             return false;
           }
         },
@@ -128,7 +128,7 @@ describe('partitions', () => {
     expect(faults.stats.delayed).toBeGreaterThan(0);
     const last = Math.max(...groups.map((g) => g.committed()));
     await waitFor(() => groups.every((g) => g.committed() >= last), { timeout: T });
-    // Retries may commit a command twice (an Offline forward can still commit), never lose one.
+    // Retries may commit a command twice (an OfflineError forward can still commit), never lose one.
     for (const m of machines) expect(m.value).toBe(machines[0]!.value);
     expect(machines[0]!.value).toBeGreaterThanOrEqual(sum);
     for (const m of machines) expect(m.indices).toEqual(machines[0]!.indices);

@@ -1,5 +1,5 @@
 /**
- * The bond proof of design §6.1. iroh-js cannot export TLS keying material, so each side sends a
+ * The bond proof: each side shows it knows the group secret without sending it. iroh-js cannot export TLS keying material, so each side sends a
  * fresh 32-byte nonce and proves knowledge of the group secret with a keyed blake3 MAC over
  * `groupId ‖ nonceInitiator ‖ nonceAcceptor ‖ proverPeerId ‖ verifierPeerId`. QUIC already
  * authenticates both peer ids, so a proof is bound to this connection and cannot be replayed;

@@ -6,7 +6,7 @@ import { equalBytes, type GroupId, toHex } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import { CloseCode, closeCodeName, type Link, type LocalNode } from '@mosaik/transport';
 import type { BondSet } from './bonds.js';
-import { HandshakeFailed, recvHandshake } from './handshake.js';
+import { HandshakeFailedError, recvHandshake } from './handshake.js';
 import type { BondLink, LinkWrapper } from './link.js';
 import type { GroupsMetrics } from './metrics.js';
 import { GROUPS_ALPN, WireType } from './wire.js';
@@ -59,8 +59,9 @@ export class GroupsRouter {
     try {
       hello = await recvHandshake(link, this.#handshakeTimeout);
     } catch (error) {
-      if (!(error instanceof HandshakeFailed)) throw error;
-      if (error.code !== undefined) this.#metrics.rejected.inc({ reason: closeCodeName(error.code) });
+      if (!(error instanceof HandshakeFailedError)) throw error;
+      if (error.closeCode !== undefined)
+        this.#metrics.rejected.inc({ reason: closeCodeName(error.closeCode) });
       this.#logger.debug({ peer: link.remoteId.short(), err: error.message }, 'bond handshake failed');
       return;
     }

@@ -12,7 +12,8 @@ export interface StorageSpec {
   open(): OpenStorage;
   /**
    * Discards everything `current` holds and returns an empty storage in its place. Used when
-   * this member's cluster lost a merge (design §6): its log and snapshot belong to a history the
+   * this member's cluster lost a merge to a cluster with a longer
+   * committed log: its log and snapshot belong to a history the
    * group gave up.
    */
   wipe(current: OpenStorage): OpenStorage;

@@ -7,7 +7,8 @@ import type { PeerId, Watch, WatchWaitOptions } from '@mosaik/id';
 const withSignal = (signal: AbortSignal | undefined): WatchWaitOptions => (signal ? { signal } : {});
 
 /**
- * This member's cluster lost a merge with another cluster of the group (design §6): it discarded
+ * This member's cluster lost a merge with another cluster of the group (the longer committed history
+ * wins, so two clusters founded apart end as one): it discarded
  * its log and state and re-joined the winner, whose snapshot it installs. Divergence is never silent.
  */
 export interface ResetEvent {

@@ -64,7 +64,8 @@ export interface PeerStatus {
   /** The id of the cluster this member belongs to (see `Group.cluster`); `''` while it has none. */
   readonly cluster: string;
   /**
-   * The cluster this member's cluster lost a merge to (design §6): it waits to be added there and
+   * The cluster this member's cluster lost a merge to (it had the shorter committed
+   * log, or the higher cluster id on a tie): it waits to be added there and
    * then discards its state. `''` when not merging.
    */
   readonly yield: string;

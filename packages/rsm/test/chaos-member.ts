@@ -89,7 +89,7 @@ async function work(client: number, keys: number): Promise<void> {
         await group.execute({ put: input.key, value: input.value });
         send({ t: 'ret', id, output: undefined, at: now() });
       } catch {
-        // Offline or reset: the command may still commit. Its call stays open (unknown outcome).
+        // OfflineError or reset: the command may still commit. Its call stays open (unknown outcome).
       }
     } else if (r < 0.6) {
       // A key written once: an acknowledged one must be in the final state.

@@ -1,5 +1,5 @@
 /**
- * The reconnect policy of a consumer's receivers (ref-streams §3.11, §4.7): the first attempt is
+ * The reconnect policy of a consumer's receivers: the first attempt is
  * immediate; later ones wait an exponentially growing, jittered interval; the policy gives up
  * once `maxElapsedMs` passed since creation or the last {@link Backoff.reset}. A connection that
  * delivered a datum resets it, so the reconnect after a working connection breaks is immediate

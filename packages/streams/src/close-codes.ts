@@ -1,5 +1,5 @@
 /**
- * Close codes specific to streams (ref-streams §4.5). The generic ones (`UnknownPeer`,
+ * Close codes specific to streams (numbered as in the Rust implementation). The generic ones (`UnknownPeer`,
  * `DifferentNetwork`, `ProtocolViolation`, `GracefulShutdown`, `NotAllowed`, `StreamNotFound`)
  * live in `@mosaik/transport`'s `CloseCode`; the two below are missing there, so streams owns
  * them. Receivers match closes by number only.

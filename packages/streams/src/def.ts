@@ -1,5 +1,6 @@
 /**
- * `defineStream`: the TypeScript form of the reference's `stream!` macro (design §5). A definition
+ * `defineStream`: one value that both sides import, so a producer and its consumers
+ * cannot disagree on the id, the codec or the schema. A definition
  * names a stream, fixes its codec and optional schema, and bakes in producer and consumer options.
  */
 import type { PeerInfo } from '@mosaik/discovery';

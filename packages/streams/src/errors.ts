@@ -1,5 +1,8 @@
 import { MosaikError } from '@mosaik/id';
 
+/** Every code `@mosaik/streams` raises: a refused datum (`producer_*`), a duplicate producer, a bad option. */
+export type StreamsErrorCode = `producer_${ProducerErrorKind}` | 'already_exists' | 'streams_config';
+
 /** Why {@link ProducerError} refused a datum. */
 export type ProducerErrorKind = 'offline' | 'closed' | 'oversized';
 
@@ -10,22 +13,22 @@ export type ProducerErrorKind = 'offline' | 'closed' | 'oversized';
  * encoded datum exceeds the stream's `maxDatumSize` (every consumer would close its link on it),
  * so it was sent to nobody.
  */
-export class ProducerError<T = unknown> extends MosaikError {
+export class ProducerError<T = unknown> extends MosaikError<`producer_${ProducerErrorKind}`> {
   constructor(
     readonly kind: ProducerErrorKind,
     /** The refused datum. */
     readonly datum: T | undefined,
     message: string,
   ) {
-    super(`producer_${kind}`, message);
+    super(`producer_${kind}` as const, message);
   }
 }
 
 /**
  * A producer builder asked for a sink that already exists on this node (one sink per stream id
- * per node). {@link AlreadyExists.existing} is a handle to that sink, with its original options.
+ * per node). {@link AlreadyExistsError.existing} is a handle to that sink, with its original options.
  */
-export class AlreadyExists<P = unknown> extends MosaikError {
+export class AlreadyExistsError<P = unknown> extends MosaikError<'already_exists'> {
   constructor(
     /** A handle to the existing producer. */
     readonly existing: P,
@@ -36,7 +39,7 @@ export class AlreadyExists<P = unknown> extends MosaikError {
 }
 
 /** A stream definition or option is invalid (bad id, incompatible codec for an existing sink, …). */
-export class StreamsConfigError extends MosaikError {
+export class StreamsConfigError extends MosaikError<'streams_config'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('streams_config', message, options);
   }

@@ -28,7 +28,13 @@ export {
   type StreamOptions,
   type StreamRef,
 } from './def.js';
-export { AlreadyExists, ProducerError, type ProducerErrorKind, StreamsConfigError } from './errors.js';
+export {
+  AlreadyExistsError,
+  ProducerError,
+  type ProducerErrorKind,
+  StreamsConfigError,
+  type StreamsErrorCode,
+} from './errors.js';
 export { Producer, type ProducerInfo, type SendOptions } from './producer/producer.js';
 export type { ProducerStats, SubscriptionInfo } from './producer/sink.js';
 export { ChannelInfo, type ChannelState } from './status/channel.js';

@@ -1,5 +1,5 @@
 /**
- * Streams metrics (ref-streams §8, Prometheus names). Per-stream series are resolved once per
+ * Streams metrics (the Rust implementation's series, Prometheus names). Per-stream series are resolved once per
  * stream into prom-client children. The per-datum series (items/bytes sent and received, delivery
  * latency) are batched: a prom-client child still hashes its labels on every call, which cost
  * ~10 % of a consumer's CPU at 60k datums/s, so they accumulate in plain numbers and are handed

@@ -1,11 +1,11 @@
 /**
- * The streams subsystem of a node (ref-streams §3.1, §4.3): owns the sinks (one per stream id),
+ * The streams subsystem of a node: owns the sinks (one per stream id),
  * the consumers, the `/mosaik/streams/1.0` acceptor, and their shutdown.
  */
 import type { Discovery } from '@mosaik/discovery';
 import type { StreamId } from '@mosaik/id';
 import type { TicketValidator } from '@mosaik/tickets';
-import { CloseCode, type Link, LinkClosed, type LocalNode } from '@mosaik/transport';
+import { CloseCode, type Link, LinkClosedError, type LocalNode } from '@mosaik/transport';
 import type { BackoffPolicy } from './backoff.js';
 import { Consumer } from './consumer/consumer.js';
 import { errorText, type StreamsConfig, type StreamsContext } from './context.js';
@@ -19,7 +19,7 @@ import {
   type StreamDef,
   type StreamRef,
 } from './def.js';
-import { AlreadyExists, StreamsConfigError } from './errors.js';
+import { AlreadyExistsError, StreamsConfigError } from './errors.js';
 import { StreamsMetrics } from './metrics.js';
 import { Producer } from './producer/producer.js';
 import { Sink } from './producer/sink.js';
@@ -74,7 +74,9 @@ export class Streams implements AsyncDisposable {
   /**
    * A producer for `stream` with the definition's options. If this node already produces the
    * stream, returns a handle to that producer (its original options stand).
-   * @throws StreamsConfigError when the existing producer uses another codec.
+   *
+   * @throws {@link @mosaik/streams!StreamsConfigError | StreamsConfigError} when the existing producer
+   *   uses another codec, or the streams subsystem (its node) is closed.
    */
   produce<T>(stream: StreamRef<T>): Producer<T> {
     const def = resolveDef(stream);
@@ -87,24 +89,35 @@ export class Streams implements AsyncDisposable {
     });
   }
 
-  /** A builder for a producer with per-call options; `build()` throws {@link AlreadyExists}. */
+  /**
+   * A builder for a producer with per-call options.
+   *
+   * `build()` throws {@link AlreadyExistsError} when this node already produces the stream (the
+   * error carries that producer), or {@link @mosaik/streams!StreamsConfigError | StreamsConfigError}
+   * when the node is closed.
+   */
   producer<T>(stream: StreamRef<T>): ProducerBuilder<T> {
     const def = resolveDef(stream);
     return new ProducerBuilder(def, (options) => {
       const existing = this.#existing(def);
       if (existing)
-        throw new AlreadyExists(existing, `stream ${def.id.short()} is already produced on this node`);
+        throw new AlreadyExistsError(existing, `stream ${def.id.short()} is already produced on this node`);
       return this.#create(def, options);
     });
   }
 
-  /** A consumer of `stream` with the definition's options. */
+  /**
+   * A consumer of `stream` with the definition's options.
+   *
+   * @throws {@link @mosaik/streams!StreamsConfigError | StreamsConfigError} when the streams subsystem
+   *   (its node) is closed.
+   */
   consume<T>(stream: StreamRef<T>): Consumer<T> {
     const def = resolveDef(stream);
     return this.#consumer(def, { ...def.consumer });
   }
 
-  /** A builder for a consumer with per-call options. */
+  /** A builder for a consumer with per-call options; `build()` throws like {@link Streams.consume}. */
   consumer<T>(stream: StreamRef<T>): ConsumerBuilder<T> {
     const def = resolveDef(stream);
     return new ConsumerBuilder(def, (options) => this.#consumer(def, options));
@@ -183,7 +196,11 @@ export class Streams implements AsyncDisposable {
     });
   }
 
-  /** The accept pipeline of ref §4.3, steps 2–6 (step 7 is {@link Sink.accept}). */
+  /**
+   * Admits an inbound consumer: known peer, handshake within the timeout, same network, a sink for
+   * the stream; the sink then applies its own checks ({@link Sink.accept}). Each refusal has its
+   * close code, so the consumer knows whether to retry.
+   */
   async #accept(link: Link<unknown>): Promise<void> {
     const { metrics, log } = this.#ctx;
     if (this.#abort.signal.aborted) {
@@ -204,7 +221,7 @@ export class Streams implements AsyncDisposable {
     try {
       frame = await link.recvRaw();
     } catch (error) {
-      if (!(error instanceof LinkClosed)) metrics.connectionRejected('protocol');
+      if (!(error instanceof LinkClosedError)) metrics.connectionRejected('protocol');
       log.debug({ peer: link.remoteId.short(), err: errorText(error) }, 'no stream handshake');
       if (!link.isClosed) await link.close(CloseCode.ProtocolViolation);
       return;
@@ -333,7 +350,13 @@ export class ProducerBuilder<T> extends StreamBuilder<ResolvedProducerOptions<T>
     return this;
   }
 
-  /** Creates the producer. @throws AlreadyExists when this node already produces the stream. */
+  /**
+   * Creates the producer.
+   *
+   * @throws {@link AlreadyExistsError} when this node already produces the stream.
+   * @throws {@link @mosaik/streams!StreamsConfigError | StreamsConfigError} when the streams subsystem
+   *   (its node) is closed.
+   */
   override build(): Producer<T> {
     return super.build();
   }

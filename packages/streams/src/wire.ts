@@ -1,5 +1,6 @@
 /**
- * The wire schema of ALPN `/mosaik/streams/1.0` (ref-streams §4.1–§4.2, CBOR instead of postcard).
+ * The wire schema of ALPN `/mosaik/streams/1.0` (the Rust implementation's messages, in CBOR instead
+ * of postcard).
  *
  * One QUIC connection per subscription, one bidirectional stream, 4-byte length-prefixed frames:
  *
@@ -23,7 +24,7 @@ export const DATUM_HEADER_BYTES = 8;
 export const MessageType = { ConsumerHandshake: 1, StartStream: 2 } as const;
 
 /**
- * Content-based filtering hook (ref §2.5): today an empty object that matches every datum. It
+ * Content-based filtering hook: today an empty object that matches every datum. It
  * travels in the handshake so that a later version can add fields without a new ALPN.
  */
 export type Criteria = Readonly<Record<string, never>>;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AlreadyExists, defineStream, ProducerError } from '../src/index.js';
+import { AlreadyExistsError, defineStream, ProducerError } from '../src/index.js';
 import { Cluster, discoverAll, eventually, metricValue, staysFalse } from './net.js';
 
 const Data1 = defineStream<string>('Data1');
 const Data2 = defineStream<string>('Data2');
 
 describe('producer', () => {
-  it('multiple_producers_one_stream: build() throws AlreadyExists, produce() returns the sink', async () => {
+  it('multiple_producers_one_stream: build() throws AlreadyExistsError, produce() returns the sink', async () => {
     await using c = new Cluster();
     const n0 = await c.add();
     const first = n0.streams.producer(Data1).build();
@@ -16,8 +16,8 @@ describe('producer', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(AlreadyExists);
-    expect((error as AlreadyExists<typeof first>).existing.streamId.equals(first.streamId)).toBe(true);
+    expect(error).toBeInstanceOf(AlreadyExistsError);
+    expect((error as AlreadyExistsError<typeof first>).existing.streamId.equals(first.streamId)).toBe(true);
     expect(n0.streams.produce(Data1).streamId.equals(first.streamId)).toBe(true);
     expect(() =>
       n0.streams.produce(

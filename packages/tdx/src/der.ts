@@ -4,6 +4,7 @@
  * but neither exposes key usage or path length nor parses CRLs, and cannot create
  * certificates; this covers the gap without a dependency.
  */
+import { MosaikError } from '@mosaik/id';
 
 /** One decoded TLV. `body` is a view of the content octets; `raw` of the whole element. */
 export interface Der {
@@ -12,9 +13,11 @@ export interface Der {
   readonly raw: Uint8Array;
 }
 
-/** Malformed DER. Internal: callers turn it into their own typed error. */
-export class DerError extends Error {
-  override readonly name = 'DerError';
+/** Malformed DER. Internal: callers turn it into their own typed error. Code `'malformed_der'`. */
+export class DerError extends MosaikError<'malformed_der'> {
+  constructor(message: string) {
+    super('malformed_der', message);
+  }
 }
 
 /** Reads the element at `offset` of `bytes`; strict DER lengths (minimal, definite). */

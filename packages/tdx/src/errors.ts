@@ -1,16 +1,24 @@
 import { MosaikError } from '@mosaik/id';
 
+/** Every code `@mosaik/tdx` raises; `kind` on each error narrows it further. */
+export type TdxErrorCode =
+  | 'tdx_quote_parse'
+  | 'tdx_quote_verification'
+  | 'tdx_ticket'
+  | 'tdx_unavailable'
+  | 'tdx_quote_generation'
+  | 'tdx_config';
+
 /**
  * A TDX quote could not be parsed: wrong version, key or TEE type, truncated, or a length
  * field that disagrees with the bytes present. Code `tdx_quote_parse`.
  */
-export class QuoteParseError extends MosaikError {
+export class QuoteParseError extends MosaikError<'tdx_quote_parse'> {
   /** Byte offset where parsing stopped, when known. */
   readonly offset: number | undefined;
 
   constructor(message: string, offset?: number, options?: { cause?: unknown }) {
     super('tdx_quote_parse', offset === undefined ? message : `${message} (at byte ${offset})`, options);
-    this.name = 'QuoteParseError';
     this.offset = offset;
   }
 }
@@ -43,13 +51,12 @@ export type VerificationFailure =
   | 'crl';
 
 /** A parsed quote failed a cryptographic check. Code `tdx_quote_verification`. */
-export class QuoteVerificationError extends MosaikError {
+export class QuoteVerificationError extends MosaikError<'tdx_quote_verification'> {
   /** The failed check. */
   readonly kind: VerificationFailure;
 
   constructor(kind: VerificationFailure, message: string, options?: { cause?: unknown }) {
     super('tdx_quote_verification', `${kind}: ${message}`, options);
-    this.name = 'QuoteVerificationError';
     this.kind = kind;
   }
 }
@@ -71,13 +78,12 @@ export type TdxTicketFailure =
   | 'expiration_in_the_past';
 
 /** A TDX ticket could not be built or read. Code `tdx_ticket`. */
-export class TdxTicketError extends MosaikError {
+export class TdxTicketError extends MosaikError<'tdx_ticket'> {
   /** What went wrong. */
   readonly kind: TdxTicketFailure;
 
   constructor(kind: TdxTicketFailure, message: string, options?: { cause?: unknown }) {
     super('tdx_ticket', `${kind}: ${message}`, options);
-    this.name = 'TdxTicketError';
     this.kind = kind;
   }
 }
@@ -86,18 +92,16 @@ export class TdxTicketError extends MosaikError {
  * This machine cannot produce TDX quotes: configfs-tsm is missing, or its provider is not
  * `tdx_guest` (e.g. a SEV-SNP guest). Code `tdx_unavailable`.
  */
-export class TdxUnavailableError extends MosaikError {
+export class TdxUnavailableError extends MosaikError<'tdx_unavailable'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('tdx_unavailable', message, options);
-    this.name = 'TdxUnavailableError';
   }
 }
 
 /** The quote provider failed while generating a quote. Code `tdx_quote_generation`. */
-export class QuoteGenerationError extends MosaikError {
+export class QuoteGenerationError extends MosaikError<'tdx_quote_generation'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('tdx_quote_generation', message, options);
-    this.name = 'QuoteGenerationError';
   }
 }
 
@@ -106,9 +110,8 @@ export class QuoteGenerationError extends MosaikError {
  * trust anchor, a negative duration, ...). Raised at construction, never during validation.
  * Code `tdx_config`.
  */
-export class TdxConfigError extends MosaikError {
+export class TdxConfigError extends MosaikError<'tdx_config'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('tdx_config', message, options);
-    this.name = 'TdxConfigError';
   }
 }

@@ -10,6 +10,7 @@ export {
   QuoteParseError,
   QuoteVerificationError,
   TdxConfigError,
+  type TdxErrorCode,
   TdxTicketError,
   type TdxTicketFailure,
   TdxUnavailableError,

@@ -1,5 +1,5 @@
 import { id, SecretKey } from '@mosaik/id';
-import { Expiration, InvalidTicket } from '@mosaik/tickets';
+import { Expiration, InvalidTicketError } from '@mosaik/tickets';
 import { expect, it } from 'vitest';
 import { MockTdxProvider, Tdx, TdxTicket } from './index.js';
 
@@ -22,5 +22,5 @@ it('runs the README example', async () => {
   const expiration = validator.validate(ticket.encode(), me);
   expect(expiration.remaining()).toBeGreaterThan(3_500_000);
   // ...and the same ticket fails against the Intel root, as a mock must.
-  expect(() => Tdx.new({ network }).validate(ticket.encode(), me)).toThrow(InvalidTicket);
+  expect(() => Tdx.new({ network }).validate(ticket.encode(), me)).toThrow(InvalidTicketError);
 });

@@ -1,5 +1,5 @@
 import { blake3, concatBytes as concat, id, type PeerId, toHex } from '@mosaik/id';
-import { Expiration, InvalidTicket, Ticket, validateAll } from '@mosaik/tickets';
+import { Expiration, InvalidTicketError, Ticket, validateAll } from '@mosaik/tickets';
 import { describe, expect, it } from 'vitest';
 import {
   ca,
@@ -27,8 +27,8 @@ const OTHER = 'bb'.repeat(48);
 
 function reason(validator: Tdx, data: Uint8Array, holder: PeerId): string {
   const err = thrown(() => validator.validate(data, holder));
-  expect(err).toBeInstanceOf(InvalidTicket);
-  return (err as InvalidTicket).reason;
+  expect(err).toBeInstanceOf(InvalidTicketError);
+  return (err as InvalidTicketError).reason;
 }
 
 describe('Tdx validator', () => {
@@ -40,7 +40,7 @@ describe('Tdx validator', () => {
   });
 
   it('rejects mock tickets with the default trust anchor (the Intel root)', () => {
-    const err = thrown(() => new Tdx({ clock }).validate(data, holder)) as InvalidTicket;
+    const err = thrown(() => new Tdx({ clock }).validate(data, holder)) as InvalidTicketError;
     expect(err.reason).toMatch(/pck_chain/);
     expect(err.cause).toBeInstanceOf(TdxTicketError);
   });
@@ -150,13 +150,13 @@ describe('Tdx validator', () => {
     const tickets = [new Ticket(id('unrelated'), new Uint8Array(3)), ticketFor(holder).toTicket()];
     expect(validateAll(tickets, [base.requireMrtd(MRTD)], holder, { now: NOW }).at).toBe(NOW + HOUR);
     expect(() => validateAll(tickets, [base.requireMrtd(OTHER)], holder, { now: NOW })).toThrow(
-      InvalidTicket,
+      InvalidTicketError,
     );
   });
 
-  it('turns garbage into InvalidTicket', () => {
+  it('turns garbage into InvalidTicketError', () => {
     for (const junk of [new Uint8Array(0), new Uint8Array([1, 2, 3]), new Uint8Array(70_000)]) {
-      expect(thrown(() => base.validate(junk, holder))).toBeInstanceOf(InvalidTicket);
+      expect(thrown(() => base.validate(junk, holder))).toBeInstanceOf(InvalidTicketError);
     }
   });
 

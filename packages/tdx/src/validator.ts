@@ -1,6 +1,6 @@
 import type { Digest, NetworkId, PeerId, UniqueId } from '@mosaik/id';
 import { blake3, toHex } from '@mosaik/id';
-import { type Expiration, InvalidTicket, type TicketValidator } from '@mosaik/tickets';
+import { type Expiration, InvalidTicketError, type TicketValidator } from '@mosaik/tickets';
 import { TdxConfigError, TdxTicketError } from './errors.js';
 import { type MeasurementInput, Measurements, MeasurementsCriteria } from './measurement.js';
 import { ConfigfsTsmProvider, type QuoteProvider } from './provider.js';
@@ -225,38 +225,41 @@ export class Tdx implements TicketValidator {
   /**
    * Validates `data` (a TDX ticket's bytes) as presented by `peer`.
    *
-   * @throws InvalidTicket with a specific reason; `cause` carries the underlying typed error.
+   * @throws {@link @mosaik/tickets!InvalidTicketError | InvalidTicketError} with a specific reason;
+   *   `cause` carries the underlying typed error.
    */
   validate(data: Uint8Array, peer: PeerId): Expiration {
     const now = this.clock();
     const ticket = this.decode(data, now);
     const m = ticket.measurements;
     const mismatch = this.baselineCriteria.mismatch(m);
-    if (mismatch !== undefined) throw new InvalidTicket(`${mismatch} does not match the required value`);
+    if (mismatch !== undefined) throw new InvalidTicketError(`${mismatch} does not match the required value`);
     if (this.variants.length > 0 && !this.variants.some((v) => v.matches(m))) {
-      throw new InvalidTicket('measurements match none of the allowed variants');
+      throw new InvalidTicketError('measurements match none of the allowed variants');
     }
-    if (!ticket.peer.equals(peer)) throw new InvalidTicket('ticket is bound to another peer');
+    if (!ticket.peer.equals(peer)) throw new InvalidTicketError('ticket is bound to another peer');
     if (this.network !== undefined && !ticket.network.equals(this.network)) {
-      throw new InvalidTicket('ticket is bound to another network');
+      throw new InvalidTicketError('ticket is bound to another network');
     }
     const quotedAt = ticket.quotedAt.getTime();
     if (this.maxAgeMs !== undefined) {
       // Whole seconds are bound, so a quote from this very second may look up to 1 s "early".
-      if (quotedAt > now) throw new InvalidTicket('quote is dated in the future');
-      if (now - quotedAt > this.maxAgeMs) throw new InvalidTicket(`quote is older than ${this.maxAgeMs} ms`);
+      if (quotedAt > now) throw new InvalidTicketError('quote is dated in the future');
+      if (now - quotedAt > this.maxAgeMs)
+        throw new InvalidTicketError(`quote is older than ${this.maxAgeMs} ms`);
     }
     if (this.notBeforeMs !== undefined && quotedAt < this.notBeforeMs) {
-      throw new InvalidTicket(`quote predates ${new Date(this.notBeforeMs).toISOString()}`);
+      throw new InvalidTicketError(`quote predates ${new Date(this.notBeforeMs).toISOString()}`);
     }
     if (this.maxLifetimeMs !== undefined) {
       const at = ticket.expiration.at;
-      if (at === undefined) throw new InvalidTicket('non-expiring tickets are not accepted (maxLifetime)');
+      if (at === undefined)
+        throw new InvalidTicketError('non-expiring tickets are not accepted (maxLifetime)');
       if (at - quotedAt > this.maxLifetimeMs)
-        throw new InvalidTicket(`lifetime exceeds ${this.maxLifetimeMs} ms`);
+        throw new InvalidTicketError(`lifetime exceeds ${this.maxLifetimeMs} ms`);
     }
     if (ticket.expiration.isExpired(now))
-      throw new InvalidTicket(`expired at ${ticket.expiration.toString()}`);
+      throw new InvalidTicketError(`expired at ${ticket.expiration.toString()}`);
     return ticket.expiration;
   }
 
@@ -274,8 +277,8 @@ export class Tdx implements TicketValidator {
         now,
       });
     } catch (err) {
-      if (err instanceof TdxTicketError) throw new InvalidTicket(err.message, { cause: err });
-      throw new InvalidTicket(`unreadable TDX ticket: ${(err as Error).message}`, { cause: err });
+      if (err instanceof TdxTicketError) throw new InvalidTicketError(err.message, { cause: err });
+      throw new InvalidTicketError(`unreadable TDX ticket: ${(err as Error).message}`, { cause: err });
     }
     const { validFrom: from, validUntil: until } = ticket.verification;
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);

@@ -1,17 +1,19 @@
 import { MosaikError } from '@mosaik/id';
 
+/** Every code `@mosaik/tickets` raises: a rejected ticket, or an unusable validator or key configuration. */
+export type TicketsErrorCode = 'invalid_ticket' | 'invalid_ticket_config';
+
 /**
  * A ticket failed validation. Thrown by {@link TicketValidator.validate} and by the helpers
  * that combine validators. `reason` is a short human-readable explanation meant for logs; it
  * never contains secret material.
  */
-export class InvalidTicket extends MosaikError {
+export class InvalidTicketError extends MosaikError<'invalid_ticket'> {
   /** Why the ticket was rejected, e.g. `"expired"` or `"algorithm HS256 not accepted"`. */
   readonly reason: string;
 
   constructor(reason: string, options?: { cause?: unknown }) {
     super('invalid_ticket', `invalid ticket: ${reason}`, options);
-    this.name = 'InvalidTicket';
     this.reason = reason;
   }
 }
@@ -21,9 +23,8 @@ export class InvalidTicket extends MosaikError {
  * HMAC secret that is too short, a negative tolerance, ...). Raised at construction time, never
  * while validating a ticket.
  */
-export class TicketConfigError extends MosaikError {
+export class TicketConfigError extends MosaikError<'invalid_ticket_config'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_ticket_config', message, options);
-    this.name = 'TicketConfigError';
   }
 }

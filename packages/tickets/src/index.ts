@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { InvalidTicket, TicketConfigError } from './errors.js';
+export { InvalidTicketError, TicketConfigError, type TicketsErrorCode } from './errors.js';
 export { Expiration } from './expiration.js';
 export type { JwtAlgorithm, JwtEcAlgorithm, JwtHmacAlgorithm } from './jwt/algorithms.js';
 export { JwtTicketBuilder } from './jwt/builder.js';

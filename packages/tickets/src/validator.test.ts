@@ -1,7 +1,7 @@
 import { id, type PeerId } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
 import { clock, NOW, peer } from '../test/fixtures.js';
-import { InvalidTicket } from './errors.js';
+import { InvalidTicketError } from './errors.js';
 import { Expiration } from './expiration.js';
 import { Ticket } from './ticket.js';
 import { bestExpiration, type TicketValidator, validateAll } from './validator.js';
@@ -17,7 +17,7 @@ function fake(name: string): TicketValidator {
       if (text === 'never') return Expiration.never();
       if (text === 'throw') throw new Error('bug');
       const ms = Number(text);
-      if (!Number.isFinite(ms)) throw new InvalidTicket(`bad ${name}`);
+      if (!Number.isFinite(ms)) throw new InvalidTicketError(`bad ${name}`);
       return Expiration.at(ms);
     },
   };
@@ -46,8 +46,8 @@ describe('bestExpiration', () => {
     expect(() => bestExpiration([ticket(alpha, `${NOW - 1}`)], alpha, p, { now: NOW })).toThrow(/expired/);
   });
 
-  it("reports the validator's reason, and turns a validator's crash into InvalidTicket", () => {
-    expect(() => bestExpiration([ticket(alpha, 'x')], alpha, p)).toThrow(new InvalidTicket('bad alpha'));
+  it("reports the validator's reason, and turns a validator's crash into InvalidTicketError", () => {
+    expect(() => bestExpiration([ticket(alpha, 'x')], alpha, p)).toThrow(new InvalidTicketError('bad alpha'));
     const err = (() => {
       try {
         bestExpiration([ticket(alpha, 'throw')], alpha, p);
@@ -55,9 +55,9 @@ describe('bestExpiration', () => {
         return e;
       }
     })();
-    expect(err).toBeInstanceOf(InvalidTicket);
-    expect((err as InvalidTicket).reason).toContain('bug');
-    expect((err as InvalidTicket).code).toBe('invalid_ticket');
+    expect(err).toBeInstanceOf(InvalidTicketError);
+    expect((err as InvalidTicketError).reason).toContain('bug');
+    expect((err as InvalidTicketError).code).toBe('invalid_ticket');
   });
 });
 

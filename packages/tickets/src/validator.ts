@@ -1,5 +1,5 @@
 import type { PeerId, UniqueId } from '@mosaik/id';
-import { InvalidTicket } from './errors.js';
+import { InvalidTicketError } from './errors.js';
 import { Expiration } from './expiration.js';
 import type { Ticket } from './ticket.js';
 
@@ -7,7 +7,7 @@ import type { Ticket } from './ticket.js';
  * Reads tickets of one class and decides whether they authorize a peer.
  *
  * Implementations must be cheap and synchronous (they run on every catalog change and bond
- * event) and must throw {@link InvalidTicket} for any bad input rather than some other error.
+ * event) and must throw {@link InvalidTicketError} for any bad input rather than some other error.
  */
 export interface TicketValidator {
   /** The ticket class this validator reads; tickets of other classes are never offered to it. */
@@ -18,7 +18,11 @@ export interface TicketValidator {
    * difference in configuration must change it.
    */
   readonly signature: UniqueId;
-  /** Validate `data` as presented by `peer`; returns when the ticket stops being valid. */
+  /**
+   * Validate `data` as presented by `peer`; returns when the ticket stops being valid.
+   *
+   * @throws {@link InvalidTicketError} for any ticket that does not validate (never another error).
+   */
   validate(data: Uint8Array, peer: PeerId): Expiration;
 }
 
@@ -33,7 +37,7 @@ export interface ValidateOptions {
  * expiration among those that pass. A result that is already expired counts as a failure, so
  * callers never arm a timer that fires immediately.
  *
- * @throws InvalidTicket when no ticket of the class passes; the reason says why.
+ * @throws {@link InvalidTicketError} when no ticket of the class passes; the reason says why.
  */
 export function bestExpiration(
   tickets: Iterable<Ticket>,
@@ -56,13 +60,13 @@ export function bestExpiration(
       }
       if (best === undefined || expiration.compare(best) > 0) best = expiration;
     } catch (err) {
-      lastReason = (err as InvalidTicket).reason;
+      lastReason = (err as InvalidTicketError).reason;
     }
   }
   if (best !== undefined) return best;
   const klass = validator.class.short();
-  if (seen === 0) throw new InvalidTicket(`no ticket of class ${klass}`);
-  throw new InvalidTicket(
+  if (seen === 0) throw new InvalidTicketError(`no ticket of class ${klass}`);
+  throw new InvalidTicketError(
     seen === 1 ? lastReason : `none of ${seen} tickets of class ${klass} is valid (last: ${lastReason})`,
   );
 }
@@ -72,7 +76,7 @@ export function bestExpiration(
  * their best expirations. An empty validator list means "no authorization required" and
  * returns {@link Expiration.never}.
  *
- * @throws InvalidTicket naming the first validator (by position) that no ticket satisfies.
+ * @throws {@link InvalidTicketError} naming the first validator (by position) that no ticket satisfies.
  */
 export function validateAll(
   tickets: Iterable<Ticket>,
@@ -89,8 +93,8 @@ export function validateAll(
     try {
       expiration = bestExpiration(list, validator, peer, { now });
     } catch (err) {
-      const reason = (err as InvalidTicket).reason;
-      throw new InvalidTicket(validators.length === 1 ? reason : `validator #${index}: ${reason}`, {
+      const reason = (err as InvalidTicketError).reason;
+      throw new InvalidTicketError(validators.length === 1 ? reason : `validator #${index}: ${reason}`, {
         cause: err,
       });
     }
@@ -100,7 +104,7 @@ export function validateAll(
 }
 
 /**
- * Calls a validator, turning anything it throws into an {@link InvalidTicket}: a buggy
+ * Calls a validator, turning anything it throws into an {@link InvalidTicketError}: a buggy
  * third-party validator must not crash a background task, and must not authorize anyone.
  */
 function runValidator(validator: TicketValidator, data: Uint8Array, peer: PeerId): Expiration {
@@ -108,11 +112,11 @@ function runValidator(validator: TicketValidator, data: Uint8Array, peer: PeerId
   try {
     result = validator.validate(data, peer);
   } catch (err) {
-    if (err instanceof InvalidTicket) throw err;
-    throw new InvalidTicket(`validator failed: ${err instanceof Error ? err.message : String(err)}`, {
+    if (err instanceof InvalidTicketError) throw err;
+    throw new InvalidTicketError(`validator failed: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });
   }
-  if (!(result instanceof Expiration)) throw new InvalidTicket('validator returned no Expiration');
+  if (!(result instanceof Expiration)) throw new InvalidTicketError('validator returned no Expiration');
   return result;
 }

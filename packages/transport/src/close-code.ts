@@ -1,5 +1,6 @@
 /**
- * QUIC application close codes (ref-discovery §4.6) and the helper that recovers
+ * QUIC application close codes (the same numbers as the Rust implementation, so mixed
+ * networks understand each other's closes) and the helper that recovers
  * them on the receiving side, where iroh-js only offers a reason string.
  */
 

@@ -14,7 +14,7 @@ import {
 export type RelayMode = 'default' | 'disabled' | { readonly urls: readonly string[] };
 
 /**
- * Endpoint presets (00-design.md §4):
+ * Endpoint presets, so that tests never reach the internet by accident:
  * - `n0`: n0 relays and address lookup; the default for real deployments.
  * - `local`: no relays, no external services, bound to 127.0.0.1; for tests, demos and single-host setups.
  */

@@ -1,15 +1,23 @@
 import { MosaikError } from '@mosaik/id';
 import { type CloseInfo, closeCodeName } from './close-code.js';
 
+/** Every code `@mosaik/transport` raises. */
+export type TransportErrorCode =
+  | 'protocol_violation'
+  | 'link_closed'
+  | 'cancelled'
+  | 'connect_failed'
+  | 'stream_ended_mid_frame';
+
 /** A frame or message broke the protocol (oversized, undecodable). The link is closed with `ProtocolViolation`. */
-export class ProtocolViolation extends MosaikError {
+export class ProtocolViolationError extends MosaikError<'protocol_violation'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('protocol_violation', message, options);
   }
 }
 
 /** The link is closed; `info` tells by whom and with which code. */
-export class LinkClosed extends MosaikError {
+export class LinkClosedError extends MosaikError<'link_closed'> {
   constructor(
     readonly info: CloseInfo,
     options?: { cause?: unknown },
@@ -21,14 +29,14 @@ export class LinkClosed extends MosaikError {
 }
 
 /** The operation was cancelled through its `AbortSignal` or because the node is closing. */
-export class Cancelled extends MosaikError {
+export class CancelledError extends MosaikError<'cancelled'> {
   constructor(message = 'operation cancelled', options?: { cause?: unknown }) {
     super('cancelled', message, options);
   }
 }
 
 /** Dialing a peer failed (unreachable, refused, wrong ALPN, handshake timeout). */
-export class ConnectFailed extends MosaikError {
+export class ConnectFailedError extends MosaikError<'connect_failed'> {
   constructor(message: string, options?: { cause?: unknown }) {
     super('connect_failed', message, options);
   }

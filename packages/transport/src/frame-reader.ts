@@ -1,3 +1,4 @@
+import { MosaikError } from '@mosaik/id';
 import { FrameDecoder } from './frame.js';
 import { fromNative, type NativeRecvStream } from './native.js';
 
@@ -28,7 +29,7 @@ export class FrameReader {
 
   /**
    * The next payload; `undefined` when the stream ended cleanly between frames.
-   * Throws {@link ProtocolViolation} for an oversized frame, an `UnexpectedEnd`
+   * Throws {@link ProtocolViolationError} for an oversized frame, an `UnexpectedEnd`
    * marker error (`ended mid-frame`) for a truncated one, and the binding's error
    * when the connection failed.
    */
@@ -38,7 +39,7 @@ export class FrameReader {
       if (frame) return frame;
       if (this.#ended) {
         if (this.#decoder.atBoundary) return undefined;
-        throw new StreamEndedMidFrame(this.#decoder.buffered);
+        throw new StreamEndedMidFrameError(this.#decoder.buffered);
       }
       const chunk = await this.#stream.read(READ_CHUNK_SIZE);
       if (chunk.length === 0) {
@@ -51,9 +52,12 @@ export class FrameReader {
   }
 }
 
-/** The peer finished its stream in the middle of a frame. */
-export class StreamEndedMidFrame extends Error {
+/** The peer finished its stream in the middle of a frame. Code `'stream_ended_mid_frame'`. */
+export class StreamEndedMidFrameError extends MosaikError<'stream_ended_mid_frame'> {
   constructor(readonly bufferedBytes: number) {
-    super(`stream ended in the middle of a frame (${bufferedBytes} bytes buffered)`);
+    super(
+      'stream_ended_mid_frame',
+      `stream ended in the middle of a frame (${bufferedBytes} bytes buffered)`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolViolation } from './errors.js';
+import { ProtocolViolationError } from './errors.js';
 import { FrameDecoder, frameHeader } from './frame.js';
 
 function encodeFrames(payloads: Uint8Array[]): Uint8Array {
@@ -56,10 +56,10 @@ describe('FrameDecoder', () => {
   it('refuses a header above the cap before buffering the payload', () => {
     const decoder = new FrameDecoder(100);
     decoder.push(frameHeader(101));
-    expect(() => decoder.next()).toThrow(ProtocolViolation);
+    expect(() => decoder.next()).toThrow(ProtocolViolationError);
   });
 
-  it('random and truncated bytes yield frames, need-more or ProtocolViolation, never another error', () => {
+  it('random and truncated bytes yield frames, need-more or ProtocolViolationError, never another error', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }), (chunks) => {
         const decoder = new FrameDecoder(4096);
@@ -69,7 +69,7 @@ describe('FrameDecoder', () => {
             while (decoder.next()) {}
           }
         } catch (error) {
-          expect(error).toBeInstanceOf(ProtocolViolation);
+          expect(error).toBeInstanceOf(ProtocolViolationError);
         }
       }),
     );

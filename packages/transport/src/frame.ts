@@ -1,4 +1,4 @@
-import { ProtocolViolation } from './errors.js';
+import { ProtocolViolationError } from './errors.js';
 
 /** Frames are a 4-byte big-endian payload length followed by the payload. */
 export const FRAME_HEADER_SIZE = 4;
@@ -14,7 +14,7 @@ export function frameHeader(length: number): Uint8Array {
 /**
  * Incremental frame parser: feed it chunks as they arrive, take complete payloads out.
  * Pure and synchronous, so it can be fuzzed. A header announcing more than
- * `maxFrameSize` bytes throws {@link ProtocolViolation} before any payload is buffered.
+ * `maxFrameSize` bytes throws {@link ProtocolViolationError} before any payload is buffered.
  */
 export class FrameDecoder {
   #chunks: Uint8Array[] = [];
@@ -49,7 +49,7 @@ export class FrameDecoder {
       const h = this.#take(FRAME_HEADER_SIZE);
       const length = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
       if (length > this.maxFrameSize) {
-        throw new ProtocolViolation(
+        throw new ProtocolViolationError(
           `frame of ${length} bytes exceeds the ${this.maxFrameSize}-byte receive cap`,
         );
       }

@@ -12,7 +12,13 @@ export {
   type RelayMode,
   type TransportPreset,
 } from './endpoint.js';
-export { Cancelled, ConnectFailed, LinkClosed, ProtocolViolation } from './errors.js';
+export {
+  CancelledError,
+  ConnectFailedError,
+  LinkClosedError,
+  ProtocolViolationError,
+  type TransportErrorCode,
+} from './errors.js';
 export { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frameHeader } from './frame.js';
 export { Link, type LinkOptions, LinkReceiver, LinkSender } from './link.js';
 export {

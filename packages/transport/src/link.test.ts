@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { waitFor } from '@mosaik/id';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from './close-code.js';
-import { ConnectFailed, LinkClosed, ProtocolViolation } from './errors.js';
+import { ConnectFailedError, LinkClosedError, ProtocolViolationError } from './errors.js';
 import type { Link } from './link.js';
 import { LocalNode } from './local-node.js';
 
@@ -105,8 +105,8 @@ describe('Link', () => {
       const link = await client.connect<number>(server.addr(), ALPN);
       await link.send(code);
       const error = await link.recv().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(LinkClosed);
-      expect((error as LinkClosed).info).toMatchObject({ code, local: false });
+      expect(error).toBeInstanceOf(LinkClosedError);
+      expect((error as LinkClosedError).info).toMatchObject({ code, local: false });
       expect(await link.closed()).toMatchObject({ code, local: false });
       expect(await seen.get(code)).toMatchObject({ code, local: true });
     }
@@ -123,7 +123,7 @@ describe('Link', () => {
     await link.sendRaw(new Uint8Array(1025)).catch(() => {});
     expect(await link.closed()).toMatchObject({ code: CloseCode.ProtocolViolation, local: false });
     // The server's recv settles once its own close completes, a moment after the peer saw it.
-    expect(await waitFor(() => serverError)).toBeInstanceOf(ProtocolViolation);
+    expect(await waitFor(() => serverError)).toBeInstanceOf(ProtocolViolationError);
   });
 
   it('closes with ProtocolViolation on an undecodable payload and keeps serving others', async () => {
@@ -137,7 +137,7 @@ describe('Link', () => {
     });
     await link.sendRaw(new Uint8Array([0xff, 0xff, 0x1c])); // not valid CBOR
     expect(await link.closed()).toMatchObject({ code: CloseCode.ProtocolViolation });
-    expect(await waitFor(() => errors[0])).toBeInstanceOf(ProtocolViolation);
+    expect(await waitFor(() => errors[0])).toBeInstanceOf(ProtocolViolationError);
     const again = await client.connect<string>(server.addr(), ALPN);
     await again.send('hi');
     expect(await again.recv()).toBe('echo hi');
@@ -147,8 +147,8 @@ describe('Link', () => {
     const client = await node();
     const stranger = await node();
     const error = await client.connect(stranger.peerId, ALPN).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConnectFailed);
-    expect((error as ConnectFailed).message).toMatch(/no known address/);
+    expect(error).toBeInstanceOf(ConnectFailedError);
+    expect((error as ConnectFailedError).message).toMatch(/no known address/);
     client.addressBook.observe(stranger.addr());
     stranger.handle<string>(ALPN, async (l) => l.send(await l.recv()));
     const link = await client.connect<string>(stranger.peerId, ALPN);
@@ -160,7 +160,7 @@ describe('Link', () => {
     const server = await node();
     server.handle(ALPN, () => {});
     const client = await node();
-    await expect(client.connect(server.addr(), '/mosaik/other/1')).rejects.toBeInstanceOf(ConnectFailed);
+    await expect(client.connect(server.addr(), '/mosaik/other/1')).rejects.toBeInstanceOf(ConnectFailedError);
   });
 
   it('reports a clean end of stream mid-conversation as the peer close', async () => {
@@ -171,7 +171,7 @@ describe('Link', () => {
     await link.send('hello');
     expect(await link.recv()).toBe('bye');
     const error = await link.recv().catch((e: unknown) => e);
-    expect((error as LinkClosed).info.code).toBe(CloseCode.GracefulShutdown);
+    expect((error as LinkClosedError).info.code).toBe(CloseCode.GracefulShutdown);
   });
 
   it('closes links with Cancelled when the signal aborts', async () => {
@@ -184,7 +184,7 @@ describe('Link', () => {
     const second = await client.connect<string>(server.addr(), ALPN, { signal: controller.signal });
     controller.abort();
     expect(await second.closed()).toMatchObject({ code: CloseCode.Cancelled, local: true });
-    await expect(second.send('late')).rejects.toBeInstanceOf(LinkClosed);
+    await expect(second.send('late')).rejects.toBeInstanceOf(LinkClosedError);
   });
 
   it('reports the selected path round-trip time', async () => {

@@ -1,8 +1,8 @@
 import { type Codec, cborCodec, type PeerId } from '@mosaik/id';
 import { CloseCode, type CloseInfo, closeCodeName, parseCloseReason } from './close-code.js';
-import { Cancelled, LinkClosed, nativeMessage, ProtocolViolation } from './errors.js';
+import { CancelledError, LinkClosedError, nativeMessage, ProtocolViolationError } from './errors.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frame.js';
-import { FrameReader, StreamEndedMidFrame } from './frame-reader.js';
+import { FrameReader, StreamEndedMidFrameError } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import { type NativeBiStream, type NativeConnection, nativeString } from './native.js';
 
@@ -36,8 +36,8 @@ const noCounters: LinkCounters = { sent() {}, received() {} };
  *
  * `send` coalesces messages queued in the same tick into one write; `recv` pulls
  * frames on demand (an unread link pushes back on the sender through QUIC flow
- * control). Every failure surfaces as a typed error: {@link LinkClosed} (with the
- * peer's close code), {@link ProtocolViolation} or {@link Cancelled}.
+ * control). Every failure surfaces as a typed error: {@link LinkClosedError} (with the
+ * peer's close code), {@link ProtocolViolationError} or {@link CancelledError}.
  */
 export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   readonly #conn: NativeConnection;
@@ -83,7 +83,7 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
     // Once the connection is gone, pending and future writes fail with the close reason,
     // and the link stops listening to a (possibly long-lived) signal.
     void this.#closed.then((info) => {
-      this.#writer.fail(new LinkClosed(info));
+      this.#writer.fail(new LinkClosedError(info));
       this.#detachSignal();
     });
   }
@@ -101,7 +101,7 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
 
   /** Sends one pre-encoded payload as a frame. */
   sendRaw(payload: Uint8Array): Promise<void> {
-    if (this.#localClose) return Promise.reject(new LinkClosed(this.#localClose));
+    if (this.#localClose) return Promise.reject(new LinkClosedError(this.#localClose));
     return this.#writer.write(payload);
   }
 
@@ -111,7 +111,7 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * once for many links and coalesce many frames into one write.
    */
   sendFramed(frames: Uint8Array): Promise<void> {
-    if (this.#localClose) return Promise.reject(new LinkClosed(this.#localClose));
+    if (this.#localClose) return Promise.reject(new LinkClosedError(this.#localClose));
     return this.#writer.writeFramed(frames);
   }
 
@@ -122,7 +122,7 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
       return this.#codec.decode(payload);
     } catch (error) {
       await this.close(CloseCode.ProtocolViolation);
-      throw new ProtocolViolation(`undecodable message on ${this.alpn}`, { cause: error });
+      throw new ProtocolViolationError(`undecodable message on ${this.alpn}`, { cause: error });
     }
   }
 
@@ -152,27 +152,27 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   }
 
   async #recvFrame(): Promise<Uint8Array> {
-    if (this.#localClose) throw new LinkClosed(this.#localClose);
+    if (this.#localClose) throw new LinkClosedError(this.#localClose);
     let frame: Uint8Array | undefined;
     try {
       frame = await this.#reader.next();
     } catch (error) {
-      if (error instanceof ProtocolViolation) {
+      if (error instanceof ProtocolViolationError) {
         await this.close(CloseCode.ProtocolViolation);
         throw error;
       }
-      if (error instanceof StreamEndedMidFrame) {
+      if (error instanceof StreamEndedMidFrameError) {
         await this.close(CloseCode.UnexpectedClose);
-        throw new LinkClosed({ code: CloseCode.UnexpectedClose, reason: error.message, local: true });
+        throw new LinkClosedError({ code: CloseCode.UnexpectedClose, reason: error.message, local: true });
       }
       throw this.#toLinkError(error);
     }
     if (frame) return frame;
     // The peer finished its stream: it is closing. Report its close code if it arrives soon.
     const info = await withTimeout(this.#closed, END_TO_CLOSE_GRACE_MS);
-    if (info) throw new LinkClosed(info);
+    if (info) throw new LinkClosedError(info);
     await this.close(CloseCode.UnexpectedClose);
-    throw new LinkClosed(
+    throw new LinkClosedError(
       this.#localClose ?? { code: CloseCode.UnexpectedClose, reason: 'stream ended', local: true },
     );
   }
@@ -183,7 +183,7 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
       try {
         yield await this.recv();
       } catch (error) {
-        if (error instanceof LinkClosed) return;
+        if (error instanceof LinkClosedError) return;
         throw error;
       }
     }
@@ -206,7 +206,7 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
       if (code === CloseCode.Success || code === CloseCode.GracefulShutdown) {
         await withTimeout(this.#flushAndFinish(), CLOSE_LINGER_MS);
       }
-      this.#writer.fail(new LinkClosed(this.#localClose!));
+      this.#writer.fail(new LinkClosedError(this.#localClose!));
       try {
         this.#conn.close(BigInt(code), nativeString(reason));
       } catch {
@@ -251,11 +251,11 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   }
 
   #toLinkError(error: unknown): Error {
-    if (error instanceof LinkClosed || error instanceof Cancelled) return error;
-    if (this.#localClose) return new LinkClosed(this.#localClose, { cause: error });
+    if (error instanceof LinkClosedError || error instanceof CancelledError) return error;
+    if (this.#localClose) return new LinkClosedError(this.#localClose, { cause: error });
     const text = error instanceof Error ? error.message : String(error);
     const info = parseCloseReason(text) ?? { code: undefined, reason: nativeMessage(error), local: false };
-    return new LinkClosed(info, { cause: error });
+    return new LinkClosedError(info, { cause: error });
   }
 }
 

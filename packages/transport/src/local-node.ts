@@ -12,7 +12,7 @@ import { createLogger, createMetrics, type Logger, type Metrics } from '@mosaik/
 import { AddressBook, type EndpointAddr, fromNativeAddr, peerIdFromNative, toNativeAddr } from './address.js';
 import { CloseCode, type CloseInfo } from './close-code.js';
 import { bindEndpoint, checkEndpointOptions, type EndpointOptions, relaysDisabled } from './endpoint.js';
-import { Cancelled, ConnectFailed, nativeMessage } from './errors.js';
+import { CancelledError, ConnectFailedError, nativeMessage } from './errors.js';
 import { Link, type LinkCounters, type LinkOptions } from './link.js';
 import { type NativeConnection, type NativeEndpointType, nativeString } from './native.js';
 import { RelayMonitor, type RelayStatus } from './relay-status.js';
@@ -251,19 +251,23 @@ export class LocalNode implements AsyncDisposable {
 
   /**
    * Dials `peer` on `alpn` and opens the link's stream. The address is merged with
-   * the address book. Fails with {@link ConnectFailed} or {@link Cancelled}.
+   * the address book.
+   *
+   * @throws {@link ConnectFailedError} when the peer has no known address, the dial or the stream
+   *   open failed, or `timeout` (default 10 s) passed.
+   * @throws {@link CancelledError} when `signal` aborted or the node is closing.
    */
   async connect<T>(
     peer: PeerId | EndpointAddr,
     alpn: string,
     options: ConnectOptions<T> = {},
   ): Promise<Link<T>> {
-    if (this.#closing) throw new Cancelled('node is closed');
+    if (this.#closing) throw new CancelledError('node is closed');
     const addr = this.addressBook.resolve(peer);
     if (!this.#resolvesBareIds && addr.directAddresses.length === 0 && !addr.relayUrl) {
       // Without an address lookup service, iroh cannot find a bare id, and a failed attempt
       // also tears down its per-peer state; refuse up front instead.
-      throw new ConnectFailed(
+      throw new ConnectFailedError(
         `no known address for ${addr.id.short()} (preset 'local' has no address lookup)`,
       );
     }
@@ -300,10 +304,10 @@ export class LocalNode implements AsyncDisposable {
       );
       if (signal.aborted && error === signal.reason) {
         if (options.signal?.aborted || this.signal.aborted)
-          throw new Cancelled(`dial to ${addr.id.short()} cancelled`);
-        throw new ConnectFailed(`dial to ${addr.id.short()} on ${alpn} timed out`);
+          throw new CancelledError(`dial to ${addr.id.short()} cancelled`);
+        throw new ConnectFailedError(`dial to ${addr.id.short()} on ${alpn} timed out`);
       }
-      throw new ConnectFailed(`dial to ${addr.id.short()} on ${alpn} failed: ${nativeMessage(error)}`, {
+      throw new ConnectFailedError(`dial to ${addr.id.short()} on ${alpn} failed: ${nativeMessage(error)}`, {
         cause: error,
       });
     } finally {
@@ -350,7 +354,7 @@ export class LocalNode implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#abort.abort(new Cancelled('node closed'));
+      this.#abort.abort(new CancelledError('node closed'));
       this.#relay.stop();
       for (const hook of this.#closeHooks.splice(0).reverse()) {
         try {

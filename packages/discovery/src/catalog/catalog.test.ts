@@ -66,7 +66,7 @@ async function take(
 
 const ids = (entries: { peerId: PeerId }[]) => entries.map((e) => e.peerId.toString());
 
-describe('Catalog contents (ref §3.6.1–3.6.2)', () => {
+describe('Catalog contents', () => {
   it('always holds the local entry, which remote data cannot overwrite', () => {
     const { catalog } = setup();
     expect(
@@ -136,7 +136,7 @@ describe('Catalog contents (ref §3.6.1–3.6.2)', () => {
   });
 });
 
-describe('Catalog mutation rules (ref §3.6.3)', () => {
+describe('Catalog mutation rules', () => {
   it('upsert: new, updated when strictly newer, rejected otherwise', () => {
     const { catalog } = setup();
     const v1 = signedOf(a);
@@ -197,7 +197,7 @@ describe('Catalog mutation rules (ref §3.6.3)', () => {
   });
 });
 
-describe('Catalog events (ref §3.11)', () => {
+describe('Catalog events', () => {
   it('gossip emits discovered/updated with unsigned entries; feed/insert/remove emit nothing', async () => {
     const { catalog } = setup();
     const sub = catalog.events.subscribe();
@@ -314,7 +314,7 @@ describe('Departed peers stay departed', () => {
   });
 });
 
-describe('Purge schedule (ref §3.6.4)', () => {
+describe('Purge schedule', () => {
   it('is armed to the earliest expiry (capped at purgeAfter) and purges with peerDeparted', async () => {
     const { catalog, clock, scheduler, rtt } = setup({ purgeAfterMs: 4000, withScheduler: true });
     expect(scheduler.next()).toBe(T0 + 4001);

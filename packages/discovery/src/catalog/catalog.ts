@@ -1,5 +1,5 @@
 /**
- * The catalog (ref §3.6): the node's view of all peers. Pure: the clock, the RTT source and the
+ * The catalog: the node's view of all peers. Pure: the clock, the RTT source and the
  * purge timer's scheduler are injected. Every change publishes a new immutable
  * {@link CatalogSnapshot} through a `Watch`; per-peer transitions go to {@link Catalog.events}.
  */
@@ -12,7 +12,7 @@ import { CatalogError } from '../errors.js';
 import { type DiscoveryEvent, EventBroadcast } from './events.js';
 import { CatalogSnapshot, type SnapshotContext } from './snapshot.js';
 
-/** Outcome of {@link Catalog.upsertSigned} (ref §3.6.3). */
+/** Outcome of {@link Catalog.upsertSigned}: only a strictly newer version of a remote peer's entry is stored. */
 export type UpsertResult = 'new' | 'updated' | 'rejected' | 'outdated' | 'differentNetwork' | 'local';
 
 /** Outcome of {@link Catalog.receiveGossip}: an upsert result, or `drift` (timestamp too far off). */
@@ -30,7 +30,7 @@ export interface RttSource {
   remove?(peer: PeerId): boolean;
 }
 
-/** Options of a {@link Catalog}. Durations in ms; defaults are the reference's (ref §3.10). */
+/** Options of a {@link Catalog}. Durations in ms; defaults match the Rust implementation, so mixed networks age peers alike. */
 export interface CatalogOptions {
   /** The local node's signed entry. */
   readonly local: SignedPeerEntry;
@@ -102,7 +102,10 @@ export class Catalog {
 
   // ---- signed entries ----
 
-  /** Upsert rules of ref §3.6.3; no event. Future timestamps are accepted here (drift is a gossip check). */
+  /**
+   * Stores `signed` when it is new or strictly newer than the stored version and never replaces the
+   * local entry; no event. Future timestamps are accepted here (drift is a gossip check).
+   */
   upsertSigned(signed: SignedPeerEntry): UpsertResult {
     const { result, snapshot } = this.#upsert(this.snapshot(), signed);
     if (snapshot !== this.snapshot()) this.#publish(snapshot);
@@ -130,7 +133,7 @@ export class Catalog {
   }
 
   /**
-   * Merges a catalog-sync snapshot (ref §3.6.3 `extend_signed`): upserts every non-local entry
+   * Merges a catalog-sync snapshot: upserts every non-local entry
    * and publishes an event per new or updated peer. One snapshot publish for the whole batch.
    */
   mergeSnapshot(entries: Iterable<SignedPeerEntry>): DiscoveryEvent[] {
@@ -253,7 +256,7 @@ export class Catalog {
 
   /**
    * Applies `change` to the local entry, **always** bumps the version, re-signs and stores it
-   * (the public tag/ticket API, ref §3.9). Returns the new signed entry.
+   * (behind the public tag and ticket API: peers must see every change as a newer version). Returns the new signed entry.
    */
   updateLocal(change: (entry: PeerEntry) => PeerEntry, secret: SecretKey): SignedPeerEntry {
     const now = this.#now();
@@ -272,7 +275,10 @@ export class Catalog {
     return this.#setLocal(SignedPeerEntry.sign(next, secret));
   }
 
-  /** The ping reply (ref §3.8): the local entry re-signed one version up, **not** stored. */
+  /**
+   * The ping reply: the local entry re-signed one version up, **not** stored, so the asker gets a
+   * fresh entry without this node's own version racing ahead.
+   */
   pingReply(secret: SecretKey): SignedPeerEntry {
     return SignedPeerEntry.sign(this.local.entry.incrementVersion(this.#now()), secret);
   }

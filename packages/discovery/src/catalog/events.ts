@@ -1,5 +1,5 @@
 /**
- * Discovery events and a bounded broadcast for them (ref §3.11): each subscriber starts at
+ * Discovery events and a bounded broadcast for them: each subscriber starts at
  * "now", and one that falls more than `capacity` events behind is told how many it missed.
  */
 import type { PeerId } from '@mosaik/id';

@@ -1,4 +1,4 @@
-/** `PeerInfo` (ref §3.8): an entry plus its smoothed RTT, as seen by `require` predicates. */
+/** `PeerInfo`: an entry plus its smoothed RTT, as seen by `require` predicates. */
 import type { Digest, NetworkId, PeerId } from '@mosaik/id';
 import type { PeerEntry } from '../entry/entry.js';
 import { rttBelow } from '../rtt/rtt.js';

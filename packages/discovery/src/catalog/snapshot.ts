@@ -1,5 +1,5 @@
 /**
- * An immutable view of the catalog (ref §3.6.1–3.6.2). Entries never change inside a snapshot;
+ * An immutable view of the catalog. Entries never change inside a snapshot;
  * staleness (`purgeAfter`) and the `maxRtt` filter are evaluated when read, against the
  * current clock and RTT estimates.
  */

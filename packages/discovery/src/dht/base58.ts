@@ -1,6 +1,6 @@
 /**
  * Base58 with the Bitcoin alphabet: the encoding of the `_id` TXT record of a DHT slot
- * (ref-discovery §3.7). Small and allocation-light; ids are 32 bytes so the quadratic
+ * (the pkarr record format the Rust implementation reads). Small and allocation-light; ids are 32 bytes so the quadratic
  * big-number loop is cheap.
  */
 

@@ -1,5 +1,6 @@
 /**
- * The record a node publishes into a DHT slot: a pkarr-format DNS packet (ref-discovery §3.7).
+ * The record a node publishes into a DHT slot: a pkarr-format DNS packet, the format
+ * Rust nodes publish and read, so both find each other in the same slots.
  *
  * - `_id` TXT: base58 (Bitcoin alphabet) of the 32-byte PeerId;
  * - one `_ip` TXT per direct address, `ip:port` or `[v6]:port`;

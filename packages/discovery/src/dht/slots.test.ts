@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fromBase58, toBase58 } from './base58.js';
 import { CHAIN_DEPTH, slotChain, slotIds } from './slots.js';
 
-// ref-discovery §1.5: the chain of network "my-network".
+// Test vectors shared with the Rust implementation: the chain of network "my-network".
 const VECTORS = [
   {
     id: '3a15da9332ddf3c130882c97f6674a45edf90ecbe482c92f51b1822ec7dcf0d5',

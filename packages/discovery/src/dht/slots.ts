@@ -1,5 +1,5 @@
 /**
- * The DHT bootstrap chain (ref-discovery §1.3, §3.7): 16 deterministic slots per network.
+ * The DHT bootstrap chain: 16 deterministic slots per network.
  * Slot 0 is the network id itself; slot i+1 = blake3(slot i ‖ slot i). Each slot's id bytes are
  * an ed25519 seed, so anyone who knows the network id can derive, read and write every slot.
  */

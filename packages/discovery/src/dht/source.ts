@@ -1,5 +1,5 @@
 /**
- * DHT bootstrap (ref-discovery §3.7): each node scans its network's 16 slots on the Mainline
+ * DHT bootstrap: each node scans its network's 16 slots on the Mainline
  * DHT, hands the addresses of live peers it finds to discovery, and claims a slot for itself
  * when it holds none: an empty one, one whose record is unreadable, or one held by a peer that
  * does not answer a ping.

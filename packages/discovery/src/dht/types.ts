@@ -32,8 +32,8 @@ export function addressKey(addr: EndpointAddr): string {
 
 /**
  * Forwards addresses to a sink only when they are new or changed, so a 5 s poll does not re-dial
- * every known peer; with no gossip neighbours everything is forwarded again (zero-neighbour
- * recovery, ref §9.1 item 11).
+ * every known peer; with no gossip neighbours everything is forwarded again (a node that
+ * lost its neighbours may have missed updates, so it re-sends everything once it is back).
  */
 export class AddressForwarder {
   readonly #sent = new Map<string, string>();
@@ -58,7 +58,8 @@ export class AddressForwarder {
   }
 }
 
-/** `base + U[0, base/3]` ms: the poll jitter of ref §3.7. */
+/** `base + U[0, base/3]` ms: jitter so that nodes started together do not poll the
+ * DHT in lockstep. */
 export function pollDelay(baseMs: number, random: () => number = Math.random): number {
   return baseMs + random() * (baseMs / 3);
 }

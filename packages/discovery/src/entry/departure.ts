@@ -1,5 +1,5 @@
 /**
- * Graceful departure (ref §3.5): a signed, time-stamped "I am leaving" that removes the peer
+ * Graceful departure: a signed, time-stamped "I am leaving" that removes the peer
  * from other catalogs at once instead of after `purgeAfter`. Signed as bytes like entries.
  */
 import { blake3, encodeCanonical, type NetworkId, type PeerId, type SecretKey } from '@mosaik/id';

@@ -16,7 +16,7 @@ import { compareVersions, incrementVersion } from './version.js';
 const a = key(1);
 const b = key(2);
 
-describe('PeerEntry versions (ref §3.3)', () => {
+describe('PeerEntry versions', () => {
   it('increment sets update = max(update, now) + 1 and keeps start', () => {
     expect(incrementVersion({ startMs: 10, updateMs: 20 }, 15)).toEqual({ startMs: 10, updateMs: 21 });
     expect(incrementVersion({ startMs: 10, updateMs: 20 }, 100)).toEqual({ startMs: 10, updateMs: 101 });

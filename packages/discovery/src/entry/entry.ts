@@ -1,6 +1,7 @@
 /**
- * `PeerEntry` (ref §3.2): what a node advertises about itself. Immutable; every mutator returns
- * a new entry and bumps the version only when something changed (ref §3.3).
+ * `PeerEntry`: what a node advertises about itself. Immutable; every mutator returns
+ * a new entry and bumps the version only when something changed, so peers
+ * re-gossip an entry only when it says something new.
  */
 import { blake3, type Digest, encodeCanonical, type NetworkId, type PeerId, type UniqueId } from '@mosaik/id';
 import {
@@ -47,7 +48,10 @@ export interface NewEntryOptions {
   readonly nowMs?: number;
 }
 
-/** A set of digests as a sorted, deduplicated array (the canonical order of ref §4.4). */
+/**
+ * A set of digests as a sorted, deduplicated array. Byte order makes equal sets encode to equal
+ * bytes, so an entry's canonical encoding (and its signature) does not depend on insertion order.
+ */
 export function digestSet(items: Iterable<Digest>): Digest[] {
   const sorted = [...items].sort((a, b) => compareBytes(a.bytes, b.bytes));
   return sorted.filter((d, i) => i === 0 || compareBytes((sorted[i - 1] as Digest).bytes, d.bytes) !== 0);
@@ -156,14 +160,14 @@ export class PeerEntry {
     return this.ticketsOf(klass).some((t) => isValid(t.data));
   }
 
-  /** Latest expiration among this entry's tickets that `validator` accepts (throws `InvalidTicket`). */
+  /** Latest expiration among this entry's tickets that `validator` accepts (throws `InvalidTicketError`). */
   validateTicket(validator: TicketValidator, nowMs?: number): Expiration {
     return bestExpiration(this.tickets, validator, this.peerId, nowMs === undefined ? {} : { now: nowMs });
   }
 
   /**
    * All validators must pass; returns the earliest of their best expirations, or `undefined`
-   * when no validator is configured (no auth). Throws `InvalidTicket` otherwise.
+   * when no validator is configured (no auth). Throws `InvalidTicketError` otherwise.
    */
   validateTickets(validators: readonly TicketValidator[], nowMs?: number): Expiration | undefined {
     if (validators.length === 0) return undefined;
@@ -217,7 +221,7 @@ export class PeerEntry {
     ];
   }
 
-  // ---- mutators (ref §3.2): return a new entry; bump only on change ----
+  // ---- mutators: return a new entry; bump only on change ----
 
   /** Bumps the version unconditionally: `update = max(update, now) + 1`. */
   incrementVersion(nowMs = Date.now()): PeerEntry {

@@ -1,5 +1,5 @@
 /**
- * `SignedPeerEntry` (ref §3.4, 00-design §3): the entry's canonical CBOR bytes plus an ed25519
+ * `SignedPeerEntry`: the entry's canonical CBOR bytes plus an ed25519
  * signature over blake3(bytes). The signature is checked over the received bytes before they
  * are decoded, so an invalid signed entry never exists in memory.
  */

@@ -1,5 +1,5 @@
 /**
- * Entry versions (ref §3.3): `(startMs, updateMs)`, both ms since the Unix epoch, ordered
+ * Entry versions: `(startMs, updateMs)`, both ms since the Unix epoch, ordered
  * lexicographically. `startMs` is the process start (a run id, so a restarted node always wins);
  * `updateMs` only grows and tracks wall-clock time.
  */

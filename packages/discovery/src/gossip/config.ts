@@ -1,4 +1,4 @@
-/** Tunables of the gossip layer; defaults follow ref-discovery §9.3 (iroh-gossip's). */
+/** Tunables of the gossip layer; defaults are iroh-gossip's, so a mixed network forms the same overlay. */
 export interface GossipConfig {
   /** HyParView active view capacity (neighbours). */
   readonly activeViewCapacity: number;

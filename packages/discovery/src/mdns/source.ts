@@ -1,5 +1,5 @@
 /**
- * mDNS on the LAN (ref-discovery §2.1): nodes of the same network on one link find each other
+ * mDNS on the LAN: nodes of the same network on one link find each other
  * with no configuration. Off by default. The multicast interface is always pinned to one IPv4
  * address, so nothing is ever sent out of an interface that was not chosen.
  *

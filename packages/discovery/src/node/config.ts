@@ -1,4 +1,7 @@
-/** Configuration of a {@link Discovery} instance, with the reference defaults (ref §3.10). */
+/**
+ * Configuration of a {@link Discovery} instance. The defaults match the Rust implementation, so a
+ * mixed network announces, syncs and purges on the same schedule.
+ */
 import { type Digest, id } from '@mosaik/id';
 import type { EndpointAddr } from '@mosaik/transport';
 import type { GossipConfig } from '../gossip/config.js';
@@ -29,7 +32,7 @@ export interface DiscoveryConfig {
   readonly noDhtBootstrap: boolean;
   /** Largest gossip payload; bigger entries are announced as a header and fetched by sync. Default 4096. */
   readonly gossipMaxPayload: number;
-  /** Overrides of the HyParView/Plumtree parameters (ref §9.3). */
+  /** Overrides of the HyParView/Plumtree parameters (view sizes, random-walk lengths, timers). */
   readonly gossip: Partial<GossipConfig>;
   /**
    * Timeout of one sync or ping exchange and of a gossip dial, connect included. Default 10 000

@@ -1,4 +1,4 @@
-/** Ref §7 conformance tests over real QUIC on 127.0.0.1, plus bad input on every discovery ALPN. */
+/** Conformance tests (behaviour a Rust node relies on) over real QUIC on 127.0.0.1, plus bad input on every discovery ALPN. */
 import { cborCodec, id, SecretKey, waitFor } from '@mosaik/id';
 import { CloseCode } from '@mosaik/transport';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ async function rejected(node: { node: { metrics: { registry: { metrics(): Promis
   );
 }
 
-describe('catalog (ref §7)', () => {
+describe('catalog', () => {
   it('manual sync: signed supersedes unsigned, both sides learn', async () => {
     await using c = new Cluster();
     const net = fresh('manual');
@@ -59,7 +59,7 @@ describe('catalog (ref §7)', () => {
   });
 });
 
-describe('departures and events (ref §7)', () => {
+describe('departures and events', () => {
   it('graceful departure reaches the others at once; feed and insert emit nothing', async () => {
     await using c = new Cluster();
     const net = fresh('depart');

@@ -1,5 +1,5 @@
 /**
- * The discovery worker of one node (ref §3.5–§3.12): gossip of signed entries over the announce
+ * The discovery worker of one node: gossip of signed entries over the announce
  * adapter, catalog sync, ping/RTT probes, re-announce heartbeat, purge, graceful departure,
  * address sources, metrics, and the public API that `network.discovery` exposes.
  */
@@ -29,7 +29,7 @@ import {
   acceptSnapshotSync,
   acceptSync,
   type ExchangeContext,
-  ExchangeRejected,
+  ExchangeRejectedError,
   PING_ALPN,
   type PingResult,
   ping,
@@ -647,7 +647,7 @@ export class Discovery implements AsyncDisposable {
     try {
       msg = decodeAnnouncement(content);
     } catch (error) {
-      // Relayed payloads: the forwarder may be innocent, so no link is closed (ref §3.5).
+      // Relayed payloads: the forwarder may be innocent, so no link is closed.
       this.#metrics.reject(rejectReasonOf(error));
       this.#log.debug({ err: String(error) }, 'undecodable announcement');
       return;
@@ -745,7 +745,7 @@ export class Discovery implements AsyncDisposable {
     }
     // Catalog peers are the gossip layer's backups: an under-full active view repairs from them.
     this.#gossip.suggest(backups);
-    // The `observe` hint of ref §3.5: with no neighbour, join the peers we just learned about.
+    // Recovery from isolation: with no neighbour, join the peers we just learned about.
     // Not every one of them: each Join is a high-priority request its target must accept (it
     // evicts a neighbour and sends four random walks that evict more), so joining a whole
     // snapshot made the overlay churn for seconds. A sample of the catalog, once per backoff
@@ -815,7 +815,7 @@ export class Discovery implements AsyncDisposable {
         await syncWith(this.#exchange, peer);
         return;
       } catch (error) {
-        if (error instanceof ExchangeRejected || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
+        if (error instanceof ExchangeRejectedError || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
           throw error;
       }
       // Closing settles the wait at once, so the task does not hang.

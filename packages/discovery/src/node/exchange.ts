@@ -1,10 +1,10 @@
 /**
  * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/2`, which
- * sends only what the other side lacks, and the full-snapshot `/mosaik/discovery/sync/1.0` of
- * ref §3.6.5, still served) and ping (`/mosaik/discovery/ping/1.0`, ref §3.8). Both sides of
- * each live here; the discovery worker supplies the catalog and what to do with what was learned.
+ * sends only what the other side lacks, and the full-snapshot `/mosaik/discovery/sync/1.0`,
+ * still served for older peers) and ping (`/mosaik/discovery/ping/1.0`). Both sides of each
+ * live here; the discovery worker supplies the catalog and what to do with what was learned.
  */
-import type { PeerId } from '@mosaik/id';
+import { MosaikError, type PeerId } from '@mosaik/id';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
 import type { Catalog } from '../catalog/catalog.js';
 import type { SignedPeerEntry } from '../entry/signed.js';
@@ -22,14 +22,13 @@ import {
 } from '../protocol/sync.js';
 import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 
-/** Refused input on an exchange link: the link was closed with `ProtocolViolation`. */
-export class ExchangeRejected extends Error {
+/** Refused input on an exchange link: the link was closed with `ProtocolViolation`. Code `'exchange_rejected'`. */
+export class ExchangeRejectedError extends MosaikError<'exchange_rejected'> {
   constructor(
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`exchange refused: ${reason}`, options);
-    this.name = 'ExchangeRejected';
+    super('exchange_rejected', `exchange refused: ${reason}`, options);
   }
 }
 
@@ -64,7 +63,7 @@ async function recvDecoded<T>(
     const reason = rejectReasonOf(error);
     ctx.metrics.reject(reason);
     await link.close(CloseCode.ProtocolViolation);
-    throw new ExchangeRejected(reason, { cause: error });
+    throw new ExchangeRejectedError(reason, { cause: error });
   }
 }
 
@@ -199,12 +198,12 @@ export async function ping(ctx: ExchangeContext, peer: PeerId | EndpointAddr): P
     if (reply.t !== 1) {
       ctx.metrics.reject('decode');
       await link.close(CloseCode.ProtocolViolation);
-      throw new ExchangeRejected('unexpected ping message');
+      throw new ExchangeRejectedError('unexpected ping message');
     }
     if (!reply.entry.peerId.equals(link.remoteId)) {
       ctx.metrics.reject('signature');
       await link.close(CloseCode.ProtocolViolation);
-      throw new ExchangeRejected('ping reply carries another peer’s entry');
+      throw new ExchangeRejectedError('ping reply carries another peer’s entry');
     }
     const rttMs = link.rtt() ?? measured;
     await link.close(CloseCode.Success);

@@ -1,4 +1,4 @@
-/** Discovery metrics (ref §6) in Prometheus naming, on the node's metrics facade. */
+/** Discovery metrics, named like the Rust implementation's but in Prometheus style, on the node's metrics facade. */
 import type { Metrics } from '@mosaik/metrics';
 
 /** Why a piece of input was refused; the `reason` label of `mosaik_discovery_rejected_total`. */

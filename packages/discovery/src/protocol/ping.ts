@@ -1,5 +1,5 @@
 /**
- * Wire schema of `/mosaik/discovery/ping/1.0` (ref §3.8): the client sends `{t: 0}`; the server
+ * Wire schema of `/mosaik/discovery/ping/1.0`: the client sends `{t: 0}`; the server
  * answers `{t: 1, e}` with its entry re-signed one version up (not stored).
  */
 import { cborCodec } from '@mosaik/id';

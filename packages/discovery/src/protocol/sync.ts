@@ -1,7 +1,7 @@
 /**
  * Wire schemas of catalog sync.
  *
- * `/mosaik/discovery/sync/1.0` (ref §3.6.5): each side sends one snapshot of its non-stale
+ * `/mosaik/discovery/sync/1.0`: each side sends one snapshot of its non-stale
  * signed entries (its own included). Kept for peers that still speak it.
  *
  * `/mosaik/discovery/sync/2` transfers only what the other side lacks, so a sync between two

@@ -24,7 +24,7 @@ export interface SimulatorOptions {
   readonly hash?: (content: Uint8Array) => Uint8Array;
   /**
    * Contacts a node joins when it lost its last neighbour (the discovery layer re-joins through
-   * catalog peers, ref §3.5). Default 3; 0 disables.
+   * catalog peers, so an isolated node finds the overlay again). Default 3; 0 disables.
    */
   readonly rejoinContacts?: number;
 }

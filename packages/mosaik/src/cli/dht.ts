@@ -1,5 +1,5 @@
 /**
- * `mosaik dht`: inspects a network's 16-slot DHT bootstrap chain (ref-discovery §8). Each slot
+ * `mosaik dht`: inspects a network's 16-slot DHT bootstrap chain. Each slot
  * is printed as empty, invalid (with the reason) or the peer it holds with its record's age and
  * addresses; occupied slots are pinged over the discovery ping ALPN from a throwaway node.
  */
@@ -37,7 +37,7 @@ export interface DhtCommandOptions {
 }
 
 /** No DHT node answered: nothing can be looked up. */
-export class DhtUnreachable extends MosaikError {
+export class DhtUnreachableError extends MosaikError<'dht_unreachable'> {
   constructor(message: string) {
     super('dht_unreachable', message);
   }
@@ -126,7 +126,7 @@ export async function runDht(options: DhtCommandOptions): Promise<DhtSummary> {
   try {
     if (client.routingTableSize === 0) {
       // Every lookup would come back empty: say so instead of printing 16 "empty" slots.
-      throw new DhtUnreachable(
+      throw new DhtUnreachableError(
         `no DHT node answered (bootstrap: ${(options.bootstrap ?? MAINLINE_BOOTSTRAP).join(', ')}); ` +
           'is UDP to the internet blocked? Pass --bootstrap host:port to use other DHT nodes',
       );

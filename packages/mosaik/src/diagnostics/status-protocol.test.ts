@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ticks } from '../../test/fixtures.js';
-import { CloseCode, encodeCbor, id, LinkClosed, Network } from '../index.js';
+import { CloseCode, encodeCbor, id, LinkClosedError, Network } from '../index.js';
 import { queryStatus, STATUS_ALPN } from './status-protocol.js';
 
 const open: Network[] = [];
@@ -27,8 +27,8 @@ describe('status protocol', () => {
     expect(report.groups).toEqual([]);
 
     const other = await queryStatus(b.local, a.addr, id('another network')).catch((e: unknown) => e);
-    expect(other).toBeInstanceOf(LinkClosed);
-    expect((other as LinkClosed).info.code).toBe(CloseCode.DifferentNetwork);
+    expect(other).toBeInstanceOf(LinkClosedError);
+    expect((other as LinkClosedError).info.code).toBe(CloseCode.DifferentNetwork);
 
     const link = await b.local.connect(a.addr, STATUS_ALPN);
     await link.sendRaw(encodeCbor({ t: 99 }));

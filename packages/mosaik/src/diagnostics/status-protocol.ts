@@ -10,9 +10,9 @@ import {
   CloseCode,
   type EndpointAddr,
   type Link,
-  LinkClosed,
+  LinkClosedError,
   type LocalNode,
-  ProtocolViolation,
+  ProtocolViolationError,
 } from '@mosaik/transport';
 import { decodeReport, encodeReport, type NodeReport } from './report.js';
 
@@ -46,7 +46,11 @@ async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => voi
         timer = setTimeout(() => {
           onTimeout();
           reject(
-            new LinkClosed({ code: CloseCode.Cancelled, reason: 'status exchange timed out', local: true }),
+            new LinkClosedError({
+              code: CloseCode.Cancelled,
+              reason: 'status exchange timed out',
+              local: true,
+            }),
           );
         }, ms);
       }),
@@ -76,7 +80,7 @@ export function serveStatus(node: LocalNode, report: () => NodeReport): void {
       });
       request = decodeRequest(frame);
     } catch (error) {
-      const malformed = error instanceof DecodeError || error instanceof ProtocolViolation;
+      const malformed = error instanceof DecodeError || error instanceof ProtocolViolationError;
       if (malformed) rejected.inc({ reason: 'ProtocolViolation' });
       if (!link.isClosed)
         await link.close(malformed ? CloseCode.ProtocolViolation : CloseCode.UnexpectedClose);
@@ -93,7 +97,7 @@ export function serveStatus(node: LocalNode, report: () => NodeReport): void {
 }
 
 /**
- * Asks `peer` for its report. Rejects with `ConnectFailed`, `LinkClosed` (the peer refused or
+ * Asks `peer` for its report. Rejects with `ConnectFailedError`, `LinkClosedError` (the peer refused or
  * timed out, within `timeoutMs`), or `DecodeError` for a malformed reply.
  */
 export async function queryStatus(

@@ -75,7 +75,7 @@ const kinds: [string, () => Storage][] = [
   ['FileStorage', () => openFile(newDir())],
 ];
 
-describe.each(kinds)('%s (reference storage tests, §10.9)', (_name, make) => {
+describe.each(kinds)('%s (storage contract)', (_name, make) => {
   it('prune_prefix_basic: pruned entries are gone, the rest intact', () => {
     const s = make();
     fill(s, 5);

@@ -1,6 +1,6 @@
 /**
- * A fault-injecting wrapper for bond connections (design §10: allowed for chaos tests; the
- * transport is never mocked). One `LinkFaults` is shared by every node of a test; each node
+ * A fault-injecting wrapper for bond connections (only chaos tests use it, to
+ * drop, delay or cut what a node sends; the transport itself is never mocked). One `LinkFaults` is shared by every node of a test; each node
  * installs `faults.wrapper(peerId)` as `GroupsConfig.wrapLink`. Faults apply to what a node
  * *sends* to a peer, so a rule between two wrapped nodes is symmetric when set both ways (as
  * `cut` and `partition` do). The QUIC connection itself stays up: like a real partition, silence

@@ -1,5 +1,5 @@
 /**
- * A consumer of one stream (ref-streams §1, §2.3, §4.8): watches the catalog, attaches one
+ * A consumer of one stream: watches the catalog, attaches one
  * {@link Receiver} to every eligible producer (or the best-ranked ones, with `prefer`), and
  * merges their datums into one queue.
  */
@@ -228,7 +228,10 @@ export class Consumer<T> implements AsyncIterable<T>, AsyncDisposable {
     return ranked.slice(0, n);
   }
 
-  /** No RTT yet: ping first (ref §4.8 step 1); a successful ping re-runs the scan. */
+  /**
+   * No RTT yet: ping first, since `maxRtt` and RTT-based choices need a measurement; a successful
+   * ping re-runs the scan.
+   */
   #probe(entry: PeerEntry): void {
     const key = entry.peerId.toString();
     if (this.#probing.has(key)) return;

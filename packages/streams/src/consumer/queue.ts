@@ -2,7 +2,10 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** The consumer's unbounded delivery queue (ref §4.12: a slow reader never makes producers drop it). */
+/**
+ * The consumer's unbounded delivery queue: a slow reader buffers here instead of stalling the link,
+ * so producers never drop it for being slow.
+ */
 export class DatumQueue<T> {
   #items: { datum: T; bytes: number }[] = [];
   #head = 0;

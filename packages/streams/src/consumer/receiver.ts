@@ -1,11 +1,17 @@
 /**
- * One consumer-side worker attached to one remote producer (ref-streams §4.4, §4.6, §4.7):
+ * One consumer-side worker attached to one remote producer:
  * connect, handshake, read datums; react to the producer's close code by reconnecting with
  * backoff, syncing the catalog (`UnknownPeer`) or terminating.
  */
 import type { PeerEntry } from '@mosaik/discovery';
-import { DecodeError, sleep } from '@mosaik/id';
-import { Cancelled, CloseCode, type Link, LinkClosed, ProtocolViolation } from '@mosaik/transport';
+import { DecodeError, MosaikError, sleep } from '@mosaik/id';
+import {
+  CancelledError,
+  CloseCode,
+  type Link,
+  LinkClosedError,
+  ProtocolViolationError,
+} from '@mosaik/transport';
 import { Backoff, type BackoffPolicy } from '../backoff.js';
 import { addrOf, errorText, type StreamsContext } from '../context.js';
 import type { StreamDef } from '../def.js';
@@ -30,9 +36,9 @@ const TERMINAL = new Set<number>([
 ]);
 
 /** A datum frame within the transport's cap but over the stream's `maxDatumSize`. */
-class OversizedDatum extends Error {
+class OversizedDatumError extends MosaikError<'oversized_datum'> {
   constructor(bytes: number) {
-    super(`datum of ${bytes} bytes exceeds maxDatumSize`);
+    super('oversized_datum', `datum of ${bytes} bytes exceeds maxDatumSize`);
   }
 }
 
@@ -115,7 +121,7 @@ export class Receiver<T> {
         maxFrameSize: Math.max(this.def.maxDatumSize + DATUM_HEADER_BYTES, MAX_HANDSHAKE_BYTES),
       });
     } catch (error) {
-      if (error instanceof Cancelled || this.signal.aborted) return 'terminate';
+      if (error instanceof CancelledError || this.signal.aborted) return 'terminate';
       this.ctx.log.debug({ err: errorText(error) }, 'stream connect failed');
       return 'retry';
     }
@@ -170,12 +176,12 @@ export class Receiver<T> {
       let sentAtMs: number;
       const payloadBytes = frame.length - DATUM_HEADER_BYTES;
       try {
-        if (payloadBytes > this.def.maxDatumSize) throw new OversizedDatum(payloadBytes);
+        if (payloadBytes > this.def.maxDatumSize) throw new OversizedDatumError(payloadBytes);
         sentAtMs = datumSentAt(frame);
         datum = decoder.decode(frame.subarray(DATUM_HEADER_BYTES));
       } catch (error) {
         const reason =
-          error instanceof OversizedDatum
+          error instanceof OversizedDatumError
             ? 'oversized'
             : error instanceof DecodeError && error.issues !== undefined
               ? 'schema'
@@ -205,13 +211,13 @@ export class Receiver<T> {
 
   #classify(error: unknown): Outcome {
     if (this.signal.aborted) return 'terminate';
-    if (error instanceof ProtocolViolation) {
+    if (error instanceof ProtocolViolationError) {
       // The transport refused a frame (over maxDatumSize): count it like an invalid datum.
       this.metrics.invalid('oversized').inc();
       this.ctx.log.warn({ producer: this.producer.peerId.short(), err: error.message }, 'oversized datum');
       return 'retry';
     }
-    if (error instanceof LinkClosed) {
+    if (error instanceof LinkClosedError) {
       const { code, local } = error.info;
       this.ctx.log.debug({ producer: this.producer.peerId.short(), code, local }, 'stream link closed');
       if (local || code === undefined) return 'retry';

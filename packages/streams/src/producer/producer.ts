@@ -87,9 +87,11 @@ export class Producer<T> implements AsyncDisposable {
   }
 
   /**
-   * Publishes now or throws {@link ProducerError}: `offline` when the `onlineWhen` condition does
-   * not hold, `closed` after {@link close}, `oversized` when the encoded datum exceeds
-   * `maxDatumSize`. Success means "queued for every subscriber that had room", not delivered.
+   * Publishes now. Success means "queued for every subscriber that had room", not delivered.
+   *
+   * @throws {@link ProducerError} (carrying `datum`) with code `producer_offline` when the
+   *   `onlineWhen` condition does not hold, `producer_closed` after {@link close}, and
+   *   `producer_oversized` when the encoded datum exceeds `maxDatumSize`.
    */
   trySend(datum: T): void {
     if (!this.sink.flag.get()) throw new ProducerError('offline', datum, 'producer is offline');
@@ -101,8 +103,10 @@ export class Producer<T> implements AsyncDisposable {
    * Waits until the producer is online (forever if it never is: pass a `signal`), publishes, then,
    * while any subscriber that is not stalled has its queue more than half full or more than 16 KiB
    * waiting, waits for the writers' progress (10 ms at most per call).
-   * Rejects with {@link ProducerError} `closed` when the producer closes meanwhile and
-   * `oversized` when the encoded datum exceeds `maxDatumSize`.
+   *
+   * @throws {@link ProducerError} (carrying `datum`) with code `producer_closed` when the producer
+   *   closes meanwhile, and `producer_oversized` when the encoded datum exceeds `maxDatumSize`.
+   * @throws `signal.reason` when `signal` aborted.
    */
   async send(datum: T, options: SendOptions = {}): Promise<void> {
     const { signal } = options;

@@ -1,12 +1,12 @@
 /**
- * The producer sink of one stream on one node (ref-streams §1, §4.3 step 7, §4.12): admits
+ * The producer sink of one stream on one node: admits
  * subscriptions, fans every datum out to them (encoded once, never waiting on a subscriber), and
  * drops lagging or no-longer-allowed ones.
  */
 import { type CatalogSnapshot, type PeerEntry, PeerInfo } from '@mosaik/discovery';
 import type { PeerId, Watch } from '@mosaik/id';
 import { type Expiration, scheduleExpiry } from '@mosaik/tickets';
-import { CloseCode, type Link, ProtocolViolation } from '@mosaik/transport';
+import { CloseCode, type Link, ProtocolViolationError } from '@mosaik/transport';
 import { StreamCloseCode, streamCloseName } from '../close-codes.js';
 import { background, errorText, type StreamsContext } from '../context.js';
 import type { ResolvedProducerOptions, StreamDef } from '../def.js';
@@ -184,7 +184,7 @@ export class Sink<T> {
     this.#bytes += bytes;
     let queued = 0;
     for (const sub of this.#subs.values()) {
-      // Criteria (ref §2.5) match every datum today; the hook would go here.
+      // Criteria (content filters sent in the handshake) match every datum today; the hook would go here.
       if (sub.push(frame)) {
         queued++;
         continue;
@@ -282,7 +282,7 @@ export class Sink<T> {
     try {
       await sub.link.recvRaw();
     } catch (error) {
-      if (!(error instanceof ProtocolViolation)) return; // the link closed: nothing to refuse
+      if (!(error instanceof ProtocolViolationError)) return; // the link closed: nothing to refuse
     }
     if (!this.#subs.has(sub.key)) return;
     this.metrics.protocolViolations.inc();

@@ -1,5 +1,5 @@
 /**
- * Channel conditions (ref-streams §3.7): "at least n connected channels whose peer matches these
+ * Channel conditions: "at least n connected channels whose peer matches these
  * predicates", awaitable on every not-met → met edge. Re-evaluated on every channel set change,
  * membership and per-channel state alike.
  */

@@ -1,4 +1,4 @@
-/** Counters of one channel or one consumer (ref-streams §3.8). */
+/** Counters of one channel or one consumer. */
 export class Stats {
   #datums = 0;
   #bytes = 0;

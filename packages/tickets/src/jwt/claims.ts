@@ -1,4 +1,4 @@
-import { InvalidTicket } from '../errors.js';
+import { InvalidTicketError } from '../errors.js';
 import { quote } from './encoding.js';
 
 /** A JSON value, as custom claims carry. */
@@ -43,21 +43,21 @@ const MAX_SECONDS = 8.64e12;
  * Reads the registered claims with strict typing: `iss`, `sub`, `aud`, `jti` are single strings
  * (an `aud` array is refused, unlike jose's `jwtVerify`), times are non-negative integer seconds.
  *
- * @throws InvalidTicket on the first claim of the wrong type.
+ * @throws {@link InvalidTicketError} on the first claim of the wrong type.
  */
 export function readRegisteredClaims(payload: Record<string, unknown>): RegisteredClaims {
   const claims: Record<string, string | number> = {};
   for (const name of STRING_CLAIMS) {
     if (!Object.hasOwn(payload, name)) continue;
     const value = payload[name];
-    if (typeof value !== 'string') throw new InvalidTicket(`claim "${name}" must be a single string`);
+    if (typeof value !== 'string') throw new InvalidTicketError(`claim "${name}" must be a single string`);
     claims[name] = value;
   }
   for (const name of TIME_CLAIMS) {
     if (!Object.hasOwn(payload, name)) continue;
     const value = payload[name];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_SECONDS) {
-      throw new InvalidTicket(
+      throw new InvalidTicketError(
         `claim "${name}" must be a non-negative integer of seconds, got ${quote(value)}`,
       );
     }

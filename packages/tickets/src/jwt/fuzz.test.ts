@@ -3,19 +3,19 @@ import { fuzzDecoder } from '@mosaik/tooling/fuzz';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hs256Validator, peer, TEST_SECRET, validTicket } from '../../test/fixtures.js';
-import { InvalidTicket } from '../errors.js';
+import { InvalidTicketError } from '../errors.js';
 import { Expiration } from '../expiration.js';
 
 const jwt = hs256Validator({ audience: 'aud', claims: { role: 'x' }, maxAge: 600 });
 const holder = peer();
 
-/** Validation must return an Expiration or throw InvalidTicket with a readable, bounded reason. */
+/** Validation must return an Expiration or throw InvalidTicketError with a readable, bounded reason. */
 function outcome(data: Uint8Array): 'ok' | 'invalid' {
   try {
     expect(jwt.validate(data, holder)).toBeInstanceOf(Expiration);
     return 'ok';
   } catch (err) {
-    if (!(err instanceof InvalidTicket)) throw err;
+    if (!(err instanceof InvalidTicketError)) throw err;
     expect(err.reason.length).toBeGreaterThan(0);
     expect(err.reason.length).toBeLessThan(200);
     expect(err.code).toBe('invalid_ticket');
@@ -27,11 +27,11 @@ const b64 = (s: string) => Buffer.from(s).toString('base64url');
 const hmac = (input: string) => createHmac('sha256', TEST_SECRET).update(input).digest('base64url');
 
 describe('Jwt validator under fuzzing', () => {
-  it('turns random bytes into InvalidTicket', () => {
+  it('turns random bytes into InvalidTicketError', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (data) => outcome(data) === 'invalid'));
   });
 
-  it('turns random dotted strings into InvalidTicket', () => {
+  it('turns random dotted strings into InvalidTicketError', () => {
     const part = fc.string({ unit: fc.constantFrom(...'AZaz09-_.=+/{}"'.split('')), maxLength: 40 });
     fc.assert(
       fc.property(
@@ -47,7 +47,7 @@ describe('Jwt validator under fuzzing', () => {
     const strict = hs256Validator();
     expect(strict.validate(token, holder).isNever).toBe(false);
     for (let n = 0; n < token.length; n++) {
-      expect(() => strict.validate(token.subarray(0, n), holder)).toThrow(InvalidTicket);
+      expect(() => strict.validate(token.subarray(0, n), holder)).toThrow(InvalidTicketError);
     }
     fc.assert(
       fc.property(fc.nat(token.length - 1), fc.integer({ min: 0, max: 255 }), (at, byte) => {
@@ -56,7 +56,7 @@ describe('Jwt validator under fuzzing', () => {
         try {
           strict.validate(mutated, holder);
         } catch (err) {
-          return err instanceof InvalidTicket;
+          return err instanceof InvalidTicketError;
         }
         return true;
       }),
@@ -99,10 +99,10 @@ describe('Jwt validator under fuzzing', () => {
   });
 });
 
-// The ticket bytes a peer presents in its discovery entry: only a valid ticket or InvalidTicket.
+// The ticket bytes a peer presents in its discovery entry: only a valid ticket or InvalidTicketError.
 const plain = hs256Validator();
 fuzzDecoder('jwt ticket', {
   decode: (bytes) => plain.validate(bytes, holder),
   samples: [(await validTicket(holder)).data],
-  isTyped: (error) => error instanceof InvalidTicket,
+  isTyped: (error) => error instanceof InvalidTicketError,
 });

@@ -14,7 +14,7 @@ import {
   TEST_SECRET,
   validTicket,
 } from '../../test/fixtures.js';
-import { InvalidTicket, TicketConfigError } from '../errors.js';
+import { InvalidTicketError, TicketConfigError } from '../errors.js';
 import { Expiration } from '../expiration.js';
 import { scheduleExpiry } from '../schedule.js';
 import type { Ticket } from '../ticket.js';
@@ -24,15 +24,15 @@ import { JwtTicketBuilder } from './builder.js';
 import { generateJwtKeyPair } from './generate.js';
 import { Jwt } from './validator.js';
 
-/** The reason `fn` was rejected with; fails the test if it threw anything but InvalidTicket. */
+/** The reason `fn` was rejected with; fails the test if it threw anything but InvalidTicketError. */
 function reasonOf(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(InvalidTicket);
-    return (err as InvalidTicket).reason;
+    expect(err).toBeInstanceOf(InvalidTicketError);
+    return (err as InvalidTicketError).reason;
   }
-  throw new Error('expected InvalidTicket, but the ticket validated');
+  throw new Error('expected InvalidTicketError, but the ticket validated');
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -65,7 +65,7 @@ describe('Jwt validator, HS256 reference fixture', () => {
         validateAll(tickets, [jwt], p, { now: NOW });
         return true;
       } catch (err) {
-        expect(err).toBeInstanceOf(InvalidTicket);
+        expect(err).toBeInstanceOf(InvalidTicketError);
         return false;
       }
     });
@@ -90,7 +90,7 @@ describe('Jwt validator, HS256 reference fixture', () => {
     ];
     expect(validateAll(bothTickets, [alpha, beta], both, { now: NOW }).at).toBe(NOW + 3_600_000);
     const alphaOnly = [await issue(alphaSecret, 'alpha', onlyAlpha, 3_600_000)];
-    expect(() => validateAll(alphaOnly, [alpha, beta], onlyAlpha, { now: NOW })).toThrow(InvalidTicket);
+    expect(() => validateAll(alphaOnly, [alpha, beta], onlyAlpha, { now: NOW })).toThrow(InvalidTicketError);
     // A ticket signed with the other validator's secret does not stand in for the missing one.
     const forged = [...alphaOnly, await issue(alphaSecret, 'beta', onlyAlpha, 3_600_000)];
     expect(() => validateAll(forged, [alpha, beta], onlyAlpha, { now: NOW })).toThrow(/signature/);

@@ -1,5 +1,5 @@
 import { type Digest, encodeCanonical, id, type PeerId, type UniqueId } from '@mosaik/id';
-import { InvalidTicket, TicketConfigError } from '../errors.js';
+import { InvalidTicketError, TicketConfigError } from '../errors.js';
 import { Expiration } from '../expiration.js';
 import type { TicketValidator } from '../validator.js';
 import {
@@ -109,45 +109,47 @@ export class Jwt implements TicketValidator {
    * Validates a JWT ticket presented by `peer`.
    *
    * @returns when the ticket stops validating (`never` only with `allowNoExpiry` and no `exp`).
-   * @throws InvalidTicket with a short reason; never any other error.
+   * @throws {@link InvalidTicketError} with a short reason; never any other error.
    */
   validate(data: Uint8Array, peer: PeerId): Expiration {
     try {
       return this.#validate(data, peer);
     } catch (err) {
-      if (err instanceof InvalidTicket) throw err;
-      throw new InvalidTicket(`malformed token (${err instanceof Error ? err.message : String(err)})`, {
+      if (err instanceof InvalidTicketError) throw err;
+      throw new InvalidTicketError(`malformed token (${err instanceof Error ? err.message : String(err)})`, {
         cause: err,
       });
     }
   }
 
   #validate(data: Uint8Array, peer: PeerId): Expiration {
-    if (!(data instanceof Uint8Array)) throw new InvalidTicket('ticket data is not bytes');
-    if (data.length > MAX_JWT_BYTES) throw new InvalidTicket(`token longer than ${MAX_JWT_BYTES} bytes`);
+    if (!(data instanceof Uint8Array)) throw new InvalidTicketError('ticket data is not bytes');
+    if (data.length > MAX_JWT_BYTES) throw new InvalidTicketError(`token longer than ${MAX_JWT_BYTES} bytes`);
     const token = decodeUtf8(data);
-    if (token === undefined) throw new InvalidTicket('token is not UTF-8');
+    if (token === undefined) throw new InvalidTicketError('token is not UTF-8');
     const parts = token.split('.');
-    if (parts.length !== 3) throw new InvalidTicket('not a compact JWS (expected header.payload.signature)');
+    if (parts.length !== 3)
+      throw new InvalidTicketError('not a compact JWS (expected header.payload.signature)');
     const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
 
     const header = decodeJsonObject(headerPart, 'header');
     const alg = header.alg;
-    if (typeof alg !== 'string') throw new InvalidTicket('header has no "alg"');
-    if (alg.toLowerCase() === 'none') throw new InvalidTicket('unsecured token (alg "none") refused');
-    if (Object.hasOwn(header, 'crit')) throw new InvalidTicket('header "crit" extensions are not supported');
+    if (typeof alg !== 'string') throw new InvalidTicketError('header has no "alg"');
+    if (alg.toLowerCase() === 'none') throw new InvalidTicketError('unsecured token (alg "none") refused');
+    if (Object.hasOwn(header, 'crit'))
+      throw new InvalidTicketError('header "crit" extensions are not supported');
     const candidates = this.#keys.filter((k) => k.alg === alg);
     if (candidates.length === 0) {
-      throw new InvalidTicket(
+      throw new InvalidTicketError(
         `algorithm ${quote(alg)} not accepted (expected ${this.#algorithms.join(', ')})`,
       );
     }
 
     const signature = decodeBase64Url(signaturePart);
-    if (signature === undefined) throw new InvalidTicket('signature is not base64url');
+    if (signature === undefined) throw new InvalidTicketError('signature is not base64url');
     const signingInput = Buffer.from(`${headerPart}.${payloadPart}`, 'ascii');
     if (!candidates.some((k) => k.verify(signingInput, signature))) {
-      throw new InvalidTicket('signature does not verify');
+      throw new InvalidTicketError('signature does not verify');
     }
 
     const payload = decodeJsonObject(payloadPart, 'payload');
@@ -155,14 +157,14 @@ export class Jwt implements TicketValidator {
     const now = this.#clock() / 1000;
     const tolerance = this.#tolerance;
 
-    if (claims.iss === undefined) throw new InvalidTicket('missing issuer');
+    if (claims.iss === undefined) throw new InvalidTicketError('missing issuer');
     if (!this.#issuers.includes(claims.iss))
-      throw new InvalidTicket(`issuer ${quote(claims.iss)} not accepted`);
+      throw new InvalidTicketError(`issuer ${quote(claims.iss)} not accepted`);
 
-    if (claims.sub === undefined) throw new InvalidTicket('missing subject');
+    if (claims.sub === undefined) throw new InvalidTicketError('missing subject');
     const subject = this.#subject ?? peer.toString();
     if (claims.sub !== subject) {
-      throw new InvalidTicket(
+      throw new InvalidTicketError(
         this.#subject === undefined
           ? `subject ${quote(claims.sub)} is not the presenting peer ${peer.short()}`
           : `subject ${quote(claims.sub)} not accepted`,
@@ -170,34 +172,34 @@ export class Jwt implements TicketValidator {
     }
 
     if (claims.nbf !== undefined && claims.nbf > now + tolerance) {
-      throw new InvalidTicket(`not valid before ${isoSeconds(claims.nbf)}`);
+      throw new InvalidTicketError(`not valid before ${isoSeconds(claims.nbf)}`);
     }
     if (claims.exp === undefined) {
-      if (!this.#allowNoExpiry) throw new InvalidTicket('missing expiry ("exp")');
+      if (!this.#allowNoExpiry) throw new InvalidTicketError('missing expiry ("exp")');
     } else if (claims.exp + tolerance <= now) {
-      throw new InvalidTicket(`expired at ${isoSeconds(claims.exp)}`);
+      throw new InvalidTicketError(`expired at ${isoSeconds(claims.exp)}`);
     }
     if (this.#maxLifetime !== undefined && claims.exp !== undefined && claims.exp - now > this.#maxLifetime) {
-      throw new InvalidTicket(`lifetime exceeds ${this.#maxLifetime} s`);
+      throw new InvalidTicketError(`lifetime exceeds ${this.#maxLifetime} s`);
     }
     if (this.#maxAge !== undefined) {
-      if (claims.iat === undefined) throw new InvalidTicket('missing issued-at ("iat")');
+      if (claims.iat === undefined) throw new InvalidTicketError('missing issued-at ("iat")');
       if (Math.max(0, now - claims.iat) > this.#maxAge + tolerance) {
-        throw new InvalidTicket(`issued more than ${this.#maxAge} s ago`);
+        throw new InvalidTicketError(`issued more than ${this.#maxAge} s ago`);
       }
     }
 
     if (this.#audiences.length > 0) {
-      if (claims.aud === undefined) throw new InvalidTicket('missing audience');
+      if (claims.aud === undefined) throw new InvalidTicketError('missing audience');
       if (!this.#audiences.includes(claims.aud)) {
-        throw new InvalidTicket(`audience ${quote(claims.aud)} not accepted`);
+        throw new InvalidTicketError(`audience ${quote(claims.aud)} not accepted`);
       }
     }
 
     for (const [name, expected] of this.#claims) {
-      if (!Object.hasOwn(payload, name)) throw new InvalidTicket(`missing claim ${quote(name)}`);
+      if (!Object.hasOwn(payload, name)) throw new InvalidTicketError(`missing claim ${quote(name)}`);
       if (!jsonEquals(payload[name], expected))
-        throw new InvalidTicket(`claim ${quote(name)} does not match`);
+        throw new InvalidTicketError(`claim ${quote(name)} does not match`);
     }
 
     return claims.exp === undefined ? Expiration.never() : Expiration.at((claims.exp + tolerance) * 1000);
@@ -228,17 +230,17 @@ export class Jwt implements TicketValidator {
 
 function decodeJsonObject(part: string, what: string): Record<string, unknown> {
   const bytes = decodeBase64Url(part);
-  if (bytes === undefined) throw new InvalidTicket(`${what} is not base64url`);
+  if (bytes === undefined) throw new InvalidTicketError(`${what} is not base64url`);
   const text = decodeUtf8(bytes);
-  if (text === undefined) throw new InvalidTicket(`${what} is not UTF-8`);
+  if (text === undefined) throw new InvalidTicketError(`${what} is not UTF-8`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new InvalidTicket(`${what} is not JSON`);
+    throw new InvalidTicketError(`${what} is not JSON`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidTicket(`${what} is not a JSON object`);
+    throw new InvalidTicketError(`${what} is not a JSON object`);
   }
   return value as Record<string, unknown>;
 }
