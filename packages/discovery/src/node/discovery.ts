@@ -42,8 +42,16 @@ import { DiscoveryMetrics, rejectReasonOf } from './metrics.js';
 import { Timers } from './timers.js';
 
 const SYNC_RETRIES = 3;
-/** Mean period of the anti-entropy sync with one random catalog peer. */
+/** Mean period of the anti-entropy sync with one random catalog peer, in a quiet swarm. */
 const ANTI_ENTROPY_MS = 5_000;
+/**
+ * Mean period while the membership is changing (a peer appeared or left in the last
+ * {@link SETTLING_MS}): gossip loses broadcasts while the overlay forms or repairs (a join
+ * storm, a starved node, a mass failure), and a sync between peers that agree costs only a
+ * summary, so gaps are repaired in about a second while they are likely.
+ */
+const ANTI_ENTROPY_SETTLING_MS = 1_000;
+const SETTLING_MS = 15_000;
 /** Window over which neighbour-ups share one re-announce. */
 const NEIGHBOR_BUMP_DELAY_MS = 100;
 /**
@@ -140,6 +148,8 @@ export class Discovery implements AsyncDisposable {
   #rejoinArmed = false;
   readonly #isolation = new IsolationPolicy(REJOIN_MIN_MS, REJOIN_MAX_MS);
   #lastBroadcast: PeerEntryVersion | undefined;
+  /** When a peer last appeared in or left the catalog (the node's start counts). */
+  #membershipChangedAt = 0;
   #bumpQueued = false;
   #lastNeighborBump = 0;
   #closing: Promise<void> | undefined;
@@ -405,11 +415,13 @@ export class Discovery implements AsyncDisposable {
   // ---- internals ----
 
   #run(): void {
+    this.#membershipChangedAt = this.#clock.now();
     // Internal subscriber: metrics follow every catalog transition, purges included.
     const events = this.#catalog.events.subscribe(this.#abort.signal);
     this.#track(
       (async () => {
         for await (const ev of events) {
+          if (ev.type !== 'peerUpdated') this.#membershipChangedAt = this.#clock.now();
           if (ev.type === 'peerDeparted') {
             this.#metrics.departed.inc();
             this.#gone(ev.peerId);
@@ -423,7 +435,7 @@ export class Discovery implements AsyncDisposable {
     this.#isolationTick();
     this.#addressTick();
     this.#freshnessTick();
-    this.#timers.schedule(jittered(ANTI_ENTROPY_MS, 0.5), () => this.#antiEntropyTick());
+    this.#scheduleAntiEntropy();
   }
 
   /**
@@ -495,7 +507,13 @@ export class Discovery implements AsyncDisposable {
     const peers = this.#catalog.snapshot().signedPeers();
     const pick = peers[Math.floor(Math.random() * peers.length)];
     if (pick !== undefined && this.#syncQueue.length === 0) this.#startSync(pick.peerId);
-    this.#timers.schedule(jittered(ANTI_ENTROPY_MS, 0.5), () => this.#antiEntropyTick());
+    this.#scheduleAntiEntropy();
+  }
+
+  #scheduleAntiEntropy(): void {
+    const settling = this.#clock.now() - this.#membershipChangedAt < SETTLING_MS;
+    const mean = settling ? ANTI_ENTROPY_SETTLING_MS : ANTI_ENTROPY_MS;
+    this.#timers.schedule(jittered(mean, 0.5), () => this.#antiEntropyTick());
   }
 
   #update(change: (e: PeerEntry) => PeerEntry, always = true): SignedPeerEntry {
