@@ -4,7 +4,7 @@
  * machine's frozen view and feeds it back into a machine in slices, yielding to the event loop
  * between them, so a member holding a large state keeps answering heartbeats meanwhile.
  */
-import { DecodeError, decodeCbor, encodeCbor } from '@mosaik/id';
+import { concatBytes, DecodeError, decodeCbor, encodeCbor } from '@mosaik/id';
 import { type SnapshotSink, type SnapshotView, snapshotChunks } from './state-machine.js';
 
 /**
@@ -60,19 +60,7 @@ export function openEnvelope(bytes: Uint8Array): Envelope {
 
 /** The whole snapshot at once (small states, and the founder's first snapshot). */
 export function encodeEnvelope(cluster: string, state: Uint8Array | SnapshotView): Uint8Array {
-  return concat([...envelopeChunks(cluster, state)]);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatBytes(...envelopeChunks(cluster, state));
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

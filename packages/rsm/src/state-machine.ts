@@ -1,5 +1,5 @@
 /** The replicated state machine interface, its apply context and the `NoOp` machine. */
-import { type Codec, Digest, type GroupId } from '@mosaik/id';
+import { type Codec, concatBytes, Digest, type GroupId } from '@mosaik/id';
 
 /**
  * How willing a member is to lead. Per node, not part of the group id.
@@ -112,16 +112,7 @@ export function snapshotChunks(snapshot: Uint8Array | SnapshotView): Iterable<Ui
 export function snapshotBytes(snapshot: Uint8Array | SnapshotView): Uint8Array {
   if (snapshot instanceof Uint8Array) return snapshot;
   const parts = [...snapshot.chunks()];
-  if (parts.length === 1) return parts[0]!;
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(...parts);
 }
 
 /** What {@link StateMachine.describe} returns. */
