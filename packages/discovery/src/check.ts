@@ -97,17 +97,3 @@ export function tagged(v: unknown, what: string): { readonly t: number } & Recor
   if (typeof t !== 'number' || !Number.isInteger(t)) fail(`${what}: missing message type`);
   return v as { readonly t: number } & Record<string, unknown>;
 }
-
-/** Lexicographic byte order. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && compareBytes(a, b) === 0;
-}

@@ -2,9 +2,9 @@
  * Decoding of `PeerEntry` bytes. Strict: the shape, the limits and the canonical form (sets
  * strictly ascending, no duplicates) are all checked, so one entry has exactly one encoding.
  */
-import { type Codec, cborCodec, type Digest } from '@mosaik/id';
+import { type Codec, cborCodec, compareBytes, type Digest } from '@mosaik/id';
 import { Ticket } from '@mosaik/tickets';
-import { array, bytes, compareBytes, digest, fail, int, list, peerId, string } from '../check.js';
+import { array, bytes, digest, fail, int, list, peerId, string } from '../check.js';
 import { EntryDecodeError } from '../errors.js';
 import { PeerEntry } from './entry.js';
 

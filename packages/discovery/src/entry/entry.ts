@@ -3,7 +3,15 @@
  * a new entry and bumps the version only when something changed, so peers
  * re-gossip an entry only when it says something new.
  */
-import { blake3, type Digest, encodeCanonical, type NetworkId, type PeerId, type UniqueId } from '@mosaik/id';
+import {
+  blake3,
+  compareBytes,
+  type Digest,
+  encodeCanonical,
+  type NetworkId,
+  type PeerId,
+  type UniqueId,
+} from '@mosaik/id';
 import {
   bestExpiration,
   type Expiration,
@@ -11,7 +19,6 @@ import {
   type TicketValidator,
   validateAll,
 } from '@mosaik/tickets';
-import { compareBytes } from '../check.js';
 import { PeerIdChangedError } from '../errors.js';
 import { compareVersions, incrementVersion, initialVersion, type PeerEntryVersion } from './version.js';
 

@@ -5,6 +5,8 @@
  * B lists A, repaired by `Disconnect` when a race breaks that); the passive view is a bigger,
  * lazily refreshed pool of backups from which a lost neighbour is replaced.
  */
+
+import { equalBytes } from '@mosaik/id';
 import type { GossipConfig } from './config.js';
 import {
   type GossipEnv,
@@ -13,7 +15,7 @@ import {
   MessageType,
   type PeerInfo,
 } from './types.js';
-import { bytesEqual, pickRandom, sampleRandom } from './util.js';
+import { pickRandom, sampleRandom } from './util.js';
 
 type Out<P> = GossipOutput<P>[];
 
@@ -367,7 +369,7 @@ export class HyParView<P> {
     if (info.data === undefined || this.#isMe(info.id)) return;
     const k = this.env.key(info.id);
     const known = this.#data.get(k);
-    if (known !== undefined && bytesEqual(known, info.data)) return;
+    if (known !== undefined && equalBytes(known, info.data)) return;
     // Bound the address memory to the peers we can actually use.
     if (
       known === undefined &&

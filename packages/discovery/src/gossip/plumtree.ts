@@ -6,6 +6,8 @@
  * missing payload announced by `IHave` is pulled with `Graft` (tree heals), and a much shorter
  * lazy path replaces a long eager one (optimisation threshold).
  */
+
+import { equalBytes, fromHex, toHex } from '@mosaik/id';
 import type { GossipConfig } from './config.js';
 import {
   type GossipEnv,
@@ -14,7 +16,6 @@ import {
   type IHaveEntry,
   MessageType,
 } from './types.js';
-import { bytesEqual, fromHex, toHex } from './util.js';
 
 type Out<P> = GossipOutput<P>[];
 type GossipPayload = Extract<GossipMessage<unknown>, { t: typeof MessageType.Gossip }>;
@@ -179,7 +180,7 @@ export class Plumtree<P> {
 
   #onGossip(from: P, msg: Extract<GossipMessage<P>, { t: typeof MessageType.Gossip }>, out: Out<P>): void {
     // The id must be the content hash, or a peer could poison dedup for a payload it never sent.
-    if (!bytesEqual(this.env.hash(msg.content), msg.id)) {
+    if (!equalBytes(this.env.hash(msg.content), msg.id)) {
       out.push({ type: 'violation', peer: from, reason: 'gossip id is not the hash of its content' });
       return;
     }
