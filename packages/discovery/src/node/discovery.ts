@@ -52,6 +52,12 @@ const ANTI_ENTROPY_MS = 5_000;
  */
 const ANTI_ENTROPY_SETTLING_MS = 1_000;
 const SETTLING_MS = 15_000;
+/**
+ * A node that learns of a new peer passes it on with one sync right away (at most one such sync
+ * per this gap): a newcomer, or a peer restarted after a failure, reaches the nodes its gossip
+ * missed epidemically, in a few sync rounds instead of waiting for the periodic anti-entropy.
+ */
+const SPREAD_GAP_MS = 500;
 /** Window over which neighbour-ups share one re-announce. */
 const NEIGHBOR_BUMP_DELAY_MS = 100;
 /**
@@ -150,6 +156,7 @@ export class Discovery implements AsyncDisposable {
   #lastBroadcast: PeerEntryVersion | undefined;
   /** When a peer last appeared in or left the catalog (the node's start counts). */
   #membershipChangedAt = 0;
+  #lastSpreadAt = Number.NEGATIVE_INFINITY;
   #bumpQueued = false;
   #lastNeighborBump = 0;
   #closing: Promise<void> | undefined;
@@ -422,6 +429,7 @@ export class Discovery implements AsyncDisposable {
       (async () => {
         for await (const ev of events) {
           if (ev.type !== 'peerUpdated') this.#membershipChangedAt = this.#clock.now();
+          if (ev.type === 'peerDiscovered') this.#spreadSoon();
           if (ev.type === 'peerDeparted') {
             this.#metrics.departed.inc();
             this.#gone(ev.peerId);
@@ -508,6 +516,15 @@ export class Discovery implements AsyncDisposable {
     const pick = peers[Math.floor(Math.random() * peers.length)];
     if (pick !== undefined && this.#syncQueue.length === 0) this.#startSync(pick.peerId);
     this.#scheduleAntiEntropy();
+  }
+
+  #spreadSoon(): void {
+    const now = this.#clock.now();
+    if (now - this.#lastSpreadAt < SPREAD_GAP_MS || this.#abort.signal.aborted) return;
+    this.#lastSpreadAt = now;
+    const peers = this.#catalog.snapshot().signedPeers();
+    const pick = peers[Math.floor(Math.random() * peers.length)];
+    if (pick !== undefined && this.#syncQueue.length === 0) this.#startSync(pick.peerId);
   }
 
   #scheduleAntiEntropy(): void {
