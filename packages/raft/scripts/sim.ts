@@ -5,18 +5,8 @@
  *   pnpm --filter @mosaik/raft sim --seeds 500        # seeds 1..500, one JSON line
  *   options: --steps 2000 (time units with faults), --from 1 (first seed)
  */
+import { intArg as arg } from '../../../tooling/cli-args.mjs';
 import { simulate } from '../src/testing/simulator.js';
-
-function arg(name: string): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 0) {
-    process.stderr.write(`--${name} needs a non-negative integer\n`);
-    process.exit(2);
-  }
-  return v;
-}
 
 const steps = arg('steps') ?? 2000;
 const seed = arg('seed');

@@ -6,18 +6,8 @@
  *   pnpm --filter @mosaik/rsm sim --seeds 200        # seeds 1..200, one JSON line
  *   options: --duration 30000 (virtual ms of faults), --from 1 (first seed)
  */
+import { intArg as arg } from '../../../tooling/cli-args.mjs';
 import { simulateGroups } from '../src/testing/group-sim.js';
-
-function arg(name: string): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 0) {
-    process.stderr.write(`--${name} needs a non-negative integer\n`);
-    process.exit(2);
-  }
-  return v;
-}
 
 const duration = arg('duration') ?? 30_000;
 const seed = arg('seed');
