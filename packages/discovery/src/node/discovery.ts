@@ -512,9 +512,7 @@ export class Discovery implements AsyncDisposable {
    */
   #antiEntropyTick(): void {
     if (this.#abort.signal.aborted) return;
-    const peers = this.#catalog.snapshot().signedPeers();
-    const pick = peers[Math.floor(Math.random() * peers.length)];
-    if (pick !== undefined && this.#syncQueue.length === 0) this.#startSync(pick.peerId);
+    this.#syncWithRandomPeer();
     this.#scheduleAntiEntropy();
   }
 
@@ -522,6 +520,11 @@ export class Discovery implements AsyncDisposable {
     const now = this.#clock.now();
     if (now - this.#lastSpreadAt < SPREAD_GAP_MS || this.#abort.signal.aborted) return;
     this.#lastSpreadAt = now;
+    this.#syncWithRandomPeer();
+  }
+
+  /** One sync with a random catalog peer, unless syncs are already queued. */
+  #syncWithRandomPeer(): void {
     const peers = this.#catalog.snapshot().signedPeers();
     const pick = peers[Math.floor(Math.random() * peers.length)];
     if (pick !== undefined && this.#syncQueue.length === 0) this.#startSync(pick.peerId);
