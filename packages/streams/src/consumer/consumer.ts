@@ -263,7 +263,6 @@ export class Consumer<T> implements AsyncIterable<T>, AsyncDisposable {
       { ...this.#ctx.config.backoff, ...this.#options.backoff },
       this.#metrics,
       (datum, bytes) => this.#queue.push(datum, bytes),
-      this.#abort.signal,
     );
     const cancelExpiry =
       expiration === undefined

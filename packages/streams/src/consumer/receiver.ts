@@ -59,11 +59,10 @@ export class Receiver<T> {
     backoff: Partial<BackoffPolicy>,
     private readonly metrics: StreamMetrics,
     private readonly deliver: (datum: T, bytes: number) => void,
-    parent: AbortSignal,
   ) {
+    // Stopped only through `cancel()`: the consumer cancels each receiver it detaches, so a
+    // consumer of many producers hangs no listener per producer on a shared signal.
     this.#abort = new AbortController();
-    parent.addEventListener('abort', () => this.cancel(), { once: true, signal: this.#abort.signal });
-    if (parent.aborted) this.cancel();
     this.#backoff = new Backoff(backoff);
   }
 
