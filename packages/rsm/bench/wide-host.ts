@@ -1,0 +1,188 @@
+/**
+ * Several members of the wide-group benchmark in one process, driven by `wide.bench.ts` over
+ * IPC. Each member is a whole node (its own endpoint, discovery and groups), as on separate
+ * machines; a process holds several only because 50 processes would not fit two cores.
+ *
+ * Orchestrator → host: `seeds {addrs}` (sync discovery with them, join the group, report
+ * `joined`), `status`, `run {member, clients, ms, warmupMs, valueBytes}`, `probe {since, deadlineMs}`
+ * (write through this host's first member until one succeeds), `exit`.
+ * Host → orchestrator: `ready {addrs}`, `joined`, `status {members}`, `result`, `probed`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Discovery } from '@mosaik/discovery';
+import { PeerId } from '@mosaik/id';
+import { LocalNode } from '@mosaik/transport';
+import { closedLoop } from '../../../tooling/bench/load.mjs';
+import { type Group, Groups, storage } from '../src/index.js';
+import { Kv, type Put } from './kv.js';
+
+process.env.RUST_LIB_BACKTRACE ??= '0';
+
+export interface HostConfig {
+  readonly network: string;
+  /** FileStorage directories go below this one (one per member). */
+  readonly dir: string;
+  readonly members: number;
+  readonly heartbeatMs: number;
+  readonly electionMs: number;
+}
+
+export interface WireAddr {
+  readonly id: string;
+  readonly directAddresses: string[];
+}
+
+/** One member as the orchestrator sees it. */
+export interface MemberStatus {
+  readonly id: string;
+  readonly leader: boolean;
+  readonly lead: string;
+  readonly voters: number;
+  readonly learners: number;
+  readonly online: boolean;
+}
+
+export type ToHost =
+  | { t: 'seeds'; addrs: WireAddr[] }
+  | { t: 'status' }
+  | { t: 'run'; member: string; clients: number; ms: number; warmupMs: number; valueBytes: number }
+  | { t: 'probe'; since: number; deadlineMs: number }
+  | { t: 'exit' };
+
+export type FromHost =
+  | { t: 'ready'; addrs: WireAddr[] }
+  | { t: 'joined' }
+  | { t: 'status'; members: MemberStatus[] }
+  | { t: 'result'; count: number; failed: number; ms: number; p50: number; p99: number }
+  | { t: 'probed'; at: number; attempts: number };
+
+interface Member {
+  readonly node: LocalNode;
+  readonly discovery: Discovery;
+  readonly groups: Groups;
+  group?: Group<Put, string, number>;
+}
+
+const send = (m: FromHost) => process.send?.(m);
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const cfg = JSON.parse(process.argv[2]!) as HostConfig;
+const members: Member[] = [];
+for (let i = 0; i < cfg.members; i++) {
+  const node = await LocalNode.bind(cfg.network, { preset: 'local' });
+  const discovery = await Discovery.start(node, { rttProbeIntervalMs: 600_000 });
+  members.push({ node, discovery, groups: new Groups(node, discovery) });
+}
+send({
+  t: 'ready',
+  addrs: members.map(({ node }) => {
+    const a = node.addr();
+    return { id: a.id.toString(), directAddresses: [...a.directAddresses] };
+  }),
+});
+
+function joinGroup(m: Member, index: number): Group<Put, string, number> {
+  const dir = join(cfg.dir, m.node.peerId.toString().slice(0, 16));
+  mkdirSync(dir, { recursive: true });
+  m.group = m.groups
+    .withKey('mosaik-bench-wide')
+    .withStateMachine(new Kv())
+    .withStorage(process.env.BENCH_STORAGE === 'memory' ? storage.memory() : storage.file(dir))
+    .withConsensus({
+      tickInterval: Math.max(10, Math.round(cfg.heartbeatMs / 5)),
+      heartbeatInterval: cfg.heartbeatMs,
+      electionTimeout: cfg.electionMs,
+      // The first host's members found the group; later ones find it already there.
+      bootstrapDelay: 500 + index * 50,
+    })
+    .join();
+  return m.group;
+}
+
+function member(id: string): Member {
+  const m = members.find((x) => x.node.peerId.toString() === id);
+  if (m?.group === undefined) throw new Error(`no joined member ${id} in this host`);
+  return m;
+}
+
+async function onMessage(m: ToHost): Promise<void> {
+  switch (m.t) {
+    case 'seeds': {
+      const seeds = m.addrs.map((a) => ({ id: PeerId.parse(a.id), directAddresses: a.directAddresses }));
+      await Promise.all(
+        members.flatMap(({ discovery, node }) =>
+          seeds.filter((s) => !s.id.equals(node.peerId)).map((s) => discovery.syncWith(s)),
+        ),
+      );
+      for (const [i, x] of members.entries()) joinGroup(x, i);
+      send({ t: 'joined' });
+      return;
+    }
+    case 'status': {
+      send({
+        t: 'status',
+        members: members.map(({ node, group }) => {
+          const s = group!.status();
+          const me = node.peerId.toString();
+          return {
+            id: me,
+            leader: s.role === 'leader',
+            lead: s.leader ?? '',
+            voters: s.voters.length,
+            learners: s.learners.length,
+            online: s.leader !== undefined && (s.voters.includes(me) || s.learners.includes(me)),
+          };
+        }),
+      });
+      return;
+    }
+    case 'run': {
+      const g = member(m.member).group!;
+      const value = new Uint8Array(m.valueBytes).fill(7);
+      const r = await closedLoop({
+        clients: m.clients,
+        warmupMs: m.warmupMs,
+        ms: m.ms,
+        op: (c, seq) => g.execute({ k: `key-${c}-${seq % 1000}`, v: value }),
+      });
+      send({ t: 'result', count: r.count, failed: r.failed, ms: r.ms, p50: r.p50, p99: r.p99 });
+      return;
+    }
+    case 'probe': {
+      // After the leader's process was killed: write until a write succeeds.
+      const g = members[0]!.group!;
+      let attempts = 0;
+      for (;;) {
+        attempts++;
+        const ok = await g
+          .execute({ k: 'failover', v: new Uint8Array(8) }, { signal: AbortSignal.timeout(m.deadlineMs) })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (ok) {
+          send({ t: 'probed', at: now(), attempts });
+          return;
+        }
+        await sleep(5);
+      }
+    }
+    case 'exit':
+      for (const x of members) {
+        await x.groups.close();
+        await x.discovery.close();
+        await x.node.close();
+      }
+      process.disconnect();
+      return;
+  }
+}
+
+process.on('message', (m: ToHost) => {
+  onMessage(m).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+});

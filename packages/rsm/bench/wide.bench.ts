@@ -1,0 +1,192 @@
+/**
+ * A wide group: does a group of 50 members (5 voters, the other 45 learners) commit and elect as
+ * a 3-member group does? Same run, loopback, `FileStorage`, 100-byte puts:
+ *
+ * 1. Three members, each in its own process, form the group; puts/s and p50/p99 with 1 and 64
+ *    clients on the leader.
+ * 2. 47 more members join, in `BENCH_WIDE_HOSTS` processes (default 4; each member is a whole
+ *    node with its own endpoint); once the configuration holds 5 voters and 45 learners, the same
+ *    load runs again on the leader. Goal: ≥ 0.8× the 3-member rate.
+ * 3. kill -9 the leader's process → first write through another member (150 ms deadline per
+ *    try). Goal: within the 3-member failover bound of `consensus.bench.ts`.
+ *
+ * Both shapes use the same consensus settings: heartbeat `BENCH_HEARTBEAT_MS` (default 100),
+ * election timeout `BENCH_ELECTION_MS` (default 1000). `BENCH_WIDE_MEMBERS` (default 50),
+ * `BENCH_MS` (default 3000) per phase, `BENCH_CLIENTS` (default `1,64`), `BENCH_STORAGE=memory`.
+ *
+ *   pnpm --filter @mosaik/rsm bench:wide
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import type { FromHost, HostConfig, MemberStatus, ToHost, WireAddr } from './wide-host.js';
+
+const MS = Number(process.env.BENCH_MS ?? 3000);
+const WARMUP_MS = 500;
+const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,64').split(',').map(Number);
+const WIDE = Number(process.env.BENCH_WIDE_MEMBERS ?? 50);
+const HOSTS = Number(process.env.BENCH_WIDE_HOSTS ?? 4);
+const HEARTBEAT_MS = Number(process.env.BENCH_HEARTBEAT_MS ?? 100);
+const ELECTION_MS = Number(process.env.BENCH_ELECTION_MS ?? 1000);
+const VOTERS = 5;
+const FOUNDERS = 3;
+const VALUE_BYTES = 100;
+const DEADLINE_MS = 150;
+const FORM_TIMEOUT_MS = 180_000;
+const HOST = fileURLToPath(new URL('./wide-host.ts', import.meta.url));
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (...args: unknown[]) => console.error('[bench:wide]', ...args);
+
+class Host extends BenchChild<ToHost, FromHost> {
+  addrs: WireAddr[] = [];
+  constructor(cfg: HostConfig) {
+    super(HOST, cfg, {
+      name: `host of ${cfg.members}`,
+      env: { MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'silent' },
+    });
+  }
+}
+
+interface Load {
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly failed: number;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'rsm-wide-'));
+const hosts: Host[] = [];
+
+function start(network: string, members: number): Host {
+  const host = new Host({ network, dir, members, heartbeatMs: HEARTBEAT_MS, electionMs: ELECTION_MS });
+  hosts.push(host);
+  return host;
+}
+
+async function statuses(of: readonly Host[]): Promise<MemberStatus[]> {
+  const all = await Promise.all(
+    of.map((h) => {
+      h.send({ t: 'status' });
+      return h.next('status');
+    }),
+  );
+  return all.flatMap((s) => s.members);
+}
+
+/** Waits until every member of `of` is online and agrees on one leader, `voters` and `learners`. */
+async function settled(of: readonly Host[], voters: number, learners: number): Promise<MemberStatus> {
+  const deadline = Date.now() + FORM_TIMEOUT_MS;
+  for (;;) {
+    const all = await statuses(of);
+    const leader = all.find((s) => s.leader);
+    if (
+      leader !== undefined &&
+      all.every((s) => s.online && s.lead === leader.id && s.voters === voters && s.learners === learners)
+    )
+      return leader;
+    if (Date.now() > deadline) {
+      const online = all.filter((s) => s.online).length;
+      throw new Error(
+        `not settled on ${voters} voters + ${learners} learners after ${FORM_TIMEOUT_MS} ms: ` +
+          `${online}/${all.length} online, leader's view ${leader?.voters ?? '?'} voters + ${leader?.learners ?? '?'} learners`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+function hostOf(of: readonly Host[], id: string): Host {
+  return of.find((h) => h.addrs.some((a) => a.id === id))!;
+}
+
+/** Closed-loop puts on the leader, for each client count. */
+async function measure(of: readonly Host[], leader: MemberStatus, size: number): Promise<Map<number, Load>> {
+  const out = new Map<number, Load>();
+  const host = hostOf(of, leader.id);
+  for (const clients of CLIENTS) {
+    host.send({ t: 'run', member: leader.id, clients, ms: MS, warmupMs: WARMUP_MS, valueBytes: VALUE_BYTES });
+    const r = await host.next('result', MS + WARMUP_MS + 60_000);
+    out.set(clients, { rate: (r.count / r.ms) * 1000, p50: r.p50, p99: r.p99, failed: r.failed });
+    log(`${size} members,`, clients, 'clients:', out.get(clients));
+  }
+  return out;
+}
+
+/** kill -9 the leader's process, then write through a member of another process until it works. */
+async function failover(of: readonly Host[], leader: MemberStatus): Promise<{ ms: number; killed: number }> {
+  const doomed = hostOf(of, leader.id);
+  const survivor = of.find((h) => h !== doomed)!;
+  const since = now();
+  doomed.proc.kill('SIGKILL');
+  survivor.send({ t: 'probe', since, deadlineMs: DEADLINE_MS });
+  const probed = await survivor.next('probed', 120_000);
+  return { ms: probed.at - since, killed: doomed.addrs.length };
+}
+
+/** Three single-member processes forming a group on `network`. */
+async function founders(network: string): Promise<{ trio: Host[]; leader: MemberStatus }> {
+  const trio = Array.from({ length: FOUNDERS }, () => start(network, 1));
+  for (const h of trio) h.addrs = (await h.next('ready', 60_000)).addrs;
+  for (const h of trio) h.send({ t: 'seeds', addrs: trio.flatMap((x) => x.addrs) });
+  await Promise.all(trio.map((h) => h.next('joined', 60_000)));
+  return { trio, leader: await settled(trio, FOUNDERS, 0) };
+}
+
+try {
+  // 1. The baseline: a 3-member group, its load and its failover.
+  const narrow = await founders(`rsm-wide-a-${Math.random()}`);
+  const narrowLoad = await measure(narrow.trio, narrow.leader, FOUNDERS);
+  const narrowFailover = await failover(narrow.trio, narrow.leader);
+  log(`${FOUNDERS} members, failover:`, Math.round(narrowFailover.ms), 'ms');
+
+  // 2. A wide group: three founders, then the rest join, spread over the hosts.
+  const network = `rsm-wide-b-${Math.random()}`;
+  const { trio } = await founders(network);
+  const rest = WIDE - FOUNDERS;
+  const bulk = Array.from({ length: HOSTS }, (_, i) =>
+    start(network, Math.floor(rest / HOSTS) + (i < rest % HOSTS ? 1 : 0)),
+  );
+  for (const h of bulk) h.addrs = (await h.next('ready', 120_000)).addrs;
+  const joinedAt = now();
+  const seeds = trio.flatMap((h) => h.addrs);
+  for (const h of bulk) h.send({ t: 'seeds', addrs: seeds });
+  await Promise.all(bulk.map((h) => h.next('joined', 120_000)));
+  const wideHosts = [...trio, ...bulk];
+  const leader = await settled(wideHosts, VOTERS, WIDE - VOTERS);
+  const settleMs = now() - joinedAt;
+  log(`${WIDE} members settled in ${Math.round(settleMs)} ms`);
+  console.log(
+    JSON.stringify({
+      bench: `rsm wide group: ${rest} members join a ${FOUNDERS}-member group, until ${VOTERS} voters + ${WIDE - VOTERS} learners are online`,
+      unit: 'ms',
+      ours: Math.round(settleMs),
+    }),
+  );
+  const wideLoad = await measure(wideHosts, leader, WIDE);
+  const wideFailover = await failover(wideHosts, leader);
+
+  const base = `rsm ${FOUNDERS}-member group, same settings, same run`;
+  for (const clients of CLIENTS) {
+    const w = wideLoad.get(clients)!;
+    const n = narrowLoad.get(clients)!;
+    const what = `rsm ${WIDE}-member group (${VOTERS} voters) put 100 B, ${clients} client${clients === 1 ? '' : 's'}`;
+    line(`${what}: throughput (goal: ratio ≥ 0.8)`, 'puts/s', w.rate, base, n.rate, 0);
+    line(`${what}: p99`, 'ms (lower is better; ratio = baseline/ours)', w.p99, base, n.p99, 3, true);
+  }
+  line(
+    `rsm ${WIDE}-member group failover: kill -9 the leader's process (${wideFailover.killed} member${wideFailover.killed === 1 ? '' : 's'}) → first write`,
+    'ms (lower is better; ratio = baseline/ours)',
+    wideFailover.ms,
+    base,
+    narrowFailover.ms,
+    0,
+    true,
+  );
+} finally {
+  await Promise.allSettled(hosts.map((h) => h.stop()));
+  rmSync(dir, { recursive: true, force: true });
+}
