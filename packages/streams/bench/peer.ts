@@ -46,7 +46,7 @@ export interface PeerConfig {
   readonly system: 'streams' | 'raw' | 'nats';
   readonly role: 'producer' | 'consumer';
   readonly network: string;
-  /** Consumers the producer waits for. */
+  /** Consumers the producer waits for (in all processes). */
   readonly consumers: number;
   /** Producer address (consumers of `streams` and `raw`). */
   readonly addr?: { id: string; directAddresses: string[] };
@@ -55,6 +55,8 @@ export interface PeerConfig {
   readonly streams?: number;
   /** NATS publisher: flush (one PING/PONG round trip) every this many messages in `max` mode. */
   readonly natsFlushEvery?: number;
+  /** Consumers hosted by this consumer process, each a whole node (NATS: a connection); default 1. */
+  readonly nodes?: number;
 }
 
 export type Mode = 'max' | 'rate' | 'idle';
@@ -149,17 +151,18 @@ class Tally {
     this.#cpuAt = cpuMs();
   }
 
-  report(): FromPeer {
-    const s = this.#lat.sort((a, b) => a - b);
+  /** What the consumers `tallies` (of one process) received: the fewest datums, every latency. */
+  static report(tallies: readonly Tally[]): FromPeer {
+    const s = tallies.flatMap((t) => t.#lat).sort((a, b) => a - b);
     const q = (p: number) =>
       s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
     return {
       t: 'report',
-      count: this.count,
-      lastAt: this.lastAt,
+      count: Math.min(...tallies.map((t) => t.count)),
+      lastAt: Math.max(...tallies.map((t) => t.lastAt)),
       p50: q(0.5),
       p99: q(0.99),
-      cpuMs: cpuMs() - this.#cpuAt,
+      cpuMs: cpuMs() - Math.min(...tallies.map((t) => t.#cpuAt)),
     };
   }
 }
@@ -224,6 +227,8 @@ async function driveOnly(
 }
 
 interface Running {
+  /** The producer's address, for consumers that dial it. */
+  readonly addr?: { id: string; directAddresses: string[] };
   run?(mode: Mode, ms: number, rate: number): Promise<Sent>;
   close(): Promise<void>;
 }
@@ -252,8 +257,8 @@ async function streamsProducer(cfg: PeerConfig): Promise<Running> {
   const n = await streamsNode(cfg.network);
   const producers = streamDefs(cfg.streams).map((def) => n.streams.produce(def));
   const a = n.node.addr();
-  send({ t: 'ready', addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] } });
   return {
+    addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] },
     async run(mode, ms, rate) {
       for (const p of producers)
         await p.when.subscribed({ atLeast: cfg.consumers }).wait(AbortSignal.timeout(60_000));
@@ -281,7 +286,6 @@ async function streamsConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> 
   const reading = consumers.map(async (consumer) => {
     for await (const d of consumer) tally.record(new DataView(d.buffer, d.byteOffset, 8).getFloat64(0, true));
   });
-  send({ t: 'ready' });
   return {
     async close() {
       await Promise.all(consumers.map((c) => c.close()));
@@ -315,11 +319,8 @@ async function rawProducer(cfg: PeerConfig): Promise<Running> {
       sends.push(bi.send);
     }
   })();
-  send({
-    t: 'ready',
-    addr: { id: hex, directAddresses: ep.boundSockets().filter((s) => s.startsWith('127.')) },
-  });
   return {
+    addr: { id: hex, directAddresses: ep.boundSockets().filter((s) => s.startsWith('127.')) },
     async run(mode, ms, rate) {
       await accepting;
       return drive(mode, ms, rate, async () => {
@@ -358,7 +359,6 @@ async function rawConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> {
       pending = bytes.subarray(at);
     }
   })();
-  send({ t: 'ready' });
   return {
     async close() {
       await ep.close();
@@ -370,7 +370,6 @@ async function rawConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> {
 async function natsProducer(cfg: PeerConfig): Promise<Running> {
   const { connect } = await import('nats');
   const nc = await connect({ servers: cfg.natsUrl! });
-  send({ t: 'ready' });
   const subjects = natsSubjects(cfg.streams);
   const flushEvery = cfg.natsFlushEvery ?? 1000;
   return {
@@ -406,41 +405,46 @@ async function natsConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> {
         tally.record(new DataView(msg.data.buffer, msg.data.byteOffset, 8).getFloat64(0, true)),
     });
   await nc.flush();
-  send({ t: 'ready' });
   return { close: () => nc.close() };
 }
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]!) as PeerConfig;
-  const tally = new Tally();
   const makers = {
     streams: [streamsProducer, streamsConsumer],
     raw: [rawProducer, rawConsumer],
     nats: [natsProducer, natsConsumer],
   } as const;
   const [makeProducer, makeConsumer] = makers[cfg.system];
-  const peer = cfg.role === 'producer' ? await makeProducer(cfg) : await makeConsumer(cfg, tally);
+  const tallies = Array.from({ length: cfg.role === 'consumer' ? (cfg.nodes ?? 1) : 0 }, () => new Tally());
+  const peers: Running[] = [];
+  if (cfg.role === 'producer') peers.push(await makeProducer(cfg));
+  // One at a time: many nodes starting at once on two busy cores time out their first syncs.
+  for (const tally of tallies) peers.push(await makeConsumer(cfg, tally));
+  const producer = peers[0]!;
+  send({ t: 'ready', ...(producer.addr ? { addr: producer.addr } : {}) });
   process.on('message', (m: ToPeer) => {
     void (async () => {
-      if (m.t === 'run' && peer.run) {
+      if (m.t === 'run' && producer.run) {
         await profiler.start();
-        const result = await peer.run(m.mode, m.ms, m.rate);
+        const result = await producer.run(m.mode, m.ms, m.rate);
         await profiler.stop(`${cfg.system}-producer-${m.mode}`);
         send({ t: 'done', ...result });
       } else if (m.t === 'reset') {
-        tally.reset();
+        for (const t of tallies) t.reset();
         await profiler.start();
       } else if (m.t === 'report') {
         // Wait for the expected count, or until nothing arrived for 500 ms (drops, disconnects).
+        const received = () => tallies.reduce((sum, t) => sum + t.count, 0);
         let seen = -1;
-        while (tally.count < m.expect && tally.count !== seen) {
-          seen = tally.count;
+        while (tallies.some((t) => t.count < m.expect) && received() !== seen) {
+          seen = received();
           await sleepMs(500);
         }
         await profiler.stop(`${cfg.system}-consumer`);
-        send(tally.report());
+        send(Tally.report(tallies));
       } else if (m.t === 'exit') {
-        await peer.close();
+        for (const p of peers) await p.close();
         process.disconnect();
       }
     })().catch((error: unknown) => {

@@ -9,6 +9,9 @@
  *     N in `BENCH_NATS_FLUSH` (default `100,1000,10000`), and its best N is printed.
  *   - `rate`: the producer sends 10,000 datums/s in all; one-way latency p50 and p99 in ms (the
  *     send time travels in the datum; all processes read the same wall clock).
+ * - wide fan-out (`BENCH_WIDE`, default `100x4`: 100 consumers spread over 4 processes, each
+ *   consumer a whole node; NATS: a connection each): the producer sends 1,000 datums/s in all;
+ *   the share of datums that reached every consumer, and latency p50/p99 of the worst process.
  * - many streams (`BENCH_MANY`, default 100): one producer node with that many streams (NATS:
  *   subjects), one consumer node subscribed to all, each stream carrying one datum a second; CPU
  *   of producer + consumer processes (+ the NATS server for NATS) per stream, in µs per second.
@@ -32,6 +35,8 @@ import type { FromPeer, Mode, PeerConfig, ToPeer } from './peer.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
 const RATE = 10_000;
+/** Datums/s in all of the wide fan-out case. */
+const WIDE_RATE = 1000;
 const PEER = fileURLToPath(new URL('./peer.ts', import.meta.url));
 
 type System = PeerConfig['system'];
@@ -51,7 +56,10 @@ interface Result {
 }
 
 interface Setup {
+  /** Consumers in all; the producer waits for them. */
   readonly consumers: number;
+  /** Processes the consumers are spread over (default: one process per consumer). */
+  readonly processes?: number;
   readonly streams?: number;
   readonly natsFlushEvery?: number;
 }
@@ -64,7 +72,8 @@ async function withPeers<R>(
   body: (producer: Peer, consumers: Peer[]) => Promise<R>,
 ): Promise<R> {
   const network = `bench-${Math.random()}`;
-  const base = { system, network, ...setup, ...(natsUrl ? { natsUrl } : {}) };
+  const { processes = setup.consumers, ...rest } = setup;
+  const base = { system, network, ...rest, ...(natsUrl ? { natsUrl } : {}) };
   const producer = new Peer({ ...base, role: 'producer' });
   const peers = [producer];
   try {
@@ -72,8 +81,9 @@ async function withPeers<R>(
     // One consumer at a time: sixteen start-ups at once on two busy cores make the producer's
     // endpoint refuse connections, and start-up is not what is measured.
     const cs: Peer[] = [];
-    for (let i = 0; i < setup.consumers; i++) {
-      const c = new Peer({ ...base, role: 'consumer', ...(addr ? { addr } : {}) });
+    for (let i = 0; i < processes; i++) {
+      const nodes = Math.floor(setup.consumers / processes) + (i < setup.consumers % processes ? 1 : 0);
+      const c = new Peer({ ...base, role: 'consumer', nodes, ...(addr ? { addr } : {}) });
       peers.push(c);
       cs.push(c);
       await c.next('ready', 180_000);
@@ -85,9 +95,9 @@ async function withPeers<R>(
 }
 
 /** One phase: reset the consumers, run the producer, collect the reports. */
-async function phase(producer: Peer, cs: Peer[], mode: Mode) {
+async function phase(producer: Peer, cs: Peer[], mode: Mode, rate = RATE) {
   for (const c of cs) c.send({ t: 'reset' });
-  producer.send({ t: 'run', mode, ms: DURATION_MS, rate: RATE });
+  producer.send({ t: 'run', mode, ms: DURATION_MS, rate });
   const done = await producer.next('done', 180_000);
   for (const c of cs) c.send({ t: 'report', expect: done.sent });
   const reports = await Promise.all(cs.map((c) => c.next('report', 180_000)));
@@ -107,6 +117,27 @@ async function measure(system: System, setup: Setup, natsUrl: string | undefined
       // The worst consumer's percentiles.
       p50: Math.max(...paced.reports.map((r) => r.p50)),
       p99: Math.max(...paced.reports.map((r) => r.p99)),
+    };
+  });
+}
+
+/**
+ * Wide fan-out at a modest rate: the share of datums that reached every consumer (the worst
+ * consumer's count over the datums sent) and the worst process's latency percentiles.
+ */
+async function measureWide(
+  system: System,
+  setup: Setup,
+  natsUrl: string | undefined,
+): Promise<{ delivered: number; p50: number; p99: number }> {
+  return withPeers(system, setup, natsUrl, async (producer, cs) => {
+    // A first pass lets every consumer connect and warm up; only the second one is measured.
+    await phase(producer, cs, 'rate', WIDE_RATE);
+    const { done, reports } = await phase(producer, cs, 'rate', WIDE_RATE);
+    return {
+      delivered: Math.min(...reports.map((r) => r.count)) / Math.max(1, done.sent),
+      p50: Math.max(...reports.map((r) => r.p50)),
+      p99: Math.max(...reports.map((r) => r.p99)),
     };
   });
 }
@@ -198,6 +229,25 @@ try {
       line(`streams 1→${n} 100 B throughput`, 'datums/s per consumer', ours.rate, name, b?.rate, 0);
       line(`streams 1→${n} 100 B p50 @10k/s`, 'ms (lower is better)', ours.p50, name, b?.p50, 3, true);
       line(`streams 1→${n} 100 B p99 @10k/s`, 'ms (lower is better)', ours.p99, name, b?.p99, 3, true);
+    }
+  }
+  const [wideConsumers = 0, wideProcesses = 1] = (process.env.BENCH_WIDE ?? '100x4').split('x').map(Number);
+  if (wideConsumers > 0) {
+    const setup = { consumers: wideConsumers, processes: wideProcesses };
+    const ours = systems.includes('streams') ? await measureWide('streams', setup, url) : undefined;
+    const peer = url === undefined ? undefined : await measureWide('nats', setup, url);
+    const what = `streams 1→${wideConsumers} consumers in ${wideProcesses} processes, 100 B @${WIDE_RATE}/s`;
+    if (ours) {
+      line(
+        `${what}: delivered to every consumer`,
+        'share of datums (goal 1)',
+        ours.delivered,
+        'nats-core',
+        peer?.delivered,
+        4,
+      );
+      line(`${what}: p50`, 'ms (lower is better)', ours.p50, 'nats-core', peer?.p50, 3, true);
+      line(`${what}: p99`, 'ms (lower is better)', ours.p99, 'nats-core', peer?.p99, 3, true);
     }
   }
   const many = Number(process.env.BENCH_MANY ?? 100);
