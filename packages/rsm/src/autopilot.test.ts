@@ -84,6 +84,20 @@ describe('autopilot', () => {
     ).toBeUndefined();
   });
 
+  it('grows from one voter to three through an even count without flapping back', () => {
+    // b is caught up, c lags: b is promoted although the next step is not possible yet.
+    expect(run(['a'], ['b', 'c'], [m('a'), m('b'), m('c', { match: 3 })])).toEqual({
+      type: 'add-voter',
+      node: 'b',
+    });
+    // Two voters while c catches up: nobody is demoted.
+    expect(run(['a', 'b'], ['c'], [m('a'), m('b'), m('c', { match: 3 })])).toBeUndefined();
+    expect(run(['a', 'b'], ['c'], [m('a'), m('b'), m('c')])).toEqual({ type: 'add-voter', node: 'c' });
+    // Once c can no longer vote (unreachable or an observer), the even count is cut back.
+    for (const c of [m('c', { reachable: false, unreachableFor: 10 }), m('c', { pref: 2 })])
+      expect(run(['a', 'b'], ['c'], [m('a'), m('b'), c])).toEqual({ type: 'add-learner', node: 'b' });
+  });
+
   it('demotes a surplus voter, the unreachable one first', () => {
     expect(
       run(

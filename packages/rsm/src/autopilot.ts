@@ -73,20 +73,25 @@ export function nextChange(input: AutopilotInput): ConfChange | undefined {
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   if (newcomers[0] !== undefined) return { type: 'add-learner', node: newcomers[0].id };
 
-  // 4. Promote caught-up learners, normal before reluctant, up to an odd target.
-  const promotable = conf.learners
+  // 4. Promote caught-up learners, normal before reluctant, up to an odd target. The target counts
+  // every reachable learner that may vote, caught up or not: going from one odd count to the next
+  // takes two promotions, and the second learner usually lags for a moment behind the entry that
+  // promoted the first. Counting only caught-up learners would read that moment as "one voter too
+  // many", demote again, and flap between the two counts instead of growing.
+  const candidates = conf.learners
     .map((id) => view(id))
-    .filter((m): m is MemberView => m?.reachable === true && m.pref !== undefined && m.pref !== 2)
+    .filter((m): m is MemberView => m?.reachable === true && m.pref !== undefined && m.pref !== 2);
+  const promotable = candidates
     .filter((m) => m.match >= input.commit)
     .sort((a, b) => (a.pref ?? 0) - (b.pref ?? 0) || b.match - a.match || (a.id < b.id ? -1 : 1));
-  const target = oddFloor(Math.min(input.maxVoters, conf.voters.length + promotable.length));
+  const target = oddFloor(Math.min(input.maxVoters, conf.voters.length + candidates.length));
   if (conf.voters.length < target && promotable[0] !== undefined) {
     return { type: 'add-voter', node: promotable[0].id };
   }
 
-  // 5. Surplus voters (an even count, or above maxVoters) step back: unreachable first, then reluctant.
-  const cap = oddFloor(Math.min(input.maxVoters, conf.voters.length));
-  if (conf.voters.length > cap) {
+  // 5. Surplus voters (above maxVoters, or an even count with no learner on its way to make it odd)
+  // step back: unreachable first, then reluctant.
+  if (conf.voters.length > target) {
     const demote = conf.voters
       .filter((id) => id !== self)
       .map((id) => ({ id, m: view(id) }))
