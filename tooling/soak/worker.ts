@@ -237,6 +237,8 @@ async function startNode(plan: NodePlan, seed: string | undefined): Promise<Netw
       .withKey(`mosaik-soak-acks-${config.runId}`)
       .withStateMachine(machine)
       .withStorage(storage.file(join(config.dataDir, `${plan.label}-acks`)))
+      // The three members found one cluster together: none founds alone on a slow start.
+      .withConsensus({ bootstrapExpect: PLANNED_MEMBERS })
       .join();
     member = { group, machine };
     let next = 0;
@@ -245,9 +247,8 @@ async function startNode(plan: NodePlan, seed: string | undefined): Promise<Netw
       setInterval(() => {
         if (stopping || inflight.size >= 8) return;
         // Load starts once this member sees the whole group in its configuration (voters and
-        // learners): a member that found no cluster in time bootstraps its own, and what such a
-        // cluster commits is discarded when it merges into the bigger one (reported as a reset,
-        // counted below).
+        // learners). Merges (reported as resets, counted below) should not happen: founding
+        // waits for all planned members.
         const { voters, learners } = group.members();
         if (voters.length + learners.length < PLANNED_MEMBERS) return;
         const id = `${client}:${next++}`;

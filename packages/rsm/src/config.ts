@@ -18,6 +18,15 @@ export interface ConsensusConfig {
   readonly electionTimeout: number;
   /** How long a fresh node waits for an existing cluster before one may be founded. Default 3000. */
   readonly bootstrapDelay: number;
+  /**
+   * How many members (observers not counted) must see each other, none of them in a cluster yet,
+   * before a new cluster is founded; until then they wait, however long. Default 1: a member
+   * alone founds after `bootstrapDelay`. Set it to the number of members you start together (as
+   * Consul's `bootstrap_expect`) so that one started early, or cut off at start, cannot found a
+   * cluster of its own whose writes would be discarded when it merges with the others'.
+   * Only founding waits: later members join an existing cluster at once.
+   */
+  readonly bootstrapExpect: number;
   /** How long a follower waits for the leader to acknowledge forwarded commands. Default 2000. */
   readonly forwardTimeout: number;
   /** How long a strong query waits for its read index. Default 2000. */
@@ -44,6 +53,7 @@ export const DEFAULT_CONSENSUS: ConsensusConfig = Object.freeze({
   maxMissedHeartbeats: 10,
   electionTimeout: 2000,
   bootstrapDelay: 3000,
+  bootstrapExpect: 1,
   forwardTimeout: 2000,
   queryTimeout: 2000,
   maxVoters: 5,

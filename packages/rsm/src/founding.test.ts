@@ -9,6 +9,7 @@ const base: FoundingInput = {
   now: 10_000,
   startedAt: 0,
   bootstrapDelay: 3000,
+  bootstrapExpect: 1,
   deadMemberTimeout: 30_000,
   visible: [],
 };
@@ -44,5 +45,19 @@ describe('shouldFound', () => {
     expect(shouldFound({ ...base, now: 30_000, visible: [unknown] })).toBe(true);
     // Bonded but silent: never skipped, it may be about to report a cluster.
     expect(shouldFound({ ...base, now: 90_000, visible: [{ ...unknown, bonded: true }] })).toBe(false);
+  });
+
+  it('with bootstrapExpect, waits for that many would-be members, observers and unknowns not counted', () => {
+    const fresh = (id: string, pref: 0 | 2 = 0) => ({ id, bonded: true, status: { cluster: '', pref } });
+    const three = { ...base, self: 'a', bootstrapExpect: 3 };
+    expect(shouldFound(three)).toBe(false);
+    expect(shouldFound({ ...three, now: 1e9, visible: [fresh('b')] })).toBe(false);
+    expect(shouldFound({ ...three, visible: [fresh('b'), fresh('c', 2)] })).toBe(false);
+    expect(shouldFound({ ...three, visible: [fresh('b'), fresh('c')] })).toBe(true);
+    // Only the lowest id founds; the others join it.
+    expect(shouldFound({ ...three, self: 'b', visible: [fresh('a'), fresh('c')] })).toBe(false);
+    // A member long unreachable is skipped, but does not count either.
+    const gone = { id: 'c', bonded: false, status: undefined };
+    expect(shouldFound({ ...three, now: 1e9, visible: [fresh('b'), gone] })).toBe(false);
   });
 });

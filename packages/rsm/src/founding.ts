@@ -27,6 +27,8 @@ export interface FoundingInput {
   /** When it joined the group. */
   readonly startedAt: number;
   readonly bootstrapDelay: number;
+  /** Members (the founder included, observers not) that must see each other before a founding. */
+  readonly bootstrapExpect: number;
   readonly deadMemberTimeout: number;
   /** Every member it can see, by discovery or bond. */
   readonly visible: readonly FoundingPeer[];
@@ -39,7 +41,9 @@ export interface FoundingInput {
  * the losing side loses what it committed, so a member whose state is unknown (not bonded yet,
  * or bonded with no status received) blocks founding, whatever its id, until it stayed
  * unreachable for the longer of three bootstrap delays and `deadMemberTimeout`. Observers never
- * found: they could never lead what they founded.
+ * found: they could never lead what they founded. With `bootstrapExpect` above one, a founding
+ * also waits until that many would-be members (itself included) report that they have no cluster,
+ * so a member started early cannot found alone and lose its writes when the others form theirs.
  */
 export function shouldFound(input: FoundingInput): boolean {
   if (input.pref === 2 || !input.fresh || input.cluster !== '') return false;
@@ -56,5 +60,12 @@ export function shouldFound(input: FoundingInput): boolean {
     if (status.cluster !== '') return false;
     if (peer.id < input.self && status.pref !== 2) return false;
   }
-  return true;
+  return foundingMembers(input.visible) >= input.bootstrapExpect;
+}
+
+/** Members that could found a cluster together: this one and every visible non-observer without one. */
+export function foundingMembers(visible: FoundingInput['visible']): number {
+  return (
+    1 + visible.filter((p) => p.status !== undefined && p.status.cluster === '' && p.status.pref !== 2).length
+  );
 }

@@ -13,8 +13,10 @@ import {
   joinCounters,
   Kv,
   leadersConverged,
+  staysFalse,
   T,
   votersAre,
+  within,
 } from '../test/fixtures.js';
 import { OfflineError } from './errors.js';
 import { LeadershipPreference } from './state-machine.js';
@@ -37,6 +39,29 @@ describe('group', () => {
     // Exactly once, in log order, on every member.
     for (const m of machines) expect(m.indices).toEqual([i1, i1 + 1, i1 + 2]);
     expect((await follower.query(null, 'weak')).result).toBe(5);
+  });
+
+  it('with bootstrapExpect 3, a member started alone waits; the three found one cluster together', async () => {
+    await using c = new Cluster();
+    const consensus = { ...FAST, bootstrapExpect: 3 };
+    const first = await c.add();
+    const { groups: early } = joinCounters([first], 'expect-3', consensus);
+    // Many bootstrap delays pass: a lone member would have founded long ago.
+    await staysFalse(
+      () => early[0]!.leader() !== undefined,
+      'a lone member founded a cluster',
+      5 * FAST.bootstrapDelay!,
+    );
+    await expect(early[0]!.execute({ inc: 1 }, within(1000))).rejects.toThrow();
+    const later = await c.addMany(2);
+    await discoverAll([first, ...later]);
+    const { groups: rest } = joinCounters(later, 'expect-3', consensus);
+    const groups = [...early, ...rest];
+    await leadersConverged(groups);
+    await votersAre(groups, 3);
+    expect(new Set(groups.map((g) => g.cluster)).size).toBe(1);
+    expect(groups.every((g) => g.lastReset() === undefined)).toBe(true);
+    await early[0]!.execute({ inc: 1 });
   });
 
   it('a new leader takes over after the leader closes, and commands keep committing (leader.rs is_elected)', async () => {

@@ -31,7 +31,7 @@ import type { MemberDirectory } from './directory.js';
 import { RaftDriver } from './driver.js';
 import { GroupTerminatedError, NoCommandsError, OfflineError } from './errors.js';
 import { ForwardTable } from './forwarding.js';
-import { shouldFound } from './founding.js';
+import { type FoundingInput, foundingMembers, shouldFound } from './founding.js';
 import type { GroupStatus } from './group.js';
 import type { GroupKey } from './key.js';
 import { MemberAdmission } from './member-admission.js';
@@ -138,6 +138,8 @@ export class GroupMember<C> {
   readonly #departed = new Set<NodeId>();
   readonly #admission: MemberAdmission;
   readonly #startedAt: number;
+  /** Founding members seen when the last founding wait was reported. */
+  #foundingSeen = 0;
   #stopTicks: () => void = () => {};
   #unsubscribe: () => void = () => {};
   #ticks = 0;
@@ -452,7 +454,7 @@ export class GroupMember<C> {
       ...this.#admission.visible().map((p) => p.toString()),
       ...this.bonds.list().map((b) => b.peer.toString()),
     ]);
-    const found = shouldFound({
+    const input: FoundingInput = {
       self: this.#selfHex,
       pref: this.pref,
       fresh: this.driver.isFresh,
@@ -460,14 +462,30 @@ export class GroupMember<C> {
       now: this.#clock.now(),
       startedAt: this.#startedAt,
       bootstrapDelay: this.#spec.consensus.bootstrapDelay,
+      bootstrapExpect: this.#spec.consensus.bootstrapExpect,
       deadMemberTimeout: this.#spec.consensus.deadMemberTimeout,
       visible: [...visible].map((id) => {
         const bond = this.bonds.get(id);
         return { id, bonded: bond !== undefined, status: bond?.status };
       }),
-    });
+    };
+    const found = shouldFound(input);
+    this.#reportFoundingWait(input, found);
     if (found && this.driver.bootstrap())
       this.#o.logger.info({ group: this.#spec.id.short() }, 'founded a new cluster');
+  }
+
+  /** Says (once per change) how many members a founding still waits for, so a wait is never silent. */
+  #reportFoundingWait(input: FoundingInput, found: boolean): void {
+    const expect = input.bootstrapExpect;
+    if (found || expect <= 1 || input.now - input.startedAt < input.bootstrapDelay) return;
+    const seen = foundingMembers(input.visible);
+    if (seen >= expect || seen === this.#foundingSeen) return;
+    this.#foundingSeen = seen;
+    this.#o.logger.info(
+      { group: this.#spec.id.short(), members: seen, bootstrapExpect: expect },
+      `waiting for ${expect} members to found the group (${seen} so far)`,
+    );
   }
 
   #autopilot(): void {

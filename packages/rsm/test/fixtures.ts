@@ -13,8 +13,10 @@ export {
   Kv,
   type KvCommand,
   leadersConverged,
+  staysFalse,
   type TestNode,
   votersAre,
+  within,
 } from '@mosaik/testkit';
 
 /** Nodes running discovery and groups; every node's bonds go through `faults` when given. */
