@@ -9,10 +9,11 @@
  * `result {count, ms, p50, p99}`, `probed {at}`.
  */
 import { Discovery } from '@mosaik/discovery';
-import { Digest, decodeCbor, encodeCbor, PeerId } from '@mosaik/id';
+import { PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop } from '../../../tooling/bench/load.mjs';
-import { type Group, Groups, type StateMachine, storage } from '../src/index.js';
+import { type Group, Groups, storage } from '../src/index.js';
+import { Kv, type Put } from './kv.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
 
@@ -43,27 +44,6 @@ export type FromMember =
   | { t: 'status'; leader: boolean; lead: string; voters: number }
   | { t: 'result'; count: number; ms: number; p50: number; p99: number }
   | { t: 'probed'; at: number; attempts: number };
-
-type Put = { readonly k: string; readonly v: Uint8Array };
-
-/** A key-value map: what etcd's puts do, minus MVCC. */
-class Kv implements StateMachine<Put, string, number> {
-  readonly signature = Digest.from('mosaik-bench/kv/v1');
-  readonly map = new Map<string, Uint8Array>();
-  apply(cmd: Put): void {
-    this.map.set(cmd.k, cmd.v);
-  }
-  query(key: string): number {
-    return this.map.get(key)?.length ?? -1;
-  }
-  snapshot(): Uint8Array {
-    return encodeCbor([...this.map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-  }
-  restore(bytes: Uint8Array): void {
-    this.map.clear();
-    for (const [k, v] of decodeCbor(bytes) as [string, Uint8Array][]) this.map.set(k, v);
-  }
-}
 
 const send = (m: FromMember) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
