@@ -64,6 +64,8 @@ export interface NewEntryOptions {
   readonly region?: string | undefined;
   /** Location on the globe. */
   readonly location?: GeoLocation | undefined;
+  /** Network coordinate. */
+  readonly coordinate?: NetworkCoordinate | undefined;
   /** Clock, ms since the epoch (default `Date.now()`). */
   readonly nowMs?: number;
 }
@@ -146,6 +148,7 @@ export class PeerEntry {
       tickets: [],
       region: options.region,
       location: options.location,
+      coordinate: options.coordinate,
     });
     return options.tags === undefined ? entry : entry.addTags(options.tags, now);
   }
