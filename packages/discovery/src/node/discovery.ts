@@ -591,7 +591,9 @@ export class Discovery implements AsyncDisposable {
     }
     this.rtt.sample(peer, ms);
     if (!this.config.networkCoordinates) return;
-    const coordinate = remote ?? this.#catalog.snapshot().get(peer)?.coordinate;
+    // Signed entries only (an unsigned one is whatever someone inserted), and regardless of
+    // `maxRtt`: a slow peer's coordinate places us as well as a fast one's.
+    const coordinate = remote ?? this.#catalog.snapshot().getSigned(peer)?.entry.coordinate;
     this.#coordinates.observe(coordinate, ms);
   }
 
