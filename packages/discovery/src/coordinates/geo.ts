@@ -30,7 +30,10 @@ export function isValidRegion(region: unknown): region is string {
   return typeof region === 'string' && region.length > 0 && region.length <= MAX_REGION_LENGTH;
 }
 
-/** @throws {InvalidCoordinateError} unless {@link isValidRegion}. */
+/**
+ * The region label, checked.
+ * @throws {InvalidCoordinateError} unless {@link isValidRegion}.
+ */
 export function checkRegion(region: unknown): string {
   if (!isValidRegion(region)) {
     throw new InvalidCoordinateError(`region must be a string of 1 to ${MAX_REGION_LENGTH} characters`);

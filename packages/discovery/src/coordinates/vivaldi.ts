@@ -97,7 +97,10 @@ export function isValidCoordinate(c: NetworkCoordinate): boolean {
   );
 }
 
-/** @throws {InvalidCoordinateError} unless `c` {@link isValidCoordinate is valid}. */
+/**
+ * The coordinate, checked.
+ * @throws {InvalidCoordinateError} unless `c` {@link isValidCoordinate is valid}.
+ */
 export function checkCoordinate(c: NetworkCoordinate, what = 'coordinate'): NetworkCoordinate {
   if (!isValidCoordinate(c)) throw new InvalidCoordinateError(`${what}: not a valid network coordinate`);
   return c;
