@@ -21,7 +21,8 @@ export type PeerPredicate = (peer: PeerInfo) => boolean;
  * - `'lowest-rtt'`: the one with the smallest RTT; `{ best: n }`: the `n` smallest. A producer
  *   the consumer has measured ranks by its smoothed RTT; one it never measured ranks by the RTT
  *   estimated from both network coordinates (discovery's Vivaldi coordinates), so a consumer
- *   can choose among many producers without pinging each. Producers with neither rank last.
+ *   can choose among many producers without pinging each (its `require` predicates see such a
+ *   producer with `rtt` undefined). Producers with neither rank last.
  * - `'same-region'`: every producer whose entry has the consumer's `region` (discovery config);
  *   all of them when none does or the consumer has no region.
  * - `{ nearest: n }`: the `n` producers closest by great-circle distance between the entries'
