@@ -9,6 +9,7 @@ export type DiscoveryErrorCode =
   | 'discovery_peer_id_changed'
   | 'discovery_catalog'
   | 'discovery_gossip_payload_too_large'
+  | 'discovery_invalid_coordinate'
   | 'exchange_rejected';
 
 /** Bytes that are not a valid discovery structure (CBOR, shape, canonical form or signature). */
@@ -56,5 +57,15 @@ export class GossipPayloadTooLargeError extends MosaikError<'discovery_gossip_pa
       'discovery_gossip_payload_too_large',
       `gossip payload of ${size} bytes exceeds the ${max}-byte cap`,
     );
+  }
+}
+
+/**
+ * A network coordinate, RTT sample, region or location out of range: NaN, an infinity, a
+ * negative RTT, a latitude beyond ±90°, a region name that is too long.
+ */
+export class InvalidCoordinateError extends MosaikError<'discovery_invalid_coordinate'> {
+  constructor(message: string) {
+    super('discovery_invalid_coordinate', message);
   }
 }

@@ -15,6 +15,24 @@
 export type { DiscoveryEvent, Lagged } from './catalog/events.js';
 export { PeerInfo } from './catalog/peer-info.js';
 export { CatalogSnapshot } from './catalog/snapshot.js';
+export {
+  checkLocation,
+  checkRegion,
+  type GeoLocation,
+  greatCircleKm,
+  MAX_REGION_LENGTH,
+} from './coordinates/geo.js';
+export {
+  COORDINATE_DIMENSIONS,
+  DEFAULT_VIVALDI_CONFIG,
+  estimateRtt,
+  initialCoordinate,
+  isValidCoordinate,
+  type NetworkCoordinate,
+  updateCoordinate,
+  VIVALDI,
+  type VivaldiConfig,
+} from './coordinates/vivaldi.js';
 export { GracefulDeparture } from './entry/departure.js';
 export { type NewEntryOptions, type PeerAddress, PeerEntry, type PeerEntryFields } from './entry/entry.js';
 export { SignedPeerEntry } from './entry/signed.js';
@@ -24,6 +42,7 @@ export {
   type DiscoveryErrorCode,
   EntryDecodeError,
   GossipPayloadTooLargeError,
+  InvalidCoordinateError,
   InvalidSecretKeyError,
   InvalidSignatureError,
   PeerIdChangedError,

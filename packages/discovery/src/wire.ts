@@ -10,7 +10,9 @@
  * - the limits and the protocol version a peer entry is checked against, and entry versions;
  * - the pure catalog (`Catalog`, with its injected clock, RTT source and `Scheduler`) and the
  *   event broadcast it publishes through;
- * - the RTT estimator's functions (`smoothRtt`, `rttBelow`, `rttAdmitted`).
+ * - the RTT estimator's functions (`smoothRtt`, `rttBelow`, `rttAdmitted`);
+ * - the wire forms of a network coordinate (ten little-endian float32s) and of a location
+ *   (integers in 10⁻⁵ degree), as carried in an entry's extension map.
  *
  * @packageDocumentation
  */
@@ -23,6 +25,13 @@ export {
   type UpsertResult,
 } from './catalog/catalog.js';
 export { EventBroadcast } from './catalog/events.js';
+export {
+  COORDINATE_BYTES,
+  decodeCoordinate,
+  decodeLocation,
+  encodeCoordinate,
+  encodeLocation,
+} from './coordinates/wire.js';
 export { decodePeerEntry, ENTRY_LIMITS } from './entry/codec.js';
 export { PROTOCOL_VERSION } from './entry/entry.js';
 export { MAX_ENTRY_BYTES } from './entry/signed.js';

@@ -8,7 +8,7 @@ import type { StreamsMetrics } from './metrics.js';
 export interface StreamsConfig {
   /** Default reconnect policy of consumers (a consumer's own `backoff` wins). Reference defaults. */
   readonly backoff?: Partial<BackoffPolicy>;
-  /** How often a consumer with `prefer` other than `'all'` re-ranks producers by RTT. Default 1000 ms. */
+  /** How often a consumer with `prefer` other than `'all'` re-ranks producers (RTTs and coordinates move). Default 1000 ms. */
   readonly rerankIntervalMs?: number;
   /** Minimum time between two RTT samples a receiver reports to discovery. Default 1000 ms. */
   readonly rttSampleIntervalMs?: number;

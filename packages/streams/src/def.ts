@@ -15,11 +15,28 @@ import type { ChannelConditions, OnlineWhen } from './status/conditions.js';
 export type PeerPredicate = (peer: PeerInfo) => boolean;
 
 /**
- * Which eligible producers a consumer subscribes to: `'all'` (the reference behaviour),
- * `'lowest-rtt'` (the one with the smallest smoothed RTT) or `{ best: n }` (the n lowest).
- * Unknown RTTs rank last; rankings are refreshed as RTTs change.
+ * Which eligible producers a consumer subscribes to:
+ *
+ * - `'all'` (the default and the reference behaviour): every eligible producer;
+ * - `'lowest-rtt'`: the one with the smallest RTT; `{ best: n }`: the `n` smallest. A producer
+ *   the consumer has measured ranks by its smoothed RTT; one it never measured ranks by the RTT
+ *   estimated from both network coordinates (discovery's Vivaldi coordinates), so a consumer
+ *   can choose among many producers without pinging each (its `require` predicates see such a
+ *   producer with `rtt` undefined). Producers with neither rank last.
+ * - `'same-region'`: every producer whose entry has the consumer's `region` (discovery config);
+ *   all of them when none does or the consumer has no region.
+ * - `{ nearest: n }`: the `n` producers closest by great-circle distance between the entries'
+ *   `location`s; producers without a location (or all, if the consumer has none) rank last,
+ *   ordered by RTT as above.
+ *
+ * Rankings are refreshed as RTTs, coordinates and entries change (see `rerankIntervalMs`).
  */
-export type ProducerPreference = 'all' | 'lowest-rtt' | { readonly best: number };
+export type ProducerPreference =
+  | 'all'
+  | 'lowest-rtt'
+  | 'same-region'
+  | { readonly best: number }
+  | { readonly nearest: number };
 
 /**
  * Options a producer applies. `require` / `requireTicket` are checked on the **consumers** that
@@ -135,8 +152,12 @@ function list<X>(v: X | readonly X[] | undefined): X[] {
 
 /** Checks a preference and returns it. */
 export function checkPreference(p: ProducerPreference): ProducerPreference {
-  if (p === 'all' || p === 'lowest-rtt') return p;
-  if (typeof p === 'object' && p !== null && Number.isInteger(p.best) && p.best >= 1) return p;
+  if (p === 'all' || p === 'lowest-rtt' || p === 'same-region') return p;
+  if (typeof p === 'object' && p !== null) {
+    const keys = Object.keys(p);
+    const n = 'best' in p ? p.best : 'nearest' in p ? p.nearest : undefined;
+    if (keys.length === 1 && Number.isInteger(n) && (n as number) >= 1) return p;
+  }
   throw new StreamsConfigError(`invalid prefer option ${JSON.stringify(p)}`);
 }
 

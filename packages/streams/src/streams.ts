@@ -377,6 +377,12 @@ export class ConsumerBuilder<T> extends StreamBuilder<ResolvedConsumerOptions, C
     return this;
   }
 
+  /**
+   * Which producers to subscribe to: `'all'`, `'lowest-rtt'`, `{ best: n }` (by measured RTT,
+   * else the network-coordinate estimate), `'same-region'` or `{ nearest: n }` (by the entries'
+   * locations). See {@link ProducerPreference}.
+   * @throws {StreamsConfigError} for a malformed preference.
+   */
   prefer(p: ProducerPreference): this {
     this.options.prefer = checkPreference(p);
     return this;

@@ -277,10 +277,11 @@ export class Catalog {
 
   /**
    * The ping reply: the local entry re-signed one version up, **not** stored, so the asker gets a
-   * fresh entry without this node's own version racing ahead.
+   * fresh entry without this node's own version racing ahead. `refresh` lets the reply carry
+   * state that changes too often to re-announce on every change (the network coordinate).
    */
-  pingReply(secret: SecretKey): SignedPeerEntry {
-    return SignedPeerEntry.sign(this.local.entry.incrementVersion(this.#now()), secret);
+  pingReply(secret: SecretKey, refresh: (entry: PeerEntry) => PeerEntry = (e) => e): SignedPeerEntry {
+    return SignedPeerEntry.sign(refresh(this.local.entry).incrementVersion(this.#now()), secret);
   }
 
   /** Stops the purge timer and ends event subscriptions. */

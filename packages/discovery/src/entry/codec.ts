@@ -5,8 +5,10 @@
 import { type Codec, cborCodec, compareBytes, type Digest } from '@mosaik/id';
 import { Ticket } from '@mosaik/tickets';
 import { array, bytes, digest, fail, int, list, peerId, string } from '../check.js';
+import { isValidRegion, MAX_REGION_LENGTH } from '../coordinates/geo.js';
+import { decodeCoordinate, decodeLocation } from '../coordinates/wire.js';
 import { EntryDecodeError } from '../errors.js';
-import { PeerEntry } from './entry.js';
+import { PeerEntry, type PeerEntryFields } from './entry.js';
 
 /** Limits on decoded entries; generous, but they bound what a peer can make us hold. */
 export const ENTRY_LIMITS = Object.freeze({
@@ -39,7 +41,9 @@ export function decodePeerEntry(input: Uint8Array): PeerEntry {
 
 /** Validates the array form of an entry. */
 export function peerEntryFromWire(value: unknown): PeerEntry {
-  const [protocol, network, version, address, tags, streams, groups, tickets] = array(value, 'entry', 8);
+  const items = array(value, 'entry');
+  if (items.length !== 8 && items.length !== 9) fail(`entry: expected 8 or 9 items, got ${items.length}`);
+  const [protocol, network, version, address, tags, streams, groups, tickets, extra] = items;
   const [startMs, updateMs] = array(version, 'entry.version', 2);
   const [id, direct, relay] = array(address, 'entry.address', 3);
   const directAddresses = list(direct, 'entry.address.direct', ENTRY_LIMITS.maxAddresses).map((a) =>
@@ -74,7 +78,28 @@ export function peerEntryFromWire(value: unknown): PeerEntry {
     streams: digestList(streams, 'entry.streams'),
     groups: digestList(groups, 'entry.groups'),
     tickets: ticketList,
+    ...(items.length === 9 ? extensions(extra) : {}),
   });
+}
+
+/**
+ * The ninth item: fields added after the first release, in a map. Keys this version does not
+ * know are skipped, so a later release can add a field without older nodes refusing its
+ * entries; the signature still covers them, since it is checked over the received bytes.
+ */
+function extensions(value: unknown): Pick<PeerEntryFields, 'coordinate' | 'region' | 'location'> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array)
+    fail('entry.extensions: expected a map');
+  const map = value as Record<string, unknown>;
+  if (Object.keys(map).length === 0) fail('entry.extensions: empty (non-canonical; leave it out)');
+  const region = map.r;
+  if (region !== undefined && !isValidRegion(region))
+    fail(`entry.region: expected a string of 1 to ${MAX_REGION_LENGTH} characters`);
+  return {
+    coordinate: map.c === undefined ? undefined : decodeCoordinate(map.c, 'entry.coordinate'),
+    region: region as string | undefined,
+    location: map.l === undefined ? undefined : decodeLocation(map.l, 'entry.location'),
+  };
 }
 
 function digestList(value: unknown, what: string): Digest[] {

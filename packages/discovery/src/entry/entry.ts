@@ -19,6 +19,9 @@ import {
   type TicketValidator,
   validateAll,
 } from '@mosaik/tickets';
+import { checkLocation, checkRegion, type GeoLocation } from '../coordinates/geo.js';
+import { checkCoordinate, type NetworkCoordinate } from '../coordinates/vivaldi.js';
+import { encodeCoordinate, encodeLocation, roundCoordinate } from '../coordinates/wire.js';
 import { PeerIdChangedError } from '../errors.js';
 import { compareVersions, incrementVersion, initialVersion, type PeerEntryVersion } from './version.js';
 
@@ -44,6 +47,12 @@ export interface PeerEntryFields {
   readonly streams: Iterable<Digest>;
   readonly groups: Iterable<Digest>;
   readonly tickets: Iterable<Ticket>;
+  /** The peer's network coordinate (absent until it has measured any RTT, and on older peers). */
+  readonly coordinate?: NetworkCoordinate | undefined;
+  /** A region label the operator gave the peer. */
+  readonly region?: string | undefined;
+  /** Where the operator says the peer is. */
+  readonly location?: GeoLocation | undefined;
 }
 
 /** Options of {@link PeerEntry.create}. */
@@ -51,6 +60,12 @@ export interface NewEntryOptions {
   readonly network: NetworkId;
   readonly address: PeerAddress;
   readonly tags?: Iterable<Digest>;
+  /** Region label (1 to 64 characters). */
+  readonly region?: string | undefined;
+  /** Location on the globe. */
+  readonly location?: GeoLocation | undefined;
+  /** Network coordinate. */
+  readonly coordinate?: NetworkCoordinate | undefined;
   /** Clock, ms since the epoch (default `Date.now()`). */
   readonly nowMs?: number;
 }
@@ -85,6 +100,15 @@ export class PeerEntry {
   readonly streams: readonly Digest[];
   /** Groups this peer is a member of, sorted by bytes. */
   readonly groups: readonly Digest[];
+  /**
+   * The peer's Vivaldi network coordinate, as it travels (float32 precision); estimate an RTT
+   * with `estimateRtt(a, b)`.
+   */
+  readonly coordinate: NetworkCoordinate | undefined;
+  /** Region label, if the peer declared one. */
+  readonly region: string | undefined;
+  /** Location on the globe, if the peer declared one (10⁻⁵ degree precision). */
+  readonly location: GeoLocation | undefined;
   readonly #tickets: readonly KeyedTicket[];
   #bytes: Uint8Array | undefined;
 
@@ -101,6 +125,10 @@ export class PeerEntry {
     this.streams = Object.freeze(digestSet(fields.streams));
     this.groups = Object.freeze(digestSet(fields.groups));
     this.#tickets = keyed ?? keyTickets(fields.tickets);
+    this.coordinate =
+      fields.coordinate === undefined ? undefined : roundCoordinate(checkCoordinate(fields.coordinate));
+    this.region = fields.region === undefined ? undefined : checkRegion(fields.region);
+    this.location = fields.location === undefined ? undefined : checkLocation(fields.location);
   }
 
   /**
@@ -118,6 +146,9 @@ export class PeerEntry {
       streams: [],
       groups: [],
       tickets: [],
+      region: options.region,
+      location: options.location,
+      coordinate: options.coordinate,
     });
     return options.tags === undefined ? entry : entry.addTags(options.tags, now);
   }
@@ -214,9 +245,13 @@ export class PeerEntry {
     return compareBytes(this.encode(), other.encode()) === 0;
   }
 
-  /** The array form that is CBOR-encoded (field order is the signature contract). */
+  /**
+   * The array form that is CBOR-encoded (field order is the signature contract). Fields added
+   * after the first release go into an optional ninth item, a map that is left out when empty,
+   * so an entry without them encodes exactly as before.
+   */
   toWire(): unknown[] {
-    return [
+    const base = [
       this.protocol,
       this.network.bytes,
       [this.version.startMs, this.version.updateMs],
@@ -226,6 +261,11 @@ export class PeerEntry {
       this.groups.map((d) => d.bytes),
       this.#tickets.map((k) => [k.ticket.class.bytes, k.ticket.data]),
     ];
+    const extra: Record<string, unknown> = {};
+    if (this.coordinate !== undefined) extra.c = encodeCoordinate(this.coordinate);
+    if (this.region !== undefined) extra.r = this.region;
+    if (this.location !== undefined) extra.l = encodeLocation(this.location);
+    return Object.keys(extra).length === 0 ? base : [...base, extra];
   }
 
   // ---- mutators: return a new entry; bump only on change ----
@@ -243,6 +283,34 @@ export class PeerEntry {
       );
     }
     return this.#with({ address, version: incrementVersion(this.version, nowMs) });
+  }
+
+  /**
+   * Replaces the network coordinate (`undefined` removes it); bumps only when the coordinate as
+   * it travels (float32) changed.
+   */
+  setCoordinate(coordinate: NetworkCoordinate | undefined, nowMs = Date.now()): PeerEntry {
+    const next = coordinate === undefined ? undefined : roundCoordinate(checkCoordinate(coordinate));
+    if (sameCoordinate(next, this.coordinate)) return this;
+    return this.#with({ coordinate: next, version: incrementVersion(this.version, nowMs) });
+  }
+
+  /** Replaces the region label (`undefined` removes it); bumps only on change. */
+  setRegion(region: string | undefined, nowMs = Date.now()): PeerEntry {
+    const next = region === undefined ? undefined : checkRegion(region);
+    if (next === this.region) return this;
+    return this.#with({ region: next, version: incrementVersion(this.version, nowMs) });
+  }
+
+  /** Replaces the location (`undefined` removes it); bumps only on change. */
+  setLocation(location: GeoLocation | undefined, nowMs = Date.now()): PeerEntry {
+    const next = location === undefined ? undefined : checkLocation(location);
+    const same =
+      next === undefined
+        ? this.location === undefined
+        : this.location !== undefined && next.lat === this.location.lat && next.lon === this.location.lon;
+    if (same) return this;
+    return this.#with({ location: next, version: incrementVersion(this.version, nowMs) });
   }
 
   addTags(tags: Iterable<Digest>, nowMs = Date.now()): PeerEntry {
@@ -305,6 +373,9 @@ export class PeerEntry {
       streams: this.streams,
       groups: this.groups,
       tickets: [],
+      coordinate: this.coordinate,
+      region: this.region,
+      location: this.location,
     };
   }
 
@@ -332,6 +403,11 @@ function keyTickets(tickets: Iterable<Ticket>): KeyedTicket[] {
     byId.set(id.toString(), { id, ticket });
   }
   return [...byId.values()].sort((a, b) => compareBytes(a.id.bytes, b.id.bytes));
+}
+
+function sameCoordinate(a: NetworkCoordinate | undefined, b: NetworkCoordinate | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.height === b.height && a.error === b.error && a.vector.every((x, i) => x === b.vector[i]);
 }
 
 function without(items: readonly Digest[], remove: Iterable<Digest>): Digest[] {

@@ -2,8 +2,9 @@
  * Configuration of a {@link Discovery} instance. The defaults match the Rust implementation, so a
  * mixed network announces, syncs and purges on the same schedule.
  */
-import { type Digest, id } from '@mosaik/id';
+import { type Digest, id, type PeerId } from '@mosaik/id';
 import type { EndpointAddr } from '@mosaik/transport';
+import type { GeoLocation } from '../coordinates/geo.js';
 import type { GossipConfig } from '../gossip/config.js';
 
 /** Every knob of discovery. Durations are milliseconds. */
@@ -52,6 +53,24 @@ export interface DiscoveryConfig {
    * on time. `false` purges on the entry's age alone, as the reference does.
    */
   readonly pingBeforePurge: boolean;
+  /**
+   * Learn a Vivaldi network coordinate from RTT samples and publish it in the local entry, so
+   * that peers can estimate their RTT to this node without measuring it. Default true.
+   */
+  readonly networkCoordinates: boolean;
+  /**
+   * Region label published in the local entry (1 to 64 characters, compared for equality only:
+   * `'eu-west'`, `'fra1'`, a rack name). Streams' `prefer: 'same-region'` reads it. Default none.
+   */
+  readonly region: string | undefined;
+  /** Location on the globe published in the local entry; `prefer: {nearest: n}` reads it. Default none. */
+  readonly location: GeoLocation | undefined;
+  /**
+   * Maps every RTT sample (pings, probes, stream links) before it is recorded. For tests and
+   * network emulation: on one machine every RTT is about zero, so a test injects the latencies
+   * of the network it pretends to be. Default none (samples are recorded as measured).
+   */
+  readonly rttOverride: ((peer: PeerId, measuredMs: number) => number) | undefined;
 }
 
 /** The reference defaults. */
@@ -72,6 +91,10 @@ export const DEFAULT_DISCOVERY_CONFIG: DiscoveryConfig = Object.freeze({
   exchangeTimeoutMs: 10_000,
   syncConcurrency: 4,
   pingBeforePurge: true,
+  networkCoordinates: true,
+  region: undefined,
+  location: undefined,
+  rttOverride: undefined,
 });
 
 /** Fills in defaults. */

@@ -10,6 +10,8 @@ import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik
 import { Catalog } from '../catalog/catalog.js';
 import type { DiscoveryEvent, Lagged } from '../catalog/events.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
+import { CoordinateTracker } from '../coordinates/tracker.js';
+import { initialCoordinate, type NetworkCoordinate } from '../coordinates/vivaldi.js';
 import { GracefulDeparture } from '../entry/departure.js';
 import { type PeerAddress, PeerEntry } from '../entry/entry.js';
 import { SignedPeerEntry } from '../entry/signed.js';
@@ -126,6 +128,8 @@ export class Discovery implements AsyncDisposable {
   readonly config: DiscoveryConfig;
   /** Smoothed RTT per peer (RFC 6298). */
   readonly rtt = new RttTracker<PeerId>();
+  /** This node's Vivaldi coordinate, moved by every RTT sample to a peer that publishes one. */
+  readonly #coordinates = new CoordinateTracker();
   readonly #node: LocalNode;
   readonly #catalog: Catalog;
   /** Every time read and timer of this instance goes through one clock. */
@@ -170,6 +174,9 @@ export class Discovery implements AsyncDisposable {
       network: node.networkId,
       address: toPeerAddress(node.addr()),
       tags: tagDigests(config.tags),
+      region: config.region,
+      location: config.location,
+      coordinate: config.networkCoordinates ? initialCoordinate() : undefined,
     });
     this.#catalog = new Catalog({
       local: SignedPeerEntry.sign(local, node.secretKey),
@@ -188,6 +195,7 @@ export class Discovery implements AsyncDisposable {
       timeoutMs: config.exchangeTimeoutMs,
       signal: this.#abort.signal,
       learned: (entries, from) => this.#learned(entries, from),
+      pingRefresh: (e) => this.#withCoordinate(e),
     };
     this.#gossip = new AnnounceAdapter({
       node,
@@ -292,17 +300,46 @@ export class Discovery implements AsyncDisposable {
     await syncWith(this.#exchange, addr);
   }
 
-  /** Pings a peer: its RTT goes to the tracker, its address to the address book. */
+  /**
+   * Pings a peer: its RTT goes to the tracker (and moves the local network coordinate), its
+   * address to the address book.
+   */
   async ping(addr: EndpointAddr | PeerId): Promise<PingResult> {
     const result = await ping(this.#exchange, addr);
-    this.rtt.sample(result.entry.peerId, result.rttMs);
+    this.#sampleRtt(result.entry.peerId, result.rttMs, result.entry.entry.coordinate);
     this.#observeAddress(result.entry);
     return result;
   }
 
   /** An RTT sample from another subsystem's live link. */
   recordRtt(peer: PeerId, ms: number): void {
-    this.rtt.sample(peer, ms);
+    this.#sampleRtt(peer, ms);
+  }
+
+  /**
+   * This node's current network coordinate (`undefined` when `networkCoordinates` is off). Until
+   * RTT samples to peers with coordinates come in it sits at the origin with the largest error.
+   * The local entry carries it as of the last announce.
+   */
+  coordinate(): NetworkCoordinate | undefined {
+    return this.config.networkCoordinates ? this.#coordinates.coordinate : undefined;
+  }
+
+  /**
+   * Estimated RTT to `peer` in ms, from this node's coordinate and the one in the peer's latest
+   * entry: works for peers never measured. `undefined` when either coordinate is unknown or
+   * untrained (no RTT sample moved it yet).
+   * Prefer a measurement ({@link rtt}) where there is one.
+   */
+  estimateRtt(peer: PeerId): number | undefined {
+    if (!this.config.networkCoordinates) return undefined;
+    const entry = this.#catalog.snapshot().get(peer);
+    return this.#coordinates.estimate(entry?.coordinate);
+  }
+
+  /** Measured RTT to `peer` (smoothed) where there is one, else the coordinate estimate. */
+  rttOrEstimate(peer: PeerId): number | undefined {
+    return this.rtt.get(peer) ?? this.estimateRtt(peer);
   }
 
   /** Adds an address source (DHT, mDNS); its addresses are dialled and synced. */
@@ -492,7 +529,7 @@ export class Discovery implements AsyncDisposable {
     this.#track(
       ping({ ...this.#exchange, timeoutMs }, peer)
         .then((result) => {
-          this.rtt.sample(peer, result.rttMs);
+          this.#sampleRtt(peer, result.rttMs, result.entry.entry.coordinate);
           this.#onEntry(result.entry);
         })
         .catch((error: unknown) =>
@@ -536,10 +573,44 @@ export class Discovery implements AsyncDisposable {
     this.#timers.schedule(jittered(mean, 0.5), () => this.#antiEntropyTick());
   }
 
+  /**
+   * One RTT sample: recorded (after `rttOverride`), and folded into the local coordinate when
+   * the peer publishes one. `remote` is a fresher coordinate than the catalog's, if at hand.
+   */
+  #sampleRtt(peer: PeerId, measuredMs: number, remote?: NetworkCoordinate): void {
+    let ms = measuredMs;
+    const override = this.config.rttOverride;
+    if (override !== undefined) {
+      try {
+        ms = override(peer, measuredMs);
+      } catch (error) {
+        this.#log.warn({ err: String(error) }, 'rttOverride threw; sample dropped');
+        return;
+      }
+    }
+    this.rtt.sample(peer, ms);
+    if (!this.config.networkCoordinates) return;
+    // Signed entries only (an unsigned one is whatever someone inserted), and regardless of
+    // `maxRtt`: a slow peer's coordinate places us as well as a fast one's.
+    const coordinate = remote ?? this.#catalog.snapshot().getSigned(peer)?.entry.coordinate;
+    this.#coordinates.observe(coordinate, ms);
+  }
+
+  /**
+   * The entry with the current coordinate. Applied to re-announcements only (heartbeat,
+   * neighbour bumps, user changes) and to ping replies: the coordinate moves with every sample,
+   * and re-signing and gossiping the entry that often would cost every node a signature check
+   * per sample.
+   */
+  #withCoordinate(entry: PeerEntry): PeerEntry {
+    const published = this.coordinate();
+    return published === undefined ? entry : entry.setCoordinate(published, this.#clock.now());
+  }
+
   #update(change: (e: PeerEntry) => PeerEntry, always = true): SignedPeerEntry {
     const secret = this.#node.secretKey;
     const signed = always
-      ? this.#catalog.updateLocal(change, secret)
+      ? this.#catalog.updateLocal((e) => this.#withCoordinate(change(e)), secret)
       : this.#catalog.updateLocalIfChanged((e) => change(e), secret);
     this.#announceLocal();
     return signed;

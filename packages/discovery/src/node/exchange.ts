@@ -7,6 +7,7 @@
 import { MosaikError, type PeerId } from '@mosaik/id';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
 import type { Catalog } from '../catalog/catalog.js';
+import type { PeerEntry } from '../entry/entry.js';
 import type { SignedPeerEntry } from '../entry/signed.js';
 import { decodePingMessage, encodePingMessage, PING_ALPN } from '../protocol/ping.js';
 import {
@@ -42,6 +43,8 @@ export interface ExchangeContext {
   readonly signal?: AbortSignal;
   /** Entries a sync merged (or would have merged): the worker observes and syncs with them. */
   learned(entries: readonly SignedPeerEntry[], from: PeerId): void;
+  /** Freshens the local entry a ping reply carries (the network coordinate). Default none. */
+  readonly pingRefresh?: (entry: PeerEntry) => PeerEntry;
 }
 
 /** Receives and decodes one frame; refused input closes the link with `ProtocolViolation`. */
@@ -226,7 +229,9 @@ export async function acceptPing(ctx: ExchangeContext, link: Link<unknown>): Pro
     await link.close(CloseCode.ProtocolViolation);
     return;
   }
-  await link.sendRaw(encodePingMessage({ t: 1, entry: ctx.catalog.pingReply(ctx.node.secretKey) }));
+  await link.sendRaw(
+    encodePingMessage({ t: 1, entry: ctx.catalog.pingReply(ctx.node.secretKey, ctx.pingRefresh) }),
+  );
   await awaitPeerClose(link, ctx.timeoutMs);
   await link.close(CloseCode.Success);
 }

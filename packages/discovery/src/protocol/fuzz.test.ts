@@ -20,10 +20,19 @@ import { decodeSyncMessage, encodeSyncMessage, summaryItemOf } from './sync.js';
 const a = key(1);
 const b = key(2);
 const signed = signedOf(a, { tags: ['x', 'y'] });
+const placed = SignedPeerEntry.sign(
+  signed.entry
+    .setCoordinate({ vector: [1, -2, 3, 0, 0, 0.5, 0, 9], height: 4, error: 0.3 }, T0)
+    .setRegion('eu-west', T0)
+    .setLocation({ lat: 52.52, lon: 13.405 }, T0),
+  a,
+);
 
 const decoders: [string, (bytes: Uint8Array) => unknown, Uint8Array][] = [
   ['entry', decodePeerEntry, signed.entry.encode()],
   ['signed entry', SignedPeerEntry.decode, signed.encode()],
+  ['entry with coordinate, region and location', decodePeerEntry, placed.entry.encode()],
+  ['signed entry with coordinate', SignedPeerEntry.decode, placed.encode()],
   [
     'announce frame',
     (x) => decodeAnnounceFrame(x),

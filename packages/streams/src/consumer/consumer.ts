@@ -14,6 +14,7 @@ import { ChannelSet, onlineFlag, type When } from '../status/conditions.js';
 import { Stats } from '../status/stats.js';
 import { DatumQueue } from './queue.js';
 import { Receiver } from './receiver.js';
+import { type Candidate, needsProbe, selectProducers } from './select.js';
 
 /** Per-producer part of {@link ConsumerStats}. */
 export interface ProducerChannelStats {
@@ -172,22 +173,27 @@ export class Consumer<T> implements AsyncIterable<T>, AsyncDisposable {
 
   #scan(catalog: CatalogSnapshot): void {
     const local = this.#ctx.node.peerId;
-    const eligible: { entry: PeerEntry; rtt: number | undefined; expiration: Expiration | undefined }[] = [];
+    const discovery = this.#ctx.discovery;
+    const prefer = this.#options.prefer;
+    const eligible: (Candidate & { expiration: Expiration | undefined })[] = [];
     for (const entry of catalog.peers()) {
       if (entry.peerId.equals(local) || !entry.hasStream(this.#def.id)) continue;
       const key = entry.peerId.toString();
       if (this.#ended.get(key) === this.#ctx.discovery.catalogWatch.version) continue;
       this.#ended.delete(key);
-      const rtt = this.#ctx.discovery.rtt.get(entry.peerId);
-      if (rtt === undefined && !this.#active.has(key)) {
+      const rtt = discovery.rtt.get(entry.peerId);
+      const estimate =
+        rtt === undefined && prefer !== 'all' ? discovery.estimateRtt(entry.peerId) : undefined;
+      if (rtt === undefined && !this.#active.has(key) && needsProbe(prefer, estimate)) {
         this.#probe(entry);
         continue;
       }
       const expiration = this.#admits(entry, rtt);
       if (expiration === false) continue;
-      eligible.push({ entry, rtt, expiration });
+      eligible.push({ entry, rtt, estimate, expiration });
     }
-    const wanted = this.#select(eligible);
+    const me = discovery.me().entry;
+    const wanted = selectProducers(eligible, prefer, { region: me.region, location: me.location });
     const wantedKeys = new Set(wanted.map((e) => e.entry.peerId.toString()));
     for (const [key, active] of [...this.#active]) {
       if (!wantedKeys.has(key)) this.#detach(key, active);
@@ -212,20 +218,6 @@ export class Consumer<T> implements AsyncIterable<T>, AsyncDisposable {
     } catch {
       return false;
     }
-  }
-
-  /** Which eligible producers to attach to, per `prefer`. */
-  #select<E extends { entry: PeerEntry; rtt: number | undefined }>(eligible: E[]): E[] {
-    const prefer = this.#options.prefer;
-    if (prefer === 'all') return eligible;
-    const n = prefer === 'lowest-rtt' ? 1 : prefer.best;
-    const ranked = [...eligible].sort((a, b) => {
-      const ra = a.rtt ?? Number.POSITIVE_INFINITY;
-      const rb = b.rtt ?? Number.POSITIVE_INFINITY;
-      if (ra !== rb) return ra - rb;
-      return a.entry.peerId.toString() < b.entry.peerId.toString() ? -1 : 1;
-    });
-    return ranked.slice(0, n);
   }
 
   /**
