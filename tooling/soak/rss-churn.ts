@@ -14,9 +14,21 @@
  * soak runs it (discovery, a tick stream produced and consumed on every node).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Digest, SecretKey } from '../../packages/id/src/index.js';
-import { defineStream, Network } from '../../packages/mosaik/src/index.js';
+import {
+  decodeCbor,
+  defineStream,
+  encodeCbor,
+  type Group,
+  Network,
+  type StateMachine,
+  storage,
+} from '../../packages/mosaik/src/index.js';
 import { LocalNode } from '../../packages/transport/src/index.js';
 
 const NETWORK = 'rss-churn';
@@ -28,6 +40,26 @@ interface PeerConfig {
   readonly keys: string[];
   readonly ports: number[];
   readonly stack: 'transport' | 'network';
+  /** Data directory of the peer's group member (network stack). */
+  readonly dir: string;
+}
+
+/** A counter: the group's machine (the state stays small, the log is what churns). */
+class Count implements StateMachine<number, null, number> {
+  readonly signature = Digest.from('rss-churn/count');
+  value = 0;
+  apply(n: number): void {
+    this.value += n;
+  }
+  query(): number {
+    return this.value;
+  }
+  snapshot(): Uint8Array {
+    return encodeCbor(this.value);
+  }
+  restore(bytes: Uint8Array): void {
+    this.value = decodeCbor(bytes) as number;
+  }
 }
 
 interface Tick {
@@ -47,7 +79,8 @@ async function tickingNetwork(
   port: number | undefined,
   bootstrap: string | undefined,
   onTick: () => void,
-): Promise<{ net: Network; stop: () => void }> {
+  memberDir: string,
+): Promise<{ net: Network; stop: () => void; group: Group<number, null, number> }> {
   const net = await Network.create(NETWORK, {
     preset: 'local',
     secretKey: key,
@@ -71,7 +104,12 @@ async function tickingNetwork(
       // Closed.
     }
   })();
-  return { net, stop: () => clearInterval(timer) };
+  const group = net.groups
+    .withKey('rss-churn/group')
+    .withStateMachine(new Count())
+    .withStorage(storage.file(memberDir))
+    .join();
+  return { net, stop: () => clearInterval(timer), group };
 }
 
 async function networkPeer(cfg: PeerConfig): Promise<void> {
@@ -79,9 +117,15 @@ async function networkPeer(cfg: PeerConfig): Promise<void> {
   let ticks = 0;
   await Promise.all(
     cfg.keys.map((k, i) =>
-      tickingNetwork(k, cfg.ports[i], seed, () => {
-        if (++ticks === 40 * cfg.keys.length) process.send?.('running');
-      }),
+      tickingNetwork(
+        k,
+        cfg.ports[i],
+        seed,
+        () => {
+          if (++ticks === 40 * cfg.keys.length) process.send?.('running');
+        },
+        join(cfg.dir, `slot-${i}`),
+      ),
     ),
   );
 }
@@ -125,11 +169,50 @@ async function witness(): Promise<void> {
   let node: LocalNode;
   let stopTicks = () => {};
   let close: () => Promise<void>;
+  const dir = mkdtempSync(join(tmpdir(), 'rss-churn-'));
+  let executed = 0;
   if (stack === 'network') {
-    const { net, stop } = await tickingNetwork('rss-witness', undefined, undefined, () => ticks++);
+    // Two members here and one per peer process (restarted with its data directory), like the
+    // soak's acknowledgement group; this process runs the execute loop.
+    const { net, stop, group } = await tickingNetwork(
+      'rss-witness',
+      undefined,
+      undefined,
+      () => ticks++,
+      join(dir, 'w0'),
+    );
+    const a0 = net.local.addr();
+    const second = await tickingNetwork(
+      'rss-witness-2',
+      undefined,
+      `${a0.id.toString()}@${a0.directAddresses.join(',')}`,
+      () => {},
+      join(dir, 'w1'),
+    );
+    let inflight = 0;
+    const load = setInterval(() => {
+      if (inflight >= 8) return;
+      inflight++;
+      group.execute(1, { signal: AbortSignal.timeout(10_000) }).then(
+        () => {
+          executed++;
+          inflight--;
+        },
+        () => {
+          inflight--;
+        },
+      );
+    }, 20);
     node = net.local;
-    stopTicks = stop;
-    close = () => net.close();
+    stopTicks = () => {
+      clearInterval(load);
+      stop();
+      second.stop();
+    };
+    close = async () => {
+      await second.net.close();
+      await net.close();
+    };
   } else {
     const local = await LocalNode.bind(NETWORK, { preset: 'local' });
     local.handle<Uint8Array>(ALPN, async (link) => {
@@ -147,7 +230,7 @@ async function witness(): Promise<void> {
   }
   const a = node.addr();
   const witnessAddr = { id: a.id.toString(), directAddresses: [...a.directAddresses] };
-  const basePort = 40_000 + Math.floor(Math.random() * 10_000);
+  const fixedPorts = await freeUdpPorts(perPeer);
   const sample = (round: number, phase: string) => {
     gc();
     gc();
@@ -164,6 +247,7 @@ async function witness(): Promise<void> {
         handles: process.getActiveResourcesInfo().length,
         openLinks: open,
         ticks,
+        executed,
         stack,
         reuse,
         arena: process.env.MALLOC_ARENA_MAX ?? 'default',
@@ -173,8 +257,14 @@ async function witness(): Promise<void> {
   sample(0, 'start');
   for (let r = 1; r <= rounds; r++) {
     const keys = Array.from({ length: perPeer }, (_, i) => `rss-peer-${i}${reuse ? '' : `-${r}`}`);
-    const ports = Array.from({ length: perPeer }, (_, i) => (reuse ? basePort + i : 0));
-    const cfg: PeerConfig = { witness: witnessAddr, keys, ports, stack };
+    const ports = Array.from({ length: perPeer }, (_, i) => (reuse ? fixedPorts[i]! : 0));
+    const cfg: PeerConfig = {
+      witness: witnessAddr,
+      keys,
+      ports,
+      stack,
+      dir: join(dir, reuse ? 'peer' : `peer-${r}`),
+    };
     const child: ChildProcess = fork(SELF, ['peer', JSON.stringify(cfg)], {
       execArgv: ['--conditions=@mosaik/source', '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -201,5 +291,15 @@ async function witness(): Promise<void> {
   sample(rounds, 'settled');
   stopTicks();
   await close();
+  rmSync(dir, { recursive: true, force: true });
   sample(rounds, 'closed');
+}
+
+/** `count` distinct UDP ports free on 127.0.0.1 right now (the peers rebind them every round). */
+async function freeUdpPorts(count: number): Promise<number[]> {
+  const sockets = Array.from({ length: count }, () => createSocket('udp4'));
+  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve))));
+  const ports = sockets.map((s) => s.address().port);
+  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
 }
