@@ -67,6 +67,11 @@ interface Tick {
   readonly s: number;
 }
 const Ticks = defineStream<Tick>('rss-churn/ticks');
+/**
+ * `RSS_SNAPSHOT_THRESHOLD`: the group's snapshot threshold (default 10 000, the library's): the
+ * Raft log stays in memory up to it, which a run shorter than that sees as steady heap growth.
+ */
+const SNAPSHOT_THRESHOLD = Number(process.env.RSS_SNAPSHOT_THRESHOLD ?? 10_000);
 
 if (process.argv[2] === 'peer') {
   const cfg = JSON.parse(process.argv[3]!) as PeerConfig;
@@ -108,6 +113,7 @@ async function tickingNetwork(
     .withKey('rss-churn/group')
     .withStateMachine(new Count())
     .withStorage(storage.file(memberDir))
+    .withConsensus({ snapshotThreshold: SNAPSHOT_THRESHOLD })
     .join();
   return { net, stop: () => clearInterval(timer), group };
 }
@@ -242,6 +248,7 @@ async function witness(): Promise<void> {
         phase,
         rssMb: mb(m.rss),
         heapMb: mb(m.heapUsed),
+        heapTotalMb: mb(m.heapTotal),
         externalMb: mb(m.external),
         arrayBuffersMb: mb(m.arrayBuffers),
         handles: process.getActiveResourcesInfo().length,
