@@ -36,7 +36,12 @@ export {
   UnavailableError,
 } from './errors.js';
 export { type CompactionPolicy, maybeCompact } from './storage/compaction.js';
-export { FileStorage, type FileStorageOptions } from './storage/file.js';
+export {
+  FileStorage,
+  type FileStorageOptions,
+  type StorageFaultPoint,
+  storageFaultPoints,
+} from './storage/file.js';
 export { MemoryStorage } from './storage/memory.js';
 export { entrySize, type Storage } from './storage/storage.js';
 export {

@@ -24,8 +24,10 @@ export class RaftLog {
     this.#offset = storage.lastIndex() + 1;
     this.committed = storage.hardState().commit;
     const first = storage.firstIndex();
-    // Commit can lag the snapshot after a restart before the hard state was rewritten.
-    if (this.committed < first - 1) this.committed = first - 1;
+    // A snapshot (and the compacted log behind it) holds only committed entries, but after a
+    // crash the hard state saying so may not have been written: the snapshot file goes first.
+    const covered = Math.max(first - 1, storage.snapshot().meta.index);
+    if (this.committed < covered) this.committed = covered;
     this.applied = Math.max(applied, first - 1);
     if (this.applied > this.committed) throw new RaftInvariantError('applied index is past commit');
   }

@@ -28,7 +28,49 @@ export interface FileStorageOptions {
    * what it still needs. Default 64 MiB.
    */
   readonly rewriteSlack?: number;
+  /**
+   * For crash tests only: called at each named step of a multi-step write (see
+   * `StorageFaultPoint`), typically to kill the process there (`process.kill(process.pid,
+   * 'SIGKILL')`) and check that reopening the directory recovers. Costs nothing when unset.
+   * Anything else than ending the process (e.g. throwing) leaves this instance unusable.
+   */
+  readonly faults?: (point: StorageFaultPoint) => void;
 }
+
+/**
+ * The named steps of `FileStorage`'s multi-step writes where a crash test can stop the process.
+ * A file replaced atomically (snapshot, rewritten log) is written to a temporary file, synced,
+ * renamed over the old one, and the directory synced; the steps are named after the operation:
+ *   `install:*`  `applySnapshot` (a snapshot from the leader)
+ *   `create:*`   `createSnapshot` and `createSnapshotAsync`
+ *   `rewrite:*`  the log rewrite that `compact` starts once compacted records dominate the log
+ * and the stage:
+ *   `partial`    half of the temporary file is written
+ *   `written`    the temporary file is complete and synced, not yet renamed
+ *   `renamed`    the new file is in place; nothing else is updated yet (for `install`, the log
+ *                does not record the snapshot yet; for `rewrite`, the old log is still open)
+ * Besides: `compact:recorded` (the compaction record is written, before any rewrite) and
+ * `append:partial` (half of an append's log record is written: a torn tail).
+ */
+export const storageFaultPoints = [
+  'install:partial',
+  'install:written',
+  'install:renamed',
+  'create:partial',
+  'create:written',
+  'create:renamed',
+  'compact:recorded',
+  'rewrite:partial',
+  'rewrite:written',
+  'rewrite:renamed',
+  'append:partial',
+] as const;
+
+/** One of `storageFaultPoints`. */
+export type StorageFaultPoint = (typeof storageFaultPoints)[number];
+
+/** The stages of an atomic file replacement, as named in `StorageFaultPoint`. */
+type ReplaceStage = 'partial' | 'written' | 'renamed';
 
 /*
  * On-disk layout, in `dir`:
@@ -172,16 +214,24 @@ export class FileStorage implements Storage {
   readonly dir: string;
   readonly #mem: MemoryStorage;
   readonly #rewriteSlack: number;
+  readonly #faults: ((point: StorageFaultPoint) => void) | undefined;
   #fd: number;
   #logBytes: number;
   #closed = false;
 
-  private constructor(dir: string, mem: MemoryStorage, fd: number, logBytes: number, rewriteSlack: number) {
+  private constructor(
+    dir: string,
+    mem: MemoryStorage,
+    fd: number,
+    logBytes: number,
+    options: FileStorageOptions,
+  ) {
     this.dir = dir;
     this.#mem = mem;
     this.#fd = fd;
     this.#logBytes = logBytes;
-    this.#rewriteSlack = rewriteSlack;
+    this.#rewriteSlack = options.rewriteSlack ?? 64 * 1024 * 1024;
+    this.#faults = options.faults;
   }
 
   /**
@@ -221,10 +271,20 @@ export class FileStorage implements Storage {
     }
     if (index > replay.offset && replay.term(index) !== term) {
       // The snapshot file was replaced but the crash came before the log recorded it: the
-      // snapshot (committed state) wins over whatever the log held.
+      // snapshot (committed state) wins over whatever the log held. The log says so now, or
+      // the next entry appended after the snapshot would leave a gap in it.
       replay.entries = [];
       replay.offset = index;
       replay.boundaryTerm = term;
+      const bytes = frame(cbor.encode({ k: 's', i: index, t: term } satisfies LogRecord));
+      try {
+        writeAll(fd, bytes);
+        fsyncSync(fd);
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+      pos += bytes.length;
     }
     const mem = MemoryStorage.restore({
       hardState: replay.hard,
@@ -232,7 +292,7 @@ export class FileStorage implements Storage {
       boundary: { index: replay.offset, term: replay.boundaryTerm },
       entries: replay.entries,
     });
-    return new FileStorage(dir, mem, fd, pos, options.rewriteSlack ?? 64 * 1024 * 1024);
+    return new FileStorage(dir, mem, fd, pos, options);
   }
 
   hardState(): HardState {
@@ -272,7 +332,7 @@ export class FileStorage implements Storage {
 
   createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot {
     const snap = this.#mem.createSnapshot(index, conf, data);
-    this.#writeSnapshotFile(snap);
+    this.#writeSnapshotFile(snap, 'create');
     return snap;
   }
 
@@ -300,14 +360,19 @@ export class FileStorage implements Storage {
     const tmp = join(this.dir, `${SNAPSHOT}.${index}${TMP}`);
     const fh = await openAsync(tmp, 'w');
     try {
-      for (const part of [head, data]) {
+      const [first, rest] = halves([head, data], this.#faults !== undefined);
+      const write = async (part: Uint8Array) => {
         let off = 0;
         while (off < part.length) off += (await fh.write(part, off, part.length - off)).bytesWritten;
-      }
+      };
+      for (const part of first) await write(part);
+      this.#fault('create:partial');
+      for (const part of rest) await write(part);
       await fh.sync();
     } finally {
       await fh.close();
     }
+    this.#fault('create:written');
     if (this.#closed || index <= current() || this.#mem.term(index) !== term) {
       await rm(tmp, { force: true });
       this.#checkOpen();
@@ -315,6 +380,7 @@ export class FileStorage implements Storage {
     }
     renameSync(tmp, join(this.dir, SNAPSHOT));
     syncDir(this.dir);
+    this.#fault('create:renamed');
     return this.#mem.createSnapshot(index, conf, data);
   }
 
@@ -322,6 +388,7 @@ export class FileStorage implements Storage {
     if (index <= this.#mem.firstIndex() - 1) return;
     this.#mem.compact(index);
     this.#write({ k: 'c', i: index, t: this.#mem.term(index)! });
+    this.#fault('compact:recorded');
     this.#maybeRewrite();
   }
 
@@ -329,7 +396,7 @@ export class FileStorage implements Storage {
     const cur = this.#mem.snapshot().meta.index;
     if (snapshot.meta.index <= cur) throw new SnapshotOutOfDateError(snapshot.meta.index, cur);
     // Snapshot file first: if we crash before the log record, recovery still installs it.
-    this.#writeSnapshotFile(snapshot);
+    this.#writeSnapshotFile(snapshot, 'install');
     this.#mem.applySnapshot(snapshot);
     this.#write({ k: 's', i: snapshot.meta.index, t: snapshot.meta.term });
   }
@@ -351,17 +418,34 @@ export class FileStorage implements Storage {
     if (this.#closed) throw new MosaikError('closed', 'file storage is closed');
   }
 
+  /** Calls the `faults` hook (crash tests) at a named step of a write. */
+  #fault(point: StorageFaultPoint): void {
+    this.#faults?.(point);
+  }
+
+  /** The `faults` hook for the stages of an atomic file replacement by `op`, if one is set. */
+  #stages(op: 'install' | 'create' | 'rewrite'): ((stage: ReplaceStage) => void) | undefined {
+    return this.#faults === undefined ? undefined : (stage) => this.#fault(`${op}:${stage}`);
+  }
+
   #write(r: LogRecord): void {
     this.#checkOpen();
     const bytes = frame(cbor.encode(r));
-    writeAll(this.#fd, bytes);
+    if (this.#faults !== undefined && r.k === 'e') {
+      const [first, rest] = halves([bytes], true);
+      writeAll(this.#fd, first[0]!);
+      this.#fault('append:partial');
+      writeAll(this.#fd, rest[0]!);
+    } else {
+      writeAll(this.#fd, bytes);
+    }
     this.#logBytes += bytes.length;
   }
 
-  #writeSnapshotFile(snap: Snapshot): void {
+  #writeSnapshotFile(snap: Snapshot, op: 'install' | 'create'): void {
     this.#checkOpen();
     const head = snapshotHead(snap.meta, snap.data.length, crc32(snap.data));
-    writeFileAtomic(this.dir, SNAPSHOT, [head, snap.data]);
+    writeFileAtomic(this.dir, SNAPSHOT, [head, snap.data], this.#stages(op));
   }
 
   /** Replaces the log with a compact one once compacted records dominate it. */
@@ -378,14 +462,8 @@ export class FileStorage implements Storage {
     ];
     if (live.length > 0) parts.push(frame(cbor.encode({ k: 'e', e: live })));
     const total = parts.reduce((n, p) => n + p.length, 0);
-    const all = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      all.set(p, off);
-      off += p.length;
-    }
     fsyncSync(this.#fd);
-    writeFileAtomic(this.dir, LOG, [all]);
+    writeFileAtomic(this.dir, LOG, parts, this.#stages('rewrite'));
     closeSync(this.#fd);
     this.#fd = openSync(join(this.dir, LOG), 'a');
     this.#logBytes = total;
@@ -482,18 +560,52 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
-/** write to a temporary file + fsync + rename + fsync the directory. */
-function writeFileAtomic(dir: string, name: string, parts: readonly Uint8Array[]): void {
+/**
+ * `parts` cut in two at their middle byte when `tear` (so a fault point can stop the process
+ * with half of them written), else all of them and nothing.
+ */
+function halves(parts: readonly Uint8Array[], tear: boolean): [Uint8Array[], Uint8Array[]] {
+  if (!tear) return [[...parts], []];
+  let left = parts.reduce((n, p) => n + p.length, 0) >>> 1;
+  const first: Uint8Array[] = [];
+  const rest: Uint8Array[] = [];
+  for (const p of parts) {
+    if (left >= p.length) first.push(p);
+    else if (left <= 0) rest.push(p);
+    else {
+      first.push(p.subarray(0, left));
+      rest.push(p.subarray(left));
+    }
+    left -= p.length;
+  }
+  return [first, rest];
+}
+
+/**
+ * write to a temporary file + fsync + rename + fsync the directory; `stage` (crash tests) is
+ * called half-way through the writing, before the rename and after it.
+ */
+function writeFileAtomic(
+  dir: string,
+  name: string,
+  parts: readonly Uint8Array[],
+  stage?: (stage: ReplaceStage) => void,
+): void {
   const tmp = join(dir, name + TMP);
   const fd = openSync(tmp, 'w');
   try {
-    for (const bytes of parts) writeAll(fd, bytes);
+    const [first, rest] = halves(parts, stage !== undefined);
+    for (const bytes of first) writeAll(fd, bytes);
+    stage?.('partial');
+    for (const bytes of rest) writeAll(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  stage?.('written');
   renameSync(tmp, join(dir, name));
   syncDir(dir);
+  stage?.('renamed');
 }
 
 function syncDir(dir: string): void {
