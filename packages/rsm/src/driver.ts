@@ -346,6 +346,7 @@ export class RaftDriver<C> {
         const rd = raft.ready();
         commitTrace?.count('ready');
         let held = false;
+        let applied = false;
         if (this.#leaderFirst(raft, rd)) {
           this.#send(rd.messages);
           if (commitTrace !== undefined) traceSent(rd);
@@ -354,7 +355,19 @@ export class RaftDriver<C> {
             this.#write(rd);
             this.#holding = raft;
             held = true;
-            await storage.syncAsync();
+            const synced = storage.syncAsync();
+            if (durableBefore(rd)) {
+              // Committed entries this leader synced in an earlier Ready: applying them (and
+              // answering their clients) need not wait for the disk to take this Ready's.
+              try {
+                this.#apply(rd.committedEntries);
+              } catch (error) {
+                synced.catch(() => {}); // the member stops on `error`; the sync's outcome no longer matters
+                throw error;
+              }
+              applied = true;
+            }
+            await synced;
             if (commitTrace !== undefined) traceSynced(rd);
           } else {
             await null; // the transport flushes its queued frames on a microtask
@@ -372,7 +385,7 @@ export class RaftDriver<C> {
           // Reset or stopped while installing: the rest of this Ready belongs to a discarded history.
           if (this.#stopped || raft !== this.#raft) return;
         }
-        this.#apply(rd.committedEntries);
+        if (!applied) this.#apply(rd.committedEntries);
         for (const rs of rd.readStates) {
           const cb = this.#reads.get(rs.ctx);
           this.#reads.delete(rs.ctx);
@@ -617,6 +630,17 @@ export class RaftDriver<C> {
     this.#proposals.clear();
     this.#reads.clear();
   }
+}
+
+/**
+ * Whether every entry `rd` hands out to apply was in the log before this Ready, hence synced by
+ * an earlier one. Not so for a single voter, which commits its entries as it appends them.
+ */
+function durableBefore(rd: Ready): boolean {
+  const committed = rd.committedEntries;
+  if (committed.length === 0) return false;
+  const firstNew = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+  return committed[committed.length - 1]!.index < firstNew;
 }
 
 /** Trace hooks (see `trace.ts`): what arrived, per log index. */
