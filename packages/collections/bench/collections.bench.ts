@@ -11,13 +11,21 @@
  * - late-reader catch-up (`BENCH_CATCHUP`, default `100000`; add `1000000` for the 1M case): the
  *   leader fills the map, then a fresh reader process joins; time until it holds every entry, and
  *   the leader's 1-writer p99 while it serves the catch-up (the worst of consecutive 2-s windows
- *   until the reader is equal) vs idle. `BENCH_ONLY=catchup` runs only this part.
+ *   until the reader is equal) vs idle. `BENCH_ONLY=catchup` runs only this part, `BENCH_ONLY=watch`
+ *   only the watch latency.
  *
  * `BENCH_MS` (default 3000) per throughput phase, `BENCH_SYSTEMS` (default `ours,etcd,nats`).
  *
+ * Durability differs between the systems: ours (`FileStorage`) and etcd fsync every batch before
+ * they acknowledge; JetStream by default does not fsync a write at all (its file store syncs every
+ * 2 minutes, `sync_interval`). So besides the default lines, `BENCH_LIKE_FOR_LIKE` (default on,
+ * `0` skips it) prints ours with `MemoryStorage` (no fsync either) against NATS as configured by
+ * default, and, where the installed `nats-server` knows `sync_interval: always` (2.10 and later),
+ * NATS syncing every write against ours with `FileStorage`.
+ *
  *   pnpm --filter @mosaik/collections bench
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
@@ -35,6 +43,7 @@ const WARMUP_MS = 500;
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,64').split(',').map(Number);
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,etcd,nats').split(',');
 const CATCHUP = (process.env.BENCH_CATCHUP ?? '100000').split(',').filter(Boolean).map(Number);
+const LIKE_FOR_LIKE = (process.env.BENCH_LIKE_FOR_LIKE ?? '1') !== '0';
 const HEARTBEAT_MS = 100;
 const ELECTION_MS = 1000;
 const MEMBER = fileURLToPath(new URL('./member.ts', import.meta.url));
@@ -81,6 +90,7 @@ async function startMembers(
   n: number,
   snapshotThreshold: number,
   store: string,
+  memory = false,
 ): Promise<Member[]> {
   const network = `collections-bench-${Math.random()}`;
   const members = Array.from(
@@ -93,6 +103,7 @@ async function startMembers(
         electionMs: ELECTION_MS,
         snapshotThreshold,
         store,
+        memory,
       }),
   );
   for (const m of members) m.addr = (await m.next('ready')).addr;
@@ -130,15 +141,15 @@ async function run(m: Member, clients: number, ms = MS): Promise<Throughput> {
   return { rate: (r.count / r.ms) * 1000, p50: r.p50, p99: r.p99 };
 }
 
-async function measureOurs(dir: string): Promise<Ours> {
+async function measureOurs(dir: string, memory = false): Promise<Ours> {
   const out: Ours = { throughput: new Map(), catchup: new Map() };
-  const writers = await startMembers(dir, 3, 10_000, `bench-map-${Math.random()}`);
+  const writers = await startMembers(dir, 3, 10_000, `bench-map-${Math.random()}`, memory);
   try {
     await open(writers, writers, 'writer');
     const leader = await leaderOf(writers);
     for (const clients of CLIENTS) {
       out.throughput.set(clients, await run(leader, clients));
-      log('ours', clients, 'writers', out.throughput.get(clients));
+      log(`ours${memory ? ' (MemoryStorage)' : ''}`, clients, 'writers', out.throughput.get(clients));
     }
   } finally {
     await Promise.allSettled(writers.map((m) => m.stop()));
@@ -257,7 +268,17 @@ async function freePort(): Promise<number> {
 }
 
 /** Client URLs of a 3-server JetStream cluster on loopback (file store), and its shutdown. */
-async function natsCluster(dir: string): Promise<{ urls: string[]; close(): Promise<void> }> {
+/** Whether the installed `nats-server` knows `sync_interval` (2.10 and later). */
+function natsSyncsAlways(): boolean {
+  const out = spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  const m = /v(\d+)\.(\d+)/.exec(out);
+  return m !== null && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 10));
+}
+
+async function natsCluster(
+  dir: string,
+  syncAlways: boolean,
+): Promise<{ urls: string[]; close(): Promise<void> }> {
   const ports = await Promise.all(
     Array.from({ length: NATS_SERVERS }, async () => ({ client: await freePort(), route: await freePort() })),
   );
@@ -269,7 +290,7 @@ async function natsCluster(dir: string): Promise<{ urls: string[]; close(): Prom
       [
         `server_name: n${i}`,
         `listen: 127.0.0.1:${p.client}`,
-        `jetstream { store_dir: "${join(dir, `nats-${i}`)}" }`,
+        `jetstream { store_dir: "${join(dir, `nats-${i}${syncAlways ? '-sync' : ''}`)}"${syncAlways ? ', sync_interval: always' : ''} }`,
         `cluster { name: bench, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`,
       ].join('\n'),
     );
@@ -294,10 +315,10 @@ async function natsCluster(dir: string): Promise<{ urls: string[]; close(): Prom
  * NATS JetStream KV with three replicas (R3) on a 3-server cluster: the client knows every
  * server, the way a NATS user connects to a cluster, and all put loops share its one connection.
  */
-async function measureNats(dir: string): Promise<Map<number, Throughput>> {
+async function measureNats(dir: string, syncAlways = false): Promise<Map<number, Throughput>> {
   const out = new Map<number, Throughput>();
   requireDebianPeer({ binary: 'nats-server', pkg: 'nats-server', log });
-  const cluster = await natsCluster(dir);
+  const cluster = await natsCluster(dir, syncAlways);
   try {
     const { connect } = await import('nats');
     const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1 });
@@ -317,7 +338,7 @@ async function measureNats(dir: string): Promise<Map<number, Throughput>> {
       log('nats bucket', status.bucket, 'replicas', status.replicas);
       for (const clients of CLIENTS) {
         out.set(clients, await putLoops(clients, (k, v) => kv.put(k, v)));
-        log('nats', clients, out.get(clients));
+        log(`nats${syncAlways ? ' (sync_interval: always)' : ''}`, clients, out.get(clients));
       }
     } finally {
       await nc.close();
@@ -350,6 +371,29 @@ function catchupLines(entries: number, c: Catchup): void {
   );
 }
 
+if (process.env.BENCH_ONLY === 'watch') {
+  const dir = mkdtempSync(join(tmpdir(), 'collections-bench-'));
+  try {
+    const watch = await measureWatch(dir);
+    for (const [q, v] of [
+      ['p50', watch.p50],
+      ['p99', watch.p99],
+    ] as const)
+      line(
+        `watch latency: ${q}`,
+        'ms, write on the leader to event on a reader (lower is better)',
+        v,
+        'none',
+        undefined,
+        3,
+        true,
+      );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 if (process.env.BENCH_ONLY === 'catchup') {
   const dir = mkdtempSync(join(tmpdir(), 'collections-bench-'));
   try {
@@ -369,8 +413,19 @@ try {
   for (const n of CATCHUP) ours.catchup.set(n, await measureCatchup(dir, n));
   const etcd = SYSTEMS.includes('etcd') ? await measureEtcd() : new Map<number, Throughput>();
   const nats = SYSTEMS.includes('nats') ? await measureNats(dir) : new Map<number, Throughput>();
+  // Like-for-like runs (see the header): ours without fsync vs NATS's default, and NATS with an
+  // fsync per write vs ours with FileStorage where the server can be told to.
+  const like = LIKE_FOR_LIKE && SYSTEMS.includes('nats') && process.env.BENCH_STORAGE !== 'memory';
+  const oursMemory = like ? await measureOurs(dir, true) : undefined;
+  const syncAlways = like && natsSyncsAlways();
+  if (like && !syncAlways)
+    log('nats-server before 2.10 has no sync_interval: no line with NATS syncing every write');
+  const natsAlways = syncAlways ? await measureNats(dir, true) : undefined;
   const etcdName = 'etcd 3.4 3-member, etcd3 client';
-  const natsName = 'NATS JetStream KV, 3-server cluster (R3, file store), nats client';
+  const natsName =
+    'NATS JetStream KV, 3-server cluster (R3, file store, default sync: no fsync per write), nats client';
+  const natsAlwaysName =
+    'NATS JetStream KV, 3-server cluster (R3, file store, sync_interval: always), nats client';
   for (const clients of CLIENTS) {
     const o = ours.throughput.get(clients)!;
     const what = `map set, ${clients} writer${clients === 1 ? '' : 's'}`;
@@ -382,6 +437,18 @@ try {
       line(`${what}: puts/s`, 'ops/s (higher is better)', o.rate, name, b?.rate, 0);
       line(`${what}: p50`, 'ms (lower is better; ratio = peer/ours)', o.p50, name, b?.p50, 3, true);
       line(`${what}: p99`, 'ms (lower is better; ratio = peer/ours)', o.p99, name, b?.p99, 3, true);
+    }
+    // Like for like: no fsync per write on either side, then an fsync per write on both.
+    const pairs: [string, Throughput | undefined, string, Throughput | undefined][] = [
+      ['ours MemoryStorage, no fsync', oursMemory?.throughput.get(clients), natsName, nats.get(clients)],
+      ['ours FileStorage, fsync per batch', o, natsAlwaysName, natsAlways?.get(clients)],
+    ];
+    for (const [ourName, mine, name, b] of pairs) {
+      if (mine === undefined || b === undefined) continue;
+      const w = `${what}, like for like (${ourName})`;
+      line(`${w}: puts/s`, 'ops/s (higher is better)', mine.rate, name, b.rate, 0);
+      line(`${w}: p50`, 'ms (lower is better; ratio = peer/ours)', mine.p50, name, b.p50, 3, true);
+      line(`${w}: p99`, 'ms (lower is better; ratio = peer/ours)', mine.p99, name, b.p99, 3, true);
     }
   }
   line(

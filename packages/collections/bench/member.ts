@@ -19,6 +19,8 @@ export interface MemberConfig {
   readonly electionMs: number;
   readonly snapshotThreshold: number;
   readonly store: string;
+  /** MemoryStorage instead of FileStorage (also with `BENCH_STORAGE=memory`). */
+  readonly memory?: boolean;
 }
 
 export interface WireAddr {
@@ -105,7 +107,8 @@ async function main(): Promise<void> {
             .map((p) => discovery.syncWith({ id: PeerId.parse(p.id), directAddresses: p.directAddresses })),
         );
         const net = { groups };
-        const opts = process.env.BENCH_STORAGE === 'memory' ? {} : { storage: storage.file(cfg.dir) };
+        const memory = cfg.memory === true || process.env.BENCH_STORAGE === 'memory';
+        const opts = memory ? {} : { storage: storage.file(cfg.dir) };
         map = m.role === 'writer' ? Def.writer(net, opts) : Def.reader(net, opts);
         await map.when.online();
         send({ t: 'opened', at: now() });

@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
 import { client, ensureEtcd, etcdCluster } from '../../../tooling/bench/etcd.js';
 import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
+import type { CommitTraceDump } from '../src/trace.js';
+import { commitBreakdown } from './commit-trace.js';
 import type { FromMember, MemberConfig, ToMember } from './member.js';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
@@ -37,6 +39,7 @@ const VALUE_BYTES = 100;
 const HEARTBEAT_MS = 100;
 const ELECTION_MS = 1000;
 const DEADLINE_MS = 150;
+const TRACE = (process.env.MOSAIK_COMMIT_TRACE ?? '') !== '' && process.env.MOSAIK_COMMIT_TRACE !== '0';
 const MEMBER = fileURLToPath(new URL('./member.ts', import.meta.url));
 
 const now = () => performance.timeOrigin + performance.now();
@@ -116,10 +119,12 @@ async function measureOurs(): Promise<Results> {
   try {
     const leader = cluster.members[cluster.leader]!;
     for (const clients of CLIENTS) {
+      if (TRACE) for (const m of cluster.members) m.send({ t: 'traceReset' });
       leader.send({ t: 'run', clients, ms: MS, warmupMs: WARMUP_MS, valueBytes: VALUE_BYTES });
       const r = await leader.next('result', MS + WARMUP_MS + 60_000);
       results.throughput.set(clients, { rate: (r.count / r.ms) * 1000, p50: r.p50, p99: r.p99 });
       log('ours', clients, 'clients', results.throughput.get(clients));
+      if (TRACE) await reportTrace(cluster.members, leader, clients);
     }
   } finally {
     await cluster.close();
@@ -142,6 +147,27 @@ async function measureOurs(): Promise<Results> {
   }
   results.failover = median(times);
   return results;
+}
+
+/** Prints where the time of a commit went (`MOSAIK_COMMIT_TRACE=1`), as one JSON line. */
+async function reportTrace(members: Member[], leader: Member, clients: number): Promise<void> {
+  const dumps = new Map<string, CommitTraceDump>();
+  let leaderId = '';
+  for (const m of members) {
+    m.send({ t: 'trace' });
+    const reply = await m.next('trace');
+    if (reply.dump === undefined) throw new Error('MOSAIK_COMMIT_TRACE did not reach the members');
+    dumps.set(reply.id, reply.dump);
+    if (m === leader) leaderId = reply.id;
+  }
+  const b = commitBreakdown(dumps, leaderId);
+  console.log(
+    JSON.stringify({
+      bench: `rsm 3-member ${process.env.BENCH_STORAGE === 'memory' ? 'MemoryStorage' : 'FileStorage'} put 100 B, ${clients} client${clients === 1 ? '' : 's'}: where a commit's time goes`,
+      unit: 'ms (medians)',
+      ...b,
+    }),
+  );
 }
 
 async function measureEtcd(): Promise<Results> {

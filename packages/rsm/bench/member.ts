@@ -4,7 +4,8 @@
  *
  * Orchestrator → member: `peers {addrs}` (sync discovery, join, report `formed`), `status`,
  * `run {clients, ms, warmupMs}` (the load runs here: clients are `execute` loops on this member),
- * `probe {since, deadlineMs}` (write until one succeeds, report when), `exit`.
+ * `probe {since, deadlineMs}` (write until one succeeds, report when), `traceReset` and `trace`
+ * (commit stage marks, with `MOSAIK_COMMIT_TRACE=1`), `exit`.
  * Member → orchestrator: `ready {addr}`, `formed`, `status {leader, voters}`,
  * `result {count, ms, p50, p99}`, `probed {at}`.
  */
@@ -13,6 +14,7 @@ import { PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop } from '../../../tooling/bench/load.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
+import { type CommitTraceDump, commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
@@ -36,6 +38,8 @@ export type ToMember =
   | { t: 'status' }
   | { t: 'run'; clients: number; ms: number; warmupMs: number; valueBytes: number }
   | { t: 'probe'; since: number; deadlineMs: number }
+  | { t: 'traceReset' }
+  | { t: 'trace' }
   | { t: 'exit' };
 
 export type FromMember =
@@ -43,7 +47,8 @@ export type FromMember =
   | { t: 'formed' }
   | { t: 'status'; leader: boolean; lead: string; voters: number }
   | { t: 'result'; count: number; ms: number; p50: number; p99: number }
-  | { t: 'probed'; at: number; attempts: number };
+  | { t: 'probed'; at: number; attempts: number }
+  | { t: 'trace'; id: string; dump: CommitTraceDump | undefined };
 
 const send = (m: FromMember) => process.send?.(m);
 const now = () => performance.timeOrigin + performance.now();
@@ -118,7 +123,10 @@ async function main(): Promise<void> {
           clients: m.clients,
           warmupMs: m.warmupMs,
           ms: m.ms,
-          op: (c, seq) => g.execute({ k: `key-${c}-${seq % 1000}`, v: value }),
+          op: async (c, seq) => {
+            const index = await g.execute({ k: `key-${c}-${seq % 1000}`, v: value });
+            commitTrace?.mark('resolved', index);
+          },
         });
         send({ t: 'result', count: r.count, ms: r.ms, p50: r.p50, p99: r.p99 });
         return;
@@ -137,6 +145,12 @@ async function main(): Promise<void> {
           await sleep(5);
         }
       }
+      case 'traceReset':
+        commitTrace?.reset();
+        return;
+      case 'trace':
+        send({ t: 'trace', id: node.peerId.toString(), dump: commitTrace?.dump() });
+        return;
       case 'exit':
         await groups.close();
         await discovery.close();

@@ -12,6 +12,7 @@ import {
   emptyConf,
   entrySize,
   type Message,
+  MessageType,
   messageCodec,
   type NodeId,
   RaftNode,
@@ -26,6 +27,7 @@ import { ticksOf } from './config.js';
 import type { GroupsMetrics } from './metrics.js';
 import { collectSliced, encodeEnvelope, envelopeChunks, feedSliced, openEnvelope } from './snapshot.js';
 import { type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
+import { commitTrace } from './trace.js';
 
 /** What the driver needs from its group. */
 export interface DriverHost {
@@ -101,6 +103,17 @@ export class RaftDriver<C> {
   readonly #reads = new Map<string, (index: number) => void>();
   #pumpQueued = false;
   #draining = false;
+  /**
+   * A leader's `Ready` is being synced off the event loop: messages and ticks wait in `#held`
+   * until it is advanced, so nothing is stepped between a `Ready` and its `advance` (as when the
+   * sync blocks). In particular no acknowledgement counts toward a commit before the leader's
+   * own entries are durable.
+   */
+  #holding: RaftNode | undefined;
+  #held: Message[] = [];
+  #heldTicks = 0;
+  /** A commit notice for the followers is scheduled (see `#noticeCommit`). */
+  #noticeQueued = false;
   #stopped = false;
   /** A snapshot is being encoded and written in the background. */
   #snapshotting = false;
@@ -133,6 +146,7 @@ export class RaftDriver<C> {
       heartbeatTick,
       snapshotChunkSize: this.#o.consensus.snapshotChunkSize,
       random: Math.random,
+      deferCommitNotice: true,
       ...(bootstrap === undefined ? {} : { bootstrap }),
     });
   }
@@ -175,14 +189,36 @@ export class RaftDriver<C> {
   }
 
   tick(): void {
+    if (this.#holding === this.#raft) {
+      this.#heldTicks++;
+      return;
+    }
     this.#raft.tick();
     this.pump();
   }
 
   /** Feeds received messages (already validated) to the core. */
   step(messages: readonly Message[]): void {
+    if (commitTrace !== undefined) traceReceived(messages);
+    if (this.#holding === this.#raft) {
+      for (const m of messages) this.#held.push(m);
+      return;
+    }
     for (const m of messages) this.#raft.step(m);
     this.pump();
+  }
+
+  /** Steps what arrived while a `Ready` was syncing (dropped if the core was replaced meanwhile). */
+  #release(raft: RaftNode): void {
+    this.#holding = undefined;
+    const held = this.#held;
+    const ticks = this.#heldTicks;
+    this.#held = [];
+    this.#heldTicks = 0;
+    if (this.#stopped || raft !== this.#raft) return;
+    for (let i = 0; i < ticks; i++) raft.tick();
+    for (const m of held) raft.step(m);
+    if (ticks > 0 || held.length > 0) this.pump();
   }
 
   /**
@@ -219,6 +255,8 @@ export class RaftDriver<C> {
     for (const p of this.#proposals.values()) p.settle(false);
     this.#proposals.clear();
     this.#reads.clear();
+    this.#held = [];
+    this.#heldTicks = 0;
     this.#raft = this.#newNode(undefined);
     this.applied.set(0);
     this.lastIndex.set(0);
@@ -233,6 +271,7 @@ export class RaftDriver<C> {
    */
   propose(commands: readonly Uint8Array[]): { first: number; last: number; term: number; epoch: number } {
     const range = this.#raft.propose(commands);
+    commitTrace?.markRange('propose', range.first, range.last);
     const term = this.#raft.term;
     this.pump();
     return { ...range, term, epoch: this.#epoch };
@@ -293,33 +332,60 @@ export class RaftDriver<C> {
 
   /**
    * Handles `Ready`s until there are none: persist, send, install, apply, advance. A leader
-   * sends its appends before it syncs (Raft thesis §10.2.1): the frames reach QUIC while this
-   * thread blocks in fsync, so the followers write in parallel. That is safe because the leader
-   * only counts a follower's acknowledgement once it is processed, which is after its own
-   * fsync returned. Everyone else syncs first: no acknowledgement, vote or term leaves before
-   * it is durable.
+   * sends its appends before it syncs (Raft thesis §10.2.1), so the followers write in parallel.
+   * With a storage that syncs off the event loop the leader waits for its disk with its thread
+   * free: frames queued behind a write still in flight (the commit notice of the previous entry)
+   * leave at once instead of after the sync. Safe because the leader only counts a follower's
+   * acknowledgement once it is stepped, which is after its own sync (see `#holding`). Everyone
+   * else syncs first: no acknowledgement, vote or term leaves before it is durable.
    */
   async #drain(): Promise<void> {
     const raft = this.#raft;
     try {
       while (!this.#stopped && raft === this.#raft && raft.hasReady()) {
         const rd = raft.ready();
+        commitTrace?.count('ready');
+        let held = false;
+        let applied = false;
         if (this.#leaderFirst(raft, rd)) {
           this.#send(rd.messages);
-          await null; // the transport flushes its queued frames on a microtask
+          if (commitTrace !== undefined) traceSent(rd);
+          const storage = this.#storage;
+          if (storage.syncAsync !== undefined) {
+            this.#write(rd);
+            this.#holding = raft;
+            held = true;
+            const synced = storage.syncAsync();
+            if (durableBefore(rd)) {
+              // Committed entries this leader synced in an earlier Ready: applying them (and
+              // answering their clients) need not wait for the disk to take this Ready's.
+              try {
+                this.#apply(rd.committedEntries);
+              } catch (error) {
+                synced.catch(() => {}); // the member stops on `error`; the sync's outcome no longer matters
+                throw error;
+              }
+              applied = true;
+            }
+            await synced;
+            if (commitTrace !== undefined) traceSynced(rd);
+          } else {
+            await null; // the transport flushes its queued frames on a microtask
+          }
           // Reset or stopped meanwhile: this Ready belongs to a history that was thrown away.
           if (this.#stopped || raft !== this.#raft) return;
-          this.#persist(rd);
+          if (!held) this.#persist(rd);
         } else {
           this.#persist(rd);
           this.#send(rd.messages);
+          if (commitTrace !== undefined) traceSent(rd);
         }
         if (rd.snapshot !== undefined) {
           await this.#installSnapshot(raft, rd.snapshot);
           // Reset or stopped while installing: the rest of this Ready belongs to a discarded history.
           if (this.#stopped || raft !== this.#raft) return;
         }
-        this.#apply(rd.committedEntries);
+        if (!applied) this.#apply(rd.committedEntries);
         for (const rs of rd.readStates) {
           const cb = this.#reads.get(rs.ctx);
           this.#reads.delete(rs.ctx);
@@ -328,12 +394,33 @@ export class RaftDriver<C> {
         if (rd.softState !== undefined) this.#o.host.softState(rd.softState.lead, rd.softState.role);
         raft.advance(rd);
         this.lastIndex.set(this.#storage.lastIndex());
+        if (held) this.#release(raft);
       }
-      if (!this.#stopped && raft === this.#raft) this.#compact();
+      if (!this.#stopped && raft === this.#raft) {
+        this.#compact();
+        if (raft.commitNoticeDue) this.#noticeCommit(raft);
+      }
     } finally {
+      if (this.#holding === raft) this.#release(raft);
       this.#draining = false;
       if (!this.#stopped && this.#raft !== raft && this.#raft.hasReady()) this.pump();
     }
+  }
+
+  /**
+   * Tells the followers of a commit advance one event-loop turn later, unless the next proposal's
+   * AppendEntries (which carries the commit index) went out first: a client that proposes again as
+   * soon as its command is applied, saves a message to every follower and its answer per commit.
+   */
+  #noticeCommit(raft: RaftNode): void {
+    if (this.#noticeQueued) return;
+    this.#noticeQueued = true;
+    setImmediate(() => {
+      this.#noticeQueued = false;
+      if (this.#stopped || raft !== this.#raft) return;
+      raft.flushCommit();
+      this.pump();
+    });
   }
 
   /** Whether this `Ready` may go out before it is synced: a leader's, with no new term or vote. */
@@ -347,11 +434,17 @@ export class RaftDriver<C> {
   }
 
   #persist(rd: Ready): void {
+    this.#write(rd);
+    if (rd.mustSync) this.#storage.sync();
+    if (commitTrace !== undefined) traceSynced(rd);
+  }
+
+  /** Writes what `rd` says to persist, without syncing. */
+  #write(rd: Ready): void {
     const s = this.#storage;
     if (rd.snapshot !== undefined) s.applySnapshot(rd.snapshot);
     if (rd.entries.length > 0) s.append(rd.entries);
     if (rd.hardState !== undefined) s.setHardState(rd.hardState);
-    if (rd.mustSync) s.sync();
   }
 
   #send(messages: readonly Message[]): void {
@@ -363,6 +456,8 @@ export class RaftDriver<C> {
       list.push(messageCodec.encode(m));
     }
     for (const [to, list] of byPeer) this.#o.host.send(to, list);
+    commitTrace?.count('frames', byPeer.size);
+    commitTrace?.count('messagesOut', messages.length);
   }
 
   /** Installs a snapshot at once (on start, from storage). */
@@ -456,6 +551,7 @@ export class RaftDriver<C> {
   #applied(e: Entry): void {
     this.#appliedBytes += entrySize(e);
     this.applied.set(e.index);
+    commitTrace?.mark('applied', e.index);
     this.#o.metrics.committed.set(this.#label, e.index);
     const p = this.#proposals.get(e.index);
     if (p !== undefined) {
@@ -528,8 +624,48 @@ export class RaftDriver<C> {
   /** Stops processing; pending proposals and reads are dropped (their callers are told by the group). */
   stop(): void {
     this.#stopped = true;
+    this.#held = [];
+    this.#heldTicks = 0;
     for (const p of this.#proposals.values()) p.settle(false);
     this.#proposals.clear();
     this.#reads.clear();
   }
+}
+
+/**
+ * Whether every entry `rd` hands out to apply was in the log before this Ready, hence synced by
+ * an earlier one. Not so for a single voter, which commits its entries as it appends them.
+ */
+function durableBefore(rd: Ready): boolean {
+  const committed = rd.committedEntries;
+  if (committed.length === 0) return false;
+  const firstNew = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+  return committed[committed.length - 1]!.index < firstNew;
+}
+
+/** Trace hooks (see `trace.ts`): what arrived, per log index. */
+function traceReceived(messages: readonly Message[]): void {
+  const t = commitTrace!;
+  t.count('messagesIn', messages.length);
+  for (const m of messages) {
+    if (m.t === MessageType.Append) {
+      for (const e of m.entries) t.mark('received', e.index);
+    } else if (m.t === MessageType.AppendResp && !m.reject) {
+      t.mark(`ack:${m.from}`, m.index);
+    }
+  }
+}
+
+/** Trace hooks: a `Ready` was persisted. */
+function traceSynced(rd: Ready): void {
+  const t = commitTrace!;
+  if (rd.mustSync) t.count('fsync');
+  if (rd.hardState !== undefined) t.count('hardStateWrites');
+  for (const e of rd.entries) t.mark('synced', e.index);
+}
+
+/** Trace hooks: a `Ready`'s messages were handed to the bonds. */
+function traceSent(rd: Ready): void {
+  if (rd.messages.length === 0) return;
+  for (const e of rd.entries) commitTrace!.mark('sent', e.index);
 }

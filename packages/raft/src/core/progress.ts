@@ -92,6 +92,8 @@ export class Progress {
   recentActive = false;
   /** The newest heartbeat round this follower answered (for the read lease). */
   ackedRound = -1;
+  /** The commit index the last AppendEntries to this follower carried. */
+  commitSent = 0;
   isLearner: boolean;
   readonly inflights: Inflights;
 

@@ -585,3 +585,61 @@ describe('leader transfer', () => {
     expect(h.get('a').node.propose([enc('x')]).first).toBeGreaterThan(0);
   });
 });
+
+describe('deferred commit notice', () => {
+  const appendsTo = (sent: Message[], to: string) =>
+    sent.filter((m) => m.t === MessageType.Append && m.to === to);
+
+  it('lets the next proposal carry the commit index, and flushCommit tell it otherwise', () => {
+    const h = new Harness(['a', 'b', 'c'], { deferCommitNotice: true });
+    h.elect('a');
+    const leader = h.get('a').node;
+    const sent: Message[] = [];
+    h.filter = (m) => {
+      sent.push(m);
+      return true;
+    };
+    leader.propose([enc('x')]);
+    h.settle();
+    // The leader applied x; the followers hold it but were not told it committed.
+    expect(userData(h, 'a')).toEqual(['x']);
+    expect(userData(h, 'b')).toEqual([]);
+    expect(leader.commitNoticeDue).toBe(true);
+    const commit = leader.status().commit;
+    // Only the Append carrying x went to each follower: no commit-only Append.
+    expect(appendsTo(sent, 'b').map((m) => m.t === MessageType.Append && m.entries.length)).toEqual([1]);
+    // The next proposal's Append carries the commit index: the followers apply x with it.
+    sent.length = 0;
+    leader.propose([enc('y')]);
+    h.settle();
+    const toB = appendsTo(sent, 'b');
+    expect(toB[0]).toMatchObject({ commit, entries: [{ index: commit + 1 }] });
+    expect(userData(h, 'b')).toEqual(['x']);
+    // Nothing left to say except y's commit: flushCommit sends one empty Append per follower.
+    sent.length = 0;
+    leader.flushCommit();
+    expect(leader.commitNoticeDue).toBe(false);
+    h.settle();
+    expect(appendsTo(sent, 'b')).toMatchObject([{ entries: [], commit: commit + 1 }]);
+    for (const id of ['b', 'c']) expect(userData(h, id)).toEqual(['x', 'y']);
+    // Every follower knows the commit index now: a second flush sends nothing.
+    sent.length = 0;
+    leader.propose([enc('z')]);
+    h.settle();
+    leader.flushCommit();
+    leader.flushCommit();
+    h.settle();
+    expect(
+      appendsTo(sent, 'b').filter((m) => m.t === MessageType.Append && m.entries.length === 0),
+    ).toHaveLength(1);
+  });
+
+  it('tells the followers at once by default', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.elect('a');
+    h.get('a').node.propose([enc('x')]);
+    h.settle();
+    expect(h.get('a').node.commitNoticeDue).toBe(false);
+    for (const id of ['a', 'b', 'c']) expect(userData(h, id)).toEqual(['x']);
+  });
+});

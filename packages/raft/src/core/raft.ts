@@ -69,6 +69,14 @@ export interface RaftOptions {
   readonly snapshotChunkSize?: number;
   /** Maximum bytes of committed entries in one `Ready`. Default 16 MiB. */
   readonly maxCommittedSizePerReady?: number;
+  /**
+   * Leader: when an acknowledgement advances the commit index, do not send the followers an
+   * AppendEntries just to tell them: the next one (a new proposal's) carries it, or
+   * `flushCommit()` sends it. Lets a caller that proposes again at once (a lone client) save a
+   * message and its answer per commit; it must call `flushCommit()` soon after `commitNoticeDue`
+   * turns true. Default false (the notice goes out with the next `ready()`).
+   */
+  readonly deferCommitNotice?: boolean;
   /** Index the caller's state machine has already applied (on restart). Default: the snapshot index. */
   readonly applied?: number;
   /**
@@ -171,6 +179,9 @@ export class RaftNode {
   #incoming: IncomingSnapshot | undefined;
   /** Leader: appended entries not broadcast yet (proposals are batched until `ready()`). */
   #appendDirty = false;
+  readonly #deferCommitNotice: boolean;
+  /** Leader, with `deferCommitNotice`: the commit index advanced and some follower may not know. */
+  #commitNoticeDue = false;
   #prevSoft: SoftState;
   #prevHard: HardState;
 
@@ -196,6 +207,7 @@ export class RaftNode {
     // it starts inside that lease and must not vote for an election timeout.
     this.#sinceLeader = this.#leaseReads ? 0 : this.#electionTick;
     this.#maxSizePerMsg = options.maxSizePerMsg ?? MiB;
+    this.#deferCommitNotice = options.deferCommitNotice ?? false;
     this.#maxInflightMsgs = options.maxInflightMsgs ?? 256;
     this.#maxInflightBytes = options.maxInflightBytes ?? 16 * MiB;
     this.#chunkSize = options.snapshotChunkSize ?? MiB;
@@ -931,7 +943,11 @@ export class RaftNode {
       pr.inflights.freeLE(m.index);
     }
     if (this.#maybeCommit()) {
-      this.#bcastAppend();
+      if (!this.#deferCommitNotice) this.#bcastAppend();
+      else {
+        this.#commitNoticeDue = true;
+        if (wasPaused) this.#sendAppend(m.from);
+      }
     } else if (wasPaused) {
       this.#sendAppend(m.from);
     }
@@ -1001,6 +1017,23 @@ export class RaftNode {
     for (const id of this.#prs.keys()) this.#sendAppend(id);
   }
 
+  /** Leader with `deferCommitNotice`: a commit advance was not sent to every follower yet. */
+  get commitNoticeDue(): boolean {
+    return this.#commitNoticeDue;
+  }
+
+  /**
+   * Leader with `deferCommitNotice`: tells every follower that was not sent the current commit
+   * index yet (an empty AppendEntries; a paused one learns it from the next heartbeat).
+   */
+  flushCommit(): void {
+    if (!this.#commitNoticeDue) return;
+    this.#commitNoticeDue = false;
+    if (this.#role !== 'leader') return;
+    const commit = this.#log.committed;
+    for (const [id, pr] of this.#prs) if (pr.commitSent < commit) this.#sendAppend(id);
+  }
+
   /** Send entries to `to` if flow control allows; returns whether something was sent. */
   #sendAppend(to: NodeId, sendIfEmpty = true): boolean {
     const pr = this.#prs.get(to);
@@ -1021,6 +1054,7 @@ export class RaftNode {
       entries,
       commit: this.#log.committed,
     });
+    pr.commitSent = this.#log.committed;
     if (pr.state === 'replicate') {
       if (entries.length > 0) {
         const lastSent = entries[entries.length - 1]!.index;

@@ -1,5 +1,6 @@
 import {
   closeSync,
+  fdatasync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -218,6 +219,8 @@ export class FileStorage implements Storage {
   #fd: number;
   #logBytes: number;
   #closed = false;
+  /** `syncAsync` calls still running on the log's descriptor: it must stay open (and in place) until they end. */
+  #syncing = 0;
 
   private constructor(
     dir: string,
@@ -406,12 +409,31 @@ export class FileStorage implements Storage {
     fsyncSync(this.#fd);
   }
 
-  /** Syncs and closes the log file. */
+  /**
+   * `sync` in the thread pool. `fdatasync` suffices: the log only grows by appends, and it still
+   * flushes the file size, which reading the records back needs.
+   */
+  syncAsync(): Promise<void> {
+    this.#checkOpen();
+    const fd = this.#fd;
+    this.#syncing++;
+    return new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (error) => {
+        this.#syncing--;
+        // Closed meanwhile: the descriptor was kept open for this call; the last one closes it.
+        if (this.#closed && this.#syncing === 0) closeSync(fd);
+        if (error === null) resolve();
+        else reject(error);
+      });
+    });
+  }
+
+  /** Syncs and closes the log file (once a running `syncAsync` ended, if any). */
   close(): void {
     if (this.#closed) return;
     fsyncSync(this.#fd);
-    closeSync(this.#fd);
     this.#closed = true;
+    if (this.#syncing === 0) closeSync(this.#fd);
   }
 
   #checkOpen(): void {
@@ -450,6 +472,8 @@ export class FileStorage implements Storage {
 
   /** Replaces the log with a compact one once compacted records dominate it. */
   #maybeRewrite(): void {
+    // A `syncAsync` still works on the current descriptor: rewrite at a later compaction.
+    if (this.#syncing > 0) return;
     const first = this.#mem.firstIndex();
     const last = this.#mem.lastIndex();
     const live = last >= first ? this.#mem.entries(first, last + 1) : [];

@@ -287,6 +287,37 @@ describe('FileStorage durability', () => {
     expect(dump(openFile(dir))).toEqual(state);
   });
 
+  it('syncs off the event loop: the entries written before are there after reopening', async () => {
+    const dir = newDir();
+    const s = FileStorage.open(dir);
+    fill(s, 3);
+    s.setHardState({ term: 2, vote: 'a', commit: 3 });
+    const synced = s.syncAsync();
+    // Writes may go on while the sync runs.
+    s.append([ent(4, 2)]);
+    await synced;
+    const state = dump(s);
+    s.close();
+    expect(dump(openFile(dir))).toEqual(state);
+  });
+
+  it('keeps the log open for a running syncAsync when closed, and does not rewrite it under one', async () => {
+    const dir = newDir();
+    const s = FileStorage.open(dir, { rewriteSlack: 1000 });
+    for (let i = 1; i <= 200; i++) s.append([ent(i)]);
+    const synced = s.syncAsync();
+    const before = statSync(join(dir, 'log')).size;
+    prune(s, 195); // would rewrite, but the sync holds the descriptor
+    expect(statSync(join(dir, 'log')).size).toBeGreaterThanOrEqual(before);
+    s.close();
+    await expect(synced).resolves.toBeUndefined();
+    expect(() => s.sync()).toThrow(/closed/);
+    expect(() => s.syncAsync()).toThrow(/closed/);
+    const again = openFile(dir);
+    expect(again.lastIndex()).toBe(200);
+    expect(again.firstIndex()).toBe(196);
+  });
+
   it('writes a large snapshot off the event loop, durably, while the log keeps growing', async () => {
     const dir = newDir();
     const s = FileStorage.open(dir);

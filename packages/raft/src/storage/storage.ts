@@ -52,6 +52,13 @@ export interface Storage {
   applySnapshot(snapshot: Snapshot): void;
   /** Make everything written so far durable. */
   sync(): void;
+  /**
+   * Optional form of `sync` that waits for the disk off the event loop: resolves once everything
+   * written before the call is durable. Writes may happen meanwhile (they are not covered). A
+   * leader uses it to keep its thread free while its own write reaches the disk, so the entries
+   * it just sent leave at once.
+   */
+  syncAsync?(): Promise<void>;
 }
 
 /** The bytes an entry accounts for in flow control and size limits. */

@@ -126,6 +126,9 @@ class Simulation {
   readonly #checkQuorum: boolean;
   readonly #compactEvery: number;
   readonly #chunk: number;
+  /** Half the seeds: leaders defer commit notices, flushed at a random later step. */
+  readonly #deferCommit: boolean;
+  readonly #flushRand: () => number;
   #elections = 0;
   #snapshotsSent = 0;
 
@@ -144,6 +147,9 @@ class Simulation {
     this.#checkQuorum = this.#leaseReads || r() >= 0.25;
     this.#compactEvery = 5 + Math.floor(r() * 40);
     this.#chunk = 16 + Math.floor(r() * 200);
+    // A PRNG of its own, so the other choices of a seed stay what they were.
+    this.#flushRand = createPrng(`${o.seed}/commit-notice`);
+    this.#deferCommit = this.#flushRand() < 0.5;
     this.#net = new SimNetwork(createPrng(`${o.seed}/net`), {
       drop: r() * 0.1,
       duplicate: r() * 0.05,
@@ -243,6 +249,7 @@ class Simulation {
       snapshotChunkSize: this.#chunk,
       maxSizePerMsg: 512,
       maxInflightMsgs: 4,
+      deferCommitNotice: this.#deferCommit,
       ...(bootstrap !== undefined ? { bootstrap } : {}),
     });
   }
@@ -283,7 +290,10 @@ class Simulation {
     }
     if (faults) this.#maybeFault();
     this.#clients(faults);
-    for (const n of this.#nodes) this.#processReady(n);
+    for (const n of this.#nodes) {
+      if (n.raft?.commitNoticeDue && this.#flushRand() < 0.5) n.raft.flushCommit();
+      this.#processReady(n);
+    }
     this.#finishReads();
     this.#checkLeaders();
   }

@@ -211,9 +211,22 @@ class World {
   resets = 0;
   writes = 0;
 
+  /**
+   * Half the seeds give the members a disk that syncs asynchronously (as `FileStorage` does), so
+   * a leader's Readies take the path that holds incoming messages while it syncs. A PRNG of its
+   * own keeps the other choices of a seed what they were.
+   */
+  readonly asyncSync: boolean;
+
   constructor(seed: number, trace: ((line: string) => void) | undefined) {
     this.rng = createPrng(`group-sim:${seed}`);
+    this.asyncSync = createPrng(`group-sim-sync:${seed}`)() < 0.5;
     this.trace = trace;
+  }
+
+  /** An empty disk for a member. */
+  newDisk(): MemoryStorage {
+    return this.asyncSync ? new AsyncSyncDisk() : new MemoryStorage();
   }
 
   log(line: string): void {
@@ -247,7 +260,7 @@ class World {
       machine: new LogMachine(),
       member: undefined,
       bonds: undefined,
-      disk: new MemoryStorage(),
+      disk: this.newDisk(),
       cluster: '',
       reset: undefined,
       stopPings: () => {},
@@ -258,7 +271,7 @@ class World {
 
   /** Starts (or restarts) `m`; with `keepState`, on what its disk holds. */
   start(m: SimMemberState, keepState: boolean): void {
-    if (!keepState) m.disk = new MemoryStorage();
+    if (!keepState) m.disk = this.newDisk();
     m.incarnation++;
     m.alive = true;
     m.machine = new LogMachine();
@@ -268,7 +281,7 @@ class World {
       kind: 'custom',
       open: () => m.disk,
       wipe: () => {
-        m.disk = new MemoryStorage();
+        m.disk = this.newDisk();
         return m.disk;
       },
     };
@@ -564,6 +577,13 @@ class World {
         .join(', ')}`;
     if (!live.some((m) => m.member!.driver.raft.role === 'leader')) return 'no leader';
     return undefined;
+  }
+}
+
+/** A memory disk whose sync completes a turn of the event loop later, like a thread-pool fsync. */
+class AsyncSyncDisk extends MemoryStorage {
+  syncAsync(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 }
 
