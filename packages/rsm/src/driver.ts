@@ -14,18 +14,28 @@ import {
   type Message,
   messageCodec,
   type NodeId,
+  RaftInvariantError,
   RaftNode,
   type RaftRole,
   type Ready,
   type Snapshot,
+  type SnapshotMeta,
   SnapshotOutOfDateError,
+  type SnapshotWriter,
   type Storage,
 } from '@mosaik/raft';
 import type { ConsensusConfig } from './config.js';
 import { ticksOf } from './config.js';
 import type { GroupsMetrics } from './metrics.js';
-import { collectSliced, encodeEnvelope, envelopeChunks, feedSliced, openEnvelope } from './snapshot.js';
-import { type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
+import {
+  collectSliced,
+  EnvelopeReader,
+  encodeEnvelope,
+  envelopeChunks,
+  feedSliced,
+  openEnvelope,
+} from './snapshot.js';
+import { type SnapshotSink, type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
 
 /** What the driver needs from its group. */
 export interface DriverHost {
@@ -33,6 +43,18 @@ export interface DriverHost {
   send(to: NodeId, messages: Uint8Array[]): void;
   /** Leader or role changed. */
   softState(lead: NodeId, role: RaftRole): void;
+}
+
+/**
+ * A snapshot being received from the leader: each chunk goes to the storage (before it is
+ * acknowledged) and then to the machine, so it is never held whole.
+ */
+interface Receiving {
+  readonly meta: SnapshotMeta;
+  readonly total: number;
+  readonly store: SnapshotWriter;
+  readonly envelope: EnvelopeReader;
+  readonly sink: SnapshotSink;
 }
 
 /** A proposal waiting for its last entry to be applied. */
@@ -106,6 +128,10 @@ export class RaftDriver<C> {
   #snapshotting = false;
   /** Bytes of the entries applied since the snapshot (being) taken last (see SNAPSHOT_GROWTH). */
   #appliedBytes = 0;
+  /** Bytes of the latest snapshot (its data may live on disk only). */
+  #snapshotBytes = 0;
+  /** The snapshot being received from the leader, if any. */
+  #receiving: Receiving | undefined;
 
   constructor(options: DriverOptions<C>) {
     this.#o = options;
@@ -212,6 +238,8 @@ export class RaftDriver<C> {
     this.#epoch++;
     this.#snapshotting = false;
     this.#appliedBytes = 0;
+    this.#snapshotBytes = 0;
+    this.#dropReceiving();
     this.#storage = storage;
     this.#o.machine.restore(this.#genesis);
     this.#cluster = cluster;
@@ -314,8 +342,8 @@ export class RaftDriver<C> {
           this.#persist(rd);
           this.#send(rd.messages);
         }
-        if (rd.snapshot !== undefined) {
-          await this.#installSnapshot(raft, rd.snapshot);
+        if (rd.snapshotChunks.length > 0 || rd.snapshot !== undefined) {
+          await this.#restoreChunks(raft, rd);
           // Reset or stopped while installing: the rest of this Ready belongs to a discarded history.
           if (this.#stopped || raft !== this.#raft) return;
         }
@@ -338,7 +366,13 @@ export class RaftDriver<C> {
 
   /** Whether this `Ready` may go out before it is synced: a leader's, with no new term or vote. */
   #leaderFirst(raft: RaftNode, rd: Ready): boolean {
-    if (raft.role !== 'leader' || !rd.mustSync || rd.snapshot !== undefined || rd.messages.length === 0)
+    if (
+      raft.role !== 'leader' ||
+      !rd.mustSync ||
+      rd.snapshot !== undefined ||
+      rd.snapshotChunks.length > 0 ||
+      rd.messages.length === 0
+    )
       return false;
     const hs = rd.hardState;
     if (hs === undefined) return true;
@@ -348,7 +382,7 @@ export class RaftDriver<C> {
 
   #persist(rd: Ready): void {
     const s = this.#storage;
-    if (rd.snapshot !== undefined) s.applySnapshot(rd.snapshot);
+    this.#storeChunks(rd);
     if (rd.entries.length > 0) s.append(rd.entries);
     if (rd.hardState !== undefined) s.setHardState(rd.hardState);
     if (rd.mustSync) s.sync();
@@ -369,36 +403,87 @@ export class RaftDriver<C> {
   #restore(snap: Snapshot): void {
     const envelope = openEnvelope(snap.data);
     this.#o.machine.restore(envelope.state);
-    this.#restored(snap, envelope.cluster);
+    this.#snapshotBytes = snap.data.length;
+    this.#restored(snap.meta, envelope.cluster);
   }
 
-  #restored(snap: Snapshot, cluster: string): void {
+  #restored(meta: SnapshotMeta, cluster: string): void {
     this.#cluster = cluster;
-    this.#appliedConf = snap.meta.conf;
+    this.#appliedConf = meta.conf;
     this.#appliedBytes = 0;
-    this.applied.set(snap.meta.index);
+    this.applied.set(meta.index);
   }
 
   /**
-   * Installs a snapshot received from the leader. A machine with `restoreChunks` gets it in
-   * slices, so a large state does not hold the event loop for seconds; abandoned if this member
-   * is reset or stopped meanwhile (the machine keeps its state until the sink's `end`).
+   * Stores the snapshot chunks of `rd` (before they are acknowledged), and makes the snapshot
+   * durable once it is complete. A chunk at offset 0 starts a new snapshot.
    */
-  async #installSnapshot(raft: RaftNode, snap: Snapshot): Promise<void> {
-    const envelope = openEnvelope(snap.data);
-    const machine = this.#o.machine;
-    if (machine.restoreChunks === undefined) {
-      machine.restore(envelope.state);
-    } else {
-      const sink = machine.restoreChunks();
-      const fed = await feedSliced(sink, envelope.state, () => this.#stopped || raft !== this.#raft);
-      if (!fed) return;
-      sink.end();
+  #storeChunks(rd: Ready): void {
+    if (rd.snapshotAbandoned) this.#dropReceiving();
+    for (const chunk of rd.snapshotChunks) {
+      if (chunk.offset === 0) {
+        this.#dropReceiving();
+        this.#receiving = this.#startReceiving(chunk.meta, chunk.total);
+      }
+      const rec = this.#receiving;
+      if (rec === undefined || rec.meta !== chunk.meta)
+        throw new RaftInvariantError(`snapshot chunk at ${chunk.offset} without its beginning`);
+      rec.store.write(chunk.data);
     }
-    this.#restored(snap, envelope.cluster);
+    if (rd.snapshot !== undefined) {
+      const rec = this.#receiving;
+      if (rec === undefined || rec.meta.index !== rd.snapshot.index)
+        throw new RaftInvariantError(`snapshot at ${rd.snapshot.index} completed without its chunks`);
+      rec.store.finish();
+      this.#snapshotBytes = rec.total;
+    }
+  }
+
+  #startReceiving(meta: SnapshotMeta, total: number): Receiving {
+    const storage = this.#storage;
+    const store = storage.receiveSnapshot?.(meta, total) ?? assembling(storage, meta, total);
+    const machine = this.#o.machine;
+    return {
+      meta,
+      total,
+      store,
+      envelope: new EnvelopeReader(),
+      sink: machine.restoreChunks?.() ?? gathering((state) => machine.restore(state)),
+    };
+  }
+
+  /** Gives up the snapshot being received: the storage drops its pieces, the machine's sink is let go. */
+  #dropReceiving(): void {
+    const rec = this.#receiving;
+    this.#receiving = undefined;
+    rec?.store.abort();
+  }
+
+  /**
+   * Feeds the chunks of `rd` to the machine, in slices between other work so a large state does
+   * not hold the event loop; once the snapshot is complete (`rd.snapshot`, already durable),
+   * installs it. Abandoned if this member is reset or stopped meanwhile, or another snapshot
+   * starts (the machine keeps its state until the sink's `end`).
+   */
+  async #restoreChunks(raft: RaftNode, rd: Ready): Promise<void> {
+    const rec = this.#receiving;
+    if (rec === undefined) return;
+    const abandoned = () => this.#stopped || raft !== this.#raft || this.#receiving !== rec;
+    for (const chunk of rd.snapshotChunks) {
+      if (chunk.meta !== rec.meta) continue; // a snapshot abandoned within this Ready
+      const state = rec.envelope.write(chunk.data);
+      if (!(await feedSliced(rec.sink, state, abandoned))) return;
+    }
+    const done = rd.snapshot;
+    if (done === undefined || done.index !== rec.meta.index) return;
+    const { cluster, state } = rec.envelope.end();
+    if (!(await feedSliced(rec.sink, state, abandoned))) return;
+    this.#receiving = undefined;
+    rec.sink.end();
+    this.#restored(done, cluster);
     // Proposals the snapshot skipped over have an unknown fate.
     for (const [index, p] of this.#proposals) {
-      if (index <= snap.meta.index) {
+      if (index <= done.index) {
         this.#proposals.delete(index);
         p.settle(false);
       }
@@ -472,14 +557,16 @@ export class RaftDriver<C> {
     if (storage.snapshot().meta.index === 0 && this.#cluster !== '' && storage.term(applied) !== undefined) {
       // The founder snapshots its first entries at once: the cluster id lives only in snapshots,
       // so every member (they all start from one) knows it, also after a restart.
-      storage.createSnapshot(applied, this.#appliedConf, encodeEnvelope(this.#cluster, machine.snapshot()));
+      const data = encodeEnvelope(this.#cluster, machine.snapshot());
+      storage.createSnapshot(applied, this.#appliedConf, data);
+      this.#snapshotBytes = data.length;
       storage.compact(applied);
       this.#appliedBytes = 0;
       return;
     }
     const last = storage.snapshot();
     if (applied - last.meta.index < Math.max(1, consensus.snapshotThreshold)) return;
-    if (this.#appliedBytes < last.data.length * SNAPSHOT_GROWTH) return;
+    if (this.#appliedBytes < this.#snapshotBytes * SNAPSHOT_GROWTH) return;
     if (storage.term(applied) === undefined) return;
     this.#appliedBytes = 0;
     this.#snapshotInBackground(storage, applied, machine.snapshot());
@@ -507,6 +594,7 @@ export class RaftDriver<C> {
         storage.createSnapshot(index, conf, data);
       }
       if (stale()) return;
+      this.#snapshotBytes = data.length;
       const upTo = Math.min(index - this.#o.consensus.snapshotKeep, storage.snapshot().meta.index);
       if (upTo >= storage.firstIndex()) storage.compact(upTo);
       this.#o.logger.debug(
@@ -528,8 +616,41 @@ export class RaftDriver<C> {
   /** Stops processing; pending proposals and reads are dropped (their callers are told by the group). */
   stop(): void {
     this.#stopped = true;
+    this.#dropReceiving();
     for (const p of this.#proposals.values()) p.settle(false);
     this.#proposals.clear();
     this.#reads.clear();
   }
+}
+
+/** A storage without `receiveSnapshot` gets the whole snapshot, put together here. */
+function assembling(storage: Storage, meta: SnapshotMeta, total: number): SnapshotWriter {
+  let data: Uint8Array | undefined = new Uint8Array(total);
+  let written = 0;
+  return {
+    write: (piece) => {
+      if (data === undefined || written + piece.length > total)
+        throw new RaftInvariantError(`snapshot chunk past its total ${total}`);
+      data.set(piece, written);
+      written += piece.length;
+    },
+    finish: () => {
+      if (data === undefined || written !== total)
+        throw new RaftInvariantError(`snapshot finished at ${written} of ${total} bytes`);
+      storage.applySnapshot({ meta, data });
+      data = undefined;
+    },
+    abort: () => {
+      data = undefined;
+    },
+  };
+}
+
+/** A sink for a machine without `restoreChunks`: gathers the state and restores it at `end`. */
+function gathering(restore: (state: Uint8Array) => void): SnapshotSink {
+  const pieces: Uint8Array[] = [];
+  return {
+    write: (piece) => pieces.push(piece),
+    end: () => restore(snapshotBytes({ chunks: () => pieces })),
+  };
 }

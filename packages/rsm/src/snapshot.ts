@@ -58,6 +58,56 @@ export function openEnvelope(bytes: Uint8Array): Envelope {
   return { cluster: v.cluster, state: v.state };
 }
 
+/**
+ * Reads a snapshot arriving in pieces: takes the header off the front and hands the machine's
+ * state on as it comes, without holding it. (A snapshot in the earlier one-map format cannot be
+ * split before it is complete: it is gathered and handed on whole at `end`.)
+ */
+export class EnvelopeReader {
+  /** Bytes seen before the header was complete. */
+  #head: Uint8Array[] = [];
+  #headBytes = 0;
+  #cluster: string | undefined;
+  #legacy = false;
+
+  /**
+   * The next piece of the snapshot; returns the part of it that belongs to the machine's state
+   * (empty while the header is incomplete). @throws DecodeError for a malformed header
+   */
+  write(piece: Uint8Array): Uint8Array {
+    if (this.#cluster !== undefined) return piece;
+    this.#head.push(piece);
+    this.#headBytes += piece.length;
+    if (this.#legacy || this.#headBytes < PREFIX) return EMPTY;
+    const bytes = this.#head.length === 1 ? this.#head[0]! : concatBytes(...this.#head);
+    this.#head = [bytes];
+    if (!MAGIC.every((b, i) => bytes[i] === b)) {
+      this.#legacy = true;
+      return EMPTY;
+    }
+    const end = PREFIX + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4);
+    if (bytes.length < end) return EMPTY;
+    const { cluster, state } = openEnvelope(bytes);
+    this.#cluster = cluster;
+    this.#head = [];
+    return state;
+  }
+
+  /**
+   * All pieces were written: the cluster the snapshot belongs to, and what is left of the state
+   * (all of it for the earlier format). @throws DecodeError
+   */
+  end(): Envelope {
+    if (this.#cluster !== undefined) return { cluster: this.#cluster, state: EMPTY };
+    const envelope = openEnvelope(concatBytes(...this.#head));
+    this.#head = [];
+    this.#cluster = envelope.cluster;
+    return envelope;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
 /** The whole snapshot at once (small states, and the founder's first snapshot). */
 export function encodeEnvelope(cluster: string, state: Uint8Array | SnapshotView): Uint8Array {
   return concatBytes(...envelopeChunks(cluster, state));
