@@ -37,9 +37,14 @@ export class SnapshotAssembler {
     if (done === undefined) return undefined;
     const meta = this.#meta;
     const data = this.#data;
+    const filled = this.#filled;
     this.#reset();
     if (meta === undefined || data === undefined || meta.index !== done.index || meta.term !== done.term)
       throw new SnapshotTransferError(`snapshot at ${done.index} completed without its chunks`);
+    if (filled !== data.length)
+      throw new SnapshotTransferError(
+        `snapshot at ${done.index} completed at ${filled} of ${data.length} bytes`,
+      );
     return { meta: done, data };
   }
 
