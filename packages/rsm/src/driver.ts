@@ -28,11 +28,11 @@ import type { ConsensusConfig } from './config.js';
 import { ticksOf } from './config.js';
 import type { GroupsMetrics } from './metrics.js';
 import {
-  collectSliced,
+  compressSliced,
   EnvelopeReader,
   encodeEnvelope,
-  envelopeChunks,
   feedSliced,
+  Inflater,
   openEnvelope,
 } from './snapshot.js';
 import { type SnapshotSink, type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
@@ -54,7 +54,11 @@ interface Receiving {
   readonly total: number;
   readonly store: SnapshotWriter;
   readonly envelope: EnvelopeReader;
+  /** For a compressed state, once the header said so. */
+  inflater: Inflater | undefined;
   readonly sink: SnapshotSink;
+  /** Bytes of the (uncompressed) state fed to the sink. */
+  stateBytes: number;
 }
 
 /** A proposal waiting for its last entry to be applied. */
@@ -128,7 +132,7 @@ export class RaftDriver<C> {
   #snapshotting = false;
   /** Bytes of the entries applied since the snapshot (being) taken last (see SNAPSHOT_GROWTH). */
   #appliedBytes = 0;
-  /** Bytes of the latest snapshot (its data may live on disk only). */
+  /** Bytes of the machine's state in the latest snapshot (its data may live on disk only). */
   #snapshotBytes = 0;
   /** The snapshot being received from the leader, if any. */
   #receiving: Receiving | undefined;
@@ -403,7 +407,7 @@ export class RaftDriver<C> {
   #restore(snap: Snapshot): void {
     const envelope = openEnvelope(snap.data);
     this.#o.machine.restore(envelope.state);
-    this.#snapshotBytes = snap.data.length;
+    this.#snapshotBytes = envelope.state.length;
     this.#restored(snap.meta, envelope.cluster);
   }
 
@@ -435,7 +439,6 @@ export class RaftDriver<C> {
       if (rec === undefined || rec.meta.index !== rd.snapshot.index)
         throw new RaftInvariantError(`snapshot at ${rd.snapshot.index} completed without its chunks`);
       rec.store.finish();
-      this.#snapshotBytes = rec.total;
     }
   }
 
@@ -448,7 +451,9 @@ export class RaftDriver<C> {
       total,
       store,
       envelope: new EnvelopeReader(),
+      inflater: undefined,
       sink: machine.restoreChunks?.() ?? gathering((state) => machine.restore(state)),
+      stateBytes: 0,
     };
   }
 
@@ -457,6 +462,7 @@ export class RaftDriver<C> {
     const rec = this.#receiving;
     this.#receiving = undefined;
     rec?.store.abort();
+    rec?.inflater?.destroy();
   }
 
   /**
@@ -469,17 +475,32 @@ export class RaftDriver<C> {
     const rec = this.#receiving;
     if (rec === undefined) return;
     const abandoned = () => this.#stopped || raft !== this.#raft || this.#receiving !== rec;
+    /** Hands state bytes (compressed or not, as the envelope says) to the machine. */
+    const feed = async (state: Uint8Array, last: boolean): Promise<boolean> => {
+      let pieces = [state];
+      if (rec.envelope.deflated) {
+        rec.inflater ??= new Inflater();
+        pieces = await rec.inflater.write(state);
+        if (last) pieces.push(...(await rec.inflater.end()));
+        if (abandoned()) return false;
+      }
+      for (const piece of pieces) {
+        rec.stateBytes += piece.length;
+        if (!(await feedSliced(rec.sink, piece, abandoned))) return false;
+      }
+      return true;
+    };
     for (const chunk of rd.snapshotChunks) {
       if (chunk.meta !== rec.meta) continue; // a snapshot abandoned within this Ready
-      const state = rec.envelope.write(chunk.data);
-      if (!(await feedSliced(rec.sink, state, abandoned))) return;
+      if (!(await feed(rec.envelope.write(chunk.data), false))) return;
     }
     const done = rd.snapshot;
     if (done === undefined || done.index !== rec.meta.index) return;
     const { cluster, state } = rec.envelope.end();
-    if (!(await feedSliced(rec.sink, state, abandoned))) return;
+    if (!(await feed(state, true))) return;
     this.#receiving = undefined;
     rec.sink.end();
+    this.#snapshotBytes = rec.stateBytes;
     this.#restored(done, cluster);
     // Proposals the snapshot skipped over have an unknown fate.
     for (const [index, p] of this.#proposals) {
@@ -557,9 +578,9 @@ export class RaftDriver<C> {
     if (storage.snapshot().meta.index === 0 && this.#cluster !== '' && storage.term(applied) !== undefined) {
       // The founder snapshots its first entries at once: the cluster id lives only in snapshots,
       // so every member (they all start from one) knows it, also after a restart.
-      const data = encodeEnvelope(this.#cluster, machine.snapshot());
-      storage.createSnapshot(applied, this.#appliedConf, data);
-      this.#snapshotBytes = data.length;
+      const state = snapshotBytes(machine.snapshot());
+      storage.createSnapshot(applied, this.#appliedConf, encodeEnvelope(this.#cluster, state));
+      this.#snapshotBytes = state.length;
       storage.compact(applied);
       this.#appliedBytes = 0;
       return;
@@ -573,7 +594,7 @@ export class RaftDriver<C> {
   }
 
   /**
-   * Encodes `view` (the machine's state at `index`) in slices, has the storage write it (off the
+   * Encodes and compresses `view` (the machine's state at `index`) in slices, has the storage write it (off the
    * event loop if it can), and only then drops the log up to `index - snapshotKeep`: until the
    * snapshot is recorded, the log it replaces is still needed. Given up if this member is reset
    * or stopped meanwhile, or a newer snapshot was installed first.
@@ -585,8 +606,9 @@ export class RaftDriver<C> {
     this.#snapshotting = true;
     const started = performance.now();
     const run = async (): Promise<void> => {
-      const data = await collectSliced(envelopeChunks(this.#cluster, view), stale);
-      if (data === undefined) return;
+      const taken = await compressSliced(this.#cluster, view, stale);
+      if (taken === undefined) return;
+      const { data, stateBytes } = taken;
       if (storage.createSnapshotAsync !== undefined) {
         await storage.createSnapshotAsync(index, conf, data);
       } else {
@@ -594,11 +616,11 @@ export class RaftDriver<C> {
         storage.createSnapshot(index, conf, data);
       }
       if (stale()) return;
-      this.#snapshotBytes = data.length;
+      this.#snapshotBytes = stateBytes;
       const upTo = Math.min(index - this.#o.consensus.snapshotKeep, storage.snapshot().meta.index);
       if (upTo >= storage.firstIndex()) storage.compact(upTo);
       this.#o.logger.debug(
-        { index, bytes: data.length, ms: Math.round(performance.now() - started) },
+        { index, bytes: data.length, stateBytes, ms: Math.round(performance.now() - started) },
         'snapshot taken',
       );
     };
