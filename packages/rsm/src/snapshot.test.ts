@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecodeError, Digest, encodeCbor, randomBytes, toHex, waitFor } from '@mosaik/id';
-import { FileStorage } from '@mosaik/raft';
+import { FileStorage, MemoryStorage, type Storage } from '@mosaik/raft';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Cluster, discoverAll, FAST, T } from '../test/fixtures.js';
@@ -309,5 +309,59 @@ describe('snapshot transfer', () => {
       rmSync(dirA, { recursive: true, force: true });
       rmSync(dirB, { recursive: true, force: true });
     }
+  });
+
+  it('a machine without restoreChunks on a storage without receiveSnapshot gets the snapshot whole', async () => {
+    await using c = new Cluster();
+    const [a, b] = await c.addMany(2);
+    const config = { ...FAST, snapshotThreshold: 20, snapshotKeep: 2, snapshotChunkSize: 1024 };
+    const leader = new Ledger();
+    const ga: LedgerGroup = a!.groups.withKey('plain').withStateMachine(leader).withConsensus(config).join();
+    await ga.when.isLeader();
+    let last = 0;
+    for (let i = 0; i < 400; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, j) => ({
+        put: `k${i + j}`,
+        value: toHex(randomBytes(40)),
+      }));
+      last = (await ga.executeMany(batch)).last;
+    }
+    await ga.execute({ put: 'tick', value: '1' });
+    await discoverAll([a!, b!]);
+    // A storage that only knows `applySnapshot`, and a machine that only knows `restore`.
+    const applied: number[] = [];
+    const mem = new MemoryStorage();
+    const plainStorage = new Proxy(mem, {
+      get(target, key) {
+        if (key === 'receiveSnapshot') return undefined;
+        if (key === 'applySnapshot')
+          return (snap: Parameters<Storage['applySnapshot']>[0]) => {
+            applied.push(snap.data.length);
+            target.applySnapshot(snap);
+          };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Storage;
+    const late = new Ledger();
+    const plainMachine: StateMachine<LedgerCommand, null, number> = {
+      signature: late.signature,
+      apply: (cmd) => late.apply(cmd),
+      query: () => late.query(),
+      snapshot: () => late.snapshot(),
+      restore: (bytes) => late.restore(bytes),
+    };
+    const gb = b!.groups
+      .withKey('plain')
+      .withStateMachine(plainMachine)
+      .withConsensus(config)
+      .withStorage(storage.custom(() => plainStorage))
+      .join();
+    await waitFor(gb.when.committed().reaches(last), { timeout: 4 * T, message: 'late member catch-up' });
+    await waitFor(() => late.map.size === leader.map.size, { timeout: T, message: 'late member size' });
+    expect(applied.length).toBeGreaterThan(0);
+    expect(Math.max(...applied), `installed: ${applied}`).toBeGreaterThan(1024);
+    expect(late.restores).toEqual([]);
+    expect(toHex(snapshotBytes(late.snapshot()))).toBe(toHex(snapshotBytes(leader.snapshot())));
   });
 });
