@@ -75,6 +75,13 @@ interface Proposal {
  * another.
  */
 const SNAPSHOT_GROWTH = 0.5;
+/**
+ * While a follower is being sent a snapshot, one fresh snapshot is taken as soon as the log since
+ * the last one holds this fraction of its size: the leader switches the transfer to it (if not
+ * too far along), and the follower skips that log, which crosses the network more slowly than a
+ * compressed snapshot.
+ */
+const SNAPSHOT_GROWTH_CATCHUP = 0.1;
 
 /** A new cluster id: the founder's short id and 8 random bytes, so a refounded cluster never reuses one. */
 export function newClusterId(founder: NodeId): string {
@@ -136,6 +143,8 @@ export class RaftDriver<C> {
   #snapshotBytes = 0;
   /** The snapshot being received from the leader, if any. */
   #receiving: Receiving | undefined;
+  /** An early snapshot was taken for the followers now receiving one (see SNAPSHOT_GROWTH_CATCHUP). */
+  #catchupSnapshotTaken = false;
 
   constructor(options: DriverOptions<C>) {
     this.#o = options;
@@ -587,10 +596,24 @@ export class RaftDriver<C> {
     }
     const last = storage.snapshot();
     if (applied - last.meta.index < Math.max(1, consensus.snapshotThreshold)) return;
-    if (this.#appliedBytes < this.#snapshotBytes * SNAPSHOT_GROWTH) return;
+    if (this.#appliedBytes < this.#snapshotBytes * SNAPSHOT_GROWTH) {
+      const catchingUp = this.#followerAwaitsSnapshot();
+      if (!catchingUp) this.#catchupSnapshotTaken = false;
+      if (!catchingUp || this.#catchupSnapshotTaken) return;
+      if (this.#appliedBytes < this.#snapshotBytes * SNAPSHOT_GROWTH_CATCHUP) return;
+      if (storage.term(applied) === undefined) return;
+      this.#catchupSnapshotTaken = true;
+    }
     if (storage.term(applied) === undefined) return;
     this.#appliedBytes = 0;
     this.#snapshotInBackground(storage, applied, machine.snapshot());
+  }
+
+  /** Whether this member leads and some follower is being sent a snapshot. */
+  #followerAwaitsSnapshot(): boolean {
+    if (this.#raft.role !== 'leader') return false;
+    for (const p of this.#raft.status().progress.values()) if (p.state === 'snapshot') return true;
+    return false;
   }
 
   /**

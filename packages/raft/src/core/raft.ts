@@ -994,7 +994,7 @@ export class RaftNode {
       const tr = pr.transfer;
       // Resend only after a few rounds brought no progress (a chunk was lost): a slow link that
       // needs longer than one round for a chunk must not be flooded with copies of it.
-      if (tr !== undefined) {
+      if (tr !== undefined && !this.#renewTransfer(m.from, pr)) {
         tr.stalledRounds = tr.acked === tr.ackedAtHeartbeat ? tr.stalledRounds + 1 : 0;
         tr.ackedAtHeartbeat = tr.acked;
         if (tr.stalledRounds >= SNAPSHOT_STALL_ROUNDS) {
@@ -1009,6 +1009,7 @@ export class RaftNode {
   #handleSnapshotResp(m: SnapshotRespMessage, pr: Progress): void {
     const tr = pr.transfer;
     if (pr.state !== 'snapshot' || tr === undefined || m.index !== tr.snapshot.meta.index) return;
+    if (this.#renewTransfer(m.from, pr)) return;
     if (m.reject) {
       tr.acked = 0;
       this.#sendChunks(m.from, pr, true);
@@ -1017,6 +1018,23 @@ export class RaftNode {
       tr.sent = Math.max(tr.sent, tr.acked);
       this.#sendChunks(m.from, pr, false);
     }
+  }
+
+  /**
+   * Switches a transfer to a newer snapshot recorded since it began, from its first byte, while
+   * less than half of the older one went through: the follower then skips the log between the
+   * two, which crosses the network much more slowly than a snapshot (and often uncompressed). At
+   * most once per transfer, so a leader snapshotting often cannot keep a slow follower from
+   * ever finishing.
+   */
+  #renewTransfer(to: NodeId, pr: Progress): boolean {
+    const tr = pr.transfer;
+    if (tr === undefined || tr.renewed || tr.acked * 2 >= tr.snapshot.data.length) return false;
+    const latest = this.#log.storage.snapshot();
+    if (latest.meta.index <= tr.snapshot.meta.index) return false;
+    pr.becomeSnapshot({ meta: latest.meta, data: latest.data }, true);
+    this.#sendChunks(to, pr, true);
+    return true;
   }
 
   #maybeCommit(): boolean {

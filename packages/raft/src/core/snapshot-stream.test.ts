@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toMessage } from '../codec.js';
 import { SnapshotTransferError } from '../errors.js';
 import { MemoryStorage } from '../storage/memory.js';
+import { Harness } from '../testing/harness.js';
 import {
   EntryType,
   type Message,
@@ -235,5 +236,48 @@ describe('SnapshotAssembler', () => {
     a.take({ ...base, snapshotChunks: [c(0, enc('0123'))] });
     expect(a.take({ ...base, snapshotAbandoned: true })).toBeUndefined();
     expect(() => a.take({ ...base, snapshot: metaA })).toThrow(SnapshotTransferError);
+  });
+});
+
+describe('sending a snapshot', () => {
+  it('switches a transfer to a newer snapshot once, while it is less than half done', () => {
+    const h = new Harness(['a', 'b', 'c'], { snapshotChunkSize: 4 });
+    h.elect('a');
+    h.isolate('c');
+    const a = h.get('a');
+    a.node.propose([enc('x')]);
+    h.settle();
+    const first = a.applied[a.applied.length - 1]!.index;
+    a.storage.createSnapshot(first, a.node.conf, enc('old-snapshot-0123456789abcdef'));
+    a.storage.compact(first);
+    const sent: [number, number][] = [];
+    let newer = 0;
+    h.filter = (m) => {
+      if (m.t !== MessageType.Snapshot) return true;
+      sent.push([m.meta.index, m.offset]);
+      // Once the first chunks of the old one went out, the leader records a newer snapshot.
+      if (newer === 0 && m.offset === 4) {
+        a.node.propose([enc('y')]);
+        h.settle();
+        newer = a.applied[a.applied.length - 1]!.index;
+        a.storage.createSnapshot(newer, a.node.conf, enc('new-snapshot-ABCDEFGH'));
+        a.storage.compact(newer);
+      }
+      return true;
+    };
+    h.heal();
+    h.tick(10);
+    h.settle();
+    const c = h.get('c');
+    expect(newer).toBeGreaterThan(first);
+    expect(dec(c.storage.snapshot().data)).toBe('new-snapshot-ABCDEFGH');
+    expect(c.storage.snapshot().meta.index).toBe(newer);
+    // The newer snapshot went from its first byte; the old one never completed.
+    const newOffsets = sent.filter(([i]) => i === newer).map(([, o]) => o);
+    expect(newOffsets[0]).toBe(0);
+    expect(sent.filter(([i, o]) => i === first && o >= 24)).toEqual([]);
+    a.node.propose([enc('after')]);
+    h.settle();
+    expect(c.applied.some((e) => dec(e.data) === 'after')).toBe(true);
   });
 });
