@@ -7,7 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStorage, MemoryStorage, type Message, RaftNode, type Storage } from '../src/index.js';
+import {
+  FileStorage,
+  MemoryStorage,
+  type Message,
+  RaftNode,
+  SnapshotAssembler,
+  type Storage,
+} from '../src/index.js';
 
 const SECONDS = Number(process.env.RAFT_BENCH_SECONDS ?? 2);
 const ids = ['a', 'b', 'c'];
@@ -15,6 +22,7 @@ const ids = ['a', 'b', 'c'];
 interface Member {
   readonly node: RaftNode;
   readonly storage: Storage;
+  readonly assembler: SnapshotAssembler;
 }
 
 class Cluster {
@@ -32,7 +40,7 @@ class Cluster {
         maxSizePerMsg: 4 * 1024 * 1024,
         maxInflightMsgs: 1024,
       });
-      this.members.set(id, { node, storage });
+      this.members.set(id, { node, storage, assembler: new SnapshotAssembler() });
     }
     this.members.get('a')!.node.campaign();
     this.settle();
@@ -50,7 +58,8 @@ class Cluster {
       if (!m.node.hasReady()) continue;
       busy = true;
       const rd = m.node.ready();
-      if (rd.snapshot) m.storage.applySnapshot(rd.snapshot);
+      const snapshot = m.assembler.take(rd);
+      if (snapshot) m.storage.applySnapshot(snapshot);
       m.storage.append(rd.entries);
       if (rd.hardState) m.storage.setHardState(rd.hardState);
       if (rd.mustSync) m.storage.sync();

@@ -9,6 +9,7 @@ export type RaftErrorCode =
   | 'compacted'
   | 'unavailable'
   | 'snapshot_out_of_date'
+  | 'snapshot_transfer'
   | 'log_gap'
   | 'invalid_config'
   | 'storage_corrupt'
@@ -85,5 +86,15 @@ export class StorageCorruptError extends MosaikError<'storage_corrupt'> {
 export class RaftInvariantError extends MosaikError<'raft_invariant'> {
   constructor(message: string) {
     super('raft_invariant', message);
+  }
+}
+
+/**
+ * The pieces of a snapshot received from the leader do not add up: out of order, past its end,
+ * or short of it when it was to be installed. Nothing of it was installed.
+ */
+export class SnapshotTransferError extends MosaikError<'snapshot_transfer'> {
+  constructor(reason: string) {
+    super('snapshot_transfer', `snapshot transfer: ${reason}`);
   }
 }

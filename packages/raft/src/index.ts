@@ -19,6 +19,7 @@ export {
   toSnapshot,
   toSnapshotMeta,
 } from './codec.js';
+export { SnapshotAssembler } from './core/assembler.js';
 export { isMember, isVoter, quorum } from './core/config.js';
 export { createPrng, type Prng } from './core/prng.js';
 export { RaftNode, type RaftOptions, type RaftStatus } from './core/raft.js';
@@ -32,6 +33,7 @@ export {
   type RaftErrorCode,
   RaftInvariantError,
   SnapshotOutOfDateError,
+  SnapshotTransferError,
   StorageCorruptError,
   UnavailableError,
 } from './errors.js';
@@ -43,7 +45,7 @@ export {
   storageFaultPoints,
 } from './storage/file.js';
 export { MemoryStorage } from './storage/memory.js';
-export { entrySize, type Storage } from './storage/storage.js';
+export { entrySize, type SnapshotWriter, type Storage } from './storage/storage.js';
 export {
   type AppendMessage,
   type AppendRespMessage,
@@ -65,6 +67,7 @@ export {
   type ReadState,
   type Ready,
   type Snapshot,
+  type SnapshotChunk,
   type SnapshotMessage,
   type SnapshotMeta,
   type SnapshotRespMessage,

@@ -201,15 +201,45 @@ export interface SoftState {
 }
 
 /**
- * A batch of work produced by the core. The caller must, in this order: persist `snapshot`,
- * `entries` and `hardState` (and sync when `mustSync`), then send `messages`, then apply
- * `committedEntries` in order, then call `advance(ready)`.
+ * A piece of a snapshot a follower is receiving from its leader: bytes `[offset, offset +
+ * data.length)` of the `total` bytes of the snapshot described by `meta`. Pieces are handed out
+ * in order and without gaps; a piece at offset 0 starts a snapshot anew (whatever was received
+ * of another one is discarded).
+ */
+export interface SnapshotChunk {
+  readonly meta: SnapshotMeta;
+  readonly offset: number;
+  readonly total: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * A batch of work produced by the core. The caller must, in this order: drop a partly received
+ * snapshot if `snapshotAbandoned`, store `snapshotChunks`, install `snapshot` (once its last
+ * chunk is stored), persist `entries` and `hardState` (and sync when `mustSync`), then send
+ * `messages`, then apply `committedEntries` in order, then call `advance(ready)`.
+ *
+ * A snapshot from the leader arrives in pieces and is never reassembled by the core: the caller
+ * streams the chunks to its storage and state machine as they come (see `SnapshotAssembler` for
+ * callers that want the whole snapshot at once).
  */
 export interface Ready {
   readonly softState?: SoftState;
   readonly hardState?: HardState;
   readonly entries: readonly Entry[];
-  readonly snapshot?: Snapshot;
+  /**
+   * The snapshot whose chunks were handed out so far will not be completed (the log caught up
+   * otherwise, or its chunks were inconsistent): discard them. Comes before this Ready's chunks.
+   */
+  readonly snapshotAbandoned: boolean;
+  /** Further pieces of the snapshot being received, in order. */
+  readonly snapshotChunks: readonly SnapshotChunk[];
+  /**
+   * The snapshot being received is complete (its last chunk is in `snapshotChunks`, here or in
+   * an earlier Ready): make it durable, replacing the log (`Storage.receiveSnapshot`), and
+   * restore the state machine from it.
+   */
+  readonly snapshot?: SnapshotMeta;
   readonly committedEntries: readonly Entry[];
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];

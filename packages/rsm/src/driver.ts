@@ -15,18 +15,28 @@ import {
   MessageType,
   messageCodec,
   type NodeId,
+  RaftInvariantError,
   RaftNode,
   type RaftRole,
   type Ready,
   type Snapshot,
+  type SnapshotMeta,
   SnapshotOutOfDateError,
+  type SnapshotWriter,
   type Storage,
 } from '@mosaik/raft';
 import type { ConsensusConfig } from './config.js';
 import { ticksOf } from './config.js';
 import type { GroupsMetrics } from './metrics.js';
-import { collectSliced, encodeEnvelope, envelopeChunks, feedSliced, openEnvelope } from './snapshot.js';
-import { type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
+import {
+  compressSliced,
+  EnvelopeReader,
+  encodeEnvelope,
+  feedSliced,
+  Inflater,
+  openEnvelope,
+} from './snapshot.js';
+import { type SnapshotSink, type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
 import { commitTrace } from './trace.js';
 
 /** What the driver needs from its group. */
@@ -35,6 +45,22 @@ export interface DriverHost {
   send(to: NodeId, messages: Uint8Array[]): void;
   /** Leader or role changed. */
   softState(lead: NodeId, role: RaftRole): void;
+}
+
+/**
+ * A snapshot being received from the leader: each chunk goes to the storage (before it is
+ * acknowledged) and then to the machine, so it is never held whole.
+ */
+interface Receiving {
+  readonly meta: SnapshotMeta;
+  readonly total: number;
+  readonly store: SnapshotWriter;
+  readonly envelope: EnvelopeReader;
+  /** For a compressed state, once the header said so. */
+  inflater: Inflater | undefined;
+  readonly sink: SnapshotSink;
+  /** Bytes of the (uncompressed) state fed to the sink. */
+  stateBytes: number;
 }
 
 /** A proposal waiting for its last entry to be applied. */
@@ -51,6 +77,13 @@ interface Proposal {
  * another.
  */
 const SNAPSHOT_GROWTH = 0.5;
+/**
+ * While a follower is being sent a snapshot, one fresh snapshot is taken as soon as the log since
+ * the last one holds this fraction of its size: the leader switches the transfer to it (if not
+ * too far along), and the follower skips that log, which crosses the network more slowly than a
+ * compressed snapshot.
+ */
+const SNAPSHOT_GROWTH_CATCHUP = 0.1;
 
 /** A new cluster id: the founder's short id and 8 random bytes, so a refounded cluster never reuses one. */
 export function newClusterId(founder: NodeId): string {
@@ -119,6 +152,12 @@ export class RaftDriver<C> {
   #snapshotting = false;
   /** Bytes of the entries applied since the snapshot (being) taken last (see SNAPSHOT_GROWTH). */
   #appliedBytes = 0;
+  /** Bytes of the machine's state in the latest snapshot (its data may live on disk only). */
+  #snapshotBytes = 0;
+  /** The snapshot being received from the leader, if any. */
+  #receiving: Receiving | undefined;
+  /** An early snapshot was taken for the followers now receiving one (see SNAPSHOT_GROWTH_CATCHUP). */
+  #catchupSnapshotTaken = false;
 
   constructor(options: DriverOptions<C>) {
     this.#o = options;
@@ -248,6 +287,8 @@ export class RaftDriver<C> {
     this.#epoch++;
     this.#snapshotting = false;
     this.#appliedBytes = 0;
+    this.#snapshotBytes = 0;
+    this.#dropReceiving();
     this.#storage = storage;
     this.#o.machine.restore(this.#genesis);
     this.#cluster = cluster;
@@ -380,8 +421,8 @@ export class RaftDriver<C> {
           this.#send(rd.messages);
           if (commitTrace !== undefined) traceSent(rd);
         }
-        if (rd.snapshot !== undefined) {
-          await this.#installSnapshot(raft, rd.snapshot);
+        if (rd.snapshotChunks.length > 0 || rd.snapshot !== undefined) {
+          await this.#restoreChunks(raft, rd);
           // Reset or stopped while installing: the rest of this Ready belongs to a discarded history.
           if (this.#stopped || raft !== this.#raft) return;
         }
@@ -425,7 +466,13 @@ export class RaftDriver<C> {
 
   /** Whether this `Ready` may go out before it is synced: a leader's, with no new term or vote. */
   #leaderFirst(raft: RaftNode, rd: Ready): boolean {
-    if (raft.role !== 'leader' || !rd.mustSync || rd.snapshot !== undefined || rd.messages.length === 0)
+    if (
+      raft.role !== 'leader' ||
+      !rd.mustSync ||
+      rd.snapshot !== undefined ||
+      rd.snapshotChunks.length > 0 ||
+      rd.messages.length === 0
+    )
       return false;
     const hs = rd.hardState;
     if (hs === undefined) return true;
@@ -442,7 +489,7 @@ export class RaftDriver<C> {
   /** Writes what `rd` says to persist, without syncing. */
   #write(rd: Ready): void {
     const s = this.#storage;
-    if (rd.snapshot !== undefined) s.applySnapshot(rd.snapshot);
+    this.#storeChunks(rd);
     if (rd.entries.length > 0) s.append(rd.entries);
     if (rd.hardState !== undefined) s.setHardState(rd.hardState);
   }
@@ -464,36 +511,104 @@ export class RaftDriver<C> {
   #restore(snap: Snapshot): void {
     const envelope = openEnvelope(snap.data);
     this.#o.machine.restore(envelope.state);
-    this.#restored(snap, envelope.cluster);
+    this.#snapshotBytes = envelope.state.length;
+    this.#restored(snap.meta, envelope.cluster);
   }
 
-  #restored(snap: Snapshot, cluster: string): void {
+  #restored(meta: SnapshotMeta, cluster: string): void {
     this.#cluster = cluster;
-    this.#appliedConf = snap.meta.conf;
+    this.#appliedConf = meta.conf;
     this.#appliedBytes = 0;
-    this.applied.set(snap.meta.index);
+    this.applied.set(meta.index);
   }
 
   /**
-   * Installs a snapshot received from the leader. A machine with `restoreChunks` gets it in
-   * slices, so a large state does not hold the event loop for seconds; abandoned if this member
-   * is reset or stopped meanwhile (the machine keeps its state until the sink's `end`).
+   * Stores the snapshot chunks of `rd` (before they are acknowledged), and makes the snapshot
+   * durable once it is complete. A chunk at offset 0 starts a new snapshot.
    */
-  async #installSnapshot(raft: RaftNode, snap: Snapshot): Promise<void> {
-    const envelope = openEnvelope(snap.data);
-    const machine = this.#o.machine;
-    if (machine.restoreChunks === undefined) {
-      machine.restore(envelope.state);
-    } else {
-      const sink = machine.restoreChunks();
-      const fed = await feedSliced(sink, envelope.state, () => this.#stopped || raft !== this.#raft);
-      if (!fed) return;
-      sink.end();
+  #storeChunks(rd: Ready): void {
+    if (rd.snapshotAbandoned) this.#dropReceiving();
+    for (const chunk of rd.snapshotChunks) {
+      if (chunk.offset === 0) {
+        this.#dropReceiving();
+        this.#receiving = this.#startReceiving(chunk.meta, chunk.total);
+      }
+      const rec = this.#receiving;
+      if (rec === undefined || rec.meta !== chunk.meta)
+        throw new RaftInvariantError(`snapshot chunk at ${chunk.offset} without its beginning`);
+      rec.store.write(chunk.data);
     }
-    this.#restored(snap, envelope.cluster);
+    if (rd.snapshot !== undefined) {
+      const rec = this.#receiving;
+      if (rec === undefined || rec.meta.index !== rd.snapshot.index)
+        throw new RaftInvariantError(`snapshot at ${rd.snapshot.index} completed without its chunks`);
+      rec.store.finish();
+    }
+  }
+
+  #startReceiving(meta: SnapshotMeta, total: number): Receiving {
+    const storage = this.#storage;
+    const store = storage.receiveSnapshot?.(meta, total) ?? assembling(storage, meta, total);
+    const machine = this.#o.machine;
+    return {
+      meta,
+      total,
+      store,
+      envelope: new EnvelopeReader(),
+      inflater: undefined,
+      sink: machine.restoreChunks?.() ?? gathering((state) => machine.restore(state)),
+      stateBytes: 0,
+    };
+  }
+
+  /** Gives up the snapshot being received: the storage drops its pieces, the machine's sink is let go. */
+  #dropReceiving(): void {
+    const rec = this.#receiving;
+    this.#receiving = undefined;
+    rec?.store.abort();
+    rec?.inflater?.destroy();
+  }
+
+  /**
+   * Feeds the chunks of `rd` to the machine, in slices between other work so a large state does
+   * not hold the event loop; once the snapshot is complete (`rd.snapshot`, already durable),
+   * installs it. Abandoned if this member is reset or stopped meanwhile, or another snapshot
+   * starts (the machine keeps its state until the sink's `end`).
+   */
+  async #restoreChunks(raft: RaftNode, rd: Ready): Promise<void> {
+    const rec = this.#receiving;
+    if (rec === undefined) return;
+    const abandoned = () => this.#stopped || raft !== this.#raft || this.#receiving !== rec;
+    /** Hands state bytes (compressed or not, as the envelope says) to the machine. */
+    const feed = async (state: Uint8Array, last: boolean): Promise<boolean> => {
+      let pieces = [state];
+      if (rec.envelope.deflated) {
+        rec.inflater ??= new Inflater();
+        pieces = await rec.inflater.write(state);
+        if (last) pieces.push(...(await rec.inflater.end()));
+        if (abandoned()) return false;
+      }
+      for (const piece of pieces) {
+        rec.stateBytes += piece.length;
+        if (!(await feedSliced(rec.sink, piece, abandoned))) return false;
+      }
+      return true;
+    };
+    for (const chunk of rd.snapshotChunks) {
+      if (chunk.meta !== rec.meta) continue; // a snapshot abandoned within this Ready
+      if (!(await feed(rec.envelope.write(chunk.data), false))) return;
+    }
+    const done = rd.snapshot;
+    if (done === undefined || done.index !== rec.meta.index) return;
+    const { cluster, state } = rec.envelope.end();
+    if (!(await feed(state, true))) return;
+    this.#receiving = undefined;
+    rec.sink.end();
+    this.#snapshotBytes = rec.stateBytes;
+    this.#restored(done, cluster);
     // Proposals the snapshot skipped over have an unknown fate.
     for (const [index, p] of this.#proposals) {
-      if (index <= snap.meta.index) {
+      if (index <= done.index) {
         this.#proposals.delete(index);
         p.settle(false);
       }
@@ -568,21 +683,37 @@ export class RaftDriver<C> {
     if (storage.snapshot().meta.index === 0 && this.#cluster !== '' && storage.term(applied) !== undefined) {
       // The founder snapshots its first entries at once: the cluster id lives only in snapshots,
       // so every member (they all start from one) knows it, also after a restart.
-      storage.createSnapshot(applied, this.#appliedConf, encodeEnvelope(this.#cluster, machine.snapshot()));
+      const state = snapshotBytes(machine.snapshot());
+      storage.createSnapshot(applied, this.#appliedConf, encodeEnvelope(this.#cluster, state));
+      this.#snapshotBytes = state.length;
       storage.compact(applied);
       this.#appliedBytes = 0;
       return;
     }
     const last = storage.snapshot();
     if (applied - last.meta.index < Math.max(1, consensus.snapshotThreshold)) return;
-    if (this.#appliedBytes < last.data.length * SNAPSHOT_GROWTH) return;
+    if (this.#appliedBytes < this.#snapshotBytes * SNAPSHOT_GROWTH) {
+      const catchingUp = this.#followerAwaitsSnapshot();
+      if (!catchingUp) this.#catchupSnapshotTaken = false;
+      if (!catchingUp || this.#catchupSnapshotTaken) return;
+      if (this.#appliedBytes < this.#snapshotBytes * SNAPSHOT_GROWTH_CATCHUP) return;
+      if (storage.term(applied) === undefined) return;
+      this.#catchupSnapshotTaken = true;
+    }
     if (storage.term(applied) === undefined) return;
     this.#appliedBytes = 0;
     this.#snapshotInBackground(storage, applied, machine.snapshot());
   }
 
+  /** Whether this member leads and some follower is being sent a snapshot. */
+  #followerAwaitsSnapshot(): boolean {
+    if (this.#raft.role !== 'leader') return false;
+    for (const p of this.#raft.status().progress.values()) if (p.state === 'snapshot') return true;
+    return false;
+  }
+
   /**
-   * Encodes `view` (the machine's state at `index`) in slices, has the storage write it (off the
+   * Encodes and compresses `view` (the machine's state at `index`) in slices, has the storage write it (off the
    * event loop if it can), and only then drops the log up to `index - snapshotKeep`: until the
    * snapshot is recorded, the log it replaces is still needed. Given up if this member is reset
    * or stopped meanwhile, or a newer snapshot was installed first.
@@ -594,8 +725,9 @@ export class RaftDriver<C> {
     this.#snapshotting = true;
     const started = performance.now();
     const run = async (): Promise<void> => {
-      const data = await collectSliced(envelopeChunks(this.#cluster, view), stale);
-      if (data === undefined) return;
+      const taken = await compressSliced(this.#cluster, view, stale);
+      if (taken === undefined) return;
+      const { data, stateBytes } = taken;
       if (storage.createSnapshotAsync !== undefined) {
         await storage.createSnapshotAsync(index, conf, data);
       } else {
@@ -603,10 +735,11 @@ export class RaftDriver<C> {
         storage.createSnapshot(index, conf, data);
       }
       if (stale()) return;
+      this.#snapshotBytes = stateBytes;
       const upTo = Math.min(index - this.#o.consensus.snapshotKeep, storage.snapshot().meta.index);
       if (upTo >= storage.firstIndex()) storage.compact(upTo);
       this.#o.logger.debug(
-        { index, bytes: data.length, ms: Math.round(performance.now() - started) },
+        { index, bytes: data.length, stateBytes, ms: Math.round(performance.now() - started) },
         'snapshot taken',
       );
     };
@@ -626,6 +759,7 @@ export class RaftDriver<C> {
     this.#stopped = true;
     this.#held = [];
     this.#heldTicks = 0;
+    this.#dropReceiving();
     for (const p of this.#proposals.values()) p.settle(false);
     this.#proposals.clear();
     this.#reads.clear();
@@ -668,4 +802,36 @@ function traceSynced(rd: Ready): void {
 function traceSent(rd: Ready): void {
   if (rd.messages.length === 0) return;
   for (const e of rd.entries) commitTrace!.mark('sent', e.index);
+}
+
+/** A storage without `receiveSnapshot` gets the whole snapshot, put together here. */
+function assembling(storage: Storage, meta: SnapshotMeta, total: number): SnapshotWriter {
+  let data: Uint8Array | undefined = new Uint8Array(total);
+  let written = 0;
+  return {
+    write: (piece) => {
+      if (data === undefined || written + piece.length > total)
+        throw new RaftInvariantError(`snapshot chunk past its total ${total}`);
+      data.set(piece, written);
+      written += piece.length;
+    },
+    finish: () => {
+      if (data === undefined || written !== total)
+        throw new RaftInvariantError(`snapshot finished at ${written} of ${total} bytes`);
+      storage.applySnapshot({ meta, data });
+      data = undefined;
+    },
+    abort: () => {
+      data = undefined;
+    },
+  };
+}
+
+/** A sink for a machine without `restoreChunks`: gathers the state and restores it at `end`. */
+function gathering(restore: (state: Uint8Array) => void): SnapshotSink {
+  const pieces: Uint8Array[] = [];
+  return {
+    write: (piece) => pieces.push(piece),
+    end: () => restore(snapshotBytes({ chunks: () => pieces })),
+  };
 }

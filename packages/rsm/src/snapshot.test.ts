@@ -1,13 +1,22 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DecodeError, Digest, encodeCbor, toHex, waitFor } from '@mosaik/id';
-import { FileStorage } from '@mosaik/raft';
+import { DecodeError, Digest, encodeCbor, randomBytes, toHex, waitFor } from '@mosaik/id';
+import { FileStorage, MemoryStorage, type Storage } from '@mosaik/raft';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Cluster, discoverAll, FAST, T } from '../test/fixtures.js';
 import type { Group } from './group.js';
-import { collectSliced, encodeEnvelope, envelopeChunks, feedSliced, openEnvelope } from './snapshot.js';
+import {
+  collectSliced,
+  compressSliced,
+  EnvelopeReader,
+  encodeEnvelope,
+  envelopeChunks,
+  feedSliced,
+  Inflater,
+  openEnvelope,
+} from './snapshot.js';
 import { type SnapshotSink, type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
 import { storage } from './storage.js';
 
@@ -146,6 +155,74 @@ class Ledger implements StateMachine<LedgerCommand, null, number> {
 
 type LedgerGroup = Group<LedgerCommand, null, number>;
 
+/** Reads `bytes` cut at `cuts` as the driver does a snapshot arriving in chunks. */
+async function readInPieces(bytes: Uint8Array, cuts: readonly number[]) {
+  const reader = new EnvelopeReader();
+  let inflater: Inflater | undefined;
+  const state: Uint8Array[] = [];
+  const take = async (piece: Uint8Array, last: boolean) => {
+    if (!reader.deflated) return void state.push(piece);
+    inflater ??= new Inflater();
+    state.push(...(await inflater.write(piece)));
+    if (last) state.push(...(await inflater.end()));
+  };
+  for (const piece of cutInto(bytes, cuts).chunks()) await take(reader.write(piece), false);
+  const rest = reader.end();
+  await take(rest.state, true);
+  return { cluster: rest.cluster, state: toHex(snapshotBytes({ chunks: () => state })) };
+}
+
+describe('snapshot envelope in pieces', () => {
+  it('gives back the cluster and the state however the snapshot is cut, compressed or not', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string(),
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.array(fc.nat(700)),
+        fc.array(fc.nat(100)),
+        async (cluster, state, viewCuts, cuts) => {
+          const expected = { cluster, state: toHex(state) };
+          const compressed = await compressSliced(cluster, cutInto(state, viewCuts), () => false);
+          expect(compressed!.stateBytes).toBe(state.length);
+          expect(await readInPieces(compressed!.data, cuts)).toEqual(expected);
+          const opened = openEnvelope(compressed!.data);
+          expect({ cluster: opened.cluster, state: toHex(opened.state) }).toEqual(expected);
+          expect(await readInPieces(encodeEnvelope(cluster, state), cuts)).toEqual(expected);
+          expect(await readInPieces(encodeCbor({ cluster, state }), cuts)).toEqual(expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('compresses a repetitive state, and gives up as soon as it is no longer wanted', async () => {
+    const state = new Uint8Array(1024 * 1024).fill(3);
+    const compressed = await compressSliced('c', state, () => false);
+    expect(compressed!.data.length).toBeLessThan(state.length / 20);
+    let asked = 0;
+    const view: SnapshotView = {
+      *chunks() {
+        for (;;) yield new Uint8Array(1024);
+      },
+    };
+    expect(await compressSliced('c', view, () => ++asked >= 5)).toBeUndefined();
+  });
+
+  it('refuses a damaged compressed state with a DecodeError', async () => {
+    const compressed = (await compressSliced(
+      'c',
+      new Uint8Array(50_000).map((_, i) => i % 7),
+      () => false,
+    ))!;
+    const damaged = compressed.data.slice();
+    damaged.fill(0xff, damaged.length - 40);
+    expect(() => openEnvelope(damaged)).toThrow(DecodeError);
+    await expect(readInPieces(damaged, [100, 1000])).rejects.toBeInstanceOf(DecodeError);
+    const cut = compressed.data.subarray(0, compressed.data.length - 10);
+    await expect(readInPieces(cut, [100])).rejects.toBeInstanceOf(DecodeError);
+  });
+});
+
 describe('snapshot transfer', () => {
   it('a late member catches up through a multi-chunk snapshot, and keeps it across a restart', async () => {
     const dirA = mkdtempSync(join(tmpdir(), 'rsm-snap-a-'));
@@ -154,7 +231,7 @@ describe('snapshot transfer', () => {
       await using c = new Cluster();
       const [a, b] = await c.addMany(2);
       // 4 KiB chunks: any snapshot past the first (20 entries of over 220 bytes) takes several, the
-      // last ones (about 600 KB) over a hundred.
+      // last ones (about 600 KB, random hex values: about half that compressed) dozens.
       const config = {
         ...FAST,
         snapshotThreshold: 20,
@@ -170,7 +247,7 @@ describe('snapshot transfer', () => {
         .withStorage(storage.file(dirA))
         .join();
       await ga.when.isLeader();
-      const value = 'v'.repeat(220);
+      const value = toHex(randomBytes(110));
       let last = 0;
       for (let i = 0; i < 3000; i += 100) {
         const batch = Array.from({ length: 100 }, (_, j) => ({
@@ -232,5 +309,70 @@ describe('snapshot transfer', () => {
       rmSync(dirA, { recursive: true, force: true });
       rmSync(dirB, { recursive: true, force: true });
     }
+  });
+
+  it('a machine without restoreChunks on a storage without receiveSnapshot gets the snapshot whole', async () => {
+    await using c = new Cluster();
+    const [a, b] = await c.addMany(2);
+    const config = { ...FAST, snapshotThreshold: 20, snapshotKeep: 2, snapshotChunkSize: 1024 };
+    const leader = new Ledger();
+    const leaderStorage = new MemoryStorage();
+    const ga: LedgerGroup = a!.groups
+      .withKey('plain')
+      .withStateMachine(leader)
+      .withConsensus(config)
+      .withStorage(storage.custom(() => leaderStorage))
+      .join();
+    await ga.when.isLeader();
+    let last = 0;
+    for (let i = 0; i < 400; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, j) => ({
+        put: `k${i + j}`,
+        value: toHex(randomBytes(40)),
+      }));
+      last = (await ga.executeMany(batch)).last;
+    }
+    // The leader's log is compacted behind a snapshot of most of it: the late member needs that one.
+    for (let i = 0; leaderStorage.firstIndex() < last - 50; i++) {
+      if (i >= 500) throw new Error(`the leader's log was not compacted past ${last - 50}`);
+      await ga.execute({ put: 'tick', value: String(i) });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await discoverAll([a!, b!]);
+    // A storage that only knows `applySnapshot`, and a machine that only knows `restore`.
+    const applied: number[] = [];
+    const mem = new MemoryStorage();
+    const plainStorage = new Proxy(mem, {
+      get(target, key) {
+        if (key === 'receiveSnapshot') return undefined;
+        if (key === 'applySnapshot')
+          return (snap: Parameters<Storage['applySnapshot']>[0]) => {
+            applied.push(snap.data.length);
+            target.applySnapshot(snap);
+          };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Storage;
+    const late = new Ledger();
+    const plainMachine: StateMachine<LedgerCommand, null, number> = {
+      signature: late.signature,
+      apply: (cmd) => late.apply(cmd),
+      query: () => late.query(),
+      snapshot: () => late.snapshot(),
+      restore: (bytes) => late.restore(bytes),
+    };
+    const gb = b!.groups
+      .withKey('plain')
+      .withStateMachine(plainMachine)
+      .withConsensus(config)
+      .withStorage(storage.custom(() => plainStorage))
+      .join();
+    await waitFor(gb.when.committed().reaches(last), { timeout: 4 * T, message: 'late member catch-up' });
+    await waitFor(() => late.map.size === leader.map.size, { timeout: T, message: 'late member size' });
+    expect(applied.length).toBeGreaterThan(0);
+    expect(Math.max(...applied), `installed: ${applied}`).toBeGreaterThan(1024);
+    expect(late.restores).toEqual([]);
+    expect(toHex(snapshotBytes(late.snapshot()))).toBe(toHex(snapshotBytes(leader.snapshot())));
   });
 });

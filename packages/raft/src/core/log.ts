@@ -1,6 +1,6 @@
 import { RaftInvariantError } from '../errors.js';
 import { limitSize, type Storage } from '../storage/storage.js';
-import type { Entry, Snapshot } from '../types.js';
+import type { Entry, SnapshotMeta } from '../types.js';
 
 /**
  * The node's view of its log: what storage holds, plus what the core has accepted but the caller
@@ -11,7 +11,7 @@ import type { Entry, Snapshot } from '../types.js';
  */
 export class RaftLog {
   readonly storage: Storage;
-  #unstableSnap: Snapshot | undefined;
+  #unstableSnap: SnapshotMeta | undefined;
   #unstable: Entry[] = [];
   #offset: number;
   /** Highest index known committed. */
@@ -33,12 +33,12 @@ export class RaftLog {
   }
 
   firstIndex(): number {
-    return this.#unstableSnap !== undefined ? this.#unstableSnap.meta.index + 1 : this.storage.firstIndex();
+    return this.#unstableSnap !== undefined ? this.#unstableSnap.index + 1 : this.storage.firstIndex();
   }
 
   lastIndex(): number {
     if (this.#unstable.length > 0) return this.#offset + this.#unstable.length - 1;
-    if (this.#unstableSnap !== undefined) return this.#unstableSnap.meta.index;
+    if (this.#unstableSnap !== undefined) return this.#unstableSnap.index;
     return this.storage.lastIndex();
   }
 
@@ -53,7 +53,7 @@ export class RaftLog {
     if (this.#unstable.length > 0 && i >= this.#offset) return this.#unstable[i - this.#offset]!.term;
     if (this.#unstableSnap !== undefined) {
       // Everything below the unstable snapshot is gone from our view of the log.
-      return i === this.#unstableSnap.meta.index ? this.#unstableSnap.meta.term : undefined;
+      return i === this.#unstableSnap.index ? this.#unstableSnap.term : undefined;
     }
     return this.storage.term(i);
   }
@@ -161,19 +161,19 @@ export class RaftLog {
     return true;
   }
 
-  /** Replaces the log with a snapshot (to be persisted by the caller). */
-  restore(snap: Snapshot): void {
-    this.committed = snap.meta.index;
-    this.#unstableSnap = snap;
+  /** Replaces the log with a snapshot (to be installed and persisted by the caller). */
+  restore(meta: SnapshotMeta): void {
+    this.committed = meta.index;
+    this.#unstableSnap = meta;
     this.#unstable = [];
-    this.#offset = snap.meta.index + 1;
+    this.#offset = meta.index + 1;
   }
 
   unstableEntries(): readonly Entry[] {
     return this.#unstable;
   }
 
-  unstableSnapshot(): Snapshot | undefined {
+  unstableSnapshot(): SnapshotMeta | undefined {
     return this.#unstableSnap;
   }
 
@@ -188,7 +188,7 @@ export class RaftLog {
   }
 
   stableSnapTo(index: number): void {
-    if (this.#unstableSnap !== undefined && this.#unstableSnap.meta.index === index) {
+    if (this.#unstableSnap !== undefined && this.#unstableSnap.index === index) {
       this.#unstableSnap = undefined;
     }
   }

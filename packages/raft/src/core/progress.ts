@@ -76,6 +76,8 @@ export interface SnapshotTransfer {
   ackedAtHeartbeat: number;
   /** Heartbeat responses in a row that came with no progress. */
   stalledRounds: number;
+  /** This transfer replaced an older one for a newer snapshot (which happens once at most). */
+  readonly renewed: boolean;
 }
 
 /** The leader's view of one follower (Raft's nextIndex/matchIndex plus flow control). */
@@ -117,10 +119,10 @@ export class Progress {
     this.#reset('replicate');
   }
 
-  becomeSnapshot(snapshot: Snapshot): void {
+  becomeSnapshot(snapshot: Snapshot, renewed = false): void {
     this.#reset('snapshot');
     this.pendingSnapshot = snapshot.meta.index;
-    this.transfer = { snapshot, acked: 0, sent: 0, ackedAtHeartbeat: 0, stalledRounds: 0 };
+    this.transfer = { snapshot, acked: 0, sent: 0, ackedAtHeartbeat: 0, stalledRounds: 0, renewed };
   }
 
   #reset(state: ProgressState): void {

@@ -20,8 +20,9 @@ import type {
   RaftRole,
   ReadState,
   Ready,
-  Snapshot,
+  SnapshotChunk,
   SnapshotMessage,
+  SnapshotMeta,
   SnapshotRespMessage,
   SoftState,
   VoteMessage,
@@ -114,10 +115,14 @@ interface ReadRequest {
   readonly acks: Set<NodeId>;
 }
 
+/** A snapshot being received: its chunks go to the caller as they come, nothing is kept here. */
 interface IncomingSnapshot {
-  readonly meta: Snapshot['meta'];
-  readonly parts: Uint8Array[];
-  size: number;
+  readonly meta: SnapshotMeta;
+  readonly total: number;
+  /** Bytes received in order so far (the next expected offset). */
+  received: number;
+  /** Some of its chunks already went out in a `Ready`: dropping it must tell the caller. */
+  handedOut: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -177,6 +182,10 @@ export class RaftNode {
   #deferredReads: { ctx: string; from: NodeId }[] = [];
   #leaseDisabled = false;
   #incoming: IncomingSnapshot | undefined;
+  /** Chunks of `#incoming` received but not handed out yet. */
+  #chunks: SnapshotChunk[] = [];
+  /** A snapshot whose chunks were handed out was dropped: the next `Ready` says so. */
+  #abandoned = false;
   /** Leader: appended entries not broadcast yet (proposals are batched until `ready()`). */
   #appendDirty = false;
   readonly #deferCommitNotice: boolean;
@@ -465,6 +474,7 @@ export class RaftNode {
   hasReady(): boolean {
     if (this.#appendDirty) return true;
     if (this.#msgs.length > 0 || this.#readStates.length > 0) return true;
+    if (this.#chunks.length > 0 || this.#abandoned) return true;
     if (this.#log.unstableEntries().length > 0 || this.#log.unstableSnapshot() !== undefined) return true;
     if (this.#log.hasNextCommitted()) return true;
     const soft = this.#prevSoft;
@@ -485,7 +495,7 @@ export class RaftNode {
     const entries = this.#log.unstableEntries().slice();
     const snapshot = this.#log.unstableSnapshot();
     const committedEntries = this.#log.nextCommitted(this.#maxCommittedSize);
-    if (snapshot !== undefined) this.#log.applied = Math.max(this.#log.applied, snapshot.meta.index);
+    if (snapshot !== undefined) this.#log.applied = Math.max(this.#log.applied, snapshot.index);
     if (committedEntries.length > 0)
       this.#log.appliedTo(committedEntries[committedEntries.length - 1]!.index);
     const hard: HardState = { term: this.#term, vote: this.#vote, commit: this.#log.committed };
@@ -498,6 +508,8 @@ export class RaftNode {
       ...(softChanged ? { softState: soft } : {}),
       ...(hardChanged ? { hardState: hard } : {}),
       entries,
+      snapshotAbandoned: this.#abandoned,
+      snapshotChunks: this.#chunks,
       ...(snapshot !== undefined ? { snapshot } : {}),
       committedEntries,
       messages: this.#msgs,
@@ -510,6 +522,9 @@ export class RaftNode {
     };
     this.#msgs = [];
     this.#readStates = [];
+    if (this.#chunks.length > 0 && this.#incoming !== undefined) this.#incoming.handedOut = true;
+    this.#chunks = [];
+    this.#abandoned = false;
     if (hardChanged) this.#prevHard = hard;
     if (softChanged) this.#prevSoft = soft;
     return rd;
@@ -517,7 +532,7 @@ export class RaftNode {
 
   /** The caller has persisted (and synced) everything in `rd`. */
   advance(rd: Ready): void {
-    if (rd.snapshot !== undefined) this.#log.stableSnapTo(rd.snapshot.meta.index);
+    if (rd.snapshot !== undefined) this.#log.stableSnapTo(rd.snapshot.index);
     const last = rd.entries[rd.entries.length - 1];
     if (last !== undefined) this.#log.stableTo(last.index, last.term);
     // Configuration records are not needed below the compaction boundary.
@@ -845,9 +860,12 @@ export class RaftNode {
     });
   }
 
+  /**
+   * Takes the next chunk of a snapshot from the leader. Chunks are handed to the caller as they
+   * arrive (`Ready.snapshotChunks`); only the position is kept here, so a transfer of any size
+   * costs the core nothing. The last chunk replaces the log (`Ready.snapshot`).
+   */
   #handleSnapshotChunk(m: SnapshotMessage): void {
-    const inc = this.#incoming;
-    const same = inc !== undefined && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term;
     const respond = (offset: number, reject: boolean) =>
       this.#send({
         t: MessageType.SnapshotResp,
@@ -860,48 +878,74 @@ export class RaftNode {
       });
     if (m.meta.index <= this.#log.committed) {
       // Nothing to learn; tell the leader where we are instead.
-      this.#incoming = undefined;
+      this.#dropIncoming();
       this.#sendAppendResp(m.from, this.#log.committed, false, 0, 0);
       return;
     }
-    let cur: IncomingSnapshot;
-    if (same) {
-      cur = inc;
-    } else if (m.offset === 0) {
-      cur = { meta: m.meta, parts: [], size: 0 };
-      this.#incoming = cur;
-    } else {
+    if (m.offset + m.data.length > m.total) {
+      // Inconsistent (the codec refuses these; a caller feeding messages directly may not).
       respond(0, true);
       return;
     }
-    if (m.offset !== cur.size) {
+    let cur = this.#incoming;
+    const same =
+      cur !== undefined &&
+      cur.meta.index === m.meta.index &&
+      cur.meta.term === m.meta.term &&
+      cur.total === m.total;
+    if (!same) {
+      if (m.offset !== 0) {
+        respond(0, true);
+        return;
+      }
+      this.#dropIncoming();
+      cur = { meta: m.meta, total: m.total, received: 0, handedOut: false };
+      this.#incoming = cur;
+    }
+    const inc = cur!;
+    if (m.offset !== inc.received) {
       // A duplicate or a gap: say what we expect.
-      respond(cur.size, false);
+      respond(inc.received, false);
       return;
     }
-    if (m.data.length > 0) cur.parts.push(m.data);
-    cur.size += m.data.length;
-    if (cur.size < m.total) {
-      respond(cur.size, false);
+    if (m.data.length > 0 || inc.total === 0) {
+      this.#chunks.push({ meta: inc.meta, offset: m.offset, total: inc.total, data: m.data });
+    }
+    inc.received += m.data.length;
+    if (inc.received < inc.total) {
+      respond(inc.received, false);
       return;
     }
     this.#incoming = undefined;
-    const data = concat(cur.parts, cur.size);
-    const restored = this.#restore({ meta: cur.meta, data });
+    const restored = this.#restore(inc.meta);
+    if (!restored) this.#abandon(inc);
     this.#sendAppendResp(m.from, restored ? this.#log.lastIndex() : this.#log.committed, false, 0, 0);
   }
 
+  /** Forgets the snapshot being received, telling the caller if it saw any of it. */
+  #dropIncoming(): void {
+    const inc = this.#incoming;
+    if (inc === undefined) return;
+    this.#incoming = undefined;
+    this.#abandon(inc);
+  }
+
+  #abandon(inc: IncomingSnapshot): void {
+    this.#chunks = this.#chunks.filter((c) => c.meta !== inc.meta);
+    if (inc.handedOut) this.#abandoned = true;
+  }
+
   /** Install a snapshot from the leader. Returns false if our log already covers it. */
-  #restore(snap: Snapshot): boolean {
-    const { index, term } = snap.meta;
+  #restore(meta: SnapshotMeta): boolean {
+    const { index, term } = meta;
     if (index <= this.#log.committed) return false;
     if (this.#log.matchTerm(index, term)) {
       // Our log already holds the snapshot's last entry: just fast-forward the commit.
       this.#log.commitTo(index);
       return false;
     }
-    this.#log.restore(snap);
-    this.#conf.restore(snap.meta.conf, index);
+    this.#log.restore(meta);
+    this.#conf.restore(meta.conf, index);
     return true;
   }
 
@@ -966,7 +1010,7 @@ export class RaftNode {
       const tr = pr.transfer;
       // Resend only after a few rounds brought no progress (a chunk was lost): a slow link that
       // needs longer than one round for a chunk must not be flooded with copies of it.
-      if (tr !== undefined) {
+      if (tr !== undefined && !this.#renewTransfer(m.from, pr)) {
         tr.stalledRounds = tr.acked === tr.ackedAtHeartbeat ? tr.stalledRounds + 1 : 0;
         tr.ackedAtHeartbeat = tr.acked;
         if (tr.stalledRounds >= SNAPSHOT_STALL_ROUNDS) {
@@ -981,6 +1025,7 @@ export class RaftNode {
   #handleSnapshotResp(m: SnapshotRespMessage, pr: Progress): void {
     const tr = pr.transfer;
     if (pr.state !== 'snapshot' || tr === undefined || m.index !== tr.snapshot.meta.index) return;
+    if (this.#renewTransfer(m.from, pr)) return;
     if (m.reject) {
       tr.acked = 0;
       this.#sendChunks(m.from, pr, true);
@@ -989,6 +1034,23 @@ export class RaftNode {
       tr.sent = Math.max(tr.sent, tr.acked);
       this.#sendChunks(m.from, pr, false);
     }
+  }
+
+  /**
+   * Switches a transfer to a newer snapshot recorded since it began, from its first byte, while
+   * less than half of the older one went through: the follower then skips the log between the
+   * two, which crosses the network much more slowly than a snapshot (and often uncompressed). At
+   * most once per transfer, so a leader snapshotting often cannot keep a slow follower from
+   * ever finishing.
+   */
+  #renewTransfer(to: NodeId, pr: Progress): boolean {
+    const tr = pr.transfer;
+    if (tr === undefined || tr.renewed || tr.acked * 2 >= tr.snapshot.data.length) return false;
+    const latest = this.#log.storage.snapshot();
+    if (latest.meta.index <= tr.snapshot.meta.index) return false;
+    pr.becomeSnapshot({ meta: latest.meta, data: latest.data }, true);
+    this.#sendChunks(to, pr, true);
+    return true;
   }
 
   #maybeCommit(): boolean {
@@ -1073,7 +1135,8 @@ export class RaftNode {
     if (!pr.recentActive) return false; // don't push a snapshot to a node that may be gone
     const snap = this.#log.storage.snapshot();
     if (snap.meta.index === 0) throw new RaftInvariantError('log compacted without a snapshot');
-    pr.becomeSnapshot(snap);
+    // Read the data once per transfer: a durable store may keep it on disk, not in memory.
+    pr.becomeSnapshot({ meta: snap.meta, data: snap.data });
     this.#sendChunks(to, pr, true);
     return true;
   }
@@ -1208,15 +1271,4 @@ function normalizeConf(conf: ConfState): ConfState {
   const voters = [...new Set(conf.voters)].sort();
   const learners = [...new Set(conf.learners)].filter((l) => !voters.includes(l)).sort();
   return { voters, learners };
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -16,11 +17,16 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { type Codec, cborCodec, MosaikError } from '@mosaik/id';
 import { toEntry, toHardState, toSnapshot, toSnapshotMeta } from '../codec.js';
-import { SnapshotOutOfDateError, StorageCorruptError, UnavailableError } from '../errors.js';
-import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import {
+  SnapshotOutOfDateError,
+  SnapshotTransferError,
+  StorageCorruptError,
+  UnavailableError,
+} from '../errors.js';
+import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { emptyConf, emptyHardState } from '../types.js';
 import { MemoryStorage } from './memory.js';
-import { entrySize, type Storage } from './storage.js';
+import { entrySize, type SnapshotWriter, type Storage } from './storage.js';
 
 /** Options of `FileStorage.open`. */
 export interface FileStorageOptions {
@@ -42,7 +48,8 @@ export interface FileStorageOptions {
  * The named steps of `FileStorage`'s multi-step writes where a crash test can stop the process.
  * A file replaced atomically (snapshot, rewritten log) is written to a temporary file, synced,
  * renamed over the old one, and the directory synced; the steps are named after the operation:
- *   `install:*`  `applySnapshot` (a snapshot from the leader)
+ *   `install:*`  `applySnapshot` and `receiveSnapshot` (a snapshot from the leader, whole or
+ *                streamed chunk by chunk)
  *   `create:*`   `createSnapshot` and `createSnapshotAsync`
  *   `rewrite:*`  the log rewrite that `compact` starts once compacted records dominate the log
  * and the stage:
@@ -79,6 +86,10 @@ type ReplaceStage = 'partial' | 'written' | 'renamed';
  *   snapshot   replaced atomically (temporary file, fsync, rename, fsync of the directory):
  *              "MSN2" [u32 BE header length][u32 BE crc32 of the header]
  *              [CBOR header { meta, size, crc }][size bytes of data, crc32 = crc]
+ *              A snapshot received from the leader in pieces is written as it arrives, before its
+ *              checksum is known, so it goes in front, at a fixed place:
+ *              "MSN3" [u32 BE header length][u32 BE crc32 of the header][u32 BE crc32 of the data]
+ *              [CBOR header { meta, size }][size bytes of data]
  *              Older stores wrote one record of the log's shape holding { meta, data }; it is
  *              still read. The data follows its header raw, so a large snapshot is written and
  *              read back without re-encoding (or copying) it.
@@ -102,6 +113,11 @@ const TMP = '.tmp';
 /** "MSN2": the first bytes of a snapshot file in the current format. */
 const SNAPSHOT_MAGIC = 0x4d534e32;
 const SNAPSHOT_PREFIX = 12;
+/** "MSN3": a snapshot file written piece by piece (the data's checksum in the fixed prefix). */
+const STREAMED_MAGIC = 0x4d534e33;
+const STREAMED_PREFIX = 16;
+/** The temporary file of a snapshot being received. */
+const RECEIVING = `${SNAPSHOT}.receiving${TMP}`;
 /** How much data is checksummed between two yields to the event loop. */
 const CRC_SLICE = 8 * 1024 * 1024;
 
@@ -221,6 +237,8 @@ export class FileStorage implements Storage {
   #closed = false;
   /** `syncAsync` calls still running on the log's descriptor: it must stay open (and in place) until they end. */
   #syncing = 0;
+  /** The snapshot being received from the leader, if any (at most one at a time). */
+  #receiving: { abort(): void } | undefined;
 
   private constructor(
     dir: string,
@@ -404,6 +422,81 @@ export class FileStorage implements Storage {
     this.#write({ k: 's', i: snapshot.meta.index, t: snapshot.meta.term });
   }
 
+  /**
+   * Streams a snapshot from the leader to a temporary file as its pieces arrive (checksummed on
+   * the way); `finish` syncs it, renames it over the snapshot file and records it in the log,
+   * like `applySnapshot`. A crash before the rename leaves the previous snapshot as it was (the
+   * temporary file is removed on open). The data is not kept in memory afterwards: `snapshot()`
+   * reads it back from the file when asked for it. Starting another one abandons this one.
+   */
+  receiveSnapshot(meta: SnapshotMeta, total: number): SnapshotWriter {
+    this.#checkOpen();
+    const current = () => this.#mem.snapshot().meta.index;
+    if (meta.index <= current()) throw new SnapshotOutOfDateError(meta.index, current());
+    this.#receiving?.abort();
+    const path = join(this.dir, RECEIVING);
+    const head = streamedHead(meta, total);
+    let fd: number | undefined = openSync(path, 'w');
+    let position = 0;
+    let crc = 0;
+    const release = () => {
+      if (fd === undefined) return;
+      closeSync(fd);
+      fd = undefined;
+      if (this.#receiving === writer) this.#receiving = undefined;
+    };
+    const open = (): number => {
+      if (fd === undefined) throw new SnapshotTransferError('the snapshot was finished or abandoned');
+      return fd;
+    };
+    const writer: SnapshotWriter = {
+      write: (piece) => {
+        const f = open();
+        if (position + piece.length > total)
+          throw new SnapshotTransferError(`${position + piece.length} bytes is past the total ${total}`);
+        const half = total >>> 1;
+        const crossesHalf = this.#faults !== undefined && position < half && position + piece.length >= half;
+        writeAll(f, piece, head.length + position);
+        crc = crc32(piece, crc);
+        position += piece.length;
+        if (crossesHalf) this.#fault('install:partial');
+      },
+      finish: () => {
+        const f = open();
+        this.#checkOpen();
+        if (position !== total) throw new SnapshotTransferError(`${position} of ${total} bytes received`);
+        if (meta.index <= current()) {
+          writer.abort();
+          throw new SnapshotOutOfDateError(meta.index, current());
+        }
+        new DataView(head.buffer, head.byteOffset).setUint32(12, crc);
+        writeAll(f, head, 0);
+        fsyncSync(f);
+        release();
+        this.#fault('install:written');
+        // Snapshot file first: if we crash before the log record, recovery still installs it.
+        renameSync(path, join(this.dir, SNAPSHOT));
+        syncDir(this.dir);
+        this.#fault('install:renamed');
+        this.#mem.applySnapshot(new DiskSnapshot(meta, total, join(this.dir, SNAPSHOT)));
+        this.#write({ k: 's', i: meta.index, t: meta.term });
+      },
+      abort: () => {
+        if (fd === undefined) return;
+        release();
+        rmSync(path, { force: true });
+      },
+    };
+    this.#receiving = writer;
+    try {
+      writeAll(fd, head, 0);
+    } catch (e) {
+      writer.abort();
+      throw e;
+    }
+    return writer;
+  }
+
   sync(): void {
     this.#checkOpen();
     fsyncSync(this.#fd);
@@ -431,6 +524,7 @@ export class FileStorage implements Storage {
   /** Syncs and closes the log file (once a running `syncAsync` ended, if any). */
   close(): void {
     if (this.#closed) return;
+    this.#receiving?.abort();
     fsyncSync(this.#fd);
     this.#closed = true;
     if (this.#syncing === 0) closeSync(this.#fd);
@@ -544,6 +638,7 @@ function readSnapshotFile(path: string): Snapshot {
   }
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf.length >= SNAPSHOT_PREFIX && view.getUint32(0) === SNAPSHOT_MAGIC) return readSnapshotV2(buf, view);
+  if (buf.length >= STREAMED_PREFIX && view.getUint32(0) === STREAMED_MAGIC) return readStreamed(buf, view);
   if (buf.length < HEADER || view.getUint32(0) !== buf.length - HEADER) {
     throw new StorageCorruptError('snapshot file has a bad length');
   }
@@ -579,9 +674,68 @@ function readSnapshotV2(buf: Uint8Array, view: DataView): Snapshot {
   return { meta, data };
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+/** Writes all of `bytes`, at the file's current position or at `position`. */
+function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
   let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  while (off < bytes.length) {
+    const at = position === undefined ? null : position + off;
+    off += writeSync(fd, bytes, off, bytes.length - off, at);
+  }
+}
+
+/**
+ * The fixed prefix and header of a snapshot written piece by piece; the data's checksum (bytes
+ * 12..16) is filled in once all of it was written.
+ */
+function streamedHead(meta: SnapshotMeta, size: number): Uint8Array {
+  const header = cbor.encode({ meta, size });
+  const out = new Uint8Array(STREAMED_PREFIX + header.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, STREAMED_MAGIC);
+  view.setUint32(4, header.length);
+  view.setUint32(8, crc32(header));
+  out.set(header, STREAMED_PREFIX);
+  return out;
+}
+
+function readStreamed(buf: Uint8Array, view: DataView): Snapshot {
+  const headerEnd = STREAMED_PREFIX + view.getUint32(4);
+  if (headerEnd > buf.length) throw new StorageCorruptError('snapshot file header is cut off');
+  const header = buf.subarray(STREAMED_PREFIX, headerEnd);
+  if (crc32(header) !== view.getUint32(8)) throw new StorageCorruptError('snapshot header checksum mismatch');
+  let meta: Snapshot['meta'];
+  let size: unknown;
+  try {
+    const h = cbor.decode(header) as { meta?: unknown; size?: unknown };
+    meta = toSnapshotMeta(h.meta);
+    size = h.size;
+  } catch (e) {
+    throw new StorageCorruptError('snapshot file header is malformed', { cause: e });
+  }
+  if (size !== buf.length - headerEnd) throw new StorageCorruptError('snapshot file has a bad length');
+  const data = new Uint8Array(buf.buffer, buf.byteOffset + headerEnd, buf.length - headerEnd);
+  if (crc32(data) !== view.getUint32(12)) throw new StorageCorruptError('snapshot file checksum mismatch');
+  return { meta, data };
+}
+
+/**
+ * A snapshot that lives in its file only: the data is read back (and checked) each time it is
+ * asked for, and not kept, so a member that installed a large snapshot does not also hold its
+ * bytes. Its users read `data` once per use (a transfer to a follower, a restore).
+ */
+class DiskSnapshot implements Snapshot {
+  constructor(
+    readonly meta: SnapshotMeta,
+    readonly size: number,
+    readonly path: string,
+  ) {}
+
+  get data(): Uint8Array {
+    const snap = readSnapshotFile(this.path);
+    if (snap.meta.index !== this.meta.index || snap.meta.term !== this.meta.term)
+      throw new StorageCorruptError(`snapshot file no longer holds the snapshot at ${this.meta.index}`);
+    return snap.data;
+  }
 }
 
 /**

@@ -3,11 +3,12 @@ import {
   InvalidConfigError,
   LogGapError,
   SnapshotOutOfDateError,
+  SnapshotTransferError,
   UnavailableError,
 } from '../errors.js';
-import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { emptyConf, emptyHardState } from '../types.js';
-import { limitSize, type Storage } from './storage.js';
+import { limitSize, type SnapshotWriter, type Storage } from './storage.js';
 
 const emptySnapshot: Snapshot = { meta: { index: 0, term: 0, conf: emptyConf }, data: new Uint8Array(0) };
 
@@ -122,6 +123,36 @@ export class MemoryStorage implements Storage {
     this.#offset = snapshot.meta.index;
     this.#boundaryTerm = snapshot.meta.term;
     this.#ents = [];
+  }
+
+  /** Collects the pieces in one buffer of the announced size: the copy this store keeps. */
+  receiveSnapshot(meta: SnapshotMeta, total: number): SnapshotWriter {
+    if (meta.index <= this.#snap.meta.index)
+      throw new SnapshotOutOfDateError(meta.index, this.#snap.meta.index);
+    let data: Uint8Array | undefined = new Uint8Array(total);
+    let written = 0;
+    const open = (): Uint8Array => {
+      if (data === undefined) throw new SnapshotTransferError('the snapshot was finished or abandoned');
+      return data;
+    };
+    return {
+      write: (piece) => {
+        const buf = open();
+        if (written + piece.length > total)
+          throw new SnapshotTransferError(`${written + piece.length} bytes is past the total ${total}`);
+        buf.set(piece, written);
+        written += piece.length;
+      },
+      finish: () => {
+        const buf = open();
+        if (written !== total) throw new SnapshotTransferError(`${written} of ${total} bytes received`);
+        data = undefined;
+        this.applySnapshot({ meta, data: buf });
+      },
+      abort: () => {
+        data = undefined;
+      },
+    };
   }
 
   sync(): void {}

@@ -1,4 +1,4 @@
-import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 
 /**
  * Durable state of one Raft node, as the core sees it.
@@ -50,6 +50,14 @@ export interface Storage {
   compact(index: number): void;
   /** Replace the whole log with a snapshot received from the leader. */
   applySnapshot(snapshot: Snapshot): void;
+  /**
+   * Optional streamed form of `applySnapshot`, for snapshots received in chunks
+   * (`Ready.snapshotChunks`): the bytes are stored as they arrive, and nothing replaces the
+   * current snapshot or log until `finish`. A store without it gets the whole snapshot through
+   * `applySnapshot`, assembled by the caller.
+   * @throws SnapshotOutOfDateError if a snapshot at or past `meta.index` is recorded already.
+   */
+  receiveSnapshot?(meta: SnapshotMeta, total: number): SnapshotWriter;
   /** Make everything written so far durable. */
   sync(): void;
   /**
@@ -59,6 +67,19 @@ export interface Storage {
    * it just sent leave at once.
    */
   syncAsync?(): Promise<void>;
+}
+
+/** A snapshot being stored piece by piece (see `Storage.receiveSnapshot`). */
+export interface SnapshotWriter {
+  /** The next bytes, in order. @throws SnapshotTransferError past the announced total. */
+  write(data: Uint8Array): void;
+  /**
+   * All bytes were written: make the snapshot durable and replace the whole log with it, as
+   * `applySnapshot` does. @throws SnapshotTransferError if bytes are missing (nothing changes).
+   */
+  finish(): void;
+  /** Gives up: nothing written is kept, the current snapshot and log stay. Idempotent. */
+  abort(): void;
 }
 
 /** The bytes an entry accounts for in flow control and size limits. */

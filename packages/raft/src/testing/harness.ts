@@ -1,3 +1,4 @@
+import { SnapshotAssembler } from '../core/assembler.js';
 import { RaftNode, type RaftOptions } from '../core/raft.js';
 import { MemoryStorage } from '../storage/memory.js';
 import type { Entry, Message, NodeId, ReadState, Ready } from '../types.js';
@@ -9,6 +10,8 @@ export interface HarnessNode {
   /** Every committed entry handed to this node, in order (across restarts). */
   readonly applied: Entry[];
   readonly readStates: ReadState[];
+  /** Puts snapshot chunks from the leader back together (replaced on restart). */
+  assembler: SnapshotAssembler;
 }
 
 /**
@@ -36,6 +39,7 @@ export class Harness {
       storage,
       applied: [],
       readStates: [],
+      assembler: new SnapshotAssembler(),
     };
     this.nodes.set(id, hn);
     return hn;
@@ -52,6 +56,7 @@ export class Harness {
     const hn = this.get(id);
     const applied = hn.applied.length > 0 ? hn.applied[hn.applied.length - 1]!.index : 0;
     hn.node = new RaftNode({ ...this.#options, ...options, id, storage: hn.storage, applied });
+    hn.assembler = new SnapshotAssembler();
     this.#queue = this.#queue.filter((m) => m.to !== id && m.from !== id);
   }
 
@@ -77,7 +82,8 @@ export class Harness {
     const hn = this.get(id);
     if (!hn.node.hasReady()) return undefined;
     const rd = hn.node.ready();
-    if (rd.snapshot !== undefined) hn.storage.applySnapshot(rd.snapshot);
+    const snapshot = hn.assembler.take(rd);
+    if (snapshot !== undefined) hn.storage.applySnapshot(snapshot);
     hn.storage.append(rd.entries);
     if (rd.hardState !== undefined) hn.storage.setHardState(rd.hardState);
     for (const m of rd.messages) this.#queue.push(m);

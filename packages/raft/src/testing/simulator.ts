@@ -4,6 +4,7 @@ import { RaftNode } from '../core/raft.js';
 import { RaftInvariantError } from '../errors.js';
 import { maybeCompact } from '../storage/compaction.js';
 import { MemoryStorage } from '../storage/memory.js';
+import type { SnapshotWriter } from '../storage/storage.js';
 import type { ConfState, Entry, Message, NodeId, Ready } from '../types.js';
 import { EntryType } from '../types.js';
 import {
@@ -52,6 +53,8 @@ interface SimNode {
   readonly storage: MemoryStorage;
   raft: RaftNode | undefined;
   incarnation: number;
+  /** The snapshot being received from the leader, stored piece by piece (lost in a crash). */
+  receiving: SnapshotWriter | undefined;
   kv: KvStateMachine;
   applied: number;
   appliedConf: ConfState;
@@ -167,6 +170,7 @@ class Simulation {
         id: ids[i]!,
         storage: new MemoryStorage(),
         raft: undefined,
+        receiving: undefined,
         incarnation: 0,
         kv: new KvStateMachine(),
         applied: 0,
@@ -232,6 +236,7 @@ class Simulation {
 
   #start(n: SimNode, bootstrap: ConfState | undefined): void {
     n.incarnation++;
+    n.receiving = undefined;
     const snap = n.storage.snapshot();
     n.kv = KvStateMachine.restore(snap.data);
     n.applied = snap.meta.index;
@@ -256,6 +261,8 @@ class Simulation {
 
   #crash(n: SimNode): void {
     n.raft = undefined;
+    n.receiving?.abort();
+    n.receiving = undefined;
     this.#log(`crash ${n.id}`);
   }
 
@@ -308,9 +315,9 @@ class Simulation {
       this.#net.send(this.#now, m);
     }
     if (rd.snapshot !== undefined) {
-      n.kv = KvStateMachine.restore(rd.snapshot.data);
-      n.applied = rd.snapshot.meta.index;
-      n.appliedConf = rd.snapshot.meta.conf;
+      n.kv = KvStateMachine.restore(n.storage.snapshot().data);
+      n.applied = rd.snapshot.index;
+      n.appliedConf = rd.snapshot.conf;
       this.#log(`${n.id} installed snapshot at ${n.applied}`);
     }
     for (const e of rd.committedEntries) this.#apply(n, e);
@@ -324,12 +331,29 @@ class Simulation {
 
   #persist(n: SimNode, rd: Ready): void {
     const st = n.storage;
+    if (rd.snapshotAbandoned) {
+      n.receiving?.abort();
+      n.receiving = undefined;
+    }
+    for (const c of rd.snapshotChunks) {
+      if (c.offset === 0) {
+        n.receiving?.abort();
+        n.receiving = st.receiveSnapshot(c.meta, c.total);
+      }
+      if (n.receiving === undefined) {
+        this.#violation(`${n.id} got a snapshot chunk at ${c.offset} without its start`);
+        continue;
+      }
+      n.receiving.write(c.data);
+    }
     if (rd.snapshot !== undefined) {
-      const { index } = rd.snapshot.meta;
-      this.#checkSnapshot(index, rd.snapshot.data);
+      const { index } = rd.snapshot;
       if (index <= n.commit)
         this.#violation(`${n.id} installs snapshot ${index} at or below its commit ${n.commit}`);
-      st.applySnapshot(rd.snapshot);
+      if (n.receiving === undefined) this.#violation(`${n.id} installs snapshot ${index} it never received`);
+      n.receiving?.finish();
+      n.receiving = undefined;
+      this.#checkSnapshot(index, st.snapshot().data);
     }
     if (rd.entries.length > 0) {
       const first = rd.entries[0]!.index;
