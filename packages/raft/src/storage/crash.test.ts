@@ -97,7 +97,7 @@ function checkRecovered(s: FileStorage, op: CrashOperation): void {
 
   // Every committed entry is in the log or covered by the snapshot. Only a snapshot from the
   // leader may drop uncommitted entries; everything else keeps every entry that was synced.
-  const installs = op === 'install-ahead' || op === 'install-within';
+  const installs = op.startsWith('install-') || op.startsWith('receive-');
   for (const e of written) {
     if (e.index <= snap.meta.index && (e.index <= hard.commit || installs)) continue;
     if (e.index < first) {
@@ -150,6 +150,8 @@ describe('FileStorage crash recovery (kill -9 at each fault point)', () => {
     const ops: CrashOperation[] = [
       'install-ahead',
       'install-within',
+      'receive-ahead',
+      'receive-within',
       'create',
       'create-async',
       'compact',
