@@ -10,9 +10,10 @@
  * again, and an optimisation that shortens one origin's path lengthens another's, so the shared
  * tree never settles when many nodes broadcast. So each origin gets a tree of its own: payloads
  * carry a short label of their origin (the root), and `Prune`/`Graft` name the root they mean.
- * A node keeps the eager set of the `maxRootTrees` most recently seen roots; a root it has no
- * tree for starts from the shared tree, which stays the paper's single tree (and is what
- * payloads without a root, from older nodes, travel on).
+ * A root's first payload goes to every neighbour and the losing copies prune their edges, which
+ * leaves the fastest paths from that root. A node keeps the eager sets of the `maxRootTrees` most
+ * recently seen roots. The paper's single shared tree stays for payloads without a root (from
+ * older nodes).
  */
 
 import { equalBytes, fromHex, toHex } from '@mosaik/id';
@@ -71,7 +72,8 @@ export class Plumtree<P> {
   /**
    * Per-root eager sets (hex of the root → keys of the neighbours that get that root's payloads),
    * least recently used first. A rooted tree only pushes away from its root, so a node's set
-   * holds its children: neighbours that grafted us, or inherited from the shared tree.
+   * holds its children: at first every neighbour but the parent, then those that neither pruned
+   * nor left us, plus those that grafted us.
    */
   readonly #trees = new Map<string, Set<string>>();
   /** Our own root label: the first bytes of the hash of our key. */
@@ -121,12 +123,11 @@ export class Plumtree<P> {
     return this.#root;
   }
 
-  /** Neighbours that get the payloads of `root` eagerly (the shared tree's when we keep none). */
+  /** Neighbours that get the payloads of `root` eagerly (every neighbour while we keep no tree). */
   eagerPeersOf(root: Uint8Array): P[] {
     const tree = this.#trees.get(toHex(root));
-    if (tree === undefined) return this.eagerPeers();
     return this.#neighbors()
-      .filter(([k]) => tree.has(k))
+      .filter(([k]) => tree === undefined || tree.has(k))
       .map(([, p]) => p);
   }
 
