@@ -332,11 +332,14 @@ export class Plumtree<P> {
     root: Uint8Array | undefined,
     out: Out<P>,
   ): void {
-    if (!this.#isNeighbor(from)) return;
     const cached = id === undefined ? undefined : this.#cache.get(toHex(id));
     const label = root ?? cached?.root;
-    if (label !== undefined) this.#tree(toHex(label)).add(this.env.key(from));
-    else this.#toEager(from);
+    // Only a neighbour joins a tree; anyone who asks for a payload we hold still gets it (views
+    // can disagree for a moment, and the asker may have no other announcer left).
+    if (this.#isNeighbor(from)) {
+      if (label !== undefined) this.#tree(toHex(label)).add(this.env.key(from));
+      else this.#toEager(from);
+    }
     if (cached === undefined) return;
     out.push({
       type: 'send',
