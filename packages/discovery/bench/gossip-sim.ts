@@ -1,53 +1,58 @@
 /**
- * Simulated broadcasts in virtual time (issues 4 and 20): delivery ratio, hops and messages per
- * node per broadcast, healthy and after 20 % of the nodes crashed, for each size in
- * `BENCH_SIM_SIZES` (default 1000,10000). One JSON object per line per metric and phase; the
- * wall time of each run goes to stderr.
+ * Simulated broadcasts in virtual time (issues 4 and 20), for each size in `BENCH_SIM_SIZES`
+ * (default 1000,10000): 20 origins, a warm-up in which each broadcasts once (its first payload
+ * floods and prunes down to its tree), a steady phase, and a phase after 20 % of the nodes
+ * crashed. One JSON line per phase with delivery, hops (max, p50, p99), payloads per node and
+ * the busiest node's message counts, next to the ideal tree's values. At 1,000 nodes the same
+ * scenario also runs with equal link latencies, where the fastest paths are the fewest hops:
+ * it shows how much of the depth is the latency spread. The wall time of each run goes to stderr.
  */
+import type { PhaseReport } from '../src/sim/scenario.js';
 import { runBroadcastScenario } from '../src/sim/scenario.js';
 
-// `ratio` is "higher is better": ours/baseline for delivery, baseline/ours for costs.
-const line = (
-  bench: string,
-  unit: string,
-  ours: number,
-  baseline: string,
-  baselineValue: number,
-  lowerIsBetter = true,
-) =>
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function line(bench: string, p: PhaseReport): void {
   console.log(
     JSON.stringify({
       bench,
-      unit,
-      ours: Math.round(ours * 1000) / 1000,
-      baseline,
-      baselineValue: Math.round(baselineValue * 1000) / 1000,
-      ratio: Math.round((lowerIsBetter ? baselineValue / ours : ours / baselineValue) * 1000) / 1000,
+      nodes: p.nodes,
+      broadcasts: p.broadcasts,
+      delivery: round3(p.deliveryRatio),
+      maxHops: p.maxHops,
+      p50Hops: p.p50Hops,
+      p99Hops: p.p99Hops,
+      meanHops: round3(p.meanHops),
+      payloadPerNode: round3(p.payloadMessagesPerNodePerBroadcast),
+      broadcastMsgsPerNode: round3(p.messagesPerNodePerBroadcast),
+      maxBroadcastMsgsOneNodePerBroadcast: round3(p.maxMessagesPerNodePerBroadcast),
+      maxMsgsOneNodeInPhase: p.maxMessagesOneNode,
+      maxLatencyMs: Math.round(p.maxLatencyMs),
+      // An ideal spanning tree: one payload per node, depth log4(n) + 1 over five neighbours.
+      ideal: { payloadPerNode: 1, maxHops: round3(Math.log(p.nodes) / Math.log(4) + 1) },
     }),
   );
+}
+
+function run(tag: string, nodes: number, latencyMs?: readonly [number, number]): void {
+  const started = performance.now();
+  const report = runBroadcastScenario({
+    nodes,
+    sources: 20,
+    warmupBroadcasts: 20,
+    broadcasts: nodes > 2000 ? 20 : 60,
+    crashFraction: 0.2,
+    seed: 4,
+    ...(latencyMs === undefined ? {} : { latencyMs }),
+  });
+  console.error(`gossip sim ${tag}: ${Math.round(performance.now() - started)} ms wall`);
+  if (report.warmup !== undefined) line(`${tag}_warmup`, report.warmup);
+  line(`${tag}_steady`, report.healthy);
+  if (report.afterCrash !== undefined) line(`${tag}_after_crash`, report.afterCrash);
+}
 
 const sizes = (process.env.BENCH_SIM_SIZES ?? '1000,10000').split(',').filter(Boolean).map(Number);
 for (const nodes of sizes) {
-  const started = performance.now();
-  // Fewer broadcasts at 10,000 nodes keep the run within minutes; each still reaches every node.
-  const broadcasts = nodes > 2000 ? 20 : 100;
-  const report = runBroadcastScenario({ nodes, broadcasts, crashFraction: 0.2, seed: 4 });
-  console.error(`gossip sim ${nodes}: ${Math.round(performance.now() - started)} ms wall`);
-  const phases = [
-    ['healthy', report.healthy],
-    ['after_crash', report.afterCrash],
-  ] as const;
-  for (const [name, p] of phases) {
-    if (p === undefined) continue;
-    const tag = `gossip_sim_${nodes}_${name}`;
-    // Baselines: the delivery target, one payload per node (an ideal spanning tree), the
-    // depth of a balanced tree over five neighbours, and a node's share of an ideal tree's
-    // traffic (its payload to each of its four children plus one IHave to each of ~5 lazy ones).
-    line(`${tag}_delivery`, 'ratio', p.deliveryRatio, 'target', 0.999, false);
-    line(`${tag}_payload_msgs_per_node`, 'messages', p.payloadMessagesPerNodePerBroadcast, 'ideal-tree', 1);
-    line(`${tag}_all_msgs_per_node`, 'messages', p.messagesPerNodePerBroadcast, 'ideal-tree', 1);
-    line(`${tag}_max_msgs_one_node`, 'messages', p.maxMessagesPerNodePerBroadcast, 'ideal-tree-node', 9);
-    line(`${tag}_max_hops`, 'hops', p.maxHops, 'log4(n)+1', Math.log(p.nodes) / Math.log(4) + 1);
-    line(`${tag}_mean_hops`, 'hops', p.meanHops, 'log4(n)', Math.log(p.nodes) / Math.log(4));
-  }
+  run(`gossip_sim_${nodes}`, nodes);
+  if (nodes <= 2000) run(`gossip_sim_${nodes}_equal_latency`, nodes, [20, 20]);
 }

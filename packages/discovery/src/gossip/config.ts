@@ -34,6 +34,12 @@ export interface GossipConfig {
   readonly ihaveDispatchDelayMs: number;
   /** Plumtree: round difference that triggers a tree optimisation. */
   readonly optimizationThreshold: number;
+  /**
+   * Plumtree: how many origins keep a broadcast tree of their own (least recently used ones are
+   * forgotten and fall back to the shared tree). Not in the reference: one tree shared by every
+   * origin is deep, because a path between two leaves crosses the whole tree.
+   */
+  readonly maxRootTrees: number;
   /** Plumtree: how long delivered payloads stay available for `Graft`, ms. */
   readonly messageCacheRetentionMs: number;
   /** Plumtree: how long a delivered message id suppresses duplicates, ms. */
@@ -63,6 +69,7 @@ export const DEFAULT_GOSSIP_CONFIG: GossipConfig = Object.freeze({
   graftTimeout2Ms: 40,
   ihaveDispatchDelayMs: 5,
   optimizationThreshold: 7,
+  maxRootTrees: 1024,
   messageCacheRetentionMs: 30_000,
   messageIdRetentionMs: 90_000,
   cacheEvictIntervalMs: 1_000,

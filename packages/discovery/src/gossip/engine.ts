@@ -45,14 +45,29 @@ export class GossipEngine<P> {
     return this.#membership.passivePeers();
   }
 
-  /** Peers on our broadcast tree edges. */
+  /** Peers on the shared tree's edges (payloads without a root, from older nodes). */
   eagerPeers(): P[] {
     return this.#broadcast.eagerPeers();
   }
 
-  /** Neighbours that only get `IHave`. */
+  /** Neighbours that only get `IHave` for payloads without a root. */
   lazyPeers(): P[] {
     return this.#broadcast.lazyPeers();
+  }
+
+  /** The root label our broadcasts carry (their tree's name). */
+  get broadcastRoot(): Uint8Array {
+    return this.#broadcast.root;
+  }
+
+  /** Neighbours that get the payloads of `root` eagerly (our children in that root's tree). */
+  eagerPeersOf(root: Uint8Array): P[] {
+    return this.#broadcast.eagerPeersOf(root);
+  }
+
+  /** Broadcast-tree counters: optimisations done so far and per-root trees kept now. */
+  treeStats(): { readonly optimizations: number; readonly rootTrees: number } {
+    return { optimizations: this.#broadcast.optimizations, rootTrees: this.#broadcast.rootTrees };
   }
 
   /** `true` while we have at least one neighbour. */

@@ -204,6 +204,27 @@ describe('HyParView membership', () => {
     expect(h.timers).toContainEqual({ node: 0, afterMs: 2_000, timer: { kind: 'repair' } });
   });
 
+  it('a pair of survivors that only know each other rejoins: repair requests cannot be refused', () => {
+    // 0 is full (1-5); 6 and 7 only know each other, and 6 knows 0 as a backup.
+    const h = new Harness([0, 1, 2, 3, 4, 5, 6, 7]);
+    h.joinAll(0, [1, 2, 3, 4, 5]);
+    h.joinAll(6, [7]);
+    h.input(6, { type: 'message', from: 7, message: { t: MessageType.ShuffleReply, nodes: [{ id: 0 }] } });
+    // A polite request from a one-neighbour view is refused by a full node...
+    h.input(0, { type: 'message', from: 6, message: { t: MessageType.Neighbor, high: false } });
+    expect(h.engine(0).neighbors()).not.toContain(6);
+    h.pump();
+    // ...so the sparse view's repair tick asks with high priority, and 0 makes room.
+    h.sent.length = 0;
+    h.input(6, { type: 'timer', timer: { kind: 'repair' } });
+    expect(h.sentOfType(MessageType.Neighbor, (s) => s.from === 6 && s.to === 0)[0]?.message).toMatchObject({
+      high: true,
+    });
+    h.pump();
+    expect(h.engine(0).neighbors()).toContain(6);
+    expect(h.engine(0).neighbors()).toHaveLength(5);
+  });
+
   it('a full active view sends nothing on repair', () => {
     const h = new Harness([0, 1, 2, 3, 4, 5, 6]);
     h.joinAll(0, [1, 2, 3, 4, 5]);

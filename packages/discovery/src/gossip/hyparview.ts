@@ -165,7 +165,10 @@ export class HyParView<P> {
   onRepairTimer(out: Out<P>): void {
     out.push({ type: 'timer', afterMs: this.config.repairIntervalMs, timer: { kind: 'repair' } });
     if (this.#active.size >= this.config.repairBelow) return;
-    this.#refill([], out);
+    // These requests cannot be refused. A sparse view that only asks politely stays sparse when
+    // every backup is full: after a crash, two or three survivors that only know each other
+    // form an island that no refusal-prone request ever joins back to the overlay.
+    this.#refill([], out, true);
     while (this.#active.size + this.#pending.size < this.config.repairBelow) {
       const candidates = [...this.#reserve.entries()].filter(
         ([k]) => !this.#active.has(k) && !this.#pending.has(k),
@@ -173,7 +176,7 @@ export class HyParView<P> {
       const pick = pickRandom(candidates, this.env.random);
       if (pick === undefined) return;
       this.#reserve.delete(pick[0]);
-      this.#requestNeighbor(pick[0], pick[1], out);
+      this.#requestNeighbor(pick[0], pick[1], out, true);
     }
   }
 
@@ -344,20 +347,21 @@ export class HyParView<P> {
   }
 
   /** Asks random backups to become neighbours until active + pending reaches capacity. */
-  #refill(skipKeys: readonly string[], out: Out<P>): void {
+  #refill(skipKeys: readonly string[], out: Out<P>, urgent = false): void {
     const skip = new Set(skipKeys);
     while (this.#active.size + this.#pending.size < this.config.activeViewCapacity) {
       const candidates = [...this.#passive.entries()].filter(([k]) => !skip.has(k) && !this.#pending.has(k));
       const pick = pickRandom(candidates, this.env.random);
       if (pick === undefined) return;
-      this.#requestNeighbor(pick[0], pick[1], out);
+      this.#requestNeighbor(pick[0], pick[1], out, urgent);
     }
   }
 
-  #requestNeighbor(k: string, peer: P, out: Out<P>): void {
+  #requestNeighbor(k: string, peer: P, out: Out<P>, urgent = false): void {
     this.#pending.add(k);
-    // With no neighbour at all we must not be refused.
-    this.#send(out, peer, { t: MessageType.Neighbor, high: this.#active.size === 0, data: this.#myData });
+    // With no neighbour at all (or on a sparse view's repair tick) we must not be refused.
+    const high = urgent || this.#active.size === 0;
+    this.#send(out, peer, { t: MessageType.Neighbor, high, data: this.#myData });
     out.push({
       type: 'timer',
       afterMs: this.config.neighborRequestTimeoutMs,

@@ -18,24 +18,62 @@ function triangle(): Harness {
 }
 
 describe('Plumtree broadcast', () => {
-  it('delivers once per node; a duplicate prunes the edge it came over', () => {
+  it('delivers once per node; a duplicate prunes the edge it came over, for that root only', () => {
     const h = triangle();
+    const root = h.engine(0).broadcastRoot;
     h.input(0, { type: 'broadcast', content: payload(1) });
     h.pump();
     const deliveries = h.delivered.filter((d) => d.content[0] === 1);
     expect(deliveries.map((d) => d.node).sort()).toEqual([1, 2]);
     expect(deliveries.every((d) => d.round === 0)).toBe(true);
     // 1 and 2 each forward to the other; each second copy is a duplicate and is pruned.
-    expect(h.sentOfType(MessageType.Prune)).toHaveLength(2);
-    expect(h.engine(1).lazyPeers()).toEqual([2]);
-    expect(h.engine(1).eagerPeers()).toEqual([0]);
+    const prunes = h.sentOfType(MessageType.Prune);
+    expect(prunes).toHaveLength(2);
+    for (const p of prunes) expect(p.message).toEqual({ t: MessageType.Prune, root });
+    // 0's tree: both are its children; 1 and 2 are leaves (a parent is never a child).
+    expect(h.engine(0).eagerPeersOf(root).sort()).toEqual([1, 2]);
+    expect(h.engine(1).eagerPeersOf(root)).toEqual([]);
+    expect(h.engine(2).eagerPeersOf(root)).toEqual([]);
+    // Other roots' trees and the shared tree are untouched.
+    expect(h.engine(1).eagerPeers().sort()).toEqual([0, 2]);
+    expect(h.engine(1).eagerPeersOf(h.engine(2).broadcastRoot).sort()).toEqual([0, 2]);
+  });
+
+  it('the second broadcast of a root follows its tree: one payload per node, IHave elsewhere', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(1) });
+    h.pump();
+    h.fire('ihave');
+    h.pump();
+    h.sent.length = 0;
+    h.input(0, { type: 'broadcast', content: payload(2) });
+    h.pump();
+    expect(
+      h
+        .sentOfType(MessageType.Gossip)
+        .map((s) => s.to)
+        .sort(),
+    ).toEqual([1, 2]);
+    expect(h.sentOfType(MessageType.Prune)).toEqual([]);
+    h.fire('ihave');
+    expect(
+      h
+        .sentOfType(MessageType.IHave)
+        .map((s) => [s.from, s.to])
+        .sort(),
+    ).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
   });
 
   it('a flooded broadcast (a departure) goes to lazy neighbours too, with no IHave round', () => {
     const h = triangle();
     h.input(0, { type: 'broadcast', content: payload(1) });
     h.pump();
-    expect(h.engine(1).lazyPeers()).toEqual([2]);
+    const root = h.engine(1).broadcastRoot;
+    h.input(1, { type: 'message', from: 2, message: { t: MessageType.Prune, root } });
+    expect(h.engine(1).eagerPeersOf(root)).toEqual([0]);
     h.sent.length = 0;
     h.queue.length = 0;
     h.timers.length = 0;
@@ -86,7 +124,16 @@ describe('Plumtree broadcast', () => {
     const id = fastDigest(payload(3));
     h.queue.length = 0;
     h.input(0, { type: 'message', from: 1, message: { t: MessageType.Graft, id, round: 0 } });
-    expect(h.queue.at(-1)?.message).toEqual({ t: MessageType.Gossip, id, content: payload(3), round: 0 });
+    const root = h.engine(0).broadcastRoot;
+    expect(h.queue.at(-1)?.message).toEqual({
+      t: MessageType.Gossip,
+      id,
+      content: payload(3),
+      round: 0,
+      root,
+    });
+    // The grafting peer becomes a child in that payload's tree.
+    expect(h.engine(0).eagerPeersOf(root)).toContain(1);
     h.now = 30_000;
     h.fire('evict');
     h.queue.length = 0;
@@ -127,6 +174,67 @@ describe('Plumtree broadcast', () => {
     expect(h.queue).toContainEqual({ from: 0, to: 2, message: { t: MessageType.Graft, round: 1 } });
     expect(h.queue).toContainEqual({ from: 0, to: 1, message: { t: MessageType.Prune } });
     expect(h.engine(0).lazyPeers()).toEqual([1]);
+  });
+
+  it("optimises one root's tree: Graft and Prune name the root, the shared tree stays", () => {
+    const h = triangle();
+    const content = payload(6);
+    const id = fastDigest(content);
+    const root = new Uint8Array(8).fill(7);
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 1 }] } });
+    h.queue.length = 0;
+    const gossip = { t: MessageType.Gossip, id, content, round: 8, root } as const;
+    h.input(0, { type: 'message', from: 1, message: gossip });
+    expect(h.queue).toContainEqual({ from: 0, to: 2, message: { t: MessageType.Graft, round: 1, root } });
+    expect(h.queue).toContainEqual({ from: 0, to: 1, message: { t: MessageType.Prune, root } });
+    expect(h.engine(0).eagerPeers().sort()).toEqual([1, 2]);
+    expect(h.engine(0).treeStats().optimizations).toBe(1);
+    // The receivers move that root's tree only.
+    h.pump();
+    expect(h.engine(2).eagerPeersOf(root)).toContain(0);
+    expect(h.engine(1).eagerPeersOf(root)).not.toContain(0);
+    expect(h.engine(1).eagerPeers()).toContain(0);
+  });
+
+  it('optimises on an IHave that comes after the payload (a late shorter path)', () => {
+    const h = triangle();
+    const content = payload(10);
+    const id = fastDigest(content);
+    const root = new Uint8Array(8).fill(9);
+    h.input(0, {
+      type: 'message',
+      from: 1,
+      message: { t: MessageType.Gossip, id, content, round: 10, root },
+    });
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 3 }] } });
+    expect(h.queue).toContainEqual({ from: 0, to: 2, message: { t: MessageType.Graft, round: 3, root } });
+    expect(h.queue).toContainEqual({ from: 0, to: 1, message: { t: MessageType.Prune, root } });
+    // Not again for the same path.
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 3 }] } });
+    expect(h.queue).toEqual([]);
+  });
+
+  it('a Prune from an older node (no root) stops every root and the shared tree', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(1) });
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Prune } });
+    expect(h.engine(0).eagerPeersOf(h.engine(0).broadcastRoot)).toEqual([2]);
+    expect(h.engine(0).eagerPeers()).toEqual([2]);
+    expect(h.engine(0).lazyPeers()).toEqual([1]);
+  });
+
+  it('keeps at most maxRootTrees trees, forgetting the least recently used', () => {
+    const h = new Harness([0, 1], { maxRootTrees: 2 });
+    h.joinAll(0, [1]);
+    for (let i = 0; i < 5; i++) {
+      const content = payload(20 + i);
+      const root = new Uint8Array(8).fill(i);
+      const message = { t: MessageType.Gossip, id: fastDigest(content), content, round: 0, root } as const;
+      h.input(0, { type: 'message', from: 1, message });
+    }
+    expect(h.engine(0).treeStats().rootTrees).toBe(2);
   });
 
   it('does not optimise below the threshold', () => {

@@ -5,6 +5,15 @@
  * gets a cheap `IHave`. A duplicate prunes the edge it came over (tree shrinks to a tree), a
  * missing payload announced by `IHave` is pulled with `Graft` (tree heals), and a much shorter
  * lazy path replaces a long eager one (optimisation threshold).
+ *
+ * One tree shared by every origin is deep: a payload from a leaf climbs to the middle and down
+ * again, and an optimisation that shortens one origin's path lengthens another's, so the shared
+ * tree never settles when many nodes broadcast. So each origin gets a tree of its own: payloads
+ * carry a short label of their origin (the root), and `Prune`/`Graft` name the root they mean.
+ * A root's first payload goes to every neighbour and the losing copies prune their edges, which
+ * leaves the fastest paths from that root. A node keeps the eager sets of the `maxRootTrees` most
+ * recently seen roots. The paper's single shared tree stays for payloads without a root (from
+ * older nodes).
  */
 
 import { equalBytes, fromHex, toHex } from '@mosaik/id';
@@ -18,6 +27,12 @@ import {
 } from './types.js';
 
 type Out<P> = GossipOutput<P>[];
+
+/**
+ * Length of a root label. Eight bytes make two origins of a 10,000-node swarm share a label
+ * with odds of about 3e-12; a shared label only means those two share a tree.
+ */
+export const ROOT_LABEL_BYTES = 8;
 type GossipPayload = Extract<GossipMessage<unknown>, { t: typeof MessageType.Gossip }>;
 
 interface Source<P> {
@@ -27,6 +42,8 @@ interface Source<P> {
 
 interface Delivery<P> {
   readonly expires: number;
+  /** Hex of the payload's root, `undefined` when it came without one (an older node). */
+  readonly root: string | undefined;
   /** Round the payload arrived with (0 for our own broadcasts). */
   round: number;
   /** Peer it arrived from (`undefined` for our own broadcasts). */
@@ -45,19 +62,36 @@ export class Plumtree<P> {
   /** Delivered payloads kept for `Graft` → expiry (ms). */
   readonly #cache = new Map<
     string,
-    { readonly id: Uint8Array; readonly content: Uint8Array; readonly expires: number }
+    {
+      readonly id: Uint8Array;
+      readonly content: Uint8Array;
+      readonly root: Uint8Array | undefined;
+      readonly expires: number;
+    }
   >();
+  /**
+   * Per-root eager sets (hex of the root → keys of the neighbours that get that root's payloads),
+   * least recently used first. A rooted tree only pushes away from its root, so a node's set
+   * holds its children: at first every neighbour but the parent, then those that neither pruned
+   * nor left us, plus those that grafted us.
+   */
+  readonly #trees = new Map<string, Set<string>>();
+  /** Our own root label: the first bytes of the hash of our key. */
+  readonly #root: Uint8Array;
   /** Ids announced by `IHave` but not received yet → who announced them. */
   readonly #missing = new Map<string, Source<P>[]>();
   readonly #graftArmed = new Set<string>();
   readonly #lazyQueue = new Map<string, { readonly peer: P; readonly entries: IHaveEntry[] }>();
   #ihaveArmed = false;
   #evictArmed = false;
+  #optimizations = 0;
 
   constructor(
     private readonly env: GossipEnv<P>,
     private readonly config: GossipConfig,
-  ) {}
+  ) {
+    this.#root = env.hash(new TextEncoder().encode(env.key(env.me))).slice(0, ROOT_LABEL_BYTES);
+  }
 
   /** Peers that receive payloads eagerly (tree edges). */
   eagerPeers(): P[] {
@@ -74,6 +108,29 @@ export class Plumtree<P> {
     return this.#received.size;
   }
 
+  /** Tree optimisations (a shorter lazy path replaced the eager one) so far. */
+  get optimizations(): number {
+    return this.#optimizations;
+  }
+
+  /** Number of per-root trees kept (at most `maxRootTrees`). */
+  get rootTrees(): number {
+    return this.#trees.size;
+  }
+
+  /** Our root label, carried by our broadcasts. */
+  get root(): Uint8Array {
+    return this.#root;
+  }
+
+  /** Neighbours that get the payloads of `root` eagerly (every neighbour while we keep no tree). */
+  eagerPeersOf(root: Uint8Array): P[] {
+    const tree = this.#trees.get(toHex(root));
+    return this.#neighbors()
+      .filter(([k]) => tree === undefined || tree.has(k))
+      .map(([, p]) => p);
+  }
+
   neighborUp(peer: P, _out: Out<P>): void {
     const k = this.env.key(peer);
     this.#lazy.delete(k);
@@ -85,6 +142,7 @@ export class Plumtree<P> {
     this.#eager.delete(k);
     this.#lazy.delete(k);
     this.#lazyQueue.delete(k);
+    for (const tree of this.#trees.values()) tree.delete(k);
     for (const [id, sources] of this.#missing) {
       const left = sources.filter((s) => this.env.key(s.peer) !== k);
       if (left.length === 0) this.#missing.delete(id);
@@ -100,8 +158,8 @@ export class Plumtree<P> {
     const id = this.env.hash(content);
     const hex = toHex(id);
     if (this.#received.has(hex)) return false;
-    this.#remember(hex, id, content, 0, undefined, out);
-    const msg: GossipPayload = { t: MessageType.Gossip, id, content, round: 0 };
+    this.#remember(hex, id, content, 0, undefined, this.#root, out);
+    const msg: GossipPayload = { t: MessageType.Gossip, id, content, round: 0, root: this.#root };
     if (!flood) {
       this.#push(msg, undefined, out);
       return true;
@@ -120,10 +178,10 @@ export class Plumtree<P> {
         this.#onGossip(from, msg, out);
         return true;
       case MessageType.Prune:
-        this.#toLazy(from);
+        this.#onPrune(from, msg.root);
         return true;
       case MessageType.Graft:
-        this.#onGraft(from, msg.id, msg.round, out);
+        this.#onGraft(from, msg.id, msg.round, msg.root, out);
         return true;
       case MessageType.IHave:
         this.#onIHave(from, msg.entries, out);
@@ -185,34 +243,65 @@ export class Plumtree<P> {
       return;
     }
     const hex = toHex(msg.id);
+    const root = msg.root === undefined ? undefined : toHex(msg.root);
     if (this.#received.has(hex)) {
       // A second copy: this edge is redundant for the tree.
-      if (this.#isNeighbor(from)) {
-        this.#toLazy(from);
-        out.push({ type: 'send', to: from, message: { t: MessageType.Prune } });
-      }
+      if (this.#isNeighbor(from)) this.#prune(from, root, msg.root, out);
       return;
     }
-    this.#remember(hex, msg.id, msg.content, msg.round, from, out);
+    this.#remember(hex, msg.id, msg.content, msg.round, from, msg.root, out);
     out.push({ type: 'deliver', content: msg.content, from, round: msg.round });
-    if (this.#isNeighbor(from)) this.#toEager(from);
-    this.#optimize(from, hex, msg.round, out);
+    if (this.#isNeighbor(from)) {
+      // Our parent in a rooted tree is never our child; in the shared tree every edge is both.
+      if (root !== undefined) this.#tree(root).delete(this.env.key(from));
+      else this.#toEager(from);
+    }
+    this.#optimize(from, hex, msg.round, root, msg.root, out);
     this.#graftArmed.delete(hex);
-    this.#push({ t: MessageType.Gossip, id: msg.id, content: msg.content, round: msg.round + 1 }, from, out);
+    this.#push(
+      { t: MessageType.Gossip, id: msg.id, content: msg.content, round: msg.round + 1, root: msg.root },
+      from,
+      out,
+    );
+  }
+
+  /** Stops `peer` pushing `root`'s payloads (the shared tree's, without a root) to us. */
+  #prune(peer: P, root: string | undefined, label: Uint8Array | undefined, out: Out<P>): void {
+    if (root === undefined) this.#toLazy(peer);
+    else this.#tree(root).delete(this.env.key(peer));
+    out.push({ type: 'send', to: peer, message: { t: MessageType.Prune, root: label } });
+  }
+
+  /** Makes `peer` our parent for `root` (the shared tree without one): it pushes to us from now on. */
+  #graft(peer: P, round: number, label: Uint8Array | undefined, out: Out<P>): void {
+    if (label === undefined) this.#toEager(peer);
+    out.push({ type: 'send', to: peer, message: { t: MessageType.Graft, round, root: label } });
   }
 
   /** A lazy path much shorter than the eager one we got the payload over replaces it. */
-  #optimize(from: P, hex: string, round: number, out: Out<P>): void {
+  #optimize(
+    from: P,
+    hex: string,
+    round: number,
+    root: string | undefined,
+    label: Uint8Array | undefined,
+    out: Out<P>,
+  ): void {
     const sources = this.#missing.get(hex);
     this.#missing.delete(hex);
     if (sources === undefined || sources.length === 0) return;
     let best = sources[0] as Source<P>;
     for (const s of sources) if (s.round < best.round) best = s;
     if (best.round < round && round - best.round >= this.config.optimizationThreshold) {
-      this.#toEager(best.peer);
-      out.push({ type: 'send', to: best.peer, message: { t: MessageType.Graft, round: best.round } });
-      this.#toLazy(from);
-      out.push({ type: 'send', to: from, message: { t: MessageType.Prune } });
+      this.#optimizations++;
+      const delivered = this.#received.get(hex);
+      if (delivered !== undefined) {
+        delivered.round = best.round;
+        delivered.from = best.peer;
+      }
+      this.#graft(best.peer, best.round, label, out);
+      if (root !== undefined) this.#tree(root).delete(this.env.key(best.peer));
+      this.#prune(from, root, label, out);
     }
   }
 
@@ -229,24 +318,45 @@ export class Plumtree<P> {
     if (fromKey === this.env.key(parent) || !this.#isNeighbor(from)) return;
     delivered.round = round;
     delivered.from = from;
-    this.#toEager(from);
-    out.push({ type: 'send', to: from, message: { t: MessageType.Graft, round } });
-    if (this.#isNeighbor(parent)) {
-      this.#toLazy(parent);
-      out.push({ type: 'send', to: parent, message: { t: MessageType.Prune } });
-    }
+    this.#optimizations++;
+    const label = delivered.root === undefined ? undefined : fromHex(delivered.root);
+    this.#graft(from, round, label, out);
+    if (delivered.root !== undefined) this.#tree(delivered.root).delete(fromKey);
+    if (this.#isNeighbor(parent)) this.#prune(parent, delivered.root, label, out);
   }
 
-  #onGraft(from: P, id: Uint8Array | undefined, round: number, out: Out<P>): void {
-    this.#toEager(from);
-    if (id === undefined) return;
-    const cached = this.#cache.get(toHex(id));
+  #onGraft(
+    from: P,
+    id: Uint8Array | undefined,
+    round: number,
+    root: Uint8Array | undefined,
+    out: Out<P>,
+  ): void {
+    const cached = id === undefined ? undefined : this.#cache.get(toHex(id));
+    const label = root ?? cached?.root;
+    // Only a neighbour joins a tree; anyone who asks for a payload we hold still gets it (views
+    // can disagree for a moment, and the asker may have no other announcer left).
+    if (this.#isNeighbor(from)) {
+      if (label !== undefined) this.#tree(toHex(label)).add(this.env.key(from));
+      else this.#toEager(from);
+    }
     if (cached === undefined) return;
     out.push({
       type: 'send',
       to: from,
-      message: { t: MessageType.Gossip, id: cached.id, content: cached.content, round },
+      message: { t: MessageType.Gossip, id: cached.id, content: cached.content, round, root: cached.root },
     });
+  }
+
+  #onPrune(from: P, root: Uint8Array | undefined): void {
+    const k = this.env.key(from);
+    if (root !== undefined) {
+      this.#tree(toHex(root)).delete(k);
+      return;
+    }
+    // An older node has one tree: its Prune means no payload of any root.
+    this.#toLazy(from);
+    for (const tree of this.#trees.values()) tree.delete(k);
   }
 
   #onIHave(from: P, entries: readonly IHaveEntry[], out: Out<P>): void {
@@ -269,13 +379,15 @@ export class Plumtree<P> {
 
   #push(msg: GossipPayload, except: P | undefined, out: Out<P>): void {
     const skip = except === undefined ? undefined : this.env.key(except);
-    for (const [k, peer] of this.#eager) {
-      if (k !== skip) out.push({ type: 'send', to: peer, message: msg as GossipMessage<P> });
-    }
-    for (const [k, peer] of this.#lazy) {
+    const tree = msg.root === undefined ? this.#eager : this.#tree(toHex(msg.root));
+    const entry = { id: msg.id, round: msg.round };
+    for (const [k, peer] of this.#neighbors()) {
       if (k === skip) continue;
+      if (tree.has(k)) {
+        out.push({ type: 'send', to: peer, message: msg as GossipMessage<P> });
+        continue;
+      }
       const queued = this.#lazyQueue.get(k);
-      const entry = { id: msg.id, round: msg.round };
       if (queued === undefined) this.#lazyQueue.set(k, { peer, entries: [entry] });
       else queued.entries.push(entry);
     }
@@ -291,11 +403,17 @@ export class Plumtree<P> {
     content: Uint8Array,
     round: number,
     from: P | undefined,
+    root: Uint8Array | undefined,
     out: Out<P>,
   ): void {
     const now = this.env.now();
-    this.#received.set(hex, { expires: now + this.config.messageIdRetentionMs, round, from });
-    this.#cache.set(hex, { id, content, expires: now + this.config.messageCacheRetentionMs });
+    this.#received.set(hex, {
+      expires: now + this.config.messageIdRetentionMs,
+      root: root === undefined ? undefined : toHex(root),
+      round,
+      from,
+    });
+    this.#cache.set(hex, { id, content, root, expires: now + this.config.messageCacheRetentionMs });
     this.#armEvict(out);
   }
 
@@ -303,6 +421,32 @@ export class Plumtree<P> {
     if (this.#evictArmed || (this.#received.size === 0 && this.#cache.size === 0)) return;
     this.#evictArmed = true;
     out.push({ type: 'timer', afterMs: this.config.cacheEvictIntervalMs, timer: { kind: 'evict' } });
+  }
+
+  /**
+   * The eager set of `root`, most recently used now. A root's first payload goes to every
+   * neighbour, so its tree starts as the fastest paths from the root (the copies that lose the
+   * race prune their edges), as the paper's first broadcast does. Past `maxRootTrees` the least
+   * recently used tree is forgotten; its root's next payload floods our links again.
+   */
+  #tree(root: string): Set<string> {
+    let tree = this.#trees.get(root);
+    if (tree !== undefined) {
+      this.#trees.delete(root);
+      this.#trees.set(root, tree);
+      return tree;
+    }
+    if (this.#trees.size >= this.config.maxRootTrees) {
+      this.#trees.delete(this.#trees.keys().next().value as string);
+    }
+    tree = new Set([...this.#eager.keys(), ...this.#lazy.keys()]);
+    this.#trees.set(root, tree);
+    return tree;
+  }
+
+  /** Every neighbour, eager ones first (the shared tree's split). */
+  #neighbors(): [string, P][] {
+    return [...this.#eager.entries(), ...this.#lazy.entries()];
   }
 
   #isNeighbor(peer: P): boolean {

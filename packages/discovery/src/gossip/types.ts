@@ -52,9 +52,21 @@ export type GossipMessage<P> =
       readonly id: Uint8Array;
       readonly content: Uint8Array;
       readonly round: number;
+      /** Tree label of the broadcast's origin (absent from older nodes: the shared tree). */
+      readonly root?: Uint8Array | undefined;
     }
-  | { readonly t: typeof MessageType.Prune }
-  | { readonly t: typeof MessageType.Graft; readonly id?: Uint8Array | undefined; readonly round: number }
+  | {
+      readonly t: typeof MessageType.Prune;
+      /** Stop pushing this root's payloads to me (absent: every root's, as older nodes mean it). */
+      readonly root?: Uint8Array | undefined;
+    }
+  | {
+      readonly t: typeof MessageType.Graft;
+      readonly id?: Uint8Array | undefined;
+      readonly round: number;
+      /** Push this root's payloads to me (absent: the root of the payload `id`, or the shared tree). */
+      readonly root?: Uint8Array | undefined;
+    }
   | { readonly t: typeof MessageType.IHave; readonly entries: readonly IHaveEntry[] };
 
 /** Timers the engine asks its driver to arm; they come back as `{ type: 'timer' }` inputs. */

@@ -10,6 +10,7 @@ import { GracefulDeparture } from '../entry/departure.js';
 import type { PeerAddress } from '../entry/entry.js';
 import { SignedPeerEntry } from '../entry/signed.js';
 import type { PeerEntryVersion } from '../entry/version.js';
+import { ROOT_LABEL_BYTES } from '../gossip/plumtree.js';
 import { type GossipMessage, type IHaveEntry, MessageType, type PeerInfo } from '../gossip/types.js';
 
 /** ALPN of the gossip protocol. */
@@ -49,6 +50,15 @@ function optData(v: unknown, what: string): Uint8Array | undefined {
   return v === null || v === undefined ? undefined : bytes(v, what, MAX_DATA);
 }
 
+function withRoot(wire: Record<string, unknown>, root: Uint8Array | undefined): Record<string, unknown> {
+  if (root !== undefined) wire.o = root;
+  return wire;
+}
+
+function optRoot(v: unknown, what: string): Uint8Array | undefined {
+  return v === null || v === undefined ? undefined : fixedBytes(v, ROOT_LABEL_BYTES, what);
+}
+
 /** Plain CBOR-ready object of a frame. */
 export function announceFrameToWire(frame: AnnounceFrame): Record<string, unknown> {
   switch (frame.t) {
@@ -66,12 +76,14 @@ export function announceFrameToWire(frame: AnnounceFrame): Record<string, unknow
       return { t: frame.t, h: frame.high, d: frame.data ?? null };
     case MessageType.Disconnect:
       return { t: frame.t, a: frame.alive };
+    // The root label `o` is an optional key: older nodes ignore keys they do not know, so they
+    // still decode these frames (and treat them as the shared tree's).
     case MessageType.Gossip:
-      return { t: frame.t, id: frame.id, c: frame.content, r: frame.round };
+      return withRoot({ t: frame.t, id: frame.id, c: frame.content, r: frame.round }, frame.root);
     case MessageType.Prune:
-      return { t: frame.t };
+      return withRoot({ t: frame.t }, frame.root);
     case MessageType.Graft:
-      return { t: frame.t, id: frame.id ?? null, r: frame.round };
+      return withRoot({ t: frame.t, id: frame.id ?? null, r: frame.round }, frame.root);
     case MessageType.IHave:
       return { t: frame.t, e: frame.entries.map((e) => [e.id, e.round]) };
   }
@@ -121,14 +133,16 @@ export function announceFrameFromWire(value: unknown, maxPayloadSize: number): A
         id: fixedBytes(w.id, 32, 'gossip.id'),
         content: bytes(w.c, 'gossip.content', maxPayloadSize),
         round: int(w.r, 'gossip.round', 0, MAX_ROUND),
+        root: optRoot(w.o, 'gossip.root'),
       };
     case MessageType.Prune:
-      return { t: MessageType.Prune };
+      return { t: MessageType.Prune, root: optRoot(w.o, 'prune.root') };
     case MessageType.Graft:
       return {
         t: MessageType.Graft,
         id: w.id === null || w.id === undefined ? undefined : fixedBytes(w.id, 32, 'graft.id'),
         round: int(w.r, 'graft.round', 0, MAX_ROUND),
+        root: optRoot(w.o, 'graft.root'),
       };
     case MessageType.IHave:
       return {

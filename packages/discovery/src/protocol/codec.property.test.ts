@@ -31,6 +31,7 @@ const cbor = cborCodec<unknown>();
 describe('announce schema', () => {
   it('round-trips every gossip message type', () => {
     const id32 = new Uint8Array(32).fill(3);
+    const root8 = new Uint8Array(8).fill(4);
     const frames = [
       { t: HELLO, network: id('n') },
       { t: MessageType.Join, data: new Uint8Array([1]) },
@@ -46,12 +47,39 @@ describe('announce schema', () => {
       { t: MessageType.Neighbor, high: true, data: undefined },
       { t: MessageType.Disconnect, alive: false },
       { t: MessageType.Gossip, id: id32, content: new Uint8Array([9, 9]), round: 4 },
+      { t: MessageType.Gossip, id: id32, content: new Uint8Array([9]), round: 4, root: root8 },
       { t: MessageType.Prune },
+      { t: MessageType.Prune, root: root8 },
       { t: MessageType.Graft, id: id32, round: 1 },
       { t: MessageType.Graft, id: undefined, round: 1 },
+      { t: MessageType.Graft, id: undefined, round: 1, root: root8 },
       { t: MessageType.IHave, entries: [{ id: id32, round: 2 }] },
     ] as const;
     for (const f of frames) expect(decodeAnnounceFrame(encodeAnnounceFrame(f))).toEqual(f);
+  });
+
+  it('root labels are optional keys: frames of older nodes decode, a wrong label is refused', () => {
+    const id32 = new Uint8Array(32).fill(3);
+    // An older node's frames have no `o`: they decode with no root (the shared tree).
+    const old = cbor.encode({ t: MessageType.Gossip, id: id32, c: new Uint8Array([1]), r: 2 });
+    expect(decodeAnnounceFrame(old)).toEqual({
+      t: MessageType.Gossip,
+      id: id32,
+      content: new Uint8Array([1]),
+      round: 2,
+    });
+    expect(decodeAnnounceFrame(cbor.encode({ t: MessageType.Prune }))).toEqual({ t: MessageType.Prune });
+    // A frame with a root has only that extra key, which older decoders skip.
+    const wire = cbor.decode(
+      encodeAnnounceFrame({ t: MessageType.Prune, root: new Uint8Array(8).fill(1) }),
+    ) as Record<string, unknown>;
+    expect(Object.keys(wire).sort()).toEqual(['o', 't']);
+    for (const bad of [new Uint8Array(7), new Uint8Array(32), 'x', 5]) {
+      expect(() => decodeAnnounceFrame(cbor.encode({ t: MessageType.Prune, o: bad }))).toThrow(MosaikError);
+      expect(() =>
+        decodeAnnounceFrame(cbor.encode({ t: MessageType.Graft, id: null, r: 1, o: bad })),
+      ).toThrow(MosaikError);
+    }
   });
 
   it('refuses a gossip payload above the cap', () => {

@@ -44,6 +44,27 @@ const decoders: [string, (bytes: Uint8Array) => unknown, Uint8Array][] = [
     }),
   ],
   [
+    'announce gossip with a root',
+    (x) => decodeAnnounceFrame(x),
+    encodeAnnounceFrame({
+      t: MessageType.Gossip,
+      id: new Uint8Array(32).fill(1),
+      content: new Uint8Array([1, 2, 3]),
+      round: 2,
+      root: new Uint8Array(8).fill(5),
+    }),
+  ],
+  [
+    'announce graft with a root',
+    (x) => decodeAnnounceFrame(x),
+    encodeAnnounceFrame({ t: MessageType.Graft, round: 2, root: new Uint8Array(8).fill(5) }),
+  ],
+  [
+    'announce prune with a root',
+    (x) => decodeAnnounceFrame(x),
+    encodeAnnounceFrame({ t: MessageType.Prune, root: new Uint8Array(8).fill(5) }),
+  ],
+  [
     'announcement',
     decodeAnnouncement,
     encodeAnnouncement({ t: AnnouncementType.EntryUpdate, entry: signed }),

@@ -1,6 +1,7 @@
 /**
- * The broadcast scenario of issue 4: n nodes join one by one, broadcasts from random nodes,
- * then a fraction crashes, the overlay repairs, and broadcasts run again.
+ * The broadcast scenario of issues 4 and 20: n nodes join one by one; broadcasts come from a
+ * set of origins (or any node); an optional warm-up lets every origin's tree form; then a
+ * fraction crashes, the overlay repairs, and broadcasts run again.
  */
 import type { GossipConfig } from '../gossip/config.js';
 import { MessageType } from '../gossip/types.js';
@@ -10,6 +11,13 @@ import { GossipSimulator } from './simulator.js';
 export interface ScenarioOptions {
   readonly nodes: number;
   readonly broadcasts: number;
+  /**
+   * Broadcasts come from this many fixed origins (drawn at random once; crashed ones drop out).
+   * Default: every broadcast from a random alive node.
+   */
+  readonly sources?: number;
+  /** Broadcasts before the measured healthy phase, reported as `warmup`. Default 0. */
+  readonly warmupBroadcasts?: number;
   /** Fraction of nodes crashed between the two phases (0 skips the second phase). */
   readonly crashFraction: number;
   readonly seed: number;
@@ -34,12 +42,18 @@ export interface PhaseReport {
   readonly maxHops: number;
   /** Mean hop count over all deliveries. */
   readonly meanHops: number;
+  /** Median hop count of the deliveries. */
+  readonly p50Hops: number;
+  /** 99th percentile hop count of the deliveries. */
+  readonly p99Hops: number;
   /** Broadcast-layer messages (Gossip, IHave, Graft, Prune) per alive node per broadcast. */
   readonly messagesPerNodePerBroadcast: number;
   /** Broadcast-layer messages sent by the busiest alive node, per broadcast. */
   readonly maxMessagesPerNodePerBroadcast: number;
   /** Gossip (payload-carrying) messages per alive node per broadcast. */
   readonly payloadMessagesPerNodePerBroadcast: number;
+  /** Messages of any kind (membership too) sent by the busiest alive node during the phase. */
+  readonly maxMessagesOneNode: number;
   /** Slowest delivery after its broadcast started, ms of virtual time. */
   readonly maxLatencyMs: number;
   /** Whether the overlay of alive nodes was connected when the phase started. */
@@ -48,6 +62,8 @@ export interface PhaseReport {
 
 /** Results of the scenario. */
 export interface ScenarioReport {
+  /** The warm-up broadcasts, when there were any. */
+  readonly warmup?: PhaseReport;
   readonly healthy: PhaseReport;
   readonly afterCrash?: PhaseReport;
   readonly crashed: number;
@@ -69,28 +85,43 @@ export function runBroadcastScenario(options: ScenarioOptions): ScenarioReport {
     sim.schedule(i, { type: 'join', peers: [{ id: contact }] }, i * joinInterval);
   }
   sim.runFor(options.nodes * joinInterval + settle);
-  const healthy = runPhase(sim, options);
+  const sources =
+    options.sources === undefined ? undefined : shuffled(sim, sim.alive()).slice(0, options.sources);
+  const warmupCount = options.warmupBroadcasts ?? 0;
+  // The warm-up takes the origins in turn, so that every origin's tree has formed before the
+  // measured phase.
+  const warmup = warmupCount > 0 ? runPhase(sim, options, warmupCount, sources, true) : undefined;
+  const healthy = runPhase(sim, options, options.broadcasts, sources);
+  const withWarmup = warmup === undefined ? {} : { warmup };
 
-  if (options.crashFraction <= 0) return { healthy, crashed: 0 };
-  const victims = pickVictims(sim, Math.floor(options.nodes * options.crashFraction));
+  if (options.crashFraction <= 0) return { ...withWarmup, healthy, crashed: 0 };
+  const victims = shuffled(sim, sim.alive()).slice(0, Math.floor(options.nodes * options.crashFraction));
   sim.crash(victims);
   sim.runFor(settle);
-  const afterCrash = runPhase(sim, options);
-  return { healthy, afterCrash, crashed: victims.length };
+  const afterCrash = runPhase(sim, options, options.broadcasts, sources);
+  return { ...withWarmup, healthy, afterCrash, crashed: victims.length };
 }
 
-function pickVictims(sim: GossipSimulator, count: number): number[] {
-  const alive = sim.alive();
-  for (let i = alive.length - 1; i > 0; i--) {
+function shuffled(sim: GossipSimulator, nodes: number[]): number[] {
+  for (let i = nodes.length - 1; i > 0; i--) {
     const j = Math.floor(sim.random() * (i + 1));
-    [alive[i], alive[j]] = [alive[j] as number, alive[i] as number];
+    [nodes[i], nodes[j]] = [nodes[j] as number, nodes[i] as number];
   }
-  return alive.slice(0, count);
+  return nodes;
 }
 
-function runPhase(sim: GossipSimulator, options: ScenarioOptions): PhaseReport {
+function runPhase(
+  sim: GossipSimulator,
+  options: ScenarioOptions,
+  broadcasts: number,
+  sources: readonly number[] | undefined,
+  inTurn = false,
+): PhaseReport {
   const interval = options.broadcastIntervalMs ?? 50;
   const alive = sim.alive();
+  const liveSources = sources?.filter((n) => !sim.crashed.has(n));
+  const origins = liveSources !== undefined && liveSources.length > 0 ? liveSources : alive;
+  const hopCounts: number[] = [];
   const connected = sim.isConnected();
   const startedAt = new Map<string, number>();
   const reached = new Map<string, Set<number>>();
@@ -105,12 +136,14 @@ function runPhase(sim: GossipSimulator, options: ScenarioOptions): PhaseReport {
     set.add(d.node);
     deliveries++;
     hopSum += d.hops;
+    hopCounts[d.hops] = (hopCounts[d.hops] ?? 0) + 1;
     maxHops = Math.max(maxHops, d.hops);
     maxLatencyMs = Math.max(maxLatencyMs, d.at - (startedAt.get(key) ?? d.at));
   };
   sim.resetCounters();
-  for (let b = 0; b < options.broadcasts; b++) {
-    const origin = alive[Math.floor(sim.random() * alive.length)] as number;
+  for (let b = 0; b < broadcasts; b++) {
+    const pick = inTurn ? b % origins.length : Math.floor(sim.random() * origins.length);
+    const origin = origins[pick] as number;
     const content = new Uint8Array(64);
     new DataView(content.buffer).setFloat64(0, sim.now);
     new DataView(content.buffer).setUint32(8, b);
@@ -125,23 +158,35 @@ function runPhase(sim: GossipSimulator, options: ScenarioOptions): PhaseReport {
   sim.runFor(5_000);
   sim.onDeliver = undefined;
   const counters = sim.counters();
-  const perNodeBroadcast = alive.length * options.broadcasts;
+  const perNodeBroadcast = alive.length * broadcasts;
   const broadcastMessages = BROADCAST_TYPES.reduce((n, t) => n + (counters.messagesByType.get(t) ?? 0), 0);
   return {
     nodes: alive.length,
-    broadcasts: options.broadcasts,
-    deliveryRatio: deliveries / (options.broadcasts * (alive.length - 1)),
+    broadcasts,
+    deliveryRatio: deliveries / (broadcasts * (alive.length - 1)),
     maxHops,
     meanHops: deliveries === 0 ? 0 : hopSum / deliveries,
+    p50Hops: percentile(hopCounts, deliveries, 0.5),
+    p99Hops: percentile(hopCounts, deliveries, 0.99),
     messagesPerNodePerBroadcast: broadcastMessages / perNodeBroadcast,
     maxMessagesPerNodePerBroadcast:
-      alive.reduce((m, node) => Math.max(m, counters.broadcastMessagesByNode[node] ?? 0), 0) /
-      options.broadcasts,
+      alive.reduce((m, node) => Math.max(m, counters.broadcastMessagesByNode[node] ?? 0), 0) / broadcasts,
     payloadMessagesPerNodePerBroadcast:
       (counters.messagesByType.get(MessageType.Gossip) ?? 0) / perNodeBroadcast,
+    maxMessagesOneNode: alive.reduce((m, node) => Math.max(m, counters.messagesByNode[node] ?? 0), 0),
     maxLatencyMs,
     connected,
   };
+}
+
+/** The smallest hop count with at least `q` of the deliveries at or below it. */
+function percentile(hopCounts: readonly number[], total: number, q: number): number {
+  let seen = 0;
+  for (let hops = 0; hops < hopCounts.length; hops++) {
+    seen += hopCounts[hops] ?? 0;
+    if (seen >= q * total) return hops;
+  }
+  return hopCounts.length - 1;
 }
 
 function contentKey(content: Uint8Array): string {

@@ -56,6 +56,8 @@ export interface SimCounters {
   readonly messages: number;
   /** Broadcast-layer messages (Gossip, Prune, Graft, IHave) sent, per node. */
   readonly broadcastMessagesByNode: Uint32Array;
+  /** Messages of any kind sent, per node. */
+  readonly messagesByNode: Uint32Array;
 }
 
 /** Runs `n` gossip engines against each other in virtual time (see the module comment). */
@@ -77,6 +79,7 @@ export class GossipSimulator {
   #messagesByType = new Map<number, number>();
   #messages = 0;
   readonly #broadcastByNode: Uint32Array;
+  readonly #messagesByNode: Uint32Array;
   /** Called on every delivery; the scenario uses it to account per-broadcast reach. */
   onDeliver: ((d: Delivery) => void) | undefined;
 
@@ -86,6 +89,7 @@ export class GossipSimulator {
   ) {
     this.random = seededRandom(options.seed);
     this.#broadcastByNode = new Uint32Array(size);
+    this.#messagesByNode = new Uint32Array(size);
     this.#latency = options.latencyMs ?? [5, 40];
     this.#failureDetectionMs = options.failureDetectionMs ?? 1500;
     this.#dialFailureMs = options.dialFailureMs ?? 300;
@@ -157,6 +161,7 @@ export class GossipSimulator {
       messagesByType: new Map(this.#messagesByType),
       messages: this.#messages,
       broadcastMessagesByNode: Uint32Array.from(this.#broadcastByNode),
+      messagesByNode: Uint32Array.from(this.#messagesByNode),
     };
   }
 
@@ -164,6 +169,7 @@ export class GossipSimulator {
     this.#messagesByType = new Map();
     this.#messages = 0;
     this.#broadcastByNode.fill(0);
+    this.#messagesByNode.fill(0);
   }
 
   /**
@@ -246,6 +252,7 @@ export class GossipSimulator {
 
   #send(from: number, to: number, message: GossipMessage<number>): void {
     this.#messages++;
+    this.#messagesByNode[from] = (this.#messagesByNode[from] ?? 0) + 1;
     this.#messagesByType.set(message.t, (this.#messagesByType.get(message.t) ?? 0) + 1);
     if (message.t >= MessageType.Gossip) this.#broadcastByNode[from] = (this.#broadcastByNode[from] ?? 0) + 1;
     if (this.crashed.has(to)) {
