@@ -555,17 +555,18 @@ export class Discovery implements AsyncDisposable {
    * One sync with a random live-looking catalog peer, unless syncs are already queued. Peers
    * not heard from for long enough to be due for a liveness ping are left out: right after a
    * mass failure a quarter of the catalog is dead, and a sync with a dead peer holds a sync slot
-   * until its exchange times out. The sync is not retried: the next round picks another peer.
+   * until its exchange times out. A node that heard from nobody for that long (its gossip path
+   * broke) picks from every peer: a sync is how it catches up. The sync is not retried: the next
+   * round picks another peer.
    */
   #syncWithRandomPeer(): void {
     if (this.#syncQueue.length > 0) return;
     const purgeAfter = this.config.purgeAfterMs;
     const freshFor = purgeAfter - confirmLeadMs(purgeAfter);
     const now = this.#clock.now();
-    const peers = this.#catalog
-      .snapshot()
-      .signedPeers()
-      .filter((s) => now - s.entry.updatedAt < freshFor);
+    const all = this.#catalog.snapshot().signedPeers();
+    const fresh = all.filter((s) => now - s.entry.updatedAt < freshFor);
+    const peers = fresh.length > 0 ? fresh : all;
     const pick = peers[Math.floor(Math.random() * peers.length)];
     if (pick !== undefined) this.#startSync(pick.peerId, 0);
   }
