@@ -109,8 +109,7 @@ export interface AddressSource {
 /** A catalog sync waiting for a slot. */
 interface QueuedSync {
   readonly peer: PeerId;
-  /** Further attempts after a failed one. */
-  readonly retries: number;
+  /** Aborted when the peer is purged while its sync waits or runs. */
   readonly abort: AbortController;
 }
 
@@ -556,8 +555,7 @@ export class Discovery implements AsyncDisposable {
    * not heard from for long enough to be due for a liveness ping are left out: right after a
    * mass failure a quarter of the catalog is dead, and a sync with a dead peer holds a sync slot
    * until its exchange times out. A node that heard from nobody for that long (its gossip path
-   * broke) picks from every peer: a sync is how it catches up. The sync is not retried: the next
-   * round picks another peer.
+   * broke) picks from every peer: a sync is how it catches up.
    */
   #syncWithRandomPeer(): void {
     if (this.#syncQueue.length > 0) return;
@@ -568,7 +566,7 @@ export class Discovery implements AsyncDisposable {
     const fresh = all.filter((s) => now - s.entry.updatedAt < freshFor);
     const peers = fresh.length > 0 ? fresh : all;
     const pick = peers[Math.floor(Math.random() * peers.length)];
-    if (pick !== undefined) this.#startSync(pick.peerId, 0);
+    if (pick !== undefined) this.#startSync(pick.peerId);
   }
 
   #scheduleAntiEntropy(): void {
@@ -848,8 +846,8 @@ export class Discovery implements AsyncDisposable {
     this.#startSync(peer);
   }
 
-  /** Queues a sync with `peer` (retried `retries` times on failure) unless one is queued or running. */
-  #startSync(peer: PeerId, retries = SYNC_RETRIES): void {
+  /** Queues a sync with `peer` unless one is queued or running. */
+  #startSync(peer: PeerId): void {
     if (this.#abort.signal.aborted) return;
     if (!dialable(this.#node, peer)) {
       // Dialing a bare id with no address (and no lookup service) wedges iroh's per-peer state
@@ -862,19 +860,19 @@ export class Discovery implements AsyncDisposable {
     if (this.#syncing.has(key)) return;
     const abort = new AbortController();
     this.#syncing.set(key, abort);
-    this.#syncQueue.push({ peer, retries, abort });
+    this.#syncQueue.push({ peer, abort });
     this.#pumpSyncs();
   }
 
   #pumpSyncs(): void {
     while (this.#syncsRunning < this.config.syncConcurrency && this.#syncQueue.length > 0) {
-      const { peer, retries, abort } = this.#syncQueue.shift() as QueuedSync;
+      const { peer, abort } = this.#syncQueue.shift() as QueuedSync;
       // Given up while queued (the peer was purged).
       if (abort.signal.aborted) continue;
       const key = peer.toString();
       this.#syncsRunning++;
       this.#track(
-        this.#syncWithRetry(peer, retries, abort.signal)
+        this.#syncWithRetry(peer, abort.signal)
           .catch((error: unknown) => {
             // Let a later sighting retry.
             this.#observed.delete(key);
@@ -895,7 +893,7 @@ export class Discovery implements AsyncDisposable {
    * previous one can be dropped by the endpoint (seen with iroh under load), and a peer that is
    * still starting may not answer yet. Refused input is not retried.
    */
-  async #syncWithRetry(peer: PeerId, retries: number, givenUp: AbortSignal): Promise<void> {
+  async #syncWithRetry(peer: PeerId, givenUp: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([this.#abort.signal, givenUp]);
     const ctx: ExchangeContext = { ...this.#exchange, signal };
     for (let attempt = 0; ; attempt++) {
@@ -903,7 +901,7 @@ export class Discovery implements AsyncDisposable {
         await syncWith(ctx, peer);
         return;
       } catch (error) {
-        if (error instanceof ExchangeRejectedError || attempt >= retries || signal.aborted) throw error;
+        if (error instanceof ExchangeRejectedError || attempt >= SYNC_RETRIES || signal.aborted) throw error;
       }
       // Closing (or giving up) settles the wait at once, so the task does not hang.
       await this.#timers.wait(SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), signal);
