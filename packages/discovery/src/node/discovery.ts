@@ -58,6 +58,8 @@ const SETTLING_MS = 15_000;
  * A node that learns of a new peer passes it on with one sync right away (at most one such sync
  * per this gap): a newcomer, or a peer restarted after a failure, reaches the nodes its gossip
  * missed epidemically, in a few sync rounds instead of waiting for the periodic anti-entropy.
+ * Peers learned during the gap are passed on by one more sync at its end, so a burst of
+ * discoveries (a quarter of the swarm restarting together) is not cut to its first one.
  */
 const SPREAD_GAP_MS = 500;
 /** Window over which neighbour-ups share one re-announce. */
@@ -106,6 +108,13 @@ export interface AddressSource {
   start(sink: (addrs: readonly EndpointAddr[]) => void, ctx: AddressSourceContext): void | Promise<void>;
 }
 
+/** A catalog sync waiting for a slot. */
+interface QueuedSync {
+  readonly peer: PeerId;
+  /** Aborted when the peer is purged while its sync waits or runs. */
+  readonly abort: AbortController;
+}
+
 /** A departed peer's last version, so that stale copies of its entry are not taken back. */
 interface Tombstone {
   readonly version: PeerEntryVersion;
@@ -142,9 +151,9 @@ export class Discovery implements AsyncDisposable {
   readonly #exchange: ExchangeContext;
   /** Peers a sync was started with (once per observed peer; cleared on departure or failure). */
   readonly #observed = new Set<string>();
-  readonly #syncQueue: PeerId[] = [];
-  /** Peers with a sync queued or running. */
-  readonly #syncing = new Set<string>();
+  readonly #syncQueue: QueuedSync[] = [];
+  /** Peers with a sync queued or running → its abort (a purged peer's sync is given up). */
+  readonly #syncing = new Map<string, AbortController>();
   readonly #tombstones = new Map<string, Tombstone>();
   readonly #tasks = new Set<Promise<unknown>>();
   /**
@@ -161,6 +170,7 @@ export class Discovery implements AsyncDisposable {
   /** When a peer last appeared in or left the catalog (the node's start counts). */
   #membershipChangedAt = 0;
   #lastSpreadAt = Number.NEGATIVE_INFINITY;
+  #spreadArmed = false;
   #bumpQueued = false;
   #lastNeighborBump = 0;
   #closing: Promise<void> | undefined;
@@ -489,8 +499,13 @@ export class Discovery implements AsyncDisposable {
    * and unless it is a live neighbour, the gossip layer stops counting on it as a backup.
    */
   #gone(peer: PeerId): void {
-    this.#observed.delete(peer.toString());
-    this.#confirming.delete(peer.toString());
+    const key = peer.toString();
+    this.#observed.delete(key);
+    this.#confirming.delete(key);
+    // A sync still retrying a purged peer holds a sync slot for up to four exchange timeouts,
+    // and blocks a sync with the peer's next run (same id) if it comes back meanwhile.
+    this.#syncing.get(key)?.abort();
+    this.#syncing.delete(key);
     if (!this.#gossip.engine.neighbors().some((n) => n.equals(peer))) {
       this.#gossip.input({ type: 'forget', peer });
     }
@@ -554,17 +569,41 @@ export class Discovery implements AsyncDisposable {
   }
 
   #spreadSoon(): void {
-    const now = this.#clock.now();
-    if (now - this.#lastSpreadAt < SPREAD_GAP_MS || this.#abort.signal.aborted) return;
-    this.#lastSpreadAt = now;
+    if (this.#spreadArmed || this.#abort.signal.aborted) return;
+    const wait = this.#lastSpreadAt + SPREAD_GAP_MS - this.#clock.now();
+    if (wait <= 0) {
+      this.#spread();
+      return;
+    }
+    this.#spreadArmed = true;
+    this.#timers.schedule(wait, () => {
+      this.#spreadArmed = false;
+      if (!this.#abort.signal.aborted) this.#spread();
+    });
+  }
+
+  #spread(): void {
+    this.#lastSpreadAt = this.#clock.now();
     this.#syncWithRandomPeer();
   }
 
-  /** One sync with a random catalog peer, unless syncs are already queued. */
+  /**
+   * One sync with a random live-looking catalog peer, unless syncs are already queued. Peers
+   * not heard from for long enough to be due for a liveness ping are left out: right after a
+   * mass failure a quarter of the catalog is dead, and a sync with a dead peer holds a sync slot
+   * until its exchange times out. A node that heard from nobody for that long (its gossip path
+   * broke) picks from every peer: a sync is how it catches up.
+   */
   #syncWithRandomPeer(): void {
-    const peers = this.#catalog.snapshot().signedPeers();
+    if (this.#syncQueue.length > 0) return;
+    const purgeAfter = this.config.purgeAfterMs;
+    const freshFor = purgeAfter - confirmLeadMs(purgeAfter);
+    const now = this.#clock.now();
+    const all = this.#catalog.snapshot().signedPeers();
+    const fresh = all.filter((s) => now - s.entry.updatedAt < freshFor);
+    const peers = fresh.length > 0 ? fresh : all;
     const pick = peers[Math.floor(Math.random() * peers.length)];
-    if (pick !== undefined && this.#syncQueue.length === 0) this.#startSync(pick.peerId);
+    if (pick !== undefined) this.#startSync(pick.peerId);
   }
 
   #scheduleAntiEntropy(): void {
@@ -878,6 +917,7 @@ export class Discovery implements AsyncDisposable {
     this.#startSync(peer);
   }
 
+  /** Queues a sync with `peer` unless one is queued or running. */
   #startSync(peer: PeerId): void {
     if (this.#abort.signal.aborted) return;
     if (!dialable(this.#node, peer)) {
@@ -887,25 +927,31 @@ export class Discovery implements AsyncDisposable {
       return;
     }
     // One sync per peer at a time: retry rounds must not pile up behind a slow peer.
-    if (this.#syncing.has(peer.toString())) return;
-    this.#syncing.add(peer.toString());
-    this.#syncQueue.push(peer);
+    const key = peer.toString();
+    if (this.#syncing.has(key)) return;
+    const abort = new AbortController();
+    this.#syncing.set(key, abort);
+    this.#syncQueue.push({ peer, abort });
     this.#pumpSyncs();
   }
 
   #pumpSyncs(): void {
     while (this.#syncsRunning < this.config.syncConcurrency && this.#syncQueue.length > 0) {
-      const peer = this.#syncQueue.shift() as PeerId;
+      const { peer, abort } = this.#syncQueue.shift() as QueuedSync;
+      // Given up while queued (the peer was purged).
+      if (abort.signal.aborted) continue;
+      const key = peer.toString();
       this.#syncsRunning++;
       this.#track(
-        this.#syncWithRetry(peer)
+        this.#syncWithRetry(peer, abort.signal)
           .catch((error: unknown) => {
             // Let a later sighting retry.
-            this.#observed.delete(peer.toString());
+            this.#observed.delete(key);
             this.#log.debug({ peer: peer.short(), err: String(error) }, 'catalog sync failed');
           })
           .finally(() => {
-            this.#syncing.delete(peer.toString());
+            // A sync given up on purge may end after a new one with the same peer started.
+            if (this.#syncing.get(key) === abort) this.#syncing.delete(key);
             this.#syncsRunning--;
             this.#pumpSyncs();
           }),
@@ -918,17 +964,18 @@ export class Discovery implements AsyncDisposable {
    * previous one can be dropped by the endpoint (seen with iroh under load), and a peer that is
    * still starting may not answer yet. Refused input is not retried.
    */
-  async #syncWithRetry(peer: PeerId): Promise<void> {
+  async #syncWithRetry(peer: PeerId, givenUp: AbortSignal): Promise<void> {
+    const signal = AbortSignal.any([this.#abort.signal, givenUp]);
+    const ctx: ExchangeContext = { ...this.#exchange, signal };
     for (let attempt = 0; ; attempt++) {
       try {
-        await syncWith(this.#exchange, peer);
+        await syncWith(ctx, peer);
         return;
       } catch (error) {
-        if (error instanceof ExchangeRejectedError || attempt >= SYNC_RETRIES || this.#abort.signal.aborted)
-          throw error;
+        if (error instanceof ExchangeRejectedError || attempt >= SYNC_RETRIES || signal.aborted) throw error;
       }
-      // Closing settles the wait at once, so the task does not hang.
-      await this.#timers.wait(SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), this.#abort.signal);
+      // Closing (or giving up) settles the wait at once, so the task does not hang.
+      await this.#timers.wait(SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), signal);
     }
   }
 
@@ -966,6 +1013,7 @@ export class Discovery implements AsyncDisposable {
       }
       this.#abort.abort();
       this.#syncQueue.length = 0;
+      for (const abort of this.#syncing.values()) abort.abort();
       this.#syncing.clear();
       if (graceful && !this.#node.isClosed) await this.#gossip.leave(this.config.gracefulDepartureWindowMs);
       else await this.#gossip.close();
