@@ -4,12 +4,14 @@
  * `BENCH_SIZES` (default 10,30,60,100), then `BENCH_SPREAD` nodes (default 300) split over
  * `BENCH_PROCS` (default 3) child processes, every node bootstrapped to one seed in the first.
  *
- * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before),
- * catalog-sync bytes sent per node per peer it learned, and resident memory per node. One
- * JSON object per line on stdout; progress on stderr. In one process all nodes share one JS
- * thread, so this measures CPU cost as much as latency.
+ * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before;
+ * `null` when the deadline passed), CPU per node, catalog-sync bytes and all link bytes sent per
+ * node per peer it learned, links (connections) and syncs per node, and resident memory per
+ * node. One JSON object per line on stdout; progress on stderr. In one process all nodes share
+ * one JS thread, so this measures CPU cost as much as latency.
  *
- * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase to `<dir>`.
+ * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase to `<dir>`;
+ * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -210,6 +212,9 @@ type ChildLine =
 /** Child: binds `count` nodes (the first is the seed when none is given), starts on "go". */
 async function child(count: number, net: string): Promise<void> {
   const send = (line: ChildLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
+  // Memory of the nodes only, as in one process (not the runtime every process carries).
+  globalThis.gc?.();
+  const rssBefore = process.memoryUsage().rss;
   const members = await bindAll(net, count);
   const input = createInterface({ input: process.stdin });
   const lines = input[Symbol.asyncIterator]();
@@ -239,7 +244,7 @@ async function child(count: number, net: string): Promise<void> {
   await next(); // "stop"
   clearInterval(timer);
   const cpu = process.cpuUsage(cpuBefore);
-  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  const rssMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   send({
     type: 'done',
     ...(await counters(members)),
