@@ -59,6 +59,13 @@ const SETTLING_MS = 15_000;
  * missed epidemically, in a few sync rounds instead of waiting for the periodic anti-entropy.
  */
 const SPREAD_GAP_MS = 500;
+/** Window over which neighbour-ups share one re-announce. */
+const NEIGHBOR_BUMP_DELAY_MS = 100;
+/**
+ * At most one neighbour-up re-announce per this gap: a new neighbour also gets our entry from
+ * the catalog sync every first contact runs, so the broadcast only refreshes returning ones.
+ */
+const NEIGHBOR_BUMP_MIN_GAP_MS = 1_000;
 const SYNC_RETRY_BASE_MS = 200;
 /** Backoff of re-joining while we have no neighbour: from 500 ms, doubling, capped. */
 const REJOIN_MIN_MS = 500;
@@ -155,6 +162,8 @@ export class Discovery implements AsyncDisposable {
   /** When a peer last appeared in or left the catalog (the node's start counts). */
   #membershipChangedAt = 0;
   #lastSpreadAt = Number.NEGATIVE_INFINITY;
+  #bumpQueued = false;
+  #lastNeighborBump = 0;
   #closing: Promise<void> | undefined;
 
   private constructor(node: LocalNode, config: DiscoveryConfig) {
@@ -198,11 +207,7 @@ export class Discovery implements AsyncDisposable {
         deliver: (content) => this.#onDelivered(content),
         neighborUp: (peer) => {
           this.#rejoinDelay = REJOIN_MIN_MS;
-          // The entry waits for a first neighbour: send it now. A version already broadcast is
-          // not re-versioned for each new neighbour: that flooded the whole swarm (and cost
-          // every node a signature check) once per overlay change, about five times per node
-          // while a swarm forms. The new neighbour gets our entry from the sync below instead.
-          this.#announceLocal();
+          this.#queueBump();
           // A neighbour is an observed peer too: catch up with it once.
           this.#observe(peer);
         },
@@ -555,6 +560,26 @@ export class Discovery implements AsyncDisposable {
     if (this.#gossip.neighborCount === 0) return;
     this.#lastBroadcast = me.entry.version;
     this.#gossip.broadcast(entryAnnouncement(me, this.config.gossipMaxPayload));
+  }
+
+  /**
+   * A neighbour came up: announce to it. Identical payloads are deduplicated by the broadcast
+   * layer, so the entry is re-versioned. Neighbours come in bursts while the overlay forms (and
+   * every version costs each receiver a signature check), so one bump covers a short window.
+   */
+  #queueBump(): void {
+    if (this.#bumpQueued) return;
+    this.#bumpQueued = true;
+    const wait = Math.max(
+      NEIGHBOR_BUMP_DELAY_MS,
+      this.#lastNeighborBump + NEIGHBOR_BUMP_MIN_GAP_MS - this.#clock.now(),
+    );
+    this.#timers.schedule(wait, () => {
+      this.#bumpQueued = false;
+      if (this.#abort.signal.aborted) return;
+      this.#lastNeighborBump = this.#clock.now();
+      this.#update((e) => e);
+    });
   }
 
   #announceTick(first: boolean): void {
