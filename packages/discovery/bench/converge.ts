@@ -4,52 +4,128 @@
  * `BENCH_SIZES` (default 10,30,60,100), then `BENCH_SPREAD` nodes (default 300) split over
  * `BENCH_PROCS` (default 3) child processes, every node bootstrapped to one seed in the first.
  *
- * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before),
- * catalog-sync bytes sent per node per peer it learned, and resident memory per node. One
- * JSON object per line on stdout; progress on stderr. In one process all nodes share one JS
- * thread, so this measures CPU cost as much as latency.
+ * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before;
+ * `null` when the deadline passed), CPU per node, catalog-sync bytes and all link bytes sent per
+ * node per peer it learned, links (connections) and syncs per node, and resident memory per
+ * node. One JSON object per line on stdout; progress on stderr. In one process all nodes share
+ * one JS thread, so this measures CPU cost as much as latency.
  *
- * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase to `<dir>`.
+ * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase to `<dir>`;
+ * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PeerId } from '@mosaik/id';
 import { type EndpointAddr, LocalNode } from '@mosaik/transport';
-import { Discovery } from '../src/node/discovery.js';
+import type { Discovery as DiscoveryClass } from '../src/node/discovery.js';
+
+/**
+ * `BENCH_DISCOVERY=<path>`: the discovery module to measure (default this checkout's), e.g. a
+ * copy of another revision's `src/node/discovery.ts`, to compare two versions back to back.
+ */
+const { Discovery } = (await import(process.env.BENCH_DISCOVERY ?? '../src/node/discovery.js')) as {
+  Discovery: typeof DiscoveryClass;
+};
+type Discovery = DiscoveryClass;
 
 const CONFIG = { announceIntervalMs: 600_000, rttProbeIntervalMs: 600_000 };
 const SYNC_BYTES = 'mosaik_discovery_sync_bytes_sent_total';
+const SYNCS = 'mosaik_discovery_catalog_syncs_total';
+/** Links opened or accepted: each catalog sync, ping and gossip link counts on both ends. */
+const LINKS = 'mosaik_network_connections_opened_total';
+const GOSSIP_BYTES = 'mosaik_network_bytes_sent_total';
 
 interface Member {
   readonly node: LocalNode;
   discovery?: Discovery;
 }
 
-interface Run {
+interface Counters {
+  /** Catalog-sync message bytes sent (both roles). */
+  readonly syncBytes: number;
+  /** Every frame byte sent on any link (gossip, sync, ping). */
+  readonly netBytes: number;
+  readonly syncs: number;
+  readonly links: number;
+  /** Entries that gossip brought new / newer (each a signature check and a catalog change). */
+  readonly gossipNew: number;
+  readonly gossipUpdated: number;
+}
+
+interface Run extends Counters {
   readonly n: number;
   readonly procs: number;
   readonly convergedMs: number;
   /** CPU time (user + system) spent until convergence, ms: less sensitive to other load. */
   readonly cpuMs: number;
-  readonly syncBytesPerNodePerPeer: number;
   readonly rssPerNodeMb: number;
 }
 
-async function syncBytes(members: readonly Member[]): Promise<number> {
+async function sumMetric(members: readonly Member[], name: string): Promise<number> {
   let total = 0;
   for (const m of members) {
-    const metric = m.node.metrics.registry.getSingleMetric(SYNC_BYTES);
+    const metric = m.node.metrics.registry.getSingleMetric(name);
     const values = (await metric?.get())?.values ?? [];
     for (const v of values) total += v.value;
   }
   return total;
 }
 
-const converged = (members: readonly Member[], n: number) =>
-  members.every((m) => m.discovery?.catalog().signedPeersCount() === n - 1);
+async function counters(members: readonly Member[]): Promise<Counters> {
+  return {
+    syncBytes: await sumMetric(members, SYNC_BYTES),
+    netBytes: await sumMetric(members, GOSSIP_BYTES),
+    syncs: await sumMetric(members, SYNCS),
+    links: await sumMetric(members, LINKS),
+    gossipNew: await sumMetric(members, 'mosaik_discovery_peers_discovered_total'),
+    gossipUpdated: await sumMetric(members, 'mosaik_discovery_peers_updated_total'),
+  };
+}
+
+const signedCounts = (members: readonly Member[]) =>
+  members.map((m) => m.discovery?.catalog().signedPeersCount() ?? 0);
+
+const converged = (members: readonly Member[], n: number) => signedCounts(members).every((c) => c === n - 1);
+
+/** `BENCH_TRACE=1`: a progress line every 2 s on stderr (catalog sizes, syncs, links). */
+function traceProgress(members: readonly Member[], started: number): () => void {
+  if (process.env.BENCH_TRACE === undefined) return () => {};
+  // Outgoing links closed so far, by protocol (which exchange the connections go to).
+  const closedByAlpn = new Map<string, number>();
+  const unsubscribe = members.map((m) =>
+    m.node.onLinkClosed((e) => {
+      if (e.outgoing) closedByAlpn.set(e.alpn, (closedByAlpn.get(e.alpn) ?? 0) + 1);
+    }),
+  );
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
+  const timer = setInterval(() => {
+    const lagMs = `event-loop lag p50/max ${(lag.percentile(50) / 1e6).toFixed(0)}/${(lag.max / 1e6).toFixed(0)} ms `;
+    lag.reset();
+    void counters(members).then((c) => {
+      const counts = signedCounts(members).sort((a, b) => a - b);
+      const at = (q: number) => counts[Math.floor(q * (counts.length - 1))];
+      const n = members.length;
+      console.error(
+        `  t=${((performance.now() - started) / 1000).toFixed(1)}s ${lagMs}catalog min/med/max ` +
+          `${at(0)}/${at(0.5)}/${at(1)} syncs/node ${(c.syncs / n).toFixed(1)} links/node ` +
+          `${(c.links / n).toFixed(1)} syncKB/node ${(c.syncBytes / n / 1024).toFixed(1)} ` +
+          `netKB/node ${(c.netBytes / n / 1024).toFixed(1)} gossip new/updated per node ` +
+          `${(c.gossipNew / n).toFixed(1)}/${(c.gossipUpdated / n).toFixed(1)} dialled links closed/node ` +
+          [...closedByAlpn].map(([alpn, k]) => `${alpn.split('/')[3]}=${(k / n).toFixed(1)}`).join(' '),
+      );
+    });
+  }, 2_000);
+  return () => {
+    lag.disable();
+    clearInterval(timer);
+    for (const u of unsubscribe) u();
+  };
+}
 
 async function closeAll(members: readonly Member[]): Promise<void> {
   // Departures one at a time (they need the others alive; closing all discovery instances at
@@ -78,6 +154,14 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
   const rssBefore = process.memoryUsage().rss;
   const members = await bindAll(`bench-${n}-${Math.random()}`, n);
   const profiler = process.env.BENCH_PROF === undefined ? undefined : new Session();
+  const stopProfile = async () => {
+    if (profiler === undefined) return;
+    const { profile } = await profiler.post('Profiler.stop');
+    const dir = process.env.BENCH_PROF as string;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/converge-${n}.cpuprofile`, JSON.stringify(profile));
+  };
+  let stopTrace = () => {};
   try {
     if (profiler !== undefined) {
       profiler.connect();
@@ -85,38 +169,28 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
       await profiler.post('Profiler.start');
     }
     const started = performance.now();
+    stopTrace = traceProgress(members, started);
     const cpuBefore = process.cpuUsage();
     const seed = members[0] as Member;
     await startAll([seed], undefined);
     await startAll(members.slice(1), seed.node.addr());
+    let convergedMs = Number.POSITIVE_INFINITY;
     while (!converged(members, n)) {
       if (performance.now() - started > deadlineMs) {
-        const counts = members.map((m) => m.discovery?.catalog().signedPeersCount() ?? 0);
+        const counts = signedCounts(members);
         console.error(`  deadline ${n}: min ${Math.min(...counts)} of ${n - 1}`);
-        return {
-          n,
-          procs: 1,
-          convergedMs: Number.POSITIVE_INFINITY,
-          cpuMs: NaN,
-          syncBytesPerNodePerPeer: NaN,
-          rssPerNodeMb: NaN,
-        };
+        break;
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    const convergedMs = performance.now() - started;
+    if (converged(members, n)) convergedMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
-    if (profiler !== undefined) {
-      const { profile } = await profiler.post('Profiler.stop');
-      const dir = process.env.BENCH_PROF as string;
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(`${dir}/converge-${n}.cpuprofile`, JSON.stringify(profile));
-    }
+    await stopProfile();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
-    const bytes = await syncBytes(members);
-    return { n, procs: 1, convergedMs, cpuMs, syncBytesPerNodePerPeer: bytes / n / (n - 1), rssPerNodeMb };
+    return { n, procs: 1, convergedMs, cpuMs, rssPerNodeMb, ...(await counters(members)) };
   } finally {
+    stopTrace();
     profiler?.disconnect();
     await closeAll(members);
   }
@@ -128,17 +202,19 @@ type ChildLine =
   | { readonly type: 'seed'; readonly id: string; readonly directAddresses: string[] }
   | { readonly type: 'ready' }
   | { readonly type: 'progress'; readonly min: number }
-  | {
+  | (Counters & {
       readonly type: 'done';
-      readonly syncBytes: number;
       readonly rssMb: number;
       readonly cpuMs: number;
       readonly nodes: number;
-    };
+    });
 
 /** Child: binds `count` nodes (the first is the seed when none is given), starts on "go". */
 async function child(count: number, net: string): Promise<void> {
   const send = (line: ChildLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
+  // Memory of the nodes only, as in one process (not the runtime every process carries).
+  globalThis.gc?.();
+  const rssBefore = process.memoryUsage().rss;
   const members = await bindAll(net, count);
   const input = createInterface({ input: process.stdin });
   const lines = input[Symbol.asyncIterator]();
@@ -168,10 +244,10 @@ async function child(count: number, net: string): Promise<void> {
   await next(); // "stop"
   clearInterval(timer);
   const cpu = process.cpuUsage(cpuBefore);
-  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  const rssMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   send({
     type: 'done',
-    syncBytes: await syncBytes(members),
+    ...(await counters(members)),
     rssMb,
     cpuMs: (cpu.user + cpu.system) / 1000,
     nodes: count,
@@ -229,24 +305,23 @@ async function spread(total: number, procs: number, deadlineMs: number): Promise
     );
     const convergedMs = Math.max(...reached);
     for (const c of children) c.proc.stdin?.write('stop\n');
-    let bytes = 0;
-    let rss = 0;
-    let cpuMs = 0;
+    const sum = {
+      syncBytes: 0,
+      netBytes: 0,
+      syncs: 0,
+      links: 0,
+      gossipNew: 0,
+      gossipUpdated: 0,
+      rssMb: 0,
+      cpuMs: 0,
+    };
     for (const c of children) {
       let line = await read(c);
       while (line.type !== 'done') line = await read(c);
-      bytes += line.syncBytes;
-      rss += line.rssMb;
-      cpuMs += line.cpuMs;
+      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += line[k];
     }
-    return {
-      n: total,
-      procs,
-      convergedMs,
-      cpuMs,
-      syncBytesPerNodePerPeer: bytes / total / (total - 1),
-      rssPerNodeMb: rss / total,
-    };
+    const { rssMb, ...rest } = sum;
+    return { n: total, procs, convergedMs, rssPerNodeMb: rssMb / total, ...rest };
   } finally {
     await Promise.all(
       children.map(
@@ -320,12 +395,36 @@ async function main(): Promise<void> {
       'first-run',
       (first?.cpuMs ?? NaN) / (first?.n ?? 1),
     );
+    // Per node per peer it learned: flat when a newcomer costs each node the same at any size.
+    const perPeer = (r: Run, v: number) => v / r.n / (r.n - 1);
     line(
       `discovery_sync_bytes_per_node_per_peer_${tag}`,
       'bytes',
-      r.syncBytesPerNodePerPeer,
+      perPeer(r, r.syncBytes),
       'first-run',
-      first?.syncBytesPerNodePerPeer ?? NaN,
+      first === undefined ? NaN : perPeer(first, first.syncBytes),
+    );
+    line(
+      `discovery_net_bytes_per_node_per_peer_${tag}`,
+      'bytes',
+      perPeer(r, r.netBytes),
+      'first-run',
+      first === undefined ? NaN : perPeer(first, first.netBytes),
+    );
+    // Links (connections) each node opened or accepted until convergence: syncs, pings, gossip.
+    line(
+      `discovery_links_per_node_${tag}`,
+      'links',
+      r.links / r.n,
+      'first-run',
+      (first?.links ?? NaN) / (first?.n ?? 1),
+    );
+    line(
+      `discovery_syncs_per_node_${tag}`,
+      'syncs',
+      r.syncs / r.n,
+      'first-run',
+      (first?.syncs ?? NaN) / (first?.n ?? 1),
     );
     line(`discovery_rss_per_node_${tag}`, 'MiB', r.rssPerNodeMb, 'first-run', first?.rssPerNodeMb ?? NaN);
   }

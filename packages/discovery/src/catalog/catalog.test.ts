@@ -137,6 +137,21 @@ describe('Catalog contents', () => {
 });
 
 describe('Catalog mutation rules', () => {
+  it('a merged batch judges each entry against the ones before it, and drops unsigned copies', () => {
+    const { catalog } = setup();
+    const v1 = signedOf(a);
+    const v2 = SignedPeerEntry.sign(v1.entry.addTags([id('t')], T0), a);
+    catalog.insertUnsigned(entryOf(b));
+    const events = catalog.mergeSnapshot([v1, v2, v1, signedOf(b)]);
+    expect(events.map((e) => e.type)).toEqual(['peerDiscovered', 'peerUpdated', 'peerDiscovered']);
+    const snap = catalog.snapshot();
+    expect(snap.getSigned(a.peerId)?.equals(v2)).toBe(true);
+    expect(snap.unsignedPeers()).toHaveLength(0);
+    // Older first, then newer in another batch: nothing older replaces what is held.
+    expect(catalog.mergeSnapshot([v1])).toEqual([]);
+    expect(catalog.snapshot()).toBe(snap);
+  });
+
   it('upsert: new, updated when strictly newer, rejected otherwise', () => {
     const { catalog } = setup();
     const v1 = signedOf(a);

@@ -137,15 +137,32 @@ export class Catalog {
    * and publishes an event per new or updated peer. One snapshot publish for the whole batch.
    */
   mergeSnapshot(entries: Iterable<SignedPeerEntry>): DiscoveryEvent[] {
-    let snapshot = this.snapshot();
+    const snap = this.snapshot();
+    const { signed, unsigned } = snap.raw();
+    // One copy of each map for the whole batch (a copy per entry made a merge O(entries × catalog)).
+    let nextSigned: Map<string, SignedPeerEntry> | undefined;
+    let nextUnsigned: Map<string, PeerEntry> | undefined;
     const events: DiscoveryEvent[] = [];
-    for (const signed of entries) {
-      const step = this.#upsert(snapshot, signed);
-      snapshot = step.snapshot;
-      const event = eventFor(step.result, signed);
+    for (const incoming of entries) {
+      const key = incoming.peerId.toString();
+      const result = this.#judge(snap, nextSigned ?? signed, incoming);
+      if (result !== 'local' && result !== 'differentNetwork' && result !== 'outdated') {
+        if ((nextUnsigned ?? unsigned).has(key)) {
+          nextUnsigned ??= new Map(unsigned);
+          nextUnsigned.delete(key);
+        }
+      }
+      if (result !== 'new' && result !== 'updated') continue;
+      nextSigned ??= new Map(signed);
+      nextSigned.set(key, incoming);
+      const event = eventFor(result, incoming);
       if (event !== undefined) events.push(event);
     }
-    if (snapshot !== this.snapshot()) this.#publish(snapshot);
+    if (nextSigned !== undefined || nextUnsigned !== undefined) {
+      this.#publish(
+        new CatalogSnapshot(this.#ctx, snap.local, nextSigned ?? signed, nextUnsigned ?? unsigned),
+      );
+    }
     for (const e of events) this.events.publish(e);
     this.#armPurge();
     return events;
@@ -305,20 +322,13 @@ export class Catalog {
     snap: CatalogSnapshot,
     incoming: SignedPeerEntry,
   ): { result: UpsertResult; snapshot: CatalogSnapshot } {
-    const entry = incoming.entry;
-    if (entry.peerId.equals(snap.localId)) return { result: 'local', snapshot: snap };
-    if (!entry.network.equals(snap.networkId)) return { result: 'differentNetwork', snapshot: snap };
-    if (snap.isStale(entry)) return { result: 'outdated', snapshot: snap };
-    const key = entry.peerId.toString();
-    if (this.#departedAt(key, entry)) return { result: 'outdated', snapshot: snap };
     const { signed, unsigned } = snap.raw();
+    const result = this.#judge(snap, signed, incoming);
+    if (result === 'local' || result === 'differentNetwork' || result === 'outdated') {
+      return { result, snapshot: snap };
+    }
+    const key = incoming.peerId.toString();
     const nextUnsigned = unsigned.has(key) ? withoutKey(unsigned, key) : unsigned;
-    const existing = signed.get(key);
-    let result: UpsertResult;
-    // A stale entry that was not purged yet is invisible: its return counts as a discovery.
-    if (existing === undefined || snap.isStale(existing.entry)) result = 'new';
-    else if (entry.isNewerThan(existing.entry)) result = 'updated';
-    else result = 'rejected';
     if (result === 'rejected') {
       return {
         result,
@@ -329,6 +339,25 @@ export class Catalog {
     const nextSigned = new Map(signed);
     nextSigned.set(key, incoming);
     return { result, snapshot: new CatalogSnapshot(this.#ctx, snap.local, nextSigned, nextUnsigned) };
+  }
+
+  /** What storing `incoming` over `signed` would be; changes nothing. */
+  #judge(
+    snap: CatalogSnapshot,
+    signed: ReadonlyMap<string, SignedPeerEntry>,
+    incoming: SignedPeerEntry,
+  ): UpsertResult {
+    const entry = incoming.entry;
+    if (entry.peerId.equals(snap.localId)) return 'local';
+    if (!entry.network.equals(snap.networkId)) return 'differentNetwork';
+    if (snap.isStale(entry)) return 'outdated';
+    const key = entry.peerId.toString();
+    if (this.#departedAt(key, entry)) return 'outdated';
+    const existing = signed.get(key);
+    // A stale entry that was not purged yet is invisible: its return counts as a discovery.
+    if (existing === undefined || snap.isStale(existing.entry)) return 'new';
+    if (entry.isNewerThan(existing.entry)) return 'updated';
+    return 'rejected';
   }
 
   /** Whether `entry` is a copy from before its peer's graceful departure. */

@@ -154,6 +154,21 @@ describe('SignedPeerEntry', () => {
     expect(() => SignedPeerEntry.verify(a.peerId, flipped, s.signature)).toThrow(InvalidSignatureError);
   });
 
+  it('a verified entry is reused, and its verdict never covers other bytes', () => {
+    const s = signedOf(a);
+    const first = SignedPeerEntry.verify(a.peerId, s.bytes, s.signature);
+    // The same signer, bytes and signature again: the entry decoded the first time.
+    expect(SignedPeerEntry.verify(a.peerId, new Uint8Array(s.bytes), new Uint8Array(s.signature))).toBe(
+      first,
+    );
+    // The cached signature with other bytes is checked again, and fails.
+    const flipped = new Uint8Array(s.bytes);
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
+    expect(() => SignedPeerEntry.verify(a.peerId, flipped, s.signature)).toThrow(InvalidSignatureError);
+    // ...and under another signer it does not verify either.
+    expect(() => SignedPeerEntry.verify(b.peerId, s.bytes, s.signature)).toThrow(InvalidSignatureError);
+  });
+
   it('only the owner can sign its entry', () => {
     expect(() => SignedPeerEntry.sign(entryOf(a), b)).toThrow(InvalidSecretKeyError);
   });

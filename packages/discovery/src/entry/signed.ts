@@ -15,19 +15,24 @@ export const MAX_ENTRY_BYTES = 256 * 1024;
 const cbor = cborCodec<unknown>();
 
 /**
- * Signatures already verified, keyed by signer, digest of the bytes and signature. ed25519
- * verification costs ~1.7 ms in JS, and the same entry arrives again and again (gossip
- * duplicates, every catalog sync carries every entry), so a hit skips only the curve check:
- * the key binds the exact bytes, so a cached verdict cannot vouch for anything else.
+ * Entries already verified, keyed by signer and signature. ed25519 verification, the blake3
+ * digest and the CBOR decoding all cost more than a lookup, and the same entry arrives again
+ * and again (gossip duplicates, catalog syncs, one copy per node when many nodes share a
+ * process), so a hit returns the entry decoded the first time. A hit also needs the exact same
+ * bytes, so a cached verdict cannot vouch for anything else.
  */
 const VERIFIED_CAPACITY = 8192;
-const verified = new Map<string, true>();
+const verified = new Map<string, SignedPeerEntry>();
 
-function verifiedKey(signer: PeerId, digest: Uint8Array, signature: Uint8Array): string {
-  return `${signer.toString()}:${Buffer.from(digest).toString('hex')}:${Buffer.from(signature).toString('hex')}`;
+function verifiedKey(signer: PeerId, signature: Uint8Array): string {
+  return `${signer.toString()}:${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')}`;
 }
 
-function rememberVerified(key: string): void {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+function rememberVerified(key: string, entry: SignedPeerEntry): void {
   if (verified.size >= VERIFIED_CAPACITY) {
     // Insertion order: drop the oldest eighth at once to keep this O(1) amortised.
     let drop = VERIFIED_CAPACITY / 8;
@@ -36,7 +41,7 @@ function rememberVerified(key: string): void {
       if (--drop === 0) break;
     }
   }
-  verified.set(key, true);
+  verified.set(key, entry);
 }
 
 /** A peer entry with its owner's signature. */
@@ -72,23 +77,23 @@ export class SignedPeerEntry {
   static verify(signer: PeerId, entryBytes: Uint8Array, signature: Uint8Array): SignedPeerEntry {
     const body = bytes(entryBytes, 'signed entry bytes', MAX_ENTRY_BYTES);
     const sig = fixedBytes(signature, 64, 'signed entry signature');
-    const digest = blake3(body);
-    const cacheKey = verifiedKey(signer, digest, sig);
-    let ok = verified.has(cacheKey);
-    if (!ok) {
-      try {
-        ok = signer.verify(digest, sig);
-      } catch {
-        ok = false;
-      }
+    const cacheKey = verifiedKey(signer, sig);
+    const known = verified.get(cacheKey);
+    if (known !== undefined && sameBytes(known.bytes, body)) return known;
+    let ok: boolean;
+    try {
+      ok = signer.verify(blake3(body), sig);
+    } catch {
+      ok = false;
     }
     if (!ok) throw new InvalidSignatureError(`entry signature of ${signer.short()} does not verify`);
     const entry = decodePeerEntry(body);
     if (!entry.peerId.equals(signer)) {
       throw new EntryDecodeError(`entry of ${entry.peerId.short()} signed by ${signer.short()}`);
     }
-    rememberVerified(cacheKey);
-    return new SignedPeerEntry(entry, body, sig);
+    const signed = new SignedPeerEntry(entry, body, sig);
+    rememberVerified(cacheKey, signed);
+    return signed;
   }
 
   /** Validates the wire form `[signer, bytes, signature]` (as found inside other messages). */

@@ -41,6 +41,7 @@ import {
 } from './exchange.js';
 import { IsolationPolicy } from './isolation.js';
 import { DiscoveryMetrics, rejectReasonOf } from './metrics.js';
+import { probeRound } from './probe.js';
 import { Timers } from './timers.js';
 
 const SYNC_RETRIES = 3;
@@ -80,6 +81,8 @@ const ADDRESS_POLL_MS = 250;
  * seconds instead of waiting out a long backoff.
  */
 const REJOIN_MAX_MS = 4_000;
+/** Most peers one RTT probe round pings: a bounded number of handshakes per node per round. */
+const RTT_PROBES_PER_ROUND = 16;
 /** Shortest wait for a liveness ping before a purge (a ping needs a connection handshake). */
 const CONFIRM_MIN_MS = 500;
 
@@ -162,6 +165,8 @@ export class Discovery implements AsyncDisposable {
    */
   readonly #confirming = new Map<string, number>();
   #confirmsRunning = 0;
+  /** When each catalog peer was last pinged by an RTT probe round (ms since the epoch). */
+  readonly #lastProbed = new Map<string, number>();
   #syncsRunning = 0;
   #rejoinDelay = REJOIN_MIN_MS;
   #rejoinArmed = false;
@@ -714,10 +719,11 @@ export class Discovery implements AsyncDisposable {
   #probeTick(first: boolean): void {
     if (this.#abort.signal.aborted) return;
     if (!first) {
-      for (const s of this.#catalog.snapshot().signedPeers()) {
+      for (const peer of this.#probeTargets()) {
+        this.#lastProbed.set(peer.toString(), this.#clock.now());
         this.#track(
-          this.ping(s.peerId).catch((error: unknown) =>
-            this.#log.debug({ peer: s.peerId.short(), err: String(error) }, 'rtt probe failed'),
+          this.ping(peer).catch((error: unknown) =>
+            this.#log.debug({ peer: peer.short(), err: String(error) }, 'rtt probe failed'),
           ),
         );
       }
@@ -725,6 +731,16 @@ export class Discovery implements AsyncDisposable {
     const base = this.config.rttProbeIntervalMs;
     const delay = first ? 0 : base / 2 + Math.random() * base;
     this.#timers.schedule(delay, () => this.#probeTick(false));
+  }
+
+  /** The peers of one RTT probe round (bounded: see {@link probeRound}). */
+  #probeTargets(): PeerId[] {
+    const peers = this.#catalog.snapshot().signedPeers();
+    const byKey = new Map(peers.map((s) => [s.peerId.toString(), s.peerId]));
+    for (const key of this.#lastProbed.keys()) if (!byKey.has(key)) this.#lastProbed.delete(key);
+    return probeRound([...byKey.keys()], this.#lastProbed, RTT_PROBES_PER_ROUND).map(
+      (key) => byKey.get(key) as PeerId,
+    );
   }
 
   /** No neighbour left: join a random sample of known peers (not all: that would be a Join storm). */
