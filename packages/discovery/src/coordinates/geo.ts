@@ -32,7 +32,7 @@ export function isValidRegion(region: unknown): region is string {
 
 /**
  * The region label, checked.
- * @throws {InvalidCoordinateError} unless {@link isValidRegion}.
+ * @throws {InvalidCoordinateError} unless it is a string of 1 to `MAX_REGION_LENGTH` characters.
  */
 export function checkRegion(region: unknown): string {
   if (!isValidRegion(region)) {
@@ -57,7 +57,7 @@ export function isValidLocation(loc: unknown): loc is GeoLocation {
 
 /**
  * A valid location rounded to the precision it travels with (10⁻⁵ degree).
- * @throws {InvalidCoordinateError} unless {@link isValidLocation}.
+ * @throws {InvalidCoordinateError} unless latitude is within ±90 and longitude within ±180 degrees.
  */
 export function checkLocation(loc: unknown): GeoLocation {
   if (!isValidLocation(loc)) {

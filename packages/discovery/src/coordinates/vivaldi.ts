@@ -23,7 +23,7 @@ export const COORDINATE_DIMENSIONS = 8;
 export interface NetworkCoordinate {
   /** Position, one component per dimension, ms. */
   readonly vector: readonly number[];
-  /** Access-link delay added to every distance from this node, ms (≥ {@link VIVALDI.minHeightMs}). */
+  /** Access-link delay added to every distance from this node, ms (at least 0.01 ms, so that no distance is zero). */
   readonly height: number;
   /** Confidence: the node's recent relative prediction error (0 = exact, up to `maxError`). */
   readonly error: number;
