@@ -6,14 +6,15 @@
  * long the nemesis runs, `CHAOS_SEED` replays a schedule.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@mosaik/id';
 import { checkOperations, type KvInput, type KvOutput, kvModel, type Operation } from '@mosaik/raft/testing';
 import { describe, expect, it } from 'vitest';
-import type { ChaosMemberConfig, FromChaos, KvIn, KvOut, ToChaos, WireAddr } from './chaos-member.js';
+import { type ClockSample, diagnose, type RecordedCall } from './chaos-diagnose.js';
+import type { ChaosMemberConfig, FromChaos, ToChaos, WireAddr } from './chaos-member.js';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const MEMBER = fileURLToPath(new URL('./chaos-member.ts', import.meta.url));
@@ -36,13 +37,9 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Call {
-  readonly client: number;
-  readonly input: KvIn;
-  readonly call: number;
-  ret: number;
-  output: KvOut;
-}
+type Call = RecordedCall;
+/** The parent's clock, read as the members read theirs. */
+const now = () => performance.timeOrigin + performance.now();
 
 /** One incarnation of a member process. */
 class Member {
@@ -76,6 +73,7 @@ class Member {
         if (c !== undefined) {
           c.ret = m.at;
           c.output = m.output;
+          c.served = m.served;
         }
       } else {
         if (m.t === 'ready') this.addr = m.addr;
@@ -115,6 +113,20 @@ class Member {
     }
   }
 
+  /** This member's clock minus the parent's, from the quickest of a few pings. */
+  async clock(phase: string): Promise<ClockSample> {
+    let best: ClockSample | undefined;
+    for (let n = 0; n < 5; n++) {
+      const sent = now();
+      this.send({ t: 'ping', n });
+      const { at } = await this.next('pong', 5000);
+      const back = now();
+      const sample = { client: this.client, phase, offset: at - (sent + back) / 2, rtt: back - sent };
+      if (best === undefined || sample.rtt < best.rtt) best = sample;
+    }
+    return best!;
+  }
+
   kill(): Promise<void> {
     if (this.alive) this.proc.kill('SIGKILL');
     return this.exited;
@@ -144,6 +156,11 @@ describe('chaos (heavy, multi-process)', () => {
     }));
     let incarnation = 0;
     const members: Member[] = [];
+    const clocks: ClockSample[] = [];
+    const measure = async (phase: string, ms: Member[]) => {
+      for (const m of ms)
+        clocks.push(await m.clock(phase).catch(() => ({ client: m.client, phase, offset: NaN, rtt: NaN })));
+    };
     const start = async (i: number, work: boolean): Promise<void> => {
       const m = new Member(configs[i]!, i * 1000 + incarnation++, calls);
       members[i] = m;
@@ -151,6 +168,7 @@ describe('chaos (heavy, multi-process)', () => {
       const others = members.filter((o) => o !== m && o.alive && o.addr !== undefined);
       m.send({ t: 'peers', addrs: others.map((o) => o.addr!) });
       await m.next('joined');
+      await measure('start', [m]);
       if (work) m.send({ t: 'work', client: m.client, keys: KEYS });
     };
     const states = async () =>
@@ -166,6 +184,7 @@ describe('chaos (heavy, multi-process)', () => {
       for (const m of members)
         m.send({ t: 'peers', addrs: members.filter((o) => o !== m).map((o) => o.addr!) });
       await Promise.all(members.map((m) => m.next('joined')));
+      await measure('start', members);
       await waitFor(
         async () => {
           const s = await states();
@@ -229,6 +248,25 @@ describe('chaos (heavy, multi-process)', () => {
           message: `members did not converge (seed ${SEED}; ${log.join('; ')})`,
         },
       );
+
+      await measure('end', members);
+      const report = join(tmpdir(), `rsm-chaos-${SEED}-${process.pid}.json`);
+      const worst = Math.max(...clocks.map((c) => Math.abs(c.offset) + c.rtt / 2));
+      console.error(
+        `chaos seed ${SEED}: ${calls.size} calls; clock offsets (child - parent, ms): ` +
+          clocks
+            .map((c) => `${c.client}@${c.phase} ${c.offset.toFixed(2)}±${(c.rtt / 2).toFixed(2)}`)
+            .join(', ') +
+          `; worst bound ${worst.toFixed(2)} ms`,
+      );
+      const keyed = [...calls.values()].filter((c) => c.input.key.startsWith('k'));
+      const diagnosis = diagnose(keyed, SKEW);
+      if (diagnosis.length > 0) {
+        writeFileSync(report, JSON.stringify({ seed: SEED, log, clocks, diagnosis, calls: keyed }, null, 1));
+        console.error(
+          `chaos seed ${SEED}: NOT linearizable; report in ${report}\n${JSON.stringify(diagnosis, null, 1)}`,
+        );
+      }
 
       const history: Operation<KvInput, KvOutput>[] = [...calls.values()]
         .filter((c) => c.input.key.startsWith('k'))
