@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@mosaik/id';
+import { scaled, waitFor } from '@mosaik/id';
 import { checkOperations, type KvInput, type KvOutput, kvModel, type Operation } from '@mosaik/raft/testing';
 import { describe, expect, it } from 'vitest';
 import { type ClockSample, diagnose, type RecordedCall } from './chaos-diagnose.js';
@@ -95,7 +95,8 @@ class Member {
   }
 
   async next<K extends FromChaos['t']>(t: K, ms = 30_000): Promise<Extract<FromChaos, { t: K }>> {
-    const deadline = Date.now() + ms;
+    // Scaled: on a loaded machine a member's start (tsx, iroh) alone can take tens of seconds.
+    const deadline = Date.now() + scaled(ms);
     for (;;) {
       const i = this.#inbox.findIndex((m) => m.t === t);
       if (i >= 0) return this.#inbox.splice(i, 1)[0] as Extract<FromChaos, { t: K }>;
@@ -143,7 +144,7 @@ class Member {
 
 describe('chaos (heavy, multi-process)', () => {
   it('kill -9, restarts and cut links: the history is linearizable and no acknowledged write is lost', {
-    timeout: CHAOS_MS + 150_000,
+    timeout: CHAOS_MS + scaled(150_000),
   }, async () => {
     const random = prng(SEED);
     const dir = mkdtempSync(join(tmpdir(), 'rsm-chaos-'));
