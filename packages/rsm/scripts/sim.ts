@@ -23,10 +23,12 @@ const started = performance.now();
 let failed = 0;
 let resets = 0;
 let clusters = 0;
+let reads = 0;
 for (let s = from; s < from + seeds; s++) {
   const r = await simulateGroups({ seed: s, duration });
   resets += r.resets;
   clusters += r.clusters;
+  reads += r.readsAnswered;
   if (r.violations.length > 0) {
     failed++;
     process.stderr.write(
@@ -36,6 +38,8 @@ for (let s = from; s < from + seeds; s++) {
     );
   }
 }
-process.stdout.write(`${JSON.stringify({ bench: 'rsm-group-sim', seeds, failed, clusters, resets })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ bench: 'rsm-group-sim', seeds, failed, clusters, resets, reads })}\n`,
+);
 process.stderr.write(`${seeds} seeds in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 process.exit(failed > 0 ? 1 : 0);

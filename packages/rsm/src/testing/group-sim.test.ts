@@ -34,6 +34,22 @@ describe('group simulator', () => {
     expect(r.violations).toEqual([]);
   });
 
+  it('checks strong reads against the writes acknowledged before them, and catches stale ones', async () => {
+    rule.broken = false;
+    let answered = 0;
+    for (const seed of [2, 3, 4, 5]) {
+      const r = await simulateGroups({ seed });
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      answered += r.readsAnswered;
+    }
+    expect(answered).toBeGreaterThan(100);
+    // Reads of local state without a read index: some miss an acknowledged write.
+    const stale: string[] = [];
+    for (const seed of [2, 3, 4, 5, 6, 7, 8, 9])
+      stale.push(...(await simulateGroups({ seed, weakReads: true })).violations);
+    expect(stale.some((v) => v.includes('strong read'))).toBe(true);
+  });
+
   it('replays a seed exactly', async () => {
     rule.broken = false;
     const lines = async () => {

@@ -44,6 +44,11 @@ export interface GroupSimOptions {
   readonly settle?: number;
   /** Receives one line per notable event. */
   readonly trace?: (line: string) => void;
+  /**
+   * Clients read local state without a read index (a broken strong read), to show that the
+   * read check catches stale reads. Default false.
+   */
+  readonly weakReads?: boolean;
 }
 
 /** What a run found. */
@@ -63,6 +68,10 @@ export interface GroupSimResult {
   readonly writes: number;
   /** Client writes acknowledged as committed. */
   readonly acknowledged: number;
+  /** Strong reads attempted. */
+  readonly reads: number;
+  /** Strong reads answered (and checked against the writes acknowledged before them). */
+  readonly readsAnswered: number;
   /** Bond messages sent. */
   readonly messages: number;
   /** Virtual ms simulated. */
@@ -210,6 +219,11 @@ class World {
   messages = 0;
   resets = 0;
   writes = 0;
+  /** Strong reads attempted, and answered. */
+  reads = 0;
+  readsAnswered = 0;
+  /** Picks the reads' members, apart from `rng`, so reads leave the fault schedule of a seed as it was. */
+  readonly readRng: Prng;
 
   /**
    * Half the seeds give the members a disk that syncs asynchronously (as `FileStorage` does), so
@@ -221,6 +235,7 @@ class World {
   constructor(seed: number, trace: ((line: string) => void) | undefined) {
     this.rng = createPrng(`group-sim:${seed}`);
     this.asyncSync = createPrng(`group-sim-sync:${seed}`)() < 0.5;
+    this.readRng = createPrng(`group-sim-read:${seed}`);
     this.trace = trace;
   }
 
@@ -500,6 +515,38 @@ class World {
       .catch(() => {});
   }
 
+  /**
+   * A client reads through a random live member with a strong query (a read index confirmed by
+   * the leader, then wait until applied): every write acknowledged in that member's cluster
+   * before the read started must be in what it reads. Skipped when the member changed cluster,
+   * was reset or restarted meanwhile (what a reset discards is checked elsewhere).
+   */
+  read(weak = false): void {
+    const live = this.members.filter((m) => m.alive && m.member !== undefined && !m.member.stopping);
+    if (live.length === 0) return;
+    const m = live[Math.floor(this.readRng() * live.length)]!;
+    const member = m.member!;
+    const cluster = member.cluster;
+    if (cluster === '') return;
+    const epoch = member.driver.epoch;
+    const mustSee = this.acks.filter((a) => a.cluster === cluster);
+    const n = ++this.reads;
+    (weak ? Promise.resolve(0) : member.readIndex('entries', undefined))
+      .then(async (index) => {
+        await member.driver.applied.until((a) => a >= index || m.member !== member);
+        if (m.member !== member || member.cluster !== cluster || member.driver.epoch !== epoch) return;
+        this.readsAnswered++;
+        const seen = new Set(m.machine.entries.map(([, c]) => c));
+        for (const a of mustSee) {
+          if (!seen.has(a.command))
+            this.violate(
+              `strong read r${n} through m${m.index} (read index ${index}, applied ${member.driver.applied.get()}) misses ${a.command} @${a.index}, acknowledged before it started`,
+            );
+        }
+      })
+      .catch(() => {});
+  }
+
   /** The per-step checks. */
   check(): void {
     for (const m of this.members) {
@@ -652,6 +699,7 @@ async function simulateSeed(options: GroupSimOptions): Promise<GroupSimResult> {
   // Writes all along.
   const stopWrites = every(clock, 150, () => {
     if (world.rng() < 0.6) world.write();
+    if (world.readRng() < 0.5) world.read(options.weakReads);
   });
   // Faults after the bootstrap split healed.
   let t = healAt + world.int(1000, 3000);
@@ -733,6 +781,8 @@ async function simulateSeed(options: GroupSimOptions): Promise<GroupSimResult> {
     resets: world.resets,
     writes: world.writes,
     acknowledged: world.acks.length,
+    reads: world.reads,
+    readsAnswered: world.readsAnswered,
     messages: world.messages,
     virtualMs,
   };
