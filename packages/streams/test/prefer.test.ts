@@ -1,5 +1,5 @@
 import type { PeerId } from '@mosaik/id';
-import { SecretKey } from '@mosaik/id';
+import { PretendMap } from '@mosaik/testkit';
 import { describe, expect, it } from 'vitest';
 import { defineStream } from '../src/index.js';
 import { Cluster, discoverAll, eventually, staysFalse, type TestNode } from './net.js';
@@ -9,22 +9,17 @@ import { Cluster, discoverAll, eventually, staysFalse, type TestNode } from './n
  * Loopback RTTs are all about zero, so the test injects samples from this map through
  * `discovery.recordRtt`, the entry point stream links report their RTTs to.
  */
-const MAP = {
+const MAP = new PretendMap({
   consumer: [0, 0],
   landmark1: [12, 0],
   landmark2: [0, 12],
   landmark3: [-10, -8],
   near: [6, 6],
   far: [120, 10],
-} as const;
-type Place = keyof typeof MAP;
-const PLACES = Object.keys(MAP) as Place[];
-
-function trueRtt(a: Place, b: Place): number {
-  const [ax, ay] = MAP[a];
-  const [bx, by] = MAP[b];
-  return Math.hypot(ax - bx, ay - by) + 2;
-}
+});
+type Place = (typeof MAP.places)[number];
+const PLACES = MAP.places;
+const trueRtt = (a: Place, b: Place) => MAP.rtt(a, b);
 
 const peersOf = (consumer: { producers(): { peerId: PeerId }[] }) =>
   consumer
@@ -36,7 +31,7 @@ describe('prefer with network coordinates and placement', () => {
   it('{best: 1} picks the producer with the smallest estimated RTT, never having measured it', async () => {
     const Prices = defineStream<string>('prefer-best-prices');
     await using c = new Cluster();
-    const keys = Object.fromEntries(PLACES.map((p) => [p, SecretKey.generate()])) as Record<Place, SecretKey>;
+    const { keys } = MAP;
     const nodes = {} as Record<Place, TestNode>;
     // Coordinates travel with announcements: announce often.
     for (const place of PLACES) {

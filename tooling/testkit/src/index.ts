@@ -24,5 +24,6 @@ export {
   startNode,
   type TestNode,
 } from './nodes.js';
+export { PretendMap } from './pretend-map.js';
 export { collect, exited, freePort, freePorts, type Output, stop } from './process.js';
 export { DEADLINE, staysFalse, until, within } from './time.js';

@@ -1,4 +1,5 @@
-import { type PeerId, SecretKey, waitFor } from '@mosaik/id';
+import { type PeerId, waitFor } from '@mosaik/id';
+import { PretendMap } from '@mosaik/testkit';
 import { describe, expect, it } from 'vitest';
 import { Cluster, discoverAll, type TestNode } from '../../test/net.js';
 import { InvalidCoordinateError } from '../errors.js';
@@ -11,32 +12,16 @@ const fresh = (name: string) => `coordinates-${name}-${Math.random()}`;
  * access delay at each end: loopback RTTs are all about zero, so every node maps its real
  * samples onto this map through `rttOverride`.
  */
-const MAP = {
+const MAP = new PretendMap({
   observer: [0, 0],
   landmark1: [12, 0],
   landmark2: [0, 12],
   landmark3: [-10, -8],
   near: [6, 6],
   far: [120, 10],
-} as const;
-type Place = keyof typeof MAP;
-
-function trueRtt(a: Place, b: Place): number {
-  const [ax, ay] = MAP[a];
-  const [bx, by] = MAP[b];
-  return Math.hypot(ax - bx, ay - by) + 2;
-}
-
-/** Keys fixed up front, so that each node's `rttOverride` knows its peers by id. */
-function world(): { keys: Record<Place, SecretKey>; placeOf: (peer: PeerId) => Place | undefined } {
-  const keys = Object.fromEntries(
-    (Object.keys(MAP) as Place[]).map((p) => [p, SecretKey.generate()]),
-  ) as Record<Place, SecretKey>;
-  const byId = new Map<string, Place>(
-    (Object.keys(keys) as Place[]).map((p) => [keys[p].peerId.toString(), p]),
-  );
-  return { keys, placeOf: (peer) => byId.get(peer.toString()) };
-}
+});
+type Place = (typeof MAP.places)[number];
+const trueRtt = (a: Place, b: Place) => MAP.rtt(a, b);
 
 describe('network coordinates between real nodes', () => {
   it('region and location from the config travel in the signed entry', async () => {
@@ -65,10 +50,11 @@ describe('network coordinates between real nodes', () => {
   it('a node estimates its RTT to peers it never measured; coordinates travel in signed entries', async () => {
     await using c = new Cluster();
     const net = fresh('estimate');
-    const { keys, placeOf } = world();
+    const { keys } = MAP;
+    const placeOf = (peer: PeerId) => MAP.placeOf(peer);
     // Coordinates reach peers only with announcements: announce often.
     const nodes = {} as Record<Place, TestNode>;
-    for (const place of Object.keys(MAP) as Place[]) {
+    for (const place of MAP.places) {
       nodes[place] = await c.addOn(net, { announceIntervalMs: 300 }, { secretKey: keys[place] });
     }
     await discoverAll(Object.values(nodes));
@@ -76,7 +62,7 @@ describe('network coordinates between real nodes', () => {
     const landmarks = (['landmark1', 'landmark2', 'landmark3'] as const).map((p) => nodes[p].node.peerId);
     const near = nodes.near.node.peerId;
     const far = nodes.far.node.peerId;
-    const others = (Object.keys(MAP) as Place[]).filter((p) => p !== 'observer');
+    const others = MAP.places.filter((p) => p !== 'observer');
 
     // Injected RTT samples, as a stream link would report them: every node but the observer
     // measures every other; the observer measures the three landmarks only.
