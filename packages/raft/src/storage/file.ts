@@ -616,13 +616,21 @@ function replayLog(buf: Uint8Array, replay: Replay): number {
 
 /** The bytes in front of a snapshot's data in its file. */
 function snapshotHead(meta: Snapshot['meta'], size: number, crc: number): Uint8Array {
-  const header = cbor.encode({ meta, size, crc });
-  const out = new Uint8Array(SNAPSHOT_PREFIX + header.length);
+  return framedHeader(SNAPSHOT_MAGIC, SNAPSHOT_PREFIX, { meta, size, crc });
+}
+
+/**
+ * A snapshot file's head: `magic`, the CBOR header's length and checksum in a `prefix`-byte
+ * prefix (the rest of which a format may use), then the header itself.
+ */
+function framedHeader(magic: number, prefix: number, fields: object): Uint8Array {
+  const header = cbor.encode(fields);
+  const out = new Uint8Array(prefix + header.length);
   const view = new DataView(out.buffer);
-  view.setUint32(0, SNAPSHOT_MAGIC);
+  view.setUint32(0, magic);
   view.setUint32(4, header.length);
   view.setUint32(8, crc32(header));
-  out.set(header, SNAPSHOT_PREFIX);
+  out.set(header, prefix);
   return out;
 }
 
@@ -688,14 +696,7 @@ function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
  * 12..16) is filled in once all of it was written.
  */
 function streamedHead(meta: SnapshotMeta, size: number): Uint8Array {
-  const header = cbor.encode({ meta, size });
-  const out = new Uint8Array(STREAMED_PREFIX + header.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, STREAMED_MAGIC);
-  view.setUint32(4, header.length);
-  view.setUint32(8, crc32(header));
-  out.set(header, STREAMED_PREFIX);
-  return out;
+  return framedHeader(STREAMED_MAGIC, STREAMED_PREFIX, { meta, size });
 }
 
 function readStreamed(buf: Uint8Array, view: DataView): Snapshot {
