@@ -208,6 +208,22 @@ describe('snapshot envelope in pieces', () => {
     expect(await compressSliced('c', view, () => ++asked >= 5)).toBeUndefined();
   });
 
+  it('round-trips states on both sides of the one-call compression sizes, streamed or not', async () => {
+    // Pseudo-random bytes barely compress: the larger states cross both thresholds (256 KiB of
+    // state to compress in the thread pool, 64 KiB compressed to inflate there).
+    for (const size of [0, 1000, 60 * 1024, 256 * 1024, 256 * 1024 + 1, 900 * 1024]) {
+      let x = size + 1;
+      const state = new Uint8Array(size).map(() => {
+        x = (x * 1103515245 + 12345) >>> 0;
+        return x >>> 24;
+      });
+      const compressed = (await compressSliced('c', cutInto(state, [5000, 70_000]), () => false))!;
+      expect(compressed.stateBytes).toBe(size);
+      const read = await readInPieces(compressed.data, [30_000, 1, 100_000]);
+      expect(read).toEqual({ cluster: 'c', state: toHex(state) });
+    }
+  });
+
   it('refuses a damaged compressed state with a DecodeError', async () => {
     const compressed = (await compressSliced(
       'c',
@@ -220,6 +236,15 @@ describe('snapshot envelope in pieces', () => {
     await expect(readInPieces(damaged, [100, 1000])).rejects.toBeInstanceOf(DecodeError);
     const cut = compressed.data.subarray(0, compressed.data.length - 10);
     await expect(readInPieces(cut, [100])).rejects.toBeInstanceOf(DecodeError);
+    // Large enough to be inflated as a stream.
+    let x = 7;
+    const noise = new Uint8Array(200_000).map(() => {
+      x = (x * 1103515245 + 12345) >>> 0;
+      return x >>> 24;
+    });
+    const big = (await compressSliced('c', noise, () => false))!.data.slice();
+    big.fill(0xff, 1000, 1400);
+    await expect(readInPieces(big, [100, 100_000])).rejects.toBeInstanceOf(DecodeError);
   });
 });
 

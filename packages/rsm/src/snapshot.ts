@@ -5,7 +5,8 @@
  * between them, so a member holding a large state keeps answering heartbeats meanwhile.
  */
 import { once } from 'node:events';
-import { createDeflateRaw, createInflateRaw, inflateRawSync } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { concatBytes, DecodeError, decodeCbor, encodeCbor } from '@mosaik/id';
 import { type SnapshotSink, type SnapshotView, snapshotChunks } from './state-machine.js';
 
@@ -26,8 +27,13 @@ const PREFIX = 8;
 /** Fast compression: most of the gain for a fraction of the work of the default level. */
 const DEFLATE_LEVEL = 1;
 
-/** How long one slice of snapshot work may hold the event loop, in ms. */
-const SLICE_MS = 4;
+/** How many bytes of snapshot work (encoding, copying, feeding a machine) one slice does before
+ * yielding to the event loop: a few milliseconds' worth. */
+const SLICE_BYTES = 256 * 1024;
+/** States up to this size are compressed in one synchronous call rather than in the thread pool. */
+const SMALL_STATE = 256 * 1024;
+/** Compressed states up to this size are inflated in one synchronous call at the end. */
+const SMALL_COMPRESSED = 64 * 1024;
 /** The pieces a state is fed to a machine's sink in. */
 const FEED_PIECE = 64 * 1024;
 
@@ -152,35 +158,85 @@ function envelopeHeaderOnly(head: Uint8Array): Uint8Array {
 }
 
 /**
- * Inflates a compressed state piece by piece, off the event loop. Output comes in pieces of
- * any size, in order; `end` returns the rest.
+ * Inflates a compressed state piece by piece. Output comes in pieces of any size, in order; `end`
+ * returns the rest. A small state (compressed input up to {@link SMALL_COMPRESSED}) is inflated in
+ * one call at `end`; a larger one streams through libuv's thread pool, off the event loop.
  */
 export class Inflater {
-  readonly #z = createInflateRaw();
+  /** Input held back while it may still be small. */
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
+  #stream: ZlibPieces | undefined;
+
+  /** Inflates `piece`; resolves with the output ready so far. @throws DecodeError for bad data */
+  async write(piece: Uint8Array): Promise<Uint8Array[]> {
+    if (this.#stream === undefined) {
+      this.#held.push(piece);
+      this.#heldBytes += piece.length;
+      if (this.#heldBytes <= SMALL_COMPRESSED) return [];
+      this.#stream = new ZlibPieces(createInflateRaw());
+      piece = this.#release();
+    }
+    return notInflated(() => this.#stream!.write(piece));
+  }
+
+  /** No more input: the rest of the output. @throws DecodeError for bad or cut-off data */
+  async end(): Promise<Uint8Array[]> {
+    const stream = this.#stream;
+    if (stream === undefined) {
+      const input = this.#release();
+      return notInflated(async () => [inflateRawSync(input)]);
+    }
+    return notInflated(() => stream.end());
+  }
+
+  /** Gives up (frees zlib's memory). */
+  destroy(): void {
+    this.#held = [];
+    this.#stream?.destroy();
+  }
+
+  #release(): Uint8Array {
+    const all = concatBytes(...this.#held);
+    this.#held = [];
+    this.#heldBytes = 0;
+    return all;
+  }
+}
+
+async function notInflated(inflate: () => Promise<Uint8Array[]>): Promise<Uint8Array[]> {
+  try {
+    return await inflate();
+  } catch (e) {
+    throw new DecodeError('snapshot state does not inflate', { cause: e });
+  }
+}
+
+/** A zlib transform driven as "write a piece, take what came out". Rejects with zlib's error. */
+class ZlibPieces {
+  readonly #z: Transform;
   #out: Uint8Array[] = [];
   #error: unknown;
   readonly #failed: Promise<void>;
 
-  constructor() {
-    this.#z.on('data', (piece: Uint8Array) => this.#out.push(piece));
+  constructor(z: Transform) {
+    this.#z = z;
+    z.on('data', (piece: Uint8Array) => this.#out.push(piece));
     this.#failed = new Promise((resolve) =>
-      this.#z.once('error', (error) => {
+      z.once('error', (error) => {
         this.#error = error;
         resolve();
       }),
     );
   }
 
-  /** Inflates `piece`; resolves with the output ready so far. @throws DecodeError for bad data */
+  /** Writes `piece` (waiting only while zlib's input buffer is full); resolves with the output ready so far. */
   async write(piece: Uint8Array): Promise<Uint8Array[]> {
-    if (piece.length > 0) {
-      const written = new Promise<void>((resolve) => this.#z.write(piece, () => resolve()));
-      await Promise.race([written, this.#failed]);
-    }
+    if (piece.length > 0 && !this.#z.write(piece)) await Promise.race([once(this.#z, 'drain'), this.#failed]);
     return this.#take();
   }
 
-  /** No more input: the rest of the output. @throws DecodeError for bad or cut-off data */
+  /** No more input: the rest of the output. */
   async end(): Promise<Uint8Array[]> {
     const ended = once(this.#z, 'end').then(() => undefined);
     this.#z.end();
@@ -188,14 +244,12 @@ export class Inflater {
     return this.#take();
   }
 
-  /** Gives up (frees zlib's memory). */
   destroy(): void {
     this.#z.destroy();
   }
 
   #take(): Uint8Array[] {
-    if (this.#error !== undefined)
-      throw new DecodeError('snapshot state does not inflate', { cause: this.#error });
+    if (this.#error !== undefined) throw this.#error;
     const out = this.#out;
     this.#out = [];
     return out;
@@ -209,20 +263,24 @@ export function encodeEnvelope(cluster: string, state: Uint8Array | SnapshotView
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Counts time spent on the event loop, and yields once a slice is used up. */
+/**
+ * Counts the bytes of snapshot work done on the event loop, and yields once a slice's worth is
+ * done. Work, not time: the same state is always cut at the same places, so a simulated group
+ * replays exactly whatever the machine's speed.
+ */
 class Slicer {
-  #start = performance.now();
-  async pause(): Promise<void> {
-    if (performance.now() - this.#start < SLICE_MS) return;
+  #done = 0;
+  async pause(bytes: number): Promise<void> {
+    this.#done += bytes;
+    if (this.#done < SLICE_BYTES) return;
+    this.#done = 0;
     await nextTurn();
-    this.#start = performance.now();
   }
 }
 
 /**
- * Concatenates `chunks` (drawn lazily: this is where a machine's view gets encoded) in slices of
- * a few milliseconds. Resolves `undefined` as soon as `abandoned()` says the result is no longer
- * wanted.
+ * Concatenates `chunks` (drawn lazily: this is where a machine's view gets encoded) in slices.
+ * Resolves `undefined` as soon as `abandoned()` says the result is no longer wanted.
  */
 export async function collectSliced(
   chunks: Iterable<Uint8Array>,
@@ -230,20 +288,26 @@ export async function collectSliced(
 ): Promise<Uint8Array | undefined> {
   const slicer = new Slicer();
   const parts: Uint8Array[] = [];
-  let size = 0;
   for (const chunk of chunks) {
     parts.push(chunk);
-    size += chunk.length;
-    await slicer.pause();
+    await slicer.pause(chunk.length);
     if (abandoned()) return undefined;
   }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
+  return parts.length === 1 ? parts[0]! : joinSliced(parts, slicer, abandoned);
+}
+
+/** `parts` end to end, copied in slices; `undefined` once `abandoned()`. */
+async function joinSliced(
+  parts: readonly Uint8Array[],
+  slicer: Slicer,
+  abandoned: () => boolean,
+): Promise<Uint8Array | undefined> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);
     offset += p.length;
-    await slicer.pause();
+    await slicer.pause(p.length);
     if (abandoned()) return undefined;
   }
   return out;
@@ -251,50 +315,45 @@ export async function collectSliced(
 
 /**
  * A compressed snapshot of `state` for `cluster`, built in slices: the machine's view is encoded
- * a few milliseconds at a time and compressed in libuv's thread pool, so neither the encoding
- * nor the uncompressed state is ever held whole. Resolves `undefined` as soon as `abandoned()`
- * says the result is no longer wanted. `stateBytes` is the size of the uncompressed state.
+ * a slice at a time and, once it outgrows {@link SMALL_STATE}, compressed in libuv's thread pool,
+ * so neither the encoding nor the uncompressed state is ever held whole. (A small state is
+ * compressed in one call: cheaper than the round trip.) Resolves `undefined` as soon as
+ * `abandoned()` says the result is no longer wanted. `stateBytes` is the size of the uncompressed
+ * state.
  */
 export async function compressSliced(
   cluster: string,
   state: Uint8Array | SnapshotView,
   abandoned: () => boolean,
 ): Promise<{ data: Uint8Array; stateBytes: number } | undefined> {
-  const z = createDeflateRaw({ level: DEFLATE_LEVEL });
-  const parts: Uint8Array[] = [envelopePrefix(MAGIC_DEFLATED, cluster)];
-  z.on('data', (piece: Uint8Array) => parts.push(piece));
-  let error: unknown;
-  const failed = new Promise<void>((resolve) =>
-    z.once('error', (e) => {
-      error = e;
-      resolve();
-    }),
-  );
   const slicer = new Slicer();
+  const parts: Uint8Array[] = [envelopePrefix(MAGIC_DEFLATED, cluster)];
+  let held: Uint8Array[] = [];
   let stateBytes = 0;
+  let stream: ZlibPieces | undefined;
   try {
     for (const chunk of snapshotChunks(state)) {
       stateBytes += chunk.length;
-      if (!z.write(chunk)) await Promise.race([once(z, 'drain'), failed]);
-      await slicer.pause();
-      if (abandoned() || error !== undefined) return undefined;
+      if (stream === undefined) {
+        held.push(chunk);
+        if (stateBytes > SMALL_STATE) {
+          stream = new ZlibPieces(createDeflateRaw({ level: DEFLATE_LEVEL }));
+          for (const piece of held) parts.push(...(await stream.write(piece)));
+          held = [];
+        }
+      } else {
+        parts.push(...(await stream.write(chunk)));
+      }
+      await slicer.pause(chunk.length);
+      if (abandoned()) return undefined;
     }
-    const ended = once(z, 'end').then(() => undefined);
-    z.end();
-    await Promise.race([ended, failed]);
+    if (stream === undefined) parts.push(deflateRawSync(concatBytes(...held), { level: DEFLATE_LEVEL }));
+    else parts.push(...(await stream.end()));
   } finally {
-    z.destroy();
+    stream?.destroy();
   }
-  if (error !== undefined) throw error;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-    await slicer.pause();
-    if (abandoned()) return undefined;
-  }
-  return { data: out, stateBytes };
+  const data = await joinSliced(parts, slicer, abandoned);
+  return data === undefined ? undefined : { data, stateBytes };
 }
 
 /**
@@ -309,7 +368,7 @@ export async function feedSliced(
   const slicer = new Slicer();
   for (let offset = 0; offset < state.length; offset += FEED_PIECE) {
     sink.write(state.subarray(offset, offset + FEED_PIECE));
-    await slicer.pause();
+    await slicer.pause(FEED_PIECE);
     if (abandoned()) return false;
   }
   return true;
