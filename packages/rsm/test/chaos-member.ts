@@ -9,10 +9,11 @@
  * `ret {id, output, at, served}`, `stopped`, `state {entries, committed, leader}`, `pong {n, at}`
  * (its clock, so the test can measure how far the members' clocks are from its own).
  */
-import { Digest, PeerId, SecretKey } from '@mosaik/id';
-import { FAST_CONSENSUS, Kv, startNode } from '@mosaik/testkit';
+import { PeerId } from '@mosaik/id';
+import { FAST_CONSENSUS, Kv } from '@mosaik/testkit';
 import { storage } from '../src/storage.js';
 import { LinkFaults } from '../src/testing/faults.js';
+import { joinPeers, startMemberNode, type WireAddr, wireAddrOf } from './member-process.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
 
@@ -21,11 +22,6 @@ export interface ChaosMemberConfig {
   /** Seed string of the node's secret key: a restarted member keeps its peer id. */
   readonly identity: string;
   readonly dir: string;
-}
-
-export interface WireAddr {
-  readonly id: string;
-  readonly directAddresses: string[];
 }
 
 export type KvIn = { op: 'put'; key: string; value: string } | { op: 'get'; key: string };
@@ -86,13 +82,11 @@ const served = (index: number): Served => {
 };
 
 const cfg = JSON.parse(process.argv[2]!) as ChaosMemberConfig;
-const secretKey = SecretKey.fromDigest(Digest.from(cfg.identity));
 const faults = new LinkFaults();
-const member = await startNode(cfg.network, {
-  secretKey,
-  groups: (peer) => ({ wrapLink: faults.wrapper(peer) }),
-});
-const { node, discovery, groups } = member;
+const member = await startMemberNode(cfg.network, cfg.identity, (peer) => ({
+  wrapLink: faults.wrapper(peer),
+}));
+const { node, groups } = member;
 const machine = new Kv();
 const group = groups
   .withKey('rsm-chaos')
@@ -101,8 +95,7 @@ const group = groups
   // Killed members stay voters: the test restarts them.
   .withConsensus({ ...FAST_CONSENSUS, deadMemberTimeout: 600_000 })
   .join();
-const a = node.addr();
-send({ t: 'ready', addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] } });
+send({ t: 'ready', addr: wireAddrOf(member) });
 
 let working = false;
 let worker: Promise<void> | undefined;
@@ -150,13 +143,7 @@ process.on('message', (m: ToChaos) => {
   void (async () => {
     switch (m.t) {
       case 'peers':
-        await Promise.all(
-          m.addrs.map((p) =>
-            discovery
-              .syncWith({ id: PeerId.parse(p.id), directAddresses: p.directAddresses })
-              .catch(() => {}),
-          ),
-        );
+        await joinPeers(member, m.addrs);
         send({ t: 'joined' });
         return;
       case 'cut':

@@ -14,7 +14,8 @@ import { scaled, waitFor } from '@mosaik/id';
 import { checkOperations, type KvInput, type KvOutput, kvModel, type Operation } from '@mosaik/raft/testing';
 import { describe, expect, it } from 'vitest';
 import { type ClockSample, diagnose, type RecordedCall } from './chaos-diagnose.js';
-import type { ChaosMemberConfig, FromChaos, ToChaos, WireAddr } from './chaos-member.js';
+import type { ChaosMemberConfig, FromChaos, ToChaos } from './chaos-member.js';
+import type { WireAddr } from './member-process.js';
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const MEMBER = fileURLToPath(new URL('./chaos-member.ts', import.meta.url));

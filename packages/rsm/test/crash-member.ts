@@ -6,11 +6,11 @@
  * Test → member: `peers {addrs}`, `state`, `exit`. Member → test: `ready {addr}`, `joined`,
  * `state {keys, status}`.
  */
-import { Digest, PeerId, SecretKey } from '@mosaik/id';
 import type { StorageFaultPoint } from '@mosaik/raft';
-import { Kv, startNode } from '@mosaik/testkit';
+import { Kv } from '@mosaik/testkit';
 import type { ConsensusConfig, GroupStatus } from '../src/index.js';
 import { LeadershipPreference, storage } from '../src/index.js';
+import { joinPeers, startMemberNode, type WireAddr, wireAddrOf } from './member-process.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
 
@@ -23,11 +23,6 @@ export interface CrashMemberConfig {
   readonly consensus: Partial<ConsensusConfig>;
   /** Where the storage kills this process. */
   readonly point: StorageFaultPoint | null;
-}
-
-export interface WireAddr {
-  readonly id: string;
-  readonly directAddresses: string[];
 }
 
 export type ToCrashMember = { t: 'peers'; addrs: WireAddr[] } | { t: 'state' } | { t: 'exit' };
@@ -47,11 +42,8 @@ const send = (m: FromCrashMember) => {
 };
 
 const cfg = JSON.parse(process.argv[2]!) as CrashMemberConfig;
-const member = await startNode(cfg.network, {
-  secretKey: SecretKey.fromDigest(Digest.from(cfg.identity)),
-  groups: true,
-});
-const { node, discovery, groups } = member;
+const member = await startMemberNode(cfg.network, cfg.identity, true);
+const { groups } = member;
 const machine = new FollowerKv();
 const group = groups
   .withKey(cfg.key)
@@ -67,20 +59,13 @@ const group = groups
   )
   .withConsensus(cfg.consensus)
   .join();
-const a = node.addr();
-send({ t: 'ready', addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] } });
+send({ t: 'ready', addr: wireAddrOf(member) });
 
 process.on('message', (m: ToCrashMember) => {
   void (async () => {
     switch (m.t) {
       case 'peers':
-        await Promise.all(
-          m.addrs.map((p) =>
-            discovery
-              .syncWith({ id: PeerId.parse(p.id), directAddresses: p.directAddresses })
-              .catch(() => {}),
-          ),
-        );
+        await joinPeers(member, m.addrs);
         send({ t: 'joined' });
         return;
       case 'state': {
