@@ -1,26 +1,14 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storageDirs } from '../../test/storage-dirs.js';
 import { SnapshotOutOfDateError, SnapshotTransferError, StorageCorruptError } from '../errors.js';
 import { type Entry, EntryType, type SnapshotMeta } from '../types.js';
 import { FileStorage } from './file.js';
 import { MemoryStorage } from './memory.js';
 import type { Storage } from './storage.js';
 
-const root = mkdtempSync(join(tmpdir(), 'mosaik-raft-receive-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let dirs = 0;
-const newDir = () => join(root, `d${dirs++}`);
-const opened: FileStorage[] = [];
-afterAll(() => {
-  for (const s of opened) s.close();
-});
-const openFile = (dir: string) => {
-  const s = FileStorage.open(dir);
-  opened.push(s);
-  return s;
-};
+const { newDir, openFile } = storageDirs('mosaik-raft-receive-');
 
 const conf = { voters: ['a'], learners: [] };
 const ent = (index: number, term = 1): Entry => ({

@@ -1,17 +1,9 @@
-import {
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { encodeCbor } from '@mosaik/id';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { storageDirs } from '../../test/storage-dirs.js';
 import { RaftNode } from '../core/raft.js';
 import {
   CompactedError,
@@ -27,19 +19,7 @@ import { _crc32Portable, FileStorage } from './file.js';
 import { MemoryStorage } from './memory.js';
 import type { Storage } from './storage.js';
 
-const root = mkdtempSync(join(tmpdir(), 'mosaik-raft-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let dirs = 0;
-const newDir = () => join(root, `d${dirs++}`);
-const opened: FileStorage[] = [];
-afterAll(() => {
-  for (const s of opened) s.close();
-});
-const openFile = (dir: string) => {
-  const s = FileStorage.open(dir);
-  opened.push(s);
-  return s;
-};
+const { newDir, openFile } = storageDirs('mosaik-raft-');
 
 const conf = { voters: ['a'], learners: [] };
 /** Entry at `index` with value index×10 (as the reference tests use). */
