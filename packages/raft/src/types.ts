@@ -30,7 +30,7 @@ export interface Entry {
   readonly term: number;
   readonly index: number;
   readonly type: EntryType;
-  /** The command bytes (empty for no-ops and configuration entries). */
+  /** The command bytes (empty for no-ops); for a configuration entry, the context its proposer gave. */
   readonly data: Uint8Array;
   /** Only for `EntryType.Conf`: the configuration in force from this entry on. */
   readonly conf?: ConfState;

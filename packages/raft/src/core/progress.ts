@@ -133,6 +133,17 @@ export class Progress {
     this.inflights.reset();
   }
 
+  /**
+   * The follower's log ends at `last`, before entries it acknowledged: it lost its storage and
+   * came back under the same id. Nothing it acknowledged counts any more (a lower match only
+   * delays commits); probing starts again after `last`.
+   */
+  forgetTo(last: number): void {
+    this.match = 0;
+    this.#reset('probe');
+    this.next = last + 1;
+  }
+
   /** A successful append response up to `n`. Returns false if it told us nothing new. */
   maybeUpdate(n: number): boolean {
     let updated = false;

@@ -68,7 +68,9 @@ describe('election', () => {
     expect(h.get('c').node.term).toBe(term);
     expect(h.get('c').node.role).toBe('pre-candidate');
     h.heal();
-    h.tick(5);
+    h.elect('a');
+    h.tick(3);
+    console.log(h.get('a').node.status(), h.get('c').node.status(), h.get('c').applied.length);
     expect(h.get('a').node.role).toBe('leader');
     expect(h.get('a').node.term).toBe(term);
     expect(h.get('c').node.lead).toBe('a');
@@ -417,6 +419,71 @@ describe('membership', () => {
     h.settle();
     // Whoever leads, b and c agree on the configuration again.
     expect(h.get('b').node.conf).toEqual(h.get('c').node.conf);
+  });
+});
+
+describe('a voter that lost its storage', () => {
+  /** a leads and commits `x` with c while b is cut off; then a goes down and c comes back empty. */
+  const lostVoter = (abstain: boolean) => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.elect('a');
+    h.isolate('b');
+    h.get('a').node.propose([enc('x')]);
+    h.settle();
+    expect(userData(h, 'a')).toEqual(['x']);
+    h.heal();
+    h.isolate('a');
+    h.add('c', { abstain });
+    return h;
+  };
+
+  it('without abstaining, votes a candidate in that lacks a committed entry', () => {
+    const h = lostVoter(false);
+    h.elect('b');
+    expect(h.get('b').node.role).toBe('leader');
+    // Index 3 held the committed `x`; b's log has its own no-op there.
+    expect(h.get('a').node.entriesAt(3, 4)[0]!.data).toEqual(enc('x'));
+    expect(h.get('b').node.entriesAt(3, 4)[0]!.data).toEqual(new Uint8Array(0));
+  });
+
+  it('grants no vote while abstaining, and neither campaigns until told it may', () => {
+    const h = lostVoter(true);
+    h.elect('b');
+    h.tick(60, ['b', 'c']);
+    expect([h.get('b').node.role, h.get('c').node.role]).not.toContain('leader');
+    // a is back (still leading): c's answer to a heartbeat shows its log is short, a resends it,
+    // and c's configuration now makes it a voter.
+    h.heal();
+    expect(h.get('a').node.role).toBe('leader');
+    h.tick(2, ['a']);
+    expect(userData(h, 'c')).toEqual(['x']);
+    h.get('a').node.propose([enc('y')]);
+    h.settle();
+    expect(userData(h, 'c')).toEqual(['x', 'y']);
+    expect(h.get('c').node.conf.voters).toContain('c');
+    h.isolate('a');
+    h.tick(60, ['c']);
+    expect(h.get('c').node.role).toBe('follower');
+    expect(h.get('c').node.abstaining).toBe(true);
+    h.get('c').node.setAbstaining(false);
+    h.heal();
+    h.isolate('a');
+    h.tick(60, ['b', 'c']);
+    const lead = ['b', 'c'].find((id) => h.get(id).node.role === 'leader');
+    expect(lead).toBeDefined();
+    h.get(lead!).node.propose([enc('z')]);
+    h.settle();
+    expect(userData(h, lead!)).toEqual(['x', 'y', 'z']);
+  });
+
+  it('carries the context of a configuration change in its entry', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.elect('a');
+    h.add('d', {});
+    h.get('a').node.proposeConfChange({ type: 'add-learner', node: 'd' }, enc('admitted d'));
+    h.settle();
+    const conf = h.get('d').applied.filter((e) => e.type === EntryType.Conf);
+    expect(conf.map((e) => dec(e.data))).toEqual(['', 'admitted d']);
   });
 });
 

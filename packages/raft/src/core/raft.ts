@@ -81,6 +81,14 @@ export interface RaftOptions {
   /** Index the caller's state machine has already applied (on restart). Default: the snapshot index. */
   readonly applied?: number;
   /**
+   * The node may have lost entries it acknowledged in an earlier life (it restarted without its
+   * storage, under the same id): it grants no votes and never campaigns until the caller calls
+   * `setAbstaining(false)`, which it may do once the leader has re-admitted it and it holds the
+   * log up to that point. A voter that forgets its log and votes can elect a leader without a
+   * committed entry. Default false.
+   */
+  readonly abstain?: boolean;
+  /**
    * Configuration of a brand-new cluster. Used only if the storage is empty; every founding node
    * must pass the same value. A node joining an existing cluster passes nothing and waits to be
    * added by the leader.
@@ -150,6 +158,7 @@ export class RaftNode {
   readonly #heartbeatTick: number;
   readonly #random: () => number;
   readonly #preVote: boolean;
+  #abstaining: boolean;
   readonly #checkQuorum: boolean;
   readonly #leaseReads: boolean;
   readonly #leaseTicks: number;
@@ -204,6 +213,7 @@ export class RaftNode {
     }
     this.#random = options.random ?? createPrng(options.id);
     this.#preVote = options.preVote ?? true;
+    this.#abstaining = options.abstain ?? false;
     this.#checkQuorum = options.checkQuorum ?? true;
     this.#leaseReads = options.leaseReads ?? false;
     if (this.#leaseReads && !this.#checkQuorum) throw new InvalidConfigError('leaseReads needs checkQuorum');
@@ -310,6 +320,16 @@ export class RaftNode {
     else this.#tickElection();
   }
 
+  /** Whether this node refuses to vote and campaign (see `RaftOptions.abstain`). */
+  get abstaining(): boolean {
+    return this.#abstaining;
+  }
+
+  /** Lets the node vote and campaign again, or stops it (see `RaftOptions.abstain`). */
+  setAbstaining(abstain: boolean): void {
+    this.#abstaining = abstain;
+  }
+
   /** Start an election now (if this node is a voter). */
   campaign(): void {
     if (this.#role === 'leader' || !this.#promotable()) return;
@@ -340,10 +360,11 @@ export class RaftNode {
   /**
    * Propose a single-server membership change. It takes effect as soon as it is appended; only
    * one change may be uncommitted at a time, and a new leader must first commit its no-op.
+   * `context` travels as the configuration entry's `data`, for the caller (the core ignores it).
    * @returns the index of the configuration entry.
    * @throws NotLeaderError, ConfChangeError
    */
-  proposeConfChange(change: ConfChange): number {
+  proposeConfChange(change: ConfChange, context: Uint8Array = new Uint8Array(0)): number {
     if (this.#role !== 'leader') throw new NotLeaderError(this.#lead);
     if (this.#leadTransferee !== '') throw new ProposalDroppedError('leadership transfer in progress');
     if (this.#pendingConfIndex > this.#log.committed) {
@@ -370,7 +391,7 @@ export class RaftNode {
     if (voters.length === 0) throw new ConfChangeError('the last voter cannot be removed');
     const index = this.#log.lastIndex() + 1;
     const conf = normalizeConf({ voters, learners });
-    this.#appendLeader([{ term: this.#term, index, type: EntryType.Conf, data: new Uint8Array(0), conf }]);
+    this.#appendLeader([{ term: this.#term, index, type: EntryType.Conf, data: context, conf }]);
     this.#pendingConfIndex = index;
     return index;
   }
@@ -542,7 +563,11 @@ export class RaftNode {
   // ---------------------------------------------------------------- roles
 
   #promotable(): boolean {
-    return isVoter(this.#conf.current(), this.id) && this.#log.unstableSnapshot() === undefined;
+    return (
+      !this.#abstaining &&
+      isVoter(this.#conf.current(), this.id) &&
+      this.#log.unstableSnapshot() === undefined
+    );
   }
 
   /**
@@ -715,7 +740,7 @@ export class RaftNode {
     const canVote =
       this.#vote === m.from || (this.#vote === '' && this.#lead === '') || (pre && m.term > this.#term);
     const respT = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
-    if (canVote && this.#log.isUpToDate(m.index, m.logTerm)) {
+    if (canVote && !this.#abstaining && this.#log.isUpToDate(m.index, m.logTerm)) {
       // A granted pre-vote answers with the candidate's future term so it can count it.
       this.#send({ t: respT, from: this.id, to: m.from, term: m.term, reject: false });
       if (!pre) {
@@ -848,8 +873,12 @@ export class RaftNode {
   }
 
   #handleHeartbeat(m: HeartbeatMessage): void {
-    // The leader sends min(match, commit): never past what we hold, but clamp defensively.
-    this.#log.commitTo(Math.min(m.commit, this.#log.lastIndex()));
+    // The leader sends min(match, commit), never past what we acknowledged. A log that ends
+    // before it lost entries (storage gone, same id): say so as a rejected probe at that index,
+    // or an idle leader would never resend them.
+    const last = this.#log.lastIndex();
+    if (m.commit > last) this.#sendAppendResp(m.from, m.commit, true, last, this.#log.term(last) ?? 0);
+    this.#log.commitTo(Math.min(m.commit, last));
     this.#send({
       t: MessageType.HeartbeatResp,
       from: this.id,
@@ -967,6 +996,13 @@ export class RaftNode {
 
   #handleAppendResp(m: AppendRespMessage, pr: Progress): void {
     if (m.reject) {
+      if (m.hint < pr.match && m.index >= pr.match) {
+        // An answer to a current probe says the log ends before what it acknowledged: it lost
+        // it. (Without this the probe could never go below its match and would repeat forever.)
+        pr.forgetTo(m.hint);
+        this.#sendAppend(m.from);
+        return;
+      }
       let next = m.hint;
       if (m.hintTerm > 0) next = this.#log.findConflictByTerm(m.hint, m.hintTerm);
       if (pr.maybeDecrTo(m.index, next)) {
