@@ -137,7 +137,12 @@ export function toMessage(v: unknown): Message {
       };
     case MessageType.VoteResp:
     case MessageType.PreVoteResp:
-      return { t: o.t, ...env, reject: bool(o.reject, 'reject') };
+      return {
+        t: o.t,
+        ...env,
+        reject: bool(o.reject, 'reject'),
+        ...(o.weak === undefined ? {} : { weak: bool(o.weak, 'weak') }),
+      };
     case MessageType.Heartbeat:
       return {
         t: MessageType.Heartbeat,

@@ -118,6 +118,11 @@ export interface VoteMessage extends Envelope {
 export interface VoteRespMessage extends Envelope {
   readonly t: typeof MessageType.VoteResp | typeof MessageType.PreVoteResp;
   readonly reject: boolean;
+  /**
+   * Granted by a voter that lost its log (it abstains, see `RaftOptions.abstain`): it does not
+   * object, but cannot vouch that the candidate holds every committed entry.
+   */
+  readonly weak?: boolean;
 }
 
 /** Leader → follower keep-alive; `ctx` carries the newest pending ReadIndex request. */

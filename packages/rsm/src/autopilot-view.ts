@@ -32,13 +32,21 @@ export interface MemberViewsInput {
    */
   readonly lastSeen: Map<NodeId, number>;
   readonly now: number;
+  /** The life each member was admitted in, as of our applied index. */
+  readonly admittedAs: (id: NodeId) => string | undefined;
+  /**
+   * Our applied state covers every configuration entry in the log (applied ≥ commit, and at most
+   * one change is ever uncommitted): only then may a reported life be compared with it.
+   */
+  readonly admissionsCurrent: boolean;
 }
 
 /** One view per member of the configuration and per bonded peer. */
 export function memberViews(input: MemberViewsInput): Map<NodeId, MemberView> {
   const { self, status, now, lastSeen, cluster } = input;
   const members = new Map<NodeId, MemberView>();
-  const ids = new Set<NodeId>([...status.conf.voters, ...status.conf.learners, ...input.bonded]);
+  const inConf = new Set<NodeId>([...status.conf.voters, ...status.conf.learners]);
+  const ids = new Set<NodeId>([...inConf, ...input.bonded]);
   for (const id of ids) {
     const isSelf = id === self;
     const bond = input.bond(id);
@@ -55,6 +63,13 @@ export function memberViews(input: MemberViewsInput): Map<NodeId, MemberView> {
       joinable: st !== undefined && (st.cluster === '' || st.cluster === cluster || st.yield === cluster),
       foreign:
         !isSelf && st !== undefined && st.cluster !== '' && st.cluster !== cluster && st.yield !== cluster,
+      backWithoutLog:
+        !isSelf &&
+        input.admissionsCurrent &&
+        st !== undefined &&
+        st.inc !== '' &&
+        inConf.has(id) &&
+        input.admittedAs(id) !== st.inc,
     });
   }
   return members;
@@ -73,7 +88,14 @@ export function handoffTarget(input: {
   return status.conf.voters
     .filter((v) => v !== self)
     .map((id) => ({ id, bond: input.bond(id), match: status.progress.get(id)?.match ?? 0 }))
-    .filter((c) => c.bond !== undefined && !c.bond.isClosed && c.bond.status?.pref !== 2)
+    .filter(
+      (c) =>
+        c.bond !== undefined &&
+        !c.bond.isClosed &&
+        c.bond.status?.pref !== 2 &&
+        // A member waiting to be admitted in its current life may not campaign.
+        (c.bond.status?.inc ?? '') === '',
+    )
     .sort(
       (a, b) =>
         (a.bond?.status?.pref ?? 0) - (b.bond?.status?.pref ?? 0) ||

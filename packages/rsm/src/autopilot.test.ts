@@ -30,6 +30,16 @@ describe('autopilot', () => {
     expect([0, 1, 2, 3, 4, 5, 6].map(oddFloor)).toEqual([1, 1, 1, 3, 3, 5, 5]);
   });
 
+  it('demotes a voter back without its log first, and removes such a learner to add it again', () => {
+    const back = m('b', { backWithoutLog: true });
+    expect(run(['a', 'b', 'c'], [], [m('a'), back, m('c', { departed: true })])).toEqual({
+      type: 'add-learner',
+      node: 'b',
+    });
+    expect(run(['a', 'c'], ['b'], [m('a'), back, m('c')])).toEqual({ type: 'remove', node: 'b' });
+    expect(run(['a', 'c', 'd'], ['b'], [m('a'), m('b'), m('c'), m('d')])).toBeUndefined();
+  });
+
   it('adds a reachable newcomer as a learner, never one of another cluster', () => {
     expect(run(['a'], [], [m('a'), m('b')])).toEqual({ type: 'add-learner', node: 'b' });
     expect(run(['a'], [], [m('a'), m('b', { joinable: false })])).toBeUndefined();

@@ -24,6 +24,11 @@ export interface MemberView {
   readonly joinable: boolean;
   /** It reports another cluster (and does not yield to ours): it left, or never was ours. */
   readonly foreign?: boolean;
+  /**
+   * It is in the configuration but reports a life of its storage the configuration did not
+   * admit: it came back under the same id without the log it had (see admissions.ts).
+   */
+  readonly backWithoutLog?: boolean;
 }
 
 /** Inputs of {@link nextChange}. */
@@ -44,13 +49,22 @@ export function oddFloor(n: number): number {
 
 /**
  * The next membership change, or `undefined` when the configuration is where it should be.
- * Order of concerns: drop members that left, joined another cluster or are dead, demote observers, add new members as
- * learners, promote caught-up learners up to the (odd) target, demote surplus voters.
+ * Order of concerns: members back without their log stop voting (a learner is removed, to be
+ * added again), drop members that left, joined another cluster or are dead, demote observers,
+ * add new members as learners, promote caught-up learners up to the (odd) target, demote surplus
+ * voters.
  */
 export function nextChange(input: AutopilotInput): ConfChange | undefined {
   const { self, conf, members } = input;
   const view = (id: NodeId) => members.get(id);
   const inConf = new Set([...conf.voters, ...conf.learners]);
+
+  // 0. A voter back without its log no longer counts for the quorum (it acknowledged entries it
+  // lost). The demotion that admits its new life is proposed with that life (see the group).
+  for (const id of [...conf.voters, ...conf.learners]) {
+    if (id === self || view(id)?.backWithoutLog !== true) continue;
+    return conf.voters.includes(id) ? { type: 'add-learner', node: id } : { type: 'remove', node: id };
+  }
 
   // 1. Departed, foreign or long-unreachable members leave the configuration (never the leader itself).
   for (const id of [...conf.voters, ...conf.learners]) {

@@ -25,6 +25,7 @@ import {
   type SnapshotWriter,
   type Storage,
 } from '@mosaik/raft';
+import { AdmissionRecord, admissionContext } from './admissions.js';
 import type { ConsensusConfig } from './config.js';
 import { ticksOf } from './config.js';
 import type { GroupsMetrics } from './metrics.js';
@@ -35,6 +36,7 @@ import {
   feedSliced,
   Inflater,
   openEnvelope,
+  type SnapshotHeader,
 } from './snapshot.js';
 import { type SnapshotSink, type SnapshotView, type StateMachine, snapshotBytes } from './state-machine.js';
 import { commitTrace } from './trace.js';
@@ -132,6 +134,8 @@ export class RaftDriver<C> {
   #appliedConf: ConfState = emptyConf;
   /** The founder of the cluster this member belongs to (hex peer id), `''` before it has one. */
   #cluster = '';
+  /** The life each member was admitted in, as of `applied` (see admissions.ts). */
+  readonly #admissions = new AdmissionRecord();
   readonly #proposals = new Map<number, Proposal>();
   readonly #reads = new Map<string, (index: number) => void>();
   #pumpQueued = false;
@@ -172,12 +176,18 @@ export class RaftDriver<C> {
       for (const e of s.entries(from, s.lastIndex() + 1)) this.#appliedBytes += entrySize(e);
     // A log without a snapshot: a founder that stopped before its first snapshot (which names
     // the cluster). Nobody joined it yet (joiners start from that snapshot): name it anew.
-    if (this.#cluster === '' && options.storage.lastIndex() > 0) this.#cluster = newClusterId(options.id);
+    if (this.#cluster === '' && options.storage.lastIndex() > 0) {
+      this.#cluster = newClusterId(options.id);
+      // Its log is its own (no one else ever had it): nothing was lost.
+      const life = options.storage.incarnation;
+      if (life !== undefined) this.#admissions.restore([[options.id, life]]);
+    }
     this.#raft = this.#newNode(undefined);
   }
 
   #newNode(bootstrap: ConfState | undefined): RaftNode {
     const { electionTick, heartbeatTick } = ticksOf(this.#o.consensus);
+    const life = this.#storage.incarnation;
     return new RaftNode({
       id: this.#o.id,
       storage: this.#storage,
@@ -186,8 +196,40 @@ export class RaftDriver<C> {
       snapshotChunkSize: this.#o.consensus.snapshotChunkSize,
       random: Math.random,
       deferCommitNotice: true,
-      ...(bootstrap === undefined ? {} : { bootstrap }),
+      // Until the entries replayed on start (or sent by the leader) show this life admitted.
+      abstain: bootstrap === undefined && !this.#admittedInThisLife(),
+      ...(bootstrap === undefined
+        ? {}
+        : {
+            bootstrap,
+            ...(life === undefined ? {} : { bootstrapContext: admissionContext(this.#o.id, life) }),
+          }),
     });
+  }
+
+  /**
+   * The life of this member's storage (see `Storage.incarnation`); `undefined` for a storage
+   * that cannot tell, which never abstains.
+   */
+  get incarnation(): string | undefined {
+    return this.#storage.incarnation;
+  }
+
+  /** The life `node` was admitted in, as of `applied`. */
+  admittedAs(node: NodeId): string | undefined {
+    return this.#admissions.of(node);
+  }
+
+  #admittedInThisLife(): boolean {
+    const life = this.#storage.incarnation;
+    return life === undefined || this.#admissions.of(this.#o.id) === life;
+  }
+
+  /** Lets the core vote once the applied state admits this life (never takes it back). */
+  #checkAdmitted(): void {
+    if (!this.#raft.abstaining || !this.#admittedInThisLife()) return;
+    this.#raft.setAbstaining(false);
+    this.#o.logger.info({ incarnation: this.#storage.incarnation }, 'admitted in this life: votes again');
   }
 
   get raft(): RaftNode {
@@ -293,6 +335,7 @@ export class RaftDriver<C> {
     this.#o.machine.restore(this.#genesis);
     this.#cluster = cluster;
     this.#appliedConf = emptyConf;
+    this.#admissions.restore([]);
     for (const p of this.#proposals.values()) p.settle(false);
     this.#proposals.clear();
     this.#reads.clear();
@@ -512,12 +555,13 @@ export class RaftDriver<C> {
     const envelope = openEnvelope(snap.data);
     this.#o.machine.restore(envelope.state);
     this.#snapshotBytes = envelope.state.length;
-    this.#restored(snap.meta, envelope.cluster);
+    this.#restored(snap.meta, envelope);
   }
 
-  #restored(meta: SnapshotMeta, cluster: string): void {
-    this.#cluster = cluster;
+  #restored(meta: SnapshotMeta, header: SnapshotHeader): void {
+    this.#cluster = header.cluster;
     this.#appliedConf = meta.conf;
+    this.#admissions.restore(header.admitted);
     this.#appliedBytes = 0;
     this.applied.set(meta.index);
   }
@@ -600,12 +644,13 @@ export class RaftDriver<C> {
     }
     const done = rd.snapshot;
     if (done === undefined || done.index !== rec.meta.index) return;
-    const { cluster, state } = rec.envelope.end();
+    const { state, ...header } = rec.envelope.end();
     if (!(await feed(state, true))) return;
     this.#receiving = undefined;
     rec.sink.end();
     this.#snapshotBytes = rec.stateBytes;
-    this.#restored(done, cluster);
+    this.#restored(done, header);
+    this.#checkAdmitted();
     // Proposals the snapshot skipped over have an unknown fate.
     for (const [index, p] of this.#proposals) {
       if (index <= done.index) {
@@ -622,6 +667,8 @@ export class RaftDriver<C> {
       const e = entries[i]!;
       if (e.type === EntryType.Conf) {
         this.#appliedConf = e.conf ?? emptyConf;
+        this.#admissions.apply(e.data, this.#appliedConf);
+        this.#checkAdmitted();
         this.#applied(e);
         i++;
         continue;
@@ -684,7 +731,7 @@ export class RaftDriver<C> {
       // The founder snapshots its first entries at once: the cluster id lives only in snapshots,
       // so every member (they all start from one) knows it, also after a restart.
       const state = snapshotBytes(machine.snapshot());
-      storage.createSnapshot(applied, this.#appliedConf, encodeEnvelope(this.#cluster, state));
+      storage.createSnapshot(applied, this.#appliedConf, encodeEnvelope(this.#snapshotHeader(), state));
       this.#snapshotBytes = state.length;
       storage.compact(applied);
       this.#appliedBytes = 0;
@@ -705,6 +752,11 @@ export class RaftDriver<C> {
     this.#snapshotInBackground(storage, applied, machine.snapshot());
   }
 
+  /** What a snapshot at `applied` records beside the state. */
+  #snapshotHeader(): SnapshotHeader {
+    return { cluster: this.#cluster, admitted: this.#admissions.pairs() };
+  }
+
   /** Whether this member leads and some follower is being sent a snapshot. */
   #followerAwaitsSnapshot(): boolean {
     if (this.#raft.role !== 'leader') return false;
@@ -720,12 +772,13 @@ export class RaftDriver<C> {
    */
   #snapshotInBackground(storage: Storage, index: number, view: Uint8Array | SnapshotView): void {
     const conf = this.#appliedConf;
+    const header = this.#snapshotHeader();
     const epoch = this.#epoch;
     const stale = () => this.#stopped || this.#epoch !== epoch || this.#storage !== storage;
     this.#snapshotting = true;
     const started = performance.now();
     const run = async (): Promise<void> => {
-      const taken = await compressSliced(this.#cluster, view, stale);
+      const taken = await compressSliced(header, view, stale);
       if (taken === undefined) return;
       const { data, stateBytes } = taken;
       if (storage.createSnapshotAsync !== undefined) {

@@ -20,7 +20,15 @@ fuzzDecoder('groups bond message', {
   samples: [
     encodeWire({
       t: WireType.Ping,
-      status: { cluster: 'ab', yield: 'cd', term: 3, commit: 9, lead: 'ef', pref: 1 },
+      status: {
+        cluster: 'ab',
+        yield: 'cd',
+        term: 3,
+        commit: 9,
+        lead: 'ef',
+        pref: 1,
+        inc: '0123456789abcdef',
+      },
     }),
     encodeWire({ t: WireType.Departure }),
     encodeWire({ t: WireType.Raft, c: 'ab', msgs: [new Uint8Array([1, 2, 3]), new Uint8Array(40)] }),

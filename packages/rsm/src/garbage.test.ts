@@ -42,7 +42,7 @@ async function bondByHand(
 
 const ping = encodeWire({
   t: WireType.Ping,
-  status: { cluster: '', yield: '', term: 0, commit: 0, lead: '', pref: 0 },
+  status: { cluster: '', yield: '', term: 0, commit: 0, lead: '', pref: 0, inc: '' },
 });
 
 /** Frames a handshaken member may not send, each on its own bond. */

@@ -22,6 +22,7 @@ import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import { CloseCode, type CloseInfo } from '@mosaik/transport';
+import { admissionContext } from './admissions.js';
 import { nextChange } from './autopilot.js';
 import { handoffTarget, memberViews } from './autopilot-view.js';
 import type { Authorization } from './bonds.js';
@@ -405,6 +406,7 @@ export class GroupMember<C> {
       commit: this.driver.applied.get(),
       lead: raft.lead,
       pref: this.pref,
+      inc: raft.abstaining ? (this.driver.incarnation ?? '') : '',
     };
   }
 
@@ -505,13 +507,17 @@ export class GroupMember<C> {
         departed: this.#departed,
         lastSeen: this.#lastSeen,
         now: this.#clock.now(),
+        admittedAs: (id) => this.driver.admittedAs(id),
+        admissionsCurrent: this.driver.applied.get() >= status.commit,
       }),
       maxVoters: this.#spec.consensus.maxVoters,
       deadMemberTimeout: this.#spec.consensus.deadMemberTimeout,
     });
     if (change !== undefined) {
       try {
-        raft.proposeConfChange(change);
+        // A member waiting to be admitted in its current life is admitted in it by this entry.
+        const life = change.type === 'remove' ? '' : (this.bonds.get(change.node)?.status?.inc ?? '');
+        raft.proposeConfChange(change, life === '' ? undefined : admissionContext(change.node, life));
         this.driver.pump();
         this.#o.logger.info(
           { change: change.type, node: change.node.slice(0, 10) },

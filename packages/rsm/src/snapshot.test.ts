@@ -35,23 +35,44 @@ function cutInto(bytes: Uint8Array, cuts: readonly number[]): SnapshotView {
   };
 }
 
+/** A header with no admissions. */
+const C = { cluster: 'c', admitted: [] };
+
 describe('snapshot envelope', () => {
   it('holds the same bytes however the machine cuts its state, and opens to it', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.string(),
+        fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 4 }),
         fc.uint8Array({ maxLength: 300 }),
         fc.array(fc.nat(50)),
-        async (cluster, state, cuts) => {
-          const whole = encodeEnvelope(cluster, state);
-          const sliced = await collectSliced(envelopeChunks(cluster, cutInto(state, cuts)), () => false);
+        async (cluster, admitted, state, cuts) => {
+          const whole = encodeEnvelope({ cluster, admitted }, state);
+          const sliced = await collectSliced(
+            envelopeChunks({ cluster, admitted }, cutInto(state, cuts)),
+            () => false,
+          );
           expect(toHex(sliced!)).toBe(toHex(whole));
           const opened = openEnvelope(whole);
           expect(opened.cluster).toBe(cluster);
+          expect(opened.admitted).toEqual(admitted);
           expect(toHex(opened.state)).toBe(toHex(state));
         },
       ),
     );
+  });
+
+  it('refuses a header whose admissions are malformed', () => {
+    const good = encodeEnvelope({ cluster: 'c', admitted: [['m', 'life']] }, new Uint8Array([1]));
+    expect(openEnvelope(good).admitted).toEqual([['m', 'life']]);
+    for (const admitted of ['x', [['m']], [['m', 1]], [7]]) {
+      const header = encodeCbor({ cluster: 'c', admitted });
+      const bytes = new Uint8Array(8 + header.length);
+      bytes.set(good.subarray(0, 4), 0);
+      new DataView(bytes.buffer).setUint32(4, header.length);
+      bytes.set(header, 8);
+      expect(() => openEnvelope(bytes)).toThrow(DecodeError);
+    }
   });
 
   it('opens the single-CBOR envelope of earlier versions', () => {
@@ -182,12 +203,18 @@ describe('snapshot envelope in pieces', () => {
         fc.array(fc.nat(100)),
         async (cluster, state, viewCuts, cuts) => {
           const expected = { cluster, state: toHex(state) };
-          const compressed = await compressSliced(cluster, cutInto(state, viewCuts), () => false);
+          const compressed = await compressSliced(
+            { cluster, admitted: [] },
+            cutInto(state, viewCuts),
+            () => false,
+          );
           expect(compressed!.stateBytes).toBe(state.length);
           expect(await readInPieces(compressed!.data, cuts)).toEqual(expected);
           const opened = openEnvelope(compressed!.data);
           expect({ cluster: opened.cluster, state: toHex(opened.state) }).toEqual(expected);
-          expect(await readInPieces(encodeEnvelope(cluster, state), cuts)).toEqual(expected);
+          expect(await readInPieces(encodeEnvelope({ cluster, admitted: [] }, state), cuts)).toEqual(
+            expected,
+          );
           expect(await readInPieces(encodeCbor({ cluster, state }), cuts)).toEqual(expected);
         },
       ),
@@ -197,7 +224,7 @@ describe('snapshot envelope in pieces', () => {
 
   it('compresses a repetitive state, and gives up as soon as it is no longer wanted', async () => {
     const state = new Uint8Array(1024 * 1024).fill(3);
-    const compressed = await compressSliced('c', state, () => false);
+    const compressed = await compressSliced(C, state, () => false);
     expect(compressed!.data.length).toBeLessThan(state.length / 20);
     let asked = 0;
     const view: SnapshotView = {
@@ -205,7 +232,7 @@ describe('snapshot envelope in pieces', () => {
         for (;;) yield new Uint8Array(1024);
       },
     };
-    expect(await compressSliced('c', view, () => ++asked >= 5)).toBeUndefined();
+    expect(await compressSliced(C, view, () => ++asked >= 5)).toBeUndefined();
   });
 
   it('round-trips states on both sides of the one-call compression sizes, streamed or not', async () => {
@@ -217,7 +244,7 @@ describe('snapshot envelope in pieces', () => {
         x = (x * 1103515245 + 12345) >>> 0;
         return x >>> 24;
       });
-      const compressed = (await compressSliced('c', cutInto(state, [5000, 70_000]), () => false))!;
+      const compressed = (await compressSliced(C, cutInto(state, [5000, 70_000]), () => false))!;
       expect(compressed.stateBytes).toBe(size);
       const read = await readInPieces(compressed.data, [30_000, 1, 100_000]);
       expect(read).toEqual({ cluster: 'c', state: toHex(state) });
@@ -226,7 +253,7 @@ describe('snapshot envelope in pieces', () => {
 
   it('refuses a damaged compressed state with a DecodeError', async () => {
     const compressed = (await compressSliced(
-      'c',
+      C,
       new Uint8Array(50_000).map((_, i) => i % 7),
       () => false,
     ))!;
@@ -242,7 +269,7 @@ describe('snapshot envelope in pieces', () => {
       x = (x * 1103515245 + 12345) >>> 0;
       return x >>> 24;
     });
-    const big = (await compressSliced('c', noise, () => false))!.data.slice();
+    const big = (await compressSliced(C, noise, () => false))!.data.slice();
     big.fill(0xff, 1000, 1400);
     await expect(readInPieces(big, [100, 100_000])).rejects.toBeInstanceOf(DecodeError);
   });

@@ -12,7 +12,7 @@ import { type SnapshotSink, type SnapshotView, snapshotChunks } from './state-ma
 
 /**
  * First bytes of the current format: `\0ms2`, then a u32 BE header length, the CBOR header
- * `{ cluster }` and the machine's state as is. Earlier versions wrote one CBOR map
+ * `{ cluster, admitted? }` and the machine's state as is. Earlier versions wrote one CBOR map
  * `{ cluster, state }`, which starts with a map head, never with a zero byte; it is still read.
  */
 const MAGIC = [0x00, 0x6d, 0x73, 0x32] as const;
@@ -37,20 +37,37 @@ const SMALL_COMPRESSED = 64 * 1024;
 /** The pieces a state is fed to a machine's sink in. */
 const FEED_PIECE = 64 * 1024;
 
-/** A snapshot opened: the cluster it belongs to and the machine's state (a view, not a copy). */
-export interface Envelope {
+/** What a snapshot records beside the machine's state. */
+export interface SnapshotHeader {
+  /** The cluster the snapshot belongs to. */
   readonly cluster: string;
+  /**
+   * `[member, incarnation]` for every member of the configuration admitted with one, sorted:
+   * which life of a member the configuration took in (see the driver). Empty in snapshots of
+   * earlier versions.
+   */
+  readonly admitted: readonly (readonly [string, string])[];
+}
+
+/** A snapshot opened: its header and the machine's state (a view, not a copy). */
+export interface Envelope extends SnapshotHeader {
   readonly state: Uint8Array;
 }
 
-/** The pieces of a snapshot of `state` for `cluster`: the header, then the machine's own pieces. */
-export function* envelopeChunks(cluster: string, state: Uint8Array | SnapshotView): Iterable<Uint8Array> {
-  yield envelopePrefix(MAGIC, cluster);
+/** Most members a header may name. */
+const MAX_ADMITTED = 100_000;
+
+/** The pieces of a snapshot of `state`: the header, then the machine's own pieces. */
+export function* envelopeChunks(
+  header: SnapshotHeader,
+  state: Uint8Array | SnapshotView,
+): Iterable<Uint8Array> {
+  yield envelopePrefix(MAGIC, header);
   yield* snapshotChunks(state);
 }
 
-function envelopePrefix(magic: readonly number[], cluster: string): Uint8Array {
-  const header = encodeCbor({ cluster });
+function envelopePrefix(magic: readonly number[], { cluster, admitted }: SnapshotHeader): Uint8Array {
+  const header = encodeCbor(admitted.length === 0 ? { cluster } : { cluster, admitted });
   const prefix = new Uint8Array(PREFIX + header.length);
   prefix.set(magic, 0);
   new DataView(prefix.buffer).setUint32(4, header.length);
@@ -69,13 +86,11 @@ export function openEnvelope(bytes: Uint8Array): Envelope {
   if (bytes.length >= PREFIX && (deflated || startsWith(bytes, MAGIC))) {
     const end = PREFIX + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4);
     if (end > bytes.length) throw new DecodeError('snapshot header is cut off');
-    const header = decodeCbor(bytes.subarray(PREFIX, end)) as { cluster?: unknown } | null;
-    if (typeof header !== 'object' || header === null || typeof header.cluster !== 'string')
-      throw new DecodeError('invalid snapshot header');
+    const header = toHeader(decodeCbor(bytes.subarray(PREFIX, end)));
     const state = bytes.subarray(end);
-    if (!deflated) return { cluster: header.cluster, state };
+    if (!deflated) return { ...header, state };
     try {
-      return { cluster: header.cluster, state: inflateRawSync(state) };
+      return { ...header, state: inflateRawSync(state) };
     } catch (e) {
       throw new DecodeError('snapshot state does not inflate', { cause: e });
     }
@@ -88,7 +103,28 @@ export function openEnvelope(bytes: Uint8Array): Envelope {
     !(v.state instanceof Uint8Array)
   )
     throw new DecodeError('invalid snapshot envelope');
-  return { cluster: v.cluster, state: v.state };
+  return { cluster: v.cluster, admitted: [], state: v.state };
+}
+
+/** Validates a decoded header. @throws DecodeError */
+function toHeader(v: unknown): SnapshotHeader {
+  const o = v as { cluster?: unknown; admitted?: unknown } | null;
+  if (typeof o !== 'object' || o === null || typeof o.cluster !== 'string')
+    throw new DecodeError('invalid snapshot header');
+  if (o.admitted === undefined) return { cluster: o.cluster, admitted: [] };
+  if (!Array.isArray(o.admitted) || o.admitted.length > MAX_ADMITTED)
+    throw new DecodeError('invalid snapshot header: admitted');
+  const admitted = o.admitted.map((pair: unknown) => {
+    if (
+      !Array.isArray(pair) ||
+      pair.length !== 2 ||
+      typeof pair[0] !== 'string' ||
+      typeof pair[1] !== 'string'
+    )
+      throw new DecodeError('invalid snapshot header: admitted member');
+    return [pair[0], pair[1]] as const;
+  });
+  return { cluster: o.cluster, admitted };
 }
 
 /**
@@ -100,7 +136,7 @@ export class EnvelopeReader {
   /** Bytes seen before the header was complete. */
   #head: Uint8Array[] = [];
   #headBytes = 0;
-  #cluster: string | undefined;
+  #header: SnapshotHeader | undefined;
   #legacy = false;
   #deflated = false;
 
@@ -114,7 +150,7 @@ export class EnvelopeReader {
    * (empty while the header is incomplete). @throws DecodeError for a malformed header
    */
   write(piece: Uint8Array): Uint8Array {
-    if (this.#cluster !== undefined) return piece;
+    if (this.#header !== undefined) return piece;
     this.#head.push(piece);
     this.#headBytes += piece.length;
     if (this.#legacy || this.#headBytes < PREFIX) return EMPTY;
@@ -128,22 +164,22 @@ export class EnvelopeReader {
     const end = PREFIX + new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4);
     if (bytes.length < end) return EMPTY;
     // The header alone: the state that follows is handed on as it is.
-    const { cluster } = openEnvelope(envelopeHeaderOnly(bytes.subarray(0, end)));
-    this.#cluster = cluster;
+    const { cluster, admitted } = openEnvelope(envelopeHeaderOnly(bytes.subarray(0, end)));
+    this.#header = { cluster, admitted };
     this.#deflated = deflated;
     this.#head = [];
     return bytes.subarray(end);
   }
 
   /**
-   * All pieces were written: the cluster the snapshot belongs to, and what is left of the state
-   * (all of it for the earlier format). @throws DecodeError
+   * All pieces were written: the header, and what is left of the state (all of it for the
+   * earlier format). @throws DecodeError
    */
   end(): Envelope {
-    if (this.#cluster !== undefined) return { cluster: this.#cluster, state: EMPTY };
+    if (this.#header !== undefined) return { ...this.#header, state: EMPTY };
     const envelope = openEnvelope(concatBytes(...this.#head));
     this.#head = [];
-    this.#cluster = envelope.cluster;
+    this.#header = { cluster: envelope.cluster, admitted: envelope.admitted };
     return envelope;
   }
 }
@@ -257,8 +293,8 @@ class ZlibPieces {
 }
 
 /** The whole snapshot at once (small states, and the founder's first snapshot). */
-export function encodeEnvelope(cluster: string, state: Uint8Array | SnapshotView): Uint8Array {
-  return concatBytes(...envelopeChunks(cluster, state));
+export function encodeEnvelope(header: SnapshotHeader, state: Uint8Array | SnapshotView): Uint8Array {
+  return concatBytes(...envelopeChunks(header, state));
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -314,7 +350,7 @@ async function joinSliced(
 }
 
 /**
- * A compressed snapshot of `state` for `cluster`, built in slices: the machine's view is encoded
+ * A compressed snapshot of `state` behind `header`, built in slices: the machine's view is encoded
  * a slice at a time and, once it outgrows {@link SMALL_STATE}, compressed in libuv's thread pool,
  * so neither the encoding nor the uncompressed state is ever held whole. (A small state is
  * compressed in one call: cheaper than the round trip.) Resolves `undefined` as soon as
@@ -322,12 +358,12 @@ async function joinSliced(
  * state.
  */
 export async function compressSliced(
-  cluster: string,
+  header: SnapshotHeader,
   state: Uint8Array | SnapshotView,
   abandoned: () => boolean,
 ): Promise<{ data: Uint8Array; stateBytes: number } | undefined> {
   const slicer = new Slicer();
-  const parts: Uint8Array[] = [envelopePrefix(MAGIC_DEFLATED, cluster)];
+  const parts: Uint8Array[] = [envelopePrefix(MAGIC_DEFLATED, header)];
   let held: Uint8Array[] = [];
   let stateBytes = 0;
   let stream: ZlibPieces | undefined;

@@ -21,7 +21,10 @@ export interface StorageSpec {
 
 /** Storage factories for `GroupBuilder.withStorage`. */
 export const storage = {
-  /** Volatile: a restarted member rejoins as a new one and catches up from the others. */
+  /**
+   * Volatile: a restarted member has lost its log. Under a new key it joins as a new member; under
+   * the same key it is demoted, admitted again in its new life and caught up before it votes again.
+   */
   memory(): StorageSpec {
     return { kind: 'memory', open: () => new MemoryStorage(), wipe: () => new MemoryStorage() };
   },

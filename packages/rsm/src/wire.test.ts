@@ -33,7 +33,7 @@ describe('groups wire schema', () => {
           const bond = [
             {
               t: WireType.Ping,
-              status: { cluster: 'ab', yield: 'cd', term: n, commit: n, lead: '', pref: 1 },
+              status: { cluster: 'ab', yield: 'cd', term: n, commit: n, lead: '', pref: 1, inc: '' },
             },
             { t: WireType.Departure },
             { t: WireType.Raft, c: 'ab', msgs: list },

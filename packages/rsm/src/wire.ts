@@ -74,6 +74,11 @@ export interface PeerStatus {
   /** The leader this member follows (hex), or `''`. */
   readonly lead: string;
   readonly pref: WirePreference;
+  /**
+   * The life of this member's storage while it waits to be admitted in it (it came back
+   * without its log, or is new), else `''` (see admissions.ts). Absent from earlier versions.
+   */
+  readonly inc: string;
 }
 
 /** Heartbeat; carries the sender's status. */
@@ -226,6 +231,7 @@ function status(v: unknown): PeerStatus {
     commit: uint(o.commit, 'status commit'),
     lead: str(o.lead, 'status lead', 64),
     pref: pref as WirePreference,
+    inc: o.inc === undefined ? '' : str(o.inc, 'status inc', 32),
   };
 }
 

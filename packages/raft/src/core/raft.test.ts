@@ -446,7 +446,28 @@ describe('a voter that lost its storage', () => {
     expect(h.get('b').node.entriesAt(3, 4)[0]!.data).toEqual(new Uint8Array(0));
   });
 
-  it('grants no vote while abstaining, and neither campaigns until told it may', () => {
+  it('with two voters, its weak vote elects the one that holds the log', () => {
+    const h = new Harness(['a', 'c']);
+    h.elect('a');
+    h.get('a').node.propose([enc('x')]);
+    h.settle();
+    expect(userData(h, 'a')).toEqual(['x']);
+    h.add('c', { abstain: true });
+    h.isolate('a');
+    h.tick(30, ['c']);
+    expect(h.get('c').node.role).toBe('follower');
+    // a stepped down (no quorum); c, back with nothing, lets it lead again.
+    h.tick(30, ['a']);
+    expect(h.get('a').node.role).not.toBe('leader');
+    h.heal();
+    h.tick(60);
+    expect(h.get('a').node.role).toBe('leader');
+    h.get('a').node.propose([enc('y')]);
+    h.settle();
+    expect(userData(h, 'c')).toEqual(['x', 'y']);
+  });
+
+  it('grants no full vote while abstaining, and neither campaigns until told it may', () => {
     const h = lostVoter(true);
     h.elect('b');
     h.tick(60, ['b', 'c']);

@@ -82,10 +82,11 @@ export interface RaftOptions {
   readonly applied?: number;
   /**
    * The node may have lost entries it acknowledged in an earlier life (it restarted without its
-   * storage, under the same id): it grants no votes and never campaigns until the caller calls
-   * `setAbstaining(false)`, which it may do once the leader has re-admitted it and it holds the
-   * log up to that point. A voter that forgets its log and votes can elect a leader without a
-   * committed entry. Default false.
+   * storage, under the same id): it never campaigns, and its votes are weak (they count only
+   * where the candidate's full votes already meet every majority; see `VoteRespMessage.weak`),
+   * until the caller calls `setAbstaining(false)`, which it may do once the leader has
+   * re-admitted it and it holds the log up to that point. A voter that forgets its log and votes
+   * as before can elect a leader without a committed entry. Default false.
    */
   readonly abstain?: boolean;
   /**
@@ -94,6 +95,8 @@ export interface RaftOptions {
    * added by the leader.
    */
   readonly bootstrap?: ConfState;
+  /** The context of the bootstrap configuration entry (its `data`); the same on every founding node. */
+  readonly bootstrapContext?: Uint8Array;
 }
 
 /** A summary of the node's state, for callers, metrics and tests. */
@@ -174,6 +177,8 @@ export class RaftNode {
   #role: RaftRole = 'follower';
   #prs = new Map<NodeId, Progress>();
   #votes = new Map<NodeId, boolean>();
+  /** Voters whose grant in `#votes` is weak (see `VoteRespMessage.weak`). */
+  readonly #weakVotes = new Set<NodeId>();
   #msgs: Message[] = [];
   #readStates: ReadState[] = [];
   #electionElapsed = 0;
@@ -252,7 +257,7 @@ export class RaftNode {
         term: 1,
         index: 1,
         type: EntryType.Conf,
-        data: new Uint8Array(0),
+        data: options.bootstrapContext ?? new Uint8Array(0),
         conf: normalizeConf(options.bootstrap),
       };
       this.#appendLocal([entry]);
@@ -320,7 +325,7 @@ export class RaftNode {
     else this.#tickElection();
   }
 
-  /** Whether this node refuses to vote and campaign (see `RaftOptions.abstain`). */
+  /** Whether this node votes only weakly and never campaigns (see `RaftOptions.abstain`). */
   get abstaining(): boolean {
     return this.#abstaining;
   }
@@ -591,6 +596,7 @@ export class RaftNode {
     this.#randomizedTimeout = this.#electionTick + Math.floor(this.#random() * this.#electionTick);
     this.#leadTransferee = '';
     this.#votes.clear();
+    this.#weakVotes.clear();
     this.#prs.clear();
     this.#reads = [];
     this.#readsByCtx.clear();
@@ -608,6 +614,7 @@ export class RaftNode {
   #becomePreCandidate(): void {
     // Neither the term nor the vote changes: a failed pre-vote leaves no trace.
     this.#votes.clear();
+    this.#weakVotes.clear();
     this.#lead = '';
     this.#role = 'pre-candidate';
   }
@@ -718,19 +725,29 @@ export class RaftNode {
     }
   }
 
-  #poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+  #poll(from: NodeId, granted: boolean, weak = false): 'won' | 'lost' | 'pending' {
     const voters = this.#conf.current().voters;
     if (!voters.includes(from)) return 'pending';
-    if (!this.#votes.has(from)) this.#votes.set(from, granted);
+    if (!this.#votes.has(from)) {
+      this.#votes.set(from, granted);
+      if (granted && weak) this.#weakVotes.add(from);
+    }
     let yes = 0;
+    let weakYes = 0;
     let no = 0;
     for (const v of voters) {
       const g = this.#votes.get(v);
-      if (g === true) yes++;
-      else if (g === false) no++;
+      if (g === true) {
+        yes++;
+        if (this.#weakVotes.has(v)) weakYes++;
+      } else if (g === false) no++;
     }
     const q = quorum(voters.length);
-    if (yes >= q) return 'won';
+    // Weak grants complete a quorum only when the full ones alone meet every majority that may
+    // have committed an entry (n - q + 1 of them): then one of them holds it, and the log check
+    // made the candidate hold it too. With an odd count that is a quorum already; with an even
+    // one (say 2 voters, one back without its log) it lets the group elect again.
+    if (yes >= q && yes - weakYes >= voters.length - q + 1) return 'won';
     if (no > voters.length - q) return 'lost';
     return 'pending';
   }
@@ -740,9 +757,17 @@ export class RaftNode {
     const canVote =
       this.#vote === m.from || (this.#vote === '' && this.#lead === '') || (pre && m.term > this.#term);
     const respT = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
-    if (canVote && !this.#abstaining && this.#log.isUpToDate(m.index, m.logTerm)) {
-      // A granted pre-vote answers with the candidate's future term so it can count it.
-      this.#send({ t: respT, from: this.id, to: m.from, term: m.term, reject: false });
+    if (canVote && this.#log.isUpToDate(m.index, m.logTerm)) {
+      // A granted pre-vote answers with the candidate's future term so it can count it. A node
+      // that lost its log only says it does not object.
+      this.#send({
+        t: respT,
+        from: this.id,
+        to: m.from,
+        term: m.term,
+        reject: false,
+        ...(this.#abstaining ? { weak: true } : {}),
+      });
       if (!pre) {
         this.#electionElapsed = 0;
         this.#vote = m.from;
@@ -791,7 +816,7 @@ export class RaftNode {
       case MessageType.PreVoteResp: {
         const mine = this.#role === 'pre-candidate' ? MessageType.PreVoteResp : MessageType.VoteResp;
         if (m.t !== mine) return;
-        const r = this.#poll(m.from, !m.reject);
+        const r = this.#poll(m.from, !m.reject, m.weak === true);
         if (r === 'won') {
           if (this.#role === 'pre-candidate') this.#campaign('real', false);
           else this.#becomeLeader();

@@ -1,5 +1,6 @@
 import {
   closeSync,
+  existsSync,
   fdatasync,
   fsyncSync,
   ftruncateSync,
@@ -26,7 +27,7 @@ import {
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { emptyConf, emptyHardState } from '../types.js';
 import { MemoryStorage } from './memory.js';
-import { entrySize, type SnapshotWriter, type Storage } from './storage.js';
+import { entrySize, newIncarnation, type SnapshotWriter, type Storage } from './storage.js';
 
 /** Options of `FileStorage.open`. */
 export interface FileStorageOptions {
@@ -109,6 +110,8 @@ const HEADER = 8;
 const LOG = 'log';
 const SNAPSHOT = 'snapshot';
 const TMP = '.tmp';
+/** The store's life id (see `Storage.incarnation`), written once when the directory is new. */
+const INCARNATION = 'incarnation';
 
 /** "MSN2": the first bytes of a snapshot file in the current format. */
 const SNAPSHOT_MAGIC = 0x4d534e32;
@@ -232,6 +235,7 @@ export class FileStorage implements Storage {
   readonly #mem: MemoryStorage;
   readonly #rewriteSlack: number;
   readonly #faults: ((point: StorageFaultPoint) => void) | undefined;
+  readonly incarnation: string | undefined;
   #fd: number;
   #logBytes: number;
   #closed = false;
@@ -245,9 +249,11 @@ export class FileStorage implements Storage {
     mem: MemoryStorage,
     fd: number,
     logBytes: number,
+    incarnation: string | undefined,
     options: FileStorageOptions,
   ) {
     this.dir = dir;
+    this.incarnation = incarnation;
     this.#mem = mem;
     this.#fd = fd;
     this.#logBytes = logBytes;
@@ -313,7 +319,14 @@ export class FileStorage implements Storage {
       boundary: { index: replay.offset, term: replay.boundaryTerm },
       entries: replay.entries,
     });
-    return new FileStorage(dir, mem, fd, pos, options);
+    let incarnation: string | undefined;
+    try {
+      incarnation = openIncarnation(dir, mem);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    return new FileStorage(dir, mem, fd, pos, incarnation, options);
   }
 
   hardState(): HardState {
@@ -785,6 +798,25 @@ function writeFileAtomic(
   renameSync(tmp, join(dir, name));
   syncDir(dir);
   stage?.('renamed');
+}
+
+/**
+ * The store's life id: read back, or drawn and written now if the store is empty. A store with
+ * contents but no id comes from an earlier version: it has none.
+ * @throws StorageCorruptError if the file is damaged
+ */
+function openIncarnation(dir: string, mem: MemoryStorage): string | undefined {
+  const path = join(dir, INCARNATION);
+  if (existsSync(path)) {
+    const text = readFileSync(path, 'utf8');
+    if (!/^[0-9a-f]{16}$/.test(text)) throw new StorageCorruptError(`damaged ${INCARNATION} file in ${dir}`);
+    return text;
+  }
+  const empty = mem.lastIndex() === 0 && mem.snapshot().meta.index === 0 && mem.hardState().term === 0;
+  if (!empty) return undefined;
+  const incarnation = newIncarnation();
+  writeFileAtomic(dir, INCARNATION, [new TextEncoder().encode(incarnation)]);
+  return incarnation;
 }
 
 function syncDir(dir: string): void {

@@ -8,7 +8,7 @@ import {
 } from '../errors.js';
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { emptyConf, emptyHardState } from '../types.js';
-import { limitSize, type SnapshotWriter, type Storage } from './storage.js';
+import { limitSize, newIncarnation, type SnapshotWriter, type Storage } from './storage.js';
 
 const emptySnapshot: Snapshot = { meta: { index: 0, term: 0, conf: emptyConf }, data: new Uint8Array(0) };
 
@@ -17,6 +17,8 @@ const emptySnapshot: Snapshot = { meta: { index: 0, term: 0, conf: emptyConf }, 
  * object, standing in for a disk), and as the in-memory half of `FileStorage`.
  */
 export class MemoryStorage implements Storage {
+  /** A memory store lives as long as the object: every new one is a new life. */
+  readonly incarnation: string = newIncarnation();
   #hard: HardState = emptyHardState;
   #snap: Snapshot = emptySnapshot;
   /** Index of the compaction boundary: `#ents[0]` has index `#offset + 1`. */

@@ -1,4 +1,4 @@
-import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { encodeCbor } from '@mosaik/id';
@@ -397,6 +397,32 @@ describe('FileStorage durability', () => {
     st = openFile(dir);
     node = new RaftNode({ id: 'a', storage: st });
     expect(node.status()).toMatchObject({ term, commit, lastIndex, vote: 'a' });
+  });
+});
+
+describe('store incarnation', () => {
+  it('is drawn for a new store, kept across reopening, and absent for a store from before', () => {
+    expect(new MemoryStorage().incarnation).not.toBe(new MemoryStorage().incarnation);
+    const dir = newDir();
+    const first = openFile(dir);
+    expect(first.incarnation).toMatch(/^[0-9a-f]{16}$/);
+    fill(first, 3);
+    first.sync();
+    first.close();
+    expect(openFile(dir).incarnation).toBe(first.incarnation);
+    expect(openFile(newDir()).incarnation).not.toBe(first.incarnation);
+    // A store with contents and no incarnation file (an earlier version) does not get one.
+    const legacy = newDir();
+    copyFileSync(join(dir, 'log'), join(openFile(legacy).dir, 'log'));
+    unlinkSync(join(legacy, 'incarnation'));
+    expect(openFile(legacy).incarnation).toBeUndefined();
+  });
+
+  it('refuses a damaged incarnation file', () => {
+    const dir = newDir();
+    openFile(dir).close();
+    writeFileSync(join(dir, 'incarnation'), 'not hex');
+    expect(() => openFile(dir)).toThrow(StorageCorruptError);
   });
 });
 

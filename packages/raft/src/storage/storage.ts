@@ -1,3 +1,4 @@
+import { randomBytes, toHex } from '@mosaik/id';
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 
 /**
@@ -11,6 +12,13 @@ import type { ConfState, Entry, HardState, Snapshot, SnapshotMeta } from '../typ
  * `term(firstIndex() - 1)` is still known so the log-matching check works at the boundary.
  */
 export interface Storage {
+  /**
+   * The life of this store: an id drawn when it was created empty and kept as long as its
+   * contents are (a restart on the same store keeps it; a new or wiped store gets another).
+   * Lets a member tell "restarted with my log" from "back under the same id with nothing".
+   * `undefined` for a store that cannot tell (one created by an earlier version).
+   */
+  readonly incarnation?: string;
   /** The last persisted term, vote and commit index. */
   hardState(): HardState;
   /**
@@ -99,4 +107,9 @@ export function limitSize(entries: Entry[], maxBytes: number | undefined): Entry
     n++;
   }
   return n === entries.length ? entries : entries.slice(0, n);
+}
+
+/** A new store life id (see `Storage.incarnation`): 8 random bytes, hex. */
+export function newIncarnation(): string {
+  return toHex(randomBytes(8));
 }
