@@ -54,9 +54,10 @@ export interface PhaseReport {
   readonly maxReceivedPerNodePerBroadcast: number;
   /**
    * Largest hop count of the broadcasts that were their origin's first in the phase (after a
-   * crash: the ones that heal the trees), and of the later ones (0 when there were none).
+   * crash: the ones that heal the trees).
    */
   readonly maxHopsFirstOfOrigin: number;
+  /** Largest hop count of the broadcasts that were not their origin's first (0 without any). */
   readonly maxHopsLaterOfOrigin: number;
   /** Gossip (payload-carrying) messages per alive node per broadcast. */
   readonly payloadMessagesPerNodePerBroadcast: number;
