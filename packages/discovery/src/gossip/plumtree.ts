@@ -11,9 +11,11 @@
  * tree never settles when many nodes broadcast. So each origin gets a tree of its own: payloads
  * carry a short label of their origin (the root), and `Prune`/`Graft` name the root they mean.
  * A root's first payload goes to every neighbour and the losing copies prune their edges, which
- * leaves the fastest paths from that root. A node keeps the eager sets of the `maxRootTrees` most
- * recently seen roots. The paper's single shared tree stays for payloads without a root (from
- * older nodes).
+ * leaves the fastest paths from that root. With uneven link latencies some of those are long
+ * (many fast links beat one slow link), so a root's tree also moves to a path that saves a couple
+ * of rounds at a small cost in time; the first payload's duplicates already show such paths, and
+ * later `IHave`s do too. A node keeps the eager sets of the `maxRootTrees` most recently seen
+ * roots. The paper's single shared tree stays for payloads without a root (from older nodes).
  */
 
 import { equalBytes, fromHex, toHex } from '@mosaik/id';
