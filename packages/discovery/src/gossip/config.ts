@@ -32,8 +32,20 @@ export interface GossipConfig {
   readonly graftTimeout2Ms: number;
   /** Plumtree: `IHave` entries are batched for this long, ms. */
   readonly ihaveDispatchDelayMs: number;
-  /** Plumtree: round difference that triggers a tree optimisation. */
+  /** Plumtree: round difference that triggers an optimisation of the shared tree. */
   readonly optimizationThreshold: number;
+  /**
+   * Plumtree: round difference that triggers an optimisation of one origin's tree. Not in the
+   * reference, which has only the shared tree: a tree of one origin can follow shorter paths
+   * without lengthening another origin's, so a smaller saving is worth an edge swap.
+   */
+  readonly rootTreeOptimizationThreshold: number;
+  /**
+   * Plumtree: a path that saves rounds replaces an edge of a root's tree only if it delivers at
+   * most this much later per round saved, ms. Not in the reference: with uneven link latencies
+   * the fastest paths can be long, and the fewest hops can be slow; this bounds the trade.
+   */
+  readonly rootTreeDelayPerRoundMs: number;
   /**
    * Plumtree: how many origins keep a broadcast tree of their own (least recently used ones are
    * forgotten and fall back to the shared tree). Not in the reference: one tree shared by every
@@ -69,6 +81,8 @@ export const DEFAULT_GOSSIP_CONFIG: GossipConfig = Object.freeze({
   graftTimeout2Ms: 40,
   ihaveDispatchDelayMs: 5,
   optimizationThreshold: 7,
+  rootTreeOptimizationThreshold: 2,
+  rootTreeDelayPerRoundMs: 20,
   maxRootTrees: 1024,
   messageCacheRetentionMs: 30_000,
   messageIdRetentionMs: 90_000,

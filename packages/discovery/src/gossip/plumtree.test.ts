@@ -216,6 +216,83 @@ describe('Plumtree broadcast', () => {
     expect(h.queue).toEqual([]);
   });
 
+  it("a duplicate over a path >= 2 rounds shorter makes its sender the parent in a root's tree", () => {
+    const h = triangle();
+    const content = payload(11);
+    const id = fastDigest(content);
+    const root = new Uint8Array(8).fill(5);
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 6, root } });
+    h.queue.length = 0;
+    h.now = 10;
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.Gossip, id, content, round: 4, root } });
+    // 2 pushes to us already: no Graft, and no Prune for it; the old parent is pruned.
+    expect(h.queue).toEqual([{ from: 0, to: 1, message: { t: MessageType.Prune, root } }]);
+    expect(h.engine(0).treeStats().optimizations).toBe(1);
+    // Neither the new parent nor the old one is our child.
+    expect(h.engine(0).eagerPeersOf(root)).toEqual([]);
+    // The delivery now counts with round 4: a copy that saves one round more is only pruned.
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 3, root } });
+    expect(h.queue).toEqual([{ from: 0, to: 1, message: { t: MessageType.Prune, root } }]);
+    expect(h.engine(0).treeStats().optimizations).toBe(1);
+  });
+
+  it('keeps the faster path when the shorter one is slower than 20 ms per round saved', () => {
+    const h = triangle();
+    const content = payload(12);
+    const id = fastDigest(content);
+    const root = new Uint8Array(8).fill(6);
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 6, root } });
+    h.queue.length = 0;
+    h.now = 61; // 3 rounds saved are worth 60 ms at most
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.Gossip, id, content, round: 3, root } });
+    expect(h.queue).toEqual([{ from: 0, to: 2, message: { t: MessageType.Prune, root } }]);
+    expect(h.engine(0).treeStats().optimizations).toBe(0);
+    // A late IHave is judged the same way, less the 5 ms it waited for its batch.
+    h.now = 66;
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 3 }] } });
+    expect(h.engine(0).treeStats().optimizations).toBe(0);
+    h.now = 65;
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.IHave, entries: [{ id, round: 3 }] } });
+    expect(h.engine(0).treeStats().optimizations).toBe(1);
+    expect(h.queue).toEqual([
+      { from: 0, to: 2, message: { t: MessageType.Graft, round: 3, root } },
+      { from: 0, to: 1, message: { t: MessageType.Prune, root } },
+    ]);
+  });
+
+  it('the shared tree (payloads without a root) keeps the 7-round threshold for duplicates', () => {
+    const h = triangle();
+    const content = payload(13);
+    const id = fastDigest(content);
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 9 } });
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.Gossip, id, content, round: 3 } });
+    expect(h.queue).toEqual([{ from: 0, to: 2, message: { t: MessageType.Prune } }]);
+    expect(h.engine(0).lazyPeers()).toEqual([2]);
+    h.queue.length = 0;
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.Gossip, id, content, round: 2 } });
+    expect(h.queue).toEqual([{ from: 0, to: 1, message: { t: MessageType.Prune } }]);
+    expect(h.engine(0).eagerPeers()).toEqual([2]);
+    expect(h.engine(0).lazyPeers()).toEqual([1]);
+  });
+
+  it("a duplicate in a root's tree asks its sender to stop, but the sender stays our child until it prunes us", () => {
+    const h = triangle();
+    const content = payload(14);
+    const id = fastDigest(content);
+    const root = new Uint8Array(8).fill(8);
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 2, root } });
+    // We pushed to 2; 2 may take us as its parent after its own copy reached us.
+    expect(h.engine(0).eagerPeersOf(root)).toEqual([2]);
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.Gossip, id, content, round: 2, root } });
+    expect(h.queue.at(-1)).toEqual({ from: 0, to: 2, message: { t: MessageType.Prune, root } });
+    expect(h.engine(0).eagerPeersOf(root)).toEqual([2]);
+    h.input(0, { type: 'message', from: 2, message: { t: MessageType.Prune, root } });
+    expect(h.engine(0).eagerPeersOf(root)).toEqual([]);
+  });
+
   it('a Prune from an older node (no root) stops every root and the shared tree', () => {
     const h = triangle();
     h.input(0, { type: 'broadcast', content: payload(1) });

@@ -11,9 +11,11 @@
  * tree never settles when many nodes broadcast. So each origin gets a tree of its own: payloads
  * carry a short label of their origin (the root), and `Prune`/`Graft` name the root they mean.
  * A root's first payload goes to every neighbour and the losing copies prune their edges, which
- * leaves the fastest paths from that root. A node keeps the eager sets of the `maxRootTrees` most
- * recently seen roots. The paper's single shared tree stays for payloads without a root (from
- * older nodes).
+ * leaves the fastest paths from that root. With uneven link latencies some of those are long
+ * (many fast links beat one slow link), so a root's tree also moves to a path that saves a couple
+ * of rounds at a small cost in time; the first payload's duplicates already show such paths, and
+ * later `IHave`s do too. A node keeps the eager sets of the `maxRootTrees` most recently seen
+ * roots. The paper's single shared tree stays for payloads without a root (from older nodes).
  */
 
 import { equalBytes, fromHex, toHex } from '@mosaik/id';
@@ -48,6 +50,8 @@ interface Delivery<P> {
   round: number;
   /** Peer it arrived from (`undefined` for our own broadcasts). */
   from: P | undefined;
+  /** When the payload arrived, ms: a shorter path that shows up much later is a slower one. */
+  readonly at: number;
 }
 
 /** Plumtree state of one node. */
@@ -244,9 +248,14 @@ export class Plumtree<P> {
     }
     const hex = toHex(msg.id);
     const root = msg.root === undefined ? undefined : toHex(msg.root);
-    if (this.#received.has(hex)) {
-      // A second copy: this edge is redundant for the tree.
-      if (this.#isNeighbor(from)) this.#prune(from, root, msg.root, out);
+    const delivered = this.#received.get(hex);
+    if (delivered !== undefined) {
+      // A second copy: this edge is redundant for the tree, unless it came over a path so much
+      // shorter that it should become the tree's (a root's first payload floods every link, so
+      // its duplicates show the short paths before any IHave does).
+      if (this.#isNeighbor(from) && !this.#reparent(from, msg.round, delivered, false, out)) {
+        this.#prune(from, root, msg.root, out);
+      }
       return;
     }
     this.#remember(hex, msg.id, msg.content, msg.round, from, msg.root, out);
@@ -256,7 +265,7 @@ export class Plumtree<P> {
       if (root !== undefined) this.#tree(root).delete(this.env.key(from));
       else this.#toEager(from);
     }
-    this.#optimize(from, hex, msg.round, root, msg.root, out);
+    this.#optimize(hex, out);
     this.#graftArmed.delete(hex);
     this.#push(
       { t: MessageType.Gossip, id: msg.id, content: msg.content, round: msg.round + 1, root: msg.root },
@@ -265,10 +274,14 @@ export class Plumtree<P> {
     );
   }
 
-  /** Stops `peer` pushing `root`'s payloads (the shared tree's, without a root) to us. */
+  /**
+   * Stops `peer` pushing `root`'s payloads (the shared tree's, without a root) to us. A shared
+   * tree edge is lazy both ways from now on. In a root's tree we only tell `peer` to stop: if it
+   * is our child it stays one, for it may have made us its parent after it sent us this copy (a
+   * shorter path), and if it is not, its own `Prune` or its becoming our parent removes it.
+   */
   #prune(peer: P, root: string | undefined, label: Uint8Array | undefined, out: Out<P>): void {
     if (root === undefined) this.#toLazy(peer);
-    else this.#tree(root).delete(this.env.key(peer));
     out.push({ type: 'send', to: peer, message: { t: MessageType.Prune, root: label } });
   }
 
@@ -278,51 +291,57 @@ export class Plumtree<P> {
     out.push({ type: 'send', to: peer, message: { t: MessageType.Graft, round, root: label } });
   }
 
-  /** A lazy path much shorter than the eager one we got the payload over replaces it. */
-  #optimize(
-    from: P,
-    hex: string,
-    round: number,
-    root: string | undefined,
-    label: Uint8Array | undefined,
-    out: Out<P>,
-  ): void {
+  /** A lazy path announced before the payload came, much shorter than the eager one, replaces it. */
+  #optimize(hex: string, out: Out<P>): void {
     const sources = this.#missing.get(hex);
     this.#missing.delete(hex);
-    if (sources === undefined || sources.length === 0) return;
-    let best = sources[0] as Source<P>;
-    for (const s of sources) if (s.round < best.round) best = s;
-    if (best.round < round && round - best.round >= this.config.optimizationThreshold) {
-      this.#optimizations++;
-      const delivered = this.#received.get(hex);
-      if (delivered !== undefined) {
-        delivered.round = best.round;
-        delivered.from = best.peer;
-      }
-      this.#graft(best.peer, best.round, label, out);
-      if (root !== undefined) this.#tree(root).delete(this.env.key(best.peer));
-      this.#prune(from, root, label, out);
-    }
+    const delivered = this.#received.get(hex);
+    if (sources === undefined || delivered === undefined) return;
+    let best: Source<P> | undefined;
+    for (const s of sources) if (best === undefined || s.round < best.round) best = s;
+    if (best !== undefined) this.#reparent(best.peer, best.round, delivered, true, out);
   }
 
   /**
-   * The tree optimisation for announcements that come after the payload: when `from` could
-   * have delivered it at least `optimizationThreshold` rounds earlier than the eager path did,
-   * `from` becomes our tree parent (a `Graft` without id) and the old parent is pruned. Each
-   * message triggers this at most once per better path, so the tree does not flap.
+   * The tree optimisation: when `peer` could have delivered the payload at least the threshold
+   * of rounds earlier than our tree parent did, `peer` becomes our parent and the old parent is
+   * pruned. `peer` announced the payload with an `IHave` (and is asked to push with a `Graft`
+   * without id), or sent a duplicate copy (so it pushes to us already). The delivery then counts
+   * with the better round, so each message moves the tree at most once per better path and the
+   * tree does not flap.
+   * @returns whether `peer` became our parent.
    */
-  #shortcut(from: P, round: number, delivered: Delivery<P>, out: Out<P>): void {
+  #reparent(peer: P, round: number, delivered: Delivery<P>, announced: boolean, out: Out<P>): boolean {
     const parent = delivered.from;
-    if (parent === undefined || delivered.round - round < this.config.optimizationThreshold) return;
-    const fromKey = this.env.key(from);
-    if (fromKey === this.env.key(parent) || !this.#isNeighbor(from)) return;
+    const saved = delivered.round - round;
+    if (parent === undefined || saved < this.#threshold(delivered.root)) return false;
+    if (delivered.root !== undefined) {
+      // How much later the payload would have come over `peer` (an IHave waits for its batch).
+      const dispatch = announced ? this.config.ihaveDispatchDelayMs : 0;
+      const lateness = this.env.now() - dispatch - delivered.at;
+      if (lateness > saved * this.config.rootTreeDelayPerRoundMs) return false;
+    }
+    const peerKey = this.env.key(peer);
+    if (peerKey === this.env.key(parent) || !this.#isNeighbor(peer)) return false;
     delivered.round = round;
-    delivered.from = from;
+    delivered.from = peer;
     this.#optimizations++;
     const label = delivered.root === undefined ? undefined : fromHex(delivered.root);
-    this.#graft(from, round, label, out);
-    if (delivered.root !== undefined) this.#tree(delivered.root).delete(fromKey);
+    if (announced) this.#graft(peer, round, label, out);
+    else if (label === undefined) this.#toEager(peer);
+    if (delivered.root !== undefined) this.#tree(delivered.root).delete(peerKey);
     if (this.#isNeighbor(parent)) this.#prune(parent, delivered.root, label, out);
+    return true;
+  }
+
+  /**
+   * Rounds a path must save to replace a tree edge. The shared tree keeps the paper's value: it
+   * serves every origin, and an edge that shortens one origin's paths lengthens another's, so
+   * only a large saving is worth the change. A root's tree serves one origin: a small saving
+   * lengthens no other origin's paths, and the tree still settles, as every move shortens one.
+   */
+  #threshold(root: string | undefined): number {
+    return root === undefined ? this.config.optimizationThreshold : this.config.rootTreeOptimizationThreshold;
   }
 
   #onGraft(
@@ -364,7 +383,7 @@ export class Plumtree<P> {
       const hex = toHex(entry.id);
       const delivered = this.#received.get(hex);
       if (delivered !== undefined) {
-        this.#shortcut(from, entry.round, delivered, out);
+        this.#reparent(from, entry.round, delivered, true, out);
         continue;
       }
       const sources = this.#missing.get(hex);
@@ -412,6 +431,7 @@ export class Plumtree<P> {
       root: root === undefined ? undefined : toHex(root),
       round,
       from,
+      at: now,
     });
     this.#cache.set(hex, { id, content, root, expires: now + this.config.messageCacheRetentionMs });
     this.#armEvict(out);

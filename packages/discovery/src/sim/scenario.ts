@@ -50,6 +50,15 @@ export interface PhaseReport {
   readonly messagesPerNodePerBroadcast: number;
   /** Broadcast-layer messages sent by the busiest alive node, per broadcast. */
   readonly maxMessagesPerNodePerBroadcast: number;
+  /** Broadcast-layer messages received by the busiest alive node, per broadcast. */
+  readonly maxReceivedPerNodePerBroadcast: number;
+  /**
+   * Largest hop count of the broadcasts that were their origin's first in the phase (after a
+   * crash: the ones that heal the trees).
+   */
+  readonly maxHopsFirstOfOrigin: number;
+  /** Largest hop count of the broadcasts that were not their origin's first (0 without any). */
+  readonly maxHopsLaterOfOrigin: number;
   /** Gossip (payload-carrying) messages per alive node per broadcast. */
   readonly payloadMessagesPerNodePerBroadcast: number;
   /** Messages of any kind (membership too) sent by the busiest alive node during the phase. */
@@ -125,6 +134,10 @@ function runPhase(
   const connected = sim.isConnected();
   const startedAt = new Map<string, number>();
   const reached = new Map<string, Set<number>>();
+  const firstOfOrigin = new Set<string>();
+  const originsSeen = new Set<number>();
+  let maxHopsFirst = 0;
+  let maxHopsLater = 0;
   let maxHops = 0;
   let hopSum = 0;
   let deliveries = 0;
@@ -138,6 +151,8 @@ function runPhase(
     hopSum += d.hops;
     hopCounts[d.hops] = (hopCounts[d.hops] ?? 0) + 1;
     maxHops = Math.max(maxHops, d.hops);
+    if (firstOfOrigin.has(key)) maxHopsFirst = Math.max(maxHopsFirst, d.hops);
+    else maxHopsLater = Math.max(maxHopsLater, d.hops);
     maxLatencyMs = Math.max(maxLatencyMs, d.at - (startedAt.get(key) ?? d.at));
   };
   sim.resetCounters();
@@ -151,6 +166,8 @@ function runPhase(
     const key = contentKey(content);
     startedAt.set(key, sim.now);
     reached.set(key, new Set([origin]));
+    if (!originsSeen.has(origin)) firstOfOrigin.add(key);
+    originsSeen.add(origin);
     sim.broadcast(origin, content);
     sim.runFor(interval);
   }
@@ -165,12 +182,17 @@ function runPhase(
     broadcasts,
     deliveryRatio: deliveries / (broadcasts * (alive.length - 1)),
     maxHops,
+    maxHopsFirstOfOrigin: maxHopsFirst,
+    maxHopsLaterOfOrigin: maxHopsLater,
     meanHops: deliveries === 0 ? 0 : hopSum / deliveries,
     p50Hops: percentile(hopCounts, deliveries, 0.5),
     p99Hops: percentile(hopCounts, deliveries, 0.99),
     messagesPerNodePerBroadcast: broadcastMessages / perNodeBroadcast,
     maxMessagesPerNodePerBroadcast:
       alive.reduce((m, node) => Math.max(m, counters.broadcastMessagesByNode[node] ?? 0), 0) / broadcasts,
+    maxReceivedPerNodePerBroadcast:
+      alive.reduce((m, node) => Math.max(m, counters.broadcastMessagesReceivedByNode[node] ?? 0), 0) /
+      broadcasts,
     payloadMessagesPerNodePerBroadcast:
       (counters.messagesByType.get(MessageType.Gossip) ?? 0) / perNodeBroadcast,
     maxMessagesOneNode: alive.reduce((m, node) => Math.max(m, counters.messagesByNode[node] ?? 0), 0),

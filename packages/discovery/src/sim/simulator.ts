@@ -56,6 +56,8 @@ export interface SimCounters {
   readonly messages: number;
   /** Broadcast-layer messages (Gossip, Prune, Graft, IHave) sent, per node. */
   readonly broadcastMessagesByNode: Uint32Array;
+  /** Broadcast-layer messages received (sent to it while it was alive), per node. */
+  readonly broadcastMessagesReceivedByNode: Uint32Array;
   /** Messages of any kind sent, per node. */
   readonly messagesByNode: Uint32Array;
 }
@@ -79,6 +81,7 @@ export class GossipSimulator {
   #messagesByType = new Map<number, number>();
   #messages = 0;
   readonly #broadcastByNode: Uint32Array;
+  readonly #broadcastReceivedByNode: Uint32Array;
   readonly #messagesByNode: Uint32Array;
   /** Called on every delivery; the scenario uses it to account per-broadcast reach. */
   onDeliver: ((d: Delivery) => void) | undefined;
@@ -89,6 +92,7 @@ export class GossipSimulator {
   ) {
     this.random = seededRandom(options.seed);
     this.#broadcastByNode = new Uint32Array(size);
+    this.#broadcastReceivedByNode = new Uint32Array(size);
     this.#messagesByNode = new Uint32Array(size);
     this.#latency = options.latencyMs ?? [5, 40];
     this.#failureDetectionMs = options.failureDetectionMs ?? 1500;
@@ -161,6 +165,7 @@ export class GossipSimulator {
       messagesByType: new Map(this.#messagesByType),
       messages: this.#messages,
       broadcastMessagesByNode: Uint32Array.from(this.#broadcastByNode),
+      broadcastMessagesReceivedByNode: Uint32Array.from(this.#broadcastReceivedByNode),
       messagesByNode: Uint32Array.from(this.#messagesByNode),
     };
   }
@@ -169,6 +174,7 @@ export class GossipSimulator {
     this.#messagesByType = new Map();
     this.#messages = 0;
     this.#broadcastByNode.fill(0);
+    this.#broadcastReceivedByNode.fill(0);
     this.#messagesByNode.fill(0);
   }
 
@@ -254,11 +260,13 @@ export class GossipSimulator {
     this.#messages++;
     this.#messagesByNode[from] = (this.#messagesByNode[from] ?? 0) + 1;
     this.#messagesByType.set(message.t, (this.#messagesByType.get(message.t) ?? 0) + 1);
-    if (message.t >= MessageType.Gossip) this.#broadcastByNode[from] = (this.#broadcastByNode[from] ?? 0) + 1;
+    const broadcastLayer = message.t >= MessageType.Gossip;
+    if (broadcastLayer) this.#broadcastByNode[from] = (this.#broadcastByNode[from] ?? 0) + 1;
     if (this.crashed.has(to)) {
       this.schedule(from, { type: 'disconnected', peer: to }, this.#dialFailureMs);
       return;
     }
+    if (broadcastLayer) this.#broadcastReceivedByNode[to] = (this.#broadcastReceivedByNode[to] ?? 0) + 1;
     const link = from * this.size + to;
     // One QUIC stream per direction: messages on a link arrive in order.
     const at = Math.max(this.#now + this.#linkLatency(from, to), this.#linkClock.get(link) ?? 0);
