@@ -16,23 +16,27 @@
 import { decodeCbor, encodeCbor } from '@mosaik/id';
 import type { ConfState, NodeId } from '@mosaik/raft';
 
-/** The context of a configuration change that admits `node` in its life `incarnation`. */
-export function admissionContext(node: NodeId, incarnation: string): Uint8Array {
-  return encodeCbor([node, incarnation]);
+/** An admission: a member and the life of its storage the configuration takes it in with. */
+export type Admission = readonly [member: NodeId, life: string];
+
+/** The context of a configuration change that admits these members in these lives. */
+export function admissionContext(admissions: readonly Admission[]): Uint8Array {
+  return encodeCbor(admissions);
 }
 
-/** The admission a configuration entry's context records; anything else in it is ignored. */
-function readAdmission(data: Uint8Array): readonly [NodeId, string] | undefined {
-  if (data.length === 0) return undefined;
+/** The admissions a configuration entry's context records; a context it does not understand records none. */
+function readAdmissions(data: Uint8Array): readonly Admission[] {
+  if (data.length === 0) return [];
   let v: unknown;
   try {
     v = decodeCbor(data);
   } catch {
-    return undefined;
+    return [];
   }
-  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'string')
-    return undefined;
-  return [v[0], v[1]];
+  if (!Array.isArray(v)) return [];
+  const isAdmission = (a: unknown): a is Admission =>
+    Array.isArray(a) && a.length === 2 && typeof a[0] === 'string' && typeof a[1] === 'string';
+  return v.every(isAdmission) ? v : [];
 }
 
 const isMember = (conf: ConfState, id: NodeId) => conf.voters.includes(id) || conf.learners.includes(id);
@@ -47,8 +51,7 @@ export class AdmissionRecord {
    * admitted again.
    */
   apply(data: Uint8Array, conf: ConfState): void {
-    const admission = readAdmission(data);
-    if (admission !== undefined) this.#admitted.set(admission[0], admission[1]);
+    for (const [member, life] of readAdmissions(data)) this.#admitted.set(member, life);
     for (const id of [...this.#admitted.keys()]) if (!isMember(conf, id)) this.#admitted.delete(id);
   }
 
@@ -63,7 +66,7 @@ export class AdmissionRecord {
   }
 
   /** Replaces the record with a snapshot's. */
-  restore(pairs: readonly (readonly [string, string])[]): void {
+  restore(pairs: readonly Admission[]): void {
     this.#admitted = new Map(pairs);
   }
 }

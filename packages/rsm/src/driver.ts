@@ -202,7 +202,7 @@ export class RaftDriver<C> {
         ? {}
         : {
             bootstrap,
-            ...(life === undefined ? {} : { bootstrapContext: admissionContext(this.#o.id, life) }),
+            ...(life === undefined ? {} : { bootstrapContext: admissionContext([[this.#o.id, life]]) }),
           }),
     });
   }

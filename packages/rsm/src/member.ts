@@ -517,7 +517,7 @@ export class GroupMember<C> {
       try {
         // A member waiting to be admitted in its current life is admitted in it by this entry.
         const life = change.type === 'remove' ? '' : (this.bonds.get(change.node)?.status?.inc ?? '');
-        raft.proposeConfChange(change, life === '' ? undefined : admissionContext(change.node, life));
+        raft.proposeConfChange(change, life === '' ? undefined : admissionContext([[change.node, life]]));
         this.driver.pump();
         this.#o.logger.info(
           { change: change.type, node: change.node.slice(0, 10) },
