@@ -1,6 +1,13 @@
 import { id, SecretKey } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
-import { authorizeEntry, DialBackoff, revalidate, shouldDial, visibleMembers } from './admission.js';
+import {
+  authorizeEntry,
+  bondWanted,
+  DialBackoff,
+  revalidate,
+  shouldDial,
+  visibleMembers,
+} from './admission.js';
 
 const peer = () => SecretKey.generate().peerId;
 const validator = {} as never;
@@ -41,6 +48,23 @@ describe('admission', () => {
     backoff.failed(p.toString(), 2000, 1000);
     backoff.clear(p.toString());
     expect(dial(2001)).toBe(true);
+  });
+
+  it('bonds every pair except two learners of the configuration', () => {
+    const conf = { voters: ['v1', 'v2', 'v3'], learners: ['l1', 'l2', 'o1'] };
+    expect(bondWanted(conf, 'v1', 'v2')).toBe(true);
+    expect(bondWanted(conf, 'v1', 'l1')).toBe(true);
+    expect(bondWanted(conf, 'l1', 'v3')).toBe(true);
+    expect(bondWanted(conf, 'l1', 'l2')).toBe(false);
+    expect(bondWanted(conf, 'o1', 'l1')).toBe(false);
+    // Outside the configuration (a newcomer, another cluster's member, or ourselves not in it yet).
+    expect(bondWanted(conf, 'l1', 'new')).toBe(true);
+    expect(bondWanted(conf, 'new', 'l1')).toBe(true);
+    expect(bondWanted({ voters: [], learners: [] }, 'a', 'b')).toBe(true);
+    const [a, b] = [peer(), peer()];
+    const backoff = new DialBackoff();
+    expect(shouldDial({ peer: b, self: a, bonded: false, backoff, now: 0 })).toBe(true);
+    expect(shouldDial({ peer: b, self: a, bonded: false, wanted: false, backoff, now: 0 })).toBe(false);
   });
 
   it('revalidation keeps passing bonds with their expiry and drops the rest', () => {

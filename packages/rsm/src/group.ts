@@ -71,7 +71,12 @@ export interface GroupStatus {
   readonly voters: readonly string[];
   /** Non-voting members that may be promoted. */
   readonly learners: readonly string[];
-  /** Non-voting members that never vote nor lead (collection readers, observer machines). */
+  /**
+   * Non-voting members that never vote nor lead (collection readers, observer machines). A
+   * member tells an observer by the preference it reports over their bond; non-voters do not
+   * bond with each other, so a learner or observer lists the other non-voters under `learners`
+   * (a voter sees the exact split).
+   */
   readonly observers: readonly string[];
   /** This member's cluster id, `''` while it has none. */
   readonly cluster: string;

@@ -30,6 +30,8 @@ export interface AdmissionContext {
   bonds(): MemberBonds;
   /** The member is leaving: dial nobody. */
   stopping(): boolean;
+  /** Whether a bond with `peer` is worth holding (not two learners of one configuration). */
+  wanted(peer: PeerId): boolean;
 }
 
 /** Admission of peers into one member's bond set. */
@@ -113,9 +115,14 @@ export class MemberAdmission {
     }
   }
 
-  /** Dials every visible member we are not bonded with (with a backoff after failures). */
+  /**
+   * Dials every visible member we are not bonded with (with a backoff after failures), and closes
+   * the bonds the configuration says are not needed (another learner, once both are learners).
+   */
   reconcile(): void {
     if (this.#c.stopping()) return;
+    for (const bond of this.#c.bonds().list())
+      if (!bond.isClosed && !this.#c.wanted(bond.peer)) void bond.close(CloseCode.Cancelled);
     for (const peer of this.visible()) this.dial(peer);
   }
 
@@ -124,7 +131,8 @@ export class MemberAdmission {
     const bonds = this.#c.bonds();
     const now = this.#c.clock.now();
     const bonded = bonds.get(peer) !== undefined;
-    if (!shouldDial({ peer, self: this.#c.self, bonded, backoff: this.#backoff, now })) return;
+    const wanted = this.#c.wanted(peer);
+    if (!shouldDial({ peer, self: this.#c.self, bonded, wanted, backoff: this.#backoff, now })) return;
     const key = peer.toString();
     bonds.dial(peer).then(
       () => this.#backoff.clear(key),

@@ -22,6 +22,7 @@ import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import { CloseCode, type CloseInfo } from '@mosaik/transport';
+import { bondWanted } from './admission.js';
 import { nextChange } from './autopilot.js';
 import { handoffTarget, memberViews } from './autopilot-view.js';
 import type { Authorization } from './bonds.js';
@@ -79,6 +80,8 @@ export interface MemberBonds {
 /** What the member tells its bond layer (the callbacks of a `BondSet`). */
 export interface BondHandlers {
   authorize(peer: PeerId): Authorization;
+  /** Whether a bond with `peer` is worth holding: an acceptor refuses the others. */
+  wanted(peer: PeerId): boolean;
   status(): PeerStatus;
   /** Peers a new bond partner is bonded with: candidates to bond with. */
   learned(peers: readonly PeerId[]): void;
@@ -186,9 +189,11 @@ export class GroupMember<C> {
       logger: options.logger,
       bonds: () => this.bonds,
       stopping: () => this.#stopping,
+      wanted: (peer) => this.#wanted(peer),
     });
     this.bonds = options.bonds({
       authorize: (peer) => this.#admission.authorize(peer),
+      wanted: (peer) => this.#wanted(peer),
       status: () => this.#status(),
       learned: (peers) => {
         for (const p of peers) if (this.#admission.isMember(p)) this.#admission.dial(p);
@@ -442,6 +447,11 @@ export class GroupMember<C> {
       });
   }
 
+  /** See `bondWanted`: two learners of our configuration need no bond. */
+  #wanted(peer: PeerId): boolean {
+    return bondWanted(this.driver.raft.conf, this.#selfHex, peer.toString());
+  }
+
   #updateOnline(): void {
     const raft = this.driver.raft;
     this.online.set(raft.lead !== '' && isMember(raft.conf, this.#selfHex));
@@ -513,8 +523,9 @@ export class GroupMember<C> {
       try {
         raft.proposeConfChange(change);
         this.driver.pump();
+        const nodes = change.type === 'add-learners' ? change.nodes : [change.node];
         this.#o.logger.info(
-          { change: change.type, node: change.node.slice(0, 10) },
+          { change: change.type, nodes: nodes.map((n) => n.slice(0, 10)) },
           'membership change proposed',
         );
         if (change.type === 'remove') this.#departed.delete(change.node);

@@ -335,6 +335,38 @@ describe('membership', () => {
     expect(h.get('d').node.role).toBe('follower');
   });
 
+  it('adds several learners in one entry, leaving the quorum to the voters', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.elect('a');
+    for (const id of ['d', 'e', 'f']) h.add(id, {});
+    const a = h.get('a').node;
+    const index = a.proposeConfChange({ type: 'add-learners', nodes: ['f', 'd', 'e'] });
+    // One change: the next waits for it.
+    expect(() => a.proposeConfChange({ type: 'add-learner', node: 'g' })).toThrow(ConfChangeError);
+    h.settle();
+    expect(a.status().commit).toBeGreaterThanOrEqual(index);
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f'])
+      expect(h.get(id).node.conf).toEqual({ voters: ['a', 'b', 'c'], learners: ['d', 'e', 'f'] });
+    a.propose([enc('x')]);
+    h.settle();
+    for (const id of ['d', 'e', 'f']) expect(userData(h, id)).toEqual(['x']);
+    // The learners make no quorum: with b and c cut off nothing commits.
+    h.isolate('b');
+    h.isolate('c');
+    a.propose([enc('y')]);
+    h.settle();
+    expect(userData(h, 'a')).toEqual(['x']);
+    // A batch never touches voters, nor repeats a learner.
+    h.heal();
+    h.settle();
+    expect(() => a.proposeConfChange({ type: 'add-learners', nodes: ['g', 'b'] })).toThrow(/is a voter/);
+    expect(() => a.proposeConfChange({ type: 'add-learners', nodes: ['g', 'd'] })).toThrow(
+      /already a learner/,
+    );
+    expect(() => a.proposeConfChange({ type: 'add-learners', nodes: [] })).toThrow(ConfChangeError);
+    expect(a.conf.learners).toEqual(['d', 'e', 'f']);
+  });
+
   it('promotes a learner to voter, one change at a time', () => {
     const h = new Harness(['a', 'b', 'c']);
     h.elect('a');

@@ -338,7 +338,8 @@ export class RaftNode {
   }
 
   /**
-   * Propose a single-server membership change. It takes effect as soon as it is appended; only
+   * Propose a single-server membership change (or a batch of new learners, which leaves the
+   * voters alone). It takes effect as soon as it is appended; only
    * one change may be uncommitted at a time, and a new leader must first commit its no-op.
    * @returns the index of the configuration entry.
    * @throws NotLeaderError, ConfChangeError
@@ -349,8 +350,20 @@ export class RaftNode {
     if (this.#pendingConfIndex > this.#log.committed) {
       throw new ConfChangeError('a previous change (or the no-op of this term) is not committed yet');
     }
-    if (change.node === '') throw new ConfChangeError('empty node id');
     const cur = this.#conf.current();
+    if (change.type === 'add-learners') {
+      if (change.nodes.length === 0) throw new ConfChangeError('no learners to add');
+      const voters = new Set(cur.voters);
+      const learners = new Set(cur.learners);
+      for (const node of change.nodes) {
+        if (node === '') throw new ConfChangeError('empty node id');
+        if (voters.has(node)) throw new ConfChangeError(`${node} is a voter: demote it on its own`);
+        if (learners.has(node)) throw new ConfChangeError(`${node} is already a learner`);
+        learners.add(node);
+      }
+      return this.#appendConf({ voters: cur.voters, learners: [...learners] });
+    }
+    if (change.node === '') throw new ConfChangeError('empty node id');
     const voters = cur.voters.filter((v) => v !== change.node);
     const learners = cur.learners.filter((l) => l !== change.node);
     switch (change.type) {
@@ -368,8 +381,13 @@ export class RaftNode {
         break;
     }
     if (voters.length === 0) throw new ConfChangeError('the last voter cannot be removed');
+    return this.#appendConf({ voters, learners });
+  }
+
+  /** Leader: appends the configuration entry of a checked change; no other may follow until it commits. */
+  #appendConf(next: ConfState): number {
     const index = this.#log.lastIndex() + 1;
-    const conf = normalizeConf({ voters, learners });
+    const conf = normalizeConf(next);
     this.#appendLeader([{ term: this.#term, index, type: EntryType.Conf, data: new Uint8Array(0), conf }]);
     this.#pendingConfIndex = index;
     return index;
@@ -614,8 +632,9 @@ export class RaftNode {
     for (const l of conf.learners) members.add(l);
     members.delete(this.id);
     for (const id of this.#prs.keys()) if (!members.has(id)) this.#prs.delete(id);
+    const learners = new Set(conf.learners);
     for (const id of members) {
-      const learner = conf.learners.includes(id);
+      const learner = learners.has(id);
       const pr = this.#prs.get(id);
       if (pr === undefined) {
         const p = new Progress(next, learner, this.#maxInflightMsgs, this.#maxInflightBytes);
@@ -962,7 +981,9 @@ export class RaftNode {
   #appendLocal(entries: Entry[]): void {
     this.#log.append(entries);
     this.#conf.onAppend(entries);
-    if (this.#role === 'leader') this.#syncProgress();
+    // Only a configuration entry changes whom the leader tracks: sparing the walk over every
+    // member on each proposal matters in a wide group.
+    if (this.#role === 'leader' && entries.some((e) => e.type === EntryType.Conf)) this.#syncProgress();
   }
 
   #handleAppendResp(m: AppendRespMessage, pr: Progress): void {
