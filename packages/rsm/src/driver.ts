@@ -186,6 +186,10 @@ export class RaftDriver<C> {
       snapshotChunkSize: this.#o.consensus.snapshotChunkSize,
       random: Math.random,
       deferCommitNotice: true,
+      // A wide group (more learners than it may have voters) replicates to its learners once
+      // per tick: with dozens of them, a message each per commit would cost the leader more
+      // than the commit itself.
+      paceLearnersAbove: this.#o.consensus.maxVoters,
       ...(bootstrap === undefined ? {} : { bootstrap }),
     });
   }

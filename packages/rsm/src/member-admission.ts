@@ -38,6 +38,12 @@ export interface AdmissionContext {
 export class MemberAdmission {
   readonly #c: AdmissionContext;
   readonly #backoff = new DialBackoff();
+  /**
+   * Peers being dialed: a housekeeping round or catalog change while a dial is under way leaves
+   * it alone instead of waiting on it once more (a dial that times out would otherwise be
+   * reported, and back off, once per round it spanned).
+   */
+  readonly #dialing = new Set<string>();
   #lastLocalVersion: unknown;
 
   constructor(context: AdmissionContext) {
@@ -134,9 +140,15 @@ export class MemberAdmission {
     const wanted = this.#c.wanted(peer);
     if (!shouldDial({ peer, self: this.#c.self, bonded, wanted, backoff: this.#backoff, now })) return;
     const key = peer.toString();
+    if (this.#dialing.has(key)) return;
+    this.#dialing.add(key);
     bonds.dial(peer).then(
-      () => this.#backoff.clear(key),
+      () => {
+        this.#dialing.delete(key);
+        this.#backoff.clear(key);
+      },
       (error: unknown) => {
+        this.#dialing.delete(key);
         this.#backoff.failed(key, this.#c.clock.now(), this.#c.retryDelay);
         this.#c.logger.debug({ peer: peer.short(), err: String(error) }, 'bond attempt failed');
       },

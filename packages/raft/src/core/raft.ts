@@ -78,6 +78,15 @@ export interface RaftOptions {
    * turns true. Default false (the notice goes out with the next `ready()`).
    */
   readonly deferCommitNotice?: boolean;
+  /**
+   * With more learners than this in the configuration, the leader replicates to them once per
+   * tick (all that was appended since, and the commit index) instead of on every proposal and
+   * every commit advance. A learner counts toward no quorum, so this never delays a commit; it
+   * bounds what a crowd of learners costs the leader per second, whatever the commit rate, at
+   * the price of learners applying up to a tick later. A learner far behind is still sent to as
+   * fast as it acknowledges. Voters are never paced. Default: never.
+   */
+  readonly paceLearnersAbove?: number;
   /** Index the caller's state machine has already applied (on restart). Default: the snapshot index. */
   readonly applied?: number;
   /**
@@ -134,6 +143,12 @@ const MiB = 1024 * 1024;
  */
 const SNAPSHOT_WINDOW = 4;
 const SNAPSHOT_WINDOW_BYTES = 4 * MiB;
+/**
+ * A paced learner (see `paceLearnersAbove`) this many entries or more behind is sent to as fast
+ * as it acknowledges, not once per tick: it is catching up, and a message per tick would hold it
+ * back.
+ */
+const PACED_CATCHUP_ENTRIES = 1024;
 /** Heartbeat rounds without an acknowledged chunk before the window is sent again. */
 const SNAPSHOT_STALL_ROUNDS = 3;
 
@@ -189,6 +204,7 @@ export class RaftNode {
   /** Leader: appended entries not broadcast yet (proposals are batched until `ready()`). */
   #appendDirty = false;
   readonly #deferCommitNotice: boolean;
+  readonly #paceLearnersAbove: number;
   /** Leader, with `deferCommitNotice`: the commit index advanced and some follower may not know. */
   #commitNoticeDue = false;
   #prevSoft: SoftState;
@@ -217,6 +233,7 @@ export class RaftNode {
     this.#sinceLeader = this.#leaseReads ? 0 : this.#electionTick;
     this.#maxSizePerMsg = options.maxSizePerMsg ?? MiB;
     this.#deferCommitNotice = options.deferCommitNotice ?? false;
+    this.#paceLearnersAbove = options.paceLearnersAbove ?? Number.POSITIVE_INFINITY;
     this.#maxInflightMsgs = options.maxInflightMsgs ?? 256;
     this.#maxInflightBytes = options.maxInflightBytes ?? 16 * MiB;
     this.#chunkSize = options.snapshotChunkSize ?? MiB;
@@ -674,6 +691,21 @@ export class RaftNode {
       this.#heartbeatElapsed = 0;
       this.#bcastHeartbeat();
     }
+    if (this.#role === 'leader') this.#sendPacedLearners();
+  }
+
+  /** Whether `pr` is a learner replicated once per tick (see `paceLearnersAbove`). */
+  #paced(pr: Progress): boolean {
+    return pr.isLearner && this.#conf.current().learners.length > this.#paceLearnersAbove;
+  }
+
+  /** Leader, each tick: every paced learner gets what was appended or committed since its last append. */
+  #sendPacedLearners(): void {
+    const last = this.#log.lastIndex();
+    const commit = this.#log.committed;
+    for (const [id, pr] of this.#prs) {
+      if (this.#paced(pr) && (pr.next <= last || pr.commitSent < commit)) this.#sendAppend(id);
+    }
   }
 
   /** CheckQuorum: did a quorum of voters (counting us) talk to us this round? Resets the marks. */
@@ -1007,17 +1039,24 @@ export class RaftNode {
     } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(m.index);
     }
+    // A paced learner waits for the next tick, unless it is far behind (catching up).
+    const waits = this.#paced(pr) && this.#log.lastIndex() - pr.match < PACED_CATCHUP_ENTRIES;
     if (this.#maybeCommit()) {
       if (!this.#deferCommitNotice) this.#bcastAppend();
       else {
         this.#commitNoticeDue = true;
-        if (wasPaused) this.#sendAppend(m.from);
+        if (wasPaused && !waits) this.#sendAppend(m.from);
       }
-    } else if (wasPaused) {
+    } else if (wasPaused && !waits) {
       this.#sendAppend(m.from);
     }
     // Fill the pipeline.
-    while (this.#role === 'leader' && this.#prs.get(m.from) === pr && this.#sendAppend(m.from, false)) {}
+    while (
+      !waits &&
+      this.#role === 'leader' &&
+      this.#prs.get(m.from) === pr &&
+      this.#sendAppend(m.from, false)
+    ) {}
     if (this.#role === 'leader' && m.from === this.#leadTransferee && pr.match === this.#log.lastIndex()) {
       this.#sendTimeoutNow(m.from);
     }
@@ -1097,7 +1136,7 @@ export class RaftNode {
   }
 
   #bcastAppend(): void {
-    for (const id of this.#prs.keys()) this.#sendAppend(id);
+    for (const [id, pr] of this.#prs) if (!this.#paced(pr)) this.#sendAppend(id);
   }
 
   /** Leader with `deferCommitNotice`: a commit advance was not sent to every follower yet. */
@@ -1114,7 +1153,7 @@ export class RaftNode {
     this.#commitNoticeDue = false;
     if (this.#role !== 'leader') return;
     const commit = this.#log.committed;
-    for (const [id, pr] of this.#prs) if (pr.commitSent < commit) this.#sendAppend(id);
+    for (const [id, pr] of this.#prs) if (pr.commitSent < commit && !this.#paced(pr)) this.#sendAppend(id);
   }
 
   /** Send entries to `to` if flow control allows; returns whether something was sent. */
