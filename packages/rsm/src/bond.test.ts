@@ -27,8 +27,7 @@ function scriptedLink(): BondLink & { sent: Uint8Array[]; end(): void } {
       link.sent.push(payload);
     },
     recvRaw: async () => {
-      await closed;
-      throw new LinkClosedError('closed');
+      throw new LinkClosedError(await closed);
     },
     close: async () => link.end(),
     closed: () => closed,
