@@ -60,16 +60,13 @@ export interface CollectionMembers {
    * a voter goes away).
    */
   readonly learners: readonly PeerId[];
-  /**
-   * Readers: full replicas that never vote and never lead. Exact on a voter; a replica that does
-   * not vote is not connected to the other non-voters, so it lists them as `learners`.
-   */
+  /** Readers: full replicas that never vote and never lead. */
   readonly observers: readonly PeerId[];
   /**
    * The members this replica is connected to now (a live bond in the collection's group), this
-   * node included: a voter is connected to every member, a non-voter to the voters only (any of
-   * them may lead; two non-voters have nothing to say to each other). A member missing here may
-   * be down, partitioned away, or still connecting.
+   * node included. A member missing here may be down, partitioned away, or still connecting.
+   * Once the group has all the voters it may have (`maxVoters`), a replica that does not vote
+   * is connected to the voters only, and lists the other non-voters as `learners`.
    */
   readonly connected: readonly PeerId[];
   /**

@@ -447,9 +447,9 @@ export class GroupMember<C> {
       });
   }
 
-  /** See `bondWanted`: two learners of our configuration need no bond. */
+  /** See `bondWanted`: two learners of a configuration with all its voters need no bond. */
   #wanted(peer: PeerId): boolean {
-    return bondWanted(this.driver.raft.conf, this.#selfHex, peer.toString());
+    return bondWanted(this.driver.raft.conf, this.#selfHex, peer.toString(), this.#spec.consensus.maxVoters);
   }
 
   #updateOnline(): void {
