@@ -13,6 +13,8 @@
  * Both shapes use the same consensus settings: heartbeat `BENCH_HEARTBEAT_MS` (default 100),
  * election timeout `BENCH_ELECTION_MS` (default 1000). `BENCH_WIDE_MEMBERS` (default 50),
  * `BENCH_MS` (default 3000) per phase, `BENCH_CLIENTS` (default `1,64`), `BENCH_STORAGE=memory`.
+ * `BENCH_TRACE_FAILOVER=1` logs, twice a second during the failover, which term and leader the
+ * surviving members see, and then why the probe's writes failed until one succeeded.
  *
  *   pnpm --filter @mosaik/rsm bench:wide
  */
