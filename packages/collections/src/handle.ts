@@ -65,6 +65,8 @@ export interface CollectionMembers {
   /**
    * The members this replica is connected to now (a live bond in the collection's group), this
    * node included. A member missing here may be down, partitioned away, or still connecting.
+   * Once the group has all the voters it may have (`maxVoters`), a replica that does not vote
+   * is connected to the voters only, and lists the other non-voters as `learners`.
    */
   readonly connected: readonly PeerId[];
   /**

@@ -257,7 +257,13 @@ export type ConfChange =
   | { readonly type: 'add-learner'; readonly node: NodeId }
   /** Add a voter, or promote a learner. */
   | { readonly type: 'add-voter'; readonly node: NodeId }
-  | { readonly type: 'remove'; readonly node: NodeId };
+  | { readonly type: 'remove'; readonly node: NodeId }
+  /**
+   * Add several new learners in one entry. Learners never vote, so the quorum is the same before
+   * and after: a batch is as safe as a single change, and a wide group takes in a crowd of
+   * newcomers with one commit instead of one per member. None of them may be a voter.
+   */
+  | { readonly type: 'add-learners'; readonly nodes: readonly NodeId[] };
 
 /** The hard state of a node that has never run: term 0, no vote, nothing committed. */
 export const emptyHardState: HardState = { term: 0, vote: '', commit: 0 };

@@ -41,6 +41,9 @@ export interface MemberStatus {
   readonly voters: number;
   readonly learners: number;
   readonly online: boolean;
+  readonly role: string;
+  readonly term: number;
+  readonly commit: number;
 }
 
 export type ToHost =
@@ -55,7 +58,7 @@ export type FromHost =
   | { t: 'joined' }
   | { t: 'status'; members: MemberStatus[] }
   | { t: 'result'; count: number; failed: number; ms: number; p50: number; p99: number }
-  | { t: 'probed'; at: number; attempts: number };
+  | { t: 'probed'; at: number; attempts: number; errors: Record<string, number> };
 
 interface Member {
   readonly node: LocalNode;
@@ -133,6 +136,9 @@ async function onMessage(m: ToHost): Promise<void> {
             voters: s.voters.length,
             learners: s.learners.length,
             online: s.leader !== undefined && (s.voters.includes(me) || s.learners.includes(me)),
+            role: s.role,
+            term: s.term,
+            commit: s.commit,
           };
         }),
       });
@@ -154,16 +160,25 @@ async function onMessage(m: ToHost): Promise<void> {
       // After the leader's process was killed: write until a write succeeds.
       const g = members[0]!.group!;
       let attempts = 0;
+      const errors: Record<string, number> = {};
       for (;;) {
         attempts++;
         const ok = await g
           .execute({ k: 'failover', v: new Uint8Array(8) }, { signal: AbortSignal.timeout(m.deadlineMs) })
           .then(
             () => true,
-            () => false,
+            (error: unknown) => {
+              // What kept the writes failing (for BENCH_TRACE_FAILOVER), without ids and numbers.
+              const why = String(error)
+                .replace(/[0-9a-f]{6,}/g, '…')
+                .replace(/\d+/g, 'N')
+                .slice(0, 120);
+              errors[why] = (errors[why] ?? 0) + 1;
+              return false;
+            },
           );
         if (ok) {
-          send({ t: 'probed', at: now(), attempts });
+          send({ t: 'probed', at: now(), attempts, errors });
           return;
         }
         await sleep(5);

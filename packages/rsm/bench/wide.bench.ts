@@ -13,6 +13,8 @@
  * Both shapes use the same consensus settings: heartbeat `BENCH_HEARTBEAT_MS` (default 100),
  * election timeout `BENCH_ELECTION_MS` (default 1000). `BENCH_WIDE_MEMBERS` (default 50),
  * `BENCH_MS` (default 3000) per phase, `BENCH_CLIENTS` (default `1,64`), `BENCH_STORAGE=memory`.
+ * `BENCH_TRACE_FAILOVER=1` logs, twice a second during the failover, which term and leader the
+ * surviving members see, and then why the probe's writes failed until one succeeded.
  *
  *   pnpm --filter @mosaik/rsm bench:wide
  */
@@ -123,7 +125,36 @@ async function failover(of: readonly Host[], leader: MemberStatus): Promise<{ ms
   const since = now();
   doomed.proc.kill('SIGKILL');
   survivor.send({ t: 'probe', since, deadlineMs: DEADLINE_MS });
-  const probed = await survivor.next('probed', 120_000);
+  const probe = survivor.next('probed', 120_000);
+  if (process.env.BENCH_TRACE_FAILOVER === '1') {
+    // Diagnostics: what the surviving members believe, twice a second, until the write succeeds.
+    let done = false;
+    probe.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    const alive = of.filter((h) => h !== doomed);
+    while (!done) {
+      const t = Math.round(now() - since);
+      const all = await statuses(alive);
+      const views = new Map<string, number>();
+      for (const s of all) {
+        const k = `t${s.term}:${s.lead.slice(0, 6) || '-'}${s.role === 'follower' ? '' : `(${s.role})`}`;
+        views.set(k, (views.get(k) ?? 0) + 1);
+      }
+      log(
+        `failover +${t} ms (status answered +${Math.round(now() - since)} ms):`,
+        [...views].map(([k, n]) => `${k}×${n}`).join(' '),
+      );
+      await sleep(500);
+    }
+  }
+  const probed = await probe;
+  if (process.env.BENCH_TRACE_FAILOVER === '1') log('failover: attempts', probed.attempts, probed.errors);
   return { ms: probed.at - since, killed: doomed.addrs.length };
 }
 

@@ -1,6 +1,13 @@
 import { id, SecretKey } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
-import { authorizeEntry, DialBackoff, revalidate, shouldDial, visibleMembers } from './admission.js';
+import {
+  authorizeEntry,
+  bondWanted,
+  DialBackoff,
+  revalidate,
+  shouldDial,
+  visibleMembers,
+} from './admission.js';
 
 const peer = () => SecretKey.generate().peerId;
 const validator = {} as never;
@@ -41,6 +48,26 @@ describe('admission', () => {
     backoff.failed(p.toString(), 2000, 1000);
     backoff.clear(p.toString());
     expect(dial(2001)).toBe(true);
+  });
+
+  it('bonds every pair except two learners of a configuration with all its voters', () => {
+    const conf = { voters: ['v1', 'v2', 'v3'], learners: ['l1', 'l2', 'o1'] };
+    const wanted = (self: string, peer: string) => bondWanted(conf, self, peer, 3);
+    expect(wanted('v1', 'v2')).toBe(true);
+    expect(wanted('v1', 'l1')).toBe(true);
+    expect(wanted('l1', 'v3')).toBe(true);
+    expect(wanted('l1', 'l2')).toBe(false);
+    expect(wanted('o1', 'l1')).toBe(false);
+    // Outside the configuration (a newcomer, another cluster's member, or ourselves not in it yet).
+    expect(wanted('l1', 'new')).toBe(true);
+    expect(wanted('new', 'l1')).toBe(true);
+    expect(bondWanted({ voters: [], learners: [] }, 'a', 'b', 3)).toBe(true);
+    // Fewer voters than the group may have: learners are about to be promoted, they stay bonded.
+    expect(bondWanted(conf, 'l1', 'l2', 5)).toBe(true);
+    const [a, b] = [peer(), peer()];
+    const backoff = new DialBackoff();
+    expect(shouldDial({ peer: b, self: a, bonded: false, backoff, now: 0 })).toBe(true);
+    expect(shouldDial({ peer: b, self: a, bonded: false, wanted: false, backoff, now: 0 })).toBe(false);
   });
 
   it('revalidation keeps passing bonds with their expiry and drops the rest', () => {

@@ -4,6 +4,7 @@
  * Backoff is data: a not-before time per peer, compared with a `now` the caller passes in.
  */
 import type { GroupId, PeerId } from '@mosaik/id';
+import type { ConfState, NodeId } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import type { Authorization } from './bonds.js';
 
@@ -96,14 +97,32 @@ export class DialBackoff {
   }
 }
 
-/** Whether to dial `peer` now: a member, not ourselves, not bonded, not backing off. */
+/**
+ * Whether a member should hold a bond with `peer`, by the configuration it knows: with everyone,
+ * except another learner (or observer) once both are learners of a configuration whose voters
+ * are at `maxVoters`. A learner only ever talks to the leader, and any voter may lead, so it
+ * needs a bond with every voter and with nobody else; bonds among learners would only carry
+ * heartbeats, and in a wide group they are almost all the bonds (45 learners: 990 of 1,225),
+ * each pinging both ways every heartbeat. Below `maxVoters` learners are about to be promoted
+ * (a group forming, a voter replaced), so they keep their bonds rather than drop and redial
+ * them. Peers outside the configuration (newcomers, members of another cluster) are always
+ * bonded, so joining and merging see them as before.
+ */
+export function bondWanted(conf: ConfState, self: NodeId, peer: NodeId, maxVoters: number): boolean {
+  if (conf.voters.length < maxVoters) return true;
+  return !(conf.learners.includes(self) && conf.learners.includes(peer));
+}
+
+/** Whether to dial `peer` now: a member, not ourselves, not bonded, wanted, not backing off. */
 export function shouldDial(input: {
   readonly peer: PeerId;
   readonly self: PeerId;
   readonly bonded: boolean;
+  /** A bond with `peer` is wanted at all (see {@link bondWanted}). Default true. */
+  readonly wanted?: boolean;
   readonly backoff: DialBackoff;
   readonly now: number;
 }): boolean {
-  if (input.bonded || input.peer.equals(input.self)) return false;
+  if (input.bonded || input.wanted === false || input.peer.equals(input.self)) return false;
   return input.backoff.allows(input.peer.toString(), input.now);
 }

@@ -45,6 +45,19 @@ describe('autopilot', () => {
     expect(run(['a'], [], [m('a'), m('b', { joinable: false })])).toBeUndefined();
   });
 
+  it('adds every reachable newcomer in one change, learners only', () => {
+    const members = [
+      m('a'),
+      m('b'),
+      m('c'),
+      m('e'),
+      m('d'),
+      m('f', { reachable: false }),
+      m('g', { joinable: false }),
+    ];
+    expect(run(['a', 'b', 'c'], [], members)).toEqual({ type: 'add-learners', nodes: ['d', 'e'] });
+  });
+
   it('removes a member that went over to another cluster (merge), voter or learner', () => {
     expect(run(['a', 'b', 'c'], ['d'], [m('a'), m('b', { foreign: true }), m('c'), m('d')])).toEqual({
       type: 'remove',

@@ -1,6 +1,7 @@
 /**
  * The membership autopilot (which members vote, which only learn, who is removed), as pure decisions the leader applies one at a time
- * through `proposeConfChange` (single-server changes, each committed before the next).
+ * through `proposeConfChange` (single-server changes, each committed before the next; newcomers
+ * join as learners in one batch).
  */
 import type { ConfChange, ConfState, NodeId } from '@mosaik/raft';
 
@@ -81,11 +82,14 @@ export function nextChange(input: AutopilotInput): ConfChange | undefined {
     if (id !== self && view(id)?.pref === 2) return { type: 'add-learner', node: id };
   }
 
-  // 3. New reachable members join as learners.
+  // 3. New reachable members join as learners, all of them in one change: learners do not vote,
+  // so a crowd of newcomers (a wide group starting) costs one commit, not one per member.
   const newcomers = [...members.values()]
     .filter((m) => !inConf.has(m.id) && m.id !== self && m.reachable && !m.departed && m.joinable)
-    .sort((a, b) => (a.id < b.id ? -1 : 1));
-  if (newcomers[0] !== undefined) return { type: 'add-learner', node: newcomers[0].id };
+    .map((m) => m.id)
+    .sort();
+  if (newcomers.length === 1) return { type: 'add-learner', node: newcomers[0]! };
+  if (newcomers.length > 1) return { type: 'add-learners', nodes: newcomers };
 
   // 4. Promote caught-up learners, normal before reluctant, up to an odd target. The target counts
   // every reachable learner that may vote, caught up or not: going from one odd count to the next

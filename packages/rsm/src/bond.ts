@@ -34,6 +34,15 @@ export interface BondOptions {
 
 let nextBondSerial = 1;
 
+/**
+ * A bond that carried other traffic (Raft messages) during the last heartbeat period needs no
+ * ping to stay alive: the peer's silence timer restarts on any message. It still sends its
+ * status this often (in heartbeat periods), so the peer's view of it stays fresh. Between a
+ * leader and its followers this spares a ping each way per period; in a wide group that is a
+ * large share of the leader's messages.
+ */
+const STATUS_REFRESH_PERIODS = 3;
+
 /** A live bond with one peer. Created by the handshake; owned by the group's bond set. */
 export class Bond {
   /** A process-local serial, to tell replaced connections apart in logs. */
@@ -48,6 +57,9 @@ export class Bond {
   #timer: NodeJS.Timeout | undefined;
   #cancelExpiry: () => void = () => {};
   #lastReceived = Date.now();
+  /** When something other than a ping was last sent (ms since the epoch). */
+  #lastOtherSent = 0;
+  #lastPing = 0;
   #status: PeerStatus | undefined;
   #closeCode: number | undefined;
 
@@ -110,11 +122,17 @@ export class Bond {
       this.#options.logger.warn({ err: String(error) }, 'unencodable bond message dropped');
       return;
     }
-    this.sendRaw(payload);
+    if (message.t === WireType.Ping) this.#sendPayload(payload);
+    else this.sendRaw(payload);
   }
 
   /** Sends a pre-encoded message (broadcasts encode once). */
   sendRaw(payload: Uint8Array): void {
+    this.#lastOtherSent = Date.now();
+    this.#sendPayload(payload);
+  }
+
+  #sendPayload(payload: Uint8Array): void {
     if (this.#link.isClosed) return;
     const labels = { group: this.#options.group };
     this.#link.sendRaw(payload).then(
@@ -163,12 +181,16 @@ export class Bond {
   }
 
   #heartbeat(): void {
-    const silence = Date.now() - this.#lastReceived;
-    if (silence > this.#options.heartbeatInterval * this.#options.maxMissedHeartbeats) {
+    const now = Date.now();
+    const interval = this.#options.heartbeatInterval;
+    const silence = now - this.#lastReceived;
+    if (silence > interval * this.#options.maxMissedHeartbeats) {
       this.#options.logger.debug({ peer: this.peer.short(), silence }, 'bond heartbeat failed');
       void this.close(CloseCode.Timeout);
       return;
     }
+    const carried = now - this.#lastOtherSent < interval;
+    if (carried && now - this.#lastPing < interval * STATUS_REFRESH_PERIODS) return;
     this.#sendPing();
   }
 
@@ -179,7 +201,9 @@ export class Bond {
 
   #sendPing(): void {
     const status = this.#events?.status();
-    if (status !== undefined) this.send({ t: WireType.Ping, status });
+    if (status === undefined) return;
+    this.#lastPing = Date.now();
+    this.send({ t: WireType.Ping, status });
   }
 
   async #receive(): Promise<void> {

@@ -41,6 +41,11 @@ export interface BondSetContext {
   readonly logger: Logger;
   /** Ticket check of a peer (from its discovery entry). */
   authorize(peer: PeerId): Authorization;
+  /**
+   * Whether a bond with `peer` is worth holding (two learners of one configuration need none):
+   * a dial from a peer that is not is refused, so the dialer backs off. Default: every peer.
+   */
+  wanted?(peer: PeerId): boolean;
   /** The acceptor did not know us (`UnknownPeer`): make it learn our entry, then the dial is retried once. */
   introduce?(peer: PeerId): Promise<void>;
   /** Our status, sent with every ping. */
@@ -172,6 +177,7 @@ export class BondSet {
     if (this.#closed) return refuse(CloseCode.GroupNotFound, 'group closed');
     const auth = ctx.authorize(peer);
     if (!auth.ok) return refuse(auth.unknown ? CloseCode.UnknownPeer : CloseCode.NotAllowed, auth.reason);
+    if (ctx.wanted?.(peer) === false) return refuse(CloseCode.Cancelled, 'both are learners: no bond needed');
     const self = ctx.node.peerId;
     const nonces = { initiator: hello.nonce, acceptor: nonce() };
     try {

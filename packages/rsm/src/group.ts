@@ -71,7 +71,12 @@ export interface GroupStatus {
   readonly voters: readonly string[];
   /** Non-voting members that may be promoted. */
   readonly learners: readonly string[];
-  /** Non-voting members that never vote nor lead (collection readers, observer machines). */
+  /**
+   * Non-voting members that never vote nor lead (collection readers, observer machines), told by
+   * the preference they report over their bond. Once the group has `maxVoters` voters,
+   * non-voters no longer bond with each other: a learner or observer then lists the other
+   * non-voters under `learners` (a voter sees the exact split).
+   */
   readonly observers: readonly string[];
   /** This member's cluster id, `''` while it has none. */
   readonly cluster: string;

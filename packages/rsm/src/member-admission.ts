@@ -30,12 +30,20 @@ export interface AdmissionContext {
   bonds(): MemberBonds;
   /** The member is leaving: dial nobody. */
   stopping(): boolean;
+  /** Whether a bond with `peer` is worth holding (not two learners of one configuration). */
+  wanted(peer: PeerId): boolean;
 }
 
 /** Admission of peers into one member's bond set. */
 export class MemberAdmission {
   readonly #c: AdmissionContext;
   readonly #backoff = new DialBackoff();
+  /**
+   * Peers being dialed: a housekeeping round or catalog change while a dial is under way leaves
+   * it alone instead of waiting on it once more (a dial that times out would otherwise be
+   * reported, and back off, once per round it spanned).
+   */
+  readonly #dialing = new Set<string>();
   #lastLocalVersion: unknown;
 
   constructor(context: AdmissionContext) {
@@ -113,9 +121,14 @@ export class MemberAdmission {
     }
   }
 
-  /** Dials every visible member we are not bonded with (with a backoff after failures). */
+  /**
+   * Dials every visible member we are not bonded with (with a backoff after failures), and closes
+   * the bonds the configuration says are not needed (another learner, once both are learners).
+   */
   reconcile(): void {
     if (this.#c.stopping()) return;
+    for (const bond of this.#c.bonds().list())
+      if (!bond.isClosed && !this.#c.wanted(bond.peer)) void bond.close(CloseCode.Cancelled);
     for (const peer of this.visible()) this.dial(peer);
   }
 
@@ -124,11 +137,18 @@ export class MemberAdmission {
     const bonds = this.#c.bonds();
     const now = this.#c.clock.now();
     const bonded = bonds.get(peer) !== undefined;
-    if (!shouldDial({ peer, self: this.#c.self, bonded, backoff: this.#backoff, now })) return;
+    const wanted = this.#c.wanted(peer);
+    if (!shouldDial({ peer, self: this.#c.self, bonded, wanted, backoff: this.#backoff, now })) return;
     const key = peer.toString();
+    if (this.#dialing.has(key)) return;
+    this.#dialing.add(key);
     bonds.dial(peer).then(
-      () => this.#backoff.clear(key),
+      () => {
+        this.#dialing.delete(key);
+        this.#backoff.clear(key);
+      },
       (error: unknown) => {
+        this.#dialing.delete(key);
         this.#backoff.failed(key, this.#c.clock.now(), this.#c.retryDelay);
         this.#c.logger.debug({ peer: peer.short(), err: String(error) }, 'bond attempt failed');
       },

@@ -22,7 +22,8 @@ import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import { CloseCode, type CloseInfo } from '@mosaik/transport';
-import { admissionContext } from './admissions.js';
+import { bondWanted } from './admission.js';
+import { type Admission, admissionContext } from './admissions.js';
 import { nextChange } from './autopilot.js';
 import { handoffTarget, memberViews } from './autopilot-view.js';
 import type { Authorization } from './bonds.js';
@@ -80,6 +81,8 @@ export interface MemberBonds {
 /** What the member tells its bond layer (the callbacks of a `BondSet`). */
 export interface BondHandlers {
   authorize(peer: PeerId): Authorization;
+  /** Whether a bond with `peer` is worth holding: an acceptor refuses the others. */
+  wanted(peer: PeerId): boolean;
   status(): PeerStatus;
   /** Peers a new bond partner is bonded with: candidates to bond with. */
   learned(peers: readonly PeerId[]): void;
@@ -187,9 +190,11 @@ export class GroupMember<C> {
       logger: options.logger,
       bonds: () => this.bonds,
       stopping: () => this.#stopping,
+      wanted: (peer) => this.#wanted(peer),
     });
     this.bonds = options.bonds({
       authorize: (peer) => this.#admission.authorize(peer),
+      wanted: (peer) => this.#wanted(peer),
       status: () => this.#status(),
       learned: (peers) => {
         for (const p of peers) if (this.#admission.isMember(p)) this.#admission.dial(p);
@@ -444,6 +449,11 @@ export class GroupMember<C> {
       });
   }
 
+  /** See `bondWanted`: two learners of a configuration with all its voters need no bond. */
+  #wanted(peer: PeerId): boolean {
+    return bondWanted(this.driver.raft.conf, this.#selfHex, peer.toString(), this.#spec.consensus.maxVoters);
+  }
+
   #updateOnline(): void {
     const raft = this.driver.raft;
     this.online.set(raft.lead !== '' && isMember(raft.conf, this.#selfHex));
@@ -515,12 +525,11 @@ export class GroupMember<C> {
     });
     if (change !== undefined) {
       try {
-        // A member waiting to be admitted in its current life is admitted in it by this entry.
-        const life = change.type === 'remove' ? '' : (this.bonds.get(change.node)?.status?.inc ?? '');
-        raft.proposeConfChange(change, life === '' ? undefined : admissionContext([[change.node, life]]));
+        const nodes = change.type === 'add-learners' ? change.nodes : [change.node];
+        raft.proposeConfChange(change, this.#admissionsOf(change.type === 'remove' ? [] : nodes));
         this.driver.pump();
         this.#o.logger.info(
-          { change: change.type, node: change.node.slice(0, 10) },
+          { change: change.type, nodes: nodes.map((n) => n.slice(0, 10)) },
           'membership change proposed',
         );
         if (change.type === 'remove') this.#departed.delete(change.node);
@@ -533,6 +542,19 @@ export class GroupMember<C> {
     this.#o.metrics.voters.set(this.#label, conf.voters.length);
     this.#o.metrics.nonVoters.set(this.#label, conf.learners.length);
     this.#o.metrics.committeeSize.set(this.#label, conf.voters.length + conf.learners.length);
+  }
+
+  /**
+   * The context of a change that adds `nodes`: the lives of those waiting to be admitted in the
+   * one they run (see admissions.ts), as their heartbeats report it.
+   */
+  #admissionsOf(nodes: readonly NodeId[]): Uint8Array | undefined {
+    const admissions: Admission[] = [];
+    for (const node of nodes) {
+      const life = this.bonds.get(node)?.status?.inc ?? '';
+      if (life !== '') admissions.push([node, life]);
+    }
+    return admissions.length === 0 ? undefined : admissionContext(admissions);
   }
 
   // ------------------------------------------------------------------ merging clusters

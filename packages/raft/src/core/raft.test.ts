@@ -337,6 +337,80 @@ describe('membership', () => {
     expect(h.get('d').node.role).toBe('follower');
   });
 
+  it('adds several learners in one entry, leaving the quorum to the voters', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.elect('a');
+    for (const id of ['d', 'e', 'f']) h.add(id, {});
+    const a = h.get('a').node;
+    const index = a.proposeConfChange({ type: 'add-learners', nodes: ['f', 'd', 'e'] });
+    // One change: the next waits for it.
+    expect(() => a.proposeConfChange({ type: 'add-learner', node: 'g' })).toThrow(ConfChangeError);
+    h.settle();
+    expect(a.status().commit).toBeGreaterThanOrEqual(index);
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f'])
+      expect(h.get(id).node.conf).toEqual({ voters: ['a', 'b', 'c'], learners: ['d', 'e', 'f'] });
+    a.propose([enc('x')]);
+    h.settle();
+    for (const id of ['d', 'e', 'f']) expect(userData(h, id)).toEqual(['x']);
+    // The learners make no quorum: with b and c cut off nothing commits.
+    h.isolate('b');
+    h.isolate('c');
+    a.propose([enc('y')]);
+    h.settle();
+    expect(userData(h, 'a')).toEqual(['x']);
+    // A batch never touches voters, nor repeats a learner.
+    h.heal();
+    h.settle();
+    expect(() => a.proposeConfChange({ type: 'add-learners', nodes: ['g', 'b'] })).toThrow(/is a voter/);
+    expect(() => a.proposeConfChange({ type: 'add-learners', nodes: ['g', 'd'] })).toThrow(
+      /already a learner/,
+    );
+    expect(() => a.proposeConfChange({ type: 'add-learners', nodes: [] })).toThrow(ConfChangeError);
+    expect(a.conf.learners).toEqual(['d', 'e', 'f']);
+  });
+
+  it('paces a crowd of learners to one append per tick, never the voters nor the commits', () => {
+    const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 5, electionTick: 50 });
+    h.elect('a');
+    for (const id of ['d', 'e']) h.add(id, {});
+    const a = h.get('a').node;
+    a.proposeConfChange({ type: 'add-learners', nodes: ['d', 'e'] });
+    h.settle();
+    h.tick(2, ['a']);
+    const appends: Message[] = [];
+    h.filter = (m) => {
+      if (m.t === MessageType.Append) appends.push(m);
+      return true;
+    };
+    for (const cmd of ['x', 'y', 'z']) {
+      a.propose([enc(cmd)]);
+      h.settle();
+      if (a.commitNoticeDue) a.flushCommit();
+      h.settle();
+    }
+    // The voters commit every proposal as usual; the learners heard nothing yet.
+    expect(userData(h, 'b')).toEqual(['x', 'y', 'z']);
+    expect(appends.filter((m) => m.to === 'd' || m.to === 'e')).toEqual([]);
+    expect(userData(h, 'd')).toEqual([]);
+    // One tick later each learner gets everything, and the commit index, in one append.
+    h.tick(1, ['a']);
+    const toLearners = appends.filter((m) => m.to === 'd' || m.to === 'e');
+    expect(toLearners.map((m) => m.to).sort()).toEqual(['d', 'e']);
+    for (const id of ['d', 'e']) expect(userData(h, id)).toEqual(['x', 'y', 'z']);
+    // Nothing new: the next tick sends them nothing.
+    h.tick(1, ['a']);
+    expect(appends.filter((m) => m.to === 'd' || m.to === 'e')).toHaveLength(2);
+    // At the threshold (one learner, paced above one) nobody is paced.
+    const n = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1 });
+    n.elect('a');
+    n.add('d', {});
+    n.get('a').node.proposeConfChange({ type: 'add-learner', node: 'd' });
+    n.settle();
+    n.get('a').node.propose([enc('x')]);
+    n.settle();
+    expect(userData(n, 'd')).toEqual(['x']);
+  });
+
   it('promotes a learner to voter, one change at a time', () => {
     const h = new Harness(['a', 'b', 'c']);
     h.elect('a');

@@ -78,6 +78,15 @@ export interface RaftOptions {
    * turns true. Default false (the notice goes out with the next `ready()`).
    */
   readonly deferCommitNotice?: boolean;
+  /**
+   * With more learners than this in the configuration, the leader replicates to them once per
+   * tick (all that was appended since, and the commit index) instead of on every proposal and
+   * every commit advance. A learner counts toward no quorum, so this never delays a commit; it
+   * bounds what a crowd of learners costs the leader per second, whatever the commit rate, at
+   * the price of learners applying up to a tick later. A learner far behind is still sent to as
+   * fast as it acknowledges. Voters are never paced. Default: never.
+   */
+  readonly paceLearnersAbove?: number;
   /** Index the caller's state machine has already applied (on restart). Default: the snapshot index. */
   readonly applied?: number;
   /**
@@ -145,6 +154,12 @@ const MiB = 1024 * 1024;
  */
 const SNAPSHOT_WINDOW = 4;
 const SNAPSHOT_WINDOW_BYTES = 4 * MiB;
+/**
+ * A paced learner (see `paceLearnersAbove`) this many entries or more behind is sent to as fast
+ * as it acknowledges, not once per tick: it is catching up, and a message per tick would hold it
+ * back.
+ */
+const PACED_CATCHUP_ENTRIES = 1024;
 /** Heartbeat rounds without an acknowledged chunk before the window is sent again. */
 const SNAPSHOT_STALL_ROUNDS = 3;
 
@@ -203,6 +218,7 @@ export class RaftNode {
   /** Leader: appended entries not broadcast yet (proposals are batched until `ready()`). */
   #appendDirty = false;
   readonly #deferCommitNotice: boolean;
+  readonly #paceLearnersAbove: number;
   /** Leader, with `deferCommitNotice`: the commit index advanced and some follower may not know. */
   #commitNoticeDue = false;
   #prevSoft: SoftState;
@@ -232,6 +248,7 @@ export class RaftNode {
     this.#sinceLeader = this.#leaseReads ? 0 : this.#electionTick;
     this.#maxSizePerMsg = options.maxSizePerMsg ?? MiB;
     this.#deferCommitNotice = options.deferCommitNotice ?? false;
+    this.#paceLearnersAbove = options.paceLearnersAbove ?? Number.POSITIVE_INFINITY;
     this.#maxInflightMsgs = options.maxInflightMsgs ?? 256;
     this.#maxInflightBytes = options.maxInflightBytes ?? 16 * MiB;
     this.#chunkSize = options.snapshotChunkSize ?? MiB;
@@ -363,7 +380,8 @@ export class RaftNode {
   }
 
   /**
-   * Propose a single-server membership change. It takes effect as soon as it is appended; only
+   * Propose a single-server membership change (or a batch of new learners, which leaves the
+   * voters alone). It takes effect as soon as it is appended; only
    * one change may be uncommitted at a time, and a new leader must first commit its no-op.
    * `context` travels as the configuration entry's `data`, for the caller (the core ignores it).
    * @returns the index of the configuration entry.
@@ -375,8 +393,20 @@ export class RaftNode {
     if (this.#pendingConfIndex > this.#log.committed) {
       throw new ConfChangeError('a previous change (or the no-op of this term) is not committed yet');
     }
-    if (change.node === '') throw new ConfChangeError('empty node id');
     const cur = this.#conf.current();
+    if (change.type === 'add-learners') {
+      if (change.nodes.length === 0) throw new ConfChangeError('no learners to add');
+      const voters = new Set(cur.voters);
+      const learners = new Set(cur.learners);
+      for (const node of change.nodes) {
+        if (node === '') throw new ConfChangeError('empty node id');
+        if (voters.has(node)) throw new ConfChangeError(`${node} is a voter: demote it on its own`);
+        if (learners.has(node)) throw new ConfChangeError(`${node} is already a learner`);
+        learners.add(node);
+      }
+      return this.#appendConf({ voters: cur.voters, learners: [...learners] }, context);
+    }
+    if (change.node === '') throw new ConfChangeError('empty node id');
     const voters = cur.voters.filter((v) => v !== change.node);
     const learners = cur.learners.filter((l) => l !== change.node);
     switch (change.type) {
@@ -394,8 +424,13 @@ export class RaftNode {
         break;
     }
     if (voters.length === 0) throw new ConfChangeError('the last voter cannot be removed');
+    return this.#appendConf({ voters, learners }, context);
+  }
+
+  /** Leader: appends the configuration entry of a checked change; no other may follow until it commits. */
+  #appendConf(next: ConfState, context: Uint8Array): number {
     const index = this.#log.lastIndex() + 1;
-    const conf = normalizeConf({ voters, learners });
+    const conf = normalizeConf(next);
     this.#appendLeader([{ term: this.#term, index, type: EntryType.Conf, data: context, conf }]);
     this.#pendingConfIndex = index;
     return index;
@@ -646,8 +681,9 @@ export class RaftNode {
     for (const l of conf.learners) members.add(l);
     members.delete(this.id);
     for (const id of this.#prs.keys()) if (!members.has(id)) this.#prs.delete(id);
+    const learners = new Set(conf.learners);
     for (const id of members) {
-      const learner = conf.learners.includes(id);
+      const learner = learners.has(id);
       const pr = this.#prs.get(id);
       if (pr === undefined) {
         const p = new Progress(next, learner, this.#maxInflightMsgs, this.#maxInflightBytes);
@@ -686,6 +722,21 @@ export class RaftNode {
     if (this.#heartbeatElapsed >= this.#heartbeatTick) {
       this.#heartbeatElapsed = 0;
       this.#bcastHeartbeat();
+    }
+    if (this.#role === 'leader') this.#sendPacedLearners();
+  }
+
+  /** Whether `pr` is a learner replicated once per tick (see `paceLearnersAbove`). */
+  #paced(pr: Progress): boolean {
+    return pr.isLearner && this.#conf.current().learners.length > this.#paceLearnersAbove;
+  }
+
+  /** Leader, each tick: every paced learner gets what was appended or committed since its last append. */
+  #sendPacedLearners(): void {
+    const last = this.#log.lastIndex();
+    const commit = this.#log.committed;
+    for (const [id, pr] of this.#prs) {
+      if (this.#paced(pr) && (pr.next <= last || pr.commitSent < commit)) this.#sendAppend(id);
     }
   }
 
@@ -1016,7 +1067,9 @@ export class RaftNode {
   #appendLocal(entries: Entry[]): void {
     this.#log.append(entries);
     this.#conf.onAppend(entries);
-    if (this.#role === 'leader') this.#syncProgress();
+    // Only a configuration entry changes whom the leader tracks: sparing the walk over every
+    // member on each proposal matters in a wide group.
+    if (this.#role === 'leader' && entries.some((e) => e.type === EntryType.Conf)) this.#syncProgress();
   }
 
   #handleAppendResp(m: AppendRespMessage, pr: Progress): void {
@@ -1047,17 +1100,24 @@ export class RaftNode {
     } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(m.index);
     }
+    // A paced learner waits for the next tick, unless it is far behind (catching up).
+    const waits = this.#paced(pr) && this.#log.lastIndex() - pr.match < PACED_CATCHUP_ENTRIES;
     if (this.#maybeCommit()) {
       if (!this.#deferCommitNotice) this.#bcastAppend();
       else {
         this.#commitNoticeDue = true;
-        if (wasPaused) this.#sendAppend(m.from);
+        if (wasPaused && !waits) this.#sendAppend(m.from);
       }
-    } else if (wasPaused) {
+    } else if (wasPaused && !waits) {
       this.#sendAppend(m.from);
     }
     // Fill the pipeline.
-    while (this.#role === 'leader' && this.#prs.get(m.from) === pr && this.#sendAppend(m.from, false)) {}
+    while (
+      !waits &&
+      this.#role === 'leader' &&
+      this.#prs.get(m.from) === pr &&
+      this.#sendAppend(m.from, false)
+    ) {}
     if (this.#role === 'leader' && m.from === this.#leadTransferee && pr.match === this.#log.lastIndex()) {
       this.#sendTimeoutNow(m.from);
     }
@@ -1137,7 +1197,7 @@ export class RaftNode {
   }
 
   #bcastAppend(): void {
-    for (const id of this.#prs.keys()) this.#sendAppend(id);
+    for (const [id, pr] of this.#prs) if (!this.#paced(pr)) this.#sendAppend(id);
   }
 
   /** Leader with `deferCommitNotice`: a commit advance was not sent to every follower yet. */
@@ -1154,7 +1214,7 @@ export class RaftNode {
     this.#commitNoticeDue = false;
     if (this.#role !== 'leader') return;
     const commit = this.#log.committed;
-    for (const [id, pr] of this.#prs) if (pr.commitSent < commit) this.#sendAppend(id);
+    for (const [id, pr] of this.#prs) if (pr.commitSent < commit && !this.#paced(pr)) this.#sendAppend(id);
   }
 
   /** Send entries to `to` if flow control allows; returns whether something was sent. */

@@ -399,6 +399,8 @@ class World {
           return fail();
         const mine = a.bonds.get(b.hex);
         if (mine !== undefined && !mine.isClosed) return resolve(mine);
+        // The acceptor refuses a bond it has no use for (two learners of its configuration).
+        if (!b.bonds.handlers.wanted(a.peer)) return fail();
         // A newer connection replaces whatever either side still holds (a restarted peer).
         const theirs = b.bonds.get(a.hex);
         if (theirs !== undefined) this.closePair(theirs, CloseCode.AlreadyBonded, 'replaced');
