@@ -12,6 +12,9 @@
  *
  * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase to `<dir>`;
  * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol).
+ * `BENCH_DIALS=1` counts every dial of the in-process runs by target (the seed or another peer),
+ * protocol and outcome (ok, timed out, failed, cancelled) with its duration, and the links the
+ * seed accepted by protocol; one `dials` line per run on stderr.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,54 @@ const SYNCS = 'mosaik_discovery_catalog_syncs_total';
 /** Links opened or accepted: each catalog sync, ping and gossip link counts on both ends. */
 const LINKS = 'mosaik_network_connections_opened_total';
 const GOSSIP_BYTES = 'mosaik_network_bytes_sent_total';
+
+/** Dials by `seed|other`, protocol and outcome: count and summed duration (BENCH_DIALS). */
+const dialStats = new Map<string, { count: number; totalMs: number; maxMs: number }>();
+let seedId: PeerId | undefined;
+
+function recordDial(key: string, ms: number): void {
+  const s = dialStats.get(key) ?? { count: 0, totalMs: 0, maxMs: 0 };
+  s.count++;
+  s.totalMs += ms;
+  s.maxMs = Math.max(s.maxMs, ms);
+  dialStats.set(key, s);
+}
+
+if (process.env.BENCH_DIALS !== undefined) {
+  const original = LocalNode.prototype.connect;
+  LocalNode.prototype.connect = async function <T>(this: LocalNode, ...args: Parameters<typeof original<T>>) {
+    const [peer, alpn] = args;
+    const target = 'id' in peer ? peer.id : peer;
+    const who = seedId !== undefined && target.equals(seedId) ? 'seed' : 'other';
+    const proto = alpn.split('/')[3] ?? alpn;
+    const started = performance.now();
+    try {
+      const link = await original.apply(this, args as never);
+      recordDial(`${who} ${proto} ok`, performance.now() - started);
+      return link as never;
+    } catch (error) {
+      const msg = String((error as Error).message);
+      const outcome = msg.includes('timed out') ? 'timeout' : ((error as { code?: string }).code ?? 'error');
+      recordDial(`${who} ${proto} ${outcome}`, performance.now() - started);
+      throw error;
+    }
+  } as typeof original;
+}
+
+function reportDials(n: number, seed: LocalNode, accepted: Map<string, number>): void {
+  if (process.env.BENCH_DIALS === undefined) return;
+  const dials = Object.fromEntries(
+    [...dialStats]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, s]) => [
+        k,
+        { count: s.count, meanMs: Math.round(s.totalMs / s.count), maxMs: Math.round(s.maxMs) },
+      ]),
+  );
+  console.error(`  dials ${n}: ${JSON.stringify({ dials, seedAccepted: Object.fromEntries(accepted) })}`);
+  dialStats.clear();
+  void seed;
+}
 
 interface Member {
   readonly node: LocalNode;
@@ -162,6 +213,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     writeFileSync(`${dir}/converge-${n}.cpuprofile`, JSON.stringify(profile));
   };
   let stopTrace = () => {};
+  let stopAccepted = () => {};
   try {
     if (profiler !== undefined) {
       profiler.connect();
@@ -172,6 +224,17 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     stopTrace = traceProgress(members, started);
     const cpuBefore = process.cpuUsage();
     const seed = members[0] as Member;
+    seedId = seed.node.peerId;
+    const seedAccepted = new Map<string, number>();
+    const stopSeedCount = seed.node.onLinkClosed((e) => {
+      if (e.outgoing) return;
+      const proto = e.alpn.split('/')[3] ?? e.alpn;
+      seedAccepted.set(proto, (seedAccepted.get(proto) ?? 0) + 1);
+    });
+    stopAccepted = () => {
+      stopSeedCount();
+      reportDials(n, seed.node, seedAccepted);
+    };
     await startAll([seed], undefined);
     await startAll(members.slice(1), seed.node.addr());
     let convergedMs = Number.POSITIVE_INFINITY;
@@ -187,6 +250,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     await stopProfile();
+    stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
     return { n, procs: 1, convergedMs, cpuMs, rssPerNodeMb, ...(await counters(members)) };
   } finally {
