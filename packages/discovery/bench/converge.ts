@@ -75,8 +75,16 @@ if (process.env.BENCH_DIALS !== undefined) {
   } as typeof original;
 }
 
-function reportDials(n: number, seed: LocalNode, accepted: Map<string, number>): void {
+async function reportDials(members: readonly Member[], accepted: Map<string, number>): Promise<void> {
   if (process.env.BENCH_DIALS === undefined) return;
+  const failures: Record<string, number> = {};
+  for (const m of members) {
+    const metric = m.node.metrics.registry.getSingleMetric('mosaik_discovery_catalog_sync_failures_total');
+    for (const v of (await metric?.get())?.values ?? []) {
+      const reason = String(v.labels.reason);
+      failures[reason] = (failures[reason] ?? 0) + v.value;
+    }
+  }
   const dials = Object.fromEntries(
     [...dialStats]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -85,9 +93,11 @@ function reportDials(n: number, seed: LocalNode, accepted: Map<string, number>):
         { count: s.count, meanMs: Math.round(s.totalMs / s.count), maxMs: Math.round(s.maxMs) },
       ]),
   );
-  console.error(`  dials ${n}: ${JSON.stringify({ dials, seedAccepted: Object.fromEntries(accepted) })}`);
+  const seedAccepted = Object.fromEntries(accepted);
+  console.error(
+    `  dials ${members.length}: ${JSON.stringify({ dials, seedAccepted, syncFailures: failures })}`,
+  );
   dialStats.clear();
-  void seed;
 }
 
 interface Member {
@@ -179,9 +189,9 @@ function traceProgress(members: readonly Member[], started: number): () => void 
 }
 
 async function closeAll(members: readonly Member[]): Promise<void> {
-  // Departures one at a time (they need the others alive; closing all discovery instances at
-  // once stalled in this in-process setting), then the endpoints.
-  for (const m of members) await m.discovery?.close();
+  // Without departures: a graceful close waits for its departure to go out, and a hundred of
+  // them one after another in a busy process took minutes. Closing a node releases its
+  // discovery.
   await Promise.allSettled(members.map((m) => m.node.close()));
 }
 
@@ -213,7 +223,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     writeFileSync(`${dir}/converge-${n}.cpuprofile`, JSON.stringify(profile));
   };
   let stopTrace = () => {};
-  let stopAccepted = () => {};
+  let stopAccepted = async () => {};
   try {
     if (profiler !== undefined) {
       profiler.connect();
@@ -231,9 +241,9 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
       const proto = e.alpn.split('/')[3] ?? e.alpn;
       seedAccepted.set(proto, (seedAccepted.get(proto) ?? 0) + 1);
     });
-    stopAccepted = () => {
+    stopAccepted = async () => {
       stopSeedCount();
-      reportDials(n, seed.node, seedAccepted);
+      await reportDials(members, seedAccepted);
     };
     await startAll([seed], undefined);
     await startAll(members.slice(1), seed.node.addr());
@@ -250,7 +260,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     await stopProfile();
-    stopAccepted();
+    await stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
     return { n, procs: 1, convergedMs, cpuMs, rssPerNodeMb, ...(await counters(members)) };
   } finally {
