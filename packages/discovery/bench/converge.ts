@@ -12,6 +12,9 @@
  *
  * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase to `<dir>`;
  * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol).
+ * `BENCH_DIALS=1` counts every dial of the in-process runs by target (the seed or another peer),
+ * protocol and outcome (ok, timed out, failed, cancelled) with its duration, and the links the
+ * seed accepted by protocol; one `dials` line per run on stderr.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,64 @@ const SYNCS = 'mosaik_discovery_catalog_syncs_total';
 /** Links opened or accepted: each catalog sync, ping and gossip link counts on both ends. */
 const LINKS = 'mosaik_network_connections_opened_total';
 const GOSSIP_BYTES = 'mosaik_network_bytes_sent_total';
+
+/** Dials by `seed|other`, protocol and outcome: count and summed duration (BENCH_DIALS). */
+const dialStats = new Map<string, { count: number; totalMs: number; maxMs: number }>();
+let seedId: PeerId | undefined;
+
+function recordDial(key: string, ms: number): void {
+  const s = dialStats.get(key) ?? { count: 0, totalMs: 0, maxMs: 0 };
+  s.count++;
+  s.totalMs += ms;
+  s.maxMs = Math.max(s.maxMs, ms);
+  dialStats.set(key, s);
+}
+
+if (process.env.BENCH_DIALS !== undefined) {
+  const original = LocalNode.prototype.connect;
+  LocalNode.prototype.connect = async function <T>(this: LocalNode, ...args: Parameters<typeof original<T>>) {
+    const [peer, alpn] = args;
+    const target = 'id' in peer ? peer.id : peer;
+    const who = seedId !== undefined && target.equals(seedId) ? 'seed' : 'other';
+    const proto = alpn.split('/')[3] ?? alpn;
+    const started = performance.now();
+    try {
+      const link = await original.apply(this, args as never);
+      recordDial(`${who} ${proto} ok`, performance.now() - started);
+      return link as never;
+    } catch (error) {
+      const msg = String((error as Error).message);
+      const outcome = msg.includes('timed out') ? 'timeout' : ((error as { code?: string }).code ?? 'error');
+      recordDial(`${who} ${proto} ${outcome}`, performance.now() - started);
+      throw error;
+    }
+  } as typeof original;
+}
+
+async function reportDials(members: readonly Member[], accepted: Map<string, number>): Promise<void> {
+  if (process.env.BENCH_DIALS === undefined) return;
+  const failures: Record<string, number> = {};
+  for (const m of members) {
+    const metric = m.node.metrics.registry.getSingleMetric('mosaik_discovery_catalog_sync_failures_total');
+    for (const v of (await metric?.get())?.values ?? []) {
+      const reason = String(v.labels.reason);
+      failures[reason] = (failures[reason] ?? 0) + v.value;
+    }
+  }
+  const dials = Object.fromEntries(
+    [...dialStats]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, s]) => [
+        k,
+        { count: s.count, meanMs: Math.round(s.totalMs / s.count), maxMs: Math.round(s.maxMs) },
+      ]),
+  );
+  const seedAccepted = Object.fromEntries(accepted);
+  console.error(
+    `  dials ${members.length}: ${JSON.stringify({ dials, seedAccepted, syncFailures: failures })}`,
+  );
+  dialStats.clear();
+}
 
 interface Member {
   readonly node: LocalNode;
@@ -128,9 +189,9 @@ function traceProgress(members: readonly Member[], started: number): () => void 
 }
 
 async function closeAll(members: readonly Member[]): Promise<void> {
-  // Departures one at a time (they need the others alive; closing all discovery instances at
-  // once stalled in this in-process setting), then the endpoints.
-  for (const m of members) await m.discovery?.close();
+  // Without departures: a graceful close waits for its departure to go out, and a hundred of
+  // them one after another in a busy process took minutes. Closing a node releases its
+  // discovery.
   await Promise.allSettled(members.map((m) => m.node.close()));
 }
 
@@ -162,6 +223,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     writeFileSync(`${dir}/converge-${n}.cpuprofile`, JSON.stringify(profile));
   };
   let stopTrace = () => {};
+  let stopAccepted = async () => {};
   try {
     if (profiler !== undefined) {
       profiler.connect();
@@ -172,6 +234,17 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     stopTrace = traceProgress(members, started);
     const cpuBefore = process.cpuUsage();
     const seed = members[0] as Member;
+    seedId = seed.node.peerId;
+    const seedAccepted = new Map<string, number>();
+    const stopSeedCount = seed.node.onLinkClosed((e) => {
+      if (e.outgoing) return;
+      const proto = e.alpn.split('/')[3] ?? e.alpn;
+      seedAccepted.set(proto, (seedAccepted.get(proto) ?? 0) + 1);
+    });
+    stopAccepted = async () => {
+      stopSeedCount();
+      await reportDials(members, seedAccepted);
+    };
     await startAll([seed], undefined);
     await startAll(members.slice(1), seed.node.addr());
     let convergedMs = Number.POSITIVE_INFINITY;
@@ -187,6 +260,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     await stopProfile();
+    await stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
     return { n, procs: 1, convergedMs, cpuMs, rssPerNodeMb, ...(await counters(members)) };
   } finally {

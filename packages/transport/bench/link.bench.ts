@@ -1,5 +1,6 @@
 // Transport benchmark: raw iroh-js vs Link on loopback, in the same run.
 // Prints one JSON line per measurement (higher is better).
+import { type EndpointAddr, fromNativeAddr } from '../src/address.js';
 import { LocalNode } from '../src/local-node.js';
 import {
   NativeEndpoint,
@@ -191,6 +192,72 @@ async function requestResponse(): Promise<void> {
   );
 }
 
+/**
+ * Dials that arrive together at one endpoint while the event loop is busy (turns of `turnMs`,
+ * as in a process that runs dozens of nodes): LocalNode (several accepts pending) against a raw
+ * endpoint that pulls one incoming connection at a time. Reported as dials accepted per second.
+ */
+async function acceptBurst(): Promise<void> {
+  const dialers = 10;
+  const perDialer = 6;
+  const turnMs = 200;
+  let busy = true;
+  const spin = () => {
+    if (!busy) return;
+    const until = performance.now() + turnMs;
+    while (performance.now() < until) {}
+    setTimeout(spin, 0);
+  };
+  const clients = await Promise.all(
+    Array.from({ length: dialers }, () => LocalNode.bind('bench', { preset: 'local' })),
+  );
+  const burst = async (target: EndpointAddr) => {
+    const started = performance.now();
+    busy = true;
+    spin();
+    await Promise.all(
+      clients.flatMap((c) =>
+        Array.from({ length: perDialer }, async () => {
+          const conn = await c.connect<Uint8Array>(target, ALPN, { timeout: 60_000 });
+          await conn.close();
+        }),
+      ),
+    );
+    busy = false;
+    return (dialers * perDialer) / ((performance.now() - started) / 1000);
+  };
+
+  const raw = await rawEndpoint();
+  const rawServing = (async () => {
+    for (;;) {
+      const incoming = await raw.acceptNext();
+      if (!incoming) return;
+      void (async () => {
+        const conn = await (await incoming.accept()).connect();
+        await conn.acceptBi();
+      })().catch(() => {});
+    }
+  })();
+  const rawAddr = new NativeEndpointAddr(
+    raw.id(),
+    null,
+    raw.boundSockets().filter((s) => s.startsWith('127.')),
+  );
+  const rawRate = await burst(fromNativeAddr(rawAddr));
+  await raw.close();
+  await rawServing;
+
+  const server = await LocalNode.bind('bench', { preset: 'local' });
+  server.handle<Uint8Array>(ALPN, async (link) => {
+    await link.closed();
+  });
+  const ours = await burst(server.addr());
+  await server.close();
+  await Promise.all(clients.map((c) => c.close()));
+  report('transport-accept-burst-busy-loop', 'dials/s', ours, 'one accept at a time', rawRate);
+}
+
 await smallMessages();
 await bulk();
 await requestResponse();
+await acceptBurst();

@@ -40,7 +40,7 @@ import {
   syncWith,
 } from './exchange.js';
 import { IsolationPolicy } from './isolation.js';
-import { DiscoveryMetrics, rejectReasonOf } from './metrics.js';
+import { DiscoveryMetrics, rejectReasonOf, syncFailureOf } from './metrics.js';
 import { probeRound } from './probe.js';
 import { Timers } from './timers.js';
 
@@ -988,6 +988,7 @@ export class Discovery implements AsyncDisposable {
         await syncWith(ctx, peer);
         return;
       } catch (error) {
+        if (!signal.aborted) this.#metrics.syncFailed(syncFailureOf(error));
         if (error instanceof ExchangeRejectedError || attempt >= SYNC_RETRIES || signal.aborted) throw error;
       }
       // Closing (or giving up) settles the wait at once, so the task does not hang.

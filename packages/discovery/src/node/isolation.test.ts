@@ -59,6 +59,12 @@ describe('an isolated node', () => {
         `only ${syncAttempts} sync attempts reached the seed; catalog ${discovery.catalog().signedPeersCount()}, neighbours ${discovery.neighbors().length}`,
     });
     expect(discovery.catalog().signedPeersCount()).toBeLessThanOrEqual(1); // the seed, by gossip
+    // Each lost attempt is counted, with the reason an operator can act on.
+    const failures = await node.metrics.registry
+      .getSingleMetric('mosaik_discovery_catalog_sync_failures_total')
+      ?.get();
+    const byReason = new Map((failures?.values ?? []).map((v) => [v.labels.reason, v.value]));
+    expect(byReason.get('closed_by_peer') ?? 0).toBeGreaterThanOrEqual(4);
     expect(discovery.neighbors().map((p) => p.toString())).toEqual([seed.peerId.toString()]);
 
     // The seed recovers: the node joins it without being told again.

@@ -21,6 +21,7 @@ export class DiscoveryMetrics {
   readonly syncBytesSent;
   readonly neighbors;
   readonly #rejected;
+  readonly #syncFailures;
 
   constructor(metrics: Metrics) {
     this.catalogSize = metrics.gauge('mosaik_discovery_catalog_size', 'Peers in the catalog');
@@ -47,11 +48,39 @@ export class DiscoveryMetrics {
       'Discovery input refused (undecodable, forged, foreign, out of time)',
       ['reason'],
     );
+    this.#syncFailures = metrics.counter(
+      'mosaik_discovery_catalog_sync_failures_total',
+      'Failed attempts of catalog syncs this node started, by reason',
+      ['reason'],
+    );
+  }
+
+  /** One failed attempt of a catalog sync this node started (a retried sync may fail several times). */
+  syncFailed(reason: SyncFailure): void {
+    this.#syncFailures.inc({ reason });
   }
 
   reject(reason: RejectReason): void {
     this.#rejected.inc({ reason });
   }
+}
+
+/**
+ * Why an attempt of a catalog sync failed; the `reason` label of
+ * `mosaik_discovery_catalog_sync_failures_total`: the dial timed out or failed, the peer closed
+ * the link mid-exchange, the exchange ran out of time (or discovery closed) after the dial, the
+ * peer's answer was refused.
+ */
+export type SyncFailure = 'dial_timeout' | 'dial_failed' | 'closed_by_peer' | 'timeout' | 'rejected';
+
+/** Maps the error of a failed sync attempt to its metric reason. */
+export function syncFailureOf(error: unknown): SyncFailure {
+  const e = error as { code?: unknown; info?: { local?: boolean } } | undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  if (e?.code === 'exchange_rejected') return 'rejected';
+  if (e?.code === 'connect_failed') return /timed out/.test(message) ? 'dial_timeout' : 'dial_failed';
+  if (e?.code === 'link_closed' && e.info?.local === false) return 'closed_by_peer';
+  return 'timeout';
 }
 
 /** Maps a decode/verify failure to its metric reason. */
