@@ -47,6 +47,8 @@ export interface DriverHost {
   send(to: NodeId, messages: Uint8Array[]): void;
   /** Leader or role changed. */
   softState(lead: NodeId, role: RaftRole): void;
+  /** This member's current life was admitted: it votes again (its peers should hear so now). */
+  admitted(): void;
 }
 
 /**
@@ -234,6 +236,7 @@ export class RaftDriver<C> {
     if (!this.#raft.abstaining || !this.#admittedInThisLife()) return;
     this.#raft.setAbstaining(false);
     this.#o.logger.info({ incarnation: this.#storage.incarnation }, 'admitted in this life: votes again');
+    this.#o.host.admitted();
   }
 
   get raft(): RaftNode {

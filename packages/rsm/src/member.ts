@@ -175,6 +175,10 @@ export class GroupMember<C> {
       host: {
         send: (to, msgs) => this.bonds.get(to)?.send({ t: WireType.Raft, c: this.driver.cluster, msgs }),
         softState: (lead, role) => this.#onSoftState(lead, role),
+        // The leader picks hand-off targets (and checks lives) from our status: send it now.
+        admitted: () => {
+          for (const b of this.bonds.list()) b.ping();
+        },
       },
       metrics: options.metrics,
       logger: options.logger,
@@ -456,7 +460,11 @@ export class GroupMember<C> {
 
   #updateOnline(): void {
     const raft = this.driver.raft;
-    this.online.set(raft.lead !== '' && isMember(raft.conf, this.#selfHex));
+    const lead = raft.lead;
+    // A leader we hold no bond with cannot take our commands, whatever Raft still believes
+    // until its election timeout: callers waiting for `online` should wait, not retry at once.
+    const reachable = lead === this.#selfHex || this.bonds.get(lead)?.isClosed === false;
+    this.online.set(lead !== '' && reachable && isMember(raft.conf, this.#selfHex));
   }
 
   #maybeFound(): void {
@@ -673,6 +681,7 @@ export class GroupMember<C> {
     const conf = this.driver.raft.conf;
     if (!conf.voters.includes(key) && !conf.learners.includes(key)) this.#departed.delete(key);
     this.#admission.bonded(bond.peer);
+    if (key === this.driver.raft.lead) this.#updateOnline();
     // Tell the others, so they bond with the newcomer without waiting for discovery.
     const entry = this.#o.directory?.wireOf(bond.peer);
     if (entry !== undefined) {
@@ -685,8 +694,10 @@ export class GroupMember<C> {
   #onBondDown(bond: MemberBond, info: CloseInfo): void {
     this.#o.logger.debug({ peer: bond.peer.short(), code: info.code, reason: info.reason }, 'bond closed');
     // Forwards to that peer will not be answered.
-    if (bond.peer.toString() === this.driver.raft.lead)
+    if (bond.peer.toString() === this.driver.raft.lead) {
       this.#forwards.rejectAll(() => new OfflineError('the leader went away'));
+      this.#updateOnline();
+    }
   }
 
   #onMessage(bond: MemberBond, msg: BondMessage): void {
