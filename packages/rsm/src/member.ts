@@ -463,8 +463,8 @@ export class GroupMember<C> {
     const lead = raft.lead;
     // A leader we hold no bond with cannot take our commands, whatever Raft still believes
     // until its election timeout: callers waiting for `online` should wait, not retry at once.
-    const reachable = lead === this.#selfHex || this.bonds.get(lead)?.isClosed === false;
-    this.online.set(lead !== '' && reachable && isMember(raft.conf, this.#selfHex));
+    const reachable = lead !== '' && (lead === this.#selfHex || this.bonds.get(lead)?.isClosed === false);
+    this.online.set(reachable && isMember(raft.conf, this.#selfHex));
   }
 
   #maybeFound(): void {
