@@ -375,11 +375,12 @@ export class GroupMember<C> {
   async #handOffLeadership(): Promise<void> {
     const raft = this.driver.raft;
     if (raft.role !== 'leader' || this.#o.offline?.() === true) return;
-    const target = handoffTarget({
-      self: this.#selfHex,
-      status: raft.status(),
-      bond: (id) => this.bonds.get(id),
-    });
+    const target =
+      handoffTarget({
+        self: this.#selfHex,
+        status: raft.status(),
+        bond: (id) => this.bonds.get(id),
+      }) ?? (await this.#promoteSuccessor());
     const bond = target === undefined ? undefined : this.bonds.get(target);
     if (target === undefined || bond === undefined) return;
     try {
@@ -401,6 +402,42 @@ export class GroupMember<C> {
     } finally {
       cancel();
       abort.abort();
+    }
+  }
+
+  /**
+   * A sole voter about to leave makes the most caught-up learner that may lead a voter first
+   * (otherwise the group it leaves behind has no voter and can never commit again). Waits at
+   * most an election timeout for the change to commit; `undefined` when there is no such
+   * learner or it did not commit.
+   */
+  async #promoteSuccessor(): Promise<NodeId | undefined> {
+    const raft = this.driver.raft;
+    const { conf, commit, progress } = raft.status();
+    if (conf.voters.length !== 1 || conf.voters[0] !== this.#selfHex) return undefined;
+    const successor = conf.learners
+      .map((id) => ({ id, st: this.bonds.get(id)?.status, match: progress.get(id)?.match ?? 0 }))
+      .filter((c) => c.st !== undefined && c.st.pref !== 2 && c.st.inc === '' && c.match >= commit)
+      .sort((a, b) => a.st!.pref - b.st!.pref || b.match - a.match || (a.id < b.id ? -1 : 1))[0];
+    if (successor === undefined) return undefined;
+    let index: number;
+    try {
+      index = raft.proposeConfChange({ type: 'add-voter', node: successor.id });
+      this.driver.pump();
+    } catch (error) {
+      this.#o.logger.debug({ err: String(error) }, 'no successor promoted before leaving');
+      return undefined;
+    }
+    this.#o.logger.info({ to: successor.id.slice(0, 10) }, 'promoting a successor before leaving');
+    const abort = new AbortController();
+    const cancel = this.#clock.schedule(this.#spec.consensus.electionTimeout, () => abort.abort());
+    try {
+      await this.driver.applied.until((a) => a >= index, { signal: abort.signal });
+      return successor.id;
+    } catch {
+      return undefined;
+    } finally {
+      cancel();
     }
   }
 
