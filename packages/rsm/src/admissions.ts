@@ -14,7 +14,7 @@
  * applied, and carried in snapshots.
  */
 import { decodeCbor, encodeCbor } from '@mosaik/id';
-import type { ConfState, NodeId } from '@mosaik/raft';
+import { type ConfState, isMember, type NodeId } from '@mosaik/raft';
 
 /** An admission: a member and the life of its storage the configuration takes it in with. */
 export type Admission = readonly [member: NodeId, life: string];
@@ -38,8 +38,6 @@ function readAdmissions(data: Uint8Array): readonly Admission[] {
     Array.isArray(a) && a.length === 2 && typeof a[0] === 'string' && typeof a[1] === 'string';
   return v.every(isAdmission) ? v : [];
 }
-
-const isMember = (conf: ConfState, id: NodeId) => conf.voters.includes(id) || conf.learners.includes(id);
 
 /** The life each member of the configuration was last admitted in. */
 export class AdmissionRecord {
