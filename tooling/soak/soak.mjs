@@ -21,6 +21,8 @@ const EXIT_GRACE_MS = 60_000;
 const SETTLE_MS = 10_000;
 /** Resource samples before this are warm-up (JIT, pools, first elections). */
 const WARM_UP_MS = Math.max(20_000, Math.min(120_000, (SECONDS * 1000) / 5));
+/** Diagnostics (see the README): periodic samples after a full GC, heap snapshots of the witness. */
+const DIAGNOSTICS = Boolean(process.env.SOAK_SAMPLE_SECONDS || process.env.SOAK_HEAP_SNAPSHOTS);
 if (!Number.isFinite(SECONDS) || SECONDS < 10) {
   console.error('SOAK_SECONDS must be a number of seconds, at least 10');
   process.exit(2);
@@ -73,6 +75,8 @@ const errors = [];
 /** Not failures: a process that had to be killed after closing its nodes, for instance. */
 const warnings = [];
 const churn = [];
+/** The witness's samples after a full GC, from the end of warm-up on (diagnostics only). */
+const witnessSamples = [];
 let seed;
 
 function line(object) {
@@ -112,7 +116,7 @@ function start(p) {
       }),
     ],
     {
-      execArgv: ['--conditions=@mosaik/source', '--import', 'tsx'],
+      execArgv: ['--conditions=@mosaik/source', '--import', 'tsx', ...(DIAGNOSTICS ? ['--expose-gc'] : [])],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, MOSAIK_LOG: process.env.MOSAIK_LOG ?? 'error', RUST_LIB_BACKTRACE: '0' },
     },
@@ -143,6 +147,20 @@ function start(p) {
           break;
         case 'gap':
           gaps.push(m);
+          break;
+        case 'sample':
+          if (p.proc === 0 && !quiescing && m.sample.at - started >= WARM_UP_MS)
+            witnessSamples.push(m.sample);
+          line({
+            t: 'sample',
+            proc: p.proc,
+            incarnation: p.incarnation,
+            seconds: Math.round((m.sample.at - started) / 1000),
+            ...memory(m.sample),
+          });
+          break;
+        case 'heapSnapshot':
+          line({ t: 'heapSnapshot', proc: p.proc, seconds: m.seconds, path: m.path, ...memory(m.sample) });
           break;
         case 'final':
           // Not an end sample: the load has stopped by now, which would flatter the comparison.
@@ -311,6 +329,9 @@ try {
     mapFailures: sum((r) => r.map?.failures),
     witnessRssGrowthPct: witness?.warm && witness.last ? pct(witness.last.rss, witness.warm.rss) : null,
     witnessHandlesDelta: witness?.warm && witness.last ? witness.last.handles - witness.warm.handles : null,
+    ...(witnessSamples.length >= 2
+      ? { witnessAfterGc: growth(witnessSamples[0], witnessSamples.at(-1)) }
+      : {}),
     errors,
     warnings,
   };
@@ -324,6 +345,29 @@ try {
   for (const p of processes)
     if (p.child && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** Growth between two samples taken after a full GC. */
+function growth(from, to) {
+  return {
+    seconds: Math.round((to.at - from.at) / 1000),
+    rssGrowthPct: pct(to.rss, from.rss),
+    heapGrowthPct: pct(to.heapUsed, from.heapUsed),
+    externalGrowthPct: pct(to.external, from.external),
+    handlesDelta: to.handles - from.handles,
+  };
+}
+
+/** A sample's memory in MiB and its handle count. */
+function memory(s) {
+  return {
+    rssMiB: mib(s.rss),
+    heapMiB: mib(s.heapUsed),
+    heapTotalMiB: mib(s.heapTotal),
+    externalMiB: mib(s.external),
+    arrayBuffersMiB: mib(s.arrayBuffers),
+    handles: s.handles,
+  };
 }
 
 function mib(bytes) {

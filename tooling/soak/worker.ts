@@ -8,6 +8,7 @@
 import { createHook } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import {
   type ApplyContext,
   Digest,
@@ -182,6 +183,9 @@ function sample(): Record<string, unknown> {
     at: Date.now(),
     rss: memory.rss,
     heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
     handles: Object.values(handles).reduce((a, b) => a + b, 0),
     handleTypes: handles,
   };
@@ -326,11 +330,46 @@ async function main(): Promise<void> {
     }, 5_000),
   );
 
+  startDiagnostics();
+
   process.on('message', (m: { t: string }) => {
     if (m.t === 'quiesce') void quiesce();
     if (m.t === 'barrier') void finish();
     if (m.t === 'exit') void exit();
   });
+}
+
+/** A full collection when the process runs with `--expose-gc` (the parent adds it for diagnostics). */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Diagnostics asked for by the parent's environment: `SOAK_SAMPLE_SECONDS` sends a memory sample
+ * taken right after a full collection every so many seconds (what is still retained, not what
+ * awaits collection); `SOAK_HEAP_SNAPSHOTS` (seconds after start, comma-separated) makes the
+ * witness (process 0) write a heap snapshot into `SOAK_HEAP_DIR` at those times, to diff what
+ * accumulates between them. Writing a snapshot blocks the process for a few seconds.
+ */
+function startDiagnostics(): void {
+  const every = Number(process.env.SOAK_SAMPLE_SECONDS ?? 0);
+  if (every > 0)
+    timers.push(
+      setInterval(() => {
+        collectGarbage?.();
+        send({ t: 'sample', sample: sample() });
+      }, every * 1000),
+    );
+  const at = (process.env.SOAK_HEAP_SNAPSHOTS ?? '').split(',').filter(Boolean).map(Number);
+  if (config.proc !== 0) return;
+  for (const seconds of at) {
+    if (!Number.isFinite(seconds) || seconds <= 0) continue;
+    const timer = setTimeout(() => {
+      collectGarbage?.();
+      const file = join(process.env.SOAK_HEAP_DIR ?? '.', `soak-witness-${seconds}s.heapsnapshot`);
+      const path = writeHeapSnapshot(file);
+      send({ t: 'heapSnapshot', seconds, path, sample: sample() });
+    }, seconds * 1000);
+    timers.push(timer);
+  }
 }
 
 function formatSeed(net: Network): string {
