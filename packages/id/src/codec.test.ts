@@ -144,6 +144,16 @@ describe('cborCodec', () => {
     );
   });
 
+  it('gives small results their own buffer, not a view of the encoder scratch buffer', () => {
+    // After one large value the shared scratch buffer is large; a kept small result must not pin it.
+    codec.encode({ big: new Uint8Array(200_000) });
+    const small = codec.encode('0.0:1');
+    expect(small.buffer.byteLength).toBeLessThanOrEqual(2 * small.byteLength);
+    const large = codec.encode({ big: new Uint8Array(100_000) });
+    expect(large.buffer.byteLength).toBeLessThanOrEqual(2 * large.byteLength);
+    expect(codec.decode(small)).toBe('0.0:1');
+  });
+
   it('wraps encoding failures in EncodeError', () => {
     expect(() => codec.encode(() => 1)).toThrow(EncodeError);
     expect(() => codec.encode(Symbol('x'))).toThrow(EncodeError);

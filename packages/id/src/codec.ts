@@ -45,11 +45,22 @@ function plainView(bytes: Uint8Array): Uint8Array {
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * cbor-x writes every result into one shared scratch buffer (8 KiB, and as large as the largest
+ * value ever encoded) and hands out a view of it. A small result kept for long (a Raft log entry,
+ * a cached message) would pin that whole buffer: thousands of kept 10-byte commands held tens of
+ * MiB. A result that uses less than half of its buffer is therefore copied out; a larger one
+ * stays a view, wasting at most as much as it uses.
+ */
+function ownBytes(out: Uint8Array): Uint8Array {
+  return out.byteLength * 2 < out.buffer.byteLength ? out.slice() : out;
+}
+
 /** Plain CBOR bytes of `value` (cbor-x). Throws {@link EncodeError}. */
 export function encodeCbor(value: unknown): Uint8Array {
   let out: Uint8Array;
   try {
-    out = plainView(cbor.encode(value));
+    out = ownBytes(plainView(cbor.encode(value)));
   } catch (cause) {
     throw new EncodeError(`cannot encode value as CBOR: ${(cause as Error)?.message ?? cause}`, { cause });
   }
