@@ -69,6 +69,8 @@ export {
   abortAfter,
   abortable,
   anySignal,
+  type LinkedSignal,
+  linkSignals,
   scaled,
   sleep,
   timeFactor,

@@ -1,7 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   abortAfter,
   anySignal,
+  linkSignals,
   MosaikError,
   scaled,
   sleep,
@@ -111,5 +113,32 @@ describe('AbortSignal helpers', () => {
     expect(s.reason).toBe('b');
     expect(anySignal([a.signal])).toBe(a.signal);
     expect(anySignal([]).aborted).toBe(false);
+  });
+
+  it('linkSignals follows the first signal to abort and then lets go of every source', () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const linked = linkSignals([a.signal, undefined, b.signal]);
+    expect(linked.signal.aborted).toBe(false);
+    b.abort('b');
+    expect(linked.signal.reason).toBe('b');
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
+    expect(linkSignals([a.signal, AbortSignal.abort('x')]).signal.reason).toBe('x');
+    expect(linkSignals([]).signal.aborted).toBe(false);
+  });
+
+  it('linkSignals leaves nothing on a long-lived source once disposed', () => {
+    const long = new AbortController();
+    for (let i = 0; i < 100; i++) {
+      const linked = linkSignals([long.signal, AbortSignal.timeout(60_000)]);
+      linked.dispose();
+      linked.dispose();
+    }
+    expect(getEventListeners(long.signal, 'abort')).toHaveLength(0);
+    // A disposed link no longer follows its sources.
+    const linked = linkSignals([long.signal]);
+    linked.dispose();
+    long.abort();
+    expect(linked.signal.aborted).toBe(false);
   });
 });
