@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Digest, InvalidArgumentError, MosaikError, SecretKey, scaled } from '@mosaik/id';
+import { Digest, InvalidArgumentError, MosaikError, SecretKey, scaled, waitFor } from '@mosaik/id';
 import { createLogger } from '@mosaik/metrics';
 import { describe, expect, it } from 'vitest';
 import { checkEndpointAddr, isSocketAddress } from './address.js';
@@ -45,6 +46,16 @@ function capturingLogger() {
 /** A relay that never answers: nothing listens on the discard port of loopback. */
 const deadRelay = { urls: ['http://127.0.0.1:9/'] } as const;
 
+/**
+ * What a long-lived signal holds for others: its abort listeners plus the signals
+ * `AbortSignal.any` recorded on it (Node keeps those in an internal set; 0 where there is none).
+ */
+function heldBy(signal: AbortSignal): number {
+  const key = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kDependantSignals');
+  const dependants = key === undefined ? undefined : (signal as unknown as Record<symbol, Set<unknown>>)[key];
+  return getEventListeners(signal, 'abort').length + (dependants?.size ?? 0);
+}
+
 describe('LocalNode', () => {
   it('derives its PeerId from the secret key and is online at once without relays', async () => {
     const secretKey = SecretKey.fromString('transport-node-identity');
@@ -77,6 +88,28 @@ describe('LocalNode', () => {
     expect(text).toMatch(/mosaik_network_connections_opened_total\{[^}]*\} 1/);
     expect(text).toMatch(/mosaik_network_bytes_sent_total\{[^}]*\} [1-9]/);
     expect(text).toMatch(/mosaik_network_bytes_received_total\{[^}]*\} [1-9]/);
+  });
+
+  it('keeps nothing of finished dials and links on long-lived signals', async () => {
+    await using a = await LocalNode.bind('local-node-tests', { preset: 'local' });
+    await using b = await LocalNode.bind('local-node-tests', { preset: 'local' });
+    // A service's signal on each side, living as long as the nodes, as discovery and streams pass.
+    const service = new AbortController();
+    const client = new AbortController();
+    b.handle<string>('/held/1', async (l) => void (await l.send(await l.recv())), { signal: service.signal });
+    const signals = [a.signal, b.signal, service.signal, client.signal];
+    const before = signals.map(heldBy);
+    for (let i = 0; i < 20; i++) {
+      const link = await a.connect<string>(b.addr(), '/held/1', { signal: client.signal });
+      await link.send('ping');
+      await link.recv();
+      await link.close();
+    }
+    // The acceptor's side of a link ends once it sees the close.
+    await waitFor(() => signals.every((s, i) => heldBy(s) <= before[i]! + 1), {
+      timeout: 10_000,
+      message: () => `held after 20 links: ${signals.map(heldBy)} (before: ${before})`,
+    });
   });
 
   it('leaves nothing behind: a process that closes its nodes exits by itself', async () => {

@@ -3,6 +3,7 @@ import {
   Digest,
   InvalidArgumentError,
   id,
+  linkSignals,
   type NetworkId,
   type PeerId,
   type ReadonlyWatch,
@@ -14,7 +15,12 @@ import { CloseCode, type CloseInfo } from './close-code.js';
 import { bindEndpoint, checkEndpointOptions, type EndpointOptions, relaysDisabled } from './endpoint.js';
 import { CancelledError, ConnectFailedError, nativeMessage } from './errors.js';
 import { Link, type LinkCounters, type LinkOptions } from './link.js';
-import { type NativeConnection, type NativeEndpointType, nativeString } from './native.js';
+import {
+  type NativeBiStream,
+  type NativeConnection,
+  type NativeEndpointType,
+  nativeString,
+} from './native.js';
 import { RelayMonitor, type RelayStatus } from './relay-status.js';
 import { AlpnRouter } from './router.js';
 
@@ -185,9 +191,12 @@ export class LocalNode implements AsyncDisposable {
    */
   async online(signal?: AbortSignal): Promise<void> {
     const ready = (s: RelayStatus) => s.state === 'disabled' || s.state === 'connected';
-    await this.#relay.status.until(ready, {
-      signal: signal ? AbortSignal.any([signal, this.signal]) : this.signal,
-    });
+    const stop = linkSignals(signal ? [signal, this.signal] : [this.signal]);
+    try {
+      await this.#relay.status.until(ready, { signal: stop.signal });
+    } finally {
+      stop.dispose();
+    }
   }
 
   /** The ALPNs this node serves. */
@@ -229,17 +238,7 @@ export class LocalNode implements AsyncDisposable {
         }),
       ]);
       this.#connectionsOpened.inc();
-      return this.#observed(
-        new Link<T>(
-          conn,
-          bi,
-          peerIdFromNative(conn.remoteId()),
-          alpn,
-          this.#linkOptions(options),
-          this.#counters,
-        ),
-        false,
-      );
+      return this.#observed(this.#link(conn, bi, peerIdFromNative(conn.remoteId()), alpn, options), false);
     } catch (error) {
       conn.close(BigInt(CloseCode.Cancelled), nativeString('no stream opened'));
       this.logger.debug({ alpn, err: nativeMessage(error) }, 'accepted connection opened no stream');
@@ -273,7 +272,8 @@ export class LocalNode implements AsyncDisposable {
     }
     const signals = [this.signal, AbortSignal.timeout(options.timeout ?? CONNECT_TIMEOUT_MS)];
     if (options.signal) signals.push(options.signal);
-    const signal = AbortSignal.any(signals);
+    const linked = linkSignals(signals);
+    const signal = linked.signal;
     const dial = (async () => {
       const conn = await this.#endpoint.connect(toNativeAddr(addr), nativeString(alpn));
       try {
@@ -292,10 +292,7 @@ export class LocalNode implements AsyncDisposable {
     try {
       const { conn, bi } = await Promise.race([dial, aborted]);
       this.#connectionsOpened.inc();
-      return this.#observed(
-        new Link<T>(conn, bi, addr.id, alpn, this.#linkOptions(options), this.#counters),
-        true,
-      );
+      return this.#observed(this.#link(conn, bi, addr.id, alpn, options), true);
     } catch (error) {
       // A dial that completes after we gave up must not leak its connection.
       dial.then(
@@ -312,6 +309,7 @@ export class LocalNode implements AsyncDisposable {
       });
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort);
+      linked.dispose();
     }
   }
 
@@ -337,9 +335,25 @@ export class LocalNode implements AsyncDisposable {
     return link;
   }
 
-  #linkOptions<T>(options: LinkOptions<T>): LinkOptions<T> {
-    const signal = options.signal ? AbortSignal.any([this.signal, options.signal]) : this.signal;
-    return { maxFrameSize: this.#maxFrameSize, ...options, signal };
+  /** A link of `options` that also closes with the node; the signal lives as long as the link. */
+  #link<T>(
+    conn: NativeConnection,
+    bi: NativeBiStream,
+    peer: PeerId,
+    alpn: string,
+    options: LinkOptions<T>,
+  ): Link<T> {
+    const closes = options.signal ? linkSignals([this.signal, options.signal]) : undefined;
+    const link = new Link<T>(
+      conn,
+      bi,
+      peer,
+      alpn,
+      { maxFrameSize: this.#maxFrameSize, ...options, signal: closes?.signal ?? this.signal },
+      this.#counters,
+    );
+    if (closes) void link.closed().then(closes.dispose);
+    return link;
   }
 
   /** Registers a shutdown hook; hooks run in reverse order of registration when the node closes. */

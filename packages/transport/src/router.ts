@@ -1,3 +1,4 @@
+import { linkSignals } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import { CloseCode, closeCodeName } from './close-code.js';
 import { nativeMessage } from './errors.js';
@@ -98,20 +99,19 @@ export class AlpnRouter {
   async #serve(incoming: NativeIncoming): Promise<void> {
     let conn: NativeConnection;
     let alpn: string;
+    const deadline = linkSignals([this.#stop.signal, AbortSignal.timeout(INCOMING_HANDSHAKE_TIMEOUT_MS)]);
     try {
-      const deadline = AbortSignal.any([
-        this.#stop.signal,
-        AbortSignal.timeout(INCOMING_HANDSHAKE_TIMEOUT_MS),
-      ]);
-      const accepting = await abandonOn(incoming.accept(), deadline);
-      alpn = stringFromNative(await abandonOn(accepting.alpn(), deadline));
-      conn = await abandonOn(accepting.connect(), deadline, (late) =>
+      const accepting = await abandonOn(incoming.accept(), deadline.signal);
+      alpn = stringFromNative(await abandonOn(accepting.alpn(), deadline.signal));
+      conn = await abandonOn(accepting.connect(), deadline.signal, (late) =>
         late.close(BigInt(CloseCode.Timeout), nativeString(closeCodeName(CloseCode.Timeout))),
       );
     } catch (error) {
       // Handshake failures (e.g. an ALPN we do not advertise) are the peer's problem.
       this.#log.debug({ err: nativeMessage(error) }, 'incoming handshake failed');
       return;
+    } finally {
+      deadline.dispose();
     }
     const handler = this.#handlers.get(alpn);
     if (!handler) {
