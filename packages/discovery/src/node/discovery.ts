@@ -3,7 +3,15 @@
  * adapter, catalog sync, ping/RTT probes, re-announce heartbeat, purge, graceful departure,
  * address sources, metrics, and the public API that `network.discovery` exposes.
  */
-import { type Clock, type Digest, PeerId, systemClock, type UniqueId, type Watch } from '@mosaik/id';
+import {
+  type Clock,
+  type Digest,
+  linkSignals,
+  PeerId,
+  systemClock,
+  type UniqueId,
+  type Watch,
+} from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import type { Ticket } from '@mosaik/tickets';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
@@ -981,7 +989,16 @@ export class Discovery implements AsyncDisposable {
    * still starting may not answer yet. Refused input is not retried.
    */
   async #syncWithRetry(peer: PeerId, givenUp: AbortSignal): Promise<void> {
-    const signal = AbortSignal.any([this.#abort.signal, givenUp]);
+    // Released when the sync ends: AbortSignal.any would leave an entry per sync on #abort.
+    const stop = linkSignals([this.#abort.signal, givenUp]);
+    try {
+      await this.#syncAttempts(peer, stop.signal);
+    } finally {
+      stop.dispose();
+    }
+  }
+
+  async #syncAttempts(peer: PeerId, signal: AbortSignal): Promise<void> {
     const ctx: ExchangeContext = { ...this.#exchange, signal };
     for (let attempt = 0; ; attempt++) {
       try {

@@ -4,7 +4,7 @@
  * still served for older peers) and ping (`/mosaik/discovery/ping/1.0`). Both sides of each
  * live here; the discovery worker supplies the catalog and what to do with what was learned.
  */
-import { MosaikError, type PeerId } from '@mosaik/id';
+import { linkSignals, MosaikError, type PeerId } from '@mosaik/id';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
 import type { Catalog } from '../catalog/catalog.js';
 import type { PeerEntry } from '../entry/entry.js';
@@ -70,10 +70,25 @@ async function recvDecoded<T>(
   }
 }
 
-function exchangeSignal(ctx: ExchangeContext): AbortSignal {
-  const signals = [ctx.node.signal, AbortSignal.timeout(ctx.timeoutMs)];
-  if (ctx.signal !== undefined) signals.push(ctx.signal);
-  return AbortSignal.any(signals);
+/**
+ * Connects for one exchange: the link closes with the node, the service or the exchange's
+ * timeout. The combined signal is released with the link, so the long-lived signals keep
+ * nothing of finished exchanges.
+ */
+async function connectFor(
+  ctx: ExchangeContext,
+  peer: PeerId | EndpointAddr,
+  alpn: string,
+): Promise<Link<unknown>> {
+  const stop = linkSignals([ctx.node.signal, AbortSignal.timeout(ctx.timeoutMs), ctx.signal]);
+  try {
+    const link = await ctx.node.connect(peer, alpn, { timeout: ctx.timeoutMs, signal: stop.signal });
+    void link.closed().then(stop.dispose);
+    return link;
+  } catch (error) {
+    stop.dispose();
+    throw error;
+  }
 }
 
 /** Waits for the peer to close, at most `ms`. */
@@ -102,8 +117,7 @@ async function sendSync(ctx: ExchangeContext, link: Link<unknown>, message: Sync
  * When this resolves both sides have merged.
  */
 export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr): Promise<void> {
-  const signal = exchangeSignal(ctx);
-  const link = await ctx.node.connect(peer, SYNC_DELTA_ALPN, { timeout: ctx.timeoutMs, signal });
+  const link = await connectFor(ctx, peer, SYNC_DELTA_ALPN);
   try {
     const ours = ctx.catalog.snapshot().allSigned();
     await sendSync(ctx, link, { t: SyncType.Summary, items: ours.map(summaryItemOf) });
@@ -191,8 +205,7 @@ export interface PingResult {
 
 /** Pings a peer: RTT plus its fresh signed entry. */
 export async function ping(ctx: ExchangeContext, peer: PeerId | EndpointAddr): Promise<PingResult> {
-  const signal = exchangeSignal(ctx);
-  const link = await ctx.node.connect(peer, PING_ALPN, { timeout: ctx.timeoutMs, signal });
+  const link = await connectFor(ctx, peer, PING_ALPN);
   try {
     const started = performance.now();
     await link.sendRaw(encodePingMessage({ t: 0 }));

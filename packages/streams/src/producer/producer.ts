@@ -1,4 +1,4 @@
-import type { StreamId } from '@mosaik/id';
+import { linkSignals, type StreamId } from '@mosaik/id';
 import type { ResolvedProducerOptions } from '../def.js';
 import { ProducerError } from '../errors.js';
 import type { ChannelInfo } from '../status/channel.js';
@@ -113,11 +113,14 @@ export class Producer<T> implements AsyncDisposable {
     signal?.throwIfAborted();
     while (!this.sink.flag.get()) {
       if (this.sink.isClosed) throw new ProducerError('closed', datum, 'producer is closed');
-      const wait = AbortSignal.any(signal ? [signal, this.sink.closedSignal] : [this.sink.closedSignal]);
+      // Not AbortSignal.any: it would leave an entry on the producer's signal for every wait.
+      const wait = linkSignals([signal, this.sink.closedSignal]);
       try {
-        await this.sink.when.online(wait);
+        await this.sink.when.online(wait.signal);
       } catch (error) {
         if (signal?.aborted) throw error;
+      } finally {
+        wait.dispose();
       }
     }
     if (this.sink.isClosed) throw new ProducerError('closed', datum, 'producer is closed');
