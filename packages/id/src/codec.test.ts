@@ -154,6 +154,13 @@ describe('cborCodec', () => {
     expect(codec.decode(small)).toBe('0.0:1');
   });
 
+  it('leaves the bytes it decodes as they were (no cached view attached to them)', () => {
+    const bytes = codec.encode({ a: 1 });
+    codec.decode(bytes);
+    expect(Object.keys(bytes).filter((k) => !/^\d+$/.test(k))).toEqual([]);
+    expect('dataView' in bytes).toBe(false);
+  });
+
   it('wraps encoding failures in EncodeError', () => {
     expect(() => codec.encode(() => 1)).toThrow(EncodeError);
     expect(() => codec.encode(Symbol('x'))).toThrow(EncodeError);

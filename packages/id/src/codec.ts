@@ -79,7 +79,9 @@ export function decodeCbor(bytes: Uint8Array, options: CborCodecOptions = {}): u
   const failure = checkCbor(bytes, options.maxDepth ?? 256);
   if (failure !== undefined) throw new DecodeError(`malformed CBOR: ${failure}`);
   try {
-    return cbor.decode(plainView(bytes));
+    // A fresh view every time: cbor-x caches a DataView as a property of the array it decodes,
+    // which would stay on the caller's bytes (a kept Raft entry, a cached frame) for their life.
+    return cbor.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (cause) {
     throw new DecodeError(`malformed CBOR: ${(cause as Error)?.message ?? cause}`, { cause });
   }
