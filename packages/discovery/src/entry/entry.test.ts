@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import { decodePeerEntry } from './codec.js';
 import type { PeerEntry } from './entry.js';
-import { SignedPeerEntry } from './signed.js';
+import { SignedPeerEntry, verifiedCacheSize } from './signed.js';
 import { compareVersions, incrementVersion } from './version.js';
 
 const a = key(1);
@@ -167,6 +167,21 @@ describe('SignedPeerEntry', () => {
     expect(() => SignedPeerEntry.verify(a.peerId, flipped, s.signature)).toThrow(InvalidSignatureError);
     // ...and under another signer it does not verify either.
     expect(() => SignedPeerEntry.verify(b.peerId, s.bytes, s.signature)).toThrow(InvalidSignatureError);
+  });
+
+  it('caches one verified entry per signer, not every version it announced', () => {
+    const before = verifiedCacheSize();
+    const signers = [key(11), key(12), key(13)];
+    for (let version = 0; version < 50; version++)
+      for (const signer of signers) {
+        const s = signedOf(signer, { tags: [`v${version}`] });
+        SignedPeerEntry.verify(signer.peerId, s.bytes, s.signature);
+      }
+    expect(verifiedCacheSize()).toBeLessThanOrEqual(before + signers.length);
+    // The latest version is the one reused.
+    const latest = signedOf(signers[0]!, { tags: ['v49'] });
+    const again = SignedPeerEntry.verify(signers[0]!.peerId, latest.bytes, latest.signature);
+    expect(SignedPeerEntry.verify(signers[0]!.peerId, latest.bytes, latest.signature)).toBe(again);
   });
 
   it('only the owner can sign its entry', () => {

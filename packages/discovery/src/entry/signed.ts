@@ -15,24 +15,23 @@ export const MAX_ENTRY_BYTES = 256 * 1024;
 const cbor = cborCodec<unknown>();
 
 /**
- * Entries already verified, keyed by signer and signature. ed25519 verification, the blake3
- * digest and the CBOR decoding all cost more than a lookup, and the same entry arrives again
- * and again (gossip duplicates, catalog syncs, one copy per node when many nodes share a
- * process), so a hit returns the entry decoded the first time. A hit also needs the exact same
- * bytes, so a cached verdict cannot vouch for anything else.
+ * The last entry verified of each signer. ed25519 verification, the blake3 digest and the CBOR
+ * decoding all cost more than a lookup, and the same entry arrives again and again (gossip
+ * duplicates, catalog syncs, one copy per node when many nodes share a process), so a hit returns
+ * the entry decoded the first time. A hit needs the exact same signature and bytes, so a cached
+ * verdict cannot vouch for anything else. One entry per signer: keyed by signature, every
+ * re-announcement of every peer stayed cached until the cap, thousands of stale versions.
  */
 const VERIFIED_CAPACITY = 8192;
 const verified = new Map<string, SignedPeerEntry>();
-
-function verifiedKey(signer: PeerId, signature: Uint8Array): string {
-  return `${signer.toString()}:${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64')}`;
-}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
-function rememberVerified(key: string, entry: SignedPeerEntry): void {
+function rememberVerified(signer: string, entry: SignedPeerEntry): void {
+  // Re-inserted at the end: eviction drops the signers heard from least recently.
+  verified.delete(signer);
   if (verified.size >= VERIFIED_CAPACITY) {
     // Insertion order: drop the oldest eighth at once to keep this O(1) amortised.
     let drop = VERIFIED_CAPACITY / 8;
@@ -41,7 +40,12 @@ function rememberVerified(key: string, entry: SignedPeerEntry): void {
       if (--drop === 0) break;
     }
   }
-  verified.set(key, entry);
+  verified.set(signer, entry);
+}
+
+/** How many verified entries are cached (for tests). */
+export function verifiedCacheSize(): number {
+  return verified.size;
 }
 
 /** A peer entry with its owner's signature. */
@@ -77,9 +81,9 @@ export class SignedPeerEntry {
   static verify(signer: PeerId, entryBytes: Uint8Array, signature: Uint8Array): SignedPeerEntry {
     const body = bytes(entryBytes, 'signed entry bytes', MAX_ENTRY_BYTES);
     const sig = fixedBytes(signature, 64, 'signed entry signature');
-    const cacheKey = verifiedKey(signer, sig);
+    const cacheKey = signer.toString();
     const known = verified.get(cacheKey);
-    if (known !== undefined && sameBytes(known.bytes, body)) return known;
+    if (known !== undefined && sameBytes(known.signature, sig) && sameBytes(known.bytes, body)) return known;
     let ok: boolean;
     try {
       ok = signer.verify(blake3(body), sig);
