@@ -3,7 +3,7 @@
  * call time, enqueue synchronously so calls keep their order, resolve with the committed
  * version), `watch`, and `close`.
  */
-import { anySignal, type GroupId, PeerId, type WatchWaitOptions } from '@mosaik/id';
+import { type GroupId, linkSignals, PeerId } from '@mosaik/id';
 import type { Groups, ResetEvent } from '@mosaik/rsm';
 import { CollectionError, fromGroupError } from './errors.js';
 import type { Watcher } from './feed.js';
@@ -111,8 +111,17 @@ export class CollectionWhen {
     this.#handle = handle;
   }
 
-  #options(options: WaitOptions | undefined): WatchWaitOptions {
-    return { signal: anySignal([options?.signal, this.#handle.closedSignal]) };
+  /**
+   * Runs `wait` under the caller's signal and the handle's, and lets go of both once it settles:
+   * `AbortSignal.any` would leave an entry on each of them for every call.
+   */
+  async #until<T>(options: WaitOptions | undefined, wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const stop = linkSignals([options?.signal, this.#handle.closedSignal]);
+    try {
+      return await wait(stop.signal);
+    } finally {
+      stop.dispose();
+    }
   }
 
   /**
@@ -120,22 +129,22 @@ export class CollectionWhen {
    * it knows is committed. At once if it already is. Writes need it; reads never wait for it.
    */
   online(options?: WaitOptions): Promise<void> {
-    return this.#handle.group.when.online(this.#options(options).signal);
+    return this.#until(options, (signal) => this.#handle.group.when.online(signal));
   }
 
   /** When the replica is offline (no leader, not yet a member, catching up). At once if it is. */
   offline(options?: WaitOptions): Promise<void> {
-    return this.#handle.group.when.offline(this.#options(options).signal);
+    return this.#until(options, (signal) => this.#handle.group.when.offline(signal));
   }
 
   /** When the local replica has applied `version` (at once if it has): reads then reflect it. */
   reaches(version: Version, options?: WaitOptions): Promise<Version> {
-    return this.#handle.group.when.committed().reaches(version, this.#options(options));
+    return this.#until(options, (signal) => this.#handle.group.when.committed().reaches(version, { signal }));
   }
 
   /** The next version applied after this call. */
   updated(options?: WaitOptions): Promise<Version> {
-    return this.#handle.group.when.committed().advanced(this.#options(options));
+    return this.#until(options, (signal) => this.#handle.group.when.committed().advanced({ signal }));
   }
 
   /**
@@ -144,7 +153,7 @@ export class CollectionWhen {
    * about one that already happened. A `watch` yields a fresh `snapshot` for the new contents.
    */
   async reset(options?: WaitOptions): Promise<CollectionReset> {
-    return toCollectionReset(await this.#handle.group.when.reset(this.#options(options).signal));
+    return toCollectionReset(await this.#until(options, (signal) => this.#handle.group.when.reset(signal)));
   }
 }
 
@@ -246,7 +255,8 @@ export abstract class CollectionHandle<C, Ch, E, S> implements AsyncDisposable {
     if (this.isClosed) return;
     const feed = this.replica.feed;
     const w: Watcher<Ch> = feed.add(options.bufferSize ?? this.#watchBuffer);
-    const signal = anySignal([options.signal, this.#closed.signal]);
+    const linked = linkSignals([options.signal, this.#closed.signal]);
+    const signal = linked.signal;
     const onAbort = () => w.interrupt();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -280,6 +290,7 @@ export abstract class CollectionHandle<C, Ch, E, S> implements AsyncDisposable {
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
+      linked.dispose();
       feed.remove(w);
     }
   }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { scaled } from '@mosaik/id';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, FAST, storeName, T, type TestNode, until } from '../test/fixtures.js';
@@ -126,6 +127,29 @@ describe('watch', () => {
     await until(() => c.events.length === 1, 'snapshot');
     await w.close();
     await c.done;
+  });
+
+  it('repeated waits and watches under a long-lived signal leave nothing on it', async () => {
+    const Def = defineCollection.map<number, number>(storeName('held'), { consensus: FAST });
+    await using w = await Def.onlineWriter(nodes[0]!, opts());
+    const long = new AbortController();
+    const held = () => {
+      // Abort listeners plus what `AbortSignal.any` records on a source (a Node internal set).
+      const key = Object.getOwnPropertySymbols(long.signal).find(
+        (k) => k.description === 'kDependantSignals',
+      );
+      const set =
+        key === undefined ? undefined : (long.signal as unknown as Record<symbol, Set<unknown>>)[key];
+      return getEventListeners(long.signal, 'abort').length + (set?.size ?? 0);
+    };
+    for (let i = 0; i < 20; i++) {
+      await w.when.online({ signal: long.signal });
+      await w.when.reaches(await w.set(i, i), { signal: long.signal });
+      const it = w.watch({ signal: long.signal });
+      await it.next();
+      await it.return?.();
+    }
+    expect(held()).toBe(0);
   });
 
   it('has no gap across a leader failover', async () => {
