@@ -86,6 +86,8 @@ export {
   id,
   isHex,
   jsonCodec,
+  type LinkedSignal,
+  linkSignals,
   MosaikError,
   type MosaikErrorOptions,
   type NetworkId,
