@@ -7,7 +7,7 @@
  * twice, the book answers the copy with the recorded outcome.
  */
 import type { Logger } from '@mosaik/metrics';
-import { type Consumer, MosaikError, type Network, type Producer } from 'mosaik';
+import { type Consumer, linkSignals, MosaikError, type Network, type Producer } from 'mosaik';
 import { Acks, Fills, Orders } from './streams.js';
 import type { Fill, NewRequest, OrderAck, OrderRequest } from './types.js';
 
@@ -90,7 +90,9 @@ export class Trader implements AsyncDisposable {
    */
   async submit(request: NewRequest, signal?: AbortSignal): Promise<OrderAck> {
     const full = { ...request, trader: this.name, clientId: this.#nextClientId++ } as OrderRequest;
-    const stop = AbortSignal.any([this.#stop.signal, ...(signal ? [signal] : [])]);
+    // Not AbortSignal.any: it would leave an entry per order on the trader's signal (Node 20).
+    const closing = linkSignals([this.#stop.signal, signal]);
+    const stop = closing.signal;
     const acked = new Promise<OrderAck>((resolve) => {
       this.#pending.set(full.clientId, { request: full, resolve });
     });
@@ -99,10 +101,13 @@ export class Trader implements AsyncDisposable {
       for (let attempt = 1; ; attempt++) {
         if (stop.aborted) throw new NotAcknowledgedError('trader closed before the acknowledgement', full);
         // `send` waits until at least one matcher subscribed (bounded by the give-up time).
-        const sendSignal = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, giveUpAt - Date.now()))]);
-        await this.orders.send(full, { signal: sendSignal }).catch((error: unknown) => {
-          if (!stop.aborted) this.#log.debug({ err: error, clientId: full.clientId }, 'send failed');
-        });
+        const sending = linkSignals([stop, AbortSignal.timeout(Math.max(1, giveUpAt - Date.now()))]);
+        await this.orders
+          .send(full, { signal: sending.signal })
+          .catch((error: unknown) => {
+            if (!stop.aborted) this.#log.debug({ err: error, clientId: full.clientId }, 'send failed');
+          })
+          .finally(sending.dispose);
         const timeout = Math.min(this.#options.ackTimeout ?? 2000, Math.max(0, giveUpAt - Date.now()));
         const ack = await Promise.race([acked, abortableDelay(timeout, stop)]);
         if (ack !== undefined) return ack;
@@ -114,6 +119,7 @@ export class Trader implements AsyncDisposable {
         );
       }
     } finally {
+      closing.dispose();
       this.#pending.delete(full.clientId);
     }
   }
