@@ -86,6 +86,9 @@ describe('admission', () => {
     expect(quiet('v1', 'v2', '')).toBe(false);
     // Peers outside the configuration (newcomers) and groups still forming are never quiet.
     expect(quiet('v2', 'new')).toBe(false);
+    expect(quiet('l1', 'new')).toBe(false);
+    expect(quiet('new', 'v2')).toBe(false);
+    expect(quiet('l1', 'l2')).toBe(false);
     expect(quiet('l1', 'v2', 'v1', 5)).toBe(false);
   });
 

@@ -131,7 +131,10 @@ export function bondQuiet(
   maxVoters: number,
 ): boolean {
   if (conf.voters.length < maxVoters || self === lead || peer === lead) return false;
-  return conf.learners.includes(self) || conf.learners.includes(peer);
+  // Someone outside the configuration (a newcomer, another cluster's member) is never quiet:
+  // joining and merging go by the statuses the pings carry.
+  if (conf.voters.includes(self)) return conf.learners.includes(peer);
+  return conf.learners.includes(self) && conf.voters.includes(peer);
 }
 
 /** Whether to dial `peer` now: a member, not ourselves, not bonded, wanted, not backing off. */
