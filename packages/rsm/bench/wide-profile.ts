@@ -2,11 +2,19 @@
  * In-process profile of a wide group (dev only): N members (V voters, the rest learners) in this
  * process on loopback, memory storage; puts/s from the leader with `CLIENTS` clients.
  *   WIDE_N=15 WIDE_V=5 node --conditions=@mosaik/source --import tsx bench/wide-profile.ts
+ * Only the first member founds (the others join it), so no clusters merge. It prints the process's
+ * CPU per member over 2 s without writes (`idleCpuPerMember`, JS thread and transport threads,
+ * in cores) and during the load (`loadCpu`). `WIDE_PROFILE=idle|load` writes a V8 CPU profile of
+ * that phase to `wide-<phase>.cpuprofile`; `MOSAIK_COMMIT_TRACE=1` adds the median and p90 of
+ * propose → sent → first follower's receipt → each voter's ack → quorum → applied.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Discovery } from '@mosaik/discovery';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop } from '../../../tooling/bench/load.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
+import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
 
 const N = Number(process.env.WIDE_N ?? 3);
@@ -35,7 +43,8 @@ const groups: Group<Put, string, number>[] = nodes.map((n, i) =>
       heartbeatInterval: 100,
       electionTimeout: 1000,
       maxVoters: V,
-      bootstrapDelay: 300 + i * 50,
+      // Only the first member founds: the others join it (no clusters to merge).
+      bootstrapDelay: i === 0 ? 300 : 10_000,
     })
     .join(),
 );
@@ -70,14 +79,34 @@ for (;;) {
 const settled = performance.now() - t0;
 const leader = groups.find((g) => g.status().role === 'leader')!;
 const value = new Uint8Array(100).fill(7);
+// Idle cost: the whole process's CPU (JS thread and the transport's threads) while nobody writes.
+const PROFILE = process.env.WIDE_PROFILE;
+const session = PROFILE === undefined ? undefined : new Session();
+session?.connect();
+await session?.post('Profiler.enable');
+if (PROFILE === 'idle') await session?.post('Profiler.start');
+const idleFrom = process.cpuUsage();
+await sleep(2000);
+const idle = process.cpuUsage(idleFrom);
+if (PROFILE === 'idle')
+  writeFileSync('wide-idle.cpuprofile', JSON.stringify((await session!.post('Profiler.stop')).profile));
+if (PROFILE === 'load') await session?.post('Profiler.start');
+const idleCpu = (idle.user + idle.system) / 1000 / 2000;
+const loadFrom = process.cpuUsage();
+commitTrace?.reset();
 const r = await closedLoop({
   clients: CLIENTS,
   warmupMs: 500,
   ms: MS,
   op: (c, seq) => leader.execute({ k: `key-${c}-${seq % 1000}`, v: value }),
 });
+const load = process.cpuUsage(loadFrom);
+if (PROFILE === 'load')
+  writeFileSync('wide-load.cpuprofile', JSON.stringify((await session!.post('Profiler.stop')).profile));
 console.log(
   JSON.stringify({
+    idleCpuPerMember: Number((idleCpu / N).toFixed(4)),
+    loadCpu: Number(((load.user + load.system) / 1000 / (r.ms + 500)).toFixed(3)),
     N,
     V,
     clients: CLIENTS,
@@ -87,9 +116,49 @@ console.log(
     p99: r.p99,
   }),
 );
+if (commitTrace !== undefined) traceReport(leader.status().voters, leader.status().leader ?? '');
 for (const n of nodes) {
   await n.groups.close();
   await n.discovery.close();
   await n.node.close();
 }
 process.exit(0);
+
+/**
+ * With MOSAIK_COMMIT_TRACE=1 (all members share this process's tracer, so only marks one member
+ * makes are meaningful): per entry, propose → sent, propose → each voter's ack, the quorum's
+ * ack, → applied; medians and p90 in ms.
+ */
+function traceReport(voters: readonly string[], leaderId: string): void {
+  const marks = commitTrace!.dump().marks;
+  const others = voters.filter((v) => v !== leaderId);
+  const q = Math.floor(voters.length / 2) + 1;
+  const series = new Map<string, number[]>();
+  const add = (k: string, v: number | undefined) => {
+    if (v === undefined || !Number.isFinite(v)) return;
+    const a = series.get(k) ?? [];
+    a.push(v);
+    series.set(k, a);
+  };
+  for (const m of Object.values(marks)) {
+    if (m.propose === undefined || m.applied === undefined) continue;
+    const acks = others
+      .map((v) => m[`ack:${v}`])
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b);
+    const quorumAck = acks[q - 2];
+    add('propose→sent', m.sent! - m.propose);
+    add('propose→received(first follower)', m.received! - m.propose);
+    for (const [i, a] of acks.entries()) add(`propose→ack #${i + 1}`, a - m.propose);
+    add('propose→quorum ack', quorumAck! - m.propose);
+    add('quorum ack→applied', m.applied - quorumAck!);
+    add('propose→applied', m.applied - m.propose);
+  }
+  const pct = (a: number[], p: number) =>
+    a.sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))]!;
+  for (const [k, a] of series)
+    console.error(
+      `${k.padEnd(36)} n=${a.length} p50=${pct(a, 0.5).toFixed(2)} p90=${pct(a, 0.9).toFixed(2)} max=${pct(a, 1).toFixed(1)}`,
+    );
+  console.error(JSON.stringify(commitTrace!.dump().counters));
+}

@@ -7,7 +7,9 @@
  * 2. 47 more members join, in `BENCH_WIDE_HOSTS` processes (default 4; each member is a whole
  *    node with its own endpoint); once the configuration holds 5 voters and 45 learners, the same
  *    load runs again on the leader. Goal: ≥ 0.8× the 3-member rate.
- * 3. kill -9 the leader's process → first write through another member (150 ms deadline per
+ * 3. Idle CPU per member (all processes, from /proc) over a few seconds without writes, beside
+ *    the 3-member group's.
+ * 4. kill -9 the leader's process → first write through another member (150 ms deadline per
  *    try). Goal: within the 3-member failover bound of `consensus.bench.ts`.
  *
  * Both shapes use the same consensus settings: heartbeat `BENCH_HEARTBEAT_MS` (default 100),
@@ -18,7 +20,7 @@
  *
  *   pnpm --filter @mosaik/rsm bench:wide
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +39,7 @@ const FOUNDERS = 3;
 const VALUE_BYTES = 100;
 const DEADLINE_MS = 150;
 const FORM_TIMEOUT_MS = 180_000;
+const IDLE_MS = 3000;
 const HOST = fileURLToPath(new URL('./wide-host.ts', import.meta.url));
 
 const now = () => performance.timeOrigin + performance.now();
@@ -105,6 +108,33 @@ function hostOf(of: readonly Host[], id: string): Host {
   return of.find((h) => h.addrs.some((a) => a.id === id))!;
 }
 
+/**
+ * CPU (user + system, all threads) the processes of `of` use while nothing is written, per member,
+ * in % of a core; from /proc, so `undefined` off Linux.
+ */
+async function idleCpuPerMember(of: readonly Host[], members: number): Promise<number | undefined> {
+  const cpuSeconds = (): number | undefined => {
+    try {
+      let ticks = 0;
+      for (const h of of) {
+        const stat = readFileSync(`/proc/${h.proc.pid}/stat`, 'utf8');
+        // After the command name: state is field 3, utime and stime fields 14 and 15 (clock ticks).
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      }
+      return ticks / 100;
+    } catch {
+      return undefined;
+    }
+  };
+  const from = cpuSeconds();
+  const t0 = now();
+  await sleep(IDLE_MS);
+  const to = cpuSeconds();
+  if (from === undefined || to === undefined) return undefined;
+  return ((to - from) / ((now() - t0) / 1000) / members) * 100;
+}
+
 /** Closed-loop puts on the leader, for each client count. */
 async function measure(of: readonly Host[], leader: MemberStatus, size: number): Promise<Map<number, Load>> {
   const out = new Map<number, Load>();
@@ -170,6 +200,7 @@ async function founders(network: string): Promise<{ trio: Host[]; leader: Member
 try {
   // 1. The baseline: a 3-member group, its load and its failover.
   const narrow = await founders(`rsm-wide-a-${Math.random()}`);
+  const narrowIdle = await idleCpuPerMember(narrow.trio, FOUNDERS);
   const narrowLoad = await measure(narrow.trio, narrow.leader, FOUNDERS);
   const narrowFailover = await failover(narrow.trio, narrow.leader);
   log(`${FOUNDERS} members, failover:`, Math.round(narrowFailover.ms), 'ms');
@@ -197,6 +228,7 @@ try {
       ours: Math.round(settleMs),
     }),
   );
+  const wideIdle = await idleCpuPerMember(wideHosts, WIDE);
   const wideLoad = await measure(wideHosts, leader, WIDE);
   const wideFailover = await failover(wideHosts, leader);
 
@@ -208,6 +240,16 @@ try {
     line(`${what}: throughput (goal: ratio ≥ 0.8)`, 'puts/s', w.rate, base, n.rate, 0);
     line(`${what}: p99`, 'ms (lower is better; ratio = baseline/ours)', w.p99, base, n.p99, 3, true);
   }
+  if (wideIdle !== undefined)
+    line(
+      `rsm ${WIDE}-member group (${VOTERS} voters) idle: CPU per member, ${IDLE_MS} ms without writes`,
+      '% of a core (lower is better; ratio = baseline/ours)',
+      wideIdle,
+      base,
+      narrowIdle,
+      2,
+      true,
+    );
   line(
     `rsm ${WIDE}-member group failover: kill -9 the leader's process (${wideFailover.killed} member${wideFailover.killed === 1 ? '' : 's'}) → first write`,
     'ms (lower is better; ratio = baseline/ours)',

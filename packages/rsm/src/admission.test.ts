@@ -2,6 +2,7 @@ import { id, SecretKey } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
 import {
   authorizeEntry,
+  bondQuiet,
   bondWanted,
   DialBackoff,
   revalidate,
@@ -68,6 +69,27 @@ describe('admission', () => {
     const backoff = new DialBackoff();
     expect(shouldDial({ peer: b, self: a, bonded: false, backoff, now: 0 })).toBe(true);
     expect(shouldDial({ peer: b, self: a, bonded: false, wanted: false, backoff, now: 0 })).toBe(false);
+  });
+
+  it('quiets the bonds between learners and the voters that do not lead, once the voters are all there', () => {
+    const conf = { voters: ['v1', 'v2', 'v3'], learners: ['l1', 'l2'] };
+    const quiet = (self: string, peer: string, lead = 'v1', maxVoters = 3) =>
+      bondQuiet(conf, self, peer, lead, maxVoters);
+    expect(quiet('l1', 'v2')).toBe(true);
+    expect(quiet('v3', 'l2')).toBe(true);
+    // The leader's bonds, and the voters' among themselves, keep their pace.
+    expect(quiet('l1', 'v1')).toBe(false);
+    expect(quiet('v1', 'l2')).toBe(false);
+    expect(quiet('v2', 'v3')).toBe(false);
+    // No leader known (an election): every learner bond is quiet, the voters' are not.
+    expect(quiet('l1', 'v1', '')).toBe(true);
+    expect(quiet('v1', 'v2', '')).toBe(false);
+    // Peers outside the configuration (newcomers) and groups still forming are never quiet.
+    expect(quiet('v2', 'new')).toBe(false);
+    expect(quiet('l1', 'new')).toBe(false);
+    expect(quiet('new', 'v2')).toBe(false);
+    expect(quiet('l1', 'l2')).toBe(false);
+    expect(quiet('l1', 'v2', 'v1', 5)).toBe(false);
   });
 
   it('revalidation keeps passing bonds with their expiry and drops the rest', () => {

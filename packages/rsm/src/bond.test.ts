@@ -1,6 +1,7 @@
 /**
  * The bond's heartbeat policy, on a scripted link and fake timers: a bond pings every period
- * while it carries nothing else, and only every few periods while Raft traffic keeps it alive.
+ * while it carries nothing else, and only every few periods while Raft traffic keeps it alive or
+ * its group says it may stay quiet.
  */
 import { SecretKey } from '@mosaik/id';
 import { createLogger, createMetrics } from '@mosaik/metrics';
@@ -43,7 +44,7 @@ function scriptedLink(): BondLink & { sent: Uint8Array[]; end(): void } {
   return link;
 }
 
-function open(link: BondLink): Bond {
+function open(link: BondLink, quiet?: () => boolean): Bond {
   const bond = new Bond(link, link.remoteId, {
     heartbeatInterval: INTERVAL,
     // Nothing is ever received here: never time out within the test.
@@ -57,6 +58,7 @@ function open(link: BondLink): Bond {
     closed: () => {},
     status: () => ({ cluster: 'c', yield: '', term: 1, commit: 0, lead: '', pref: 0, inc: '' }),
     revalidate: () => false,
+    ...(quiet === undefined ? {} : { quiet }),
   });
   return bond;
 }
@@ -91,6 +93,19 @@ describe('bond heartbeat', () => {
     const n = pings(link.sent);
     expect(n).toBeGreaterThanOrEqual(10);
     expect(n).toBeLessThanOrEqual(12);
+    await bond.close();
+  });
+
+  it('pings every third period while idle and quiet, every period again once it is not', async () => {
+    const link = scriptedLink();
+    let quiet = true;
+    const bond = open(link, () => quiet);
+    await vi.advanceTimersByTimeAsync(30 * INTERVAL);
+    // The first ping at start, then one every third period.
+    expect(pings(link.sent)).toBe(11);
+    quiet = false;
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL);
+    expect(pings(link.sent)).toBe(21);
     await bond.close();
   });
 });

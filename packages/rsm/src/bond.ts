@@ -18,6 +18,8 @@ export interface BondEvents {
   closed(bond: Bond, info: CloseInfo): void;
   /** Our status, sent with every ping. */
   status(): PeerStatus;
+  /** Whether this bond may ping only every `STATUS_REFRESH_PERIODS` periods. Default: never. */
+  quiet?(bond: Bond): boolean;
   /** The ticket expiry timer fired: re-validate; `false` closes the bond with `NotAllowed`. */
   revalidate(bond: Bond): Expiration | false;
 }
@@ -39,7 +41,8 @@ let nextBondSerial = 1;
  * ping to stay alive: the peer's silence timer restarts on any message. It still sends its
  * status this often (in heartbeat periods), so the peer's view of it stays fresh. Between a
  * leader and its followers this spares a ping each way per period; in a wide group that is a
- * large share of the leader's messages.
+ * large share of the leader's messages. A quiet bond (see `BondEvents.quiet`) pings at this
+ * pace too, traffic or not: a few pings within `maxMissedHeartbeats` periods keep it alive.
  */
 const STATUS_REFRESH_PERIODS = 3;
 
@@ -190,7 +193,8 @@ export class Bond {
       return;
     }
     const carried = now - this.#lastOtherSent < interval;
-    if (carried && now - this.#lastPing < interval * STATUS_REFRESH_PERIODS) return;
+    const spared = carried || this.#events?.quiet?.(this) === true;
+    if (spared && now - this.#lastPing < interval * STATUS_REFRESH_PERIODS) return;
     this.#sendPing();
   }
 

@@ -46,6 +46,11 @@ export interface BondSetContext {
    * a dial from a peer that is not is refused, so the dialer backs off. Default: every peer.
    */
   wanted?(peer: PeerId): boolean;
+  /**
+   * Whether the bond with `peer` may stay quiet (see `bondQuiet`): it then pings only every few
+   * heartbeat periods. Asked every period. Default: never.
+   */
+  quiet?(peer: PeerId): boolean;
   /** The acceptor did not know us (`UnknownPeer`): make it learn our entry, then the dial is retried once. */
   introduce?(peer: PeerId): Promise<void>;
   /** Our status, sent with every ping. */
@@ -256,6 +261,7 @@ export class BondSet {
         ctx.down(b, info);
       },
       status: () => ctx.status(),
+      quiet: () => ctx.quiet?.(peer) ?? false,
       revalidate: () => {
         const auth = ctx.authorize(peer);
         return auth.ok ? (auth.expires ?? Expiration.never()) : false;

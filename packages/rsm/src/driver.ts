@@ -198,9 +198,9 @@ export class RaftDriver<C> {
       snapshotChunkSize: this.#o.consensus.snapshotChunkSize,
       random: Math.random,
       deferCommitNotice: true,
-      // A wide group (more learners than it may have voters) replicates to its learners once
-      // per tick: with dozens of them, a message each per commit would cost the leader more
-      // than the commit itself.
+      // A wide group (more learners than it may have voters) replicates to each learner once
+      // per heartbeat period: with dozens of them, a message each per commit (or per tick)
+      // would cost the leader more than the commits themselves.
       paceLearnersAbove: this.#o.consensus.maxVoters,
       // Until the entries replayed on start (or sent by the leader) show this life admitted.
       abstain: bootstrap === undefined && !this.#admittedInThisLife(),

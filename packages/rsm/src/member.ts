@@ -22,7 +22,7 @@ import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import { CloseCode, type CloseInfo } from '@mosaik/transport';
-import { bondWanted } from './admission.js';
+import { bondQuiet, bondWanted } from './admission.js';
 import { type Admission, admissionContext } from './admissions.js';
 import { nextChange } from './autopilot.js';
 import { handoffTarget, memberViews } from './autopilot-view.js';
@@ -83,6 +83,8 @@ export interface BondHandlers {
   authorize(peer: PeerId): Authorization;
   /** Whether a bond with `peer` is worth holding: an acceptor refuses the others. */
   wanted(peer: PeerId): boolean;
+  /** Whether the bond with `peer` may ping only every few heartbeat periods (see `bondQuiet`). */
+  quiet(peer: PeerId): boolean;
   status(): PeerStatus;
   /** Peers a new bond partner is bonded with: candidates to bond with. */
   learned(peers: readonly PeerId[]): void;
@@ -199,6 +201,16 @@ export class GroupMember<C> {
     this.bonds = options.bonds({
       authorize: (peer) => this.#admission.authorize(peer),
       wanted: (peer) => this.#wanted(peer),
+      quiet: (peer) => {
+        const raft = this.driver.raft;
+        return bondQuiet(
+          raft.conf,
+          this.#selfHex,
+          peer.toString(),
+          raft.lead,
+          this.#spec.consensus.maxVoters,
+        );
+      },
       status: () => this.#status(),
       learned: (peers) => {
         for (const p of peers) if (this.#admission.isMember(p)) this.#admission.dial(p);

@@ -96,6 +96,13 @@ export class Progress {
   ackedRound = -1;
   /** The commit index the last AppendEntries to this follower carried. */
   commitSent = 0;
+  /** The leader's tick (`RaftNode`'s clock) when it last sent this follower an AppendEntries. */
+  appendSentAt = Number.NEGATIVE_INFINITY;
+  /**
+   * A paced learner is served on the ticks where `(tick + paceSlot) % heartbeatTick === 0`:
+   * consecutive slots spread a crowd of learners evenly over a heartbeat period.
+   */
+  paceSlot = 0;
   isLearner: boolean;
   readonly inflights: Inflights;
 

@@ -369,37 +369,54 @@ describe('membership', () => {
     expect(a.conf.learners).toEqual(['d', 'e', 'f']);
   });
 
-  it('paces a crowd of learners to one append per tick, never the voters nor the commits', () => {
+  it('paces a crowd of learners to one append per heartbeat period, spread over its ticks, never the voters nor the commits', () => {
+    const learners = ['d', 'e', 'f', 'g', 'h'];
     const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 5, electionTick: 50 });
     h.elect('a');
-    for (const id of ['d', 'e']) h.add(id, {});
+    for (const id of learners) h.add(id, {});
     const a = h.get('a').node;
-    a.proposeConfChange({ type: 'add-learners', nodes: ['d', 'e'] });
+    a.proposeConfChange({ type: 'add-learners', nodes: learners });
     h.settle();
-    h.tick(2, ['a']);
-    const appends: Message[] = [];
+    h.tick(5, ['a']);
+    const sent: Message[] = [];
     h.filter = (m) => {
-      if (m.t === MessageType.Append) appends.push(m);
+      if (m.from === 'a') sent.push(m);
       return true;
     };
-    for (const cmd of ['x', 'y', 'z']) {
-      a.propose([enc(cmd)]);
+    const toLearners = (t: MessageType) => sent.filter((m) => m.t === t && learners.includes(m.to));
+    // A steady stream of proposals, one per tick, for two heartbeat periods.
+    const appendTicks = new Map<string, number[]>();
+    for (let tick = 0; tick < 10; tick++) {
+      const before = toLearners(MessageType.Append).length;
+      a.propose([enc(`p${tick}`)]);
       h.settle();
       if (a.commitNoticeDue) a.flushCommit();
       h.settle();
+      // The voters commit every proposal as usual.
+      expect(userData(h, 'b')).toHaveLength(tick + 1);
+      h.tick(1, ['a']);
+      for (const m of toLearners(MessageType.Append).slice(before))
+        appendTicks.set(m.to, [...(appendTicks.get(m.to) ?? []), tick]);
     }
-    // The voters commit every proposal as usual; the learners heard nothing yet.
-    expect(userData(h, 'b')).toEqual(['x', 'y', 'z']);
-    expect(appends.filter((m) => m.to === 'd' || m.to === 'e')).toEqual([]);
-    expect(userData(h, 'd')).toEqual([]);
-    // One tick later each learner gets everything, and the commit index, in one append.
-    h.tick(1, ['a']);
-    const toLearners = appends.filter((m) => m.to === 'd' || m.to === 'e');
-    expect(toLearners.map((m) => m.to).sort()).toEqual(['d', 'e']);
-    for (const id of ['d', 'e']) expect(userData(h, id)).toEqual(['x', 'y', 'z']);
-    // Nothing new: the next tick sends them nothing.
-    h.tick(1, ['a']);
-    expect(appends.filter((m) => m.to === 'd' || m.to === 'e')).toHaveLength(2);
+    // Each learner got one append per period, five ticks apart, and the learners' slots differ:
+    // never the whole crowd in one tick.
+    for (const id of learners) {
+      const ticks = appendTicks.get(id) ?? [];
+      expect(ticks).toHaveLength(2);
+      expect(ticks[1]! - ticks[0]!).toBe(5);
+    }
+    expect(new Set(learners.map((id) => appendTicks.get(id)![0])).size).toBe(learners.length);
+    // Those appends stood in for the learners' heartbeats; the voters still got theirs.
+    expect(toLearners(MessageType.Heartbeat)).toEqual([]);
+    expect(sent.filter((m) => m.t === MessageType.Heartbeat && m.to === 'b')).toHaveLength(2);
+    // Within one period every learner has everything up to the last proposal of the previous one.
+    h.tick(5, ['a']);
+    for (const id of learners) expect(userData(h, id)).toEqual(userData(h, 'b'));
+    // Nothing new: no more appends, and the heartbeats to the learners resume.
+    const appends = toLearners(MessageType.Append).length;
+    h.tick(5, ['a']);
+    expect(toLearners(MessageType.Append)).toHaveLength(appends);
+    expect(toLearners(MessageType.Heartbeat).length).toBeGreaterThanOrEqual(learners.length);
     // At the threshold (one learner, paced above one) nobody is paced.
     const n = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1 });
     n.elect('a');
@@ -409,6 +426,36 @@ describe('membership', () => {
     n.get('a').node.propose([enc('x')]);
     n.settle();
     expect(userData(n, 'd')).toEqual(['x']);
+  });
+
+  it('sends a paced learner what its read waits for with the read index, and heartbeats only the voters for a read', () => {
+    const learners = ['d', 'e', 'f'];
+    const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 10, electionTick: 50 });
+    h.elect('a');
+    for (const id of learners) h.add(id, {});
+    const a = h.get('a').node;
+    a.proposeConfChange({ type: 'add-learners', nodes: learners });
+    h.settle();
+    h.tick(10, ['a']);
+    a.propose([enc('x')]);
+    h.settle();
+    if (a.commitNoticeDue) a.flushCommit();
+    h.settle();
+    expect(userData(h, 'd')).toEqual([]);
+    const sent: Message[] = [];
+    h.filter = (m) => {
+      sent.push(m);
+      return true;
+    };
+    h.get('d').node.readIndex('r1');
+    h.settle();
+    // The read's confirmation round went to the voters only.
+    const beats = sent.filter((m) => m.t === MessageType.Heartbeat).map((m) => m.to);
+    expect(beats.sort()).toEqual(['b', 'c']);
+    // The learner got its answer and, with it, the entry it waits for: no tick needed.
+    expect(h.get('d').readStates.map((r) => r.ctx)).toEqual(['r1']);
+    expect(userData(h, 'd')).toEqual(['x']);
+    expect(userData(h, 'e')).toEqual([]);
   });
 
   it('promotes a learner to voter, one change at a time', () => {

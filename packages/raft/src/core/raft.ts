@@ -79,12 +79,16 @@ export interface RaftOptions {
    */
   readonly deferCommitNotice?: boolean;
   /**
-   * With more learners than this in the configuration, the leader replicates to them once per
-   * tick (all that was appended since, and the commit index) instead of on every proposal and
-   * every commit advance. A learner counts toward no quorum, so this never delays a commit; it
-   * bounds what a crowd of learners costs the leader per second, whatever the commit rate, at
-   * the price of learners applying up to a tick later. A learner far behind is still sent to as
-   * fast as it acknowledges. Voters are never paced. Default: never.
+   * With more learners than this in the configuration, the leader replicates to each of them
+   * once per heartbeat period (all that was appended since, and the commit index), the learners
+   * spread evenly over the ticks of the period, instead of on every proposal and every commit
+   * advance; such an append stands in for that learner's heartbeat. A learner counts toward no
+   * quorum, so this never delays a commit; it bounds what a crowd of learners costs the leader
+   * per second, whatever the commit rate, and keeps it from arriving in one burst that would
+   * hold up the voters' messages, at the price of learners applying up to a heartbeat period
+   * later. A learner far behind is still sent to as fast as it acknowledges, and one that asked
+   * for a read index is sent what it lacks with the answer. Voters are never paced. Default:
+   * never.
    */
   readonly paceLearnersAbove?: number;
   /** Index the caller's state machine has already applied (on restart). Default: the snapshot index. */
@@ -156,8 +160,8 @@ const SNAPSHOT_WINDOW = 4;
 const SNAPSHOT_WINDOW_BYTES = 4 * MiB;
 /**
  * A paced learner (see `paceLearnersAbove`) this many entries or more behind is sent to as fast
- * as it acknowledges, not once per tick: it is catching up, and a message per tick would hold it
- * back.
+ * as it acknowledges, not once per heartbeat period: it is catching up, and a message per period
+ * would hold it back.
  */
 const PACED_CATCHUP_ENTRIES = 1024;
 /** Heartbeat rounds without an acknowledged chunk before the window is sent again. */
@@ -210,6 +214,8 @@ export class RaftNode {
   /** Reads received before the leader committed an entry of its term. */
   #deferredReads: { ctx: string; from: NodeId }[] = [];
   #leaseDisabled = false;
+  /** The slot (see `Progress.paceSlot`) the next follower the leader starts tracking gets. */
+  #nextPaceSlot = 0;
   #incoming: IncomingSnapshot | undefined;
   /** Chunks of `#incoming` received but not handed out yet. */
   #chunks: SnapshotChunk[] = [];
@@ -689,6 +695,7 @@ export class RaftNode {
         const p = new Progress(next, learner, this.#maxInflightMsgs, this.#maxInflightBytes);
         // A new member counts as active until the next CheckQuorum round can judge it.
         p.recentActive = true;
+        p.paceSlot = this.#nextPaceSlot++ % this.#heartbeatTick;
         this.#prs.set(id, p);
       } else {
         pr.isLearner = learner;
@@ -719,25 +726,49 @@ export class RaftNode {
       }
       if (this.#leadTransferee !== '') this.#leadTransferee = '';
     }
+    // The paced learners first: one whose append goes out this tick needs no heartbeat.
+    this.#sendPacedLearners();
     if (this.#heartbeatElapsed >= this.#heartbeatTick) {
       this.#heartbeatElapsed = 0;
       this.#bcastHeartbeat();
     }
-    if (this.#role === 'leader') this.#sendPacedLearners();
   }
 
-  /** Whether `pr` is a learner replicated once per tick (see `paceLearnersAbove`). */
+  /** Whether `pr` is a learner replicated once per heartbeat period (see `paceLearnersAbove`). */
   #paced(pr: Progress): boolean {
     return pr.isLearner && this.#conf.current().learners.length > this.#paceLearnersAbove;
   }
 
-  /** Leader, each tick: every paced learner gets what was appended or committed since its last append. */
+  /**
+   * Leader, each tick: the paced learners whose slot this tick is get what was appended or
+   * committed since their last append (each learner once per heartbeat period).
+   */
   #sendPacedLearners(): void {
     const last = this.#log.lastIndex();
     const commit = this.#log.committed;
     for (const [id, pr] of this.#prs) {
-      if (this.#paced(pr) && (pr.next <= last || pr.commitSent < commit)) this.#sendAppend(id);
+      if (
+        this.#paced(pr) &&
+        (this.#now + pr.paceSlot) % this.#heartbeatTick === 0 &&
+        (pr.next <= last || pr.commitSent < commit)
+      )
+        this.#sendAppend(id);
     }
+  }
+
+  /** A paced learner waits for its slot, unless it is far behind (catching up) or being probed. */
+  #waitsForSlot(pr: Progress): boolean {
+    return (
+      this.#paced(pr) && pr.state === 'replicate' && this.#log.lastIndex() - pr.match < PACED_CATCHUP_ENTRIES
+    );
+  }
+
+  /**
+   * A paced learner sent an AppendEntries within the last heartbeat period needs no heartbeat:
+   * the append told it the leader and the commit index, and a learner answers no read quorum.
+   */
+  #heartbeatSpared(pr: Progress): boolean {
+    return pr.state === 'replicate' && this.#paced(pr) && this.#now - pr.appendSentAt < this.#heartbeatTick;
   }
 
   /** CheckQuorum: did a quorum of voters (counting us) talk to us this round? Resets the marks. */
@@ -1100,8 +1131,7 @@ export class RaftNode {
     } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(m.index);
     }
-    // A paced learner waits for the next tick, unless it is far behind (catching up).
-    const waits = this.#paced(pr) && this.#log.lastIndex() - pr.match < PACED_CATCHUP_ENTRIES;
+    const waits = this.#waitsForSlot(pr);
     if (this.#maybeCommit()) {
       if (!this.#deferCommitNotice) this.#bcastAppend();
       else {
@@ -1139,7 +1169,7 @@ export class RaftNode {
           this.#sendChunks(m.from, pr, true);
         }
       }
-    } else if (pr.match < this.#log.lastIndex()) this.#sendAppend(m.from);
+    } else if (pr.match < this.#log.lastIndex() && !this.#waitsForSlot(pr)) this.#sendAppend(m.from);
     if (m.ctx !== '') this.#recvReadAck(m.from, m.ctx);
   }
 
@@ -1238,6 +1268,7 @@ export class RaftNode {
       commit: this.#log.committed,
     });
     pr.commitSent = this.#log.committed;
+    pr.appendSentAt = this.#now;
     if (pr.state === 'replicate') {
       if (entries.length > 0) {
         const lastSent = entries[entries.length - 1]!.index;
@@ -1298,9 +1329,14 @@ export class RaftNode {
     while (tr.sent < limit) tr.sent += chunk(tr.sent);
   }
 
-  #bcastHeartbeat(): void {
+  /**
+   * Heartbeats every follower; `votersOnly` for a read's confirmation round, which only the
+   * voters' answers can complete (the learners still get the periodic ones).
+   */
+  #bcastHeartbeat(votersOnly = false): void {
     const ctx = this.#reads.length > 0 ? this.#reads[this.#reads.length - 1]!.ctx : '';
     for (const [id, pr] of this.#prs) {
+      if (pr.isLearner ? votersOnly || this.#heartbeatSpared(pr) : false) continue;
       this.#send({
         t: MessageType.Heartbeat,
         from: this.id,
@@ -1338,7 +1374,7 @@ export class RaftNode {
     const req: ReadRequest = { ctx, from, index: this.#log.committed, acks: new Set([this.id]) };
     this.#reads.push(req);
     this.#readsByCtx.set(ctx, req);
-    this.#bcastHeartbeat();
+    this.#bcastHeartbeat(true);
   }
 
   #releaseDeferredReads(): void {
@@ -1365,8 +1401,15 @@ export class RaftNode {
   }
 
   #respondRead(ctx: string, from: NodeId, index: number): void {
-    if (from === this.id) this.#readStates.push({ index, ctx });
-    else this.#send({ t: MessageType.ReadIndexResp, from: this.id, to: from, term: this.#term, index, ctx });
+    if (from === this.id) {
+      this.#readStates.push({ index, ctx });
+      return;
+    }
+    this.#send({ t: MessageType.ReadIndexResp, from: this.id, to: from, term: this.#term, index, ctx });
+    // A paced learner would otherwise wait for its slot to learn the entries its read waits for.
+    const pr = this.#prs.get(from);
+    if (pr !== undefined && this.#paced(pr) && (pr.next <= index || pr.commitSent < index))
+      this.#sendAppend(from);
   }
 
   /** The lease: a quorum acknowledged a heartbeat sent less than `#leaseTicks` ago. */

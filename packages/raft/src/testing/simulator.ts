@@ -132,6 +132,8 @@ class Simulation {
   /** Half the seeds: leaders defer commit notices, flushed at a random later step. */
   readonly #deferCommit: boolean;
   readonly #flushRand: () => number;
+  /** Half the seeds: leaders pace every learner (see `paceLearnersAbove`). */
+  readonly #paceLearners: boolean;
   #elections = 0;
   #snapshotsSent = 0;
 
@@ -153,6 +155,7 @@ class Simulation {
     // A PRNG of its own, so the other choices of a seed stay what they were.
     this.#flushRand = createPrng(`${o.seed}/commit-notice`);
     this.#deferCommit = this.#flushRand() < 0.5;
+    this.#paceLearners = createPrng(`${o.seed}/pace-learners`)() < 0.5;
     this.#net = new SimNetwork(createPrng(`${o.seed}/net`), {
       drop: r() * 0.1,
       duplicate: r() * 0.05,
@@ -255,6 +258,7 @@ class Simulation {
       maxSizePerMsg: 512,
       maxInflightMsgs: 4,
       deferCommitNotice: this.#deferCommit,
+      ...(this.#paceLearners ? { paceLearnersAbove: 0 } : {}),
       ...(bootstrap !== undefined ? { bootstrap } : {}),
     });
   }
