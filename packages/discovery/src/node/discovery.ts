@@ -83,6 +83,14 @@ const ADDRESS_POLL_MS = 250;
 const REJOIN_MAX_MS = 4_000;
 /** Most peers one RTT probe round pings: a bounded number of handshakes per node per round. */
 const RTT_PROBES_PER_ROUND = 16;
+/**
+ * Liveness pings before a purge that may run at once. Their own budget, not the sync slots:
+ * after a crash the dead peers all turn due together, and each of their pings holds a slot until
+ * it times out (up to a third of `purgeAfter`), so with a few slots a live peer whose heartbeats
+ * were lost while the overlay repaired waited behind them and was purged. A ping to a dead peer
+ * costs a few packets, not CPU.
+ */
+const CONFIRM_CONCURRENCY = 16;
 /** Shortest wait for a liveness ping before a purge (a ping needs a connection handshake). */
 const CONFIRM_MIN_MS = 500;
 
@@ -172,10 +180,15 @@ export class Discovery implements AsyncDisposable {
   #rejoinArmed = false;
   readonly #isolation = new IsolationPolicy(REJOIN_MIN_MS, REJOIN_MAX_MS);
   #lastBroadcast: PeerEntryVersion | undefined;
-  /** When a peer last appeared in or left the catalog (the node's start counts). */
+  /**
+   * When a peer last appeared in or left the catalog, or a gossip neighbour failed (the node's
+   * start counts): the anti-entropy runs at its settling pace for a while after.
+   */
   #membershipChangedAt = 0;
   #lastSpreadAt = Number.NEGATIVE_INFINITY;
   #spreadArmed = false;
+  /** Cancels the armed anti-entropy tick (one is armed at any time). */
+  #cancelAntiEntropy: (() => void) | undefined;
   #bumpQueued = false;
   #lastNeighborBump = 0;
   #closing: Promise<void> | undefined;
@@ -221,6 +234,7 @@ export class Discovery implements AsyncDisposable {
       gossip: config.gossip,
       dialTimeoutMs: config.exchangeTimeoutMs,
       silentNeighborMs: silentNeighborMs(config.announceIntervalMs, config.announceJitter),
+      probe: (peer, timeoutMs) => this.#probeNeighbour(peer, timeoutMs),
       hooks: {
         deliver: (content) => this.#onDelivered(content),
         neighborUp: (peer) => {
@@ -229,6 +243,7 @@ export class Discovery implements AsyncDisposable {
           // A neighbour is an observed peer too: catch up with it once.
           this.#observe(peer);
         },
+        neighborFailed: () => this.#neighbourFailed(),
         neighborDown: (_peer, remaining) => {
           if (remaining > 0) return;
           this.#rejoin();
@@ -499,6 +514,39 @@ export class Discovery implements AsyncDisposable {
   }
 
   /**
+   * A liveness probe of a quiet gossip neighbour: a ping with its own connection. The answer is a
+   * fresh signed entry, which also keeps the neighbour in the catalog.
+   */
+  async #probeNeighbour(peer: PeerId, timeoutMs: number): Promise<boolean> {
+    if (this.#abort.signal.aborted || !dialable(this.#node, peer)) return false;
+    try {
+      const result = await ping({ ...this.#exchange, timeoutMs }, peer);
+      this.#sampleRtt(peer, result.rttMs, result.entry.entry.coordinate);
+      this.#onEntry(result.entry);
+      return true;
+    } catch (error) {
+      this.#log.debug({ peer: peer.short(), err: String(error) }, 'gossip neighbour probe failed');
+      return false;
+    }
+  }
+
+  /**
+   * A gossip neighbour failed (a crash, most likely). Broadcasts get lost while the overlay
+   * repairs around it, so the catalog is kept fresh by syncs meanwhile: one right away, and the
+   * settling pace of the anti-entropy for a while. Without this, a node whose broadcast path
+   * broke waited up to an anti-entropy period (5 s in a quiet swarm) for any news, and live
+   * peers whose heartbeats went the broken way drifted toward their purge.
+   */
+  #neighbourFailed(): void {
+    if (this.#abort.signal.aborted) return;
+    const quiet = this.#clock.now() - this.#membershipChangedAt >= SETTLING_MS;
+    this.#membershipChangedAt = this.#clock.now();
+    this.#spreadSoon();
+    // The armed anti-entropy tick may be seconds away: bring it forward to the settling pace.
+    if (quiet) this.#scheduleAntiEntropy();
+  }
+
+  /**
    * A peer left the catalog (purged or departed). A peer that comes back (a restart with the
    * same key, a partition that healed) must be synced with again, so it leaves the observed set;
    * and unless it is a live neighbour, the gossip layer stops counting on it as a backup.
@@ -528,14 +576,14 @@ export class Discovery implements AsyncDisposable {
     const purgeAfter = this.config.purgeAfterMs;
     const lead = confirmLeadMs(purgeAfter);
     const now = this.#clock.now();
-    // Soonest purge first; at most `syncConcurrency` pings at once (each is a handshake, and a
+    // Soonest purge first; at most CONFIRM_CONCURRENCY pings at once (each is a handshake, and a
     // starved node may find every peer near stale), the rest wait for the next tick.
     const due = [...this.#catalog.snapshot().raw().signed.values()]
       .map((s) => ({ s, left: s.entry.updatedAt + purgeAfter - now }))
       .filter(({ left }) => left <= lead && left > 0)
       .sort((a, b) => a.left - b.left);
     for (const { s, left } of due) {
-      if (this.#confirmsRunning >= this.config.syncConcurrency) break;
+      if (this.#confirmsRunning >= CONFIRM_CONCURRENCY) break;
       this.#confirm(s.peerId, s.entry.updatedAt, Math.max(CONFIRM_MIN_MS, left));
     }
     this.#timers.schedule(lead / 4, () => this.#freshnessTick());
@@ -614,7 +662,11 @@ export class Discovery implements AsyncDisposable {
   #scheduleAntiEntropy(): void {
     const settling = this.#clock.now() - this.#membershipChangedAt < SETTLING_MS;
     const mean = settling ? ANTI_ENTROPY_SETTLING_MS : ANTI_ENTROPY_MS;
-    this.#timers.schedule(jittered(mean, 0.5), () => this.#antiEntropyTick());
+    this.#cancelAntiEntropy?.();
+    this.#cancelAntiEntropy = this.#timers.schedule(jittered(mean, 0.5), () => {
+      this.#cancelAntiEntropy = undefined;
+      this.#antiEntropyTick();
+    });
   }
 
   /**
