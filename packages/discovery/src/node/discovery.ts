@@ -42,6 +42,7 @@ import {
 import { IsolationPolicy } from './isolation.js';
 import { DiscoveryMetrics, rejectReasonOf, syncFailureOf } from './metrics.js';
 import { probeRound } from './probe.js';
+import { entriesToRelay } from './relay.js';
 import { Timers } from './timers.js';
 
 const SYNC_RETRIES = 3;
@@ -91,6 +92,8 @@ const RTT_PROBES_PER_ROUND = 16;
  * costs a few packets, not CPU.
  */
 const CONFIRM_CONCURRENCY = 16;
+/** Most entries of new runs one sync's merge broadcasts on their peers' behalf (see `relay.ts`). */
+const MAX_RELAYS_PER_SYNC = 16;
 /** Shortest wait for a liveness ping before a purge (a ping needs a connection handshake). */
 const CONFIRM_MIN_MS = 500;
 
@@ -222,7 +225,7 @@ export class Discovery implements AsyncDisposable {
       metrics: this.#metrics,
       timeoutMs: config.exchangeTimeoutMs,
       signal: this.#abort.signal,
-      learned: (entries, from) => this.#learned(entries, from),
+      learned: (entries, from, discovered) => this.#learned(entries, from, discovered),
       pingRefresh: (e) => this.#withCoordinate(e),
     };
     this.#gossip = new AnnounceAdapter({
@@ -950,8 +953,9 @@ export class Discovery implements AsyncDisposable {
   }
 
   /** Entries a sync brought: make them dialable and offer them to gossip as backups. */
-  #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
+  #learned(entries: readonly SignedPeerEntry[], from: PeerId, discovered: readonly SignedPeerEntry[]): void {
     this.#isolation.synced();
+    this.#relayNewRuns(discovered);
     const backups: EndpointAddr[] = [];
     for (const s of entries) {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
@@ -972,6 +976,25 @@ export class Discovery implements AsyncDisposable {
     // connections (half of the cascade) are what kept the accept queues long.
     this.#observed.add(from.toString());
     this.#metrics.catalogSize.set(this.#catalog.snapshot().peersCount());
+  }
+
+  /**
+   * Broadcasts the entries of new runs that a sync brought us before gossip did, on their peers'
+   * behalf (see `relay.ts`): a restarted batch of nodes reaches the whole swarm in a few hops
+   * instead of sync by sync.
+   */
+  #relayNewRuns(discovered: readonly SignedPeerEntry[]): void {
+    if (this.#abort.signal.aborted || this.#gossip.neighborCount === 0) return;
+    const relayed = entriesToRelay(
+      discovered.filter(
+        (s) => s.entry.network.equals(this.#node.networkId) && !s.peerId.equals(this.#node.peerId),
+      ),
+      this.#catalog.snapshot().signedPeersCount(),
+      (s) => s.entry.version.startMs,
+      this.#clock.now(),
+      { newRunMs: this.config.purgeAfterMs, maxPerSync: MAX_RELAYS_PER_SYNC },
+    );
+    for (const s of relayed) this.#gossip.broadcast(entryAnnouncement(s, this.config.gossipMaxPayload));
   }
 
   #observeAddress(signed: SignedPeerEntry): void {
