@@ -89,9 +89,10 @@ const RTT_PROBES_PER_ROUND = 16;
  * after a crash the dead peers all turn due together, and each of their pings holds a slot until
  * it times out (up to a third of `purgeAfter`), so with a few slots a live peer whose heartbeats
  * were lost while the overlay repaired waited behind them and was purged. A ping to a dead peer
- * costs a few packets, not CPU.
+ * costs a few packets, not CPU; a ping to a live one costs a handshake, which is why the budget
+ * stays small (a starved node finds every peer near stale).
  */
-const CONFIRM_CONCURRENCY = 16;
+const CONFIRM_CONCURRENCY = 8;
 /** Most entries of new runs one sync's merge broadcasts on their peers' behalf (see `relay.ts`). */
 const MAX_RELAYS_PER_SYNC = 16;
 /** Shortest wait for a liveness ping before a purge (a ping needs a connection handshake). */
@@ -586,7 +587,7 @@ export class Discovery implements AsyncDisposable {
       .filter(({ left }) => left <= lead && left > 0)
       .sort((a, b) => a.left - b.left);
     for (const { s, left } of due) {
-      if (this.#confirmsRunning >= CONFIRM_CONCURRENCY) break;
+      if (this.#confirmsRunning >= Math.max(CONFIRM_CONCURRENCY, this.config.syncConcurrency)) break;
       this.#confirm(s.peerId, s.entry.updatedAt, Math.max(CONFIRM_MIN_MS, left));
     }
     this.#timers.schedule(lead / 4, () => this.#freshnessTick());
@@ -992,6 +993,7 @@ export class Discovery implements AsyncDisposable {
       this.#catalog.snapshot().signedPeersCount(),
       (s) => s.entry.version.startMs,
       this.#clock.now(),
+      this.#catalog.local.entry.version.startMs,
       { newRunMs: this.config.purgeAfterMs, maxPerSync: MAX_RELAYS_PER_SYNC },
     );
     for (const s of relayed) this.#gossip.broadcast(entryAnnouncement(s, this.config.gossipMaxPayload));

@@ -22,18 +22,25 @@ export interface RelayLimits {
 
 /**
  * The entries of `discovered` (peers the catalog did not list before a sync's merge) to broadcast:
- * those of runs started within `newRunMs`, at most `maxPerSync`. None when the sync taught us at
- * least as many peers as we knew before: then we are the newcomer, and the swarm knows them.
+ * those of runs started within `newRunMs` and at least `newRunMs` after our own run, at most
+ * `maxPerSync`. Runs that started about when we did are the swarm forming (every node learns
+ * them by sync then, and relaying them all would multiply the broadcasts of a join storm). None
+ * when the sync taught us at least as many peers as we knew before: then we are the newcomer, and
+ * the swarm knows them.
  * @param known signed peers in the catalog after the merge
+ * @param ourStartMs when our own run started
  */
 export function entriesToRelay<T>(
   discovered: readonly T[],
   known: number,
   startMs: (entry: T) => number,
   now: number,
+  ourStartMs: number,
   limits: RelayLimits,
 ): T[] {
   const knewBefore = known - discovered.length;
   if (knewBefore <= discovered.length) return [];
-  return discovered.filter((e) => now - startMs(e) <= limits.newRunMs).slice(0, limits.maxPerSync);
+  return discovered
+    .filter((e) => now - startMs(e) <= limits.newRunMs && startMs(e) - ourStartMs >= limits.newRunMs)
+    .slice(0, limits.maxPerSync);
 }
