@@ -85,14 +85,15 @@ const REJOIN_MAX_MS = 4_000;
 /** Most peers one RTT probe round pings: a bounded number of handshakes per node per round. */
 const RTT_PROBES_PER_ROUND = 16;
 /**
- * Liveness pings before a purge that may run at once. Their own budget, not the sync slots:
- * after a crash the dead peers all turn due together, and each of their pings holds a slot until
- * it times out (up to a third of `purgeAfter`), so with a few slots a live peer whose heartbeats
- * were lost while the overlay repaired waited behind them and was purged. A ping to a dead peer
- * costs a few packets, not CPU; a ping to a live one costs a handshake, which is why the budget
- * stays small (a starved node finds every peer near stale).
+ * Liveness pings before a purge started per freshness tick, and at most running at once. Not the
+ * sync slots: after a crash the dead peers all turn due together, and each of their pings waits
+ * until it times out (up to a third of `purgeAfter`), so with a few slots a live peer whose
+ * heartbeats were lost while the overlay repaired waited behind them and was purged. What costs is
+ * starting a ping (a handshake; a starved node finds every peer near stale), not waiting on one
+ * to a dead peer, so the starts are bounded per tick and the running ones only loosely.
  */
-const CONFIRM_CONCURRENCY = 8;
+const CONFIRM_STARTS_PER_TICK = 8;
+const CONFIRM_MAX_RUNNING = 64;
 /** Most entries of new runs one sync's merge broadcasts on their peers' behalf (see `relay.ts`). */
 const MAX_RELAYS_PER_SYNC = 16;
 /** Shortest wait for a liveness ping before a purge (a ping needs a connection handshake). */
@@ -580,22 +581,24 @@ export class Discovery implements AsyncDisposable {
     const purgeAfter = this.config.purgeAfterMs;
     const lead = confirmLeadMs(purgeAfter);
     const now = this.#clock.now();
-    // Soonest purge first; at most CONFIRM_CONCURRENCY pings at once (each is a handshake, and a
-    // starved node may find every peer near stale), the rest wait for the next tick.
+    // Soonest purge first; a bounded number of new pings per tick (each is a handshake), the
+    // rest wait for the next tick.
     const due = [...this.#catalog.snapshot().raw().signed.values()]
       .map((s) => ({ s, left: s.entry.updatedAt + purgeAfter - now }))
       .filter(({ left }) => left <= lead && left > 0)
       .sort((a, b) => a.left - b.left);
+    let started = 0;
     for (const { s, left } of due) {
-      if (this.#confirmsRunning >= Math.max(CONFIRM_CONCURRENCY, this.config.syncConcurrency)) break;
-      this.#confirm(s.peerId, s.entry.updatedAt, Math.max(CONFIRM_MIN_MS, left));
+      if (started >= CONFIRM_STARTS_PER_TICK || this.#confirmsRunning >= CONFIRM_MAX_RUNNING) break;
+      if (this.#confirm(s.peerId, s.entry.updatedAt, Math.max(CONFIRM_MIN_MS, left))) started++;
     }
     this.#timers.schedule(lead / 4, () => this.#freshnessTick());
   }
 
-  #confirm(peer: PeerId, updatedAt: number, timeoutMs: number): void {
+  /** Pings `peer` unless its entry of `updatedAt` was pinged already; `true` when a ping started. */
+  #confirm(peer: PeerId, updatedAt: number, timeoutMs: number): boolean {
     const key = peer.toString();
-    if ((this.#confirming.get(key) ?? -1) >= updatedAt || !dialable(this.#node, peer)) return;
+    if ((this.#confirming.get(key) ?? -1) >= updatedAt || !dialable(this.#node, peer)) return false;
     this.#confirming.set(key, updatedAt);
     this.#confirmsRunning++;
     this.#track(
@@ -611,6 +614,7 @@ export class Discovery implements AsyncDisposable {
           this.#confirmsRunning--;
         }),
     );
+    return true;
   }
 
   /**
