@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { scaled } from '@mosaik/id';
+import { linkedTo, scaled } from '@mosaik/id';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, FAST, storeName, T, type TestNode, until } from '../test/fixtures.js';
 import { defineCollection } from './collection.js';
@@ -134,13 +134,14 @@ describe('watch', () => {
     await using w = await Def.onlineWriter(nodes[0]!, opts());
     const long = new AbortController();
     const held = () => {
-      // Abort listeners plus what `AbortSignal.any` records on a source (a Node internal set).
+      // Abort listeners, links still following it, and what `AbortSignal.any` records on a
+      // source (a Node internal set).
       const key = Object.getOwnPropertySymbols(long.signal).find(
         (k) => k.description === 'kDependantSignals',
       );
       const set =
         key === undefined ? undefined : (long.signal as unknown as Record<symbol, Set<unknown>>)[key];
-      return getEventListeners(long.signal, 'abort').length + (set?.size ?? 0);
+      return getEventListeners(long.signal, 'abort').length + linkedTo(long.signal) + (set?.size ?? 0);
     };
     for (let i = 0; i < 20; i++) {
       await w.when.online({ signal: long.signal });

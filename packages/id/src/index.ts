@@ -70,6 +70,7 @@ export {
   abortable,
   anySignal,
   type LinkedSignal,
+  linkedTo,
   linkSignals,
   scaled,
   sleep,

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   abortAfter,
   anySignal,
+  linkedTo,
   linkSignals,
   MosaikError,
   scaled,
@@ -120,6 +121,7 @@ describe('AbortSignal helpers', () => {
     const b = new AbortController();
     const linked = linkSignals([a.signal, undefined, b.signal]);
     expect(linked.signal.aborted).toBe(false);
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(1);
     b.abort('b');
     expect(linked.signal.reason).toBe('b');
     expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
@@ -140,5 +142,21 @@ describe('AbortSignal helpers', () => {
     linked.dispose();
     long.abort();
     expect(linked.signal.aborted).toBe(false);
+  });
+
+  it('linkSignals puts one listener on a source however many links follow it', () => {
+    // Dozens of concurrent operations under one long-lived signal (a node's pending accepts)
+    // must stay under Node's listener limit, which warns at 11.
+    const long = new AbortController();
+    const links = Array.from({ length: 64 }, () => linkSignals([long.signal, undefined]));
+    expect(getEventListeners(long.signal, 'abort')).toHaveLength(1);
+    expect(linkedTo(long.signal)).toBe(64);
+    links[0]!.dispose();
+    expect(linkedTo(long.signal)).toBe(63);
+    expect(getEventListeners(long.signal, 'abort')).toHaveLength(1);
+    long.abort('stop');
+    expect(links[0]!.signal.aborted).toBe(false);
+    expect(links.slice(1).every((l) => l.signal.reason === 'stop')).toBe(true);
+    expect(getEventListeners(long.signal, 'abort')).toHaveLength(0);
   });
 });

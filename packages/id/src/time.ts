@@ -62,11 +62,55 @@ export function anySignal(signals: Iterable<AbortSignal | undefined>): AbortSign
 export interface LinkedSignal {
   /** Aborts as soon as one of the followed signals does, with that signal's reason. */
   readonly signal: AbortSignal;
-  /** Stops following: removes the listeners from the followed signals. Idempotent. */
+  /** Stops following: takes the link off every followed signal. Idempotent. */
   dispose(): void;
 }
 
 const noDispose = () => {};
+
+/** The links following one source signal, and the one listener that serves them all. */
+interface Followers {
+  readonly links: Set<(reason: unknown) => void>;
+  readonly onAbort: () => void;
+}
+
+/**
+ * The links following each source signal. A source carries one abort listener however many
+ * operations follow it, and none once they have all ended: a long-lived signal followed by
+ * dozens of concurrent operations (every pending accept of a node, every sync) would otherwise
+ * pass Node's listener limit and print `MaxListenersExceededWarning`, a false alarm here.
+ */
+const followers = new WeakMap<AbortSignal, Followers>();
+
+function follow(source: AbortSignal, link: (reason: unknown) => void): void {
+  let entry = followers.get(source);
+  if (entry === undefined) {
+    const links = new Set<(reason: unknown) => void>();
+    const onAbort = () => {
+      followers.delete(source);
+      for (const f of links) f(source.reason);
+    };
+    entry = { links, onAbort };
+    followers.set(source, entry);
+    source.addEventListener('abort', onAbort, { once: true });
+  }
+  entry.links.add(link);
+}
+
+function unfollow(source: AbortSignal, link: (reason: unknown) => void): void {
+  const entry = followers.get(source);
+  if (entry === undefined || !entry.links.delete(link) || entry.links.size > 0) return;
+  followers.delete(source);
+  source.removeEventListener('abort', entry.onAbort);
+}
+
+/**
+ * How many links made by {@link linkSignals} follow `signal` now (neither disposed nor aborted).
+ * A leak check: once the operations under a long-lived signal have ended, it is back where it was.
+ */
+export function linkedTo(signal: AbortSignal): number {
+  return followers.get(signal)?.links.size ?? 0;
+}
 
 /**
  * Like {@link anySignal}, for a bounded operation: call `dispose()` when the operation ends.
@@ -76,8 +120,9 @@ const noDispose = () => {};
  * Why: `AbortSignal.any` records the signal it creates on each of its sources, and Node 20
  * removes that record only when the source aborts (nodejs/node#55351). Combined with a signal
  * that lives as long as the process, every call leaves an entry behind: one per dial or
- * accepted connection grew a node's signal by thousands of entries in a 10-minute soak. Here the
- * combined signal is a plain listener on each source, removed by `dispose()` or once it aborts.
+ * accepted connection grew a node's signal by thousands of entries in a 10-minute soak. Here a
+ * source carries a single listener for all the links that follow it, removed with the last of
+ * them; `dispose()` (or the first abort) takes a link off every source it follows.
  *
  * ```ts
  * const stop = linkSignals([node.signal, AbortSignal.timeout(5_000)]);
@@ -89,7 +134,7 @@ const noDispose = () => {};
  * ```
  */
 export function linkSignals(signals: Iterable<AbortSignal | undefined>): LinkedSignal {
-  const list = [...signals].filter((s): s is AbortSignal => s !== undefined);
+  const list = [...new Set(signals)].filter((s): s is AbortSignal => s !== undefined);
   const already = list.find((s) => s.aborted);
   if (already !== undefined) return { signal: AbortSignal.abort(already.reason), dispose: noDispose };
   const controller = new AbortController();
@@ -97,13 +142,13 @@ export function linkSignals(signals: Iterable<AbortSignal | undefined>): LinkedS
   const dispose = () => {
     if (disposed) return;
     disposed = true;
-    for (const s of list) s.removeEventListener('abort', onAbort);
+    for (const s of list) unfollow(s, onAbort);
   };
-  const onAbort = (event: Event) => {
+  const onAbort = (reason: unknown) => {
     dispose();
-    controller.abort((event.target as AbortSignal).reason);
+    controller.abort(reason);
   };
-  for (const s of list) s.addEventListener('abort', onAbort);
+  for (const s of list) follow(s, onAbort);
   return { signal: controller.signal, dispose };
 }
 

@@ -87,6 +87,7 @@ export {
   isHex,
   jsonCodec,
   type LinkedSignal,
+  linkedTo,
   linkSignals,
   MosaikError,
   type MosaikErrorOptions,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Digest, InvalidArgumentError, MosaikError, SecretKey, scaled, waitFor } from '@mosaik/id';
+import { Digest, InvalidArgumentError, linkedTo, MosaikError, SecretKey, scaled, waitFor } from '@mosaik/id';
 import { createLogger } from '@mosaik/metrics';
 import { describe, expect, it } from 'vitest';
 import { checkEndpointAddr, isSocketAddress } from './address.js';
@@ -47,13 +47,14 @@ function capturingLogger() {
 const deadRelay = { urls: ['http://127.0.0.1:9/'] } as const;
 
 /**
- * What a long-lived signal holds for others: its abort listeners plus the signals
- * `AbortSignal.any` recorded on it (Node keeps those in an internal set; 0 where there is none).
+ * What a long-lived signal holds for others: its abort listeners, the links `linkSignals` made
+ * that still follow it, and the signals `AbortSignal.any` recorded on it (Node keeps those in an
+ * internal set; 0 where there is none).
  */
 function heldBy(signal: AbortSignal): number {
   const key = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kDependantSignals');
   const dependants = key === undefined ? undefined : (signal as unknown as Record<symbol, Set<unknown>>)[key];
-  return getEventListeners(signal, 'abort').length + (dependants?.size ?? 0);
+  return getEventListeners(signal, 'abort').length + linkedTo(signal) + (dependants?.size ?? 0);
 }
 
 describe('LocalNode', () => {
