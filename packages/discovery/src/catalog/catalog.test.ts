@@ -40,7 +40,9 @@ class FakeScheduler implements Scheduler {
   }
 }
 
-function setup(opts: { purgeAfterMs?: number; maxRttMs?: number; withScheduler?: boolean } = {}) {
+function setup(
+  opts: { purgeAfterMs?: number; maxRttMs?: number; withScheduler?: boolean; graceMs?: () => number } = {},
+) {
   const clock = { now: T0 };
   const rtt = new RttTracker<PeerId>();
   const scheduler = new FakeScheduler(clock);
@@ -51,6 +53,7 @@ function setup(opts: { purgeAfterMs?: number; maxRttMs?: number; withScheduler?:
     ...(opts.purgeAfterMs === undefined ? {} : { purgeAfterMs: opts.purgeAfterMs }),
     ...(opts.maxRttMs === undefined ? {} : { maxRttMs: opts.maxRttMs }),
     ...(opts.withScheduler ? { scheduler } : {}),
+    ...(opts.graceMs === undefined ? {} : { purgeGraceMs: opts.graceMs }),
   });
   return { clock, rtt, scheduler, catalog };
 }
@@ -349,6 +352,31 @@ describe('Purge schedule', () => {
     expect(scheduler.next()).toBe(T0 + 5001 + 4001);
     catalog.close();
     expect(scheduler.next()).toBeUndefined();
+  });
+
+  it('stretches the horizon by the grace read at each judgement, for reads and the purge timer', async () => {
+    let grace = 0;
+    const { catalog, clock, scheduler } = setup({
+      purgeAfterMs: 4000,
+      withScheduler: true,
+      graceMs: () => grace,
+    });
+    catalog.receiveGossip(signedOf(a, { nowMs: T0 }));
+    expect(catalog.horizonMs()).toBe(4000);
+    grace = 1500; // the process started running late
+    expect(catalog.horizonMs()).toBe(5500);
+    clock.now = T0 + 5000;
+    expect(catalog.snapshot().signedPeersCount()).toBe(1);
+    // The timer armed before the grace grew fires at the old horizon and finds nothing stale.
+    scheduler.advance(T0 + 4001);
+    expect(catalog.snapshot().signedPeersCount()).toBe(1);
+    expect(scheduler.next()).toBe(T0 + 5501);
+    grace = 0; // healthy again: the entry is stale at once
+    expect(catalog.snapshot().signedPeersCount()).toBe(0);
+    const sub = catalog.events.subscribe();
+    catalog.purgeStale();
+    expect(await take(sub, 1)).toEqual([{ type: 'peerDeparted', peerId: a.peerId }]);
+    catalog.close();
   });
 
   it('nextPurgeDelay is 0 for an already stale entry', () => {

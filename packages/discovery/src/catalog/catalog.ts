@@ -48,6 +48,11 @@ export interface CatalogOptions {
   readonly rtt?: RttSource;
   /** When given, the catalog keeps its own purge timer armed to the earliest expiry. */
   readonly scheduler?: Scheduler;
+  /**
+   * Extra time before an entry counts as stale, read at every judgement (discovery passes the
+   * slack its own lateness earns peers: see `local-lag.ts`). Default none.
+   */
+  readonly purgeGraceMs?: () => number;
 }
 
 /** The local catalog of peers. */
@@ -62,6 +67,7 @@ export class Catalog {
   readonly #now: () => number;
   readonly #rtt: RttSource | undefined;
   readonly #scheduler: Scheduler | undefined;
+  readonly #purgeGrace: () => number;
   #cancelPurge: (() => void) | undefined;
   #closed = false;
   /**
@@ -78,10 +84,11 @@ export class Catalog {
     this.#now = options.now ?? Date.now;
     this.#rtt = options.rtt;
     this.#scheduler = options.scheduler;
+    this.#purgeGrace = options.purgeGraceMs ?? (() => 0);
     const rtt = options.rtt;
     this.#ctx = {
       now: this.#now,
-      purgeAfterMs: this.purgeAfterMs,
+      horizonMs: () => this.horizonMs(),
       maxRttMs: options.maxRttMs,
       rtt: (peer) => rtt?.get(peer),
     };
@@ -214,12 +221,18 @@ export class Catalog {
     return events;
   }
 
+  /** How old an entry may be now before it is stale: `purgeAfter` plus the current grace. */
+  horizonMs(): number {
+    return this.purgeAfterMs + Math.max(0, this.#purgeGrace());
+  }
+
   /** Delay until the earliest remote signed entry turns stale, capped at `purgeAfter`, ≥ 0. */
   nextPurgeDelay(): number {
     const now = this.#now();
+    const horizon = this.horizonMs();
     let delay = this.purgeAfterMs;
     for (const s of this.snapshot().raw().signed.values()) {
-      delay = Math.min(delay, s.entry.updatedAt + this.purgeAfterMs - now);
+      delay = Math.min(delay, s.entry.updatedAt + horizon - now);
     }
     // +1: staleness is strict (`updatedAt < now - purgeAfter`), so fire just past the edge.
     return Math.max(0, delay + 1);

@@ -12,7 +12,8 @@ import { PeerInfo } from './peer-info.js';
 /** What a snapshot needs from its catalog to evaluate filters at read time. */
 export interface SnapshotContext {
   now(): number;
-  readonly purgeAfterMs: number;
+  /** How old an entry may be before it is stale, ms: `purgeAfter` plus any grace at this moment. */
+  horizonMs(): number;
   readonly maxRttMs: number | undefined;
   rtt(peer: PeerId): number | undefined;
 }
@@ -39,9 +40,9 @@ export class CatalogSnapshot {
     return this.local.entry.network;
   }
 
-  /** Whether an entry is older than `purgeAfter` at `now`. */
+  /** Whether an entry is older than the staleness horizon (`purgeAfter`, plus any grace) at `now`. */
   isStale(entry: PeerEntry, now = this.ctx.now()): boolean {
-    return entry.updatedAt < now - this.ctx.purgeAfterMs;
+    return entry.updatedAt < now - this.ctx.horizonMs();
   }
 
   /** Remote signed (non-stale) and unsigned entries, minus peers whose RTT exceeds `maxRtt`. */

@@ -154,7 +154,7 @@ export class Discovery implements AsyncDisposable {
   readonly #catalog: Catalog;
   /** Every time read and timer of this instance goes through one clock. */
   readonly #clock: Clock = systemClock;
-  readonly #timers = new Timers(this.#clock);
+  readonly #timers: Timers;
   readonly #metrics: DiscoveryMetrics;
   readonly #log: Logger;
   readonly #gossip: AnnounceAdapter;
@@ -191,6 +191,8 @@ export class Discovery implements AsyncDisposable {
   private constructor(node: LocalNode, config: DiscoveryConfig) {
     this.#node = node;
     this.config = config;
+    // Lateness counts for one purge horizon: long enough to cover the heartbeats it delayed.
+    this.#timers = new Timers(this.#clock, Math.min(60_000, config.purgeAfterMs));
     this.#log = node.logger.child({ subsystem: 'discovery' });
     this.#metrics = new DiscoveryMetrics(node.metrics);
     const local = PeerEntry.create({
@@ -208,6 +210,7 @@ export class Discovery implements AsyncDisposable {
       eventsBacklog: config.eventsBacklog,
       rtt: this.rtt,
       scheduler: this.#timers,
+      purgeGraceMs: () => this.#timers.lag.graceMs(this.#clock.now(), config.purgeAfterMs),
       now: () => this.#clock.now(),
       ...(config.maxRttMs === undefined ? {} : { maxRttMs: config.maxRttMs }),
     });
@@ -533,13 +536,14 @@ export class Discovery implements AsyncDisposable {
    */
   #freshnessTick(): void {
     if (this.#abort.signal.aborted || !this.config.pingBeforePurge) return;
-    const purgeAfter = this.config.purgeAfterMs;
-    const lead = confirmLeadMs(purgeAfter);
+    const lead = confirmLeadMs(this.config.purgeAfterMs);
+    // The horizon includes the grace our own lateness earns peers (see `local-lag.ts`).
+    const horizon = this.#catalog.horizonMs();
     const now = this.#clock.now();
     // Soonest purge first; at most `syncConcurrency` pings at once (each is a handshake, and a
     // starved node may find every peer near stale), the rest wait for the next tick.
     const due = [...this.#catalog.snapshot().raw().signed.values()]
-      .map((s) => ({ s, left: s.entry.updatedAt + purgeAfter - now }))
+      .map((s) => ({ s, left: s.entry.updatedAt + horizon - now }))
       .filter(({ left }) => left <= lead && left > 0)
       .sort((a, b) => a.left - b.left);
     for (const { s, left } of due) {
@@ -609,8 +613,7 @@ export class Discovery implements AsyncDisposable {
    */
   #syncWithRandomPeer(): void {
     if (this.#syncQueue.length > 0) return;
-    const purgeAfter = this.config.purgeAfterMs;
-    const freshFor = purgeAfter - confirmLeadMs(purgeAfter);
+    const freshFor = this.#catalog.horizonMs() - confirmLeadMs(this.config.purgeAfterMs);
     const now = this.#clock.now();
     const all = this.#catalog.snapshot().signedPeers();
     const fresh = all.filter((s) => now - s.entry.updatedAt < freshFor);

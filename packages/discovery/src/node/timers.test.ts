@@ -26,3 +26,34 @@ describe('Timers.wait', () => {
     timers.close();
   });
 });
+
+describe('Timers.lag', () => {
+  /** A clock whose timers fire only when the test says, at whatever time it has set. */
+  function lateClock() {
+    const due: Array<() => void> = [];
+    const clock = {
+      t: 1_000,
+      now: () => clock.t,
+      schedule: (_ms: number, fn: () => void) => {
+        due.push(fn);
+        return () => {};
+      },
+      fireNext: () => due.shift()?.(),
+    };
+    return clock;
+  }
+
+  it('records how late each timer fired', () => {
+    const clock = lateClock();
+    const timers = new Timers(clock, 10_000);
+    timers.schedule(100, () => {});
+    timers.schedule(200, () => {});
+    clock.t = 1_100; // the first fires on time
+    clock.fireNext();
+    expect(timers.lag.worst(clock.t)).toBe(0);
+    clock.t = 1_950; // the second is 750 ms late: the event loop was busy
+    clock.fireNext();
+    expect(timers.lag.worst(clock.t)).toBe(750);
+    timers.close();
+  });
+});
