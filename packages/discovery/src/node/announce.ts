@@ -21,6 +21,7 @@ import {
   HELLO,
 } from '../protocol/announce.js';
 import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
+import { judgeNeighbours, probeFailed, probeTimeoutMs } from './neighbour-liveness.js';
 import type { Timers } from './timers.js';
 
 /** Callbacks into the discovery worker. */
@@ -31,7 +32,12 @@ export interface AnnounceHooks {
   neighborUp(peer: PeerId): void;
   /** A neighbour went down; `remaining` is the new neighbour count. */
   neighborDown(peer: PeerId, remaining: number): void;
+  /** A neighbour failed (went silent, left a probe unanswered, or its link broke). */
+  neighborFailed?(peer: PeerId): void;
 }
+
+/** Asks `peer` whether it is alive (a ping on a connection of its own); `true` when it answered. */
+export type NeighbourProbe = (peer: PeerId, timeoutMs: number) => Promise<boolean>;
 
 /** Options of {@link AnnounceAdapter}. */
 export interface AnnounceOptions {
@@ -49,6 +55,11 @@ export interface AnnounceOptions {
    * {@link silentNeighborMs}); `undefined` leaves failure detection to the connection alone.
    */
   readonly silentNeighborMs?: number | undefined;
+  /**
+   * Liveness probe of silent neighbours, used when every neighbour is silent (see
+   * `neighbour-liveness.ts`); without one, such a view waits for its links to time out.
+   */
+  readonly probe?: NeighbourProbe | undefined;
 }
 
 /**
@@ -80,6 +91,10 @@ interface Channel {
   closeWhenFlushed: boolean;
   /** When a frame last came from the peer (or the channel opened), ms since the epoch. */
   lastHeard: number;
+  /** A liveness probe is out. */
+  probing: boolean;
+  /** When the peer last answered a liveness probe, ms since the epoch. */
+  lastAnswered: number | undefined;
   cancelIdle: (() => void) | undefined;
 }
 
@@ -111,33 +126,63 @@ export class AnnounceAdapter {
     if (options.silentNeighborMs !== undefined) this.#armSilenceCheck(options.silentNeighborMs);
   }
 
-  /** Periodically drops neighbours that went silent, so HyParView replaces them from its backups. */
+  /**
+   * Periodically judges the neighbours (see `neighbour-liveness.ts`): one silent for `silentMs`
+   * is dropped unless every neighbour is; then they are probed, and one that leaves its probe
+   * unanswered is dropped. HyParView replaces a dropped neighbour from its backups at once.
+   */
   #armSilenceCheck(silentMs: number): void {
     this.#o.timers.schedule(silentMs / 4, () => {
       if (this.#closed) return;
       const now = this.#o.timers.now();
+      const states = new Map<string, Channel>();
+      for (const peer of this.engine.neighbors()) {
+        const ch = this.#channel(peer);
+        if (ch !== undefined) states.set(peer.toString(), ch);
+      }
       // A process that runs late hears its neighbours late too (see `local-lag.ts`).
       const limit = silentMs + this.#o.timers.lag.graceMs(now, silentMs);
-      const silent = (peer: PeerId) => {
-        const ch = this.#channel(peer);
-        return ch !== undefined && now - ch.lastHeard > limit;
-      };
-      const neighbours = this.engine.neighbors();
-      // When every neighbour is silent, the likely cause is on our side (this process starved of
-      // CPU, our network gone): dropping them all would only add rejoin handshakes to the load.
-      const dropping = neighbours.some((p) => !silent(p)) ? neighbours.filter(silent) : [];
-      for (const peer of dropping) {
-        const ch = this.#channel(peer);
-        if (ch === undefined) continue;
+      const verdict = judgeNeighbours(states, now, limit);
+      for (const key of verdict.drop) {
+        const ch = states.get(key) as Channel;
         this.#o.logger.debug(
-          { peer: peer.short(), silentMs: now - ch.lastHeard },
+          { peer: ch.peer.short(), silentMs: now - ch.lastHeard },
           'silent gossip neighbour dropped',
         );
-        this.#closeChannel(peer, CloseCode.Cancelled);
-        this.input({ type: 'disconnected', peer });
+        this.#fail(ch.peer);
+      }
+      const probe = this.#o.probe;
+      if (probe !== undefined) {
+        for (const key of verdict.probe) this.#probe(states.get(key) as Channel, silentMs, probe);
       }
       this.#armSilenceCheck(silentMs);
     });
+  }
+
+  /** Pings a silent neighbour on a connection of its own; no answer means it failed. */
+  #probe(ch: Channel, silentMs: number, probe: NeighbourProbe): void {
+    const sentAt = this.#o.timers.now();
+    ch.probing = true;
+    void probe(ch.peer, probeTimeoutMs(silentMs))
+      .catch(() => false)
+      .then((answered) => {
+        ch.probing = false;
+        if (answered) {
+          ch.lastAnswered = this.#o.timers.now();
+          return;
+        }
+        if (this.#closed || this.#channel(ch.peer) !== ch || !this.#isNeighbor(ch.peer)) return;
+        if (!probeFailed(ch, sentAt)) return;
+        this.#o.logger.debug({ peer: ch.peer.short() }, 'unanswered gossip neighbour dropped');
+        this.#fail(ch.peer);
+      });
+  }
+
+  /** Drops a neighbour that failed: its links are cut and HyParView replaces it. */
+  #fail(peer: PeerId): void {
+    this.#closeChannel(peer, CloseCode.Cancelled);
+    this.#o.hooks.neighborFailed?.(peer);
+    this.input({ type: 'disconnected', peer });
   }
 
   /** Current neighbour count. */
@@ -312,6 +357,8 @@ export class AnnounceAdapter {
         dialing: false,
         closeWhenFlushed: false,
         lastHeard: this.#o.timers.now(),
+        probing: false,
+        lastAnswered: undefined,
         cancelIdle: undefined,
       };
       this.#channels.set(peer.toString(), ch);
@@ -464,6 +511,7 @@ export class AnnounceAdapter {
     }
     // A peer that said goodbye first closes with Success: nothing to repair.
     if (info.code === CloseCode.Success) return;
+    if (this.#isNeighbor(ch.peer)) this.#o.hooks.neighborFailed?.(ch.peer);
     this.input({ type: 'disconnected', peer: ch.peer });
   }
 

@@ -50,6 +50,7 @@ import {
 import { IsolationPolicy } from './isolation.js';
 import { DiscoveryMetrics, rejectReasonOf, syncFailureOf } from './metrics.js';
 import { probeRound } from './probe.js';
+import { entriesToRelay } from './relay.js';
 import { Timers } from './timers.js';
 
 const SYNC_RETRIES = 3;
@@ -91,6 +92,18 @@ const ADDRESS_POLL_MS = 250;
 const REJOIN_MAX_MS = 4_000;
 /** Most peers one RTT probe round pings: a bounded number of handshakes per node per round. */
 const RTT_PROBES_PER_ROUND = 16;
+/**
+ * Liveness pings before a purge started per freshness tick, and at most running at once. Not the
+ * sync slots: after a crash the dead peers all turn due together, and each of their pings waits
+ * until it times out (up to a third of `purgeAfter`), so with a few slots a live peer whose
+ * heartbeats were lost while the overlay repaired waited behind them and was purged. What costs is
+ * starting a ping (a handshake; a starved node finds every peer near stale), not waiting on one
+ * to a dead peer, so the starts are bounded per tick and the running ones only loosely.
+ */
+const CONFIRM_STARTS_PER_TICK = 8;
+const CONFIRM_MAX_RUNNING = 64;
+/** Most entries of new runs one sync's merge broadcasts on their peers' behalf (see `relay.ts`). */
+const MAX_RELAYS_PER_SYNC = 16;
 /** Shortest wait for a liveness ping before a purge (a ping needs a connection handshake). */
 const CONFIRM_MIN_MS = 500;
 
@@ -180,10 +193,15 @@ export class Discovery implements AsyncDisposable {
   #rejoinArmed = false;
   readonly #isolation = new IsolationPolicy(REJOIN_MIN_MS, REJOIN_MAX_MS);
   #lastBroadcast: PeerEntryVersion | undefined;
-  /** When a peer last appeared in or left the catalog (the node's start counts). */
+  /**
+   * When a peer last appeared in or left the catalog, or a gossip neighbour failed (the node's
+   * start counts): the anti-entropy runs at its settling pace for a while after.
+   */
   #membershipChangedAt = 0;
   #lastSpreadAt = Number.NEGATIVE_INFINITY;
   #spreadArmed = false;
+  /** Cancels the armed anti-entropy tick (one is armed at any time). */
+  #cancelAntiEntropy: (() => void) | undefined;
   #bumpQueued = false;
   #lastNeighborBump = 0;
   #closing: Promise<void> | undefined;
@@ -220,7 +238,7 @@ export class Discovery implements AsyncDisposable {
       metrics: this.#metrics,
       timeoutMs: config.exchangeTimeoutMs,
       signal: this.#abort.signal,
-      learned: (entries, from) => this.#learned(entries, from),
+      learned: (entries, from, discovered) => this.#learned(entries, from, discovered),
       pingRefresh: (e) => this.#withCoordinate(e),
     };
     this.#gossip = new AnnounceAdapter({
@@ -232,6 +250,7 @@ export class Discovery implements AsyncDisposable {
       gossip: config.gossip,
       dialTimeoutMs: config.exchangeTimeoutMs,
       silentNeighborMs: silentNeighborMs(config.announceIntervalMs, config.announceJitter),
+      probe: (peer, timeoutMs) => this.#probeNeighbour(peer, timeoutMs),
       hooks: {
         deliver: (content) => this.#onDelivered(content),
         neighborUp: (peer) => {
@@ -240,6 +259,7 @@ export class Discovery implements AsyncDisposable {
           // A neighbour is an observed peer too: catch up with it once.
           this.#observe(peer);
         },
+        neighborFailed: () => this.#neighbourFailed(),
         neighborDown: (_peer, remaining) => {
           if (remaining > 0) return;
           this.#rejoin();
@@ -510,6 +530,39 @@ export class Discovery implements AsyncDisposable {
   }
 
   /**
+   * A liveness probe of a quiet gossip neighbour: a ping with its own connection. The answer is a
+   * fresh signed entry, which also keeps the neighbour in the catalog.
+   */
+  async #probeNeighbour(peer: PeerId, timeoutMs: number): Promise<boolean> {
+    if (this.#abort.signal.aborted || !dialable(this.#node, peer)) return false;
+    try {
+      const result = await ping({ ...this.#exchange, timeoutMs }, peer);
+      this.#sampleRtt(peer, result.rttMs, result.entry.entry.coordinate);
+      this.#onEntry(result.entry);
+      return true;
+    } catch (error) {
+      this.#log.debug({ peer: peer.short(), err: String(error) }, 'gossip neighbour probe failed');
+      return false;
+    }
+  }
+
+  /**
+   * A gossip neighbour failed (a crash, most likely). Broadcasts get lost while the overlay
+   * repairs around it, so the catalog is kept fresh by syncs meanwhile: one right away, and the
+   * settling pace of the anti-entropy for a while. Without this, a node whose broadcast path
+   * broke waited up to an anti-entropy period (5 s in a quiet swarm) for any news, and live
+   * peers whose heartbeats went the broken way drifted toward their purge.
+   */
+  #neighbourFailed(): void {
+    if (this.#abort.signal.aborted) return;
+    const quiet = this.#clock.now() - this.#membershipChangedAt >= SETTLING_MS;
+    this.#membershipChangedAt = this.#clock.now();
+    this.#spreadSoon();
+    // The armed anti-entropy tick may be seconds away: bring it forward to the settling pace.
+    if (quiet) this.#scheduleAntiEntropy();
+  }
+
+  /**
    * A peer left the catalog (purged or departed). A peer that comes back (a restart with the
    * same key, a partition that healed) must be synced with again, so it leaves the observed set;
    * and unless it is a live neighbour, the gossip layer stops counting on it as a backup.
@@ -540,22 +593,24 @@ export class Discovery implements AsyncDisposable {
     // The horizon includes the grace our own lateness earns peers (see `local-lag.ts`).
     const horizon = this.#catalog.horizonMs();
     const now = this.#clock.now();
-    // Soonest purge first; at most `syncConcurrency` pings at once (each is a handshake, and a
-    // starved node may find every peer near stale), the rest wait for the next tick.
+    // Soonest purge first; a bounded number of new pings per tick (each is a handshake), the
+    // rest wait for the next tick.
     const due = [...this.#catalog.snapshot().raw().signed.values()]
       .map((s) => ({ s, left: s.entry.updatedAt + horizon - now }))
       .filter(({ left }) => left <= lead && left > 0)
       .sort((a, b) => a.left - b.left);
+    let started = 0;
     for (const { s, left } of due) {
-      if (this.#confirmsRunning >= this.config.syncConcurrency) break;
-      this.#confirm(s.peerId, s.entry.updatedAt, Math.max(CONFIRM_MIN_MS, left));
+      if (started >= CONFIRM_STARTS_PER_TICK || this.#confirmsRunning >= CONFIRM_MAX_RUNNING) break;
+      if (this.#confirm(s.peerId, s.entry.updatedAt, Math.max(CONFIRM_MIN_MS, left))) started++;
     }
     this.#timers.schedule(lead / 4, () => this.#freshnessTick());
   }
 
-  #confirm(peer: PeerId, updatedAt: number, timeoutMs: number): void {
+  /** Pings `peer` unless its entry of `updatedAt` was pinged already; `true` when a ping started. */
+  #confirm(peer: PeerId, updatedAt: number, timeoutMs: number): boolean {
     const key = peer.toString();
-    if ((this.#confirming.get(key) ?? -1) >= updatedAt || !dialable(this.#node, peer)) return;
+    if ((this.#confirming.get(key) ?? -1) >= updatedAt || !dialable(this.#node, peer)) return false;
     this.#confirming.set(key, updatedAt);
     this.#confirmsRunning++;
     this.#track(
@@ -571,6 +626,7 @@ export class Discovery implements AsyncDisposable {
           this.#confirmsRunning--;
         }),
     );
+    return true;
   }
 
   /**
@@ -625,7 +681,11 @@ export class Discovery implements AsyncDisposable {
   #scheduleAntiEntropy(): void {
     const settling = this.#clock.now() - this.#membershipChangedAt < SETTLING_MS;
     const mean = settling ? ANTI_ENTROPY_SETTLING_MS : ANTI_ENTROPY_MS;
-    this.#timers.schedule(jittered(mean, 0.5), () => this.#antiEntropyTick());
+    this.#cancelAntiEntropy?.();
+    this.#cancelAntiEntropy = this.#timers.schedule(jittered(mean, 0.5), () => {
+      this.#cancelAntiEntropy = undefined;
+      this.#antiEntropyTick();
+    });
   }
 
   /**
@@ -909,8 +969,9 @@ export class Discovery implements AsyncDisposable {
   }
 
   /** Entries a sync brought: make them dialable and offer them to gossip as backups. */
-  #learned(entries: readonly SignedPeerEntry[], from: PeerId): void {
+  #learned(entries: readonly SignedPeerEntry[], from: PeerId, discovered: readonly SignedPeerEntry[]): void {
     this.#isolation.synced();
+    this.#relayNewRuns(discovered);
     const backups: EndpointAddr[] = [];
     for (const s of entries) {
       if (!s.entry.network.equals(this.#node.networkId) || s.peerId.equals(this.#node.peerId)) continue;
@@ -931,6 +992,26 @@ export class Discovery implements AsyncDisposable {
     // connections (half of the cascade) are what kept the accept queues long.
     this.#observed.add(from.toString());
     this.#metrics.catalogSize.set(this.#catalog.snapshot().peersCount());
+  }
+
+  /**
+   * Broadcasts the entries of new runs that a sync brought us before gossip did, on their peers'
+   * behalf (see `relay.ts`): a restarted batch of nodes reaches the whole swarm in a few hops
+   * instead of sync by sync.
+   */
+  #relayNewRuns(discovered: readonly SignedPeerEntry[]): void {
+    if (this.#abort.signal.aborted || this.#gossip.neighborCount === 0) return;
+    const relayed = entriesToRelay(
+      discovered.filter(
+        (s) => s.entry.network.equals(this.#node.networkId) && !s.peerId.equals(this.#node.peerId),
+      ),
+      this.#catalog.snapshot().signedPeersCount(),
+      (s) => s.entry.version.startMs,
+      this.#clock.now(),
+      this.#catalog.local.entry.version.startMs,
+      { newRunMs: this.config.purgeAfterMs, maxPerSync: MAX_RELAYS_PER_SYNC },
+    );
+    for (const s of relayed) this.#gossip.broadcast(entryAnnouncement(s, this.config.gossipMaxPayload));
   }
 
   #observeAddress(signed: SignedPeerEntry): void {

@@ -41,8 +41,11 @@ export interface ExchangeContext {
   readonly timeoutMs: number;
   /** Aborted when discovery closes: in-flight exchanges stop instead of delaying the close. */
   readonly signal?: AbortSignal;
-  /** Entries a sync merged (or would have merged): the worker observes and syncs with them. */
-  learned(entries: readonly SignedPeerEntry[], from: PeerId): void;
+  /**
+   * Entries a sync merged (or would have merged): the worker observes and syncs with them.
+   * `discovered` holds those of peers the catalog did not list before the merge.
+   */
+  learned(entries: readonly SignedPeerEntry[], from: PeerId, discovered: readonly SignedPeerEntry[]): void;
   /** Freshens the local entry a ping reply carries (the network coordinate). Default none. */
   readonly pingRefresh?: (entry: PeerEntry) => PeerEntry;
 }
@@ -100,8 +103,14 @@ async function awaitPeerClose(link: Link<unknown>, ms: number): Promise<void> {
 
 /** Merges a received snapshot and hands what it held to the worker. */
 function merge(ctx: ExchangeContext, entries: readonly SignedPeerEntry[], from: PeerId): void {
-  ctx.catalog.mergeSnapshot(entries);
-  ctx.learned(entries, from);
+  const events = ctx.catalog.mergeSnapshot(entries);
+  const discovered = new Set<string>();
+  for (const e of events) if (e.type === 'peerDiscovered') discovered.add(e.entry.peerId.toString());
+  ctx.learned(
+    entries,
+    from,
+    entries.filter((s) => discovered.has(s.peerId.toString())),
+  );
 }
 
 /** Sends one sync message and counts its bytes. */
