@@ -107,6 +107,29 @@ describe('departures and events', () => {
     for (const e of events) await e.return?.();
   });
 
+  it('a peer that pinged the leaving node (holding a newer version than any broadcast) takes its departure', async () => {
+    await using c = new Cluster();
+    const net = fresh('depart-pinged');
+    const [a, b] = [await c.addOn(net), await c.addOn(net)];
+    await discoverAll([a, b]);
+    await waitFor(() => a.discovery.neighbors().some((p) => p.equals(b.node.peerId)), {
+      timeout: 10_000,
+      message: 'the two nodes never became gossip neighbours',
+    });
+    // The ping reply is b's entry one version up, which b does not store; the liveness ping
+    // before a purge keeps it as the catalog's entry of b, as `feed` does here.
+    const reply = await a.discovery.ping(b.node.peerId);
+    expect(a.discovery.feed(reply.entry)).toBe(true);
+    const held = a.discovery.catalog().getSigned(b.node.peerId);
+    expect(held?.entry.isNewerThan(b.discovery.me().entry)).toBe(true);
+    const events = a.discovery.events();
+    await b.close();
+    let next = (await events.next()).value;
+    while (next?.type === 'peerUpdated') next = (await events.next()).value;
+    expect(next).toEqual({ type: 'peerDeparted', peerId: b.node.peerId });
+    await events.return?.();
+  });
+
   it('a stale peer is purged and comes back with its next announce', async () => {
     await using c = new Cluster();
     const net = fresh('stale');

@@ -1118,12 +1118,11 @@ export class Discovery implements AsyncDisposable {
   #shutdown(graceful: boolean): Promise<void> {
     this.#closing ??= (async () => {
       if (graceful && !this.#node.isClosed && this.#gossip.neighborCount > 0) {
-        const me = this.#catalog.local;
-        const departure = GracefulDeparture.create(
-          this.#node.secretKey,
-          this.#node.networkId,
-          me.entry.version,
-        );
+        // One version above every version handed out: a ping reply carries our entry one version
+        // up without storing it, and a peer holding such a reply ignored a departure that named
+        // our stored version as the last (it kept us until the purge).
+        const last = this.#catalog.local.entry.incrementVersion(this.#clock.now()).version;
+        const departure = GracefulDeparture.create(this.#node.secretKey, this.#node.networkId, last);
         // Flooded: lazy neighbours would graft it from us only after we are gone.
         this.#gossip.broadcast(encodeAnnouncement({ t: AnnouncementType.Departure, departure }), {
           flood: true,
