@@ -77,8 +77,6 @@ export function silentNeighborMs(announceIntervalMs: number, announceJitter: num
 
 /** A link to a peer that is no neighbour is closed after this much silence. */
 const IDLE_CLOSE_MS = 3_000;
-/** Most a graft timer is stretched on a busy host (see `#timerGrace`). */
-const MAX_GRAFT_GRACE_MS = 2_000;
 /** Room for the frame header fields around the largest payload. */
 const FRAME_OVERHEAD = 2_048;
 
@@ -292,9 +290,7 @@ export class AnnounceAdapter {
           break;
         case 'timer': {
           const timer = out.timer;
-          this.#o.timers.schedule(out.afterMs + this.#timerGrace(timer), () =>
-            this.input({ type: 'timer', timer }),
-          );
+          this.#o.timers.schedule(out.afterMs, () => this.input({ type: 'timer', timer }));
           break;
         }
         case 'deliver':
@@ -328,19 +324,6 @@ export class AnnounceAdapter {
           break;
       }
     }
-  }
-
-  /**
-   * Extra wait of a graft timer in a process that runs late (see `local-lag.ts`). A graft pulls
-   * a payload that a lazy neighbour announced before our tree parent delivered it, and moves the
-   * tree onto that neighbour. On a busy host every hop takes about as long as our timers are
-   * late, so the tree's copy lags an announcement by hops × that lateness, far beyond the graft
-   * timeout: every message then triggered a graft, an extra copy and a tree change, and the
-   * churn kept the host busy (measured in a 30-node swarm in one process after a CPU hog).
-   */
-  #timerGrace(timer: { readonly kind: string }): number {
-    if (timer.kind !== 'graft') return 0;
-    return this.#o.timers.lag.graceMs(this.#o.timers.now(), MAX_GRAFT_GRACE_MS);
   }
 
   #channel(peer: PeerId): Channel | undefined {
