@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { id, waitFor } from '@mosaik/id';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Cluster, converged } from '../../test/net.js';
+import { Cluster, converged, SWARM_TIMING } from '../../test/net.js';
 
 const N = 30;
 const HOG_MS = 10_000;
@@ -43,7 +43,7 @@ describe('a 30-node swarm under CPU starvation', () => {
   it('converges fully within a bound once a CPU hog of every core stops', async () => {
     await using c = new Cluster();
     const net = id(`starved-swarm-${Math.random()}`);
-    const config = { purgeAfterMs: 4_000, announceIntervalMs: 1_000, announceJitter: 0.2 };
+    const config = SWARM_TIMING;
     const cores = availableParallelism();
     for (let i = 0; i < cores; i++) startHog();
     expect(hogs.size).toBe(cores);
@@ -59,8 +59,8 @@ describe('a 30-node swarm under CPU starvation', () => {
     const hogStopped = performance.now();
     await converged(c.nodes, N - 1, AFTER_HOG_MS);
     const convergedMs = performance.now() - hogStopped;
-    // For two purge horizons, watch for dips: with a 4 s purge horizon right after starvation a
-    // node may briefly drop a live peer (counted and printed); it must find it again at once,
+    // For two purge horizons, watch for dips: right after starvation a node may briefly drop a
+    // live peer (counted and printed); it must find it again at once,
     // so that the swarm is complete again at the end (nobody purged for good).
     const watchUntil = performance.now() + 2 * config.purgeAfterMs;
     const misses: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { id, scaled, waitFor } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
-import { Cluster, converged } from '../../test/net.js';
+import { Cluster, converged, SWARM_TIMING } from '../../test/net.js';
 
 const N = 30;
 
@@ -14,8 +14,7 @@ describe('a 30-node swarm bootstrapped to one seed', () => {
     async () => {
       await using c = new Cluster();
       const net = id(`swarm-${Math.random()}`);
-      // purgeAfter 4 s: heartbeats must come well within it.
-      const config = { purgeAfterMs: 4_000, announceIntervalMs: 1_000, announceJitter: 0.2 };
+      const config = SWARM_TIMING;
       const seed = await c.addOn(net, config);
       await Promise.all(
         Array.from({ length: N - 1 }, () => c.addOn(net, { ...config, bootstrap: [seed.node.addr()] })),
@@ -55,7 +54,7 @@ describe('a 30-node swarm bootstrapped to one seed', () => {
       await waitFor(
         () => rest.every((n) => n.discovery.catalog().getSigned(dying.node.peerId) === undefined),
         {
-          timeout: 4_000 + 2_000,
+          timeout: config.purgeAfterMs + 2_000,
           message: () =>
             `node 6 still known by ${rest.filter((n) => n.discovery.catalog().getSigned(dying.node.peerId)).length}`,
         },
