@@ -205,7 +205,8 @@ export class Catalog {
     const snap = this.snapshot();
     const now = this.#now();
     const { signed, unsigned } = snap.raw();
-    const gone = [...signed.values()].filter((s) => snap.isStale(s.entry, now));
+    const horizon = this.horizonMs();
+    const gone = [...signed.values()].filter((s) => snap.isStale(s.entry, now, horizon));
     const events: DiscoveryEvent[] = [];
     if (gone.length > 0) {
       const next = new Map(signed);

@@ -41,8 +41,8 @@ export class CatalogSnapshot {
   }
 
   /** Whether an entry is older than the staleness horizon (`purgeAfter`, plus any grace) at `now`. */
-  isStale(entry: PeerEntry, now = this.ctx.now()): boolean {
-    return entry.updatedAt < now - this.ctx.horizonMs();
+  isStale(entry: PeerEntry, now = this.ctx.now(), horizonMs = this.ctx.horizonMs()): boolean {
+    return entry.updatedAt < now - horizonMs;
   }
 
   /** Remote signed (non-stale) and unsigned entries, minus peers whose RTT exceeds `maxRtt`. */
@@ -55,7 +55,8 @@ export class CatalogSnapshot {
   /** Remote non-stale signed entries (no RTT filter). */
   signedPeers(): SignedPeerEntry[] {
     const now = this.ctx.now();
-    return this.#signed().filter((s) => !this.isStale(s.entry, now));
+    const horizon = this.ctx.horizonMs();
+    return this.#signed().filter((s) => !this.isStale(s.entry, now, horizon));
   }
 
   /** Unsigned entries (never stale, no RTT filter). */

@@ -83,6 +83,23 @@ describe('Plumtree broadcast', () => {
     expect(h.timers.filter((t) => t.node === 1 && t.timer.kind === 'ihave')).toEqual([]);
   });
 
+  it('a flood of a payload delivered before relays it to every neighbour but its sender', () => {
+    const h = triangle();
+    h.input(0, { type: 'broadcast', content: payload(1) });
+    h.pump();
+    h.queue.length = 0;
+    h.timers.length = 0;
+    // Node 1 got payload 1 from node 0; flooding it again sends it on to node 2 only, at once.
+    h.input(1, { type: 'broadcast', content: payload(1), flood: true });
+    const relayed = h.queue.filter((s) => s.from === 1 && s.message.t === MessageType.Gossip);
+    expect(relayed.map((s) => s.to)).toEqual([2]);
+    expect(relayed[0]?.message).toMatchObject({ round: 1, root: h.engine(0).broadcastRoot });
+    // Without `flood`, a payload seen before is ignored.
+    h.queue.length = 0;
+    h.input(1, { type: 'broadcast', content: payload(1) });
+    expect(h.queue.filter((s) => s.from === 1)).toEqual([]);
+  });
+
   it('sends IHave to lazy peers only after the 5 ms dispatch delay', () => {
     const h = triangle();
     h.input(0, { type: 'broadcast', content: payload(1) });

@@ -156,12 +156,19 @@ export class Plumtree<P> {
 
   /**
    * Starts a broadcast. Returns false when an identical payload was seen within the id
-   * retention window (dedup is by content hash).
+   * retention window (dedup is by content hash). With `flood`, such a payload is sent on at once
+   * to every neighbour but the one it came from: a last word relayed (a departure) would
+   * otherwise reach our lazy neighbours only through an `IHave` and a `Graft`, two more trips per
+   * hop, which take seconds on a busy host.
    */
   broadcast(content: Uint8Array, out: Out<P>, flood = false): boolean {
     const id = this.env.hash(content);
     const hex = toHex(id);
-    if (this.#received.has(hex)) return false;
+    const delivered = this.#received.get(hex);
+    if (delivered !== undefined) {
+      if (flood) this.#floodOn(id, content, delivered, out);
+      return false;
+    }
     this.#remember(hex, id, content, 0, undefined, this.#root, out);
     const msg: GossipPayload = { t: MessageType.Gossip, id, content, round: 0, root: this.#root };
     if (!flood) {
@@ -173,6 +180,16 @@ export class Plumtree<P> {
     for (const peer of [...this.#eager.values(), ...this.#lazy.values()])
       out.push({ type: 'send', to: peer, message: msg as GossipMessage<P> });
     return true;
+  }
+
+  /** Sends a payload we delivered to every neighbour but the one it came from. */
+  #floodOn(id: Uint8Array, content: Uint8Array, delivered: Delivery<P>, out: Out<P>): void {
+    const root = delivered.root === undefined ? undefined : fromHex(delivered.root);
+    const msg: GossipPayload = { t: MessageType.Gossip, id, content, round: delivered.round + 1, root };
+    const from = delivered.from === undefined ? undefined : this.env.key(delivered.from);
+    for (const [k, peer] of this.#neighbors()) {
+      if (k !== from) out.push({ type: 'send', to: peer, message: msg as GossipMessage<P> });
+    }
   }
 
   /** Handles a broadcast message; returns false when it is not one. */

@@ -88,7 +88,10 @@ export type GossipInput<P> =
   | {
       readonly type: 'broadcast';
       readonly content: Uint8Array;
-      /** Send the payload to every neighbour, lazy ones too (for a node's last message). */
+      /**
+       * Send the payload to every neighbour, lazy ones too (for a node's last message); a payload
+       * delivered before goes on to every neighbour but the one it came from (relaying one).
+       */
       readonly flood?: boolean;
     }
   /** A decoded message arrived from `from`. */

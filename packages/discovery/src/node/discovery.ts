@@ -892,7 +892,11 @@ export class Discovery implements AsyncDisposable {
         this.#onEntry(msg.entry);
         return;
       case AnnouncementType.Departure:
-        this.#onDeparture(msg.departure);
+        if (this.#onDeparture(msg.departure)) {
+          // Relayed to every neighbour at once, as its sender flooded it: the departed node is gone
+          // and cannot answer the grafts that lazy neighbours would send it.
+          this.#gossip.broadcast(content, { flood: true });
+        }
         return;
       case AnnouncementType.EntryChanged: {
         if (msg.peerId.equals(this.#node.peerId)) return;
@@ -931,24 +935,26 @@ export class Discovery implements AsyncDisposable {
     }
   }
 
-  #onDeparture(departure: GracefulDeparture): void {
+  /** Applies a peer's signed departure; `true` when it removed the peer (the first copy). */
+  #onDeparture(departure: GracefulDeparture): boolean {
     if (!departure.network.equals(this.#node.networkId)) {
       this.#metrics.reject('network');
-      return;
+      return false;
     }
     if (!this.#catalog.withinDrift(departure.timestampMs)) {
       this.#metrics.reject('drift');
-      return;
+      return false;
     }
     const key = departure.peerId.toString();
     const event = this.#catalog.applyDeparture(departure);
-    if (event === undefined) return;
+    if (event === undefined) return false;
     this.#observed.delete(key);
     // Expired tombstones of peers never heard of again would otherwise stay forever.
     const now = this.#clock.now();
     for (const [k, t] of this.#tombstones) if (t.expires < now) this.#tombstones.delete(k);
     this.#tombstones.set(key, { version: departure.lastVersion, expires: now + this.config.purgeAfterMs });
     this.#gossip.input({ type: 'forget', peer: departure.peerId });
+    return true;
   }
 
   /** Whether `peer` left gracefully within `purgeAfter` (and has not come back since). */
