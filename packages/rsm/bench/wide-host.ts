@@ -114,11 +114,16 @@ async function onMessage(m: ToHost): Promise<void> {
   switch (m.t) {
     case 'seeds': {
       const seeds = m.addrs.map((a) => ({ id: PeerId.parse(a.id), directAddresses: a.directAddresses }));
-      await Promise.all(
-        members.flatMap(({ discovery, node }) =>
-          seeds.filter((s) => !s.id.equals(node.peerId)).map((s) => discovery.syncWith(s)),
-        ),
+      // A member needs one seed's catalog to find the group (gossip brings the rest): a sync
+      // that fails on a busy machine must not take the whole host down.
+      const synced = await Promise.all(
+        members.map(async ({ discovery, node }) => {
+          const tries = seeds.filter((s) => !s.id.equals(node.peerId)).map((s) => discovery.syncWith(s));
+          const results = await Promise.allSettled(tries);
+          return tries.length === 0 || results.some((r) => r.status === 'fulfilled');
+        }),
       );
+      if (!synced.every(Boolean)) throw new Error('a member could sync with none of the seeds');
       for (const [i, x] of members.entries()) joinGroup(x, i);
       send({ t: 'joined' });
       return;

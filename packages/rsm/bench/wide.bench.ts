@@ -17,6 +17,8 @@
  * `BENCH_MS` (default 3000) per phase, `BENCH_CLIENTS` (default `1,64`), `BENCH_STORAGE=memory`.
  * `BENCH_TRACE_FAILOVER=1` logs, twice a second during the failover, which term and leader the
  * surviving members see, and then why the probe's writes failed until one succeeded.
+ * `BENCH_JOIN_ONLY=1` runs the join alone (no 3-member baseline, no load, no failover) and prints
+ * its JSON line; `BENCH_SETTLE_TIMEOUT_MS` (default 180 000) bounds the wait for it.
  *
  *   pnpm --filter @mosaik/rsm bench:wide
  */
@@ -38,7 +40,7 @@ const VOTERS = 5;
 const FOUNDERS = 3;
 const VALUE_BYTES = 100;
 const DEADLINE_MS = 150;
-const FORM_TIMEOUT_MS = 180_000;
+const FORM_TIMEOUT_MS = Number(process.env.BENCH_SETTLE_TIMEOUT_MS ?? 180_000);
 const IDLE_MS = 3000;
 const HOST = fileURLToPath(new URL('./wide-host.ts', import.meta.url));
 
@@ -199,11 +201,12 @@ async function founders(network: string): Promise<{ trio: Host[]; leader: Member
 
 try {
   // 1. The baseline: a 3-member group, its load and its failover.
-  const narrow = await founders(`rsm-wide-a-${Math.random()}`);
-  const narrowIdle = await idleCpuPerMember(narrow.trio, FOUNDERS);
-  const narrowLoad = await measure(narrow.trio, narrow.leader, FOUNDERS);
-  const narrowFailover = await failover(narrow.trio, narrow.leader);
-  log(`${FOUNDERS} members, failover:`, Math.round(narrowFailover.ms), 'ms');
+  const JOIN_ONLY = process.env.BENCH_JOIN_ONLY === '1';
+  const narrow = JOIN_ONLY ? undefined : await founders(`rsm-wide-a-${Math.random()}`);
+  const narrowIdle = narrow && (await idleCpuPerMember(narrow.trio, FOUNDERS));
+  const narrowLoad = narrow && (await measure(narrow.trio, narrow.leader, FOUNDERS));
+  const narrowFailover = narrow && (await failover(narrow.trio, narrow.leader));
+  if (narrowFailover) log(`${FOUNDERS} members, failover:`, Math.round(narrowFailover.ms), 'ms');
 
   // 2. A wide group: three founders, then the rest join, spread over the hosts.
   const network = `rsm-wide-b-${Math.random()}`;
@@ -228,37 +231,39 @@ try {
       ours: Math.round(settleMs),
     }),
   );
-  const wideIdle = await idleCpuPerMember(wideHosts, WIDE);
-  const wideLoad = await measure(wideHosts, leader, WIDE);
-  const wideFailover = await failover(wideHosts, leader);
+  if (!JOIN_ONLY && narrow && narrowLoad && narrowFailover && narrowIdle !== null) {
+    const wideIdle = await idleCpuPerMember(wideHosts, WIDE);
+    const wideLoad = await measure(wideHosts, leader, WIDE);
+    const wideFailover = await failover(wideHosts, leader);
 
-  const base = `rsm ${FOUNDERS}-member group, same settings, same run`;
-  for (const clients of CLIENTS) {
-    const w = wideLoad.get(clients)!;
-    const n = narrowLoad.get(clients)!;
-    const what = `rsm ${WIDE}-member group (${VOTERS} voters) put 100 B, ${clients} client${clients === 1 ? '' : 's'}`;
-    line(`${what}: throughput (goal: ratio ≥ 0.8)`, 'puts/s', w.rate, base, n.rate, 0);
-    line(`${what}: p99`, 'ms (lower is better; ratio = baseline/ours)', w.p99, base, n.p99, 3, true);
-  }
-  if (wideIdle !== undefined)
+    const base = `rsm ${FOUNDERS}-member group, same settings, same run`;
+    for (const clients of CLIENTS) {
+      const w = wideLoad.get(clients)!;
+      const n = narrowLoad.get(clients)!;
+      const what = `rsm ${WIDE}-member group (${VOTERS} voters) put 100 B, ${clients} client${clients === 1 ? '' : 's'}`;
+      line(`${what}: throughput (goal: ratio ≥ 0.8)`, 'puts/s', w.rate, base, n.rate, 0);
+      line(`${what}: p99`, 'ms (lower is better; ratio = baseline/ours)', w.p99, base, n.p99, 3, true);
+    }
+    if (wideIdle !== undefined)
+      line(
+        `rsm ${WIDE}-member group (${VOTERS} voters) idle: CPU per member, ${IDLE_MS} ms without writes`,
+        '% of a core (lower is better; ratio = baseline/ours)',
+        wideIdle,
+        base,
+        narrowIdle,
+        2,
+        true,
+      );
     line(
-      `rsm ${WIDE}-member group (${VOTERS} voters) idle: CPU per member, ${IDLE_MS} ms without writes`,
-      '% of a core (lower is better; ratio = baseline/ours)',
-      wideIdle,
+      `rsm ${WIDE}-member group failover: kill -9 the leader's process (${wideFailover.killed} member${wideFailover.killed === 1 ? '' : 's'}) → first write`,
+      'ms (lower is better; ratio = baseline/ours)',
+      wideFailover.ms,
       base,
-      narrowIdle,
-      2,
+      narrowFailover.ms,
+      0,
       true,
     );
-  line(
-    `rsm ${WIDE}-member group failover: kill -9 the leader's process (${wideFailover.killed} member${wideFailover.killed === 1 ? '' : 's'}) → first write`,
-    'ms (lower is better; ratio = baseline/ours)',
-    wideFailover.ms,
-    base,
-    narrowFailover.ms,
-    0,
-    true,
-  );
+  }
 } finally {
   await Promise.allSettled(hosts.map((h) => h.stop()));
   rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,14 @@
-import { id, SecretKey } from '@mosaik/id';
+import { id, type PeerId, SecretKey } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
 import {
   authorizeEntry,
   bondQuiet,
   bondWanted,
   DialBackoff,
+  dialOrder,
+  dialPlan,
   revalidate,
+  SEEKING_DIALS,
   shouldDial,
   visibleMembers,
 } from './admission.js';
@@ -69,6 +72,38 @@ describe('admission', () => {
     const backoff = new DialBackoff();
     expect(shouldDial({ peer: b, self: a, bonded: false, backoff, now: 0 })).toBe(true);
     expect(shouldDial({ peer: b, self: a, bonded: false, wanted: false, backoff, now: 0 })).toBe(false);
+  });
+
+  it('dials what each member needs: a voter everyone, others the voters and the reported leaders', () => {
+    const conf = { voters: ['v1', 'v2', 'v3'], learners: ['l1', 'l2'] };
+    const inCluster = { cluster: 'c', lead: 'v2' };
+    expect(dialPlan(conf, 'v1', [])).toEqual({ targets: undefined, budget: Number.POSITIVE_INFINITY });
+    expect(dialPlan(conf, 'l1', [inCluster])).toEqual({
+      targets: new Set(['v1', 'v2', 'v3']),
+      budget: Number.POSITIVE_INFINITY,
+    });
+    // Outside the configuration it knows (removed, or catching up from an older snapshot).
+    expect(dialPlan(conf, 'x', [{ cluster: 'c', lead: 'v4' }]).targets).toEqual(
+      new Set(['v1', 'v2', 'v3', 'v4']),
+    );
+    const empty = { voters: [], learners: [] };
+    // A newcomer that met a member of a cluster dials its leader only.
+    expect(dialPlan(empty, 'n', [undefined, { cluster: '', lead: '' }, inCluster]).targets).toEqual(
+      new Set(['v2']),
+    );
+    // Nobody known yet: everyone, a few at a time.
+    expect(dialPlan(empty, 'n', [{ cluster: '', lead: '' }])).toEqual({
+      targets: undefined,
+      budget: SEEKING_DIALS,
+    });
+    expect(dialPlan(empty, 'n', [{ cluster: 'c', lead: '' }]).targets).toBeUndefined();
+  });
+
+  it('orders dials around the ring of ids from the next one after ourselves', () => {
+    const ps = Array.from({ length: 6 }, () => peer()).sort((a, b) => (a.toString() < b.toString() ? -1 : 1));
+    const [p0, p1, p2, p3, p4, p5] = ps as [PeerId, PeerId, PeerId, PeerId, PeerId, PeerId];
+    expect(dialOrder(p2, [p5, p0, p3, p1, p4]).map(String)).toEqual([p3, p4, p5, p0, p1].map(String));
+    expect(dialOrder(p5, [p1, p0]).map(String)).toEqual([p0, p1].map(String));
   });
 
   it('quiets the bonds between learners and the voters that do not lead, once the voters are all there', () => {

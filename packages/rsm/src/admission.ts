@@ -7,6 +7,7 @@ import type { GroupId, PeerId } from '@mosaik/id';
 import type { ConfState, NodeId } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import type { Authorization } from './bonds.js';
+import type { PeerStatus } from './wire.js';
 
 /** A peer's discovery entry, as far as admission needs it. */
 export interface TicketHolder {
@@ -135,6 +136,66 @@ export function bondQuiet(
   // joining and merging go by the statuses the pings carry.
   if (conf.voters.includes(self)) return conf.learners.includes(peer);
   return conf.learners.includes(self) && conf.voters.includes(peer);
+}
+
+/**
+ * Dials in flight at most while a member knows no configuration and no member of a cluster: it
+ * walks the members it can see a few at a time (see {@link dialOrder}) instead of dialling all of
+ * them at once.
+ */
+export const SEEKING_DIALS = 4;
+
+/** Whom a member dials itself (it still accepts every wanted bond; see {@link bondWanted}). */
+export interface DialPlan {
+  /** Only these peers, or `undefined` for any wanted one. */
+  readonly targets: ReadonlySet<NodeId> | undefined;
+  /** Dials in flight at most. */
+  readonly budget: number;
+}
+
+/**
+ * Whom a member dials, by what it knows. A bond costs a handshake on both sides and a ping each
+ * way every heartbeat; when dozens of members join at once, everyone dialling everyone it sees is
+ * a storm of handshakes that slows the very members that must admit the newcomers. So each side
+ * dials only the bonds it needs, and the other side accepts them:
+ * - a voter dials every member it sees: the leader adds newcomers and reads the members' states
+ *   through its bonds, the voters elect among themselves, and they see rival clusters;
+ * - any other member dials the voters of the configuration it knows (any of them may lead; see
+ *   `bondWanted`) and the leaders its bonded peers report (a newcomer reaches the leader that
+ *   adds it this way, if the leader's own dial did not come first; a newcomer catching up from a
+ *   snapshot taken before it was added is not in that snapshot's configuration yet);
+ * - a member that knows none of these (a group starting, or nobody reachable yet) dials everyone
+ *   it sees, `SEEKING_DIALS` at a time, since founding needs the state of every member it sees.
+ */
+export function dialPlan(
+  conf: ConfState,
+  self: NodeId,
+  bonded: Iterable<Pick<PeerStatus, 'cluster' | 'lead'> | undefined>,
+): DialPlan {
+  if (conf.voters.includes(self)) return { targets: undefined, budget: Number.POSITIVE_INFINITY };
+  const targets = new Set<NodeId>(conf.voters);
+  for (const st of bonded) if (st !== undefined && st.cluster !== '' && st.lead !== '') targets.add(st.lead);
+  targets.delete(self);
+  if (targets.size > 0) return { targets, budget: Number.POSITIVE_INFINITY };
+  return { targets: undefined, budget: SEEKING_DIALS };
+}
+
+/**
+ * The order to dial `peers` in: around the ring of ids, from the first one after `self`. Members
+ * that start together then begin their walks at different peers instead of all dialling the same
+ * few first.
+ */
+export function dialOrder(self: PeerId, peers: readonly PeerId[]): PeerId[] {
+  const me = self.toString();
+  const key = (p: PeerId): [number, string] => {
+    const id = p.toString();
+    return [id > me ? 0 : 1, id];
+  };
+  return [...peers].sort((a, b) => {
+    const [ra, ia] = key(a);
+    const [rb, ib] = key(b);
+    return ra - rb || (ia < ib ? -1 : ia > ib ? 1 : 0);
+  });
 }
 
 /** Whether to dial `peer` now: a member, not ourselves, not bonded, wanted, not backing off. */

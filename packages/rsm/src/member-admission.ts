@@ -8,7 +8,15 @@ import type { Clock, GroupId, PeerId } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
 import type { TicketValidator } from '@mosaik/tickets';
 import { CloseCode } from '@mosaik/transport';
-import { authorizeEntry, DialBackoff, revalidate, shouldDial, visibleMembers } from './admission.js';
+import {
+  authorizeEntry,
+  DialBackoff,
+  type DialPlan,
+  dialOrder,
+  revalidate,
+  shouldDial,
+  visibleMembers,
+} from './admission.js';
 import type { Authorization } from './bonds.js';
 import type { MemberDirectory } from './directory.js';
 import type { MemberBond, MemberBonds } from './member.js';
@@ -32,6 +40,8 @@ export interface AdmissionContext {
   stopping(): boolean;
   /** Whether a bond with `peer` is worth holding (not two learners of one configuration). */
   wanted(peer: PeerId): boolean;
+  /** Whom to dial ourselves (see `dialPlan`). Default: every wanted peer, all at once. */
+  dialPlan?(): DialPlan;
 }
 
 /** Admission of peers into one member's bond set. */
@@ -129,11 +139,17 @@ export class MemberAdmission {
     if (this.#c.stopping()) return;
     for (const bond of this.#c.bonds().list())
       if (!bond.isClosed && !this.#c.wanted(bond.peer)) void bond.close(CloseCode.Cancelled);
-    for (const peer of this.visible()) this.dial(peer);
+    const plan = this.#c.dialPlan?.();
+    for (const peer of dialOrder(this.#c.self, this.visible())) this.dial(peer, plan);
   }
 
-  dial(peer: PeerId): void {
+  /** Dials `peer` if the plan (by default the member's current one) says so and allows one more. */
+  dial(peer: PeerId, plan: DialPlan | undefined = this.#c.dialPlan?.()): void {
     if (this.#c.stopping()) return;
+    if (plan !== undefined) {
+      if (plan.targets !== undefined && !plan.targets.has(peer.toString())) return;
+      if (this.#dialing.size >= plan.budget) return;
+    }
     const bonds = this.#c.bonds();
     const now = this.#c.clock.now();
     const bonded = bonds.get(peer) !== undefined;

@@ -22,7 +22,7 @@ import type { Logger } from '@mosaik/metrics';
 import { isMember, type Message, messageCodec, type NodeId, type RaftRole } from '@mosaik/raft';
 import type { Expiration, TicketValidator } from '@mosaik/tickets';
 import { CloseCode, type CloseInfo } from '@mosaik/transport';
-import { bondQuiet, bondWanted } from './admission.js';
+import { bondQuiet, bondWanted, dialPlan } from './admission.js';
 import { type Admission, admissionContext } from './admissions.js';
 import { nextChange } from './autopilot.js';
 import { handoffTarget, memberViews } from './autopilot-view.js';
@@ -197,6 +197,12 @@ export class GroupMember<C> {
       bonds: () => this.bonds,
       stopping: () => this.#stopping,
       wanted: (peer) => this.#wanted(peer),
+      dialPlan: () =>
+        dialPlan(
+          this.driver.raft.conf,
+          this.#selfHex,
+          this.bonds.list().map((b) => b.status),
+        ),
     });
     this.bonds = options.bonds({
       authorize: (peer) => this.#admission.authorize(peer),
@@ -502,9 +508,20 @@ export class GroupMember<C> {
       });
   }
 
-  /** See `bondWanted`: two learners of a configuration with all its voters need no bond. */
+  /**
+   * See `bondWanted`: two learners of a configuration with all its voters need no bond. The leader is always wanted,
+   * whoever our bonded peers report it to be: a member whose configuration is too old to list the
+   * leader as a voter (one removed while away) could otherwise refuse the one bond that lets the
+   * leader take it in again.
+   */
   #wanted(peer: PeerId): boolean {
-    return bondWanted(this.driver.raft.conf, this.#selfHex, peer.toString(), this.#spec.consensus.maxVoters);
+    const key = peer.toString();
+    const raft = this.driver.raft;
+    if (bondWanted(raft.conf, this.#selfHex, key, this.#spec.consensus.maxVoters) || key === raft.lead)
+      return true;
+    return this.bonds
+      .list()
+      .some((b) => b.status !== undefined && b.status.cluster !== '' && b.status.lead === key);
   }
 
   #updateOnline(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { simulateGroups } from './group-sim.js';
+import { simulateGroups, simulateWideJoin } from './group-sim.js';
 
 // The merge rule can be broken per test: `broken` makes every cluster believe it wins.
 const rule = vi.hoisted(() => ({ broken: false }));
@@ -48,6 +48,40 @@ describe('group simulator', () => {
     for (const seed of [2, 3, 4, 5, 6, 7, 8, 9])
       stale.push(...(await simulateGroups({ seed, weakReads: true })).violations);
     expect(stale.some((v) => v.includes('strong read'))).toBe(true);
+  });
+
+  it('seeds 98 and 173: a member removed while away bonds with the leader its configuration calls a learner (found by the simulator)', async () => {
+    rule.broken = false;
+    // The member's old configuration listed today's leader as a learner like itself: neither side
+    // dialled nor accepted the one bond that lets the leader take it in again.
+    for (const seed of [98, 173]) {
+      const r = await simulateGroups({ seed });
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      expect(r.live).toBe(true);
+    }
+  });
+
+  it('admits 47 members joining at once, each bonding with the voters and the leader, not with everyone', async () => {
+    rule.broken = false;
+    // The timings of the wide-group benchmark. The simulator does not model CPU, so the cost of a
+    // crowd shows in the bonds and messages it takes, not in the time it takes.
+    const consensus = {
+      tickInterval: 20,
+      heartbeatInterval: 100,
+      electionTimeout: 1000,
+      bootstrapDelay: 500,
+    };
+    const members = 50;
+    const fullMesh = (members * (members - 1)) / 2;
+    for (const seed of [1, 2]) {
+      const r = await simulateWideJoin({ seed, joiners: members - 3, consensus });
+      expect(r.violations, `seed ${seed}`).toEqual([]);
+      expect(r.why, `seed ${seed}`).toBeUndefined();
+      expect(r.clusters).toBe(1);
+      expect(r.settledMs).toBeLessThan(10_000);
+      // Everyone dialling everyone it saw formed the full mesh (1,222 of 1,225 bonds).
+      expect(r.bondsFormed, `seed ${seed}`).toBeLessThan(fullMesh / 2);
+    }
   });
 
   it('replays a seed exactly', async () => {

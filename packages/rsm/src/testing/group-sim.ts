@@ -25,7 +25,7 @@ import { decodeCbor, encodeCbor, every, id, ManualClock, type PeerId, SecretKey 
 import { createLogger, createMetrics } from '@mosaik/metrics';
 import { createPrng, MemoryStorage, type Prng } from '@mosaik/raft';
 import { CloseCode, type CloseInfo } from '@mosaik/transport';
-import { resolveConsensus } from '../config.js';
+import { type ConsensusConfig, resolveConsensus } from '../config.js';
 import type { MemberDirectory } from '../directory.js';
 import { type BondHandlers, GroupMember, type MemberBond, type MemberBonds } from '../member.js';
 import { GroupsMetrics } from '../metrics.js';
@@ -217,6 +217,8 @@ class World {
   readonly leaders = new Map<string, string>();
   readonly clusters = new Set<string>();
   messages = 0;
+  /** Bonds formed (each a handshake on a real network). */
+  bondsFormed = 0;
   resets = 0;
   writes = 0;
   /** Strong reads attempted, and answered. */
@@ -232,7 +234,11 @@ class World {
    */
   readonly asyncSync: boolean;
 
-  constructor(seed: number, trace: ((line: string) => void) | undefined) {
+  constructor(
+    seed: number,
+    trace: ((line: string) => void) | undefined,
+    readonly consensus: ConsensusConfig = CONSENSUS,
+  ) {
     this.rng = createPrng(`group-sim:${seed}`);
     this.asyncSync = createPrng(`group-sim-sync:${seed}`)() < 0.5;
     this.readRng = createPrng(`group-sim-read:${seed}`);
@@ -319,7 +325,7 @@ class World {
         id: GROUP,
         machine: m.machine as StateMachine<string, unknown, unknown>,
         storage,
-        consensus: CONSENSUS,
+        consensus: this.consensus,
         validators: [],
       },
       bonds: (handlers) => {
@@ -334,7 +340,7 @@ class World {
     });
     m.member = member;
     member.start();
-    m.stopPings = every(this.clock, CONSENSUS.heartbeatInterval, () => {
+    m.stopPings = every(this.clock, this.consensus.heartbeatInterval, () => {
       for (const b of m.bonds?.list() ?? []) b.ping();
     });
     this.log(`start m${m.index}${keepState ? ' (with its state)' : ''}`);
@@ -414,6 +420,7 @@ class World {
         const welcomePeers = b.bonds.list().map((x) => x.peer);
         a.bonds.map.set(b.hex, ab);
         b.bonds.map.set(a.hex, ba);
+        this.bondsFormed++;
         this.log(`bond m${a.index}-m${b.index}`);
         b.bonds.handlers.up(ba);
         a.bonds.handlers.up(ab);
@@ -471,10 +478,13 @@ class World {
       return;
     }
     const otherIncarnation = end.other.incarnation;
-    this.clock.schedule(this.int(500, CONSENSUS.heartbeatInterval * CONSENSUS.maxMissedHeartbeats), () => {
-      if (!this.connected(end.owner, end.other) || end.other.incarnation !== otherIncarnation)
-        this.closeEnd(end, CloseCode.Timeout, 'silent');
-    });
+    this.clock.schedule(
+      this.int(500, this.consensus.heartbeatInterval * this.consensus.maxMissedHeartbeats),
+      () => {
+        if (!this.connected(end.owner, end.other) || end.other.incarnation !== otherIncarnation)
+          this.closeEnd(end, CloseCode.Timeout, 'silent');
+      },
+    );
   }
 
   /** Splits the live members into two sides; bonds across the cut break. */
@@ -628,7 +638,9 @@ class World {
       return `states differ: ${live
         .map((m) => {
           const st = m.member!.status();
-          return `m${m.index} ${st.role} t${st.term} applied ${st.applied}/${st.commit}/${st.lastIndex} (${m.machine.entries.length} entries)`;
+          const conf = m.member!.driver.raft.conf;
+          const name = (id: string) => `m${this.members.find((o) => o.hex === id)?.index ?? '?'}`;
+          return `m${m.index} ${st.role} t${st.term} lead ${st.leader === undefined ? '-' : name(st.leader.toString())} applied ${st.applied}/${st.commit}/${st.lastIndex} (${m.machine.entries.length} entries) voters ${conf.voters.map(name)} learners ${conf.learners.map(name)} bonds ${m.bonds?.list().map((b) => name(b.other.hex))}`;
         })
         .join(', ')}`;
     if (!live.some((m) => m.member!.driver.raft.role === 'leader')) return 'no leader';
@@ -796,5 +808,126 @@ async function simulateSeed(options: GroupSimOptions): Promise<GroupSimResult> {
     readsAnswered: world.readsAnswered,
     messages: world.messages,
     virtualMs,
+  };
+}
+
+/** Options of {@link simulateWideJoin}. */
+export interface WideJoinOptions {
+  /** Picks every random choice of the run; a seed replays the same run. */
+  readonly seed: number;
+  /** Members that join the formed group at one instant. */
+  readonly joiners: number;
+  /** Virtual ms the joiners get to be admitted and catch up. Default 60 000. */
+  readonly limit?: number;
+  /** Receives one line per notable event. */
+  readonly trace?: (line: string) => void;
+  /** Consensus settings of every member. Default: the simulator's. */
+  readonly consensus?: Partial<ConsensusConfig>;
+}
+
+/** What {@link simulateWideJoin} found. */
+export interface WideJoinResult {
+  /** The seed of the run. */
+  readonly seed: number;
+  /** Virtual ms from the joiners' start until the group settled; `undefined` if it did not within `limit`. */
+  readonly settledMs: number | undefined;
+  /** Why it had not settled at the end (`undefined` once settled). */
+  readonly why: string | undefined;
+  /** What the per-step checks found (see {@link simulateGroups}); empty when the run is correct. */
+  readonly violations: readonly string[];
+  /** Clusters founded during the run (1 when nobody founded a rival). */
+  readonly clusters: number;
+  /** Bonds formed from the joiners' start until the end (each a handshake on a real network). */
+  readonly bondsFormed: number;
+  /** Bond messages sent from the joiners' start until the end. */
+  readonly messages: number;
+}
+
+/**
+ * A crowd joins at once: three members form a group, then `joiners` more start at one instant on
+ * a network without faults. The run ends when the leader's configuration holds `maxVoters` voters
+ * and every other member as a learner, and every member follows that leader and applied its
+ * commit index (settled), or after `limit`. It reports what that cost: the bonds formed (each a
+ * handshake on a real network) and the messages sent, besides the per-step checks of
+ * {@link simulateGroups}.
+ *
+ * @example
+ * ```ts
+ * const r = await simulateWideJoin({ seed: 1, joiners: 47 });
+ * console.log(r.settledMs, r.bondsFormed);
+ * ```
+ */
+export function simulateWideJoin(options: WideJoinOptions): Promise<WideJoinResult> {
+  return withSeededRandomness(createPrng(`wide-join-random:${options.seed}`), () => wideJoin(options));
+}
+
+async function wideJoin(options: WideJoinOptions): Promise<WideJoinResult> {
+  const world = new World(
+    options.seed,
+    options.trace,
+    resolveConsensus({ ...CONSENSUS, ...options.consensus }),
+  );
+  const { clock } = world;
+  const limit = options.limit ?? 60_000;
+  for (let i = 0; i < 3; i++) world.addMember();
+  for (const m of world.members) clock.schedule(world.int(0, 100), () => world.start(m, false));
+  const formed = () => {
+    const leader = world.members.find((m) => m.member?.driver.raft.role === 'leader');
+    return leader !== undefined && leader.member!.driver.raft.conf.voters.length === 3;
+  };
+  await run(world, 30_000, formed);
+  const t0 = clock.now();
+  const bonds0 = world.bondsFormed;
+  const messages0 = world.messages;
+  for (let i = 0; i < options.joiners; i++) world.start(world.addMember(), false);
+  clock.advance(0);
+  const maxVoters = world.consensus.maxVoters;
+  const why = (): string | undefined => {
+    const live = world.members.filter((m) => m.alive);
+    const leader = live.find((m) => m.member!.driver.raft.role === 'leader');
+    if (leader === undefined) return 'no leader';
+    const raft = leader.member!.driver.raft;
+    const conf = raft.conf;
+    const voters = Math.min(maxVoters, live.length);
+    if (conf.voters.length !== voters || conf.learners.length !== live.length - voters)
+      return `leader's view ${conf.voters.length} voters + ${conf.learners.length} learners`;
+    const lagging = live.filter(
+      (m) =>
+        m.member!.cluster !== leader.member!.cluster ||
+        m.member!.driver.raft.lead !== leader.hex ||
+        m.member!.driver.applied.get() < raft.status().commit,
+    );
+    if (lagging.length > 0)
+      return `${lagging.length} members behind: ${lagging
+        .map(
+          (m) =>
+            `m${m.index} applied ${m.member!.driver.applied.get()} lead ${m.member!.driver.raft.lead.slice(0, 4) || '-'}`,
+        )
+        .join(', ')}`;
+    return undefined;
+  };
+  let settled = false;
+  await run(world, t0 + limit, () => {
+    settled = why() === undefined;
+    return settled;
+  });
+  const end = clock.now();
+  const reason = why();
+  for (const m of world.members) {
+    if (m.alive) {
+      m.alive = false;
+      m.stopPings();
+      void m.member?.stop();
+    }
+  }
+  await settleMicrotasks();
+  return {
+    seed: options.seed,
+    settledMs: reason === undefined ? end - t0 : undefined,
+    why: reason,
+    violations: world.violations,
+    clusters: world.clusters.size,
+    bondsFormed: world.bondsFormed - bonds0,
+    messages: world.messages - messages0,
   };
 }

@@ -5,4 +5,11 @@
  * @packageDocumentation
  */
 export { type FaultStats, type LinkFault, LinkFaults } from './faults.js';
-export { type GroupSimOptions, type GroupSimResult, simulateGroups } from './group-sim.js';
+export {
+  type GroupSimOptions,
+  type GroupSimResult,
+  simulateGroups,
+  simulateWideJoin,
+  type WideJoinOptions,
+  type WideJoinResult,
+} from './group-sim.js';
