@@ -509,10 +509,10 @@ export class GroupMember<C> {
   }
 
   /**
-   * See `bondWanted`: two learners of a configuration with all its voters need no bond. The leader is always wanted,
-   * whoever our bonded peers report it to be: a member whose configuration is too old to list the
-   * leader as a voter (one removed while away) could otherwise refuse the one bond that lets the
-   * leader take it in again.
+   * See `bondWanted`: two learners of a configuration with all its voters need no bond. The
+   * leader is always wanted, whoever our bonded peers report it to be: a member whose
+   * configuration is too old to list the leader as a voter (one removed while away) could
+   * otherwise refuse the one bond that lets the leader take it in again.
    */
   #wanted(peer: PeerId): boolean {
     const key = peer.toString();
