@@ -4,7 +4,14 @@
  */
 import { waitFor } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
-import { Cluster, discoverAll, joinCounters, leadersConverged } from '../test/fixtures.js';
+import {
+  bondedWith,
+  Cluster,
+  discoverAll,
+  joinCounters,
+  leadersConverged,
+  shapes,
+} from '../test/fixtures.js';
 
 // Tolerant timings: twelve nodes share one process (and often a busy machine).
 const CONSENSUS = {
@@ -31,29 +38,22 @@ describe('a crowd joining at once (heavy)', () => {
     const crowd = joinCounters(nodes.slice(3), 'crowd', CONSENSUS);
     const groups = [...first.groups, ...crowd.groups];
     const machines = [...first.machines, ...crowd.machines];
-    const shape = () => groups.map((g) => `${g.status().voters.length}v+${g.status().learners.length}l`);
-    await waitFor(() => shape().every((s) => s === '5v+7l'), {
+    await waitFor(() => shapes(groups).every((s) => s === '5v+7l'), {
       timeout: DEADLINE,
-      message: () => `configurations: ${shape().join(' ')}`,
+      message: () => `configurations: ${shapes(groups).join(' ')}`,
     });
     const leader = await leadersConverged(groups, DEADLINE);
     const { voters, learners } = groups[0]!.status();
     expect(voters).toContain(leader.toString());
 
     // Each learner ends up bonded with the voters alone.
-    const byId = (hex: string) => groups.find((g) => g.peerId.toString() === hex)!;
-    const bondedWith = (hex: string) =>
-      byId(hex)
-        .bonds()
-        .peers()
-        .map((p) => p.toString())
-        .sort();
+    const bonds = (hex: string) => bondedWith(groups, hex);
     await waitFor(
-      () => learners.every((l) => JSON.stringify(bondedWith(l)) === JSON.stringify([...voters].sort())),
+      () => learners.every((l) => JSON.stringify(bonds(l)) === JSON.stringify([...voters].sort())),
       {
         timeout: DEADLINE,
         message: () =>
-          `learners' bonds: ${learners.map((l) => `${l.slice(0, 6)}→${bondedWith(l).map((p) => p.slice(0, 6))}`).join(' ')}`,
+          `learners' bonds: ${learners.map((l) => `${l.slice(0, 6)}→${bonds(l).map((p) => p.slice(0, 6))}`).join(' ')}`,
       },
     );
 

@@ -4,7 +4,16 @@
  */
 import { waitFor } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
-import { Cluster, discoverAll, FAST, joinCounters, leadersConverged, T } from '../test/fixtures.js';
+import {
+  bondedWith,
+  Cluster,
+  discoverAll,
+  FAST,
+  joinCounters,
+  leadersConverged,
+  shapes,
+  T,
+} from '../test/fixtures.js';
 
 describe('a group wider than its voters', () => {
   it('bonds learners with the voters only, and they still forward and apply', async () => {
@@ -13,27 +22,21 @@ describe('a group wider than its voters', () => {
     await discoverAll(nodes);
     const { machines, groups } = joinCounters(nodes, 'wide', { ...FAST, maxVoters: 3 });
     await leadersConverged(groups);
-    const shape = () => groups.map((g) => `${g.status().voters.length}v+${g.status().learners.length}l`);
-    await waitFor(() => shape().every((s) => s === '3v+3l'), {
+    await waitFor(() => shapes(groups).every((s) => s === '3v+3l'), {
       timeout: T,
-      message: () => `configurations: ${shape().join(' ')}`,
+      message: () => `configurations: ${shapes(groups).join(' ')}`,
     });
     const { voters, learners } = groups[0]!.status();
     const byId = (hex: string) => groups.find((g) => g.peerId.toString() === hex)!;
-    const bondedWith = (hex: string) =>
-      byId(hex)
-        .bonds()
-        .peers()
-        .map((p) => p.toString())
-        .sort();
+    const bonds = (hex: string) => bondedWith(groups, hex);
     // Voters keep a bond with everyone; a learner with the voters alone.
     const settled = () =>
-      voters.every((v) => bondedWith(v).length === 5) &&
-      learners.every((l) => JSON.stringify(bondedWith(l)) === JSON.stringify([...voters].sort()));
+      voters.every((v) => bonds(v).length === 5) &&
+      learners.every((l) => JSON.stringify(bonds(l)) === JSON.stringify([...voters].sort()));
     await waitFor(settled, {
       timeout: T,
       message: () =>
-        `bonds: ${[...voters, ...learners].map((id) => `${id.slice(0, 6)}→${bondedWith(id).map((p) => p.slice(0, 6))}`).join(' ')}`,
+        `bonds: ${[...voters, ...learners].map((id) => `${id.slice(0, 6)}→${bonds(id).map((p) => p.slice(0, 6))}`).join(' ')}`,
     });
     // A learner's write reaches the leader and every replica.
     await byId(learners[0]!).execute({ inc: 5 });

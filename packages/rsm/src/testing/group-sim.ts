@@ -656,6 +656,18 @@ class AsyncSyncDisk extends MemoryStorage {
 }
 
 /** Flushes every promise continuation the last timers queued. */
+/** Stops every live member at the end of a run and lets their shutdown settle. */
+async function stopAll(world: World): Promise<void> {
+  for (const m of world.members) {
+    if (m.alive) {
+      m.alive = false;
+      m.stopPings();
+      void m.member?.stop();
+    }
+  }
+  await settleMicrotasks();
+}
+
 function settleMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -787,14 +799,7 @@ async function simulateSeed(options: GroupSimOptions): Promise<GroupSimResult> {
     }
   }
   const virtualMs = clock.now();
-  for (const m of world.members) {
-    if (m.alive) {
-      m.alive = false;
-      m.stopPings();
-      void m.member?.stop();
-    }
-  }
-  await settleMicrotasks();
+  await stopAll(world);
   return {
     seed: options.seed,
     members: world.members.length,
@@ -913,14 +918,7 @@ async function wideJoin(options: WideJoinOptions): Promise<WideJoinResult> {
   });
   const end = clock.now();
   const reason = why();
-  for (const m of world.members) {
-    if (m.alive) {
-      m.alive = false;
-      m.stopPings();
-      void m.member?.stop();
-    }
-  }
-  await settleMicrotasks();
+  await stopAll(world);
   return {
     seed: options.seed,
     settledMs: reason === undefined ? end - t0 : undefined,
