@@ -39,60 +39,74 @@ async function publishingNode(network: string) {
 }
 
 describe('mosaik dht', () => {
-  it('prints every slot: peers with health, a dead peer, garbage and empty slots', async () => {
-    const network = `cli-${Math.random()}`;
-    const a = await publishingNode(network);
-    const b = await publishingNode(network);
-    try {
-      await waitFor(
-        () => a.source.status.claimedSlot !== undefined && b.source.status.claimedSlot !== undefined,
-        {
-          timeout: 10_000,
-        },
-      );
-      const taken = new Set([a.source.status.claimedSlot, b.source.status.claimedSlot]);
-      const free = slotChain(id(network)).filter((s) => !taken.has(s.index));
-      const [deadSlot, garbageSlot] = [free[0]!, free[1]!];
-      const dead = SecretKey.generate().peerId;
-      const writer = dht.nodes[0]!;
-      await writer.publish(
-        deadSlot.key,
-        encodeSlotRecord({ id: dead, directAddresses: ['127.0.0.1:9'] }, deadSlot.name),
-        nowMicros(),
-      );
-      await writer.publish(garbageSlot.key, new TextEncoder().encode('garbage'), nowMicros());
+  it(
+    'prints every slot: peers with health, a dead peer, garbage and empty slots',
+    async () => {
+      const network = `cli-${Math.random()}`;
+      const a = await publishingNode(network);
+      const b = await publishingNode(network);
+      try {
+        await waitFor(
+          () => a.source.status.claimedSlot !== undefined && b.source.status.claimedSlot !== undefined,
+          {
+            timeout: 10_000,
+          },
+        );
+        const taken = new Set([a.source.status.claimedSlot, b.source.status.claimedSlot]);
+        const free = slotChain(id(network)).filter((s) => !taken.has(s.index));
+        const [deadSlot, garbageSlot] = [free[0]!, free[1]!];
+        const dead = SecretKey.generate().peerId;
+        const writer = dht.nodes[0]!;
+        await writer.publish(
+          deadSlot.key,
+          encodeSlotRecord({ id: dead, directAddresses: ['127.0.0.1:9'] }, deadSlot.name),
+          nowMicros(),
+        );
+        await writer.publish(garbageSlot.key, new TextEncoder().encode('garbage'), nowMicros());
 
-      const lines: string[] = [];
-      const summary = await runDht({
-        network,
-        // DHT lookups and pings share two cores with the rest of the suite: allow for load.
-        timeoutSec: Math.ceil(scaled(5_000) / 1000),
-        bootstrap: dht.bootstrap,
-        preset: 'local',
-        write: (l) => lines.push(l),
-      });
-      const text = lines.join('\n');
-      expect(summary).toEqual({ occupied: 3, healthy: 2, unhealthy: 1 });
-      expect(lines[0]).toBe(`network ${id(network).toString()}`);
-      expect(lines.filter((l) => l.startsWith('slot '))).toHaveLength(16);
-      expect(lines.filter((l) => / {2}empty$/.test(l))).toHaveLength(12);
-      expect(text).toContain(
-        `slot ${String(garbageSlot.index).padStart(2)}  ${garbageSlot.name}  invalid (not a DNS packet)`,
-      );
-      for (const n of [a, b]) {
-        const at = lines.findIndex((l) => l.endsWith(n.node.peerId.toString()));
-        expect(at).toBeGreaterThan(0);
-        expect(lines[at + 1]).toMatch(/^ +published .+ GMT \(\d+s ago\)$/);
-        expect(lines).toContain(`         address ${n.node.addr().directAddresses[0]}`);
-        expect(lines.slice(at + 1, at + 6).some((l) => /^ +healthy \(uptime \d+s\)$/.test(l))).toBe(true);
+        // A freshly published record can miss a lookup while the DHT's nodes still settle (seen
+        // once in CI: 2 of 3 slots found), so the command is run again until it sees all three.
+        let lines: string[] = [];
+        let summary: Awaited<ReturnType<typeof runDht>> | undefined;
+        await waitFor(
+          async () => {
+            lines = [];
+            summary = await runDht({
+              network,
+              // DHT lookups and pings share two cores with the rest of the suite: allow for load.
+              timeoutSec: Math.ceil(scaled(5_000) / 1000),
+              bootstrap: dht.bootstrap,
+              preset: 'local',
+              write: (l) => lines.push(l),
+            });
+            return summary.occupied === 3;
+          },
+          { timeout: 25_000, message: () => `mosaik dht saw ${summary?.occupied} of 3 occupied slots` },
+        );
+        const text = lines.join('\n');
+        expect(summary).toEqual({ occupied: 3, healthy: 2, unhealthy: 1 });
+        expect(lines[0]).toBe(`network ${id(network).toString()}`);
+        expect(lines.filter((l) => l.startsWith('slot '))).toHaveLength(16);
+        expect(lines.filter((l) => / {2}empty$/.test(l))).toHaveLength(12);
+        expect(text).toContain(
+          `slot ${String(garbageSlot.index).padStart(2)}  ${garbageSlot.name}  invalid (not a DNS packet)`,
+        );
+        for (const n of [a, b]) {
+          const at = lines.findIndex((l) => l.endsWith(n.node.peerId.toString()));
+          expect(at).toBeGreaterThan(0);
+          expect(lines[at + 1]).toMatch(/^ +published .+ GMT \(\d+s ago\)$/);
+          expect(lines).toContain(`         address ${n.node.addr().directAddresses[0]}`);
+          expect(lines.slice(at + 1, at + 6).some((l) => /^ +healthy \(uptime \d+s\)$/.test(l))).toBe(true);
+        }
+        const deadAt = lines.findIndex((l) => l.endsWith(dead.toString()));
+        expect(lines.slice(deadAt + 1, deadAt + 4).some((l) => /^ +unhealthy \(.+\)$/.test(l))).toBe(true);
+        expect(lines.at(-1)).toBe('3/16 slots occupied, 2 healthy, 1 unhealthy');
+      } finally {
+        await Promise.all([a.close(), b.close()]);
       }
-      const deadAt = lines.findIndex((l) => l.endsWith(dead.toString()));
-      expect(lines.slice(deadAt + 1, deadAt + 4).some((l) => /^ +unhealthy \(.+\)$/.test(l))).toBe(true);
-      expect(lines.at(-1)).toBe('3/16 slots occupied, 2 healthy, 1 unhealthy');
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
+    },
+    scaled(60_000),
+  );
 
   it('says when pinging is unavailable and still counts the slots', async () => {
     const network = `cli-noping-${Math.random()}`;
