@@ -332,6 +332,31 @@ describe('Departed peers stay departed', () => {
   });
 });
 
+describe('Departures kept for anti-entropy', () => {
+  it('lists unexpired departures newest first, drops a peer that came back, and forgets them after purgeAfter', () => {
+    const { catalog, clock } = setup({ purgeAfterMs: 4000 });
+    catalog.feed(signedOf(a, { nowMs: T0 }));
+    catalog.feed(signedOf(b, { nowMs: T0 }));
+    catalog.applyDeparture(GracefulDeparture.create(a, NET, entryOf(a).version, T0));
+    clock.now = T0 + 10;
+    catalog.applyDeparture(GracefulDeparture.create(b, NET, entryOf(b).version, T0 + 10));
+    expect(catalog.departures().map((d) => d.peerId.toString())).toEqual([
+      b.peerId.toString(),
+      a.peerId.toString(),
+    ]);
+    expect(catalog.departures(1)).toHaveLength(1);
+    expect(catalog.hasDeparted(a.peerId)).toBe(true);
+    // a restarts: a newer version is accepted, and a is no longer departed.
+    clock.now = T0 + 1000;
+    expect(catalog.receiveGossip(signedOf(a, { nowMs: T0 + 1000 })).result).toBe('new');
+    expect(catalog.hasDeparted(a.peerId)).toBe(false);
+    expect(catalog.departures().map((d) => d.peerId.toString())).toEqual([b.peerId.toString()]);
+    clock.now = T0 + 10 + 4000;
+    expect(catalog.departures()).toEqual([]);
+    expect(catalog.hasDeparted(b.peerId)).toBe(false);
+  });
+});
+
 describe('Purge schedule', () => {
   it('is armed to the earliest expiry (capped at purgeAfter) and purges with peerDeparted', async () => {
     const { catalog, clock, scheduler, rtt } = setup({ purgeAfterMs: 4000, withScheduler: true });

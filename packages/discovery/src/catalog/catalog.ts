@@ -7,7 +7,7 @@ import { type Clock, type PeerId, type SecretKey, Watch } from '@mosaik/id';
 import type { GracefulDeparture } from '../entry/departure.js';
 import type { PeerEntry } from '../entry/entry.js';
 import { SignedPeerEntry } from '../entry/signed.js';
-import { compareVersions, type PeerEntryVersion } from '../entry/version.js';
+import { compareVersions } from '../entry/version.js';
 import { CatalogError } from '../errors.js';
 import { type DiscoveryEvent, EventBroadcast } from './events.js';
 import { CatalogSnapshot, type SnapshotContext } from './snapshot.js';
@@ -71,12 +71,13 @@ export class Catalog {
   #cancelPurge: (() => void) | undefined;
   #closed = false;
   /**
-   * Peers that departed gracefully: the departure's version, kept for `purgeAfterMs`. Copies of
-   * their entries still travelling (a sync answer, a relayed heartbeat) are refused up to that
+   * Peers that departed gracefully: the signed departure, kept for `purgeAfterMs`. Copies of
+   * their entries still travelling (a sync answer, a relayed heartbeat) are refused up to its
    * version, so a departure is not undone by the peer's own last announcements; a restart of the
-   * peer carries a newer version and is accepted.
+   * peer carries a newer version and is accepted. The departures themselves travel with catalog
+   * sync, so a node that missed the broadcast learns of them from any peer it syncs with.
    */
-  readonly #departed = new Map<string, { readonly version: PeerEntryVersion; readonly until: number }>();
+  readonly #departed = new Map<string, { readonly departure: GracefulDeparture; readonly until: number }>();
 
   constructor(options: CatalogOptions) {
     this.purgeAfterMs = options.purgeAfterMs ?? 300_000;
@@ -189,7 +190,8 @@ export class Catalog {
     if (known === undefined || compareVersions(departure.lastVersion, known.entry.version) < 0)
       return undefined;
     this.#forgetDepartures();
-    this.#departed.set(key, { version: departure.lastVersion, until: this.#now() + this.purgeAfterMs });
+    this.#departed.delete(key); // re-inserted last: the map stays oldest first
+    this.#departed.set(key, { departure, until: this.#now() + this.purgeAfterMs });
     const next = new Map(signed);
     next.delete(key);
     this.#publish(new CatalogSnapshot(this.#ctx, snap.local, next, unsigned));
@@ -382,7 +384,29 @@ export class Catalog {
       this.#departed.delete(key);
       return false;
     }
-    return compareVersions(entry.version, departed.version) <= 0;
+    return compareVersions(entry.version, departed.departure.lastVersion) <= 0;
+  }
+
+  /**
+   * The graceful departures applied within the last `purgeAfterMs` whose peers have not come
+   * back since (a restart carries a newer version), newest first, at most `limit`.
+   */
+  departures(limit = Number.POSITIVE_INFINITY): GracefulDeparture[] {
+    this.#forgetDepartures();
+    const signed = this.snapshot().raw().signed;
+    const out: GracefulDeparture[] = [];
+    for (const { departure } of [...this.#departed.values()].reverse()) {
+      if (out.length >= limit) break;
+      if (!signed.has(departure.peerId.toString())) out.push(departure);
+    }
+    return out;
+  }
+
+  /** Whether `peer` departed gracefully within `purgeAfterMs` and has not come back since. */
+  hasDeparted(peer: PeerId): boolean {
+    const key = peer.toString();
+    const departed = this.#departed.get(key);
+    return departed !== undefined && departed.until > this.#now() && !this.snapshot().raw().signed.has(key);
   }
 
   #forgetDepartures(): void {

@@ -85,6 +85,8 @@ interface Channel {
   readonly links: Link<Uint8Array>[];
   readonly queue: Uint8Array[];
   dialing: boolean;
+  /** Settles when the running dial has attached its link or failed. */
+  dialed: Promise<void> | undefined;
   /** The engine asked to close: close once the queue is flushed. */
   closeWhenFlushed: boolean;
   /** When a frame last came from the peer (or the channel opened), ms since the epoch. */
@@ -106,6 +108,8 @@ export class AnnounceAdapter {
   readonly #inputs: GossipInput<PeerId>[] = [];
   #draining = false;
   #closed = false;
+  /** Closing with a window: dials still running deliver what was queued for them, then close. */
+  #flushingQueues = false;
 
   constructor(options: AnnounceOptions) {
     this.#o = options;
@@ -250,19 +254,25 @@ export class AnnounceAdapter {
   async close(windowMs = 0): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#flushingQueues = windowMs > 0;
     const links: Link<Uint8Array>[] = [];
+    // A departure queued for a neighbour whose link is being re-dialled goes out when the dial
+    // completes within the window (a node with one neighbour, re-dialling it, left unheard).
+    const dials: Promise<void>[] = [];
     for (const ch of this.#channels.values()) {
       ch.cancelIdle?.();
       links.push(...ch.links);
+      if (ch.dialed !== undefined && ch.queue.length > 0) dials.push(ch.dialed);
     }
     this.#channels.clear();
     const code = windowMs > 0 ? CloseCode.Success : CloseCode.Cancelled;
-    const all = Promise.allSettled(
-      links.map((l) => {
+    const all = Promise.allSettled([
+      ...links.map((l) => {
         this.#closing.add(l);
         return l.close(code);
       }),
-    );
+      ...dials,
+    ]);
     if (windowMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, windowMs)))]);
@@ -338,6 +348,7 @@ export class AnnounceAdapter {
         links: [],
         queue: [],
         dialing: false,
+        dialed: undefined,
         closeWhenFlushed: false,
         lastHeard: this.#o.timers.now(),
         probing: false,
@@ -381,11 +392,15 @@ export class AnnounceAdapter {
       return;
     }
     ch.dialing = true;
-    node
+    ch.dialed = node
       .connect<Uint8Array>(ch.peer, ANNOUNCE_ALPN, { ...this.#linkOptions(), timeout: this.#o.dialTimeoutMs })
       .then(
         async (link) => {
           ch.dialing = false;
+          if (this.#closed && this.#flushingQueues && ch.queue.length > 0) {
+            await this.#deliverAndClose(link, ch.queue.splice(0));
+            return;
+          }
           if (this.#closed || this.#channel(ch.peer) !== ch) {
             await link.close(CloseCode.Cancelled);
             return;
@@ -406,6 +421,17 @@ export class AnnounceAdapter {
       .catch((error: unknown) => {
         this.#o.logger.debug({ peer: ch.peer.short(), err: String(error) }, 'gossip link setup failed');
       });
+  }
+
+  /** Sends the hello and `frames` on a link dialled while we were closing, then closes it. */
+  async #deliverAndClose(link: Link<Uint8Array>, frames: readonly Uint8Array[]): Promise<void> {
+    this.#closing.add(link);
+    try {
+      await link.sendRaw(encodeAnnounceFrame({ t: HELLO, network: this.#o.node.networkId }));
+      for (const frame of frames) await link.sendRaw(frame);
+    } finally {
+      await link.close(CloseCode.Success);
+    }
   }
 
   /** Adds a ready link to a channel and flushes what was queued for the peer. */

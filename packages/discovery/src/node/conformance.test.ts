@@ -130,6 +130,38 @@ describe('departures and events', () => {
     await events.return?.();
   });
 
+  it('a node that missed a departure learns it from a catalog sync, whichever side starts it', async () => {
+    await using c = new Cluster();
+    const net = fresh('depart-sync');
+    const [a, b] = [await c.addOn(net), await c.addOn(net)];
+    await discoverAll([a, b]);
+    await waitFor(() => a.discovery.neighbors().some((p) => p.equals(b.node.peerId)), {
+      timeout: 10_000,
+      message: 'the two nodes never became gossip neighbours',
+    });
+    const lastOfB = b.discovery.me();
+    await b.close();
+    await waitFor(() => a.discovery.catalog().getSigned(b.node.peerId) === undefined, {
+      timeout: 5_000,
+      message: "b's departure never reached its neighbour a",
+    });
+    // Two nodes that were not in the overlay when b left get a copy of b's last entry (a copy
+    // still travelling, or a sync with a node that missed the departure too).
+    for (const late of [await c.addOn(net), await c.addOn(net)]) {
+      expect(late.discovery.feed(lastOfB)).toBe(true);
+    }
+    const [x, y] = [c.at(2), c.at(3)];
+    // x asks a: a's answer carries the departure of a peer x still lists.
+    await x.discovery.syncWith(a.node.addr());
+    expect(x.discovery.catalog().getSigned(b.node.peerId)).toBeUndefined();
+    expect(x.discovery.catalog().getSigned(a.node.peerId)).toBeDefined();
+    // a asks y: a's summary carries the departures a applied lately.
+    await a.discovery.syncWith(y.node.addr());
+    expect(y.discovery.catalog().getSigned(b.node.peerId)).toBeUndefined();
+    // a did not take b back from either of them.
+    expect(a.discovery.catalog().getSigned(b.node.peerId)).toBeUndefined();
+  });
+
   it('a stale peer is purged and comes back with its next announce', async () => {
     await using c = new Cluster();
     const net = fresh('stale');

@@ -139,12 +139,6 @@ interface QueuedSync {
   readonly abort: AbortController;
 }
 
-/** A departed peer's last version, so that stale copies of its entry are not taken back. */
-interface Tombstone {
-  readonly version: PeerEntryVersion;
-  readonly expires: number;
-}
-
 /**
  * Discovery of one node. Create it with {@link Discovery.start}; `Network.create` does this and
  * exposes it as `network.discovery`.
@@ -178,7 +172,6 @@ export class Discovery implements AsyncDisposable {
   readonly #syncQueue: QueuedSync[] = [];
   /** Peers with a sync queued or running → its abort (a purged peer's sync is given up). */
   readonly #syncing = new Map<string, AbortController>();
-  readonly #tombstones = new Map<string, Tombstone>();
   readonly #tasks = new Set<Promise<unknown>>();
   /**
    * Peers pinged because their entry is about to turn stale → the `updatedAt` of the entry that
@@ -239,6 +232,9 @@ export class Discovery implements AsyncDisposable {
       timeoutMs: config.exchangeTimeoutMs,
       signal: this.#abort.signal,
       learned: (entries, from, discovered) => this.#learned(entries, from, discovered),
+      departed: (departures) => {
+        for (const d of departures) this.#onDeparture(d);
+      },
       pingRefresh: (e) => this.#withCoordinate(e),
     };
     this.#gossip = new AnnounceAdapter({
@@ -910,7 +906,6 @@ export class Discovery implements AsyncDisposable {
   }
 
   #onEntry(signed: SignedPeerEntry): void {
-    if (this.#isTombstoned(signed)) return;
     const { result } = this.#catalog.receiveGossip(signed);
     switch (result) {
       case 'new':
@@ -949,29 +944,13 @@ export class Discovery implements AsyncDisposable {
     const event = this.#catalog.applyDeparture(departure);
     if (event === undefined) return false;
     this.#observed.delete(key);
-    // Expired tombstones of peers never heard of again would otherwise stay forever.
-    const now = this.#clock.now();
-    for (const [k, t] of this.#tombstones) if (t.expires < now) this.#tombstones.delete(k);
-    this.#tombstones.set(key, { version: departure.lastVersion, expires: now + this.config.purgeAfterMs });
     this.#gossip.input({ type: 'forget', peer: departure.peerId });
     return true;
   }
 
   /** Whether `peer` left gracefully within `purgeAfter` (and has not come back since). */
   #hasDeparted(peer: PeerId): boolean {
-    const t = this.#tombstones.get(peer.toString());
-    return t !== undefined && t.expires >= this.#clock.now();
-  }
-
-  #isTombstoned(signed: SignedPeerEntry): boolean {
-    const key = signed.peerId.toString();
-    const t = this.#tombstones.get(key);
-    if (t === undefined) return false;
-    if (t.expires < this.#clock.now() || compareVersions(signed.entry.version, t.version) > 0) {
-      this.#tombstones.delete(key);
-      return false;
-    }
-    return true;
+    return this.#catalog.hasDeparted(peer);
   }
 
   /** Entries a sync brought: make them dialable and offer them to gossip as backups. */

@@ -7,13 +7,16 @@
 import { linkSignals, MosaikError, type PeerId } from '@mosaik/id';
 import { CloseCode, type EndpointAddr, type Link, type LocalNode } from '@mosaik/transport';
 import type { Catalog } from '../catalog/catalog.js';
+import type { GracefulDeparture } from '../entry/departure.js';
 import type { PeerEntry } from '../entry/entry.js';
 import type { SignedPeerEntry } from '../entry/signed.js';
 import { decodePingMessage, encodePingMessage, PING_ALPN } from '../protocol/ping.js';
 import {
   decodeSyncMessageOf,
+  departuresCovering,
   encodeSyncMessage,
   entriesMissingFrom,
+  MAX_SYNC_DEPARTURES,
   SYNC_ALPN,
   SYNC_DELTA_ALPN,
   type SyncMessage,
@@ -46,6 +49,8 @@ export interface ExchangeContext {
    * `discovered` holds those of peers the catalog did not list before the merge.
    */
   learned(entries: readonly SignedPeerEntry[], from: PeerId, discovered: readonly SignedPeerEntry[]): void;
+  /** Verified graceful departures a sync carried: the worker applies them as if gossiped. */
+  departed(departures: readonly GracefulDeparture[], from: PeerId): void;
   /** Freshens the local entry a ping reply carries (the network coordinate). Default none. */
   readonly pingRefresh?: (entry: PeerEntry) => PeerEntry;
 }
@@ -129,8 +134,13 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
   const link = await connectFor(ctx, peer, SYNC_DELTA_ALPN);
   try {
     const ours = ctx.catalog.snapshot().allSigned();
-    await sendSync(ctx, link, { t: SyncType.Summary, items: ours.map(summaryItemOf) });
+    await sendSync(ctx, link, {
+      t: SyncType.Summary,
+      items: ours.map(summaryItemOf),
+      departures: ctx.catalog.departures(MAX_SYNC_DEPARTURES),
+    });
     const delta = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Delta));
+    if (delta.departures !== undefined) ctx.departed(delta.departures, link.remoteId);
     merge(ctx, delta.entries, link.remoteId);
     const wanted = new Set(delta.want);
     const push = ctx.catalog
@@ -150,11 +160,20 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
 export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Promise<void> {
   try {
     const summary = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Summary));
+    if (summary.departures !== undefined) ctx.departed(summary.departures, link.remoteId);
     const ours = ctx.catalog.snapshot().allSigned();
+    // Peers the initiator still lists but we know departed: it gets the departure, and we do
+    // not ask for the entry back.
+    const departures = departuresCovering(summary.items, ctx.catalog.departures()).slice(
+      0,
+      MAX_SYNC_DEPARTURES,
+    );
+    const gone = new Set(departures.map((d) => d.peerId.toString()));
     await sendSync(ctx, link, {
       t: SyncType.Delta,
       entries: entriesMissingFrom(ours, summary.items),
-      want: wantedFrom(summary.items, ours, ctx.node.peerId),
+      want: wantedFrom(summary.items, ours, ctx.node.peerId).filter((p) => !gone.has(p)),
+      departures,
     });
     const push = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Push));
     merge(ctx, push.entries, link.remoteId);

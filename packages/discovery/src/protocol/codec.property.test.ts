@@ -146,6 +146,28 @@ describe('sync schema', () => {
     expect(() => decodeSyncMessage(cbor.encode({ t: 9, e: [] }))).toThrow(MosaikError);
   });
 
+  it('summary and delta carry verified departures; one forged departure rejects the message', () => {
+    const gone = GracefulDeparture.create(a, signed.entry.network, signed.entry.version, T0);
+    const summary = decodeSyncMessageOf(
+      encodeSyncMessage({ t: 1, items: [summaryItemOf(signedOf(b))], departures: [gone] }),
+      1,
+    );
+    expect(summary.departures?.map((d) => d.peerId.equals(a.peerId))).toEqual([true]);
+    const delta = decodeSyncMessageOf(
+      encodeSyncMessage({ t: 2, entries: [], want: [], departures: [gone] }),
+      2,
+    );
+    expect(delta.departures?.[0]?.lastVersion).toEqual(signed.entry.version);
+    // Left out when empty, so a quiet swarm's summaries do not grow.
+    const plain = encodeSyncMessage({ t: 1, items: [], departures: [] });
+    expect(plain).toEqual(encodeSyncMessage({ t: 1, items: [] }));
+    expect(decodeSyncMessageOf(plain, 1).departures).toBeUndefined();
+    // a's departure presented as b's.
+    const forged = [b.peerId.bytes, gone.bytes, gone.signature];
+    expect(() => decodeSyncMessage(cbor.encode({ t: 1, s: [], d: [forged] }))).toThrow(MosaikError);
+    expect(() => decodeSyncMessage(cbor.encode({ t: 2, e: [], w: [], d: 'x' }))).toThrow(MosaikError);
+  });
+
   it('a delta carries exactly the entries the other side lacks or holds older, and wants the rest', () => {
     // versioned[i][v]: peer i's entry at version v (1 or 2).
     const versioned = Array.from({ length: 6 }, (_, i) => [

@@ -78,11 +78,24 @@ const decoders: [string, (bytes: Uint8Array) => unknown, Uint8Array][] = [
     }),
   ],
   ['sync', decodeSyncMessage, encodeSyncMessage({ t: 0, entries: [signed, signedOf(b)] })],
-  ['sync summary', decodeSyncMessage, encodeSyncMessage({ t: 1, items: [summaryItemOf(signed)] })],
+  [
+    'sync summary',
+    decodeSyncMessage,
+    encodeSyncMessage({
+      t: 1,
+      items: [summaryItemOf(signed)],
+      departures: [GracefulDeparture.create(b, signed.entry.network, signed.entry.version, T0)],
+    }),
+  ],
   [
     'sync delta',
     decodeSyncMessage,
-    encodeSyncMessage({ t: 2, entries: [signedOf(b)], want: [a.peerId.toString()] }),
+    encodeSyncMessage({
+      t: 2,
+      entries: [signedOf(b)],
+      want: [a.peerId.toString()],
+      departures: [GracefulDeparture.create(a, signed.entry.network, signed.entry.version, T0)],
+    }),
   ],
   ['sync push', decodeSyncMessage, encodeSyncMessage({ t: 3, entries: [signed] })],
   ['ping', decodePingMessage, encodePingMessage({ t: 1, entry: signed })],

@@ -12,13 +12,19 @@
  *    the initiator's entries the acceptor wants (it lacks them or holds them older);
  * 3. initiator → `Push`: the wanted entries. The acceptor merges and closes.
  *
- * One forged entry rejects the whole message.
+ * The summary also carries the initiator's recent graceful departures, and the delta those of
+ * peers the initiator still lists (field `d`, left out when empty; older peers ignore it): a
+ * departure is a deletion, and anti-entropy that moved only entries could never undo a copy
+ * held by a node that missed the departure's broadcast.
+ *
+ * One forged entry or departure rejects the whole message.
  */
 import { cborCodec, type PeerId } from '@mosaik/id';
 import { fail, fixedBytes, int, list, tagged } from '../check.js';
 import { decodeCbor } from '../entry/codec.js';
+import { GracefulDeparture } from '../entry/departure.js';
 import { SignedPeerEntry } from '../entry/signed.js';
-import type { PeerEntryVersion } from '../entry/version.js';
+import { compareVersions, type PeerEntryVersion } from '../entry/version.js';
 
 /** ALPN of full-snapshot catalog sync (the first protocol version). */
 export const SYNC_ALPN = '/mosaik/discovery/sync/1.0';
@@ -28,6 +34,9 @@ export const SYNC_DELTA_ALPN = '/mosaik/discovery/sync/2';
 
 /** Most entries (or summary items, or wanted ids) one message may hold. */
 export const MAX_SNAPSHOT_ENTRIES = 10_000;
+
+/** Most graceful departures one summary or delta may carry. */
+export const MAX_SYNC_DEPARTURES = 256;
 
 /** Message type tags of both sync versions. */
 export const SyncType = {
@@ -49,10 +58,12 @@ export interface SummaryItem {
   readonly version: PeerEntryVersion;
 }
 
-/** `{ t: 1, s: [[id, startMs, updateMs], …] }`: what the initiator holds. */
+/** `{ t: 1, s: [[id, startMs, updateMs], …], d?: [departures] }`: what the initiator holds. */
 export interface SyncSummaryMessage {
   readonly t: typeof SyncType.Summary;
   readonly items: readonly SummaryItem[];
+  /** The initiator's recent graceful departures (at most {@link MAX_SYNC_DEPARTURES}). */
+  readonly departures?: readonly GracefulDeparture[];
 }
 
 /** `{ t: 2, e: [signed entries], w: [ids] }`: what the initiator lacks, and what we want. */
@@ -61,6 +72,8 @@ export interface SyncDeltaMessage {
   readonly entries: readonly SignedPeerEntry[];
   /** Peers (lowercase hex) whose entries the acceptor wants. */
   readonly want: readonly string[];
+  /** Departures of peers the initiator's summary still lists (at most {@link MAX_SYNC_DEPARTURES}). */
+  readonly departures?: readonly GracefulDeparture[];
 }
 
 /** `{ t: 3, e: [signed entries] }`: the entries the acceptor asked for. */
@@ -91,10 +104,30 @@ export function syncMessageToWire(m: SyncMessage): Record<string, unknown> {
       return {
         t: m.t,
         s: m.items.map((i) => [bytesOf(i.peer), i.version.startMs, i.version.updateMs]),
+        ...departuresToWire(m.departures),
       };
     case SyncType.Delta:
-      return { t: m.t, e: m.entries.map((s) => s.toWire()), w: m.want.map(bytesOf) };
+      return {
+        t: m.t,
+        e: m.entries.map((s) => s.toWire()),
+        w: m.want.map(bytesOf),
+        ...departuresToWire(m.departures),
+      };
   }
+}
+
+function departuresToWire(departures: readonly GracefulDeparture[] | undefined): { d?: unknown[] } {
+  return departures === undefined || departures.length === 0 ? {} : { d: departures.map((d) => d.toWire()) };
+}
+
+/** The optional departures field: absent or a list of verified departures. */
+function departuresFromWire(value: unknown): { departures?: GracefulDeparture[] } {
+  if (value === undefined) return {};
+  return {
+    departures: list(value, 'catalog sync departures', MAX_SYNC_DEPARTURES).map((d) =>
+      GracefulDeparture.fromWire(d),
+    ),
+  };
 }
 
 function entries(value: unknown): SignedPeerEntry[] {
@@ -131,12 +164,14 @@ export function syncMessageFromWire(value: unknown): SyncMessage {
             },
           };
         }),
+        ...departuresFromWire(w.d),
       };
     case SyncType.Delta:
       return {
         t: SyncType.Delta,
         entries: entries(w.e),
         want: list(w.w, 'catalog sync wants', MAX_SNAPSHOT_ENTRIES).map((p) => peerHex(p, 'wanted peer')),
+        ...departuresFromWire(w.d),
       };
     default:
       return fail(`catalog sync: unknown type ${String(w.t)}`);
@@ -190,6 +225,18 @@ export function wantedFrom(
       return v === undefined || isOlder(v, i.version);
     })
     .map((i) => i.peer);
+}
+
+/** The departures of peers `theirs` still lists at or below the departed version. */
+export function departuresCovering(
+  theirs: readonly SummaryItem[],
+  departures: readonly GracefulDeparture[],
+): GracefulDeparture[] {
+  const held = new Map(theirs.map((i) => [i.peer, i.version]));
+  return departures.filter((d) => {
+    const v = held.get(d.peerId.toString());
+    return v !== undefined && compareVersions(v, d.lastVersion) <= 0;
+  });
 }
 
 function isOlder(a: PeerEntryVersion, b: PeerEntryVersion): boolean {
