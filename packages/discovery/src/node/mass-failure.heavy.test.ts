@@ -213,6 +213,11 @@ describe('mass failure across processes (heavy)', () => {
       rows(ps).length === ps.length * PER_PROCESS && rows(ps).every((r) => !r.includes('0'));
     const counts = () =>
       procs.map((sp) => (sp.latest?.known ?? []).map((r) => r.split('1').length - 1).join(',')).join(' | ');
+    /** `i→j` for every node i whose catalog lacks node j (both numbered across processes). */
+    const missing = () =>
+      rows(all)
+        .flatMap((r, i) => [...r].flatMap((bit, j) => (bit === '0' && i !== j ? [`${i}→${j}`] : [])))
+        .join(' ');
     const all = procs.map((_, p) => p);
 
     const startedAt = Date.now();
@@ -281,7 +286,8 @@ describe('mass failure across processes (heavy)', () => {
         await waitFor(() => complete(all) && (restarted.latest?.at ?? 0) > restartedAt, {
           timeout: scaled(RESTART_BOUND_INTERVALS * ANNOUNCE_MS + SAMPLE_MS),
           interval: SAMPLE_MS / 2,
-          message: () => `catalogs incomplete ${Date.now() - restartedAt} ms after the restart: ${counts()}`,
+          message: () =>
+            `catalogs incomplete ${Date.now() - restartedAt} ms after the restart: ${counts()}; missing ${missing()}`,
         });
         const completeMs = Date.now() - restartedAt;
         stable.add(victim);
