@@ -55,6 +55,13 @@ export interface ExchangeContext {
   readonly pingRefresh?: (entry: PeerEntry) => PeerEntry;
 }
 
+/**
+ * Departures a summary carries unasked: the newest few, which are the ones most likely missed.
+ * Older ones reach a node that still lists their peers through the precise delta, so a churny
+ * network does not pay a full list (each verified) on every sync.
+ */
+const SUMMARY_DEPARTURES = 16;
+
 /** Receives and decodes one frame; refused input closes the link with `ProtocolViolation`. */
 async function recvDecoded<T>(
   ctx: ExchangeContext,
@@ -137,7 +144,7 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
     await sendSync(ctx, link, {
       t: SyncType.Summary,
       items: ours.map(summaryItemOf),
-      departures: ctx.catalog.departures(MAX_SYNC_DEPARTURES),
+      departures: ctx.catalog.departures(SUMMARY_DEPARTURES),
     });
     const delta = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Delta));
     if (delta.departures !== undefined) ctx.departed(delta.departures, link.remoteId);
