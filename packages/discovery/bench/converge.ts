@@ -15,6 +15,8 @@
  * `<dir>`;
  * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol) and
  * the gossip messages sent per node per second by type.
+ * `BENCH_ANNOUNCE_MS` sets the heartbeat (default 600 s) and `BENCH_STEADY_MS` measures that long
+ * after each in-process convergence: CPU per node per second and event-loop utilisation.
  * `BENCH_DIALS=1` counts every dial of the in-process runs by target (the seed or another peer),
  * protocol and outcome (ok, timed out, failed, cancelled) with its duration, and the links the
  * seed accepted by protocol; one `dials` line per run on stderr.
@@ -41,7 +43,15 @@ const { Discovery } = (await import(process.env.BENCH_DISCOVERY ?? '../src/node/
 };
 type Discovery = DiscoveryClass;
 
-const CONFIG = { announceIntervalMs: 600_000, rttProbeIntervalMs: 600_000 };
+/** `BENCH_ANNOUNCE_MS`: the heartbeat period (default 600 s: no heartbeat while converging). */
+const CONFIG = {
+  announceIntervalMs: Number(process.env.BENCH_ANNOUNCE_MS ?? 600_000),
+  rttProbeIntervalMs: 600_000,
+  // `BENCH_GOSSIP`: JSON of gossip overrides, e.g. '{"ihaveDispatchDelayMs":50}'.
+  gossip: JSON.parse(process.env.BENCH_GOSSIP ?? '{}') as Record<string, number>,
+};
+/** `BENCH_STEADY_MS`: after converging in one process, measure the steady state this long. */
+const STEADY_MS = Number(process.env.BENCH_STEADY_MS ?? 0);
 const SYNC_BYTES = 'mosaik_discovery_sync_bytes_sent_total';
 const SYNCS = 'mosaik_discovery_catalog_syncs_total';
 /** Links opened or accepted: each catalog sync, ping and gossip link counts on both ends. */
@@ -259,6 +269,31 @@ function traceProgress(members: readonly Member[], started: number): () => void 
   };
 }
 
+/**
+ * The steady state after convergence (`BENCH_STEADY_MS`): CPU per node per second, event-loop
+ * utilisation of the one JS thread, and gossip messages per node per second (with
+ * `BENCH_TRACE`). One `steady` JSON line on stdout.
+ */
+async function steadyState(n: number): Promise<void> {
+  sentByType.clear();
+  const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, STEADY_MS));
+  const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const elu = performance.eventLoopUtilization(eluBefore);
+  reportSent(n, ms);
+  console.log(
+    JSON.stringify({
+      bench: `discovery_steady_${n}_nodes`,
+      announceIntervalMs: CONFIG.announceIntervalMs,
+      cpuMsPerNodePerS: Math.round(((cpu.user + cpu.system) / 1000 / n / (ms / 1000)) * 100) / 100,
+      eventLoopUtilization: Math.round(elu.utilization * 1000) / 1000,
+    }),
+  );
+}
+
 async function closeAll(members: readonly Member[]): Promise<void> {
   // Without departures: a graceful close waits for its departure to go out, and a hundred of
   // them one after another in a busy process took minutes. Closing a node releases its
@@ -331,6 +366,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     reportSent(n, performance.now() - started);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
+    if (STEADY_MS > 0) await steadyState(n);
     await stopProfile();
     await stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
