@@ -72,6 +72,8 @@ const SETTLING_MS = 15_000;
  * discoveries (a quarter of the swarm restarting together) is not cut to its first one.
  */
 const SPREAD_GAP_MS = 500;
+/** Anti-entropy and spread syncs start only while fewer syncs than this run (see `#syncWithRandomPeer`). */
+const BACKGROUND_SYNC_SLOTS = 2;
 /** Window over which neighbour-ups share one re-announce. */
 const NEIGHBOR_BUMP_DELAY_MS = 100;
 /**
@@ -670,17 +672,19 @@ export class Discovery implements AsyncDisposable {
   }
 
   /**
-   * One sync with a random live-looking catalog peer, unless a sync is already queued or
-   * running: one in flight already carries news both ways, and on a host short of CPU syncs take
-   * longer, so the background syncs slow down with them instead of piling up (each one a catalog
-   * summary, and a delta while the catalogs differ, on both sides) until they time out. Peers
+   * One sync with a random live-looking catalog peer, unless a sync is queued or
+   * {@link BACKGROUND_SYNC_SLOTS} run: those in flight already carry news both ways, and on a host
+   * short of CPU syncs take longer, so the background syncs slow down with them instead of piling
+   * up (each one a catalog summary, and a delta while the catalogs differ, on both sides) until
+   * they time out. Not one slot: a sync with a peer that just died holds its slot until the
+   * exchange times out, and anti-entropy must go on meanwhile. Peers
    * not heard from for long enough to be due for a liveness ping are left out: right after a
    * mass failure a quarter of the catalog is dead, and a sync with a dead peer holds a sync slot
    * until its exchange times out. A node that heard from nobody for that long (its gossip path
    * broke) picks from every peer: a sync is how it catches up.
    */
   #syncWithRandomPeer(): void {
-    if (this.#syncQueue.length > 0 || this.#syncsRunning > 0) return;
+    if (this.#syncQueue.length > 0 || this.#syncsRunning >= BACKGROUND_SYNC_SLOTS) return;
     const freshFor = this.#catalog.horizonMs() - confirmLeadMs(this.config.purgeAfterMs);
     const now = this.#clock.now();
     const all = this.#catalog.snapshot().signedPeers();
