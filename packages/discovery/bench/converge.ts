@@ -10,8 +10,13 @@
  * node. One JSON object per line on stdout; progress on stderr. In one process all nodes share
  * one JS thread, so this measures CPU cost as much as latency.
  *
- * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase to `<dir>`;
- * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol).
+ * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase (and of each
+ * spread child until convergence or the deadline, `BENCH_SPREAD_DEADLINE_MS`, default 180 s) to
+ * `<dir>`;
+ * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol) and
+ * the gossip messages sent per node per second by type.
+ * `BENCH_ANNOUNCE_MS` sets the heartbeat (default 600 s) and `BENCH_STEADY_MS` measures that long
+ * after each in-process convergence: CPU per node per second and event-loop utilisation.
  * `BENCH_DIALS=1` counts every dial of the in-process runs by target (the seed or another peer),
  * protocol and outcome (ok, timed out, failed, cancelled) with its duration, and the links the
  * seed accepted by protocol; one `dials` line per run on stderr.
@@ -24,6 +29,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PeerId } from '@mosaik/id';
 import { type EndpointAddr, LocalNode } from '@mosaik/transport';
+import { SignedPeerEntry } from '../src/entry/signed.js';
+import { GossipEngine } from '../src/gossip/engine.js';
+import type { GossipInput, GossipOutput } from '../src/gossip/types.js';
 import type { Discovery as DiscoveryClass } from '../src/node/discovery.js';
 
 /**
@@ -35,7 +43,15 @@ const { Discovery } = (await import(process.env.BENCH_DISCOVERY ?? '../src/node/
 };
 type Discovery = DiscoveryClass;
 
-const CONFIG = { announceIntervalMs: 600_000, rttProbeIntervalMs: 600_000 };
+/** `BENCH_ANNOUNCE_MS`: the heartbeat period (default 600 s: no heartbeat while converging). */
+const CONFIG = {
+  announceIntervalMs: Number(process.env.BENCH_ANNOUNCE_MS ?? 600_000),
+  rttProbeIntervalMs: 600_000,
+  // `BENCH_GOSSIP`: JSON of gossip overrides, e.g. '{"ihaveDispatchDelayMs":50}'.
+  gossip: JSON.parse(process.env.BENCH_GOSSIP ?? '{}') as Record<string, number>,
+};
+/** `BENCH_STEADY_MS`: after converging in one process, measure the steady state this long. */
+const STEADY_MS = Number(process.env.BENCH_STEADY_MS ?? 0);
 const SYNC_BYTES = 'mosaik_discovery_sync_bytes_sent_total';
 const SYNCS = 'mosaik_discovery_catalog_syncs_total';
 /** Links opened or accepted: each catalog sync, ping and gossip link counts on both ends. */
@@ -75,8 +91,8 @@ if (process.env.BENCH_DIALS !== undefined) {
   } as typeof original;
 }
 
-async function reportDials(members: readonly Member[], accepted: Map<string, number>): Promise<void> {
-  if (process.env.BENCH_DIALS === undefined) return;
+/** Failed catalog-sync attempts summed over `members`, by reason. */
+async function syncFailures(members: readonly Member[]): Promise<Record<string, number>> {
   const failures: Record<string, number> = {};
   for (const m of members) {
     const metric = m.node.metrics.registry.getSingleMetric('mosaik_discovery_catalog_sync_failures_total');
@@ -85,6 +101,12 @@ async function reportDials(members: readonly Member[], accepted: Map<string, num
       failures[reason] = (failures[reason] ?? 0) + v.value;
     }
   }
+  return failures;
+}
+
+async function reportDials(members: readonly Member[], accepted: Map<string, number>): Promise<void> {
+  if (process.env.BENCH_DIALS === undefined) return;
+  const failures = await syncFailures(members);
   const dials = Object.fromEntries(
     [...dialStats]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -98,6 +120,59 @@ async function reportDials(members: readonly Member[], accepted: Map<string, num
     `  dials ${members.length}: ${JSON.stringify({ dials, seedAccepted, syncFailures: failures })}`,
   );
   dialStats.clear();
+}
+
+/**
+ * Gossip messages sent by type, and broadcasts started (BENCH_TRACE; this checkout's engine only,
+ * not one loaded with BENCH_DISCOVERY): the frames behind the link bytes.
+ */
+const sentByType = new Map<string, number>();
+const MESSAGE_NAMES: Record<number, string> = {
+  0: 'join',
+  1: 'forwardJoin',
+  2: 'shuffle',
+  3: 'shuffleReply',
+  4: 'neighbor',
+  5: 'disconnect',
+  10: 'gossip',
+  11: 'prune',
+  12: 'graft',
+  13: 'ihave',
+};
+
+if (process.env.BENCH_TRACE !== undefined) {
+  // Entry versions made (heartbeats, neighbour bumps, address changes) and ping replies.
+  const sign = SignedPeerEntry.sign;
+  SignedPeerEntry.sign = (...args: Parameters<typeof sign>) => {
+    sentByType.set('(sign)', (sentByType.get('(sign)') ?? 0) + 1);
+    return sign(...args);
+  };
+  const original = GossipEngine.prototype.handle;
+  GossipEngine.prototype.handle = function <P>(this: GossipEngine<P>, input: GossipInput<P>) {
+    const out = original.call(this, input) as GossipOutput<P>[];
+    if (input.type === 'broadcast') sentByType.set('(broadcast)', (sentByType.get('(broadcast)') ?? 0) + 1);
+    for (const o of out) {
+      if (o.type !== 'send') continue;
+      const name = MESSAGE_NAMES[o.message.t] ?? String(o.message.t);
+      sentByType.set(name, (sentByType.get(name) ?? 0) + 1);
+    }
+    return out;
+  } as typeof original;
+}
+
+/** `BENCH_TRACE`: gossip messages sent per node per second since the last call, by type. */
+function reportSent(n: number, ms: number): void {
+  if (process.env.BENCH_TRACE === undefined) return;
+  const rates = Object.fromEntries(
+    [...sentByType]
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => [k, Math.round((v / n / (ms / 1000)) * 100) / 100]),
+  );
+  const total = [...sentByType].filter(([k]) => !k.startsWith('(')).reduce((a, [, v]) => a + v, 0);
+  console.error(
+    `  ${TRACE_TAG}sent per node per s (${n} nodes, ${(total / n).toFixed(0)} per node): ${JSON.stringify(rates)}`,
+  );
+  sentByType.clear();
 }
 
 interface Member {
@@ -152,6 +227,9 @@ const signedCounts = (members: readonly Member[]) =>
 
 const converged = (members: readonly Member[], n: number) => signedCounts(members).every((c) => c === n - 1);
 
+/** Progress lines of a bench child start with its pid. */
+const TRACE_TAG = process.argv[2] === 'child' ? `[${process.pid}] ` : '';
+
 /** `BENCH_TRACE=1`: a progress line every 2 s on stderr (catalog sizes, syncs, links). */
 function traceProgress(members: readonly Member[], started: number): () => void {
   if (process.env.BENCH_TRACE === undefined) return () => {};
@@ -167,17 +245,20 @@ function traceProgress(members: readonly Member[], started: number): () => void 
   const timer = setInterval(() => {
     const lagMs = `event-loop lag p50/max ${(lag.percentile(50) / 1e6).toFixed(0)}/${(lag.max / 1e6).toFixed(0)} ms `;
     lag.reset();
-    void counters(members).then((c) => {
+    void Promise.all([counters(members), syncFailures(members)]).then(([c, failed]) => {
       const counts = signedCounts(members).sort((a, b) => a - b);
       const at = (q: number) => counts[Math.floor(q * (counts.length - 1))];
       const n = members.length;
       console.error(
-        `  t=${((performance.now() - started) / 1000).toFixed(1)}s ${lagMs}catalog min/med/max ` +
+        `  ${TRACE_TAG}t=${((performance.now() - started) / 1000).toFixed(1)}s ${lagMs}catalog min/med/max ` +
           `${at(0)}/${at(0.5)}/${at(1)} syncs/node ${(c.syncs / n).toFixed(1)} links/node ` +
           `${(c.links / n).toFixed(1)} syncKB/node ${(c.syncBytes / n / 1024).toFixed(1)} ` +
           `netKB/node ${(c.netBytes / n / 1024).toFixed(1)} gossip new/updated per node ` +
           `${(c.gossipNew / n).toFixed(1)}/${(c.gossipUpdated / n).toFixed(1)} dialled links closed/node ` +
-          [...closedByAlpn].map(([alpn, k]) => `${alpn.split('/')[3]}=${(k / n).toFixed(1)}`).join(' '),
+          [...closedByAlpn].map(([alpn, k]) => `${alpn.split('/')[3]}=${(k / n).toFixed(1)}`).join(' ') +
+          ` sync failures/node ${Object.entries(failed)
+            .map(([reason, k]) => `${reason}=${(k / n).toFixed(1)}`)
+            .join(' ')}`,
       );
     });
   }, 2_000);
@@ -186,6 +267,31 @@ function traceProgress(members: readonly Member[], started: number): () => void 
     clearInterval(timer);
     for (const u of unsubscribe) u();
   };
+}
+
+/**
+ * The steady state after convergence (`BENCH_STEADY_MS`): CPU per node per second, event-loop
+ * utilisation of the one JS thread, and gossip messages per node per second (with
+ * `BENCH_TRACE`). One `steady` JSON line on stdout.
+ */
+async function steadyState(n: number): Promise<void> {
+  sentByType.clear();
+  const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, STEADY_MS));
+  const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const elu = performance.eventLoopUtilization(eluBefore);
+  reportSent(n, ms);
+  console.log(
+    JSON.stringify({
+      bench: `discovery_steady_${n}_nodes`,
+      announceIntervalMs: CONFIG.announceIntervalMs,
+      cpuMsPerNodePerS: Math.round(((cpu.user + cpu.system) / 1000 / n / (ms / 1000)) * 100) / 100,
+      eventLoopUtilization: Math.round(elu.utilization * 1000) / 1000,
+    }),
+  );
 }
 
 async function closeAll(members: readonly Member[]): Promise<void> {
@@ -257,8 +363,10 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
       await new Promise((r) => setTimeout(r, 20));
     }
     if (converged(members, n)) convergedMs = performance.now() - started;
+    reportSent(n, performance.now() - started);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
+    if (STEADY_MS > 0) await steadyState(n);
     await stopProfile();
     await stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
@@ -306,7 +414,16 @@ async function child(count: number, net: string): Promise<void> {
   }
   send({ type: 'ready' });
   if ((await next()) !== 'go') return;
+  const profiler = process.env.BENCH_PROF === undefined ? undefined : new Session();
+  if (profiler !== undefined) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const cpuBefore = process.cpuUsage();
+  const goAt = performance.now();
+  sentByType.clear();
+  const stopTrace = traceProgress(members, goAt);
   await startAll(
     members.filter((m) => m.discovery === undefined),
     seed,
@@ -317,6 +434,15 @@ async function child(count: number, net: string): Promise<void> {
   }, 100);
   await next(); // "stop"
   clearInterval(timer);
+  stopTrace();
+  if (profiler !== undefined) {
+    const { profile } = await profiler.post('Profiler.stop');
+    const dir = process.env.BENCH_PROF as string;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/spread-${count}-${process.pid}.cpuprofile`, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+  reportSent(count, performance.now() - goAt);
   const cpu = process.cpuUsage(cpuBefore);
   const rssMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   send({
@@ -440,7 +566,7 @@ async function main(): Promise<void> {
   const spreadTotal = Number(process.env.BENCH_SPREAD ?? 300);
   const procs = Number(process.env.BENCH_PROCS ?? 3);
   if (spreadTotal > 0) {
-    runs.push(await spread(spreadTotal, procs, 180_000));
+    runs.push(await spread(spreadTotal, procs, Number(process.env.BENCH_SPREAD_DEADLINE_MS ?? 180_000)));
     console.error(`converge ${spreadTotal} over ${procs} processes: ${JSON.stringify(runs.at(-1))}`);
   }
   // Baselines: the full-snapshot sync this replaced, measured on a quiet machine before the

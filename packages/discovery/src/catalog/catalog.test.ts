@@ -379,6 +379,27 @@ describe('Purge schedule', () => {
     expect(scheduler.next()).toBeUndefined();
   });
 
+  it('a gossiped entry re-arms the timer only when it could expire before the armed time', () => {
+    const { catalog, clock, scheduler } = setup({ purgeAfterMs: 4000, withScheduler: true });
+    catalog.receiveGossip(signedOf(a, { nowMs: T0 }));
+    clock.now = T0 + 1000;
+    catalog.receiveGossip(signedOf(b, { nowMs: T0 + 1000 }));
+    clock.now = T0 + 2000;
+    // a's heartbeat moves its expiry later: the armed timer is early now, not late.
+    expect(catalog.receiveGossip(signedOf(a, { nowMs: T0 + 2000, tags: ['beat'] })).result).toBe('updated');
+    expect(scheduler.next()).toBe(T0 + 4001);
+    // It fires, finds nothing stale, and re-arms to the earliest expiry (b's).
+    scheduler.advance(T0 + 4001);
+    expect(catalog.snapshot().signedPeersCount()).toBe(2);
+    expect(scheduler.next()).toBe(T0 + 5001);
+    // An entry that expires before that brings the timer forward.
+    expect(catalog.receiveGossip(signedOf(c, { nowMs: T0 + 500 })).result).toBe('new');
+    expect(scheduler.next()).toBe(T0 + 4501);
+    scheduler.advance(T0 + 4501);
+    expect(catalog.snapshot().signedPeersCount()).toBe(2);
+    catalog.close();
+  });
+
   it('stretches the horizon by the grace read at each judgement, for reads and the purge timer', async () => {
     let grace = 0;
     const { catalog, clock, scheduler } = setup({

@@ -69,6 +69,8 @@ export class Catalog {
   readonly #scheduler: Scheduler | undefined;
   readonly #purgeGrace: () => number;
   #cancelPurge: (() => void) | undefined;
+  /** When the armed purge timer fires, ms since the epoch. */
+  #purgeDue: number | undefined;
   #closed = false;
   /**
    * Peers that departed gracefully: the signed departure, kept for `purgeAfterMs`. Copies of
@@ -136,7 +138,7 @@ export class Catalog {
     const result = this.upsertSigned(signed);
     const event = eventFor(result, signed);
     if (event !== undefined) this.events.publish(event);
-    this.#armPurge();
+    if (event !== undefined) this.#armPurgeFor(signed.entry.updatedAt);
     return event === undefined ? { result } : { result, event };
   }
 
@@ -421,10 +423,26 @@ export class Catalog {
   #armPurge(): void {
     if (this.#scheduler === undefined || this.#closed) return;
     this.#cancelPurge?.();
-    this.#cancelPurge = this.#scheduler.schedule(this.nextPurgeDelay(), () => {
+    const delay = this.nextPurgeDelay();
+    this.#purgeDue = this.#now() + delay;
+    this.#cancelPurge = this.#scheduler.schedule(delay, () => {
       this.#cancelPurge = undefined;
+      this.#purgeDue = undefined;
       this.purgeStale();
     });
+  }
+
+  /**
+   * Re-arms the purge timer after one entry of `updatedAt` was stored, unless the armed timer
+   * fires before that entry can turn stale. A stored entry only moves its peer's expiry later, so
+   * an armed timer is at worst early (the purge then finds nothing and re-arms): the scan of the
+   * whole catalog is skipped for the heartbeat of every peer.
+   */
+  #armPurgeFor(updatedAt: number): void {
+    if (this.#cancelPurge !== undefined && this.#purgeDue !== undefined) {
+      if (this.#purgeDue <= updatedAt + this.horizonMs() + 1) return;
+    }
+    this.#armPurge();
   }
 }
 

@@ -94,14 +94,18 @@ export class CatalogSnapshot {
     return entry === undefined ? undefined : new PeerInfo(entry, this.ctx.rtt(peer));
   }
 
-  /** `signedPeers().length`. */
+  /** `signedPeers().length`, counted without sorting (metrics read it on every catalog change). */
   signedPeersCount(): number {
-    return this.signedPeers().length;
+    const now = this.ctx.now();
+    const horizon = this.ctx.horizonMs();
+    let count = 0;
+    for (const s of this.signedMap.values()) if (!this.isStale(s.entry, now, horizon)) count++;
+    return count;
   }
 
   /** `all().length - 1`: unsigned entries count, the RTT filter does not apply. */
   peersCount(): number {
-    return this.all().length - 1;
+    return this.signedPeersCount() + this.unsignedMap.size;
   }
 
   /** @internal Raw maps, stale entries included (for the catalog's copy-on-write). */

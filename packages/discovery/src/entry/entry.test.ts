@@ -169,7 +169,7 @@ describe('SignedPeerEntry', () => {
     expect(() => SignedPeerEntry.verify(b.peerId, s.bytes, s.signature)).toThrow(InvalidSignatureError);
   });
 
-  it('caches one verified entry per signer, not every version it announced', () => {
+  it('caches a few verified entries per signer, not every version it announced', () => {
     const before = verifiedCacheSize();
     const signers = [key(11), key(12), key(13)];
     for (let version = 0; version < 50; version++)
@@ -182,6 +182,17 @@ describe('SignedPeerEntry', () => {
     const latest = signedOf(signers[0]!, { tags: ['v49'] });
     const again = SignedPeerEntry.verify(signers[0]!.peerId, latest.bytes, latest.signature);
     expect(SignedPeerEntry.verify(signers[0]!.peerId, latest.bytes, latest.signature)).toBe(again);
+  });
+
+  it('two versions of one signer that travel at once are both reused', () => {
+    const signer = key(14);
+    const older = signedOf(signer, { tags: ['old'] });
+    const newer = signedOf(signer, { tags: ['new'] });
+    const first = SignedPeerEntry.verify(signer.peerId, older.bytes, older.signature);
+    const second = SignedPeerEntry.verify(signer.peerId, newer.bytes, newer.signature);
+    // Alternating copies (a sync with the old version, gossip with the new one) hit the cache.
+    expect(SignedPeerEntry.verify(signer.peerId, older.bytes, older.signature)).toBe(first);
+    expect(SignedPeerEntry.verify(signer.peerId, newer.bytes, newer.signature)).toBe(second);
   });
 
   it('only the owner can sign its entry', () => {

@@ -15,21 +15,40 @@ export const MAX_ENTRY_BYTES = 256 * 1024;
 const cbor = cborCodec<unknown>();
 
 /**
- * The last entry verified of each signer. ed25519 verification, the blake3 digest and the CBOR
- * decoding all cost more than a lookup, and the same entry arrives again and again (gossip
+ * The last few entries verified of each signer. ed25519 verification, the blake3 digest and the
+ * CBOR decoding all cost more than a lookup, and the same entry arrives again and again (gossip
  * duplicates, catalog syncs, one copy per node when many nodes share a process), so a hit returns
  * the entry decoded the first time. A hit needs the exact same signature and bytes, so a cached
- * verdict cannot vouch for anything else. One entry per signer: keyed by signature, every
- * re-announcement of every peer stayed cached until the cap, thousands of stale versions.
+ * verdict cannot vouch for anything else. A few versions per signer: while a new version spreads,
+ * the previous one still travels in syncs from nodes that have not heard of the new one yet, and
+ * with one entry per signer the two evicted each other (every node of a process checked both
+ * again and again). Not every version: keyed by signature, every re-announcement of every peer
+ * stayed cached until the cap, thousands of stale versions.
  */
 const VERIFIED_CAPACITY = 8192;
-const verified = new Map<string, SignedPeerEntry>();
+const VERSIONS_PER_SIGNER = 4;
+const verified = new Map<string, SignedPeerEntry[]>();
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
+function cachedVerified(
+  signer: string,
+  signature: Uint8Array,
+  body: Uint8Array,
+): SignedPeerEntry | undefined {
+  const versions = verified.get(signer);
+  if (versions === undefined) return undefined;
+  for (let i = versions.length - 1; i >= 0; i--) {
+    const known = versions[i] as SignedPeerEntry;
+    if (sameBytes(known.signature, signature) && sameBytes(known.bytes, body)) return known;
+  }
+  return undefined;
+}
+
 function rememberVerified(signer: string, entry: SignedPeerEntry): void {
+  const versions = verified.get(signer) ?? [];
   // Re-inserted at the end: eviction drops the signers heard from least recently.
   verified.delete(signer);
   if (verified.size >= VERIFIED_CAPACITY) {
@@ -40,10 +59,12 @@ function rememberVerified(signer: string, entry: SignedPeerEntry): void {
       if (--drop === 0) break;
     }
   }
-  verified.set(signer, entry);
+  versions.push(entry);
+  if (versions.length > VERSIONS_PER_SIGNER) versions.shift();
+  verified.set(signer, versions);
 }
 
-/** How many verified entries are cached (for tests). */
+/** How many signers have verified entries cached (for tests). */
 export function verifiedCacheSize(): number {
   return verified.size;
 }
@@ -82,8 +103,8 @@ export class SignedPeerEntry {
     const body = bytes(entryBytes, 'signed entry bytes', MAX_ENTRY_BYTES);
     const sig = fixedBytes(signature, 64, 'signed entry signature');
     const cacheKey = signer.toString();
-    const known = verified.get(cacheKey);
-    if (known !== undefined && sameBytes(known.signature, sig) && sameBytes(known.bytes, body)) return known;
+    const known = cachedVerified(cacheKey, sig, body);
+    if (known !== undefined) return known;
     let ok: boolean;
     try {
       ok = signer.verify(blake3(body), sig);

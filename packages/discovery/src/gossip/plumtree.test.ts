@@ -181,6 +181,23 @@ describe('Plumtree broadcast', () => {
     expect(h.delivered).toEqual([]);
   });
 
+  it('a copy of a delivered payload is not hashed: whatever content it carries, it is a duplicate', () => {
+    const h = triangle();
+    const content = payload(7);
+    const id = fastDigest(content);
+    h.input(0, { type: 'message', from: 1, message: { t: MessageType.Gossip, id, content, round: 0 } });
+    expect(h.delivered).toHaveLength(1);
+    // The same id again with other bytes: dropped as a duplicate (the sender's edge is pruned),
+    // never delivered, and no violation, as the content of a known id is never looked at.
+    const out = h.input(0, {
+      type: 'message',
+      from: 2,
+      message: { t: MessageType.Gossip, id, content: payload(8), round: 0 },
+    });
+    expect(out.some((o) => o.type === 'violation' || o.type === 'deliver')).toBe(false);
+    expect(h.delivered).toHaveLength(1);
+  });
+
   it('optimises the tree when a lazy path is >= 7 rounds shorter', () => {
     const h = triangle();
     const content = payload(6);

@@ -258,14 +258,16 @@ export class Plumtree<P> {
   }
 
   #onGossip(from: P, msg: Extract<GossipMessage<P>, { t: typeof MessageType.Gossip }>, out: Out<P>): void {
-    // The id must be the content hash, or a peer could poison dedup for a payload it never sent.
-    if (!equalBytes(this.env.hash(msg.content), msg.id)) {
-      out.push({ type: 'violation', peer: from, reason: 'gossip id is not the hash of its content' });
-      return;
-    }
     const hex = toHex(msg.id);
     const root = msg.root === undefined ? undefined : toHex(msg.root);
     const delivered = this.#received.get(hex);
+    // The id of a new payload must be its content hash, or a peer could poison dedup for a
+    // payload it never sent. A copy of a delivered one is not hashed: its content is dropped, and
+    // a wrong one only prunes the sender's own edge.
+    if (delivered === undefined && !equalBytes(this.env.hash(msg.content), msg.id)) {
+      out.push({ type: 'violation', peer: from, reason: 'gossip id is not the hash of its content' });
+      return;
+    }
     if (delivered !== undefined) {
       // A second copy: this edge is redundant for the tree, unless it came over a path so much
       // shorter that it should become the tree's (a root's first payload floods every link, so

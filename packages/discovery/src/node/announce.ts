@@ -290,11 +290,20 @@ export class AnnounceAdapter {
   }
 
   #execute(outputs: GossipOutput<PeerId>[]): void {
+    // A payload pushed to several neighbours is one message object: encoded once.
+    let frames: Map<object, Uint8Array> | undefined;
     for (const out of outputs) {
       switch (out.type) {
-        case 'send':
-          this.#send(out.to, encodeAnnounceFrame(out.message));
+        case 'send': {
+          frames ??= new Map();
+          let frame = frames.get(out.message);
+          if (frame === undefined) {
+            frame = encodeAnnounceFrame(out.message);
+            frames.set(out.message, frame);
+          }
+          this.#send(out.to, frame);
           break;
+        }
         case 'close':
           this.#closeChannel(out.peer);
           break;

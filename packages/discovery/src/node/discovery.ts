@@ -72,13 +72,23 @@ const SETTLING_MS = 15_000;
  * discoveries (a quarter of the swarm restarting together) is not cut to its first one.
  */
 const SPREAD_GAP_MS = 500;
+/** Anti-entropy and spread syncs start only while fewer syncs than this run (see `#syncWithRandomPeer`). */
+const BACKGROUND_SYNC_SLOTS = 2;
 /** Window over which neighbour-ups share one re-announce. */
 const NEIGHBOR_BUMP_DELAY_MS = 100;
 /**
- * At most one neighbour-up re-announce per this gap: a new neighbour also gets our entry from
- * the catalog sync every first contact runs, so the broadcast only refreshes returning ones.
+ * Neighbour-up re-announces are spaced by a gap that starts here and doubles with each one, up
+ * to {@link NEIGHBOR_BUMP_MAX_GAP_MS}: a new neighbour also gets our entry from the catalog sync
+ * every first contact runs, so the broadcast only refreshes returning ones and reaches nodes that
+ * joined after our last broadcast. Each one is a new version that every node of the swarm
+ * receives and checks, and while a swarm forms the overlay changes all the time: with a fixed
+ * 1 s gap a node re-versioned about once a second for as long as the join storm lasted (nine
+ * versions per node in 20 s at 100 nodes), a cost per node that grew with the swarm.
  */
 const NEIGHBOR_BUMP_MIN_GAP_MS = 1_000;
+const NEIGHBOR_BUMP_MAX_GAP_MS = 16_000;
+/** A quiet spell this long (no re-announce) brings the gap back to its minimum. */
+const NEIGHBOR_BUMP_RESET_MS = 2 * NEIGHBOR_BUMP_MAX_GAP_MS;
 const SYNC_RETRY_BASE_MS = 200;
 /** Backoff of re-joining while we have no neighbour: from 500 ms, doubling, capped. */
 const REJOIN_MIN_MS = 500;
@@ -196,7 +206,8 @@ export class Discovery implements AsyncDisposable {
   /** Cancels the armed anti-entropy tick (one is armed at any time). */
   #cancelAntiEntropy: (() => void) | undefined;
   #bumpQueued = false;
-  #lastNeighborBump = 0;
+  #lastNeighborBump = Number.NEGATIVE_INFINITY;
+  #neighborBumpGap = NEIGHBOR_BUMP_MIN_GAP_MS;
   #closing: Promise<void> | undefined;
 
   private constructor(node: LocalNode, config: DiscoveryConfig) {
@@ -657,14 +668,19 @@ export class Discovery implements AsyncDisposable {
   }
 
   /**
-   * One sync with a random live-looking catalog peer, unless syncs are already queued. Peers
+   * One sync with a random live-looking catalog peer, unless a sync is queued or
+   * {@link BACKGROUND_SYNC_SLOTS} run: those in flight already carry news both ways, and on a host
+   * short of CPU syncs take longer, so the background syncs slow down with them instead of piling
+   * up (each one a catalog summary, and a delta while the catalogs differ, on both sides) until
+   * they time out. Not one slot: a sync with a peer that just died holds its slot until the
+   * exchange times out, and anti-entropy must go on meanwhile. Peers
    * not heard from for long enough to be due for a liveness ping are left out: right after a
    * mass failure a quarter of the catalog is dead, and a sync with a dead peer holds a sync slot
    * until its exchange times out. A node that heard from nobody for that long (its gossip path
    * broke) picks from every peer: a sync is how it catches up.
    */
   #syncWithRandomPeer(): void {
-    if (this.#syncQueue.length > 0) return;
+    if (this.#syncQueue.length > 0 || this.#syncsRunning >= BACKGROUND_SYNC_SLOTS) return;
     const freshFor = this.#catalog.horizonMs() - confirmLeadMs(this.config.purgeAfterMs);
     const now = this.#clock.now();
     const all = this.#catalog.snapshot().signedPeers();
@@ -747,14 +763,19 @@ export class Discovery implements AsyncDisposable {
   #queueBump(): void {
     if (this.#bumpQueued) return;
     this.#bumpQueued = true;
-    const wait = Math.max(
-      NEIGHBOR_BUMP_DELAY_MS,
-      this.#lastNeighborBump + NEIGHBOR_BUMP_MIN_GAP_MS - this.#clock.now(),
-    );
+    const now = this.#clock.now();
+    if (now - this.#lastNeighborBump >= NEIGHBOR_BUMP_RESET_MS)
+      this.#neighborBumpGap = NEIGHBOR_BUMP_MIN_GAP_MS;
+    const wait = Math.max(NEIGHBOR_BUMP_DELAY_MS, this.#lastNeighborBump + this.#neighborBumpGap - now);
     this.#timers.schedule(wait, () => {
       this.#bumpQueued = false;
       if (this.#abort.signal.aborted) return;
-      this.#lastNeighborBump = this.#clock.now();
+      const at = this.#clock.now();
+      // The first bump after a quiet spell keeps the minimum gap; each one after it doubles it.
+      if (at - this.#lastNeighborBump < NEIGHBOR_BUMP_RESET_MS) {
+        this.#neighborBumpGap = Math.min(NEIGHBOR_BUMP_MAX_GAP_MS, this.#neighborBumpGap * 2);
+      }
+      this.#lastNeighborBump = at;
       this.#update((e) => e);
     });
   }
