@@ -277,7 +277,8 @@ export class AnnounceAdapter {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, windowMs)))]);
       clearTimeout(timer);
-      // Whatever did not flush in time is cut.
+      // Whatever did not flush in time is cut, and a dial that completes later only closes.
+      this.#flushingQueues = false;
       for (const l of links) l.close(CloseCode.Cancelled).catch(() => {});
     } else {
       await all;
