@@ -277,6 +277,12 @@ export async function acceptPing(ctx: ExchangeContext, link: Link<unknown>): Pro
     await link.close(CloseCode.ProtocolViolation);
     return;
   }
+  // Leaving: the departure names the last version we hand out, and a reply built now would
+  // carry a newer one, which makes the pinger ignore the departure and keep us until the purge.
+  if (ctx.signal?.aborted) {
+    await link.close(CloseCode.Cancelled);
+    return;
+  }
   await link.sendRaw(
     encodePingMessage({ t: 1, entry: ctx.catalog.pingReply(ctx.node.secretKey, ctx.pingRefresh) }),
   );

@@ -129,6 +129,8 @@ describe('diagnostics JSON API', () => {
         extra.discovery.neighbors().length > 0,
       { timeout: 10_000, message: 'the extra node joined' },
     );
+    const extraNbrs = extra.discovery.neighbors().map((p) => p.short());
+    const lastOfExtra = extra.discovery.me().entry.version;
     await extra.close();
     await expect(fetch(new URL('/api/log', url))).rejects.toThrow();
     const log = await waitFor(
@@ -139,7 +141,16 @@ describe('diagnostics JSON API', () => {
           : undefined;
       },
       // About 0.1 s on a quiet machine; a busy one may need a gossip repair round.
-      { timeout: 10_000, message: 'the departure in the log' },
+      {
+        timeout: 10_000,
+        message: () => {
+          const held = cluster.nets[1]!.discovery.catalog().getSigned(extra.peerId);
+          return (
+            `the departure in the log (extra's neighbours ${extraNbrs}, node 1 is ${cluster.nets[1]!.peerId.short()}` +
+            ` and holds version ${JSON.stringify(held?.entry.version)} of extra, whose stored one was ${JSON.stringify(lastOfExtra)})`
+          );
+        },
+      },
     );
     expect(log.some((e) => e.kind === 'join' && e.peer === extra.peerId.toString())).toBe(true);
   });
