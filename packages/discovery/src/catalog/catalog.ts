@@ -324,6 +324,7 @@ export class Catalog {
     this.#closed = true;
     this.#cancelPurge?.();
     this.#cancelPurge = undefined;
+    this.#purgeDue = undefined;
     this.events.close();
   }
 
@@ -439,9 +440,7 @@ export class Catalog {
    * whole catalog is skipped for the heartbeat of every peer.
    */
   #armPurgeFor(updatedAt: number): void {
-    if (this.#cancelPurge !== undefined && this.#purgeDue !== undefined) {
-      if (this.#purgeDue <= updatedAt + this.horizonMs() + 1) return;
-    }
+    if (this.#purgeDue !== undefined && this.#purgeDue <= updatedAt + this.horizonMs() + 1) return;
     this.#armPurge();
   }
 }

@@ -2,7 +2,7 @@
 import { cborCodec, id, SecretKey, waitFor } from '@mosaik/id';
 import { CloseCode } from '@mosaik/transport';
 import { describe, expect, it } from 'vitest';
-import { Cluster, discoverAll } from '../../test/net.js';
+import { Cluster, discoverAll, type TestNode } from '../../test/net.js';
 import { PeerEntry } from '../entry/entry.js';
 import { SignedPeerEntry } from '../entry/signed.js';
 import { ANNOUNCE_ALPN, encodeAnnounceFrame, HELLO } from '../protocol/announce.js';
@@ -11,6 +11,18 @@ import { decodeSyncMessage, encodeSyncMessage, SYNC_ALPN, SYNC_DELTA_ALPN } from
 
 const fresh = (name: string) => id(`${name}-${Math.random()}`);
 const cbor = cborCodec<unknown>();
+
+/**
+ * Waits until `a` and `b` list each other as gossip neighbours: a departure goes only to the
+ * neighbours of the leaving node, so both sides must have taken the link.
+ */
+async function gossipNeighbours(a: TestNode, b: TestNode): Promise<void> {
+  const lists = (x: TestNode, y: TestNode) => x.discovery.neighbors().some((p) => p.equals(y.node.peerId));
+  await waitFor(() => lists(a, b) && lists(b, a), {
+    timeout: 10_000,
+    message: 'the two nodes never became gossip neighbours',
+  });
+}
 
 async function rejected(node: { node: { metrics: { registry: { metrics(): Promise<string> } } } }) {
   const text = await node.node.metrics.registry.metrics();
@@ -112,10 +124,7 @@ describe('departures and events', () => {
     const net = fresh('depart-pinged');
     const [a, b] = [await c.addOn(net), await c.addOn(net)];
     await discoverAll([a, b]);
-    await waitFor(() => a.discovery.neighbors().some((p) => p.equals(b.node.peerId)), {
-      timeout: 10_000,
-      message: 'the two nodes never became gossip neighbours',
-    });
+    await gossipNeighbours(a, b);
     // The ping reply is b's entry one version up, which b does not store; the liveness ping
     // before a purge keeps it as the catalog's entry of b, as `feed` does here.
     const reply = await a.discovery.ping(b.node.peerId);
@@ -135,10 +144,7 @@ describe('departures and events', () => {
     const net = fresh('depart-sync');
     const [a, b] = [await c.addOn(net), await c.addOn(net)];
     await discoverAll([a, b]);
-    await waitFor(() => a.discovery.neighbors().some((p) => p.equals(b.node.peerId)), {
-      timeout: 10_000,
-      message: 'the two nodes never became gossip neighbours',
-    });
+    await gossipNeighbours(a, b);
     const lastOfB = b.discovery.me();
     await b.close();
     await waitFor(() => a.discovery.catalog().getSigned(b.node.peerId) === undefined, {

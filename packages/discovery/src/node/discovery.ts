@@ -840,7 +840,7 @@ export class Discovery implements AsyncDisposable {
       .map((s) => this.#node.addressBook.resolve(toEndpointAddr(s.entry.address)));
     // A bootstrap peer that left gracefully is gone: dialing it only keeps a dead connection
     // attempt pending (which also delays this node's own close).
-    const bootstrap = this.config.bootstrap.filter((b) => !this.#hasDeparted(b.id));
+    const bootstrap = this.config.bootstrap.filter((b) => !this.#catalog.hasDeparted(b.id));
     const known = [...candidates, ...bootstrap];
     const sample = shuffle(known).slice(0, this.#gossip.engine.config.activeViewCapacity);
     this.#gossip.join(sample);
@@ -862,7 +862,7 @@ export class Discovery implements AsyncDisposable {
     if (this.#abort.signal.aborted || !this.#isolation.round()) return;
     // Known peers were synced with once already; an isolated node needs them again.
     const targets = [
-      ...this.config.bootstrap.map((b) => b.id).filter((p) => !this.#hasDeparted(p)),
+      ...this.config.bootstrap.map((b) => b.id).filter((p) => !this.#catalog.hasDeparted(p)),
       ...this.#gossip.engine.neighbors(),
       ...shuffle(
         this.#catalog
@@ -967,11 +967,6 @@ export class Discovery implements AsyncDisposable {
     this.#observed.delete(key);
     this.#gossip.input({ type: 'forget', peer: departure.peerId });
     return true;
-  }
-
-  /** Whether `peer` left gracefully within `purgeAfter` (and has not come back since). */
-  #hasDeparted(peer: PeerId): boolean {
-    return this.#catalog.hasDeparted(peer);
   }
 
   /** Entries a sync brought: make them dialable and offer them to gossip as backups. */

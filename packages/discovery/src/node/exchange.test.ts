@@ -10,8 +10,10 @@ import { acceptPing, type ExchangeContext, ping } from './exchange.js';
 import { DiscoveryMetrics } from './metrics.js';
 
 const nodes: LocalNode[] = [];
+const catalogs: Catalog[] = [];
 
 afterEach(async () => {
+  for (const c of catalogs.splice(0)) c.close();
   await Promise.all(nodes.splice(0).map((n) => n.close()));
 });
 
@@ -22,9 +24,11 @@ async function exchangeNode(signal?: AbortSignal): Promise<ExchangeContext> {
     network: node.networkId,
     address: { peerId: node.peerId, directAddresses: [...node.addr().directAddresses] },
   });
+  const catalog = new Catalog({ local: SignedPeerEntry.sign(entry, node.secretKey) });
+  catalogs.push(catalog);
   return {
     node,
-    catalog: new Catalog({ local: SignedPeerEntry.sign(entry, node.secretKey) }),
+    catalog,
     metrics: new DiscoveryMetrics(node.metrics),
     timeoutMs: scaled(5_000),
     ...(signal === undefined ? {} : { signal }),

@@ -50,7 +50,7 @@ export interface ExchangeContext {
    */
   learned(entries: readonly SignedPeerEntry[], from: PeerId, discovered: readonly SignedPeerEntry[]): void;
   /** Verified graceful departures a sync carried: the worker applies them as if gossiped. */
-  departed(departures: readonly GracefulDeparture[], from: PeerId): void;
+  departed(departures: readonly GracefulDeparture[]): void;
   /** Freshens the local entry a ping reply carries (the network coordinate). Default none. */
   readonly pingRefresh?: (entry: PeerEntry) => PeerEntry;
 }
@@ -147,7 +147,7 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
       departures: ctx.catalog.departures(SUMMARY_DEPARTURES),
     });
     const delta = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Delta));
-    if (delta.departures !== undefined) ctx.departed(delta.departures, link.remoteId);
+    if (delta.departures !== undefined) ctx.departed(delta.departures);
     merge(ctx, delta.entries, link.remoteId);
     const wanted = new Set(delta.want);
     const push = ctx.catalog
@@ -167,7 +167,7 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
 export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Promise<void> {
   try {
     const summary = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Summary));
-    if (summary.departures !== undefined) ctx.departed(summary.departures, link.remoteId);
+    if (summary.departures !== undefined) ctx.departed(summary.departures);
     const ours = ctx.catalog.snapshot().allSigned();
     // Peers the initiator still lists but we know departed: it gets the departure, and we do
     // not ask for the entry back.
