@@ -108,6 +108,58 @@ describe('gossip edges on real nodes', () => {
     );
   });
 
+  it('re-versions its entry for its first neighbour only; later neighbours get it by their first sync', async () => {
+    await using c = new Cluster();
+    const net = fresh('first-neighbour');
+    const a = await c.addOn(net);
+    const version = () => a.discovery.me().entry.version;
+    const initial = version();
+    const b = await c.addOn(net, { bootstrap: [a.node.addr()] });
+    // The first neighbour after none: a new version, broadcast through it.
+    await waitFor(() => compareVersions(version(), initial) > 0, {
+      timeout: 10_000,
+      message: 'A did not re-version its entry for its first neighbour',
+    });
+    const first = version();
+    await waitFor(() => b.discovery.catalog().getSigned(a.node.peerId) !== undefined, { timeout: 10_000 });
+    // A heartbeat clock: `ticker` re-announces every 500 ms, and A counts its versions.
+    const ticker = await c.addOn(net, {
+      bootstrap: [a.node.addr()],
+      announceIntervalMs: 500,
+      announceJitter: 0,
+    });
+    const later = [ticker, await c.addOn(net, { bootstrap: [a.node.addr()] })];
+    later.push(await c.addOn(net, { bootstrap: [a.node.addr()] }));
+    await waitFor(() => a.discovery.neighbors().length >= 3, {
+      timeout: 10_000,
+      message: 'A has fewer than 3 neighbours',
+    });
+    const tickerVersion = () =>
+      a.discovery.catalog().getSigned(ticker.node.peerId)?.entry.version ?? { startMs: 0, updateMs: 0 };
+    // Six of the ticker's heartbeats seen by A (about 3 s): before this change, A re-versioned
+    // within 2 s of each new neighbour.
+    let seen = tickerVersion();
+    let beats = 0;
+    await waitFor(
+      () => {
+        const now = tickerVersion();
+        if (compareVersions(now, seen) > 0) {
+          seen = now;
+          beats++;
+        }
+        return beats >= 6;
+      },
+      { timeout: 20_000, interval: 20, message: "A did not see six of the ticker's heartbeats" },
+    );
+    expect(compareVersions(version(), first)).toBe(0);
+    // Each later neighbour holds A's entry all the same, from its first sync.
+    for (const n of later) {
+      expect(
+        compareVersions(n.discovery.catalog().getSigned(a.node.peerId)?.entry.version ?? initial, first),
+      ).toBe(0);
+    }
+  });
+
   it('maxRtt hides a slow peer from peers()/get() but not from the counts', async () => {
     await using c = new Cluster();
     const net = fresh('maxrtt');
