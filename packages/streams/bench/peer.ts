@@ -6,8 +6,9 @@
  * thread: sharing one thread between producer and consumer would halve what users get.
  *
  * Messages (orchestrator → peer): `run {mode, ms, rate}` (producer), `reset` / `report`
- * (consumer), `exit`. Peer → orchestrator: `ready {addr?}`, `done {sent, startAt, cpuMs}`,
- * `report {count, lastAt, p50, p99, cpuMs}`.
+ * (consumer), `catalog`, `exit`. Peer → orchestrator: `ready {addr?}`, `done {sent, startAt,
+ * cpuMs}`, `report {count, lastAt, p50, p99, cpuMs}`, `catalog {min}` (the smallest discovery
+ * catalog among the process's nodes).
  *
  * Modes: `max` (as fast as allowed), `rate` (paced, `rate`/s in all) and `idle` (`streams`
  * streams/subjects, each getting one datum a second: what an idle stream costs).
@@ -65,12 +66,14 @@ export type ToPeer =
   | { t: 'run'; mode: Mode; ms: number; rate: number }
   | { t: 'reset' }
   | { t: 'report'; expect: number }
+  | { t: 'catalog' }
   | { t: 'exit' };
 
 export type FromPeer =
   | { t: 'ready'; addr?: { id: string; directAddresses: string[] } }
   | { t: 'done'; sent: number; startAt: number; cpuMs: number }
-  | { t: 'report'; count: number; lastAt: number; p50: number; p99: number; cpuMs: number };
+  | { t: 'report'; count: number; lastAt: number; p50: number; p99: number; cpuMs: number }
+  | { t: 'catalog'; min?: number };
 
 /** Datum size; the first 8 bytes carry the send time (wall-clock ms, float64). */
 export const DATUM_BYTES = 100;
@@ -230,6 +233,8 @@ interface Running {
   /** The producer's address, for consumers that dial it. */
   readonly addr?: { id: string; directAddresses: string[] };
   run?(mode: Mode, ms: number, rate: number): Promise<Sent>;
+  /** Peers in this node's discovery catalog (`streams` nodes only). */
+  catalogSize?(): number;
   close(): Promise<void>;
 }
 
@@ -259,6 +264,7 @@ async function streamsProducer(cfg: PeerConfig): Promise<Running> {
   const a = n.node.addr();
   return {
     addr: { id: a.id.toString(), directAddresses: [...a.directAddresses] },
+    catalogSize: () => n.discovery.catalog().signedPeersCount(),
     async run(mode, ms, rate) {
       for (const p of producers)
         await p.when.subscribed({ atLeast: cfg.consumers }).wait(AbortSignal.timeout(60_000));
@@ -287,6 +293,7 @@ async function streamsConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> 
     for await (const d of consumer) tally.record(new DataView(d.buffer, d.byteOffset, 8).getFloat64(0, true));
   });
   return {
+    catalogSize: () => n.discovery.catalog().signedPeersCount(),
     async close() {
       await Promise.all(consumers.map((c) => c.close()));
       await Promise.all(reading);
@@ -443,6 +450,10 @@ async function main(): Promise<void> {
         }
         await profiler.stop(`${cfg.system}-consumer`);
         send(Tally.report(tallies));
+      } else if (m.t === 'catalog') {
+        // The smallest catalog of this process's nodes (none without discovery: NATS, raw).
+        const sizes = peers.flatMap((p) => (p.catalogSize ? [p.catalogSize()] : []));
+        send(sizes.length === 0 ? { t: 'catalog' } : { t: 'catalog', min: Math.min(...sizes) });
       } else if (m.t === 'exit') {
         for (const p of peers) await p.close();
         process.disconnect();

@@ -12,6 +12,8 @@
  * - wide fan-out (`BENCH_WIDE`, default `100x4`: 100 consumers spread over 4 processes, each
  *   consumer a whole node; NATS: a connection each): the producer sends 1,000 datums/s in all;
  *   the share of datums that reached every consumer, and latency p50/p99 of the worst process.
+ *   Measured once every node's discovery catalog lists every other node (the time that took is
+ *   its own line): before that, the swarm forming is what keeps the cores busy.
  * - many streams (`BENCH_MANY`, default 100): one producer node with that many streams (NATS:
  *   subjects), one consumer node subscribed to all, each stream carrying one datum a second; CPU
  *   of producer + consumer processes (+ the NATS server for NATS) per stream, in µs per second.
@@ -129,8 +131,9 @@ async function measureWide(
   system: System,
   setup: Setup,
   natsUrl: string | undefined,
-): Promise<{ delivered: number; p50: number; p99: number }> {
+): Promise<{ delivered: number; p50: number; p99: number; settledMs: number | undefined }> {
   return withPeers(system, setup, natsUrl, async (producer, cs) => {
+    const settledMs = await discoverySettled([producer, ...cs], setup.consumers);
     // A first pass lets every consumer connect and warm up; only the second one is measured.
     await phase(producer, cs, 'rate', WIDE_RATE);
     const { done, reports } = await phase(producer, cs, 'rate', WIDE_RATE);
@@ -138,8 +141,38 @@ async function measureWide(
       delivered: Math.min(...reports.map((r) => r.count)) / Math.max(1, done.sent),
       p50: Math.max(...reports.map((r) => r.p50)),
       p99: Math.max(...reports.map((r) => r.p99)),
+      settledMs,
     };
   });
+}
+
+/** Longest wait for a wide swarm's discovery to settle before its fan-out is measured. */
+const SETTLE_DEADLINE_MS = 180_000;
+
+/**
+ * Waits until every node of `peers` lists all `others` other nodes in its discovery catalog and
+ * returns how long that took after the last consumer was ready (undefined for systems without
+ * discovery). Each consumer is a whole node, and a hundred nodes forming one swarm keep two cores
+ * busy for tens of seconds; measured during that, the fan-out measures the join. Throws, naming
+ * the smallest catalog, when it does not settle within {@link SETTLE_DEADLINE_MS}.
+ */
+async function discoverySettled(peers: readonly Peer[], others: number): Promise<number | undefined> {
+  const started = performance.now();
+  for (;;) {
+    let min: number | undefined;
+    for (const p of peers) {
+      p.send({ t: 'catalog' });
+      const size = (await p.next('catalog')).min;
+      if (size !== undefined) min = Math.min(min ?? size, size);
+    }
+    if (min === undefined) return undefined;
+    if (min >= others) return performance.now() - started;
+    if (performance.now() - started > SETTLE_DEADLINE_MS)
+      throw new Error(
+        `discovery did not settle in ${SETTLE_DEADLINE_MS} ms: a node lists ${min} of ${others} peers`,
+      );
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Many idle streams: CPU µs per stream per second (producer + consumer + `extraCpuMs()`). */
@@ -248,6 +281,16 @@ try {
       );
       line(`${what}: p50`, 'ms (lower is better)', ours.p50, 'nats-core', peer?.p50, 3, true);
       line(`${what}: p99`, 'ms (lower is better)', ours.p99, 'nats-core', peer?.p99, 3, true);
+      if (ours.settledMs !== undefined)
+        line(
+          `${what}: discovery settled before measuring`,
+          'ms until every node lists every other (lower is better)',
+          ours.settledMs,
+          'goal',
+          60_000,
+          0,
+          true,
+        );
     }
   }
   const many = Number(process.env.BENCH_MANY ?? 100);
