@@ -97,6 +97,14 @@ async function settled(of: readonly Host[], voters: number, learners: number): P
       return leader;
     if (Date.now() > deadline) {
       const online = all.filter((s) => s.online).length;
+      // What the members that are not online see: the leader they follow, their role and log.
+      for (const s of all.filter((x) => !x.online))
+        log(
+          `offline ${s.id.slice(0, 8)}: ${s.role}, term ${s.term}, commit ${s.commit}, follows ${s.lead.slice(0, 8) || '-'}`,
+        );
+      log(
+        `leader ${leader?.id.slice(0, 8) ?? '-'}: term ${leader?.term ?? '?'}, commit ${leader?.commit ?? '?'}`,
+      );
       throw new Error(
         `not settled on ${voters} voters + ${learners} learners after ${FORM_TIMEOUT_MS} ms: ` +
           `${online}/${all.length} online, leader's view ${leader?.voters ?? '?'} voters + ${leader?.learners ?? '?'} learners`,
