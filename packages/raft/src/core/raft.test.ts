@@ -428,6 +428,32 @@ describe('membership', () => {
     expect(userData(n, 'd')).toEqual(['x']);
   });
 
+  it('recovers a paced learner whose appends were lost, with nothing new to send it', () => {
+    const learners = ['d', 'e', 'f'];
+    const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 5, electionTick: 50 });
+    h.elect('a');
+    for (const id of learners) h.add(id, {});
+    const a = h.get('a').node;
+    a.proposeConfChange({ type: 'add-learners', nodes: learners });
+    h.settle();
+    h.tick(10, ['a']);
+    // Everything to 'd' is lost while one entry is appended and committed, and for a whole
+    // heartbeat period after it (its paced append, which carried the commit, too).
+    h.filter = (m) => m.to !== 'd';
+    a.propose([enc('x')]);
+    h.settle();
+    if (a.commitNoticeDue) a.flushCommit();
+    h.settle();
+    h.tick(5, ['a']);
+    expect(userData(h, 'e')).toEqual(['x']);
+    expect(userData(h, 'd')).toEqual([]);
+    // The link works again, and nothing new is proposed: the leader must still find out that
+    // 'd' lacks the entry (it had counted it as in flight) and send it.
+    h.filter = () => true;
+    h.tick(20, ['a']);
+    expect(userData(h, 'd'), 'the learner after the heal').toEqual(['x']);
+  });
+
   it('sends a paced learner what its read waits for with the read index, and heartbeats only the voters for a read', () => {
     const learners = ['d', 'e', 'f'];
     const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 10, electionTick: 50 });

@@ -741,7 +741,12 @@ export class RaftNode {
 
   /**
    * Leader, each tick: the paced learners whose slot this tick is get what was appended or
-   * committed since their last append (each learner once per heartbeat period).
+   * committed since their last append (each learner once per heartbeat period). A learner that
+   * has not acknowledged the whole log gets an append even when everything was sent: appends
+   * counted as in flight may have been lost, and an empty append beyond what the learner holds
+   * makes it reject, which sends the leader back to probing it. Without that, a learner whose
+   * appends were lost waited for the next commit, forever in a group that writes nothing (its
+   * heartbeat answers do not trigger an append, as they do for other followers: the slot does).
    */
   #sendPacedLearners(): void {
     const last = this.#log.lastIndex();
@@ -750,7 +755,7 @@ export class RaftNode {
       if (
         this.#paced(pr) &&
         (this.#now + pr.paceSlot) % this.#heartbeatTick === 0 &&
-        (pr.next <= last || pr.commitSent < commit)
+        (pr.match < last || pr.commitSent < commit)
       )
         this.#sendAppend(id);
     }
