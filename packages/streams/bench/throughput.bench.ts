@@ -13,7 +13,7 @@
  *   consumer a whole node; NATS: a connection each): the producer sends 1,000 datums/s in all;
  *   the share of datums that reached every consumer, and latency p50/p99 of the worst process.
  *   Measured once every node's discovery catalog lists every other node (the time that took is
- *   its own line): before that, the swarm forming is what keeps the cores busy.
+ *   its own line), so that the swarm forming is not measured with it.
  * - many streams (`BENCH_MANY`, default 100): one producer node with that many streams (NATS:
  *   subjects), one consumer node subscribed to all, each stream carrying one datum a second; CPU
  *   of producer + consumer processes (+ the NATS server for NATS) per stream, in µs per second.
@@ -152,9 +152,9 @@ const SETTLE_DEADLINE_MS = 180_000;
 /**
  * Waits until every node of `peers` lists all `others` other nodes in its discovery catalog and
  * returns how long that took after the last consumer was ready (undefined for systems without
- * discovery). Each consumer is a whole node, and a hundred nodes forming one swarm keep two cores
- * busy for tens of seconds; measured during that, the fan-out measures the join. Throws, naming
- * the smallest catalog, when it does not settle within {@link SETTLE_DEADLINE_MS}.
+ * discovery). Each consumer is a whole node: measured while the swarm still forms, the fan-out
+ * would measure the join with it. Throws, naming the smallest catalog, when it does not settle
+ * within {@link SETTLE_DEADLINE_MS}.
  */
 async function discoverySettled(peers: readonly Peer[], others: number): Promise<number | undefined> {
   const started = performance.now();
