@@ -13,6 +13,21 @@ const userData = (h: Harness, id: string) =>
     .applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0)
     .map((e) => dec(e.data));
 
+/**
+ * Voters a, b, c with a leading, and `learners` added in one change and paced (more than one
+ * learner), one heartbeat period (`heartbeatTick`) after the change settled.
+ */
+function pacedCrowd(learners: readonly string[], heartbeatTick: number) {
+  const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick, electionTick: 50 });
+  h.elect('a');
+  for (const id of learners) h.add(id, {});
+  const a = h.get('a').node;
+  a.proposeConfChange({ type: 'add-learners', nodes: [...learners] });
+  h.settle();
+  h.tick(heartbeatTick, ['a']);
+  return { h, a };
+}
+
 describe('election', () => {
   it('elects one leader by timeout and commits its no-op at the start of the term', () => {
     const h = new Harness(['a', 'b', 'c']);
@@ -371,13 +386,7 @@ describe('membership', () => {
 
   it('paces a crowd of learners to one append per heartbeat period, spread over its ticks, never the voters nor the commits', () => {
     const learners = ['d', 'e', 'f', 'g', 'h'];
-    const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 5, electionTick: 50 });
-    h.elect('a');
-    for (const id of learners) h.add(id, {});
-    const a = h.get('a').node;
-    a.proposeConfChange({ type: 'add-learners', nodes: learners });
-    h.settle();
-    h.tick(5, ['a']);
+    const { h, a } = pacedCrowd(learners, 5);
     const sent: Message[] = [];
     h.filter = (m) => {
       if (m.from === 'a') sent.push(m);
@@ -429,14 +438,7 @@ describe('membership', () => {
   });
 
   it('recovers a paced learner whose appends were lost, with nothing new to send it', () => {
-    const learners = ['d', 'e', 'f'];
-    const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 5, electionTick: 50 });
-    h.elect('a');
-    for (const id of learners) h.add(id, {});
-    const a = h.get('a').node;
-    a.proposeConfChange({ type: 'add-learners', nodes: learners });
-    h.settle();
-    h.tick(10, ['a']);
+    const { h, a } = pacedCrowd(['d', 'e', 'f'], 5);
     // Everything to 'd' is lost while one entry is appended and committed, and for a whole
     // heartbeat period after it (its paced append, which carried the commit, too).
     h.filter = (m) => m.to !== 'd';
@@ -455,14 +457,7 @@ describe('membership', () => {
   });
 
   it('sends a paced learner what its read waits for with the read index, and heartbeats only the voters for a read', () => {
-    const learners = ['d', 'e', 'f'];
-    const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick: 10, electionTick: 50 });
-    h.elect('a');
-    for (const id of learners) h.add(id, {});
-    const a = h.get('a').node;
-    a.proposeConfChange({ type: 'add-learners', nodes: learners });
-    h.settle();
-    h.tick(10, ['a']);
+    const { h, a } = pacedCrowd(['d', 'e', 'f'], 10);
     a.propose([enc('x')]);
     h.settle();
     if (a.commitNoticeDue) a.flushCommit();
