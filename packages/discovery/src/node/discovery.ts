@@ -759,10 +759,10 @@ export class Discovery implements AsyncDisposable {
    * neighbour, other nodes may have purged it, or it may have changed unheard. Later neighbours
    * get no new version: each one either knew our entry already or gets it from the catalog sync
    * that every first contact runs, and every version costs each node of the swarm a signature
-   * check. While a
-   * swarm forms, a node gains and loses neighbours every few seconds, and re-versioning on each
-   * was most of the gossip traffic of a join (100 nodes: 5 versions per node, 26.6 s to converge
-   * over 4 processes; 1 to 2 versions and 18.4 s without). Bursts share one bump.
+   * check. While a swarm forms, a node gains and loses neighbours every few seconds, and
+   * re-versioning on each was most of the gossip traffic of a join (100 nodes: 5 versions per
+   * node, 26.6 s to converge over 4 processes; 1 to 2 versions and 18.4 s without). Bursts share
+   * one bump.
    */
   #queueBump(): void {
     if (this.#bumpQueued) return;
