@@ -262,7 +262,7 @@ export class AnnounceAdapter {
     for (const ch of this.#channels.values()) {
       ch.cancelIdle?.();
       links.push(...ch.links);
-      if (ch.dialed !== undefined && ch.queue.length > 0) dials.push(ch.dialed);
+      if (ch.dialing && ch.dialed !== undefined && ch.queue.length > 0) dials.push(ch.dialed);
     }
     this.#channels.clear();
     const code = windowMs > 0 ? CloseCode.Success : CloseCode.Cancelled;
@@ -415,7 +415,7 @@ export class AnnounceAdapter {
             await link.close(CloseCode.Cancelled);
             return;
           }
-          await link.sendRaw(encodeAnnounceFrame({ t: HELLO, network: node.networkId }));
+          await this.#sendHello(link);
           this.#attach(ch, link);
           void this.#readLoop(ch, link);
         },
@@ -437,11 +437,16 @@ export class AnnounceAdapter {
   async #deliverAndClose(link: Link<Uint8Array>, frames: readonly Uint8Array[]): Promise<void> {
     this.#closing.add(link);
     try {
-      await link.sendRaw(encodeAnnounceFrame({ t: HELLO, network: this.#o.node.networkId }));
+      await this.#sendHello(link);
       for (const frame of frames) await link.sendRaw(frame);
     } finally {
       await link.close(CloseCode.Success);
     }
+  }
+
+  /** The first frame of every link we dial: which network we speak for. */
+  #sendHello(link: Link<Uint8Array>): Promise<void> {
+    return link.sendRaw(encodeAnnounceFrame({ t: HELLO, network: this.#o.node.networkId }));
   }
 
   /** Adds a ready link to a channel and flushes what was queued for the peer. */
