@@ -262,7 +262,7 @@ export class AnnounceAdapter {
     for (const ch of this.#channels.values()) {
       ch.cancelIdle?.();
       links.push(...ch.links);
-      if (ch.dialing && ch.dialed !== undefined && ch.queue.length > 0) dials.push(ch.dialed);
+      if (ch.dialed !== undefined && ch.queue.length > 0) dials.push(ch.dialed);
     }
     this.#channels.clear();
     const code = windowMs > 0 ? CloseCode.Success : CloseCode.Cancelled;
