@@ -127,6 +127,19 @@ describe('admission', () => {
     expect(quiet('l1', 'v2', 'v1', 5)).toBe(false);
   });
 
+  it('quiets the leader’s bonds with its learners too when it paces them (more learners than voters)', () => {
+    const conf = { voters: ['v1', 'v2', 'v3'], learners: ['l1', 'l2', 'l3', 'l4'] };
+    const quiet = (self: string, peer: string) => bondQuiet(conf, self, peer, 'v1', 3);
+    expect(quiet('v1', 'l2')).toBe(true);
+    expect(quiet('l4', 'v1')).toBe(true);
+    expect(quiet('l1', 'v3')).toBe(true);
+    expect(quiet('v1', 'v2')).toBe(false);
+    expect(quiet('v1', 'new')).toBe(false);
+    // Three learners are not paced by three voters: the leader's bonds keep their pace.
+    const three = { voters: ['v1', 'v2', 'v3'], learners: ['l1', 'l2', 'l3'] };
+    expect(bondQuiet(three, 'v1', 'l2', 'v1', 3)).toBe(false);
+  });
+
   it('revalidation keeps passing bonds with their expiry and drops the rest', () => {
     const [a, b] = [peer(), peer()];
     const { keep, drop } = revalidate([{ peer: a }, { peer: b }], (p) =>

@@ -115,14 +115,19 @@ export function bondWanted(conf: ConfState, self: NodeId, peer: NodeId, maxVoter
 }
 
 /**
- * Whether a bond with `peer` may stay quiet: send its status only every few heartbeat periods
- * (still well within the silence that closes a bond), instead of every period. True for a bond
- * between a learner and a voter that is not leading, once the configuration's voters are at
- * `maxVoters`: nothing on it waits for the other side's status (a learner takes its entries from
- * the leader, and a voter's election needs only the other voters), and in a wide group such bonds
- * are most of the bonds left (45 learners and 5 voters: 180 of 235), their pings most of every
- * idle member's messages. Bonds with the leader and among voters keep their pace, and so does
- * every bond of a group still forming.
+ * Whether a bond with `peer` may stay quiet: send a ping only when nothing else went out for a
+ * few heartbeat periods (still well within the silence that closes a bond), instead of its status
+ * every period. Only once the configuration's voters are at `maxVoters`, for two kinds of bonds:
+ *
+ * - between a learner and a voter that is not leading: nothing on it waits for the other side's
+ *   status (a learner takes its entries from the leader, and a voter's election needs only the
+ *   other voters). In a wide group such bonds are most of the bonds (45 learners and 5 voters:
+ *   180 of 235), their pings most of every idle member's messages;
+ * - between the leader and a learner, when the learners are more than `maxVoters`: the leader
+ *   then paces them (see `paceLearnersAbove` in `@mosaik/raft`), and its appends and heartbeats
+ *   at each learner's slot, and the answers, keep the bond alive.
+ *
+ * Bonds among voters keep their pace, and so does every bond of a group still forming.
  */
 export function bondQuiet(
   conf: ConfState,
@@ -131,11 +136,12 @@ export function bondQuiet(
   lead: NodeId,
   maxVoters: number,
 ): boolean {
-  if (conf.voters.length < maxVoters || self === lead || peer === lead) return false;
+  if (conf.voters.length < maxVoters) return false;
   // Someone outside the configuration (a newcomer, another cluster's member) is never quiet:
   // joining and merging go by the statuses the pings carry.
-  if (conf.voters.includes(self)) return conf.learners.includes(peer);
-  return conf.learners.includes(self) && conf.voters.includes(peer);
+  const voterEnd = conf.learners.includes(self) ? peer : conf.learners.includes(peer) ? self : undefined;
+  if (voterEnd === undefined || !conf.voters.includes(voterEnd)) return false;
+  return voterEnd !== lead || conf.learners.length > maxVoters;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The bond's heartbeat policy, on a scripted link and fake timers: a bond pings every period
- * while it carries nothing else, and only every few periods while Raft traffic keeps it alive or
- * its group says it may stay quiet.
+ * while it carries nothing else, only every few periods while Raft traffic keeps it alive, and
+ * while its group says it may stay quiet, only after a few periods with nothing else sent.
  */
 import { SecretKey } from '@mosaik/id';
 import { createLogger, createMetrics } from '@mosaik/metrics';
@@ -10,12 +10,17 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Bond } from './bond.js';
 import type { BondLink } from './link.js';
 import { GroupsMetrics } from './metrics.js';
-import { decodeBondMessage, WireType } from './wire.js';
+import { decodeBondMessage, encodeWire, WireType } from './wire.js';
 
 const INTERVAL = 100;
 
-/** A link that records what is sent and never receives (until closed). */
-function scriptedLink(): BondLink & { sent: Uint8Array[]; end(): void } {
+const STATUS = { cluster: 'c', yield: '', term: 1, commit: 0, lead: '', pref: 0, inc: '' } as const;
+
+/**
+ * A link that records what is sent and receives nothing until closed, or, with `peerPings`, a
+ * ping from the peer every period (so the bond never times out).
+ */
+function scriptedLink(peerPings = false): BondLink & { sent: Uint8Array[]; end(): void } {
   let ended: (info: CloseInfo) => void = () => {};
   const closed = new Promise<CloseInfo>((r) => {
     ended = r;
@@ -28,6 +33,13 @@ function scriptedLink(): BondLink & { sent: Uint8Array[]; end(): void } {
       link.sent.push(payload);
     },
     recvRaw: async () => {
+      if (peerPings && !isClosed) {
+        const ping = new Promise<Uint8Array>((r) =>
+          setTimeout(() => r(encodeWire({ t: WireType.Ping, status: STATUS })), INTERVAL),
+        );
+        const info = await Promise.race([ping, closed]);
+        if (info instanceof Uint8Array) return info;
+      }
       throw new LinkClosedError(await closed);
     },
     close: async () => link.end(),
@@ -44,11 +56,11 @@ function scriptedLink(): BondLink & { sent: Uint8Array[]; end(): void } {
   return link;
 }
 
-function open(link: BondLink, quiet?: () => boolean): Bond {
+/** A bond on `link`; without `maxMissed`, one that never times out within a test. */
+function open(link: BondLink, quiet?: () => boolean, maxMissed = 1_000_000): Bond {
   const bond = new Bond(link, link.remoteId, {
     heartbeatInterval: INTERVAL,
-    // Nothing is ever received here: never time out within the test.
-    maxMissedHeartbeats: 1_000_000,
+    maxMissedHeartbeats: maxMissed,
     metrics: new GroupsMetrics(createMetrics()),
     group: 'g',
     logger: createLogger({ level: 'silent' }),
@@ -56,7 +68,7 @@ function open(link: BondLink, quiet?: () => boolean): Bond {
   bond.start({
     message: () => {},
     closed: () => {},
-    status: () => ({ cluster: 'c', yield: '', term: 1, commit: 0, lead: '', pref: 0, inc: '' }),
+    status: () => STATUS,
     revalidate: () => false,
     ...(quiet === undefined ? {} : { quiet }),
   });
@@ -96,10 +108,10 @@ describe('bond heartbeat', () => {
     await bond.close();
   });
 
-  it('pings every third period while idle and quiet, every period again once it is not', async () => {
-    const link = scriptedLink();
+  it('pings every third period while idle and quiet (six missed periods close it), every period again once it is not', async () => {
+    const link = scriptedLink(true);
     let quiet = true;
-    const bond = open(link, () => quiet);
+    const bond = open(link, () => quiet, 6);
     await vi.advanceTimersByTimeAsync(30 * INTERVAL);
     // The first ping at start, then one every third period.
     expect(pings(link.sent)).toBe(11);
@@ -107,5 +119,44 @@ describe('bond heartbeat', () => {
     await vi.advanceTimersByTimeAsync(10 * INTERVAL);
     expect(pings(link.sent)).toBe(21);
     await bond.close();
+  });
+
+  it('sends no ping while quiet as long as other messages go out at least every third period', async () => {
+    const link = scriptedLink(true);
+    const bond = open(link, () => true, 6);
+    // Raft traffic every other period, as a leader's appends or heartbeats to a paced learner.
+    for (let t = 0; t < 30 * INTERVAL; t += 2 * INTERVAL) {
+      bond.send({ t: WireType.Raft, c: 'c', msgs: [Uint8Array.of(1)] });
+      await vi.advanceTimersByTimeAsync(2 * INTERVAL);
+    }
+    // Only the ping at start.
+    expect(pings(link.sent)).toBe(1);
+    // Silence again: the pings come back, one every third period.
+    await vi.advanceTimersByTimeAsync(30 * INTERVAL);
+    expect(pings(link.sent)).toBeGreaterThanOrEqual(10);
+    expect(pings(link.sent)).toBeLessThanOrEqual(11);
+    await bond.close();
+  });
+
+  it('spaces a quiet bond’s pings by half the silence that closes a bond', async () => {
+    const link = scriptedLink(true);
+    const bond = open(link, () => true, 10);
+    await vi.advanceTimersByTimeAsync(30 * INTERVAL);
+    // The ping at start, then one every fifth period.
+    expect(pings(link.sent)).toBe(7);
+    await bond.close();
+  });
+
+  it('closes a silent bond after the missed periods, a quiet one after twice as many', async () => {
+    const loud = scriptedLink();
+    const quiet = scriptedLink();
+    const loudBond = open(loud, undefined, 5);
+    const quietBond = open(quiet, () => true, 5);
+    await vi.advanceTimersByTimeAsync(7 * INTERVAL);
+    expect(loud.isClosed).toBe(true);
+    expect(quiet.isClosed).toBe(false);
+    await vi.advanceTimersByTimeAsync(5 * INTERVAL);
+    expect(quiet.isClosed).toBe(true);
+    await Promise.all([loudBond.terminated(), quietBond.terminated()]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * One bond: the single link between this node and one peer of one group, after a successful
  * handshake. It runs the receive loop and the heartbeat (a ping carrying our status every
- * `heartbeatInterval`; silence for `maxMissedHeartbeats` periods closes it with `Timeout`).
+ * `heartbeatInterval`; silence for `maxMissedHeartbeats` periods, twice that on a quiet bond,
+ * closes it with `Timeout`).
  */
 import { DecodeError, type PeerId } from '@mosaik/id';
 import type { Logger } from '@mosaik/metrics';
@@ -18,7 +19,10 @@ export interface BondEvents {
   closed(bond: Bond, info: CloseInfo): void;
   /** Our status, sent with every ping. */
   status(): PeerStatus;
-  /** Whether this bond may ping only every `STATUS_REFRESH_PERIODS` periods. Default: never. */
+  /**
+   * Whether this bond may stay quiet: send a ping only after half of `maxMissedHeartbeats`
+   * periods with nothing else sent, and allow twice the usual silence. Default: never.
+   */
   quiet?(bond: Bond): boolean;
   /** The ticket expiry timer fired: re-validate; `false` closes the bond with `NotAllowed`. */
   revalidate(bond: Bond): Expiration | false;
@@ -41,8 +45,9 @@ let nextBondSerial = 1;
  * ping to stay alive: the peer's silence timer restarts on any message. It still sends its
  * status this often (in heartbeat periods), so the peer's view of it stays fresh. Between a
  * leader and its followers this spares a ping each way per period; in a wide group that is a
- * large share of the leader's messages. A quiet bond (see `BondEvents.quiet`) pings at this
- * pace too, traffic or not: a few pings within `maxMissedHeartbeats` periods keep it alive.
+ * large share of the leader's messages. A quiet bond (see `BondEvents.quiet`) has no status to
+ * keep fresh: it pings only when nothing else went out for half the silence that closes a bond
+ * (`maxMissedHeartbeats` periods), and at least this many periods.
  */
 const STATUS_REFRESH_PERIODS = 3;
 
@@ -186,15 +191,25 @@ export class Bond {
   #heartbeat(): void {
     const now = Date.now();
     const interval = this.#options.heartbeatInterval;
+    const missed = this.#options.maxMissedHeartbeats;
+    const quiet = this.#events?.quiet?.(this) === true;
+    // A quiet bond's peer pings after half the silence that closes a bond; when both ends see the
+    // bond as quiet, each allows twice that silence, so a stalled process does not cut it.
     const silence = now - this.#lastReceived;
-    if (silence > interval * this.#options.maxMissedHeartbeats) {
+    if (silence > interval * missed * (quiet ? 2 : 1)) {
       this.#options.logger.debug({ peer: this.peer.short(), silence }, 'bond heartbeat failed');
       void this.close(CloseCode.Timeout);
       return;
     }
-    const carried = now - this.#lastOtherSent < interval;
-    const spared = carried || this.#events?.quiet?.(this) === true;
-    if (spared && now - this.#lastPing < interval * STATUS_REFRESH_PERIODS) return;
+    if (quiet) {
+      // Only to keep the bond alive: whatever else went out in the meantime did that too.
+      const gap = interval * Math.max(STATUS_REFRESH_PERIODS, Math.ceil(missed / 2));
+      if (now - Math.max(this.#lastPing, this.#lastOtherSent) < gap) return;
+    } else {
+      // Raft traffic keeps the bond alive; our status still goes out every few periods.
+      const carried = now - this.#lastOtherSent < interval;
+      if (carried && now - this.#lastPing < interval * STATUS_REFRESH_PERIODS) return;
+    }
     this.#sendPing();
   }
 

@@ -98,6 +98,8 @@ export class Progress {
   commitSent = 0;
   /** The leader's tick (`RaftNode`'s clock) when it last sent this follower an AppendEntries. */
   appendSentAt = Number.NEGATIVE_INFINITY;
+  /** The leader's tick when it last sent this follower a heartbeat. */
+  heartbeatSentAt = Number.NEGATIVE_INFINITY;
   /**
    * A paced learner is served on the ticks where `(tick + paceSlot) % heartbeatTick === 0`:
    * consecutive slots spread a crowd of learners evenly over a heartbeat period.

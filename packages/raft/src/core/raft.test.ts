@@ -17,8 +17,13 @@ const userData = (h: Harness, id: string) =>
  * Voters a, b, c with a leading, and `learners` added in one change and paced (more than one
  * learner), one heartbeat period (`heartbeatTick`) after the change settled.
  */
-function pacedCrowd(learners: readonly string[], heartbeatTick: number) {
-  const h = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1, heartbeatTick, electionTick: 50 });
+function pacedCrowd(learners: readonly string[], heartbeatTick: number, maxInflightMsgs?: number) {
+  const h = new Harness(['a', 'b', 'c'], {
+    paceLearnersAbove: 1,
+    heartbeatTick,
+    electionTick: 50,
+    ...(maxInflightMsgs === undefined ? {} : { maxInflightMsgs }),
+  });
   h.elect('a');
   for (const id of learners) h.add(id, {});
   const a = h.get('a').node;
@@ -421,11 +426,18 @@ describe('membership', () => {
     // Within one period every learner has everything up to the last proposal of the previous one.
     h.tick(5, ['a']);
     for (const id of learners) expect(userData(h, id)).toEqual(userData(h, 'b'));
-    // Nothing new: no more appends, and the heartbeats to the learners resume.
+    // Nothing new: no more appends, and each learner hears from the leader once every three
+    // periods, at its slot: a heartbeat.
     const appends = toLearners(MessageType.Append).length;
     h.tick(5, ['a']);
     expect(toLearners(MessageType.Append)).toHaveLength(appends);
-    expect(toLearners(MessageType.Heartbeat).length).toBeGreaterThanOrEqual(learners.length);
+    expect(toLearners(MessageType.Heartbeat)).toEqual([]);
+    h.tick(10, ['a']);
+    expect(toLearners(MessageType.Append)).toHaveLength(appends);
+    const beats = toLearners(MessageType.Heartbeat);
+    expect(beats.map((m) => m.to).sort()).toEqual([...learners].sort());
+    h.tick(15, ['a']);
+    expect(toLearners(MessageType.Heartbeat)).toHaveLength(2 * learners.length);
     // At the threshold (one learner, paced above one) nobody is paced.
     const n = new Harness(['a', 'b', 'c'], { paceLearnersAbove: 1 });
     n.elect('a');
@@ -454,6 +466,27 @@ describe('membership', () => {
     h.filter = () => true;
     h.tick(20, ['a']);
     expect(userData(h, 'd'), 'the learner after the heal').toEqual(['x']);
+  });
+
+  it('keeps heartbeating a paced learner whose window filled with lost appends, so it recovers once the link heals', () => {
+    const { h, a } = pacedCrowd(['d', 'e', 'f'], 5, 2);
+    h.filter = (m) => m.to !== 'd';
+    // An entry a period: two appends to 'd' fill its window, and the leader stops sending it any.
+    const written: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      written.push(`x${i}`);
+      a.propose([enc(`x${i}`)]);
+      h.settle();
+      if (a.commitNoticeDue) a.flushCommit();
+      h.settle();
+      h.tick(5, ['a']);
+    }
+    expect(userData(h, 'e')).toEqual(written);
+    expect(userData(h, 'd')).toEqual([]);
+    // Healed, nothing new proposed: only a heartbeat's answer can free the window.
+    h.filter = () => true;
+    h.tick(20, ['a']);
+    expect(userData(h, 'd'), 'the learner after the heal').toEqual(written);
   });
 
   it('sends a paced learner what its read waits for with the read index, and heartbeats only the voters for a read', () => {

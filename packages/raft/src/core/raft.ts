@@ -82,7 +82,8 @@ export interface RaftOptions {
    * With more learners than this in the configuration, the leader replicates to each of them
    * once per heartbeat period (all that was appended since, and the commit index), the learners
    * spread evenly over the ticks of the period, instead of on every proposal and every commit
-   * advance; such an append stands in for that learner's heartbeat. A learner counts toward no
+   * advance; such an append stands in for that learner's heartbeat, and a learner with nothing
+   * to receive gets a heartbeat at its slot every third period only. A learner counts toward no
    * quorum, so this never delays a commit; it bounds what a crowd of learners costs the leader
    * per second, whatever the commit rate, and keeps it from arriving in one burst that would
    * hold up the voters' messages, at the price of learners applying up to a heartbeat period
@@ -164,6 +165,12 @@ const SNAPSHOT_WINDOW_BYTES = 4 * MiB;
  * would hold it back.
  */
 const PACED_CATCHUP_ENTRIES = 1024;
+/**
+ * Heartbeat periods between two heartbeats to a paced learner that has nothing to receive. In a
+ * wide group that writes nothing, the learners' heartbeats and their answers were most of the
+ * leader's messages; a learner needs them only to keep its bond alive and to hear of the leader.
+ */
+const PACED_HEARTBEAT_PERIODS = 3;
 /** Heartbeat rounds without an acknowledged chunk before the window is sent again. */
 const SNAPSHOT_STALL_ROUNDS = 3;
 
@@ -747,17 +754,19 @@ export class RaftNode {
    * makes it reject, which sends the leader back to probing it. Without that, a learner whose
    * appends were lost waited for the next commit, forever in a group that writes nothing (its
    * heartbeat answers do not trigger an append, as they do for other followers: the slot does).
+   * A learner sent nothing for `PACED_HEARTBEAT_PERIODS` periods (nothing new, or its window
+   * is full) gets a heartbeat at its slot.
    */
   #sendPacedLearners(): void {
     const last = this.#log.lastIndex();
     const commit = this.#log.committed;
+    const idleGap = PACED_HEARTBEAT_PERIODS * this.#heartbeatTick;
     for (const [id, pr] of this.#prs) {
-      if (
-        this.#paced(pr) &&
-        (this.#now + pr.paceSlot) % this.#heartbeatTick === 0 &&
-        (pr.match < last || pr.commitSent < commit)
-      )
-        this.#sendAppend(id);
+      if (!this.#paced(pr) || (this.#now + pr.paceSlot) % this.#heartbeatTick !== 0) continue;
+      if (pr.match < last || pr.commitSent < commit) this.#sendAppend(id);
+      // Also when the append could not go (flow control paused): the answer frees the window.
+      if (this.#heartbeatSpared(pr) && this.#now - Math.max(pr.appendSentAt, pr.heartbeatSentAt) >= idleGap)
+        this.#sendHeartbeat(id, pr, '');
     }
   }
 
@@ -769,11 +778,13 @@ export class RaftNode {
   }
 
   /**
-   * A paced learner sent an AppendEntries within the last heartbeat period needs no heartbeat:
-   * the append told it the leader and the commit index, and a learner answers no read quorum.
+   * A paced learner in the replicate state is left out of the leader's heartbeat rounds: its
+   * slot serves it (see `#sendPacedLearners`). It answers no read quorum and never campaigns, so
+   * it only needs to hear of the leader and the commit index now and then. One being probed
+   * keeps its heartbeats: their answers are what resend a lost probe.
    */
   #heartbeatSpared(pr: Progress): boolean {
-    return pr.state === 'replicate' && this.#paced(pr) && this.#now - pr.appendSentAt < this.#heartbeatTick;
+    return pr.state === 'replicate' && this.#paced(pr);
   }
 
   /** CheckQuorum: did a quorum of voters (counting us) talk to us this round? Resets the marks. */
@@ -1342,16 +1353,21 @@ export class RaftNode {
     const ctx = this.#reads.length > 0 ? this.#reads[this.#reads.length - 1]!.ctx : '';
     for (const [id, pr] of this.#prs) {
       if (pr.isLearner ? votersOnly || this.#heartbeatSpared(pr) : false) continue;
-      this.#send({
-        t: MessageType.Heartbeat,
-        from: this.id,
-        to: id,
-        term: this.#term,
-        commit: Math.min(pr.match, this.#log.committed),
-        round: this.#now,
-        ctx,
-      });
+      this.#sendHeartbeat(id, pr, ctx);
     }
+  }
+
+  #sendHeartbeat(to: NodeId, pr: Progress, ctx: string): void {
+    pr.heartbeatSentAt = this.#now;
+    this.#send({
+      t: MessageType.Heartbeat,
+      from: this.id,
+      to,
+      term: this.#term,
+      commit: Math.min(pr.match, this.#log.committed),
+      round: this.#now,
+      ctx,
+    });
   }
 
   #sendTimeoutNow(to: NodeId): void {
