@@ -24,6 +24,11 @@ async function gossipNeighbours(a: TestNode, b: TestNode): Promise<void> {
   });
 }
 
+/** The next event of `events`, or a timeout error naming the event that did not come. */
+function nextEvent<T>(events: AsyncIterator<T>, what: string): Promise<IteratorResult<T>> {
+  return waitFor(events.next(), { timeout: 10_000, message: `no ${what} before the deadline` });
+}
+
 async function rejected(node: { node: { metrics: { registry: { metrics(): Promise<string> } } } }) {
   const text = await node.node.metrics.registry.metrics();
   return [...text.matchAll(/mosaik_discovery_rejected_total\{[^}]*\} (\d+)/g)].reduce(
@@ -80,7 +85,8 @@ describe('departures and events', () => {
     await discoverAll(nodes);
     for (const [i, n] of nodes.entries()) {
       const seen = [];
-      for (let k = 0; k < 2; k++) seen.push((await events[i]!.next()).value);
+      for (let k = 0; k < 2; k++)
+        seen.push((await nextEvent(events[i]!, `node ${i}'s discovery of its peer number ${k + 1}`)).value);
       expect(seen.every((e) => e?.type === 'peerDiscovered')).toBe(true);
       const ids = seen.map((e) => (e?.type === 'peerDiscovered' ? e.entry.peerId.toString() : '')).sort();
       expect(ids).toEqual(
@@ -107,13 +113,14 @@ describe('departures and events', () => {
     );
     await middle.close();
     for (const i of [0, 2]) {
-      let next = (await events[i]!.next()).value;
+      const departure = `node ${i}'s event for the middle node's departure`;
+      let next = (await nextEvent(events[i]!, departure)).value;
       // Skipped: heartbeat re-versions when gossip neighbours come up (`peerUpdated`), and node 2
       // learning the outsider from node 0 by gossip or a catch-up sync (not the feed's event).
       const unrelated = (e: typeof next) =>
         e?.type === 'peerUpdated' ||
         (i === 2 && e?.type === 'peerDiscovered' && e.entry.peerId.equals(outsider.peerId));
-      while (unrelated(next)) next = (await events[i]!.next()).value;
+      while (unrelated(next)) next = (await nextEvent(events[i]!, departure)).value;
       expect(next).toEqual({ type: 'peerDeparted', peerId: middle.node.peerId });
     }
     for (const e of events) await e.return?.();
