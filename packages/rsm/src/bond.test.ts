@@ -150,13 +150,21 @@ describe('bond heartbeat', () => {
   it('closes a silent bond after the missed periods, a quiet one after twice as many', async () => {
     const loud = scriptedLink();
     const quiet = scriptedLink();
-    const loudBond = open(loud, undefined, 5);
-    const quietBond = open(quiet, () => true, 5);
-    await vi.advanceTimersByTimeAsync(7 * INTERVAL);
+    const loudBond = open(loud, undefined, 6);
+    const quietBond = open(quiet, () => true, 6);
+    await vi.advanceTimersByTimeAsync(8 * INTERVAL);
     expect(loud.isClosed).toBe(true);
     expect(quiet.isClosed).toBe(false);
-    await vi.advanceTimersByTimeAsync(5 * INTERVAL);
+    await vi.advanceTimersByTimeAsync(6 * INTERVAL);
     expect(quiet.isClosed).toBe(true);
     await Promise.all([loudBond.terminated(), quietBond.terminated()]);
+  });
+
+  it('stays loud when fewer than six missed periods close a bond: half of them leaves no margin', async () => {
+    const link = scriptedLink(true);
+    const bond = open(link, () => true, 5);
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL);
+    expect(pings(link.sent)).toBe(11);
+    await bond.close();
   });
 });

@@ -21,7 +21,8 @@ export interface BondEvents {
   status(): PeerStatus;
   /**
    * Whether this bond may stay quiet: send a ping only after half of `maxMissedHeartbeats`
-   * periods with nothing else sent, and allow twice the usual silence. Default: never.
+   * periods with nothing else sent, and allow twice the usual silence (ignored below six
+   * missed periods). Default: never.
    */
   quiet?(bond: Bond): boolean;
   /** The ticket expiry timer fired: re-validate; `false` closes the bond with `NotAllowed`. */
@@ -47,7 +48,7 @@ let nextBondSerial = 1;
  * leader and its followers this spares a ping each way per period; in a wide group that is a
  * large share of the leader's messages. A quiet bond (see `BondEvents.quiet`) has no status to
  * keep fresh: it pings only when nothing else went out for half the silence that closes a bond
- * (`maxMissedHeartbeats` periods), and at least this many periods.
+ * (`maxMissedHeartbeats` periods), and only where that silence is at least twice this many.
  */
 const STATUS_REFRESH_PERIODS = 3;
 
@@ -192,9 +193,11 @@ export class Bond {
     const now = Date.now();
     const interval = this.#options.heartbeatInterval;
     const missed = this.#options.maxMissedHeartbeats;
-    const quiet = this.#events?.quiet?.(this) === true;
-    // A quiet bond's peer pings after half the silence that closes a bond; when both ends see the
-    // bond as quiet, each allows twice that silence, so a stalled process does not cut it.
+    // A quiet bond pings after half the silence that closes a bond (at least every third period),
+    // so a peer that does not see it as quiet yet still hears from it in time; with fewer than
+    // six missed periods allowed that leaves no margin, and the bond stays loud. When both ends
+    // see the bond as quiet, each allows twice the silence, so a stalled process does not cut it.
+    const quiet = missed >= 2 * STATUS_REFRESH_PERIODS && this.#events?.quiet?.(this) === true;
     const silence = now - this.#lastReceived;
     if (silence > interval * missed * (quiet ? 2 : 1)) {
       this.#options.logger.debug({ peer: this.peer.short(), silence }, 'bond heartbeat failed');
@@ -203,7 +206,7 @@ export class Bond {
     }
     if (quiet) {
       // Only to keep the bond alive: whatever else went out in the meantime did that too.
-      const gap = interval * Math.max(STATUS_REFRESH_PERIODS, Math.ceil(missed / 2));
+      const gap = interval * Math.ceil(missed / 2);
       if (now - Math.max(this.#lastPing, this.#lastOtherSent) < gap) return;
     } else {
       // Raft traffic keeps the bond alive; our status still goes out every few periods.
