@@ -193,10 +193,10 @@ export class Bond {
     const now = Date.now();
     const interval = this.#options.heartbeatInterval;
     const missed = this.#options.maxMissedHeartbeats;
-    // A quiet bond pings after half the silence that closes a bond (at least every third period),
-    // so a peer that does not see it as quiet yet still hears from it in time; with fewer than
-    // six missed periods allowed that leaves no margin, and the bond stays loud. When both ends
-    // see the bond as quiet, each allows twice the silence, so a stalled process does not cut it.
+    // A quiet bond pings after half the silence that closes a bond (three periods or more), so a
+    // peer that does not see it as quiet yet still hears from it in time; with fewer than six
+    // missed periods allowed that leaves no margin, and the bond stays loud. An end that sees the
+    // bond as quiet allows twice the silence, so a stalled peer process does not cut it.
     const quiet = missed >= 2 * STATUS_REFRESH_PERIODS && this.#events?.quiet?.(this) === true;
     const silence = now - this.#lastReceived;
     if (silence > interval * missed * (quiet ? 2 : 1)) {
