@@ -37,8 +37,8 @@ function scriptedLink(peerPings = false): BondLink & { sent: Uint8Array[]; end()
         const ping = new Promise<Uint8Array>((r) =>
           setTimeout(() => r(encodeWire({ t: WireType.Ping, status: STATUS })), INTERVAL),
         );
-        const info = await Promise.race([ping, closed]);
-        if (info instanceof Uint8Array) return info;
+        const arrived = await Promise.race([ping, closed]);
+        if (arrived instanceof Uint8Array) return arrived;
       }
       throw new LinkClosedError(await closed);
     },
