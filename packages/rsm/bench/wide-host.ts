@@ -8,13 +8,15 @@
  * (write through this host's first member until one succeeds), `exit`.
  * Host → orchestrator: `ready {addrs}`, `joined`, `status {members}`, `result`, `probed`.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Discovery } from '@mosaik/discovery';
 import { PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
-import { closedLoop } from '../../../tooling/bench/load.mjs';
+import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
+import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
@@ -26,7 +28,15 @@ export interface HostConfig {
   readonly members: number;
   readonly heartbeatMs: number;
   readonly electionMs: number;
+  /** Where a `run` writes a V8 CPU profile of this process during its load, if anywhere. */
+  readonly profileDir?: string | undefined;
 }
+
+/**
+ * With `MOSAIK_COMMIT_TRACE=1`: ms from the leader's `propose` of each entry to each later mark
+ * the leader made for it (`sent`, `synced`, `applied`, `ack:<voter>`), p50 and p90 over the run.
+ */
+export type StageTimes = Record<string, { n: number; p50: number; p90: number }>;
 
 export interface WireAddr {
   readonly id: string;
@@ -57,7 +67,7 @@ export type FromHost =
   | { t: 'ready'; addrs: WireAddr[] }
   | { t: 'joined' }
   | { t: 'status'; members: MemberStatus[] }
-  | { t: 'result'; count: number; failed: number; ms: number; p50: number; p99: number }
+  | { t: 'result'; count: number; failed: number; ms: number; p50: number; p99: number; stages?: StageTimes }
   | { t: 'probed'; at: number; attempts: number; errors: Record<string, number> };
 
 interface Member {
@@ -152,13 +162,21 @@ async function onMessage(m: ToHost): Promise<void> {
     case 'run': {
       const g = member(m.member).group!;
       const value = new Uint8Array(m.valueBytes).fill(7);
+      commitTrace?.reset();
+      const profiler = cfg.profileDir === undefined ? undefined : await startProfile();
       const r = await closedLoop({
         clients: m.clients,
         warmupMs: m.warmupMs,
         ms: m.ms,
         op: (c, seq) => g.execute({ k: `key-${c}-${seq % 1000}`, v: value }),
       });
-      send({ t: 'result', count: r.count, failed: r.failed, ms: r.ms, p50: r.p50, p99: r.p99 });
+      const { voters, learners } = g.status();
+      if (profiler !== undefined) {
+        const name = `leader-of-${voters.length + learners.length}-members-${m.clients}-clients.cpuprofile`;
+        writeFileSync(join(cfg.profileDir!, name), JSON.stringify(await profiler()));
+      }
+      const stages = commitTrace === undefined ? undefined : stageTimes(voters);
+      send({ t: 'result', count: r.count, failed: r.failed, ms: r.ms, p50: r.p50, p99: r.p99, stages });
       return;
     }
     case 'probe': {
@@ -198,6 +216,41 @@ async function onMessage(m: ToHost): Promise<void> {
       process.disconnect();
       return;
   }
+}
+
+/** Starts this process's CPU profiler; the returned function stops it and gives the profile. */
+async function startProfile(): Promise<() => Promise<unknown>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return profile;
+  };
+}
+
+/** The leader's commit trace of the last run, per mark (acknowledgements of `voters` only). */
+function stageTimes(voters: readonly string[]): StageTimes {
+  const since = new Map<string, number[]>();
+  for (const marks of Object.values(commitTrace!.dump().marks)) {
+    const proposed = marks.propose;
+    if (proposed === undefined) continue;
+    for (const [mark, at] of Object.entries(marks)) {
+      if (mark === 'propose' || (mark.startsWith('ack:') && !voters.includes(mark.slice(4)))) continue;
+      const key = mark.startsWith('ack:') ? `ack:${mark.slice(4, 12)}` : mark;
+      const times = since.get(key) ?? [];
+      times.push(at - proposed);
+      since.set(key, times);
+    }
+  }
+  const out: StageTimes = {};
+  for (const [mark, times] of since) {
+    times.sort((a, b) => a - b);
+    out[mark] = { n: times.length, p50: quantile(times, 0.5), p90: quantile(times, 0.9) };
+  }
+  return out;
 }
 
 process.on('message', (m: ToHost) => {

@@ -19,10 +19,14 @@
  * surviving members see, and then why the probe's writes failed until one succeeded.
  * `BENCH_JOIN_ONLY=1` runs the join alone (no 3-member baseline, no load, no failover) and prints
  * its JSON line; `BENCH_SETTLE_TIMEOUT_MS` (default 180 000) bounds the wait for it.
+ * Where the leader's time goes under load: `MOSAIK_COMMIT_TRACE=1` logs, per load, the p50 and
+ * p90 from the leader's `propose` of an entry to its own `sent`, `synced` and `applied` marks and
+ * to each voter's acknowledgement; `BENCH_PROF_LOAD=<dir>` writes a CPU profile of the leader's
+ * process during each load to `<dir>/leader-of-<group size>-members-<clients>-clients.cpuprofile`.
  *
  *   pnpm --filter @mosaik/rsm bench:wide
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,10 +70,18 @@ interface Load {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rsm-wide-'));
+if (process.env.BENCH_PROF_LOAD) mkdirSync(process.env.BENCH_PROF_LOAD, { recursive: true });
 const hosts: Host[] = [];
 
 function start(network: string, members: number): Host {
-  const host = new Host({ network, dir, members, heartbeatMs: HEARTBEAT_MS, electionMs: ELECTION_MS });
+  const host = new Host({
+    network,
+    dir,
+    members,
+    heartbeatMs: HEARTBEAT_MS,
+    electionMs: ELECTION_MS,
+    profileDir: process.env.BENCH_PROF_LOAD,
+  });
   hosts.push(host);
   return host;
 }
@@ -154,6 +166,8 @@ async function measure(of: readonly Host[], leader: MemberStatus, size: number):
     const r = await host.next('result', MS + WARMUP_MS + 60_000);
     out.set(clients, { rate: (r.count / r.ms) * 1000, p50: r.p50, p99: r.p99, failed: r.failed });
     log(`${size} members,`, clients, 'clients:', out.get(clients));
+    for (const [mark, t] of Object.entries(r.stages ?? {}))
+      log(`  propose → ${mark.padEnd(14)} n=${t.n} p50=${t.p50.toFixed(2)} p90=${t.p90.toFixed(2)} ms`);
   }
   return out;
 }
