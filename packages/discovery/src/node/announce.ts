@@ -588,9 +588,9 @@ export class AnnounceAdapter {
 
   /**
    * Closes a link we said goodbye on once the peer closed its end, or after `GOODBYE_WAIT_MS`.
-   * A peer closes its end as soon as it reads our Disconnect. Closing ours first lets QUIC drop
-   * what the peer had received but not read yet, and now and then that was our last frames: the
-   * Disconnect and the signed departure before it (the neighbour kept us until the purge).
+   * A peer closes its end as soon as it reads our Disconnect. Closing ours first would make QUIC
+   * drop what the peer had received but not read yet, and on a busy machine that was our last
+   * frames: the Disconnect and the signed departure before it.
    */
   #closeAfterGoodbye(link: Link<Uint8Array>): Promise<void> {
     let cancelWait = () => {};
