@@ -11,7 +11,7 @@ import type { Logger } from '@mosaik/metrics';
 import { CloseCode, type Link, type LocalNode } from '@mosaik/transport';
 import type { GossipConfig } from '../gossip/config.js';
 import { GossipEngine } from '../gossip/engine.js';
-import { type GossipInput, type GossipOutput, MessageType, type PeerInfo } from '../gossip/types.js';
+import type { GossipInput, GossipOutput, PeerInfo } from '../gossip/types.js';
 import {
   ANNOUNCE_ALPN,
   decodeAddressData,
@@ -77,11 +77,6 @@ export function silentNeighborMs(announceIntervalMs: number, announceJitter: num
 
 /** A link to a peer that is no neighbour is closed after this much silence. */
 const IDLE_CLOSE_MS = 3_000;
-/**
- * Longest wait, after we said goodbye (a Disconnect) on a link, for the peer to close its end
- * before we close ours (see `#closeAfterGoodbye`).
- */
-const GOODBYE_WAIT_MS = 1_000;
 /** Room for the frame header fields around the largest payload. */
 const FRAME_OVERHEAD = 2_048;
 
@@ -101,10 +96,6 @@ interface Channel {
   /** When the peer last answered a liveness probe, ms since the epoch. */
   lastAnswered: number | undefined;
   cancelIdle: (() => void) | undefined;
-  /** We sent the peer a Disconnect: it closes its end once it has read it. */
-  saidGoodbye: boolean;
-  /** The peer sent us a Disconnect: it closes its end without waiting for ours. */
-  heardGoodbye: boolean;
 }
 
 /** Runs one {@link GossipEngine} over QUIC links. */
@@ -117,8 +108,6 @@ export class AnnounceAdapter {
   readonly #inputs: GossipInput<PeerId>[] = [];
   #draining = false;
   #closed = false;
-  /** Links we said goodbye on, waiting for the peer to close first, and their closing. */
-  readonly #lingering = new Map<Link<Uint8Array>, Promise<void>>();
   /** Closing with a window: dials still running deliver what was queued for them, then close. */
   #flushingQueues = false;
 
@@ -283,21 +272,15 @@ export class AnnounceAdapter {
         return l.close(code);
       }),
       ...dials,
-      ...this.#lingering.values(),
     ]);
-    // Cuts what is still flushing, and links still waiting for the peer after our goodbye.
-    const cut = () => {
-      for (const l of [...links, ...this.#lingering.keys()]) l.close(CloseCode.Cancelled).catch(() => {});
-    };
     if (windowMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, windowMs)))]);
       clearTimeout(timer);
       // Whatever did not flush in time is cut, and a dial that completes later only closes.
       this.#flushingQueues = false;
-      cut();
+      for (const l of links) l.close(CloseCode.Cancelled).catch(() => {});
     } else {
-      cut();
       await all;
     }
   }
@@ -320,10 +303,6 @@ export class AnnounceAdapter {
             frames.set(out.message, frame);
           }
           this.#send(out.to, frame);
-          if (out.message.t === MessageType.Disconnect) {
-            const ch = this.#channel(out.to);
-            if (ch !== undefined) ch.saidGoodbye = true;
-          }
           break;
         }
         case 'close':
@@ -385,8 +364,6 @@ export class AnnounceAdapter {
         probing: false,
         lastAnswered: undefined,
         cancelIdle: undefined,
-        saidGoodbye: false,
-        heardGoodbye: false,
       };
       this.#channels.set(peer.toString(), ch);
     }
@@ -431,7 +408,7 @@ export class AnnounceAdapter {
         async (link) => {
           ch.dialing = false;
           if (this.#closed && this.#flushingQueues && ch.queue.length > 0) {
-            await this.#deliverAndClose(ch, link);
+            await this.#deliverAndClose(link, ch.queue.splice(0));
             return;
           }
           if (this.#closed || this.#channel(ch.peer) !== ch) {
@@ -456,15 +433,14 @@ export class AnnounceAdapter {
       });
   }
 
-  /** Sends the hello and the queued frames on a link dialled while we were closing, then closes it. */
-  async #deliverAndClose(ch: Channel, link: Link<Uint8Array>): Promise<void> {
+  /** Sends the hello and `frames` on a link dialled while we were closing, then closes it. */
+  async #deliverAndClose(link: Link<Uint8Array>, frames: readonly Uint8Array[]): Promise<void> {
     this.#closing.add(link);
     try {
       await this.#sendHello(link);
-      for (const frame of ch.queue.splice(0)) await link.sendRaw(frame);
+      for (const frame of frames) await link.sendRaw(frame);
     } finally {
-      if (ch.saidGoodbye) await this.#closeAfterGoodbye(link);
-      else await link.close(CloseCode.Success);
+      await link.close(CloseCode.Success);
     }
   }
 
@@ -541,13 +517,8 @@ export class AnnounceAdapter {
       }
       ch.lastHeard = this.#o.timers.now();
       if (message.t === HELLO) continue; // a repeated hello carries nothing new
-      if (message.t === MessageType.Disconnect) ch.heardGoodbye = true;
       this.#touch(ch);
       this.input({ type: 'message', from: peer, message });
-      // A goodbye from a peer that is no neighbour of ours (it refused our request, or it is
-      // leaving): close our end now, which is what the peer waits for before closing its own.
-      if (message.t === MessageType.Disconnect && !this.#closed && !this.#isNeighbor(peer))
-        this.#closeChannel(peer);
     }
     await this.#linkEnded(ch, link);
   }
@@ -578,32 +549,10 @@ export class AnnounceAdapter {
     }
     this.#channels.delete(peer.toString());
     ch.cancelIdle?.();
-    const goodbye = code === CloseCode.Success && ch.saidGoodbye && !ch.heardGoodbye;
     for (const link of ch.links.splice(0)) {
       this.#closing.add(link);
-      if (goodbye) void this.#closeAfterGoodbye(link);
-      else link.close(code).catch(() => {});
+      link.close(code).catch(() => {});
     }
-  }
-
-  /**
-   * Closes a link we said goodbye on once the peer closed its end, or after `GOODBYE_WAIT_MS`.
-   * A peer closes its end as soon as it reads our Disconnect. Closing ours first would make QUIC
-   * drop what the peer had received but not read yet, and on a busy machine that was our last
-   * frames: the Disconnect and the signed departure before it.
-   */
-  #closeAfterGoodbye(link: Link<Uint8Array>): Promise<void> {
-    let cancelWait = () => {};
-    const waited = new Promise<void>((resolve) => {
-      cancelWait = this.#o.timers.schedule(GOODBYE_WAIT_MS, resolve);
-    });
-    const closing = Promise.race([link.closed(), waited]).then(async () => {
-      cancelWait();
-      this.#lingering.delete(link);
-      await link.close(CloseCode.Success).catch(() => {});
-    });
-    this.#lingering.set(link, closing);
-    return closing;
   }
 
   /** Links to peers that are not neighbours are closed after a quiet period. */

