@@ -105,6 +105,12 @@ export class AnnounceAdapter {
   readonly #channels = new Map<string, Channel>();
   /** Links we closed on purpose: their end is no failure. */
   readonly #closing = new WeakSet<Link<Uint8Array>>();
+  /**
+   * Links closing with `Success`, still flushing what was sent last (a Disconnect, a departure).
+   * `close(windowMs)` waits for them too: a node that leaves closes its neighbours' channels
+   * before it closes, and closing its endpoint under a flush would cut the goodbye.
+   */
+  readonly #flushing = new Set<Promise<void>>();
   readonly #inputs: GossipInput<PeerId>[] = [];
   #draining = false;
   #closed = false;
@@ -266,13 +272,8 @@ export class AnnounceAdapter {
     }
     this.#channels.clear();
     const code = windowMs > 0 ? CloseCode.Success : CloseCode.Cancelled;
-    const all = Promise.allSettled([
-      ...links.map((l) => {
-        this.#closing.add(l);
-        return l.close(code);
-      }),
-      ...dials,
-    ]);
+    const closes = links.map((l) => this.#closeLink(l, code));
+    const all = Promise.allSettled([...closes, ...(windowMs > 0 ? this.#flushing : []), ...dials]);
     if (windowMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, windowMs)))]);
@@ -549,10 +550,17 @@ export class AnnounceAdapter {
     }
     this.#channels.delete(peer.toString());
     ch.cancelIdle?.();
-    for (const link of ch.links.splice(0)) {
-      this.#closing.add(link);
-      link.close(code).catch(() => {});
+    for (const link of ch.links.splice(0)) this.#closeLink(link, code);
+  }
+
+  #closeLink(link: Link<Uint8Array>, code: CloseCode): Promise<void> {
+    this.#closing.add(link);
+    const closed = link.close(code).catch(() => {});
+    if (code === CloseCode.Success) {
+      this.#flushing.add(closed);
+      void closed.then(() => this.#flushing.delete(closed));
     }
+    return closed;
   }
 
   /** Links to peers that are not neighbours are closed after a quiet period. */
