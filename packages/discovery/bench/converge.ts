@@ -23,12 +23,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PeerId } from '@mosaik/id';
 import { type EndpointAddr, LocalNode } from '@mosaik/transport';
+import { startProfile } from '../../../tooling/bench/profile.mjs';
 import { SignedPeerEntry } from '../src/entry/signed.js';
 import { GossipEngine } from '../src/gossip/engine.js';
 import type { GossipInput, GossipOutput } from '../src/gossip/types.js';
@@ -316,26 +316,26 @@ async function startAll(members: readonly Member[], seed: EndpointAddr | undefin
   );
 }
 
+/** With `BENCH_PROF=<dir>`, profiles until the returned function runs, into `<dir>/<name>.cpuprofile`. */
+async function profileInto(name: string): Promise<() => Promise<void>> {
+  const dir = process.env.BENCH_PROF;
+  if (dir === undefined) return async () => {};
+  const stop = await startProfile();
+  return async () => {
+    const profile = await stop();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+  };
+}
+
 async function inProcess(n: number, deadlineMs: number): Promise<Run> {
   globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const members = await bindAll(`bench-${n}-${Math.random()}`, n);
-  const profiler = process.env.BENCH_PROF === undefined ? undefined : new Session();
-  const stopProfile = async () => {
-    if (profiler === undefined) return;
-    const { profile } = await profiler.post('Profiler.stop');
-    const dir = process.env.BENCH_PROF as string;
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/converge-${n}.cpuprofile`, JSON.stringify(profile));
-  };
   let stopTrace = () => {};
   let stopAccepted = async () => {};
   try {
-    if (profiler !== undefined) {
-      profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.start');
-    }
+    const stopProfile = await profileInto(`converge-${n}`);
     const started = performance.now();
     stopTrace = traceProgress(members, started);
     const cpuBefore = process.cpuUsage();
@@ -373,7 +373,6 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     return { n, procs: 1, convergedMs, cpuMs, rssPerNodeMb, ...(await counters(members)) };
   } finally {
     stopTrace();
-    profiler?.disconnect();
     await closeAll(members);
   }
 }
@@ -414,12 +413,7 @@ async function child(count: number, net: string): Promise<void> {
   }
   send({ type: 'ready' });
   if ((await next()) !== 'go') return;
-  const profiler = process.env.BENCH_PROF === undefined ? undefined : new Session();
-  if (profiler !== undefined) {
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-  }
+  const stopProfile = await profileInto(`spread-${count}-${process.pid}`);
   const cpuBefore = process.cpuUsage();
   const goAt = performance.now();
   sentByType.clear();
@@ -435,13 +429,7 @@ async function child(count: number, net: string): Promise<void> {
   await next(); // "stop"
   clearInterval(timer);
   stopTrace();
-  if (profiler !== undefined) {
-    const { profile } = await profiler.post('Profiler.stop');
-    const dir = process.env.BENCH_PROF as string;
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/spread-${count}-${process.pid}.cpuprofile`, JSON.stringify(profile));
-    profiler.disconnect();
-  }
+  await stopProfile();
   reportSent(count, performance.now() - goAt);
   const cpu = process.cpuUsage(cpuBefore);
   const rssMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;

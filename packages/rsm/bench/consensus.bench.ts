@@ -183,7 +183,8 @@ async function measureEtcd(): Promise<Results> {
           clients,
           warmupMs: WARMUP_MS,
           ms: MS,
-          op: (i, seq) => c.put(`key-${i}-${seq % 1000}`).value(value),
+          // The builder is a thenable, not a Promise: awaiting it runs the put.
+          op: async (i, seq) => await c.put(`key-${i}-${seq % 1000}`).value(value),
         });
         results.throughput.set(clients, { rate, p50, p99 });
         log('etcd', clients, 'clients', results.throughput.get(clients));

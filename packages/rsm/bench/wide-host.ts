@@ -9,12 +9,12 @@
  * Host → orchestrator: `ready {addrs}`, `joined`, `status {members}`, `result`, `probed`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Discovery } from '@mosaik/discovery';
 import { PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
+import { startProfile } from '../../../tooling/bench/profile.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
 import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
@@ -216,19 +216,6 @@ async function onMessage(m: ToHost): Promise<void> {
       process.disconnect();
       return;
   }
-}
-
-/** Starts this process's CPU profiler; the returned function stops it and gives the profile. */
-async function startProfile(): Promise<() => Promise<unknown>> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    return profile;
-  };
 }
 
 /** The leader's commit trace of the last run, per mark (acknowledgements of `voters` only). */

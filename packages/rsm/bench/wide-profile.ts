@@ -9,10 +9,10 @@
  * propose → sent → first follower's receipt → each voter's ack → quorum → applied.
  */
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { Discovery } from '@mosaik/discovery';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop } from '../../../tooling/bench/load.mjs';
+import { startProfile } from '../../../tooling/bench/profile.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
 import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
@@ -24,7 +24,7 @@ const MS = Number(process.env.BENCH_MS ?? 3000);
 const network = `wide-profile-${Math.random()}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const nodes = [];
+const nodes: { node: LocalNode; discovery: Discovery; groups: Groups }[] = [];
 for (let i = 0; i < N; i++) {
   const node = await LocalNode.bind(network, { preset: 'local' });
   const discovery = await Discovery.start(node, { rttProbeIntervalMs: 600_000 });
@@ -81,16 +81,12 @@ const leader = groups.find((g) => g.status().role === 'leader')!;
 const value = new Uint8Array(100).fill(7);
 // Idle cost: the whole process's CPU (JS thread and the transport's threads) while nobody writes.
 const PROFILE = process.env.WIDE_PROFILE;
-const session = PROFILE === undefined ? undefined : new Session();
-session?.connect();
-await session?.post('Profiler.enable');
-if (PROFILE === 'idle') await session?.post('Profiler.start');
+const stopIdleProfile = PROFILE === 'idle' ? await startProfile() : undefined;
 const idleFrom = process.cpuUsage();
 await sleep(2000);
 const idle = process.cpuUsage(idleFrom);
-if (PROFILE === 'idle')
-  writeFileSync('wide-idle.cpuprofile', JSON.stringify((await session!.post('Profiler.stop')).profile));
-if (PROFILE === 'load') await session?.post('Profiler.start');
+if (stopIdleProfile) writeFileSync('wide-idle.cpuprofile', JSON.stringify(await stopIdleProfile()));
+const stopLoadProfile = PROFILE === 'load' ? await startProfile() : undefined;
 const idleCpu = (idle.user + idle.system) / 1000 / 2000;
 const loadFrom = process.cpuUsage();
 commitTrace?.reset();
@@ -101,8 +97,7 @@ const r = await closedLoop({
   op: (c, seq) => leader.execute({ k: `key-${c}-${seq % 1000}`, v: value }),
 });
 const load = process.cpuUsage(loadFrom);
-if (PROFILE === 'load')
-  writeFileSync('wide-load.cpuprofile', JSON.stringify((await session!.post('Profiler.stop')).profile));
+if (stopLoadProfile) writeFileSync('wide-load.cpuprofile', JSON.stringify(await stopLoadProfile()));
 console.log(
   JSON.stringify({
     idleCpuPerMember: Number((idleCpu / N).toFixed(4)),

@@ -17,13 +17,13 @@
  * per process and phase.
  */
 import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Discovery } from '@mosaik/discovery';
 import { id, PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import type { Endpoint as NativeEndpointType, SendStream as NativeSendStream } from '@number0/iroh';
+import { startProfile } from '../../../tooling/bench/profile.mjs';
 import { defineStream, Streams } from '../src/index.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
@@ -105,23 +105,19 @@ const cpuMs = () => {
 /** CPU profiles of measured phases only (`BENCH_PHASE_PROF`). */
 class PhaseProfiler {
   readonly #dir = process.env.BENCH_PHASE_PROF;
-  #session: Session | undefined;
+  #stop: (() => Promise<object>) | undefined;
   #phase = 0;
 
   async start(): Promise<void> {
-    if (!this.#dir) return;
-    this.#session ??= new Session();
-    this.#session.connect();
-    await this.#session.post('Profiler.enable');
-    await this.#session.post('Profiler.start');
+    if (this.#dir) this.#stop = await startProfile();
   }
 
   async stop(label: string): Promise<void> {
-    if (!this.#dir || !this.#session) return;
-    const { profile } = await this.#session.post('Profiler.stop');
+    if (!this.#dir || !this.#stop) return;
+    const profile = await this.#stop();
+    this.#stop = undefined;
     const file = join(this.#dir, `${label}-${process.pid}-${this.#phase++}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
-    this.#session.disconnect();
   }
 }
 const profiler = new PhaseProfiler();
