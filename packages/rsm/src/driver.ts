@@ -443,9 +443,13 @@ export class RaftDriver<C> {
           if (commitTrace !== undefined) traceSent(rd);
           const storage = this.#storage;
           if (storage.syncAsync !== undefined) {
-            this.#write(rd);
             this.#holding = raft;
             held = true;
+            // The frames leave before the disk write and the applying below, which would
+            // otherwise hold them on this thread: the transport writes on a microtask.
+            await null;
+            if (this.#stopped || raft !== this.#raft) return;
+            this.#write(rd);
             const synced = storage.syncAsync();
             if (durableBefore(rd)) {
               // Committed entries this leader synced in an earlier Ready: applying them (and

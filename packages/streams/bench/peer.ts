@@ -16,7 +16,7 @@
  * `BENCH_PHASE_PROF=<dir>`: a CPU profile of each measured phase only (not of start-up), one file
  * per process and phase.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Discovery } from '@mosaik/discovery';
@@ -116,6 +116,7 @@ class PhaseProfiler {
     if (!this.#dir || !this.#stop) return;
     const profile = await this.#stop();
     this.#stop = undefined;
+    mkdirSync(this.#dir, { recursive: true });
     const file = join(this.#dir, `${label}-${process.pid}-${this.#phase++}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
   }
