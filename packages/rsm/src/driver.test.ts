@@ -2,7 +2,7 @@
  * The Ready loop's ordering, with two drivers wired by a fake transport that, like the real one,
  * writes queued frames on a microtask.
  */
-import { cborCodec, decodeCbor, encodeCbor, id, waitFor } from '@mosaik/id';
+import { cborCodec, id, waitFor } from '@mosaik/id';
 import { createLogger, createMetrics } from '@mosaik/metrics';
 import {
   type Entry,
@@ -13,10 +13,10 @@ import {
   type NodeId,
 } from '@mosaik/raft';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Counter, type CounterCommand } from '../test/fixtures.js';
 import { DEFAULT_CONSENSUS } from './config.js';
 import { RaftDriver } from './driver.js';
 import { GroupsMetrics } from './metrics.js';
-import type { StateMachine } from './state-machine.js';
 
 /** A memory log whose sync completes on the thread pool's schedule, as `FileStorage`'s does. */
 class RecordingDisk extends MemoryStorage {
@@ -32,24 +32,7 @@ class RecordingDisk extends MemoryStorage {
   }
 }
 
-class Sum implements StateMachine<number, 'sum', number> {
-  readonly signature = id('mosaik.rsm.test/sum');
-  sum = 0;
-  apply(n: number): void {
-    this.sum += n;
-  }
-  query(): number {
-    return this.sum;
-  }
-  snapshot(): Uint8Array {
-    return encodeCbor(this.sum);
-  }
-  restore(snapshot: Uint8Array): void {
-    this.sum = decodeCbor(snapshot) as number;
-  }
-}
-
-const drivers: RaftDriver<number>[] = [];
+const drivers: RaftDriver<CounterCommand>[] = [];
 afterEach(() => {
   for (const d of drivers.splice(0)) d.stop();
 });
@@ -59,14 +42,14 @@ describe('RaftDriver', () => {
     const events: string[] = [];
     const metrics = new GroupsMetrics(createMetrics());
     const logger = createLogger({ level: 'silent' });
-    const byId = new Map<NodeId, RaftDriver<number>>();
+    const byId = new Map<NodeId, RaftDriver<CounterCommand>>();
     const make = (self: string, disk: MemoryStorage) => {
-      const driver = new RaftDriver<number>({
+      const driver = new RaftDriver<CounterCommand>({
         id: self,
         groupId: id('mosaik.rsm.test/driver'),
         storage: disk,
-        machine: new Sum(),
-        codec: cborCodec<number>(),
+        machine: new Counter(),
+        codec: cborCodec<CounterCommand>(),
         consensus: DEFAULT_CONSENSUS,
         electionFactor: 1,
         host: {
@@ -104,7 +87,7 @@ describe('RaftDriver', () => {
     // Until b acknowledged a first command, the leader may still be probing it: an append that
     // waits for that answer is not in the Ready that writes the entry.
     const put = async (n: number) => {
-      const { last, term, epoch } = a.propose([cborCodec<number>().encode(n)]);
+      const { last, term, epoch } = a.propose([cborCodec<CounterCommand>().encode({ inc: n })]);
       expect(await waitFor(a.awaitApplied(last, term, epoch), { message: `command ${n} applied` })).toBe(
         true,
       );
