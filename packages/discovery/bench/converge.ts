@@ -22,13 +22,13 @@
  * seed accepted by protocol; one `dials` line per run on stderr.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PeerId } from '@mosaik/id';
 import { type EndpointAddr, LocalNode } from '@mosaik/transport';
-import { startProfile } from '../../../tooling/bench/profile.mjs';
+import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
 import { SignedPeerEntry } from '../src/entry/signed.js';
 import { GossipEngine } from '../src/gossip/engine.js';
 import type { GossipInput, GossipOutput } from '../src/gossip/types.js';
@@ -321,11 +321,7 @@ async function profileInto(name: string): Promise<() => Promise<void>> {
   const dir = process.env.BENCH_PROF;
   if (dir === undefined) return async () => {};
   const stop = await startProfile();
-  return async () => {
-    const profile = await stop();
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
-  };
+  return async () => saveProfile(join(dir, `${name}.cpuprofile`), await stop());
 }
 
 async function inProcess(n: number, deadlineMs: number): Promise<Run> {

@@ -8,13 +8,13 @@
  * (write through this host's first member until one succeeds), `exit`.
  * Host → orchestrator: `ready {addrs}`, `joined`, `status {members}`, `result`, `probed`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Discovery } from '@mosaik/discovery';
 import { PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
-import { startProfile } from '../../../tooling/bench/profile.mjs';
+import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
 import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
@@ -173,7 +173,7 @@ async function onMessage(m: ToHost): Promise<void> {
       const { voters, learners } = g.status();
       if (profiler !== undefined) {
         const name = `leader-of-${voters.length + learners.length}-members-${m.clients}-clients.cpuprofile`;
-        writeFileSync(join(cfg.profileDir!, name), JSON.stringify(await profiler()));
+        saveProfile(join(cfg.profileDir!, name), await profiler());
       }
       const stages = commitTrace === undefined ? undefined : stageTimes(voters);
       send({ t: 'result', count: r.count, failed: r.failed, ms: r.ms, p50: r.p50, p99: r.p99, stages });

@@ -8,11 +8,10 @@
  * that phase to `wide-<phase>.cpuprofile`; `MOSAIK_COMMIT_TRACE=1` adds the median and p90 of
  * propose → sent → first follower's receipt → each voter's ack → quorum → applied.
  */
-import { writeFileSync } from 'node:fs';
 import { Discovery } from '@mosaik/discovery';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop } from '../../../tooling/bench/load.mjs';
-import { startProfile } from '../../../tooling/bench/profile.mjs';
+import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
 import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
@@ -85,7 +84,7 @@ const stopIdleProfile = PROFILE === 'idle' ? await startProfile() : undefined;
 const idleFrom = process.cpuUsage();
 await sleep(2000);
 const idle = process.cpuUsage(idleFrom);
-if (stopIdleProfile) writeFileSync('wide-idle.cpuprofile', JSON.stringify(await stopIdleProfile()));
+if (stopIdleProfile) saveProfile('wide-idle.cpuprofile', await stopIdleProfile());
 const stopLoadProfile = PROFILE === 'load' ? await startProfile() : undefined;
 const idleCpu = (idle.user + idle.system) / 1000 / 2000;
 const loadFrom = process.cpuUsage();
@@ -97,7 +96,7 @@ const r = await closedLoop({
   op: (c, seq) => leader.execute({ k: `key-${c}-${seq % 1000}`, v: value }),
 });
 const load = process.cpuUsage(loadFrom);
-if (stopLoadProfile) writeFileSync('wide-load.cpuprofile', JSON.stringify(await stopLoadProfile()));
+if (stopLoadProfile) saveProfile('wide-load.cpuprofile', await stopLoadProfile());
 console.log(
   JSON.stringify({
     idleCpuPerMember: Number((idleCpu / N).toFixed(4)),

@@ -26,7 +26,7 @@
  *
  *   pnpm --filter @mosaik/rsm bench:wide
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,6 @@ interface Load {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rsm-wide-'));
-if (process.env.BENCH_PROF_LOAD) mkdirSync(process.env.BENCH_PROF_LOAD, { recursive: true });
 const hosts: Host[] = [];
 
 function start(network: string, members: number): Host {

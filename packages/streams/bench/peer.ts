@@ -16,14 +16,13 @@
  * `BENCH_PHASE_PROF=<dir>`: a CPU profile of each measured phase only (not of start-up), one file
  * per process and phase.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Discovery } from '@mosaik/discovery';
 import { id, PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import type { Endpoint as NativeEndpointType, SendStream as NativeSendStream } from '@number0/iroh';
-import { startProfile } from '../../../tooling/bench/profile.mjs';
+import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
 import { defineStream, Streams } from '../src/index.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
@@ -116,9 +115,7 @@ class PhaseProfiler {
     if (!this.#dir || !this.#stop) return;
     const profile = await this.#stop();
     this.#stop = undefined;
-    mkdirSync(this.#dir, { recursive: true });
-    const file = join(this.#dir, `${label}-${process.pid}-${this.#phase++}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
+    saveProfile(join(this.#dir, `${label}-${process.pid}-${this.#phase++}.cpuprofile`), profile);
   }
 }
 const profiler = new PhaseProfiler();
