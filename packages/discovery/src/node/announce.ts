@@ -273,7 +273,8 @@ export class AnnounceAdapter {
     this.#channels.clear();
     const code = windowMs > 0 ? CloseCode.Success : CloseCode.Cancelled;
     const closes = links.map((l) => this.#closeLink(l, code));
-    const all = Promise.allSettled([...closes, ...(windowMs > 0 ? this.#flushing : []), ...dials]);
+    // With a window, every `Success` close (these and the goodbyes before them) is in #flushing.
+    const all = Promise.allSettled([...(windowMs > 0 ? this.#flushing : closes), ...dials]);
     if (windowMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, windowMs)))]);
