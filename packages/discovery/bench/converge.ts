@@ -151,10 +151,20 @@ if (process.env.BENCH_TRACE !== undefined) {
   GossipEngine.prototype.handle = function <P>(this: GossipEngine<P>, input: GossipInput<P>) {
     const out = original.call(this, input) as GossipOutput<P>[];
     if (input.type === 'broadcast') sentByType.set('(broadcast)', (sentByType.get('(broadcast)') ?? 0) + 1);
+    const cause =
+      input.type === 'timer'
+        ? `timer:${input.timer.kind}`
+        : input.type === 'message'
+          ? `msg:${MESSAGE_NAMES[input.message.t] ?? input.message.t}`
+          : input.type;
     for (const o of out) {
       if (o.type !== 'send') continue;
       const name = MESSAGE_NAMES[o.message.t] ?? String(o.message.t);
       sentByType.set(name, (sentByType.get(name) ?? 0) + 1);
+      if (o.message.t === 4 || o.message.t === 5) {
+        const k = `${name}${'high' in o.message && o.message.high ? '!' : ''}<-${cause}`;
+        sentByType.set(k, (sentByType.get(k) ?? 0) + 1);
+      }
     }
     return out;
   } as typeof original;
@@ -276,6 +286,7 @@ function traceProgress(members: readonly Member[], started: number): () => void 
  */
 async function steadyState(n: number): Promise<void> {
   sentByType.clear();
+  const stopProfile = await profileInto(`steady-${n}`);
   const cpuBefore = process.cpuUsage();
   const eluBefore = performance.eventLoopUtilization();
   const started = performance.now();
@@ -283,6 +294,7 @@ async function steadyState(n: number): Promise<void> {
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const elu = performance.eventLoopUtilization(eluBefore);
+  await stopProfile();
   reportSent(n, ms);
   console.log(
     JSON.stringify({
@@ -362,8 +374,8 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     reportSent(n, performance.now() - started);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
-    if (STEADY_MS > 0) await steadyState(n);
     await stopProfile();
+    if (STEADY_MS > 0) await steadyState(n);
     await stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
     return { n, procs: 1, convergedMs, cpuMs, rssPerNodeMb, ...(await counters(members)) };
@@ -407,6 +419,7 @@ async function child(count: number, net: string): Promise<void> {
     const parsed = JSON.parse(process.env.BENCH_SEED) as { id: string; directAddresses: string[] };
     seed = { id: PeerId.parse(parsed.id), directAddresses: parsed.directAddresses };
   }
+  seedId = seed.id;
   send({ type: 'ready' });
   if ((await next()) !== 'go') return;
   const stopProfile = await profileInto(`spread-${count}-${process.pid}`);
@@ -427,6 +440,7 @@ async function child(count: number, net: string): Promise<void> {
   stopTrace();
   await stopProfile();
   reportSent(count, performance.now() - goAt);
+  await reportDials(members, new Map());
   const cpu = process.cpuUsage(cpuBefore);
   const rssMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   send({

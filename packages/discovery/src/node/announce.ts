@@ -11,7 +11,7 @@ import type { Logger } from '@mosaik/metrics';
 import { CloseCode, type Link, type LocalNode } from '@mosaik/transport';
 import type { GossipConfig } from '../gossip/config.js';
 import { GossipEngine } from '../gossip/engine.js';
-import type { GossipInput, GossipOutput, PeerInfo } from '../gossip/types.js';
+import type { GossipInput, GossipOutput, GossipTimer, PeerInfo } from '../gossip/types.js';
 import {
   ANNOUNCE_ALPN,
   decodeAddressData,
@@ -312,7 +312,9 @@ export class AnnounceAdapter {
           break;
         case 'timer': {
           const timer = out.timer;
-          this.#o.timers.schedule(out.afterMs, () => this.input({ type: 'timer', timer }));
+          this.#o.timers.schedule(out.afterMs + this.#timerGraceMs(timer), () =>
+            this.input({ type: 'timer', timer }),
+          );
           break;
         }
         case 'deliver':
@@ -346,6 +348,18 @@ export class AnnounceAdapter {
           break;
       }
     }
+  }
+
+  /**
+   * Extra wait for a neighbour request: it usually needs a dial first, and on a busy host a dial
+   * and its answer take seconds. Timed out early, the request was replaced by another one, and
+   * the late acceptance was refused because the view had filled meanwhile: two connections and a
+   * lost neighbour for nothing. The grace follows our own timers' lateness, as the silence and
+   * purge deadlines do, and is nothing on a healthy host.
+   */
+  #timerGraceMs(timer: GossipTimer<PeerId>): number {
+    if (timer.kind !== 'neighborRequest') return 0;
+    return this.#o.timers.lag.graceMs(this.#o.timers.now(), this.#o.dialTimeoutMs);
   }
 
   #channel(peer: PeerId): Channel | undefined {

@@ -97,6 +97,8 @@ const ADDRESS_POLL_MS = 250;
  * seconds instead of waiting out a long backoff.
  */
 const REJOIN_MAX_MS = 4_000;
+/** Contacts of one rejoin: two, so that one dead or overloaded contact does not cost a round. */
+const REJOIN_CONTACTS = 2;
 /** Most peers one RTT probe round pings: a bounded number of handshakes per node per round. */
 const RTT_PROBES_PER_ROUND = 16;
 /**
@@ -261,13 +263,15 @@ export class Discovery implements AsyncDisposable {
           this.#rejoinDelay = REJOIN_MIN_MS;
           // Only the first neighbour (after none) gets a new version: see `#queueBump`.
           if (this.#gossip.neighborCount === 1) this.#queueBump();
-          // A neighbour is an observed peer too: catch up with it once.
-          this.#observe(peer);
+          this.#catchUpWith(peer);
         },
         neighborFailed: () => this.#neighbourFailed(),
         neighborDown: (_peer, remaining) => {
           if (remaining > 0) return;
-          this.#rejoin();
+          // The gossip layer asks its backups first (requests that cannot be refused, one link
+          // each); a Join, which also sends random walks that each take a neighbour from
+          // someone, follows only if that did not work by the time the check comes.
+          this.#armRejoin();
           // Every neighbour gone: sync again until someone answers (the catalog ages meanwhile).
           if (this.#isolation.neighbours(0)) this.#isolationTick();
         },
@@ -648,7 +652,7 @@ export class Discovery implements AsyncDisposable {
 
   #spreadSoon(): void {
     if (this.#spreadArmed || this.#abort.signal.aborted) return;
-    const wait = this.#lastSpreadAt + SPREAD_GAP_MS - this.#clock.now();
+    const wait = this.#lastSpreadAt + this.#backgroundGapMs(SPREAD_GAP_MS) - this.#clock.now();
     if (wait <= 0) {
       this.#spread();
       return;
@@ -678,7 +682,7 @@ export class Discovery implements AsyncDisposable {
    * broke) picks from every peer: a sync is how it catches up.
    */
   #syncWithRandomPeer(): void {
-    if (this.#syncQueue.length > 0 || this.#syncsRunning >= BACKGROUND_SYNC_SLOTS) return;
+    if (this.#syncsBusy()) return;
     const freshFor = this.#catalog.horizonMs() - confirmLeadMs(this.config.purgeAfterMs);
     const now = this.#clock.now();
     const all = this.#catalog.snapshot().signedPeers();
@@ -688,9 +692,38 @@ export class Discovery implements AsyncDisposable {
     if (pick !== undefined) this.#startSync(pick.peerId);
   }
 
+  /**
+   * The gap between background syncs of one kind, `baseMs` on a healthy host. On a host short of
+   * CPU (our timers run late) it stretches with the lateness, up to the quiet anti-entropy
+   * period: those syncs are the work that can wait, and in a join storm of 300 nodes on two
+   * cores, syncing every second kept the processes so busy that every connection took seconds
+   * and most syncs timed out.
+   */
+  #backgroundGapMs(baseMs: number): number {
+    return Math.max(baseMs, this.#timers.lag.graceMs(this.#clock.now(), ANTI_ENTROPY_MS));
+  }
+
+  /** Whether a sync is queued or the background slots are taken (see `#syncWithRandomPeer`). */
+  #syncsBusy(): boolean {
+    return this.#syncQueue.length > 0 || this.#syncsRunning >= BACKGROUND_SYNC_SLOTS;
+  }
+
+  /**
+   * A new gossip neighbour: catch up with it once, when a background slot is free. While the
+   * overlay forms, a node gets a new neighbour every few seconds; a sync with each (a connection
+   * and a catalog-sized summary both ways) was most of the work of a join storm, and on a busy
+   * host those syncs outlived their timeouts and were retried. The syncs already running carry
+   * the same news, and anti-entropy repairs what they miss. Until its first sync completes, the
+   * isolation rounds sync with the neighbours anyway.
+   */
+  #catchUpWith(peer: PeerId): void {
+    if (this.#syncsBusy()) return;
+    this.#observe(peer);
+  }
+
   #scheduleAntiEntropy(): void {
     const settling = this.#clock.now() - this.#membershipChangedAt < SETTLING_MS;
-    const mean = settling ? ANTI_ENTROPY_SETTLING_MS : ANTI_ENTROPY_MS;
+    const mean = settling ? this.#backgroundGapMs(ANTI_ENTROPY_SETTLING_MS) : ANTI_ENTROPY_MS;
     this.#cancelAntiEntropy?.();
     this.#cancelAntiEntropy = this.#timers.schedule(jittered(mean, 0.5), () => {
       this.#cancelAntiEntropy = undefined;
@@ -835,7 +868,12 @@ export class Discovery implements AsyncDisposable {
     );
   }
 
-  /** No neighbour left: join a random sample of known peers (not all: that would be a Join storm). */
+  /**
+   * No neighbour left: join through {@link REJOIN_CONTACTS} random known peers. Each Join makes
+   * its contact and the ends of its random walks take us in, each evicting one of their own
+   * neighbours, so a Join to many contacts at once left others with none, and they joined in
+   * turn: in a 300-node join storm every node sent six or more Joins.
+   */
   #rejoin(): void {
     if (this.#abort.signal.aborted) return;
     const candidates = this.#catalog
@@ -846,7 +884,7 @@ export class Discovery implements AsyncDisposable {
     // attempt pending (which also delays this node's own close).
     const bootstrap = this.config.bootstrap.filter((b) => !this.#catalog.hasDeparted(b.id));
     const known = [...candidates, ...bootstrap];
-    const sample = shuffle(known).slice(0, this.#gossip.engine.config.activeViewCapacity);
+    const sample = shuffle(known).slice(0, REJOIN_CONTACTS);
     this.#gossip.join(sample);
     // Still alone: the bootstrap syncs failed (peer not up yet, overloaded); try them again.
     if (this.#catalog.snapshot().signedPeersCount() === 0) {
@@ -864,10 +902,13 @@ export class Discovery implements AsyncDisposable {
    */
   #isolationTick(): void {
     if (this.#abort.signal.aborted || !this.#isolation.round()) return;
-    // Known peers were synced with once already; an isolated node needs them again.
+    // Known peers were synced with once already; an isolated node needs them again. Neighbours
+    // first, then the bootstrap peers, then two random ones, as many as the background slots
+    // have room for: a round that synced with all of them at once, while the last round's syncs
+    // were still running, made a join storm's seed the target of every node's every round.
     const targets = [
+      ...shuffle(this.#gossip.engine.neighbors()),
       ...this.config.bootstrap.map((b) => b.id).filter((p) => !this.#catalog.hasDeparted(p)),
-      ...this.#gossip.engine.neighbors(),
       ...shuffle(
         this.#catalog
           .snapshot()
@@ -875,7 +916,10 @@ export class Discovery implements AsyncDisposable {
           .map((s) => s.peerId),
       ).slice(0, 2),
     ];
-    for (const p of targets) this.#resync(p);
+    for (const p of targets) {
+      if (this.#syncsBusy()) break;
+      this.#resync(p);
+    }
     this.#timers.schedule(this.#isolation.nextDelay(Math.random()), () => this.#isolationTick());
   }
 
