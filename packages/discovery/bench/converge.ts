@@ -10,16 +10,18 @@
  * node. One JSON object per line on stdout; progress on stderr. In one process all nodes share
  * one JS thread, so this measures CPU cost as much as latency.
  *
- * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase (and of each
- * spread child until convergence or the deadline, `BENCH_SPREAD_DEADLINE_MS`, default 180 s) to
- * `<dir>`;
+ * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase and steady phase
+ * (and of each spread child until convergence or the deadline, `BENCH_SPREAD_DEADLINE_MS`,
+ * default 180 s) to `<dir>`;
  * `BENCH_TRACE=1` prints progress every 2 s (catalog sizes, event-loop lag, links by protocol) and
- * the gossip messages sent per node per second by type.
+ * the gossip messages sent per node per second by type, with the `neighbor` (`!`: cannot be
+ * refused) and `disconnect` messages also counted by what caused them (`<-msg:join`,
+ * `<-timer:neighborRequest`, …): the overlay's churn.
  * `BENCH_ANNOUNCE_MS` sets the heartbeat (default 600 s) and `BENCH_STEADY_MS` measures that long
  * after each in-process convergence: CPU per node per second and event-loop utilisation.
- * `BENCH_DIALS=1` counts every dial of the in-process runs by target (the seed or another peer),
- * protocol and outcome (ok, timed out, failed, cancelled) with its duration, and the links the
- * seed accepted by protocol; one `dials` line per run on stderr.
+ * `BENCH_DIALS=1` counts every dial by target (the seed or another peer), protocol and outcome
+ * (ok, timed out, failed, cancelled) with its duration, and the links the seed accepted by
+ * protocol (in one process); one `dials` line per run, or per spread child, on stderr.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
