@@ -195,15 +195,26 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   }
 
   /**
-   * Closes the link with `code` (default `Success`). Sent data gets up to a second
-   * to be acknowledged first, so a final message is not lost. Closing twice is a no-op.
+   * Closes the link with `code` (default `Success`). With `Success` or `GracefulShutdown`, sent
+   * data gets up to a second to be acknowledged first, so a final message is not lost. Closing
+   * twice is a no-op.
+   *
+   * `{ linger: false }` skips that wait: for a request/response exchange whose last message from
+   * the peer answered ours, so the peer has everything we sent. The wait costs a delayed
+   * acknowledgement (about 25 ms on loopback) and some CPU on both ends, which adds up for
+   * short-lived links opened by the thousand.
    */
-  close(code: CloseCode | number = CloseCode.Success, reason: string = closeCodeName(code)): Promise<void> {
+  close(
+    code: CloseCode | number = CloseCode.Success,
+    reason: string = closeCodeName(code),
+    options: { readonly linger?: boolean } = {},
+  ): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#localClose = { code, reason, local: true };
     this.#detachSignal();
     this.#closing = (async () => {
-      if (code === CloseCode.Success || code === CloseCode.GracefulShutdown) {
+      const graceful = code === CloseCode.Success || code === CloseCode.GracefulShutdown;
+      if (graceful && options.linger !== false) {
         await withTimeout(this.#flushAndFinish(), CLOSE_LINGER_MS);
       }
       this.#writer.fail(new LinkClosedError(this.#localClose!));

@@ -189,7 +189,8 @@ export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Pro
     if (!link.isClosed) await link.close(CloseCode.Cancelled);
     return;
   }
-  await link.close(CloseCode.Success);
+  // The push answered our delta: the initiator has all we sent, nothing to wait for.
+  await link.close(CloseCode.Success, undefined, { linger: false });
 }
 
 /**
@@ -257,7 +258,8 @@ export async function ping(ctx: ExchangeContext, peer: PeerId | EndpointAddr): P
       throw new ExchangeRejectedError('ping reply carries another peer’s entry');
     }
     const rttMs = link.rtt() ?? measured;
-    await link.close(CloseCode.Success);
+    // The reply answered our ping: the peer has all we sent.
+    await link.close(CloseCode.Success, undefined, { linger: false });
     return { entry: reply.entry, rttMs };
   } finally {
     if (!link.isClosed) await link.close(CloseCode.Cancelled);
