@@ -22,6 +22,8 @@ export enum CloseCode {
   ProtocolViolation = 400,
   /** The remote is not in the acceptor's catalog; sync the catalog and retry. */
   UnknownPeer = 401,
+  /** The acceptor serves as many exchanges of this kind as it takes at once: try later, or another peer. */
+  Busy = 503,
   /** Streams: the consumer is not allowed. */
   NotAllowed = 10_403,
   /** Streams: no such stream. */

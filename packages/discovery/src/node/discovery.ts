@@ -39,7 +39,6 @@ import {
   acceptSnapshotSync,
   acceptSync,
   type ExchangeContext,
-  ExchangeRejectedError,
   PING_ALPN,
   type PingResult,
   ping,
@@ -54,6 +53,8 @@ import { entriesToRelay } from './relay.js';
 import { Timers } from './timers.js';
 
 const SYNC_RETRIES = 3;
+/** Catalog syncs a node serves at once; more are refused with `Busy` (see `#serveSync`). @internal */
+export const MAX_SERVED_SYNCS = 16;
 /** Mean period of the anti-entropy sync with one random catalog peer, in a quiet swarm. */
 const ANTI_ENTROPY_MS = 5_000;
 /**
@@ -191,6 +192,8 @@ export class Discovery implements AsyncDisposable {
   /** When each catalog peer was last pinged by an RTT probe round (ms since the epoch). */
   readonly #lastProbed = new Map<string, number>();
   #syncsRunning = 0;
+  /** Catalog syncs other peers started that this node is serving. */
+  #servingSyncs = 0;
   #rejoinDelay = REJOIN_MIN_MS;
   #rejoinArmed = false;
   readonly #isolation = new IsolationPolicy(REJOIN_MIN_MS, REJOIN_MAX_MS);
@@ -277,8 +280,8 @@ export class Discovery implements AsyncDisposable {
         },
       },
     });
-    node.handle(SYNC_DELTA_ALPN, (link) => this.#serve(acceptSync, link));
-    node.handle(SYNC_ALPN, (link) => this.#serve(acceptSnapshotSync, link));
+    node.handle(SYNC_DELTA_ALPN, (link) => this.#serveSync(acceptSync, link));
+    node.handle(SYNC_ALPN, (link) => this.#serveSync(acceptSnapshotSync, link));
     node.handle(PING_ALPN, (link) => this.#serve(acceptPing, link));
     // Without a graceful close (the node itself is closed), still release everything.
     node.onClose(() => this.#shutdown(false));
@@ -1119,7 +1122,10 @@ export class Discovery implements AsyncDisposable {
   /**
    * Background syncs retry a few times: a fresh connection to a peer that is busy closing our
    * previous one can be dropped by the endpoint (seen with iroh under load), and a peer that is
-   * still starting may not answer yet. Refused input is not retried.
+   * still starting may not answer yet. Refused input is not retried, nor is a sync the peer
+   * refused as busy or an exchange that ran out of time: the peer or this host is overloaded,
+   * another try adds to the load that made the first one fail, and the next background sync (or
+   * isolation round) picks a peer afresh.
    */
   async #syncWithRetry(peer: PeerId, givenUp: AbortSignal): Promise<void> {
     // Released when the sync ends: AbortSignal.any would leave an entry per sync on #abort.
@@ -1138,11 +1144,44 @@ export class Discovery implements AsyncDisposable {
         await syncWith(ctx, peer);
         return;
       } catch (error) {
-        if (!signal.aborted) this.#metrics.syncFailed(syncFailureOf(error));
-        if (error instanceof ExchangeRejectedError || attempt >= SYNC_RETRIES || signal.aborted) throw error;
+        const failure = syncFailureOf(error);
+        if (!signal.aborted) this.#metrics.syncFailed(failure);
+        const final =
+          failure === 'rejected' || failure === 'busy' || failure === 'timeout' || failure === 'dial_timeout';
+        if (final || attempt >= SYNC_RETRIES || signal.aborted) throw error;
       }
       // Closing (or giving up) settles the wait at once, so the task does not hang.
       await this.#timers.wait(SYNC_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random()), signal);
+    }
+  }
+
+  /**
+   * Serves a catalog sync, or refuses it with `Busy` when {@link MAX_SERVED_SYNCS} are being
+   * served. A node that many peers sync with at once (the seed of a join storm) otherwise took
+   * them all, answered each more slowly than the last, and most ran out of time after it had
+   * sent them a catalog: its work was lost and the peers tried again. A refusal costs one
+   * handshake, and the peer tries later or elsewhere.
+   */
+  async #serveSync(
+    exchange: (ctx: ExchangeContext, link: Link<unknown>) => Promise<void>,
+    link: Link<unknown>,
+  ): Promise<void> {
+    if (this.#servingSyncs >= MAX_SERVED_SYNCS) {
+      this.#metrics.syncsRefusedBusy.inc();
+      await link.close(CloseCode.Busy);
+      return;
+    }
+    this.#metrics.syncsServing.set(++this.#servingSyncs);
+    // A peer that stalls mid-exchange must not keep the slot: the exchange gets the same time a
+    // sync we start gets.
+    const stalled = this.#timers.schedule(this.config.exchangeTimeoutMs, () => {
+      void link.close(CloseCode.Cancelled);
+    });
+    try {
+      await this.#serve(exchange, link);
+    } finally {
+      stalled();
+      this.#metrics.syncsServing.set(--this.#servingSyncs);
     }
   }
 

@@ -1,5 +1,6 @@
 /** Discovery metrics, named like the Rust implementation's but in Prometheus style, on the node's metrics facade. */
 import type { Metrics } from '@mosaik/metrics';
+import { CloseCode } from '@mosaik/transport';
 
 /** Why a piece of input was refused; the `reason` label of `mosaik_discovery_rejected_total`. */
 export type RejectReason =
@@ -20,6 +21,8 @@ export class DiscoveryMetrics {
   readonly syncs;
   readonly syncBytesSent;
   readonly neighbors;
+  readonly syncsServing;
+  readonly syncsRefusedBusy;
   readonly #rejected;
   readonly #syncFailures;
 
@@ -43,6 +46,14 @@ export class DiscoveryMetrics {
       'Catalog sync message bytes sent, both roles',
     );
     this.neighbors = metrics.gauge('mosaik_discovery_gossip_neighbors', 'Current gossip neighbours');
+    this.syncsServing = metrics.gauge(
+      'mosaik_discovery_syncs_serving',
+      'Catalog syncs other peers started that this node is serving now',
+    );
+    this.syncsRefusedBusy = metrics.counter(
+      'mosaik_discovery_syncs_refused_busy_total',
+      'Catalog syncs other peers started that this node refused, serving as many as it takes',
+    );
     this.#rejected = metrics.counter(
       'mosaik_discovery_rejected_total',
       'Discovery input refused (undecodable, forged, foreign, out of time)',
@@ -68,18 +79,20 @@ export class DiscoveryMetrics {
 /**
  * Why an attempt of a catalog sync failed; the `reason` label of
  * `mosaik_discovery_catalog_sync_failures_total`: the dial timed out or failed, the peer closed
- * the link mid-exchange, the exchange ran out of time (or discovery closed) after the dial, the
- * peer's answer was refused.
+ * the link mid-exchange (`busy`: it was serving as many syncs as it takes), the exchange ran out
+ * of time (or discovery closed) after the dial, the peer's answer was refused.
  */
-export type SyncFailure = 'dial_timeout' | 'dial_failed' | 'closed_by_peer' | 'timeout' | 'rejected';
+export type SyncFailure = 'dial_timeout' | 'dial_failed' | 'closed_by_peer' | 'busy' | 'timeout' | 'rejected';
 
 /** Maps the error of a failed sync attempt to its metric reason. */
 export function syncFailureOf(error: unknown): SyncFailure {
-  const e = error as { code?: unknown; info?: { local?: boolean } } | undefined;
+  const e = error as { code?: unknown; info?: { local?: boolean; code?: number } } | undefined;
   const message = error instanceof Error ? error.message : String(error);
   if (e?.code === 'exchange_rejected') return 'rejected';
   if (e?.code === 'connect_failed') return /timed out/.test(message) ? 'dial_timeout' : 'dial_failed';
-  if (e?.code === 'link_closed' && e.info?.local === false) return 'closed_by_peer';
+  if (e?.code === 'link_closed' && e.info?.local === false) {
+    return e.info.code === CloseCode.Busy ? 'busy' : 'closed_by_peer';
+  }
   return 'timeout';
 }
 
