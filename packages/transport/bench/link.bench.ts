@@ -1,16 +1,9 @@
 // Transport benchmark: raw iroh-js vs Link on loopback, in the same run.
 // Prints one JSON line per measurement (higher is better).
 import { type EndpointAddr, fromNativeAddr } from '../src/address.js';
+import { rawEndpoint as bindRawEndpoint, rawLoopbackAddr } from '../src/fixtures/raw-endpoint.js';
 import { LocalNode } from '../src/local-node.js';
-import {
-  NativeEndpoint,
-  NativeEndpointAddr,
-  type NativeEndpointType,
-  NativeRelayMode,
-  nativeString,
-  presetMinimal,
-  toNative,
-} from '../src/native.js';
+import { type NativeEndpointType, nativeString, toNative } from '../src/native.js';
 
 const ALPN = '/bench/1';
 
@@ -29,12 +22,7 @@ function report(bench: string, unit: string, ours: number, baseline: string, bas
 }
 
 async function rawEndpoint(): Promise<NativeEndpointType> {
-  const builder = NativeEndpoint.builder();
-  presetMinimal(builder);
-  builder.relayMode(NativeRelayMode.disabled());
-  builder.bindAddr('127.0.0.1:0');
-  builder.alpns([nativeString(ALPN)]);
-  return builder.bind();
+  return bindRawEndpoint(ALPN);
 }
 
 /** A raw iroh-js connection pair; the server counts received bytes and answers `echo` reads. */
@@ -53,11 +41,7 @@ async function rawPair(mode: 'count' | 'echo') {
       if (mode === 'echo') await bi.send.writeAll(chunk);
     }
   })();
-  const addr = new NativeEndpointAddr(
-    server.id(),
-    null,
-    server.boundSockets().filter((s) => s.startsWith('127.')),
-  );
+  const addr = rawLoopbackAddr(server);
   const conn = await client.connect(addr, nativeString(ALPN));
   const bi = await conn.openBi();
   return {
@@ -250,11 +234,7 @@ async function acceptBurst(): Promise<void> {
       })().catch(() => {});
     }
   })();
-  const rawAddr = new NativeEndpointAddr(
-    raw.id(),
-    null,
-    raw.boundSockets().filter((s) => s.startsWith('127.')),
-  );
+  const rawAddr = rawLoopbackAddr(raw);
   const rawRate = await burst(fromNativeAddr(rawAddr));
   await raw.close();
   await rawServing;

@@ -6,15 +6,9 @@
 import { PeerId } from '@mosaik/id';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from './close-code.js';
+import { rawEndpoint, rawLoopbackAddr } from './fixtures/raw-endpoint.js';
 import { Link } from './link.js';
-import {
-  NativeEndpoint,
-  NativeEndpointAddr,
-  type NativeEndpointType,
-  NativeRelayMode,
-  nativeString,
-  presetMinimal,
-} from './native.js';
+import { type NativeEndpointType, nativeString } from './native.js';
 
 const ALPN = '/mosaik/test/linger/1';
 const endpoints: NativeEndpointType[] = [];
@@ -24,12 +18,7 @@ afterEach(async () => {
 });
 
 async function endpoint(): Promise<NativeEndpointType> {
-  const builder = NativeEndpoint.builder();
-  presetMinimal(builder);
-  builder.relayMode(NativeRelayMode.disabled());
-  builder.bindAddr('127.0.0.1:0');
-  builder.alpns([nativeString(ALPN)]);
-  const e = await builder.bind();
+  const e = await rawEndpoint(ALPN);
   endpoints.push(e);
   return e;
 }
@@ -49,12 +38,7 @@ async function answeredLink(): Promise<{ link: Link<Uint8Array>; stoppedCalls: (
     await bi.send.writeAll(request);
     await conn.closed().catch(() => {});
   })().catch(() => {});
-  const addr = new NativeEndpointAddr(
-    server.id(),
-    null,
-    server.boundSockets().filter((s) => s.startsWith('127.')),
-  );
-  const conn = await client.connect(addr, nativeString(ALPN));
+  const conn = await client.connect(rawLoopbackAddr(server), nativeString(ALPN));
   const bi = await conn.openBi();
   let stopped = 0;
   const send = new Proxy(bi.send, {

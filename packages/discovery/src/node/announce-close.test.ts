@@ -2,8 +2,8 @@
 import { scaled, waitFor } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AnnounceAdapter, type AnnounceHooks } from './announce.js';
-import { DiscoveryMetrics } from './metrics.js';
+import { announceAdapter } from '../../test/announce-adapter.js';
+import type { AnnounceAdapter, AnnounceHooks } from './announce.js';
 import { Timers } from './timers.js';
 
 const opened: { close(): Promise<void> | void }[] = [];
@@ -19,16 +19,7 @@ async function gossipNode(
   opened.push(node);
   const timers = new Timers();
   opened.push(timers);
-  const gossip = new AnnounceAdapter({
-    node,
-    timers,
-    metrics: new DiscoveryMetrics(node.metrics),
-    logger: node.logger,
-    maxPayloadSize: 4096,
-    gossip: {},
-    dialTimeoutMs: scaled(5_000),
-    hooks: { deliver: () => {}, neighborUp: () => {}, neighborDown: () => {}, ...hooks },
-  });
+  const gossip = announceAdapter(node, timers, { hooks, dialTimeoutMs: scaled(5_000) });
   opened.push({ close: () => gossip.close() });
   return { node, gossip };
 }

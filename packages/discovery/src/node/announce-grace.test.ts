@@ -6,11 +6,10 @@
 import { ManualClock } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { afterEach, describe, expect, it } from 'vitest';
+import { announceAdapter } from '../../test/announce-adapter.js';
 import { DEFAULT_GOSSIP_CONFIG } from '../gossip/config.js';
 import type { GossipInput } from '../gossip/types.js';
-import { AnnounceAdapter } from './announce.js';
 import { LAG_GRACE_FACTOR } from './local-lag.js';
-import { DiscoveryMetrics } from './metrics.js';
 import { Timers } from './timers.js';
 
 const opened: { close(): Promise<void> | void }[] = [];
@@ -32,16 +31,7 @@ async function requestTimeoutAfter(lateMs: number): Promise<number> {
   const node = await LocalNode.bind('announce-grace', { preset: 'local' });
   const backup = await LocalNode.bind('announce-grace', { preset: 'local' });
   opened.push(backup, node);
-  const gossip = new AnnounceAdapter({
-    node,
-    timers,
-    metrics: new DiscoveryMetrics(node.metrics),
-    logger: node.logger,
-    maxPayloadSize: 4096,
-    gossip: {},
-    dialTimeoutMs: DIAL_TIMEOUT_MS,
-    hooks: { deliver: () => {}, neighborUp: () => {}, neighborDown: () => {} },
-  });
+  const gossip = announceAdapter(node, timers, { dialTimeoutMs: DIAL_TIMEOUT_MS });
   opened.push({ close: () => gossip.close(0) });
 
   const timedOutAt: number[] = [];
