@@ -33,7 +33,7 @@ import { type EndpointAddr, LocalNode } from '@mosaik/transport';
 import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
 import { SignedPeerEntry } from '../src/entry/signed.js';
 import { GossipEngine } from '../src/gossip/engine.js';
-import type { GossipInput, GossipOutput } from '../src/gossip/types.js';
+import { type GossipInput, type GossipOutput, MessageType } from '../src/gossip/types.js';
 import type { Discovery as DiscoveryClass } from '../src/node/discovery.js';
 
 /**
@@ -163,7 +163,7 @@ if (process.env.BENCH_TRACE !== undefined) {
       if (o.type !== 'send') continue;
       const name = MESSAGE_NAMES[o.message.t] ?? String(o.message.t);
       sentByType.set(name, (sentByType.get(name) ?? 0) + 1);
-      if (o.message.t === 4 || o.message.t === 5) {
+      if (o.message.t === MessageType.Neighbor || o.message.t === MessageType.Disconnect) {
         const k = `${name}${'high' in o.message && o.message.high ? '!' : ''}<-${cause}`;
         sentByType.set(k, (sentByType.get(k) ?? 0) + 1);
       }

@@ -1,9 +1,9 @@
 // Transport benchmark: raw iroh-js vs Link on loopback, in the same run.
 // Prints one JSON line per measurement (higher is better).
 import { type EndpointAddr, fromNativeAddr } from '../src/address.js';
-import { rawEndpoint as bindRawEndpoint, rawLoopbackAddr } from '../src/fixtures/raw-endpoint.js';
+import { rawEndpoint, rawLoopbackAddr } from '../src/fixtures/raw-endpoint.js';
 import { LocalNode } from '../src/local-node.js';
-import { type NativeEndpointType, nativeString, toNative } from '../src/native.js';
+import { nativeString, toNative } from '../src/native.js';
 
 const ALPN = '/bench/1';
 
@@ -21,14 +21,10 @@ function report(bench: string, unit: string, ours: number, baseline: string, bas
   );
 }
 
-async function rawEndpoint(): Promise<NativeEndpointType> {
-  return bindRawEndpoint(ALPN);
-}
-
 /** A raw iroh-js connection pair; the server counts received bytes and answers `echo` reads. */
 async function rawPair(mode: 'count' | 'echo') {
-  const server = await rawEndpoint();
-  const client = await rawEndpoint();
+  const server = await rawEndpoint(ALPN);
+  const client = await rawEndpoint(ALPN);
   let received = 0;
   const serving = (async () => {
     const incoming = await server.acceptNext();
@@ -223,7 +219,7 @@ async function acceptBurst(): Promise<void> {
     return (dialers * perDialer) / ((performance.now() - started) / 1000);
   };
 
-  const raw = await rawEndpoint();
+  const raw = await rawEndpoint(ALPN);
   const rawServing = (async () => {
     for (;;) {
       const incoming = await raw.acceptNext();
