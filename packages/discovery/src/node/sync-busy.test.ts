@@ -4,6 +4,7 @@
  * on 127.0.0.1.
  */
 import { id, waitFor } from '@mosaik/id';
+import { metricValue } from '@mosaik/testkit';
 import { CloseCode, type Link } from '@mosaik/transport';
 import { describe, expect, it } from 'vitest';
 import { Cluster } from '../../test/net.js';
@@ -11,18 +12,13 @@ import { encodeSyncMessage, SYNC_DELTA_ALPN, SyncType } from '../protocol/sync.j
 import { MAX_SERVED_SYNCS } from './discovery.js';
 import { syncFailureOf } from './metrics.js';
 
-async function metric(node: { metrics: { registry: { metrics(): Promise<string> } } }, name: string) {
-  const text = await node.metrics.registry.metrics();
-  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-}
-
 describe('catalog syncs a node serves at once', () => {
   it('refuses syncs beyond its capacity with Busy, and serves again once slots free', async () => {
     await using c = new Cluster();
     const net = id(`sync-busy-${Math.random()}`);
     const seed = await c.addOn(net);
     const peer = await c.addOn(net);
-    const serving = () => metric(seed.node, 'mosaik_discovery_syncs_serving');
+    const serving = () => metricValue(seed, 'mosaik_discovery_syncs_serving');
 
     // Syncs that send their summary and never their push: each holds a serving slot until it ends.
     const idle: Link<unknown>[] = [];
@@ -40,7 +36,7 @@ describe('catalog syncs a node serves at once', () => {
     const refused = await peer.node.connect(seed.node.addr(), SYNC_DELTA_ALPN);
     await refused.sendRaw(summary).catch(() => {});
     expect((await refused.closed()).code).toBe(CloseCode.Busy);
-    expect(await metric(seed.node, 'mosaik_discovery_syncs_refused_busy_total')).toBe(1);
+    expect(await metricValue(seed, 'mosaik_discovery_syncs_refused_busy_total')).toBe(1);
     // A sync the peer's discovery starts is refused as busy: it is not retried on the spot.
     await expect(peer.discovery.syncWith(seed.node.addr())).rejects.toSatisfy(
       (error) => syncFailureOf(error) === 'busy',
@@ -54,7 +50,7 @@ describe('catalog syncs a node serves at once', () => {
     });
     await peer.discovery.syncWith(seed.node.addr());
     expect(peer.discovery.catalog().getSigned(seed.node.peerId)).toBeDefined();
-    expect(await metric(seed.node, 'mosaik_discovery_syncs_refused_busy_total')).toBe(2);
+    expect(await metricValue(seed, 'mosaik_discovery_syncs_refused_busy_total')).toBe(2);
   });
 
   it('closes a served sync that stalls once the exchange timeout passes, freeing its slot', async () => {
@@ -66,7 +62,7 @@ describe('catalog syncs a node serves at once', () => {
     await link.sendRaw(encodeSyncMessage({ t: SyncType.Summary, items: [] }));
     const closed = await waitFor(link.closed(), { timeout: 10_000, message: 'the stalled sync stayed open' });
     expect(closed.code).toBe(CloseCode.Cancelled);
-    await waitFor(async () => (await metric(seed.node, 'mosaik_discovery_syncs_serving')) === 0, {
+    await waitFor(async () => (await metricValue(seed, 'mosaik_discovery_syncs_serving')) === 0, {
       timeout: 10_000,
       message: 'the stalled sync still holds its slot',
     });
