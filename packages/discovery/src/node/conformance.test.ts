@@ -254,9 +254,11 @@ describe('bad input on every discovery ALPN', () => {
     ]) {
       expect(await raw(SYNC_ALPN, [frame])).toBe(CloseCode.ProtocolViolation);
     }
-    // Sync/2: garbage for a summary; a push with a forged entry; a sync/1.0 snapshot in its place.
+    // Sync/3: garbage for a summary; a sync/2 summary (whole ids in an array); a push with a
+    // forged entry; a sync/1.0 snapshot in its place.
     for (const frames of [
       [random],
+      [cbor.encode({ t: 1, s: [[other.peerId.bytes, 1, 2]] })],
       [encodeSyncMessage({ t: 1, items: [] }), cbor.encode({ t: 3, e: [forged] })],
       [encodeSyncMessage({ t: 0, entries: [] })],
     ]) {

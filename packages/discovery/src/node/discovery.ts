@@ -645,7 +645,7 @@ export class Discovery implements AsyncDisposable {
    * Syncs with one random catalog peer now and then. Gossip misses an entry that was broadcast
    * while we were joining and that our syncs did not carry yet; without the old sync with every
    * peer, this repairs such a gap within a few seconds instead of at that peer's next announce.
-   * A sync between peers that agree costs one summary (about 45 bytes a peer).
+   * A sync between peers that agree costs one summary (24 bytes a peer).
    */
   #antiEntropyTick(): void {
     if (this.#abort.signal.aborted) return;

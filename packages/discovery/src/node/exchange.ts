@@ -1,5 +1,5 @@
 /**
- * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/2`, which
+ * The two one-shot exchanges of discovery: catalog sync (`/mosaik/discovery/sync/3`, which
  * sends only what the other side lacks, and the full-snapshot `/mosaik/discovery/sync/1.0`,
  * still served for older peers) and ping (`/mosaik/discovery/ping/1.0`). Both sides of each
  * live here; the discovery worker supplies the catalog and what to do with what was learned.
@@ -16,12 +16,14 @@ import {
   departuresCovering,
   encodeSyncMessage,
   entriesMissingFrom,
+  entriesWanted,
   MAX_SYNC_DEPARTURES,
   SYNC_ALPN,
   SYNC_DELTA_ALPN,
   type SyncMessage,
   SyncType,
   summaryItemOf,
+  summaryKeyOf,
   wantedFrom,
 } from '../protocol/sync.js';
 import { type DiscoveryMetrics, rejectReasonOf } from './metrics.js';
@@ -133,7 +135,7 @@ async function sendSync(ctx: ExchangeContext, link: Link<unknown>, message: Sync
 }
 
 /**
- * Initiator side of catalog sync (`sync/2`): send a summary of our catalog, merge the entries
+ * Initiator side of catalog sync (`sync/3`): send a summary of our catalog, merge the entries
  * we lacked, push the ones the peer asked for, and wait for the peer to close once it merged.
  * When this resolves both sides have merged.
  */
@@ -149,11 +151,7 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
     const delta = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Delta));
     if (delta.departures !== undefined) ctx.departed(delta.departures);
     merge(ctx, delta.entries, link.remoteId);
-    const wanted = new Set(delta.want);
-    const push = ctx.catalog
-      .snapshot()
-      .allSigned()
-      .filter((s) => wanted.has(s.peerId.toString()));
+    const push = entriesWanted(ctx.catalog.snapshot().allSigned(), delta.want);
     await sendSync(ctx, link, { t: SyncType.Push, entries: push });
     await awaitPeerClose(link, ctx.timeoutMs);
     await link.close(CloseCode.Success);
@@ -163,7 +161,7 @@ export async function syncWith(ctx: ExchangeContext, peer: PeerId | EndpointAddr
   }
 }
 
-/** Acceptor side of `sync/2`: answer a summary with what the initiator lacks, merge its push, close. */
+/** Acceptor side of `sync/3`: answer a summary with what the initiator lacks, merge its push, close. */
 export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Promise<void> {
   try {
     const summary = await recvDecoded(ctx, link, (b) => decodeSyncMessageOf(b, SyncType.Summary));
@@ -175,7 +173,7 @@ export async function acceptSync(ctx: ExchangeContext, link: Link<unknown>): Pro
       0,
       MAX_SYNC_DEPARTURES,
     );
-    const gone = new Set(departures.map((d) => d.peerId.toString()));
+    const gone = new Set(departures.map((d) => summaryKeyOf(d.peerId)));
     await sendSync(ctx, link, {
       t: SyncType.Delta,
       entries: entriesMissingFrom(ours, summary.items),

@@ -19,7 +19,11 @@ import {
   decodeSyncMessageOf,
   encodeSyncMessage,
   entriesMissingFrom,
+  entriesWanted,
+  SUMMARY_ITEM_BYTES,
+  SUMMARY_KEY_BYTES,
   summaryItemOf,
+  summaryKeyOf,
   wantedFrom,
 } from './sync.js';
 
@@ -135,11 +139,12 @@ describe('sync schema', () => {
     const summary = decodeSyncMessageOf(encodeSyncMessage({ t: 1, items }), 1);
     expect(summary.items).toEqual(items);
     const delta = decodeSyncMessageOf(
-      encodeSyncMessage({ t: 2, entries: [good], want: [a.peerId.toString()] }),
+      encodeSyncMessage({ t: 2, entries: [good], want: [summaryKeyOf(a.peerId)] }),
       2,
     );
     expect(delta.entries.map((e) => e.equals(good))).toEqual([true]);
-    expect(delta.want).toEqual([a.peerId.toString()]);
+    expect(delta.want).toEqual([summaryKeyOf(a.peerId)]);
+    expect(entriesWanted([good, signed], delta.want)).toEqual([signed]);
     expect(decodeSyncMessageOf(encodeSyncMessage({ t: 3, entries: [signed] }), 3).entries).toHaveLength(1);
     expect(() => decodeSyncMessageOf(encodeSyncMessage({ t: 1, items }), 3)).toThrow(MosaikError);
     // An older node's decoder meets a type it does not know: a typed error, not a crash.
@@ -164,8 +169,49 @@ describe('sync schema', () => {
     expect(decodeSyncMessageOf(plain, 1).departures).toBeUndefined();
     // a's departure presented as b's.
     const forged = [b.peerId.bytes, gone.bytes, gone.signature];
-    expect(() => decodeSyncMessage(cbor.encode({ t: 1, s: [], d: [forged] }))).toThrow(MosaikError);
-    expect(() => decodeSyncMessage(cbor.encode({ t: 2, e: [], w: [], d: 'x' }))).toThrow(MosaikError);
+    const none = new Uint8Array(0);
+    expect(() => decodeSyncMessage(cbor.encode({ t: 1, s: none, d: [forged] }))).toThrow(MosaikError);
+    expect(() => decodeSyncMessage(cbor.encode({ t: 2, e: [], w: none, d: 'x' }))).toThrow(MosaikError);
+  });
+
+  it('a summary packs 24 bytes an entry and round-trips every safe-integer version', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            key: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => Buffer.from(b).toString('hex')),
+            version: fc.record({ startMs: fc.maxSafeInteger(), updateMs: fc.maxSafeInteger() }),
+          }),
+          { maxLength: 40 },
+        ),
+        (items) => {
+          const bytes = encodeSyncMessage({ t: 1, items });
+          expect(decodeSyncMessageOf(bytes, 1).items).toEqual(items);
+          // The packed items plus a few bytes of CBOR framing.
+          expect(bytes.length - SUMMARY_ITEM_BYTES * items.length).toBeLessThanOrEqual(12);
+          const want = items.map((i) => i.key);
+          expect(decodeSyncMessageOf(encodeSyncMessage({ t: 2, entries: [], want }), 2).want).toEqual(want);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a summary or a want list that is no whole number of items is refused', () => {
+    const one = new Uint8Array(SUMMARY_ITEM_BYTES);
+    for (const s of [one.subarray(1), new Uint8Array(SUMMARY_ITEM_BYTES + 1), [], 'x']) {
+      expect(() => decodeSyncMessage(cbor.encode({ t: 1, s }))).toThrow(MosaikError);
+    }
+    for (const w of [new Uint8Array(7), new Uint8Array(9), [a.peerId.bytes]]) {
+      expect(() => decodeSyncMessage(cbor.encode({ t: 2, e: [], w }))).toThrow(MosaikError);
+    }
+    // A version past the safe integers (an i64 of 2⁶²) is refused, not rounded.
+    const unsafe = new Uint8Array(SUMMARY_ITEM_BYTES);
+    unsafe[SUMMARY_KEY_BYTES] = 0x40;
+    expect(() => decodeSyncMessage(cbor.encode({ t: 1, s: unsafe }))).toThrow(MosaikError);
+    expect(
+      decodeSyncMessageOf(cbor.encode({ t: 1, s: new Uint8Array(SUMMARY_ITEM_BYTES) }), 1).items,
+    ).toEqual([{ key: '0'.repeat(16), version: { startMs: 0, updateMs: 0 } }]);
   });
 
   it('a delta carries exactly the entries the other side lacks or holds older, and wants the rest', () => {
@@ -192,9 +238,9 @@ describe('sync schema', () => {
           const missing = entriesMissingFrom(ours, theirs).map((s) => s.peerId.toString());
           const wanted = wantedFrom(theirs, ours, a.peerId);
           versions.forEach(([o, t], i) => {
-            const peer = key(10 + i).peerId.toString();
-            expect(missing.includes(peer)).toBe(o > t);
-            expect(wanted.includes(peer)).toBe(t > o);
+            const peer = key(10 + i).peerId;
+            expect(missing.includes(peer.toString())).toBe(o > t);
+            expect(wanted.includes(summaryKeyOf(peer))).toBe(t > o);
           });
         },
       ),

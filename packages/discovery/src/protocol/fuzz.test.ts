@@ -15,7 +15,7 @@ import {
   encodeAnnouncement,
 } from './announce.js';
 import { decodePingMessage, encodePingMessage } from './ping.js';
-import { decodeSyncMessage, encodeSyncMessage, summaryItemOf } from './sync.js';
+import { decodeSyncMessage, encodeSyncMessage, summaryItemOf, summaryKeyOf } from './sync.js';
 
 const a = key(1);
 const b = key(2);
@@ -93,7 +93,7 @@ const decoders: [string, (bytes: Uint8Array) => unknown, Uint8Array][] = [
     encodeSyncMessage({
       t: 2,
       entries: [signedOf(b)],
-      want: [a.peerId.toString()],
+      want: [summaryKeyOf(a.peerId)],
       departures: [GracefulDeparture.create(a, signed.entry.network, signed.entry.version, T0)],
     }),
   ],
