@@ -33,6 +33,12 @@ import {
 } from '../protocol/announce.js';
 import { RttTracker } from '../rtt/rtt.js';
 import { AnnounceAdapter, silentNeighborMs } from './announce.js';
+import {
+  ANTI_ENTROPY_MS,
+  ANTI_ENTROPY_SETTLING_MS,
+  antiEntropyMeanMs,
+  bringForward,
+} from './anti-entropy.js';
 import { type DiscoveryConfig, jittered, resolveConfig, tagDigests } from './config.js';
 import {
   acceptPing,
@@ -55,16 +61,6 @@ import { Timers } from './timers.js';
 const SYNC_RETRIES = 3;
 /** Catalog syncs a node serves at once; more are refused with `Busy` (see `#serveSync`). @internal */
 export const MAX_SERVED_SYNCS = 16;
-/** Mean period of the anti-entropy sync with one random catalog peer, in a quiet swarm. */
-const ANTI_ENTROPY_MS = 5_000;
-/**
- * Mean period while the membership is changing (a peer appeared or left in the last
- * {@link SETTLING_MS}): gossip loses broadcasts while the overlay forms or repairs (a join
- * storm, a starved node, a mass failure), and a sync between peers that agree costs only a
- * summary, so gaps are repaired in about a second while they are likely.
- */
-const ANTI_ENTROPY_SETTLING_MS = 1_000;
-const SETTLING_MS = 15_000;
 /**
  * A node that learns of a new peer passes it on with one sync right away (at most one such sync
  * per this gap): a newcomer, or a peer restarted after a failure, reaches the nodes its gossip
@@ -207,6 +203,10 @@ export class Discovery implements AsyncDisposable {
   #spreadArmed = false;
   /** Cancels the armed anti-entropy tick (one is armed at any time). */
   #cancelAntiEntropy: (() => void) | undefined;
+  /** When the armed anti-entropy tick is due (ms since the epoch). */
+  #antiEntropyDueAt = 0;
+  /** When a catalog sync last brought entries (ms since the epoch). */
+  #syncNewsAt = 0;
   #bumpQueued = false;
   #lastNeighborBump = Number.NEGATIVE_INFINITY;
   #neighborBumpGap = NEIGHBOR_BUMP_MIN_GAP_MS;
@@ -523,7 +523,10 @@ export class Discovery implements AsyncDisposable {
     this.#track(
       (async () => {
         for await (const ev of events) {
-          if (ev.type !== 'peerUpdated') this.#membershipChangedAt = this.#clock.now();
+          if (ev.type !== 'peerUpdated') {
+            this.#membershipChangedAt = this.#clock.now();
+            this.#antiEntropySoon();
+          }
           if (ev.type === 'peerDiscovered') this.#spreadSoon();
           if (ev.type === 'peerDeparted') {
             this.#metrics.departed.inc();
@@ -562,16 +565,14 @@ export class Discovery implements AsyncDisposable {
    * A gossip neighbour failed (a crash, most likely). Broadcasts get lost while the overlay
    * repairs around it, so the catalog is kept fresh by syncs meanwhile: one right away, and the
    * settling pace of the anti-entropy for a while. Without this, a node whose broadcast path
-   * broke waited up to an anti-entropy period (5 s in a quiet swarm) for any news, and live
+   * broke waited up to an anti-entropy period (up to 40 s in a quiet swarm) for any news, and live
    * peers whose heartbeats went the broken way drifted toward their purge.
    */
   #neighbourFailed(): void {
     if (this.#abort.signal.aborted) return;
-    const quiet = this.#clock.now() - this.#membershipChangedAt >= SETTLING_MS;
     this.#membershipChangedAt = this.#clock.now();
     this.#spreadSoon();
-    // The armed anti-entropy tick may be seconds away: bring it forward to the settling pace.
-    if (quiet) this.#scheduleAntiEntropy();
+    this.#antiEntropySoon();
   }
 
   /**
@@ -724,11 +725,32 @@ export class Discovery implements AsyncDisposable {
     this.#observe(peer);
   }
 
+  /** The mean anti-entropy period now (see `anti-entropy.ts`). */
+  #antiEntropyMeanMs(): number {
+    return antiEntropyMeanMs({
+      now: this.#clock.now(),
+      membershipChangedAt: this.#membershipChangedAt,
+      syncNewsAt: this.#syncNewsAt,
+      settlingMs: this.#backgroundGapMs(ANTI_ENTROPY_SETTLING_MS),
+    });
+  }
+
+  /**
+   * News that anti-entropy may have to repair (the membership changed, a sync brought entries):
+   * a tick armed at a quiet pace is brought forward.
+   */
+  #antiEntropySoon(): void {
+    if (this.#abort.signal.aborted) return;
+    if (bringForward(this.#antiEntropyDueAt, this.#clock.now(), this.#antiEntropyMeanMs())) {
+      this.#scheduleAntiEntropy();
+    }
+  }
+
   #scheduleAntiEntropy(): void {
-    const settling = this.#clock.now() - this.#membershipChangedAt < SETTLING_MS;
-    const mean = settling ? this.#backgroundGapMs(ANTI_ENTROPY_SETTLING_MS) : ANTI_ENTROPY_MS;
+    const delay = jittered(this.#antiEntropyMeanMs(), 0.5);
+    this.#antiEntropyDueAt = this.#clock.now() + delay;
     this.#cancelAntiEntropy?.();
-    this.#cancelAntiEntropy = this.#timers.schedule(jittered(mean, 0.5), () => {
+    this.#cancelAntiEntropy = this.#timers.schedule(delay, () => {
       this.#cancelAntiEntropy = undefined;
       this.#antiEntropyTick();
     });
@@ -1023,6 +1045,10 @@ export class Discovery implements AsyncDisposable {
   /** Entries a sync brought: make them dialable and offer them to gossip as backups. */
   #learned(entries: readonly SignedPeerEntry[], from: PeerId, discovered: readonly SignedPeerEntry[]): void {
     this.#isolation.synced();
+    if (entries.length > 0) {
+      this.#syncNewsAt = this.#clock.now();
+      this.#antiEntropySoon();
+    }
     this.#relayNewRuns(discovered);
     const backups: EndpointAddr[] = [];
     for (const s of entries) {
