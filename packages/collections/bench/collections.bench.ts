@@ -240,7 +240,7 @@ async function measureEtcd(): Promise<Map<number, Throughput>> {
     for (const clients of CLIENTS) {
       const c = await client([leaderUrl], 5000, false);
       try {
-        out.set(clients, await putLoops(clients, (k, v) => c.put(k).value(Buffer.from(v))));
+        out.set(clients, await putLoops(clients, (k, v) => c.put(k).value(Buffer.from(v)).exec()));
         log('etcd', clients, out.get(clients));
       } finally {
         c.close();
