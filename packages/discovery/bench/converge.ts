@@ -129,18 +129,10 @@ async function reportDials(members: readonly Member[], accepted: Map<string, num
  * not one loaded with BENCH_DISCOVERY): the frames behind the link bytes.
  */
 const sentByType = new Map<string, number>();
-const MESSAGE_NAMES: Record<number, string> = {
-  0: 'join',
-  1: 'forwardJoin',
-  2: 'shuffle',
-  3: 'shuffleReply',
-  4: 'neighbor',
-  5: 'disconnect',
-  10: 'gossip',
-  11: 'prune',
-  12: 'graft',
-  13: 'ihave',
-};
+/** Gossip message names by type number, as the trace prints them (`MessageType.IHave` → `iHave`). */
+const MESSAGE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(MessageType).map(([name, t]) => [t, name[0]!.toLowerCase() + name.slice(1)]),
+);
 
 if (process.env.BENCH_TRACE !== undefined) {
   // Entry versions made (heartbeats, neighbour bumps, address changes) and ping replies.
