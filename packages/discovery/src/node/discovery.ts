@@ -645,8 +645,9 @@ export class Discovery implements AsyncDisposable {
   /**
    * Syncs with one random catalog peer now and then. Gossip misses an entry that was broadcast
    * while we were joining and that our syncs did not carry yet; without the old sync with every
-   * peer, this repairs such a gap within a few seconds instead of at that peer's next announce.
-   * A sync between peers that agree costs one summary (24 bytes a peer).
+   * peer, this repairs such a gap within seconds while the membership changes (and within tens
+   * of seconds in a swarm that stayed quiet, see `anti-entropy.ts`) instead of at that peer's next
+   * announce. A sync between peers that agree costs one summary (24 bytes a peer).
    */
   #antiEntropyTick(): void {
     if (this.#abort.signal.aborted) return;
