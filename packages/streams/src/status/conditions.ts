@@ -94,7 +94,10 @@ type Predicate = (peer: PeerEntry) => boolean;
  * returned from an `async` function is awaited there: refine conditions synchronously.
  */
 export class ChannelConditions extends Condition<void> {
-  #wasMet = false;
+  /** Whether the condition held when last looked at (by a poll or a change event). */
+  #lastMet = false;
+  /** A not-met → met edge was seen and not yet reported (kept even if the condition went away). */
+  #unreported = false;
   #tracking: (() => void) | undefined;
   readonly #waiters = new Set<() => void>();
 
@@ -153,23 +156,29 @@ export class ChannelConditions extends Condition<void> {
   }
 
   /**
-   * One synchronous poll: `true` (and the edge is consumed) when met and not yet reported;
-   * otherwise records the current state and returns `false`.
+   * One synchronous poll: `true` (and the edge is consumed) when the condition became met since
+   * the last report, even if it no longer holds; otherwise `false`. The first poll reports a
+   * condition that holds already.
    */
   poll(): boolean {
     this.#track();
+    this.#observe();
+    if (!this.#unreported) return false;
+    this.#unreported = false;
+    return true;
+  }
+
+  /** Looks at the condition now and latches a not-met → met edge. */
+  #observe(): void {
     const met = this.isConditionMet();
-    if (met && !this.#wasMet) {
-      this.#wasMet = true;
-      return true;
-    }
-    this.#wasMet = met;
-    return false;
+    if (met && !this.#lastMet) this.#unreported = true;
+    this.#lastMet = met;
   }
 
   /**
-   * Resolves on the next not-met → met edge (at once if met and not yet reported). Rejects with
-   * `signal.reason` when `signal` aborts.
+   * Resolves on the next not-met → met edge, at once if one happened since the last report (even
+   * if the condition no longer holds: a spell that began and ended before the wait still counts).
+   * Rejects with `signal.reason` when `signal` aborts.
    */
   wait(signal?: AbortSignal): Promise<void> {
     if (this.poll()) return Promise.resolve();
@@ -190,18 +199,15 @@ export class ChannelConditions extends Condition<void> {
   }
 
   /**
-   * Edges are tracked from change events once the condition was first polled, so an unmet spell
-   * between two waits is never missed. The listener lives as long as the channel set.
+   * Edges are tracked from change events once the condition was first polled, so a spell between
+   * two waits (or between a poll and a wait) is never missed. The listener lives as long as the
+   * channel set.
    */
   #track(): void {
     this.#tracking ??= this.channels.subscribe(() => {
-      const met = this.isConditionMet();
-      if (!met) {
-        this.#wasMet = false;
-        return;
-      }
-      if (!this.#wasMet && this.#waiters.size > 0) {
-        this.#wasMet = true;
+      this.#observe();
+      if (this.#unreported && this.#waiters.size > 0) {
+        this.#unreported = false;
         for (const w of [...this.#waiters]) w();
       }
     });
