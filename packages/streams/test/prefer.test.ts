@@ -87,6 +87,16 @@ describe('prefer with network coordinates and placement', () => {
       feed: n.streams.produce(Feed),
       quotes: n.streams.produce(Quotes),
     }));
+    // The consumers rank the producers they know of: wait until the consumer's catalog lists all
+    // three with both streams, or the first one known would win by default.
+    await eventually(
+      () =>
+        [paris, tokyo, nowhere].every((n) => {
+          const entry = consumerNode.discovery.catalog().get(n.node.peerId);
+          return entry?.hasStream(Feed.id) === true && entry.hasStream(Quotes.id);
+        }),
+      'the consumer did not learn every producer',
+    );
     const byRegion = consumerNode.streams.consumer(Feed).prefer('same-region').build();
     const byDistance = consumerNode.streams.consumer(Quotes).prefer({ nearest: 1 }).build();
     await eventually(
