@@ -128,12 +128,19 @@ function packSummary(items: readonly SummaryItem[]): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
+/**
+ * A packed field of whole `itemBytes`-byte items (at most {@link MAX_SNAPSHOT_ENTRIES}), with its
+ * hex: one conversion for the whole field, each key a slice of it.
+ */
+function unpack(value: unknown, what: string, itemBytes: number): { packed: Uint8Array; hex: string } {
+  const packed = bytes(value, what, MAX_SNAPSHOT_ENTRIES * itemBytes);
+  if (packed.length % itemBytes !== 0)
+    fail(`${what}: ${packed.length} bytes is no whole number of ${itemBytes}-byte items`);
+  return { packed, hex: Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('hex') };
+}
+
 function unpackSummary(value: unknown): SummaryItem[] {
-  const packed = bytes(value, 'catalog summary', MAX_SNAPSHOT_ENTRIES * SUMMARY_ITEM_BYTES);
-  if (packed.length % SUMMARY_ITEM_BYTES !== 0)
-    fail(`catalog summary: ${packed.length} bytes is no whole number of ${SUMMARY_ITEM_BYTES}-byte items`);
-  // One hex string for the whole summary; each key is a slice of it.
-  const hex = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('hex');
+  const { packed, hex } = unpack(value, 'catalog summary', SUMMARY_ITEM_BYTES);
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
   const items: SummaryItem[] = [];
   for (let at = 0; at < packed.length; at += SUMMARY_ITEM_BYTES) {
@@ -157,10 +164,7 @@ function packKeys(keys: readonly string[]): Uint8Array {
 }
 
 function unpackKeys(value: unknown): string[] {
-  const packed = bytes(value, 'catalog sync wants', MAX_SNAPSHOT_ENTRIES * SUMMARY_KEY_BYTES);
-  if (packed.length % SUMMARY_KEY_BYTES !== 0)
-    fail(`catalog sync wants: ${packed.length} bytes is no whole number of ${SUMMARY_KEY_BYTES}-byte keys`);
-  const hex = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('hex');
+  const { hex } = unpack(value, 'catalog sync wants', SUMMARY_KEY_BYTES);
   const keys: string[] = [];
   for (let at = 0; at < hex.length; at += KEY_HEX_CHARS) keys.push(hex.slice(at, at + KEY_HEX_CHARS));
   return keys;
