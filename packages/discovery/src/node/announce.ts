@@ -11,7 +11,7 @@ import type { Logger } from '@mosaik/metrics';
 import { CloseCode, type Link, type LocalNode } from '@mosaik/transport';
 import type { GossipConfig } from '../gossip/config.js';
 import { GossipEngine } from '../gossip/engine.js';
-import type { GossipInput, GossipOutput, GossipTimer, PeerInfo } from '../gossip/types.js';
+import { type GossipInput, type GossipOutput, type GossipTimer, MessageType, type PeerInfo } from '../gossip/types.js';
 import {
   ANNOUNCE_ALPN,
   decodeAddressData,
@@ -544,13 +544,23 @@ export class AnnounceAdapter {
     if (i >= 0) ch.links.splice(i, 1);
     const info = await link.closed();
     if (this.#closed || this.#closing.has(link)) return;
+    // A graceful close is a peer closing its whole channel to us: after its Disconnect (read
+    // before the link's end, so it is no neighbour by now), on leaving, or because we are not in
+    // its view (it closed a quiet link to an outsider, or our Disconnect crossed its request).
+    // A peer still listed after that does not count us as a neighbour; kept, it would be one in
+    // name only: every eager push to it dials again, it relays none of our broadcasts, and our
+    // view is one short without knowing it. It goes back to the backups, as its Disconnect
+    // would have put it.
+    const graceful = info.code === CloseCode.Success;
+    if (graceful && this.#isNeighbor(ch.peer)) {
+      this.input({ type: 'message', from: ch.peer, message: { t: MessageType.Disconnect, alive: true } });
+    }
     if (ch.links.length > 0 || ch.dialing) return;
     if (this.#channel(ch.peer) === ch) {
       this.#channels.delete(ch.peer.toString());
       ch.cancelIdle?.();
     }
-    // A peer that said goodbye first closes with Success: nothing to repair.
-    if (info.code === CloseCode.Success) return;
+    if (graceful) return;
     if (this.#isNeighbor(ch.peer)) this.#o.hooks.neighborFailed?.(ch.peer);
     this.input({ type: 'disconnected', peer: ch.peer });
   }

@@ -15,6 +15,7 @@ import {
   ANNOUNCE_ALPN,
   AnnouncementType,
   decodeAnnouncement,
+  encodeAddressData,
   encodeAnnounceFrame,
   entryAnnouncement,
   HELLO,
@@ -71,6 +72,26 @@ describe('gossip edges on real nodes', () => {
     await waitFor(() => victim.discovery.catalog().getSigned(other.peerId) !== undefined, { timeout: 5_000 });
     expect(await metric(victim, 'mosaik_discovery_rejected_total', 'reason="drift"')).toBe(2);
     await link.close(CloseCode.Success);
+  });
+
+  it('drops a neighbour that closes its link gracefully without saying Disconnect', async () => {
+    // A peer that closes a quiet link to someone outside its view, or whose Disconnect was lost,
+    // does not count us as its neighbour: kept in the view, it would relay none of our broadcasts.
+    await using c = new Cluster();
+    const net = fresh('one-sided');
+    const victim = await c.addOn(net);
+    const peer = await c.addOn(net);
+    const listed = () => victim.discovery.neighbors().some((p) => p.equals(peer.node.peerId));
+    const link = await peer.node.connect<Uint8Array>(victim.node.addr(), ANNOUNCE_ALPN);
+    await link.sendRaw(encodeAnnounceFrame({ t: HELLO, network: net }));
+    await link.sendRaw(
+      encodeAnnounceFrame({ t: MessageType.Neighbor, high: true, data: encodeAddressData(peer.node.addr()) }),
+    );
+    await waitFor(listed, { timeout: 5_000, message: 'the request made no neighbour' });
+    await link.close(CloseCode.Success);
+    // Without this rule it stayed listed until the silence check, three heartbeats later (135 s).
+    await waitFor(() => !listed(), { timeout: 5_000, message: 'the one-sided neighbour stayed listed' });
+    expect(victim.discovery.passivePeers().some((p) => p.equals(peer.node.peerId))).toBe(true);
   });
 
   it('announces an entry above the gossip cap as a header; peers fetch it by sync', async () => {
