@@ -83,4 +83,21 @@ describe('FrameWriter', () => {
     await expect(writer.write(new Uint8Array([3]))).rejects.toBe(failure);
     expect(fake.writes).toHaveLength(1);
   });
+
+  it('builds a deferred failure only when a write needs it, and only once', async () => {
+    const fake = fakeStream();
+    const writer = new FrameWriter(fake.stream);
+    let built = 0;
+    const failure = new Error('link closed');
+    writer.failWith(() => {
+      built++;
+      return failure;
+    });
+    writer.fail(new Error('a later failure does not replace the first'));
+    expect(built).toBe(0);
+    await expect(writer.write(new Uint8Array([1]))).rejects.toBe(failure);
+    await expect(writer.writeFramed(new Uint8Array([0, 0, 0, 0]))).rejects.toBe(failure);
+    expect(built).toBe(1);
+    expect(fake.writes).toHaveLength(0);
+  });
 });

@@ -48,7 +48,9 @@ export class FrameWriter {
   #open: Batch | undefined; // collecting frames
   #sealed: Batch | undefined; // being written
   #flushing: Promise<void> | undefined;
-  #failure: unknown;
+  /** Why writes fail from now on; built on first use (see {@link fail}). */
+  #failure: (() => unknown) | undefined;
+  #failureError: unknown;
 
   constructor(
     stream: NativeSendStream,
@@ -62,7 +64,7 @@ export class FrameWriter {
 
   /** Queues one frame (header + payload). */
   write(payload: Uint8Array): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#failure !== undefined) return Promise.reject(this.#failed());
     this.#pieces.push(frameHeader(payload.length));
     if (payload.length > 0) this.#pieces.push(payload);
     this.#enqueued += payload.length + 4;
@@ -75,7 +77,7 @@ export class FrameWriter {
    * small frames into one buffer themselves. The bytes must not change until the promise settles.
    */
   writeFramed(frames: Uint8Array): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#failure !== undefined) return Promise.reject(this.#failed());
     if (frames.length > 0) this.#pieces.push(frames);
     this.#enqueued += frames.length;
     return this.#schedule();
@@ -96,15 +98,28 @@ export class FrameWriter {
   }
 
   /**
-   * Fails every queued and future write with `error`. A batch whose native write is
-   * already under way is settled by that write: if its bytes reached QUIC it resolves.
+   * Fails every queued and future write with `error`. A batch whose native write is already
+   * under way is settled by that write: if its bytes reached QUIC it resolves.
    */
   fail(error: unknown): void {
-    this.#failure ??= error;
+    this.failWith(() => error);
+  }
+
+  /**
+   * {@link fail} with an error built only when a write needs it. Every link that closes fails its
+   * writer, and most never write again: their error and its stack trace need not be made.
+   */
+  failWith(makeError: () => unknown): void {
+    this.#failure ??= makeError;
     this.#pieces = [];
     this.#pieceOffset = 0;
-    this.#open?.reject(this.#failure);
+    if (this.#open !== undefined) this.#open.reject(this.#failed());
     this.#open = undefined;
+  }
+
+  #failed(): unknown {
+    this.#failureError ??= this.#failure?.();
+    return this.#failureError;
   }
 
   async #flush(): Promise<void> {
@@ -130,13 +145,13 @@ export class FrameWriter {
           this.#onWritten(size);
           if (!more) break;
           // The link failed while this batch was half written: the rest will not go out.
-          if (this.#failure !== undefined) throw this.#failure;
+          if (this.#failure !== undefined) throw this.#failed();
         }
         this.#sealed = undefined;
         batch.resolve();
       }
     } catch (error) {
-      const failure = this.#failure ?? this.#mapError(error);
+      const failure = this.#failure !== undefined ? this.#failed() : this.#mapError(error);
       this.#sealed?.reject(failure);
       this.#sealed = undefined;
       this.fail(failure);

@@ -83,7 +83,7 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
     // Once the connection is gone, pending and future writes fail with the close reason,
     // and the link stops listening to a (possibly long-lived) signal.
     void this.#closed.then((info) => {
-      this.#writer.fail(new LinkClosedError(info));
+      this.#writer.failWith(() => new LinkClosedError(info));
       this.#detachSignal();
     });
   }
@@ -210,14 +210,15 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
     options: { readonly linger?: boolean } = {},
   ): Promise<void> {
     if (this.#closing) return this.#closing;
-    this.#localClose = { code, reason, local: true };
+    const localClose: CloseInfo = { code, reason, local: true };
+    this.#localClose = localClose;
     this.#detachSignal();
     this.#closing = (async () => {
       const graceful = code === CloseCode.Success || code === CloseCode.GracefulShutdown;
       if (graceful && options.linger !== false) {
         await withTimeout(this.#flushAndFinish(), CLOSE_LINGER_MS);
       }
-      this.#writer.fail(new LinkClosedError(this.#localClose!));
+      this.#writer.failWith(() => new LinkClosedError(localClose));
       try {
         this.#conn.close(BigInt(code), nativeString(reason));
       } catch {
