@@ -6,8 +6,8 @@
  *
  * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before;
  * `null` when the deadline passed), CPU per node, catalog-sync bytes and all link bytes sent per
- * node per peer it learned, links (connections) and syncs per node, and resident memory per
- * node. One JSON object per line on stdout; progress on stderr. In one process all nodes share
+ * node per peer it learned, links (connections) and syncs per node, resident memory per node,
+ * and the share of gossip neighbourships between nodes of one process that only one end lists. One JSON object per line on stdout; progress on stderr. In one process all nodes share
  * one JS thread, so this measures CPU cost as much as latency.
  *
  * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase and steady phase
@@ -194,6 +194,9 @@ interface Counters {
   /** Entries that gossip brought new / newer (each a signature check and a catalog change). */
   readonly gossipNew: number;
   readonly gossipUpdated: number;
+  /** Gossip neighbourships between nodes of one process, and those only one end lists. */
+  readonly localEdges: number;
+  readonly oneSidedEdges: number;
 }
 
 interface Run extends Counters {
@@ -223,7 +226,30 @@ async function counters(members: readonly Member[]): Promise<Counters> {
     links: await sumMetric(members, LINKS),
     gossipNew: await sumMetric(members, 'mosaik_discovery_peers_discovered_total'),
     gossipUpdated: await sumMetric(members, 'mosaik_discovery_peers_updated_total'),
+    ...overlayEdges(members),
   };
+}
+
+/**
+ * The overlay's health where both ends are visible (in this process): a neighbourship only one
+ * end lists relays broadcasts one way only, and its lister's view is one short without knowing.
+ */
+function overlayEdges(members: readonly Member[]): { localEdges: number; oneSidedEdges: number } {
+  const views = new Map<string, Set<string>>();
+  for (const m of members) {
+    if (m.discovery) views.set(m.node.peerId.toString(), new Set(m.discovery.neighbors().map(String)));
+  }
+  let localEdges = 0;
+  let oneSidedEdges = 0;
+  for (const [me, view] of views) {
+    for (const peer of view) {
+      const theirs = views.get(peer);
+      if (theirs === undefined) continue;
+      localEdges++;
+      if (!theirs.has(me)) oneSidedEdges++;
+    }
+  }
+  return { localEdges, oneSidedEdges };
 }
 
 const signedCounts = (members: readonly Member[]) =>
@@ -504,6 +530,8 @@ async function spread(total: number, procs: number, deadlineMs: number): Promise
       links: 0,
       gossipNew: 0,
       gossipUpdated: 0,
+      localEdges: 0,
+      oneSidedEdges: 0,
       rssMb: 0,
       cpuMs: 0,
     };
@@ -619,6 +647,14 @@ async function main(): Promise<void> {
       (first?.syncs ?? NaN) / (first?.n ?? 1),
     );
     line(`discovery_rss_per_node_${tag}`, 'MiB', r.rssPerNodeMb, 'first-run', first?.rssPerNodeMb ?? NaN);
+    // Neighbourships only one end lists, of those within one process, once converged.
+    line(
+      `discovery_one_sided_edges_${tag}`,
+      'share of edges',
+      r.oneSidedEdges / Math.max(1, r.localEdges),
+      'first-run',
+      (first?.oneSidedEdges ?? NaN) / Math.max(1, first?.localEdges ?? 1),
+    );
   }
 }
 
