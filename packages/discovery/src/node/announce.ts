@@ -11,7 +11,13 @@ import type { Logger } from '@mosaik/metrics';
 import { CloseCode, type Link, type LocalNode } from '@mosaik/transport';
 import type { GossipConfig } from '../gossip/config.js';
 import { GossipEngine } from '../gossip/engine.js';
-import { type GossipInput, type GossipOutput, type GossipTimer, MessageType, type PeerInfo } from '../gossip/types.js';
+import {
+  type GossipInput,
+  type GossipOutput,
+  type GossipTimer,
+  MessageType,
+  type PeerInfo,
+} from '../gossip/types.js';
 import {
   ANNOUNCE_ALPN,
   decodeAddressData,
