@@ -7,8 +7,9 @@
  * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before;
  * `null` when the deadline passed), CPU per node, catalog-sync bytes and all link bytes sent per
  * node per peer it learned, links (connections) and syncs per node, resident memory per node,
- * and the share of gossip neighbourships between nodes of one process that only one end lists. One JSON object per line on stdout; progress on stderr. In one process all nodes share
- * one JS thread, so this measures CPU cost as much as latency.
+ * and the share of gossip neighbourships between nodes of one process that only one end lists.
+ * One JSON object per line on stdout; progress on stderr. In one process all nodes share one JS
+ * thread, so this measures CPU cost as much as latency.
  *
  * `BENCH_PROF=<dir>` writes a CPU profile of each in-process convergence phase and steady phase
  * (and of each spread child until convergence or the deadline, `BENCH_SPREAD_DEADLINE_MS`,
