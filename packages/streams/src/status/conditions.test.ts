@@ -1,4 +1,5 @@
 import type { PeerEntry } from '@mosaik/discovery';
+import { scaled } from '@mosaik/id';
 import { describe, expect, it } from 'vitest';
 import type { ChannelInfo } from './channel.js';
 import { ChannelConditions, ChannelSet } from './conditions.js';
@@ -15,7 +16,7 @@ describe('channel conditions', () => {
     // A subscriber leaves and its slot is taken again before anyone waits.
     channels.delete('a');
     channels.add('d', connected);
-    await unmet.wait(AbortSignal.timeout(1_000));
+    await unmet.wait(AbortSignal.timeout(scaled(1_000)));
     // Reported once: the next wait needs a new edge.
     expect(unmet.poll()).toBe(false);
     channels.delete('b');
@@ -28,7 +29,7 @@ describe('channel conditions', () => {
     const subscribed = new ChannelConditions(channels, 1, [], false);
     expect(subscribed.poll()).toBe(true);
     expect(subscribed.poll()).toBe(false);
-    const next = subscribed.wait();
+    const next = subscribed.wait(AbortSignal.timeout(scaled(1_000)));
     channels.delete('a');
     channels.add('b', connected);
     await next;
