@@ -100,4 +100,21 @@ describe('FrameWriter', () => {
     expect(built).toBe(1);
     expect(fake.writes).toHaveLength(0);
   });
+
+  it('reports how long it has been quiet: never written, busy while writing, then the time since', async () => {
+    const fake = fakeStream();
+    const writer = new FrameWriter(fake.stream);
+    expect(writer.quietForMs()).toBe(Number.POSITIVE_INFINITY);
+    const sent = writer.write(new Uint8Array([1]));
+    expect(writer.quietForMs()).toBe(0); // queued
+    await new Promise((r) => setImmediate(r));
+    expect(fake.pending).toHaveLength(1);
+    expect(writer.quietForMs(performance.now() + 60_000)).toBe(0); // handed over, not yet taken
+    await fake.completeAll();
+    await sent;
+    const writtenBy = performance.now();
+    const quiet = writer.quietForMs(writtenBy + 5_000);
+    expect(quiet).toBeGreaterThanOrEqual(5_000);
+    expect(Number.isFinite(quiet)).toBe(true);
+  });
 });

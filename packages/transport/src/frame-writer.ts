@@ -48,6 +48,8 @@ export class FrameWriter {
   #open: Batch | undefined; // collecting frames
   #sealed: Batch | undefined; // being written
   #flushing: Promise<void> | undefined;
+  /** When the last write was handed to the stream (`performance.now()`); undefined before any. */
+  #lastWrittenAt: number | undefined;
   /** Why writes fail from now on; built on first use (see {@link fail}). */
   #failure: (() => unknown) | undefined;
   #failureError: unknown;
@@ -90,6 +92,17 @@ export class FrameWriter {
     // Flush on a microtask so frames written in the same tick share native writes.
     this.#flushing ??= Promise.resolve().then(() => this.#flush());
     return batch.promise;
+  }
+
+  /**
+   * How long ago everything queued was handed to the stream, in ms: 0 while anything is queued
+   * or being written, `Infinity` when nothing ever was.
+   */
+  quietForMs(now: number = performance.now()): number {
+    if (this.#flushing !== undefined || this.#open !== undefined) return 0;
+    return this.#lastWrittenAt === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.max(0, now - this.#lastWrittenAt);
   }
 
   /** Resolves when everything queued so far is written (or the stream failed). */
@@ -141,6 +154,7 @@ export class FrameWriter {
             native = toNativeParts(slice.parts, slice.size, this.#scratch);
           }
           await writing;
+          this.#lastWrittenAt = performance.now();
           this.#written += size;
           this.#onWritten(size);
           if (!more) break;

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from './close-code.js';
 import { rawEndpoint, rawLoopbackAddr } from './fixtures/raw-endpoint.js';
 import { Link } from './link.js';
-import { type NativeEndpointType, nativeString } from './native.js';
+import { type NativeEndpointType, type NativeSendStream, nativeString } from './native.js';
 
 const ALPN = '/mosaik/test/linger/1';
 const endpoints: NativeEndpointType[] = [];
@@ -21,6 +21,20 @@ async function endpoint(): Promise<NativeEndpointType> {
   const e = await rawEndpoint(ALPN);
   endpoints.push(e);
   return e;
+}
+
+/** Wraps a send half so that calls of `stopped()` (the wait for the peer's acknowledgement) are counted. */
+function countingStopped(send: NativeSendStream): { send: NativeSendStream; stoppedCalls: () => number } {
+  let stopped = 0;
+  const counted = new Proxy(send, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      if (key === 'stopped') stopped++;
+      return value.bind(target);
+    },
+  });
+  return { send: counted, stoppedCalls: () => stopped };
 }
 
 /**
@@ -40,15 +54,7 @@ async function answeredLink(): Promise<{ link: Link<Uint8Array>; stoppedCalls: (
   })().catch(() => {});
   const conn = await client.connect(rawLoopbackAddr(server), nativeString(ALPN));
   const bi = await conn.openBi();
-  let stopped = 0;
-  const send = new Proxy(bi.send, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      if (key === 'stopped') stopped++;
-      return value.bind(target);
-    },
-  });
+  const { send, stoppedCalls } = countingStopped(bi.send);
   const link = new Link<Uint8Array>(
     conn,
     { send, recv: bi.recv } as typeof bi,
@@ -57,7 +63,7 @@ async function answeredLink(): Promise<{ link: Link<Uint8Array>; stoppedCalls: (
   );
   await link.sendRaw(new Uint8Array([1, 2, 3]));
   expect(await link.recvRaw()).toEqual(new Uint8Array([1, 2, 3]));
-  return { link, stoppedCalls: () => stopped };
+  return { link, stoppedCalls };
 }
 
 describe('Link.close lingering', () => {
@@ -72,5 +78,32 @@ describe('Link.close lingering', () => {
     await link.close(CloseCode.Success, undefined, { linger: false });
     expect(stoppedCalls()).toBe(0);
     expect((await link.closed()).code).toBe(CloseCode.Success);
+  });
+
+  it('closes at once when it wrote nothing: there is nothing to be acknowledged', async () => {
+    const server = await endpoint();
+    const client = await endpoint();
+    const accepted = (async () => {
+      const incoming = await server.acceptNext();
+      const conn = await (await incoming!.accept()).connect();
+      const bi = await conn.acceptBi();
+      const { send, stoppedCalls } = countingStopped(bi.send);
+      const link = new Link<Uint8Array>(
+        conn,
+        { send, recv: bi.recv } as typeof bi,
+        PeerId.fromBytes(Uint8Array.from(client.id().toBytes())),
+        ALPN,
+      );
+      return { link, stoppedCalls };
+    })();
+    const conn = await client.connect(rawLoopbackAddr(server), nativeString(ALPN));
+    const bi = await conn.openBi();
+    await bi.send.writeAll([0, 0, 0, 1, 7]);
+    const { link, stoppedCalls } = await accepted;
+    expect(await link.recvRaw()).toEqual(new Uint8Array([7]));
+    await link.close(CloseCode.Success);
+    expect(stoppedCalls()).toBe(0);
+    // The peer still learns the close code.
+    expect(await conn.closed()).toContain(String(CloseCode.Success));
   });
 });

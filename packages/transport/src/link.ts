@@ -196,8 +196,8 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
 
   /**
    * Closes the link with `code` (default `Success`). With `Success` or `GracefulShutdown`, sent
-   * data gets up to a second to be acknowledged first, so a final message is not lost. Closing
-   * twice is a no-op.
+   * data gets up to a second to be acknowledged first, so a final message is not lost; a link
+   * that wrote nothing in the last second (or never) closes at once. Closing twice is a no-op.
    *
    * `{ linger: false }` skips that wait: for a request/response exchange whose last message from
    * the peer answered ours, so the peer has everything we sent. The wait costs a delayed
@@ -215,7 +215,9 @@ export class Link<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
     this.#detachSignal();
     this.#closing = (async () => {
       const graceful = code === CloseCode.Success || code === CloseCode.GracefulShutdown;
-      if (graceful && options.linger !== false) {
+      // Bytes handed to QUIC a linger's length ago or more have had the time a linger grants;
+      // waiting again would cost a round trip, a delayed acknowledgement and CPU on both ends.
+      if (graceful && options.linger !== false && this.#writer.quietForMs() < CLOSE_LINGER_MS) {
         await withTimeout(this.#flushAndFinish(), CLOSE_LINGER_MS);
       }
       this.#writer.failWith(() => new LinkClosedError(localClose));
