@@ -8,7 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from './close-code.js';
 import { rawEndpoint, rawLoopbackAddr } from './fixtures/raw-endpoint.js';
 import { Link } from './link.js';
-import { type NativeEndpointType, type NativeSendStream, nativeString } from './native.js';
+import {
+  type NativeBiStream,
+  type NativeConnection,
+  type NativeEndpointType,
+  nativeString,
+} from './native.js';
 
 const ALPN = '/mosaik/test/linger/1';
 const endpoints: NativeEndpointType[] = [];
@@ -23,10 +28,17 @@ async function endpoint(): Promise<NativeEndpointType> {
   return e;
 }
 
-/** Wraps a send half so that calls of `stopped()` (the wait for the peer's acknowledgement) are counted. */
-function countingStopped(send: NativeSendStream): { send: NativeSendStream; stoppedCalls: () => number } {
+/**
+ * A link over `conn` and `bi` to the endpoint `remote`, with its `send.stopped()` (the wait for
+ * the peer's acknowledgement) counted.
+ */
+function countedLink(
+  conn: NativeConnection,
+  bi: NativeBiStream,
+  remote: NativeEndpointType,
+): { link: Link<Uint8Array>; stoppedCalls: () => number } {
   let stopped = 0;
-  const counted = new Proxy(send, {
+  const send = new Proxy(bi.send, {
     get(target, key) {
       const value = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
@@ -34,7 +46,9 @@ function countingStopped(send: NativeSendStream): { send: NativeSendStream; stop
       return value.bind(target);
     },
   });
-  return { send: counted, stoppedCalls: () => stopped };
+  const remoteId = PeerId.fromBytes(Uint8Array.from(remote.id().toBytes()));
+  const link = new Link<Uint8Array>(conn, { send, recv: bi.recv } as NativeBiStream, remoteId, ALPN);
+  return { link, stoppedCalls: () => stopped };
 }
 
 /**
@@ -53,14 +67,7 @@ async function answeredLink(): Promise<{ link: Link<Uint8Array>; stoppedCalls: (
     await conn.closed().catch(() => {});
   })().catch(() => {});
   const conn = await client.connect(rawLoopbackAddr(server), nativeString(ALPN));
-  const bi = await conn.openBi();
-  const { send, stoppedCalls } = countingStopped(bi.send);
-  const link = new Link<Uint8Array>(
-    conn,
-    { send, recv: bi.recv } as typeof bi,
-    PeerId.fromBytes(Uint8Array.from(server.id().toBytes())),
-    ALPN,
-  );
+  const { link, stoppedCalls } = countedLink(conn, await conn.openBi(), server);
   await link.sendRaw(new Uint8Array([1, 2, 3]));
   expect(await link.recvRaw()).toEqual(new Uint8Array([1, 2, 3]));
   return { link, stoppedCalls };
@@ -86,15 +93,7 @@ describe('Link.close lingering', () => {
     const accepted = (async () => {
       const incoming = await server.acceptNext();
       const conn = await (await incoming!.accept()).connect();
-      const bi = await conn.acceptBi();
-      const { send, stoppedCalls } = countingStopped(bi.send);
-      const link = new Link<Uint8Array>(
-        conn,
-        { send, recv: bi.recv } as typeof bi,
-        PeerId.fromBytes(Uint8Array.from(client.id().toBytes())),
-        ALPN,
-      );
-      return { link, stoppedCalls };
+      return countedLink(conn, await conn.acceptBi(), client);
     })();
     const conn = await client.connect(rawLoopbackAddr(server), nativeString(ALPN));
     const bi = await conn.openBi();
