@@ -5,7 +5,8 @@
  * `BENCH_PROCS` (default 3) child processes, every node bootstrapped to one seed in the first.
  *
  * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before;
- * `null` when the deadline passed), CPU per node, catalog-sync bytes and all link bytes sent per
+ * `null` when the deadline passed), CPU per node and the share of it in the transport's own
+ * threads (iroh's QUIC; Linux only), catalog-sync bytes and all link bytes sent per
  * node per peer it learned, links (connections) and syncs per node, resident memory per node,
  * and the share of gossip neighbourships between nodes of one process that only one end lists.
  * One JSON object per line on stdout; progress on stderr. In one process all nodes share one JS
@@ -32,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { PeerId } from '@mosaik/id';
 import { type EndpointAddr, LocalNode } from '@mosaik/transport';
 import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
+import { cpuByThread, cpuByThreadSince } from '../../../tooling/bench/threads.mjs';
 import { SignedPeerEntry } from '../src/entry/signed.js';
 import { GossipEngine } from '../src/gossip/engine.js';
 import { type GossipInput, type GossipOutput, MessageType } from '../src/gossip/types.js';
@@ -206,6 +208,8 @@ interface Run extends Counters {
   readonly convergedMs: number;
   /** CPU time (user + system) spent until convergence, ms: less sensitive to other load. */
   readonly cpuMs: number;
+  /** Of `cpuMs`, the part spent in the transport's own threads (iroh's QUIC); NaN without /proc. */
+  readonly transportCpuMs: number;
   readonly rssPerNodeMb: number;
 }
 
@@ -368,6 +372,7 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     const started = performance.now();
     stopTrace = traceProgress(members, started);
     const cpuBefore = process.cpuUsage();
+    const threadsBefore = cpuByThread();
     const seed = members[0] as Member;
     seedId = seed.node.peerId;
     const seedAccepted = new Map<string, number>();
@@ -395,11 +400,12 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     reportSent(n, performance.now() - started);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
+    const transportCpuMs = cpuByThreadSince(threadsBefore)?.transportMs ?? Number.NaN;
     await stopProfile();
     if (STEADY_MS > 0) await steadyState(n);
     await stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
-    return { n, procs: 1, convergedMs, cpuMs, rssPerNodeMb, ...(await counters(members)) };
+    return { n, procs: 1, convergedMs, cpuMs, transportCpuMs, rssPerNodeMb, ...(await counters(members)) };
   } finally {
     stopTrace();
     await closeAll(members);
@@ -416,6 +422,7 @@ type ChildLine =
       readonly type: 'done';
       readonly rssMb: number;
       readonly cpuMs: number;
+      readonly transportCpuMs: number;
       readonly nodes: number;
     });
 
@@ -445,6 +452,7 @@ async function child(count: number, net: string): Promise<void> {
   if ((await next()) !== 'go') return;
   const stopProfile = await profileInto(`spread-${count}-${process.pid}`);
   const cpuBefore = process.cpuUsage();
+  const threadsBefore = cpuByThread();
   const goAt = performance.now();
   sentByType.clear();
   const stopTrace = traceProgress(members, goAt);
@@ -469,6 +477,7 @@ async function child(count: number, net: string): Promise<void> {
     ...(await counters(members)),
     rssMb,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    transportCpuMs: cpuByThreadSince(threadsBefore)?.transportMs ?? Number.NaN,
     nodes: count,
   });
   await next(); // "close"
@@ -535,11 +544,13 @@ async function spread(total: number, procs: number, deadlineMs: number): Promise
       oneSidedEdges: 0,
       rssMb: 0,
       cpuMs: 0,
+      transportCpuMs: 0,
     };
     for (const c of children) {
       let line = await read(c);
       while (line.type !== 'done') line = await read(c);
-      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += line[k];
+      // A NaN sent as JSON arrives as null: it stays NaN in the sum.
+      for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += line[k] ?? Number.NaN;
     }
     const { rssMb, ...rest } = sum;
     return { n: total, procs, convergedMs, rssPerNodeMb: rssMb / total, ...rest };
@@ -648,6 +659,17 @@ async function main(): Promise<void> {
       (first?.syncs ?? NaN) / (first?.n ?? 1),
     );
     line(`discovery_rss_per_node_${tag}`, 'MiB', r.rssPerNodeMb, 'first-run', first?.rssPerNodeMb ?? NaN);
+    // How much of the CPU the transport's own threads took (QUIC handshakes, packets, crypto):
+    // work that no change to discovery's JavaScript removes, only fewer connections and bytes.
+    if (Number.isFinite(r.transportCpuMs)) {
+      line(
+        `discovery_converge_transport_cpu_share_${tag}`,
+        'share of CPU',
+        r.transportCpuMs / r.cpuMs,
+        'first-run',
+        (first?.transportCpuMs ?? NaN) / (first?.cpuMs ?? NaN),
+      );
+    }
     // Neighbourships only one end lists, of those within one process, once converged.
     line(
       `discovery_one_sided_edges_${tag}`,
