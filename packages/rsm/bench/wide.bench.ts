@@ -26,11 +26,12 @@
  *
  *   pnpm --filter @mosaik/rsm bench:wide
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { processCpuMs } from '../../../tooling/bench/cpu.mjs';
 import type { FromHost, HostConfig, MemberStatus, ToHost, WireAddr } from './wide-host.js';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
@@ -135,18 +136,13 @@ function hostOf(of: readonly Host[], id: string): Host {
  */
 async function idleCpuPerMember(of: readonly Host[], members: number): Promise<number | undefined> {
   const cpuSeconds = (): number | undefined => {
-    try {
-      let ticks = 0;
-      for (const h of of) {
-        const stat = readFileSync(`/proc/${h.proc.pid}/stat`, 'utf8');
-        // After the command name: state is field 3, utime and stime fields 14 and 15 (clock ticks).
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks += Number(fields[11]) + Number(fields[12]);
-      }
-      return ticks / 100;
-    } catch {
-      return undefined;
+    let ms = 0;
+    for (const h of of) {
+      const used = h.proc.pid === undefined ? undefined : processCpuMs(h.proc.pid);
+      if (used === undefined) return undefined;
+      ms += used;
     }
+    return ms / 1000;
   };
   const from = cpuSeconds();
   const t0 = now();

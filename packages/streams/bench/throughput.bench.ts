@@ -32,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, line } from '../../../tooling/bench/child.mjs';
+import { processCpuMs } from '../../../tooling/bench/cpu.mjs';
 import { requireDebianPeer } from '../../../tooling/bench/peers.mjs';
 import type { FromPeer, Mode, PeerConfig, ToPeer } from './peer.js';
 
@@ -195,18 +196,6 @@ async function measureIdle(
   });
 }
 
-/** CPU time (user + system) of process `pid` in ms, from /proc (0 where unavailable). */
-function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
-
 function startNats(): { proc: ChildProcess; dir: string } {
   requireDebianPeer({ binary: 'nats-server', pkg: 'nats-server' });
   const dir = mkdtempSync(join(tmpdir(), 'nats-bench-'));
@@ -299,7 +288,10 @@ try {
     const peer =
       url === undefined
         ? undefined
-        : await measureIdle('nats', many, url, () => processCpuMs(nats?.proc.pid));
+        : await measureIdle('nats', many, url, () =>
+            // The NATS server's CPU, from /proc (0 where unavailable).
+            nats?.proc.pid === undefined ? 0 : (processCpuMs(nats.proc.pid) ?? 0),
+          );
     line(
       `streams ${many} streams × 1 datum/s, CPU per stream`,
       'µs CPU per stream per s, producer + consumer (lower is better)',

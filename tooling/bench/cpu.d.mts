@@ -13,3 +13,6 @@ export function cpuByThread(): ThreadCpu | undefined;
 
 /** CPU by thread since `before` (a {@link cpuByThread} result); `undefined` without /proc. */
 export function cpuByThreadSince(before: ThreadCpu | undefined): ThreadCpu | undefined;
+
+/** CPU time (user + system, all threads) of process `pid` so far, in ms; `undefined` without /proc or once it is gone. */
+export function processCpuMs(pid: number): number | undefined;
