@@ -54,6 +54,8 @@ class Peer extends BenchChild<ToPeer, FromPeer> {
 interface Result {
   /** Mean datums/s received per consumer. */
   rate: number;
+  /** CPU of the producer and every consumer process in the full-speed phase, per datum delivered (µs). */
+  cpuUs: number;
   p50: number;
   p99: number;
 }
@@ -114,9 +116,12 @@ async function measure(system: System, setup: Setup, natsUrl: string | undefined
     const rates = max.reports.map((r) =>
       r.count === 0 ? 0 : r.count / ((r.lastAt - max.done.startAt) / 1000),
     );
+    const delivered = max.reports.reduce((sum, r) => sum + r.count, 0);
+    const cpuMs = max.reports.reduce((sum, r) => sum + r.cpuMs, max.done.cpuMs);
     const paced = await phase(producer, cs, 'rate');
     return {
       rate: rates.reduce((a, b) => a + b, 0) / rates.length,
+      cpuUs: (cpuMs * 1000) / Math.max(1, delivered),
       // The worst consumer's percentiles.
       p50: Math.max(...paced.reports.map((r) => r.p50)),
       p99: Math.max(...paced.reports.map((r) => r.p99)),
@@ -251,6 +256,17 @@ try {
       line(`streams 1→${n} 100 B throughput`, 'datums/s per consumer', ours.rate, name, b?.rate, 0);
       line(`streams 1→${n} 100 B p50 @10k/s`, 'ms (lower is better)', ours.p50, name, b?.p50, 3, true);
       line(`streams 1→${n} 100 B p99 @10k/s`, 'ms (lower is better)', ours.p99, name, b?.p99, 3, true);
+      // NATS's own share runs in its server, which this line does not count: raw iroh-js only.
+      if (s === 'raw' || s === 'none')
+        line(
+          `streams 1→${n} 100 B CPU per delivery at full speed`,
+          'µs CPU of producer + consumers per datum received (lower is better)',
+          ours.cpuUs,
+          name,
+          b?.cpuUs,
+          1,
+          true,
+        );
     }
   }
   const [wideConsumers = 0, wideProcesses = 1] = (process.env.BENCH_WIDE ?? '100x4').split('x').map(Number);
