@@ -15,6 +15,7 @@ import { PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop, quantile } from '../../../tooling/bench/load.mjs';
 import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
+import { syncWithAnySeed } from '../../../tooling/bench/seeds.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
 import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
@@ -124,16 +125,15 @@ async function onMessage(m: ToHost): Promise<void> {
   switch (m.t) {
     case 'seeds': {
       const seeds = m.addrs.map((a) => ({ id: PeerId.parse(a.id), directAddresses: a.directAddresses }));
-      // A member needs one seed's catalog to find the group (gossip brings the rest): a sync
-      // that fails on a busy machine must not take the whole host down.
-      const synced = await Promise.all(
-        members.map(async ({ discovery, node }) => {
-          const tries = seeds.filter((s) => !s.id.equals(node.peerId)).map((s) => discovery.syncWith(s));
-          const results = await Promise.allSettled(tries);
-          return tries.length === 0 || results.some((r) => r.status === 'fulfilled');
-        }),
+      // A member needs one seed's catalog to find the group (gossip brings the rest).
+      await Promise.all(
+        members.map(({ discovery, node }) =>
+          syncWithAnySeed(
+            discovery,
+            seeds.filter((s) => !s.id.equals(node.peerId)),
+          ),
+        ),
       );
-      if (!synced.every(Boolean)) throw new Error('a member could sync with none of the seeds');
       for (const [i, x] of members.entries()) joinGroup(x, i);
       send({ t: 'joined' });
       return;

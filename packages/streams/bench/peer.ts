@@ -23,6 +23,7 @@ import { id, PeerId } from '@mosaik/id';
 import { LocalNode } from '@mosaik/transport';
 import type { Endpoint as NativeEndpointType, SendStream as NativeSendStream } from '@number0/iroh';
 import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
+import { syncWithAnySeed } from '../../../tooling/bench/seeds.mjs';
 import { defineStream, Streams } from '../src/index.js';
 
 process.env.RUST_LIB_BACKTRACE ??= '0';
@@ -271,17 +272,8 @@ async function streamsProducer(cfg: PeerConfig): Promise<Running> {
 
 async function streamsConsumer(cfg: PeerConfig, tally: Tally): Promise<Running> {
   const n = await streamsNode(cfg.network);
-  // Many consumers starting at once on a busy machine can time out a first sync: retry a few times.
   const producerAddr = { id: PeerId.parse(cfg.addr!.id), directAddresses: cfg.addr!.directAddresses };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await n.discovery.syncWith(producerAddr);
-      break;
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await sleepMs(200 * attempt);
-    }
-  }
+  await syncWithAnySeed(n.discovery, [producerAddr]);
   const consumers = streamDefs(cfg.streams).map((def) => n.streams.consume(def));
   const reading = consumers.map(async (consumer) => {
     for await (const d of consumer) tally.record(new DataView(d.buffer, d.byteOffset, 8).getFloat64(0, true));
