@@ -12,6 +12,7 @@ import { Discovery } from '@mosaik/discovery';
 import { LocalNode } from '@mosaik/transport';
 import { closedLoop } from '../../../tooling/bench/load.mjs';
 import { saveProfile, startProfile } from '../../../tooling/bench/profile.mjs';
+import { syncWithAnySeed } from '../../../tooling/bench/seeds.mjs';
 import { type Group, Groups, storage } from '../src/index.js';
 import { commitTrace } from '../src/trace.js';
 import { Kv, type Put } from './kv.js';
@@ -30,7 +31,8 @@ for (let i = 0; i < N; i++) {
   nodes.push({ node, discovery, groups: new Groups(node, discovery) });
 }
 const first = nodes[0]!;
-await Promise.all(nodes.slice(1).map((n) => n.discovery.syncWith(first.node.addr())));
+// All at once, the joiners' first syncs are refused as busy by the one seed: retried.
+await Promise.all(nodes.slice(1).map((n) => syncWithAnySeed(n.discovery, [first.node.addr()])));
 const t0 = performance.now();
 const groups: Group<Put, string, number>[] = nodes.map((n, i) =>
   n.groups
