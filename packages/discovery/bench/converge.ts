@@ -7,8 +7,8 @@
  * Per run: convergence time (from the first `Discovery.start`; endpoints are bound before;
  * `null` when the deadline passed), CPU per node and the share of it in the transport's own
  * threads (iroh's QUIC; Linux only), catalog-sync bytes and all link bytes sent per
- * node per peer it learned, links (connections) and syncs per node, resident memory per node,
- * and the share of gossip neighbourships between nodes of one process that only one end lists.
+ * node per peer it learned, links (connections) and syncs per node, resident memory per node and
+ * the JavaScript heap per node that survives a full collection (with `--expose-gc`), and the share of gossip neighbourships between nodes of one process that only one end lists.
  * One JSON object per line on stdout; progress on stderr. In one process all nodes share one JS
  * thread, so this measures CPU cost as much as latency.
  *
@@ -211,6 +211,20 @@ interface Run extends Counters {
   /** Of `cpuMs`, the part spent in the transport's own threads (iroh's QUIC); NaN without /proc. */
   readonly transportCpuMs: number;
   readonly rssPerNodeMb: number;
+  /**
+   * JavaScript heap the nodes still hold after a full collection, per node, MiB: what the catalog
+   * and the engines keep, without the garbage and the unreturned heap pages that RSS carries.
+   * NaN unless the process runs with `--expose-gc` (the bench script passes it).
+   */
+  readonly heapPerNodeMb: number;
+}
+
+/** Heap in use after a full collection, bytes; NaN when `gc` is not exposed. */
+function retainedHeap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return Number.NaN;
+  gc();
+  return process.memoryUsage().heapUsed;
 }
 
 async function sumMetric(members: readonly Member[], name: string): Promise<number> {
@@ -362,7 +376,7 @@ async function profileInto(name: string): Promise<() => Promise<void>> {
 }
 
 async function inProcess(n: number, deadlineMs: number): Promise<Run> {
-  globalThis.gc?.();
+  const heapBefore = retainedHeap();
   const rssBefore = process.memoryUsage().rss;
   const members = await bindAll(`bench-${n}-${Math.random()}`, n);
   let stopTrace = () => {};
@@ -405,7 +419,17 @@ async function inProcess(n: number, deadlineMs: number): Promise<Run> {
     if (STEADY_MS > 0) await steadyState(n);
     await stopAccepted();
     const rssPerNodeMb = (process.memoryUsage().rss - rssBefore) / n / 2 ** 20;
-    return { n, procs: 1, convergedMs, cpuMs, transportCpuMs, rssPerNodeMb, ...(await counters(members)) };
+    const heapPerNodeMb = (retainedHeap() - heapBefore) / n / 2 ** 20;
+    return {
+      n,
+      procs: 1,
+      convergedMs,
+      cpuMs,
+      transportCpuMs,
+      rssPerNodeMb,
+      heapPerNodeMb,
+      ...(await counters(members)),
+    };
   } finally {
     stopTrace();
     await closeAll(members);
@@ -421,6 +445,7 @@ type ChildLine =
   | (Counters & {
       readonly type: 'done';
       readonly rssMb: number;
+      readonly heapMb: number;
       readonly cpuMs: number;
       readonly transportCpuMs: number;
       readonly nodes: number;
@@ -430,7 +455,7 @@ type ChildLine =
 async function child(count: number, net: string): Promise<void> {
   const send = (line: ChildLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
   // Memory of the nodes only, as in one process (not the runtime every process carries).
-  globalThis.gc?.();
+  const heapBefore = retainedHeap();
   const rssBefore = process.memoryUsage().rss;
   const members = await bindAll(net, count);
   const input = createInterface({ input: process.stdin });
@@ -472,10 +497,12 @@ async function child(count: number, net: string): Promise<void> {
   await reportDials(members, new Map());
   const cpu = process.cpuUsage(cpuBefore);
   const rssMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+  const heapMb = (retainedHeap() - heapBefore) / 2 ** 20;
   send({
     type: 'done',
     ...(await counters(members)),
     rssMb,
+    heapMb,
     cpuMs: (cpu.user + cpu.system) / 1000,
     transportCpuMs: cpuByThreadSince(threadsBefore)?.transportMs ?? Number.NaN,
     nodes: count,
@@ -543,6 +570,7 @@ async function spread(total: number, procs: number, deadlineMs: number): Promise
       localEdges: 0,
       oneSidedEdges: 0,
       rssMb: 0,
+      heapMb: 0,
       cpuMs: 0,
       transportCpuMs: 0,
     };
@@ -552,8 +580,15 @@ async function spread(total: number, procs: number, deadlineMs: number): Promise
       // A NaN sent as JSON arrives as null: it stays NaN in the sum.
       for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += line[k] ?? Number.NaN;
     }
-    const { rssMb, ...rest } = sum;
-    return { n: total, procs, convergedMs, rssPerNodeMb: rssMb / total, ...rest };
+    const { rssMb, heapMb, ...rest } = sum;
+    return {
+      n: total,
+      procs,
+      convergedMs,
+      rssPerNodeMb: rssMb / total,
+      heapPerNodeMb: heapMb / total,
+      ...rest,
+    };
   } finally {
     await Promise.all(
       children.map(
@@ -659,6 +694,7 @@ async function main(): Promise<void> {
       (first?.syncs ?? NaN) / (first?.n ?? 1),
     );
     line(`discovery_rss_per_node_${tag}`, 'MiB', r.rssPerNodeMb, 'first-run', first?.rssPerNodeMb ?? NaN);
+    line(`discovery_heap_per_node_${tag}`, 'MiB', r.heapPerNodeMb, 'first-run', first?.heapPerNodeMb ?? NaN);
     // How much of the CPU the transport's own threads took (QUIC handshakes, packets, crypto):
     // work that no change to discovery's JavaScript removes, only fewer connections and bytes.
     if (Number.isFinite(r.transportCpuMs)) {
