@@ -6,7 +6,9 @@
  *    clients on the leader.
  * 2. 47 more members join, in `BENCH_WIDE_HOSTS` processes (default 4; each member is a whole
  *    node with its own endpoint); once the configuration holds 5 voters and 45 learners, the same
- *    load runs again on the leader. Goal: ≥ 0.8× the 3-member rate.
+ *    load runs again on the leader. Goal: ≥ 0.8× the 3-member rate. Beside each rate, the CPU
+ *    per put of the leader's process (what the leader's own machine would spend, with a machine
+ *    per member) and of all the group's processes (what bounds the rate on this one machine).
  * 3. Idle CPU per member (all processes, from /proc) over a few seconds without writes, beside
  *    the 3-member group's.
  * 4. kill -9 the leader's process → first write through another member (150 ms deadline per
@@ -68,6 +70,12 @@ interface Load {
   readonly p50: number;
   readonly p99: number;
   readonly failed: number;
+  /**
+   * CPU (all threads, ms) per committed put, of the leader's process (one member: what its own
+   * machine would spend) and of all the group's processes; undefined off Linux.
+   */
+  readonly leaderCpuPerPut: number | undefined;
+  readonly allCpuPerPut: number | undefined;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rsm-wide-'));
@@ -130,26 +138,28 @@ function hostOf(of: readonly Host[], id: string): Host {
   return of.find((h) => h.addrs.some((a) => a.id === id))!;
 }
 
+/** CPU (user + system, all threads, ms) the processes of `of` have used; undefined off Linux. */
+function cpuMsOf(of: readonly Host[]): number | undefined {
+  let ms = 0;
+  for (const h of of) {
+    const used = h.proc.pid === undefined ? undefined : processCpuMs(h.proc.pid);
+    if (used === undefined) return undefined;
+    ms += used;
+  }
+  return ms;
+}
+
 /**
- * CPU (user + system, all threads) the processes of `of` use while nothing is written, per member,
- * in % of a core; from /proc, so `undefined` off Linux.
+ * CPU the processes of `of` use while nothing is written, per member, in % of a core; from /proc,
+ * so `undefined` off Linux.
  */
 async function idleCpuPerMember(of: readonly Host[], members: number): Promise<number | undefined> {
-  const cpuSeconds = (): number | undefined => {
-    let ms = 0;
-    for (const h of of) {
-      const used = h.proc.pid === undefined ? undefined : processCpuMs(h.proc.pid);
-      if (used === undefined) return undefined;
-      ms += used;
-    }
-    return ms / 1000;
-  };
-  const from = cpuSeconds();
+  const from = cpuMsOf(of);
   const t0 = now();
   await sleep(IDLE_MS);
-  const to = cpuSeconds();
+  const to = cpuMsOf(of);
   if (from === undefined || to === undefined) return undefined;
-  return ((to - from) / ((now() - t0) / 1000) / members) * 100;
+  return ((to - from) / (now() - t0) / members) * 100;
 }
 
 /** Closed-loop puts on the leader, for each client count. */
@@ -157,9 +167,22 @@ async function measure(of: readonly Host[], leader: MemberStatus, size: number):
   const out = new Map<number, Load>();
   const host = hostOf(of, leader.id);
   for (const clients of CLIENTS) {
+    const leaderFrom = cpuMsOf([host]);
+    const allFrom = cpuMsOf(of);
     host.send({ t: 'run', member: leader.id, clients, ms: MS, warmupMs: WARMUP_MS, valueBytes: VALUE_BYTES });
     const r = await host.next('result', MS + WARMUP_MS + 60_000);
-    out.set(clients, { rate: (r.count / r.ms) * 1000, p50: r.p50, p99: r.p99, failed: r.failed });
+    // The CPU covers the warm-up too: divide by the puts of the whole run at the measured rate.
+    const puts = (r.count / r.ms) * (r.ms + WARMUP_MS);
+    const perPut = (from: number | undefined, to: number | undefined) =>
+      from === undefined || to === undefined ? undefined : (to - from) / puts;
+    out.set(clients, {
+      rate: (r.count / r.ms) * 1000,
+      p50: r.p50,
+      p99: r.p99,
+      failed: r.failed,
+      leaderCpuPerPut: perPut(leaderFrom, cpuMsOf([host])),
+      allCpuPerPut: perPut(allFrom, cpuMsOf(of)),
+    });
     log(`${size} members,`, clients, 'clients:', out.get(clients));
     for (const [mark, t] of Object.entries(r.stages ?? {}))
       log(`  propose → ${mark.padEnd(14)} n=${t.n} p50=${t.p50.toFixed(2)} p90=${t.p90.toFixed(2)} ms`);
@@ -260,6 +283,28 @@ try {
       const what = `rsm ${WIDE}-member group (${VOTERS} voters) put 100 B, ${clients} client${clients === 1 ? '' : 's'}`;
       line(`${what}: throughput (goal: ratio ≥ 0.8)`, 'puts/s', w.rate, base, n.rate, 0);
       line(`${what}: p99`, 'ms (lower is better; ratio = baseline/ours)', w.p99, base, n.p99, 3, true);
+      // With a machine per member, the leader's own CPU per put is what bounds the rate; on this
+      // one machine, all members' CPU per put is.
+      if (w.leaderCpuPerPut !== undefined && n.leaderCpuPerPut !== undefined)
+        line(
+          `${what}: the leader's process CPU per put`,
+          'ms (lower is better; ratio = baseline/ours)',
+          w.leaderCpuPerPut,
+          base,
+          n.leaderCpuPerPut,
+          3,
+          true,
+        );
+      if (w.allCpuPerPut !== undefined && n.allCpuPerPut !== undefined)
+        line(
+          `${what}: all members' CPU per put`,
+          'ms (lower is better; ratio = baseline/ours)',
+          w.allCpuPerPut,
+          base,
+          n.allCpuPerPut,
+          3,
+          true,
+        );
     }
     if (wideIdle !== undefined)
       line(
