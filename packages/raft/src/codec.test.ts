@@ -105,6 +105,40 @@ describe('message codec', () => {
         total: 3,
         data: new Uint8Array(2),
       },
+      // A relay of nothing, a relay without its target, a relayed append without its leader.
+      {
+        t: MessageType.Relay,
+        from: 'a',
+        to: 'b',
+        term: 1,
+        target: 'd',
+        index: 4,
+        logTerm: 1,
+        last: 4,
+        lastTerm: 1,
+        commit: 0,
+      },
+      {
+        t: MessageType.Relay,
+        from: 'a',
+        to: 'b',
+        term: 1,
+        index: 4,
+        logTerm: 1,
+        last: 5,
+        lastTerm: 1,
+        commit: 0,
+      },
+      {
+        t: MessageType.RelayedAppend,
+        from: 'b',
+        to: 'd',
+        term: 1,
+        index: 0,
+        logTerm: 0,
+        commit: 0,
+        entries: [],
+      },
     ];
     for (const v of bad) expect(() => messageCodec.decode(encodeCbor(v))).toThrow(DecodeError);
   });

@@ -104,16 +104,34 @@ export function toMessage(v: unknown): Message {
   const o = obj(v, 'message');
   const env = { from: str(o.from, 'sender'), to: str(o.to, 'recipient'), term: uint(o.term, 'term') };
   switch (o.t) {
-    case MessageType.Append: {
+    case MessageType.Append:
+    case MessageType.RelayedAppend: {
       const index = uint(o.index, 'index');
       const entries = toEntries(o.entries);
       if (entries.length > 0 && entries[0]!.index !== index + 1) fail('append (entries do not follow index)');
-      return {
-        t: MessageType.Append,
+      const append = {
         ...env,
         index,
         logTerm: uint(o.logTerm, 'log term'),
         entries,
+        commit: uint(o.commit, 'commit'),
+      };
+      return o.t === MessageType.Append
+        ? { t: MessageType.Append, ...append }
+        : { t: MessageType.RelayedAppend, ...append, leader: str(o.leader, 'leader') };
+    }
+    case MessageType.Relay: {
+      const index = uint(o.index, 'index');
+      const last = uint(o.last, 'last');
+      if (last <= index) fail('relay (nothing to relay)');
+      return {
+        t: MessageType.Relay,
+        ...env,
+        target: str(o.target, 'relay target'),
+        index,
+        logTerm: uint(o.logTerm, 'log term'),
+        last,
+        lastTerm: uint(o.lastTerm, 'last term'),
         commit: uint(o.commit, 'commit'),
       };
     }

@@ -66,6 +66,8 @@ export {
   type ReadIndexRespMessage,
   type ReadState,
   type Ready,
+  type RelayedAppendMessage,
+  type RelayMessage,
   type Snapshot,
   type SnapshotChunk,
   type SnapshotMessage,

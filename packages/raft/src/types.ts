@@ -75,6 +75,8 @@ export const MessageType = {
   TimeoutNow: 11,
   ReadIndex: 12,
   ReadIndexResp: 13,
+  Relay: 14,
+  RelayedAppend: 15,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -176,6 +178,36 @@ export interface ReadIndexRespMessage extends Envelope {
   readonly ctx: string;
 }
 
+/**
+ * Leader → voter: send `target` (a paced learner) the append the leader would have sent it: the
+ * entries after (`index`, `logTerm`) up to `last`, whose term is `lastTerm`, and the leader's
+ * commit index. The voter sends it only if its own log holds entry `last` with term `lastTerm`:
+ * then its entries up to there are the leader's (Log Matching), and what it sends is the very
+ * append the leader would have sent. Otherwise it drops it, as a network may drop any message.
+ */
+export interface RelayMessage extends Envelope {
+  readonly t: typeof MessageType.Relay;
+  readonly target: NodeId;
+  readonly index: number;
+  readonly logTerm: number;
+  readonly last: number;
+  readonly lastTerm: number;
+  readonly commit: number;
+}
+
+/**
+ * Voter → learner: an append of `leader`'s, relayed (see {@link RelayMessage}). The learner takes
+ * it as the leader's own and answers the leader.
+ */
+export interface RelayedAppendMessage extends Envelope {
+  readonly t: typeof MessageType.RelayedAppend;
+  readonly leader: NodeId;
+  readonly index: number;
+  readonly logTerm: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+}
+
 /** Every message the core sends or accepts. */
 export type Message =
   | AppendMessage
@@ -188,7 +220,9 @@ export type Message =
   | SnapshotRespMessage
   | TimeoutNowMessage
   | ReadIndexMessage
-  | ReadIndexRespMessage;
+  | ReadIndexRespMessage
+  | RelayMessage
+  | RelayedAppendMessage;
 
 /** A completed ReadIndex request: reads for `ctx` are linearizable once `index` is applied. */
 export interface ReadState {

@@ -74,4 +74,27 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ t: fc.constant(MessageType.TimeoutNow), ...env }),
   fc.record({ t: fc.constant(MessageType.ReadIndex), ...env, ctx: fc.string() }),
   fc.record({ t: fc.constant(MessageType.ReadIndexResp), ...env, index: u, ctx: fc.string() }),
+  fc.tuple(u, fc.nat({ max: 4 })).chain(([index, n]) =>
+    fc.record({
+      t: fc.constant(MessageType.RelayedAppend),
+      ...env,
+      leader: fc.string(),
+      index: fc.constant(index),
+      logTerm: u,
+      entries: fc.tuple(...Array.from({ length: n }, (_, i) => entry(index + 1 + i))),
+      commit: u,
+    }),
+  ),
+  fc.tuple(u, fc.nat({ max: 1000 })).chain(([index, more]) =>
+    fc.record({
+      t: fc.constant(MessageType.Relay),
+      ...env,
+      target: fc.string(),
+      index: fc.constant(index),
+      logTerm: u,
+      last: fc.constant(index + 1 + more),
+      lastTerm: u,
+      commit: u,
+    }),
+  ),
 ) as fc.Arbitrary<Message>;

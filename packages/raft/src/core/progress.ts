@@ -105,6 +105,14 @@ export class Progress {
    * consecutive slots spread a crowd of learners evenly over a heartbeat period.
    */
   paceSlot = 0;
+  /** The order in which the leader started tracking this follower: spreads learners over relays. */
+  order = 0;
+  /** A paced learner's `match` at its previous slot: whether its acknowledgements stalled. */
+  matchAtSlot = 0;
+  /** A paced learner's slots in a row with appends in flight and no acknowledgement. */
+  stalledSlots = 0;
+  /** The leader's tick when this follower last answered. */
+  heardAt = Number.NEGATIVE_INFINITY;
   isLearner: boolean;
   readonly inflights: Inflights;
 

@@ -17,9 +17,15 @@ const userData = (h: Harness, id: string) =>
  * Voters a, b, c with a leading, and `learners` added in one change and paced (more than one
  * learner), one heartbeat period (`heartbeatTick`) after the change settled.
  */
-function pacedCrowd(learners: readonly string[], heartbeatTick: number, maxInflightMsgs?: number) {
+function pacedCrowd(
+  learners: readonly string[],
+  heartbeatTick: number,
+  maxInflightMsgs?: number,
+  relayPacedLearners = false,
+) {
   const h = new Harness(['a', 'b', 'c'], {
     paceLearnersAbove: 1,
+    relayPacedLearners,
     heartbeatTick,
     electionTick: 50,
     ...(maxInflightMsgs === undefined ? {} : { maxInflightMsgs }),
@@ -594,6 +600,142 @@ describe('membership', () => {
     h.settle();
     // Whoever leads, b and c agree on the configuration again.
     expect(h.get('b').node.conf).toEqual(h.get('c').node.conf);
+  });
+});
+
+describe('paced learners relayed through voters', () => {
+  /** Proposes one entry per tick for `ticks` ticks on `a`, committing each. */
+  function proposeEveryTick(h: Harness, a: RaftNode, ticks: number): void {
+    for (let tick = 0; tick < ticks; tick++) {
+      a.propose([enc(`p${tick}`)]);
+      h.settle();
+      if (a.commitNoticeDue) a.flushCommit();
+      h.settle();
+      h.tick(1, ['a']);
+    }
+  }
+
+  it("sends a paced learner's entries through the voters, which send the leader's append; the learner answers the leader", () => {
+    const learners = ['d', 'e', 'f', 'g'];
+    const { h, a } = pacedCrowd(learners, 5, undefined, true);
+    const sent: Message[] = [];
+    h.filter = (m) => {
+      sent.push(m);
+      return true;
+    };
+    proposeEveryTick(h, a, 10);
+    h.tick(5, ['a']);
+    for (const id of learners) expect(userData(h, id)).toEqual(userData(h, 'b'));
+    expect(userData(h, 'b')).toHaveLength(10);
+    // No entry went from the leader to a learner: the voters carried them, both of them.
+    const fromLeaderToLearners = sent.filter(
+      (m) => m.from === 'a' && learners.includes(m.to) && m.t === MessageType.Append && m.entries.length > 0,
+    );
+    expect(fromLeaderToLearners).toEqual([]);
+    const relays = sent.filter((m) => m.t === MessageType.Relay);
+    expect(relays.length).toBeGreaterThanOrEqual(learners.length);
+    expect(new Set(relays.map((m) => m.to))).toEqual(new Set(['b', 'c']));
+    const relayed = sent.filter((m) => m.t === MessageType.RelayedAppend);
+    expect(relayed).toHaveLength(relays.length);
+    for (const m of relayed) expect(m.t === MessageType.RelayedAppend && m.leader).toBe('a');
+    // The learners answered the leader, which knows how far each got.
+    expect(sent.some((m) => m.t === MessageType.AppendResp && m.from === 'd' && m.to === 'a')).toBe(true);
+    const last = a.status().lastIndex;
+    for (const id of learners) expect(a.status().progress.get(id)?.match).toBe(last);
+  });
+
+  it('sends directly once relayed appends stop being acknowledged', () => {
+    const { h, a } = pacedCrowd(['d', 'e', 'f'], 5, undefined, true);
+    const direct: Message[] = [];
+    // Every relayed append to 'd' is lost.
+    h.filter = (m) => {
+      if (m.from === 'a' && m.to === 'd' && m.t === MessageType.Append && m.entries.length > 0)
+        direct.push(m);
+      return !(m.t === MessageType.RelayedAppend && m.to === 'd');
+    };
+    proposeEveryTick(h, a, 10);
+    h.tick(20, ['a']);
+    expect(userData(h, 'd')).toEqual(userData(h, 'b'));
+    expect(userData(h, 'e')).toEqual(userData(h, 'b'));
+    expect(direct.length).toBeGreaterThan(0);
+  });
+
+  it("a voter relays only entries its log holds with the leader's terms", () => {
+    const { h, a } = pacedCrowd(['d', 'e'], 5);
+    proposeEveryTick(h, a, 3);
+    h.tick(5, ['a']);
+    const out: Message[] = [];
+    h.filter = (m) => {
+      if (m.t === MessageType.RelayedAppend) out.push(m);
+      return false;
+    };
+    const term = a.status().term;
+    const last = a.status().lastIndex;
+    const relay = (over: object) =>
+      h.get('b').node.step({
+        t: MessageType.Relay,
+        from: 'a',
+        to: 'b',
+        term,
+        target: 'd',
+        index: last - 2,
+        logTerm: term,
+        last,
+        lastTerm: term,
+        commit: last,
+        ...over,
+      } as Message);
+    relay({ lastTerm: term + 1 }); // not the leader's entry at `last`
+    relay({ logTerm: term + 1 });
+    relay({ last: last + 1 }); // beyond the voter's log
+    relay({ term: term - 1 }); // a stale leader's
+    h.settle();
+    expect(out).toEqual([]);
+    relay({});
+    h.settle();
+    expect(out).toHaveLength(1);
+    const m = out[0]!;
+    expect(m.t === MessageType.RelayedAppend && m.entries.map((e) => e.index)).toEqual([last - 1, last]);
+  });
+
+  it('a learner takes a relayed append only from a voter, for the leader it follows in its term', () => {
+    const { h, a } = pacedCrowd(['d', 'e'], 5);
+    h.filter = (m) => !(m.to === 'd' && m.t === MessageType.Append);
+    proposeEveryTick(h, a, 1);
+    h.tick(5, ['a']);
+    const d = h.get('d').node;
+    const before = d.status().lastIndex;
+    const term = a.status().term;
+    const entry = { term, index: before + 1, type: EntryType.Normal, data: enc('forged?') } as const;
+    const relayed = (over: object) =>
+      d.step({
+        t: MessageType.RelayedAppend,
+        from: 'b',
+        to: 'd',
+        term,
+        leader: 'a',
+        index: before,
+        logTerm: term, // every entry so far is of the leader's one term
+        entries: [entry],
+        commit: 0,
+        ...over,
+      } as Message);
+    relayed({ from: 'e' }); // a learner
+    relayed({ leader: 'c' }); // not the leader 'd' follows
+    relayed({ term: term + 1 }); // a term 'd' has not heard of from the leader
+    const sent: Message[] = [];
+    h.filter = (m) => {
+      if (m.from === 'd') sent.push(m);
+      return false;
+    };
+    // One that does not follow 'd''s log (a relayed append before it was lost): dropped, and
+    // not refused either.
+    relayed({ index: before + 1, entries: [{ ...entry, index: before + 2 }] });
+    h.settle();
+    expect(sent).toEqual([]);
+    expect(d.status().lastIndex).toBe(before);
+    relayed({});
+    expect(d.status().lastIndex).toBe(before + 1);
   });
 });
 

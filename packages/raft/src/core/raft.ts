@@ -20,6 +20,8 @@ import type {
   RaftRole,
   ReadState,
   Ready,
+  RelayedAppendMessage,
+  RelayMessage,
   SnapshotChunk,
   SnapshotMessage,
   SnapshotMeta,
@@ -92,6 +94,19 @@ export interface RaftOptions {
    * never.
    */
   readonly paceLearnersAbove?: number;
+  /**
+   * Leader: a paced learner's append (see `paceLearnersAbove`) goes out through a voter that
+   * already holds its entries, the learners spread over the voters, instead of from the leader:
+   * the leader sends the voter a few numbers (a `Relay`), and the voter sends the learner the very
+   * append the leader would have sent. That takes the bytes of every entry times the number of
+   * learners off the leader, whose own fan-out otherwise bounds a wide group's rate; the voters
+   * share them. The learner answers the leader as usual. Each learner keeps one relay; when it
+   * was not heard from lately, the leader sends directly, and when the learner acknowledges
+   * nothing for a few slots, the leader sends it an empty append directly, which it refuses if
+   * appends were lost (then the leader sends what it lacks). Every member must run a version that
+   * knows these messages. Default false.
+   */
+  readonly relayPacedLearners?: boolean;
   /** Index the caller's state machine has already applied (on restart). Default: the snapshot index. */
   readonly applied?: number;
   /**
@@ -171,6 +186,11 @@ const PACED_CATCHUP_ENTRIES = 1024;
  * leader's messages; a learner needs them only to keep its bond alive and to hear of the leader.
  */
 const PACED_HEARTBEAT_PERIODS = 3;
+/**
+ * Slots in a row in which a paced learner acknowledged nothing while appends to it were in
+ * flight, before the leader sends to it directly (and finds out whether appends were lost).
+ */
+const PACED_STALL_SLOTS = 3;
 /** Heartbeat rounds without an acknowledged chunk before the window is sent again. */
 const SNAPSHOT_STALL_ROUNDS = 3;
 
@@ -232,6 +252,7 @@ export class RaftNode {
   #appendDirty = false;
   readonly #deferCommitNotice: boolean;
   readonly #paceLearnersAbove: number;
+  readonly #relayPacedLearners: boolean;
   /** Leader, with `deferCommitNotice`: the commit index advanced and some follower may not know. */
   #commitNoticeDue = false;
   #prevSoft: SoftState;
@@ -262,6 +283,7 @@ export class RaftNode {
     this.#maxSizePerMsg = options.maxSizePerMsg ?? MiB;
     this.#deferCommitNotice = options.deferCommitNotice ?? false;
     this.#paceLearnersAbove = options.paceLearnersAbove ?? Number.POSITIVE_INFINITY;
+    this.#relayPacedLearners = options.relayPacedLearners ?? false;
     this.#maxInflightMsgs = options.maxInflightMsgs ?? 256;
     this.#maxInflightBytes = options.maxInflightBytes ?? 16 * MiB;
     this.#chunkSize = options.snapshotChunkSize ?? MiB;
@@ -482,8 +504,9 @@ export class RaftNode {
   }
 
   /** Process a message from a peer. Stale, misaddressed and unknown-sender messages are ignored. */
-  step(m: Message): void {
-    if (m.to !== this.id || m.from === this.id || m.from === '') return;
+  step(message: Message): void {
+    const m = message.t === MessageType.RelayedAppend ? this.#unrelay(message) : message;
+    if (m === undefined || m.to !== this.id || m.from === this.id || m.from === '') return;
     if (m.term > this.#term) {
       if (m.t === MessageType.Vote || m.t === MessageType.PreVote) {
         if (!m.force && this.#inLease()) return;
@@ -495,7 +518,8 @@ export class RaftNode {
       } else if (
         m.t === MessageType.Append ||
         m.t === MessageType.Heartbeat ||
-        m.t === MessageType.Snapshot
+        m.t === MessageType.Snapshot ||
+        m.t === MessageType.Relay
       ) {
         this.#becomeFollower(m.term, m.from);
       } else {
@@ -526,6 +550,10 @@ export class RaftNode {
 
     if (m.t === MessageType.Vote || m.t === MessageType.PreVote) {
       this.#handleVote(m);
+      return;
+    }
+    if (m.t === MessageType.Relay) {
+      this.#relay(m);
       return;
     }
     switch (this.#role) {
@@ -702,7 +730,8 @@ export class RaftNode {
         const p = new Progress(next, learner, this.#maxInflightMsgs, this.#maxInflightBytes);
         // A new member counts as active until the next CheckQuorum round can judge it.
         p.recentActive = true;
-        p.paceSlot = this.#nextPaceSlot++ % this.#heartbeatTick;
+        p.order = this.#nextPaceSlot++;
+        p.paceSlot = p.order % this.#heartbeatTick;
         this.#prs.set(id, p);
       } else {
         pr.isLearner = learner;
@@ -748,12 +777,12 @@ export class RaftNode {
 
   /**
    * Leader, each tick: the paced learners whose slot this tick is get what was appended or
-   * committed since their last append (each learner once per heartbeat period). A learner that
-   * has not acknowledged the whole log gets an append even when everything was sent: appends
-   * counted as in flight may have been lost, and an empty append beyond what the learner holds
-   * makes it reject, which sends the leader back to probing it. Without that, a learner whose
-   * appends were lost waited for the next commit, forever in a group that writes nothing (its
-   * heartbeat answers do not trigger an append, as they do for other followers: the slot does).
+   * committed since their last append (each learner once per heartbeat period), through a relay
+   * with `relayPacedLearners`. A learner that acknowledged nothing for `PACED_STALL_SLOTS` slots
+   * while appends were in flight gets an empty append (see `#sendEmptyAppend`): those appends
+   * may have been lost. Without that, a learner whose appends were lost waited for the next
+   * commit, forever in a group that writes nothing (its heartbeat answers do not trigger an
+   * append, as they do for other followers: the slot does).
    * A learner sent nothing for `PACED_HEARTBEAT_PERIODS` periods (nothing new, or its window
    * is full) gets a heartbeat at its slot.
    */
@@ -763,7 +792,20 @@ export class RaftNode {
     const idleGap = PACED_HEARTBEAT_PERIODS * this.#heartbeatTick;
     for (const [id, pr] of this.#prs) {
       if (!this.#paced(pr) || (this.#now + pr.paceSlot) % this.#heartbeatTick !== 0) continue;
-      if (pr.match < last || pr.commitSent < commit) this.#sendAppend(id);
+      // What was sent stopped being acknowledged: lost on the way (relayed or not), or the
+      // learner is slow. Answers late by a period or two are no reason to think so: a relayed
+      // append takes one more hop than a direct one, through a voter that may be busy.
+      const waiting = pr.match < pr.next - 1 && pr.match === pr.matchAtSlot;
+      pr.stalledSlots = waiting ? pr.stalledSlots + 1 : 0;
+      pr.matchAtSlot = pr.match;
+      if (pr.stalledSlots >= PACED_STALL_SLOTS) {
+        pr.stalledSlots = 0;
+        this.#sendEmptyAppend(id, pr);
+      } else if (pr.next <= last) {
+        this.#sendAppend(id, true, true);
+      } else if (pr.match === last && pr.commitSent < commit) {
+        this.#sendAppend(id); // nothing new: the commit index
+      }
       // Also when the append could not go (flow control paused): the answer frees the window.
       if (this.#heartbeatSpared(pr) && this.#now - Math.max(pr.appendSentAt, pr.heartbeatSentAt) >= idleGap)
         this.#sendHeartbeat(id, pr, '');
@@ -885,14 +927,17 @@ export class RaftNode {
     switch (m.t) {
       case MessageType.AppendResp:
         pr.recentActive = true;
+        pr.heardAt = this.#now;
         this.#handleAppendResp(m, pr);
         break;
       case MessageType.HeartbeatResp:
         pr.recentActive = true;
+        pr.heardAt = this.#now;
         this.#handleHeartbeatResp(m, pr);
         break;
       case MessageType.SnapshotResp:
         pr.recentActive = true;
+        pr.heardAt = this.#now;
         this.#handleSnapshotResp(m, pr);
         break;
       default:
@@ -961,6 +1006,64 @@ export class RaftNode {
   }
 
   // ---------------------------------------------------------------- follower side
+
+  /**
+   * A relayed append, as the leader's own. Taken only from a voter, for the leader we follow in
+   * our term: a relay never tells us of a new term or leader (the leader itself does), and no
+   * member can pass off an append as the leader's to one that follows another. One that starts
+   * beyond our log (an earlier relayed append was lost) is dropped unanswered: refusing it would
+   * set the leader probing while the appends relayed after it are still arriving, each of them
+   * refused in turn; the leader finds the gap when our acknowledgements stall.
+   */
+  #unrelay(m: RelayedAppendMessage): AppendMessage | undefined {
+    if (
+      this.#role !== 'follower' ||
+      m.term !== this.#term ||
+      m.leader === '' ||
+      m.leader !== this.#lead ||
+      !isVoter(this.#conf.current(), m.from) ||
+      m.index > this.#log.lastIndex()
+    )
+      return undefined;
+    return {
+      t: MessageType.Append,
+      from: m.leader,
+      to: m.to,
+      term: m.term,
+      index: m.index,
+      logTerm: m.logTerm,
+      entries: m.entries,
+      commit: m.commit,
+    };
+  }
+
+  /**
+   * The leader asks us to send a learner an append of its. Our log holding its entry `last` with
+   * the leader's term makes our entries up to there the leader's (Log Matching), so what we send
+   * is the leader's append. Anything else (entries compacted or not received yet) is dropped, as
+   * a network may drop any message; the leader finds out when the learner's answers stall.
+   */
+  #relay(m: RelayMessage): void {
+    if (
+      m.last > this.#log.lastIndex() ||
+      this.#log.term(m.last) !== m.lastTerm ||
+      this.#log.term(m.index) !== m.logTerm
+    )
+      return;
+    const entries = this.#log.slice(m.index + 1, m.last + 1);
+    if (entries.length !== m.last - m.index) return;
+    this.#send({
+      t: MessageType.RelayedAppend,
+      from: this.id,
+      to: m.target,
+      term: m.term,
+      leader: m.from,
+      index: m.index,
+      logTerm: m.logTerm,
+      entries,
+      commit: m.commit,
+    });
+  }
 
   #handleAppend(m: AppendMessage): void {
     // Malformed batches (misplaced indices, entries from a future term) are ignored outright.
@@ -1263,26 +1366,56 @@ export class RaftNode {
     for (const [id, pr] of this.#prs) if (pr.commitSent < commit && !this.#paced(pr)) this.#sendAppend(id);
   }
 
-  /** Send entries to `to` if flow control allows; returns whether something was sent. */
-  #sendAppend(to: NodeId, sendIfEmpty = true): boolean {
+  /**
+   * Sends `to` what follows its `next` if flow control allows; returns whether something was
+   * sent. With `mayRelay` (a paced learner's slot, with `relayPacedLearners`), the entries go
+   * through its relay when the relay holds them.
+   */
+  #sendAppend(to: NodeId, sendIfEmpty = true, mayRelay = false): boolean {
     const pr = this.#prs.get(to);
     if (pr === undefined || pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.#log.term(prevIndex);
     if (prevTerm === undefined || pr.next < this.#log.firstIndex()) return this.#startSnapshot(to, pr);
     const last = this.#log.lastIndex();
-    const entries = pr.next <= last ? this.#log.slice(pr.next, last + 1, this.#maxSizePerMsg) : [];
+    const relay =
+      mayRelay && this.#relayPacedLearners && pr.state === 'replicate' && pr.next <= last
+        ? this.#relayOf(pr)
+        : undefined;
+    // The relay has not acknowledged anything the learner lacks yet: the learner waits for its
+    // next slot rather than take the bytes from us.
+    if (relay !== undefined && relay.match < pr.next) return false;
+    const via = relay?.id;
+    // What a relay can carry ends where its acknowledged log does; the rest goes at the next slot.
+    const upTo = relay === undefined ? last : Math.min(last, relay.match);
+    const entries = pr.next <= upTo ? this.#log.slice(pr.next, upTo + 1, this.#maxSizePerMsg) : [];
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.#send({
-      t: MessageType.Append,
-      from: this.id,
-      to,
-      term: this.#term,
-      index: prevIndex,
-      logTerm: prevTerm,
-      entries,
-      commit: this.#log.committed,
-    });
+    const lastEntry = entries[entries.length - 1];
+    if (via !== undefined && lastEntry !== undefined) {
+      this.#send({
+        t: MessageType.Relay,
+        from: this.id,
+        to: via,
+        term: this.#term,
+        target: to,
+        index: prevIndex,
+        logTerm: prevTerm,
+        last: lastEntry.index,
+        lastTerm: lastEntry.term,
+        commit: this.#log.committed,
+      });
+    } else {
+      this.#send({
+        t: MessageType.Append,
+        from: this.id,
+        to,
+        term: this.#term,
+        index: prevIndex,
+        logTerm: prevTerm,
+        entries,
+        commit: this.#log.committed,
+      });
+    }
     pr.commitSent = this.#log.committed;
     pr.appendSentAt = this.#now;
     if (pr.state === 'replicate') {
@@ -1297,6 +1430,44 @@ export class RaftNode {
       pr.probeSent = true;
     }
     return true;
+  }
+
+  /**
+   * An append of no entries after `next − 1`, directly: a learner that holds all that was sent
+   * acknowledges it, and one that lost appends refuses it, and the leader probes it and sends
+   * what it lacks. Cheaper than sending again what may only be late (through a busy relay).
+   */
+  #sendEmptyAppend(to: NodeId, pr: Progress): void {
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.#log.term(prevIndex);
+    if (prevTerm === undefined) return; // compacted away: the next append starts a snapshot
+    this.#send({
+      t: MessageType.Append,
+      from: this.id,
+      to,
+      term: this.#term,
+      index: prevIndex,
+      logTerm: prevTerm,
+      entries: [],
+      commit: this.#log.committed,
+    });
+    pr.commitSent = this.#log.committed;
+    pr.appendSentAt = this.#now;
+  }
+
+  /**
+   * The voter (not us) that relays `pr`'s appends, when it is in the replicate state and was
+   * heard from within an election timeout. Each learner keeps one relay (the learners spread over
+   * the voters by the order they joined in): appends through one relay arrive in order, and
+   * appends through two could overtake each other and be refused.
+   */
+  #relayOf(pr: Progress): { id: NodeId; match: number } | undefined {
+    const relays = this.#conf.current().voters.filter((v) => v !== this.id);
+    const id = relays[pr.order % relays.length];
+    const rp = id === undefined ? undefined : this.#prs.get(id);
+    if (rp === undefined || rp.state !== 'replicate' || this.#now - rp.heardAt >= this.#electionTick)
+      return undefined;
+    return { id: id!, match: rp.match };
   }
 
   #startSnapshot(to: NodeId, pr: Progress): boolean {

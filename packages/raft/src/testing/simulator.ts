@@ -134,6 +134,8 @@ class Simulation {
   readonly #flushRand: () => number;
   /** Half the seeds: leaders pace every learner (see `paceLearnersAbove`). */
   readonly #paceLearners: boolean;
+  /** Half the seeds that pace learners: leaders relay their appends through voters. */
+  readonly #relayLearners: boolean;
   #elections = 0;
   #snapshotsSent = 0;
 
@@ -156,6 +158,7 @@ class Simulation {
     this.#flushRand = createPrng(`${o.seed}/commit-notice`);
     this.#deferCommit = this.#flushRand() < 0.5;
     this.#paceLearners = createPrng(`${o.seed}/pace-learners`)() < 0.5;
+    this.#relayLearners = this.#paceLearners && createPrng(`${o.seed}/relay-learners`)() < 0.5;
     this.#net = new SimNetwork(createPrng(`${o.seed}/net`), {
       drop: r() * 0.1,
       duplicate: r() * 0.05,
@@ -259,6 +262,7 @@ class Simulation {
       maxInflightMsgs: 4,
       deferCommitNotice: this.#deferCommit,
       ...(this.#paceLearners ? { paceLearnersAbove: 0 } : {}),
+      ...(this.#relayLearners ? { relayPacedLearners: true } : {}),
       ...(bootstrap !== undefined ? { bootstrap } : {}),
     });
   }
