@@ -68,7 +68,17 @@ export type FromHost =
   | { t: 'ready'; addrs: WireAddr[] }
   | { t: 'joined' }
   | { t: 'status'; members: MemberStatus[] }
-  | { t: 'result'; count: number; failed: number; ms: number; p50: number; p99: number; stages?: StageTimes }
+  | {
+      t: 'result';
+      count: number;
+      failed: number;
+      ms: number;
+      p50: number;
+      p99: number;
+      /** Bytes the member's bonds sent during the run (warm-up included). */
+      bytesSent: number;
+      stages?: StageTimes;
+    }
   | { t: 'probed'; at: number; attempts: number; errors: Record<string, number> };
 
 interface Member {
@@ -113,6 +123,13 @@ function joinGroup(m: Member, index: number): Group<Put, string, number> {
     })
     .join();
   return m.group;
+}
+
+/** Bytes a node's group bonds have sent so far (its `mosaik_groups_bonds_bytes_sent_total`). */
+async function bondBytesSent(node: LocalNode): Promise<number> {
+  const metric = node.metrics.registry.getSingleMetric('mosaik_groups_bonds_bytes_sent_total');
+  const values = (await metric?.get())?.values ?? [];
+  return values.reduce((sum, v) => sum + v.value, 0);
 }
 
 function member(id: string): Member {
@@ -160,7 +177,9 @@ async function onMessage(m: ToHost): Promise<void> {
       return;
     }
     case 'run': {
-      const g = member(m.member).group!;
+      const runner = member(m.member);
+      const g = runner.group!;
+      const bytesBefore = await bondBytesSent(runner.node);
       const value = new Uint8Array(m.valueBytes).fill(7);
       commitTrace?.reset();
       const profiler = cfg.profileDir === undefined ? undefined : await startProfile();
@@ -176,7 +195,17 @@ async function onMessage(m: ToHost): Promise<void> {
         saveProfile(join(cfg.profileDir!, name), await profiler());
       }
       const stages = commitTrace === undefined ? undefined : stageTimes(voters);
-      send({ t: 'result', count: r.count, failed: r.failed, ms: r.ms, p50: r.p50, p99: r.p99, stages });
+      const bytesSent = (await bondBytesSent(runner.node)) - bytesBefore;
+      send({
+        t: 'result',
+        count: r.count,
+        failed: r.failed,
+        ms: r.ms,
+        p50: r.p50,
+        p99: r.p99,
+        bytesSent,
+        stages,
+      });
       return;
     }
     case 'probe': {

@@ -202,6 +202,9 @@ export class RaftDriver<C> {
       // per heartbeat period: with dozens of them, a message each per commit (or per tick)
       // would cost the leader more than the commits themselves.
       paceLearnersAbove: this.#o.consensus.maxVoters,
+      // And the voters carry those appends (the leader sends each a few numbers): the leader's
+      // cost per entry is then its voters', not its voters' and every learner's.
+      relayPacedLearners: true,
       // Until the entries replayed on start (or sent by the leader) show this life admitted.
       abstain: bootstrap === undefined && !this.#admittedInThisLife(),
       ...(bootstrap === undefined
