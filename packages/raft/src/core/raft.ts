@@ -1405,16 +1405,7 @@ export class RaftNode {
         commit: this.#log.committed,
       });
     } else {
-      this.#send({
-        t: MessageType.Append,
-        from: this.id,
-        to,
-        term: this.#term,
-        index: prevIndex,
-        logTerm: prevTerm,
-        entries,
-        commit: this.#log.committed,
-      });
+      this.#sendEntries(to, prevIndex, prevTerm, entries);
     }
     pr.commitSent = this.#log.committed;
     pr.appendSentAt = this.#now;
@@ -1441,6 +1432,13 @@ export class RaftNode {
     const prevIndex = pr.next - 1;
     const prevTerm = this.#log.term(prevIndex);
     if (prevTerm === undefined) return; // compacted away: the next append starts a snapshot
+    this.#sendEntries(to, prevIndex, prevTerm, []);
+    pr.commitSent = this.#log.committed;
+    pr.appendSentAt = this.#now;
+  }
+
+  /** An AppendEntries of `entries` after (`prevIndex`, `prevTerm`), with our commit index. */
+  #sendEntries(to: NodeId, prevIndex: number, prevTerm: number, entries: readonly Entry[]): void {
     this.#send({
       t: MessageType.Append,
       from: this.id,
@@ -1448,11 +1446,9 @@ export class RaftNode {
       term: this.#term,
       index: prevIndex,
       logTerm: prevTerm,
-      entries: [],
+      entries,
       commit: this.#log.committed,
     });
-    pr.commitSent = this.#log.committed;
-    pr.appendSentAt = this.#now;
   }
 
   /**
