@@ -44,6 +44,15 @@ export interface ConsensusConfig {
    * next). Small enough that a chunk never holds the bond's heartbeats back for long. Default 262 144.
    */
   readonly snapshotChunkSize: number;
+  /**
+   * With more learners than `maxVoters`, the leader's appends to them go through the voters (see
+   * `relayPacedLearners` in `@mosaik/raft`): the leader sends each entry once per voter instead
+   * of once per member, which is what bounds a wide group when every member has a machine of its
+   * own. With every member on one machine, the total work is no smaller and the relay's own
+   * messages come on top: turn it off there. A leader's local choice, not part of the group id;
+   * every member must run a version that knows the relay's messages. Default true.
+   */
+  readonly relayLearners: boolean;
 }
 
 /** The defaults of {@link ConsensusConfig}. */
@@ -61,6 +70,7 @@ export const DEFAULT_CONSENSUS: ConsensusConfig = Object.freeze({
   snapshotThreshold: 10_000,
   snapshotKeep: 1_000,
   snapshotChunkSize: 256 * 1024,
+  relayLearners: true,
 });
 
 /** Configuration of the groups subsystem of one node. */
@@ -87,7 +97,11 @@ function positiveInt(name: string, v: number): number {
 export function resolveConsensus(partial: Partial<ConsensusConfig> = {}): ConsensusConfig {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const c = { ...DEFAULT_CONSENSUS, ...defined } as ConsensusConfig;
-  for (const [k, v] of Object.entries(c)) positiveInt(k, v as number);
+  for (const [k, v] of Object.entries(c)) {
+    if (k === 'relayLearners') {
+      if (typeof v !== 'boolean') throw new RangeError(`relayLearners must be a boolean, got ${String(v)}`);
+    } else positiveInt(k, v as number);
+  }
   if (c.electionTimeout < 2 * c.tickInterval)
     throw new RangeError('electionTimeout must be at least 2 ticks');
   if (c.heartbeatInterval >= c.electionTimeout)

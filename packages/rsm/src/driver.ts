@@ -204,7 +204,7 @@ export class RaftDriver<C> {
       paceLearnersAbove: this.#o.consensus.maxVoters,
       // And the voters carry those appends (the leader sends each a few numbers): the leader's
       // cost per entry is then its voters', not its voters' and every learner's.
-      relayPacedLearners: true,
+      relayPacedLearners: this.#o.consensus.relayLearners,
       // Until the entries replayed on start (or sent by the leader) show this life admitted.
       abstain: bootstrap === undefined && !this.#admittedInThisLife(),
       ...(bootstrap === undefined

@@ -30,6 +30,13 @@ describe('GroupKey and GroupId', () => {
     expect(base.withConsensus({ electionTimeout: 5000 }).groupId().equals(base.groupId())).toBe(true);
     expect(base.withConsensus({ heartbeatInterval: 250 }).groupId().equals(base.groupId())).toBe(false);
     expect(base.withConsensus({ maxVoters: 3 }).groupId().equals(base.groupId())).toBe(false);
+    expect(base.withConsensus({ relayLearners: false }).groupId().equals(base.groupId())).toBe(true);
+    expect(() => base.withConsensus({ relayLearners: 'no' as unknown as boolean }).groupId()).toThrow(
+      /relayLearners must be a boolean/,
+    );
+    expect(() => base.withConsensus({ maxVoters: 0 }).groupId()).toThrow(
+      /maxVoters must be a positive integer/,
+    );
     const v1 = new Jwt({ key: { alg: 'HS256', secret: id('a').bytes }, issuer: 'a' });
     const v2 = new Jwt({ key: { alg: 'HS256', secret: id('b').bytes }, issuer: 'b' });
     const ab = base.requireTicket(v1).requireTicket(v2).groupId();
