@@ -691,6 +691,26 @@ describe('paced learners relayed through voters', () => {
     relay({ term: term - 1 }); // a stale leader's
     h.settle();
     expect(out).toEqual([]);
+    // More than one append may carry (`maxSizePerMsg`): dropped, not sent as one huge message.
+    const small = new Harness(['a', 'b', 'c'], { maxSizePerMsg: 1 });
+    small.elect('a');
+    for (const x of ['x', 'y', 'z']) small.get('a').node.propose([enc(x)]);
+    small.settle();
+    const smallOut: Message[] = [];
+    small.filter = (m) => {
+      if (m.t === MessageType.RelayedAppend) smallOut.push(m);
+      return false;
+    };
+    const b = small.get('b').node;
+    const bTerm = b.status().term;
+    const bLast = b.status().lastIndex;
+    const toD = { t: MessageType.Relay, from: 'a', to: 'b', term: bTerm, target: 'd', logTerm: bTerm };
+    b.step({ ...toD, index: bLast - 2, last: bLast, lastTerm: bTerm, commit: bLast } as Message);
+    small.settle();
+    expect(smallOut).toEqual([]);
+    b.step({ ...toD, index: bLast - 1, last: bLast, lastTerm: bTerm, commit: bLast } as Message);
+    small.settle();
+    expect(smallOut).toHaveLength(1);
     relay({});
     h.settle();
     expect(out).toHaveLength(1);

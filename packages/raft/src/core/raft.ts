@@ -1040,8 +1040,9 @@ export class RaftNode {
   /**
    * The leader asks us to send a learner an append of its. Our log holding its entry `last` with
    * the leader's term makes our entries up to there the leader's (Log Matching), so what we send
-   * is the leader's append. Anything else (entries compacted or not received yet) is dropped, as
-   * a network may drop any message; the leader finds out when the learner's answers stall.
+   * is the leader's append. Anything else (entries compacted or not received yet, or more than
+   * one append may carry: a leader cuts its appends at `maxSizePerMsg`, and so do we) is dropped,
+   * as a network may drop any message; the leader finds out when the learner's answers stall.
    */
   #relay(m: RelayMessage): void {
     if (
@@ -1050,7 +1051,7 @@ export class RaftNode {
       this.#log.term(m.index) !== m.logTerm
     )
       return;
-    const entries = this.#log.slice(m.index + 1, m.last + 1);
+    const entries = this.#log.slice(m.index + 1, m.last + 1, this.#maxSizePerMsg);
     if (entries.length !== m.last - m.index) return;
     this.#send({
       t: MessageType.RelayedAppend,
