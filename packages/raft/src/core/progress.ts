@@ -101,11 +101,10 @@ export class Progress {
   /** The leader's tick when it last sent this follower a heartbeat. */
   heartbeatSentAt = Number.NEGATIVE_INFINITY;
   /**
-   * A paced learner is served on the ticks where `(tick + paceSlot) % heartbeatTick === 0`:
-   * consecutive slots spread a crowd of learners evenly over a heartbeat period.
+   * The order in which the leader started tracking this follower. A paced learner is served on
+   * the ticks where `(tick + order) % heartbeatTick === 0` (consecutive orders spread a crowd of
+   * learners evenly over a heartbeat period), and the learners spread over relays by it too.
    */
-  paceSlot = 0;
-  /** The order in which the leader started tracking this follower: spreads learners over relays. */
   order = 0;
   /** A paced learner's `match` at its previous slot: whether its acknowledgements stalled. */
   matchAtSlot = 0;

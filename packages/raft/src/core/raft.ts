@@ -241,8 +241,8 @@ export class RaftNode {
   /** Reads received before the leader committed an entry of its term. */
   #deferredReads: { ctx: string; from: NodeId }[] = [];
   #leaseDisabled = false;
-  /** The slot (see `Progress.paceSlot`) the next follower the leader starts tracking gets. */
-  #nextPaceSlot = 0;
+  /** The `Progress.order` of the next follower the leader starts tracking. */
+  #nextOrder = 0;
   #incoming: IncomingSnapshot | undefined;
   /** Chunks of `#incoming` received but not handed out yet. */
   #chunks: SnapshotChunk[] = [];
@@ -730,8 +730,7 @@ export class RaftNode {
         const p = new Progress(next, learner, this.#maxInflightMsgs, this.#maxInflightBytes);
         // A new member counts as active until the next CheckQuorum round can judge it.
         p.recentActive = true;
-        p.order = this.#nextPaceSlot++;
-        p.paceSlot = p.order % this.#heartbeatTick;
+        p.order = this.#nextOrder++;
         this.#prs.set(id, p);
       } else {
         pr.isLearner = learner;
@@ -791,7 +790,7 @@ export class RaftNode {
     const commit = this.#log.committed;
     const idleGap = PACED_HEARTBEAT_PERIODS * this.#heartbeatTick;
     for (const [id, pr] of this.#prs) {
-      if (!this.#paced(pr) || (this.#now + pr.paceSlot) % this.#heartbeatTick !== 0) continue;
+      if (!this.#paced(pr) || (this.#now + pr.order) % this.#heartbeatTick !== 0) continue;
       // What was sent stopped being acknowledged: lost on the way (relayed or not), or the
       // learner is slow. Answers late by a period or two are no reason to think so: a relayed
       // append takes one more hop than a direct one, through a voter that may be busy.
