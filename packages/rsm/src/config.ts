@@ -97,11 +97,10 @@ function positiveInt(name: string, v: number): number {
 export function resolveConsensus(partial: Partial<ConsensusConfig> = {}): ConsensusConfig {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const c = { ...DEFAULT_CONSENSUS, ...defined } as ConsensusConfig;
-  for (const [k, v] of Object.entries(c)) {
-    if (k === 'relayLearners') {
-      if (typeof v !== 'boolean') throw new RangeError(`relayLearners must be a boolean, got ${String(v)}`);
-    } else positiveInt(k, v as number);
-  }
+  const { relayLearners, ...counts } = c;
+  for (const [k, v] of Object.entries(counts)) positiveInt(k, v);
+  if (typeof relayLearners !== 'boolean')
+    throw new RangeError(`relayLearners must be a boolean, got ${String(relayLearners)}`);
   if (c.electionTimeout < 2 * c.tickInterval)
     throw new RangeError('electionTimeout must be at least 2 ticks');
   if (c.heartbeatInterval >= c.electionTimeout)
