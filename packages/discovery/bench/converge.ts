@@ -8,7 +8,8 @@
  * `null` when the deadline passed), CPU per node and the share of it in the transport's own
  * threads (iroh's QUIC; Linux only), catalog-sync bytes and all link bytes sent per
  * node per peer it learned, links (connections) and syncs per node, resident memory per node and
- * the JavaScript heap per node that survives a full collection (with `--expose-gc`), and the share of gossip neighbourships between nodes of one process that only one end lists.
+ * the JavaScript heap per node that survives a full collection (with `--expose-gc`), and the
+ * share of gossip neighbourships between nodes of one process that only one end lists.
  * One JSON object per line on stdout; progress on stderr. In one process all nodes share one JS
  * thread, so this measures CPU cost as much as latency.
  *
